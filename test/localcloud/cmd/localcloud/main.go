@@ -1,0 +1,99 @@
+// Command localcloud starts, stops and inspects nodewright's local cloud: a
+// real Kubernetes control plane on loopback.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/nodewright/nodewright/test/localcloud"
+)
+
+const usage = `usage: localcloud [--dir DIR] [--bin DIR] up|down|status
+
+  up      start etcd, kube-apiserver, kube-controller-manager, kube-scheduler
+          and kwok on 127.0.0.1, and wait until they are ready
+  down    stop every process 'up' started, by pid (state is kept)
+  status  show each component; a crashed one is shown with its log tail
+
+Flags:
+`
+
+func main() {
+	fs := flag.NewFlagSet("localcloud", flag.ExitOnError)
+	dir := fs.String("dir", "", "state directory (default: .localcloud at the repository root)")
+	bin := fs.String("bin", "", "directory of the binaries `make tools` builds (default: bin at the repository root)")
+	fs.Usage = func() { fmt.Fprint(os.Stderr, usage); fs.PrintDefaults() }
+	_ = fs.Parse(os.Args[1:])
+	if fs.NArg() != 1 {
+		fs.Usage()
+		os.Exit(2)
+	}
+	if *dir == "" {
+		root, err := localcloud.RepoRoot()
+		if err != nil {
+			fail(err)
+		}
+		*dir = filepath.Join(root, ".localcloud")
+	}
+	switch fs.Arg(0) {
+	case "up":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		c, err := localcloud.Up(ctx, localcloud.Options{Dir: *dir, BinDir: *bin, Detach: true, Progress: os.Stdout})
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("export KUBECONFIG=%s   # or: source %s\n", c.Kubeconfig, filepath.Join(c.Dir(), "env"))
+	case "down":
+		if err := localcloud.Down(*dir); err != nil {
+			fail(err)
+		}
+		fmt.Println("local cloud stopped")
+	case "status":
+		sts, err := localcloud.Status(*dir)
+		if err != nil {
+			fail(err)
+		}
+		if len(sts) == 0 {
+			fmt.Println("local cloud has not been started in", *dir)
+			return
+		}
+		healthy := true
+		for _, s := range sts {
+			state := "running"
+			switch {
+			case s.Crashed:
+				state = "CRASHED"
+			case !s.Running:
+				state = "stopped"
+			}
+			healthy = healthy && s.Running
+			fmt.Printf("%-24s %-8s pid %-7d log %s\n", s.Name, state, s.PID, s.Log)
+			if s.Crashed {
+				fmt.Printf("    last log lines:\n%s\n", indent(s.LogTail))
+			}
+		}
+		if !healthy {
+			os.Exit(1)
+		}
+	default:
+		fs.Usage()
+		os.Exit(2)
+	}
+}
+
+func indent(s string) string {
+	return "      " + strings.ReplaceAll(s, "\n", "\n      ")
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "localcloud:", err)
+	os.Exit(1)
+}

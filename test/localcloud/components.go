@@ -1,0 +1,186 @@
+package localcloud
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+type componentSpec struct {
+	name    string
+	args    []string
+	healthy func(ctx context.Context) error
+}
+
+// ServiceAccountIssuer is the issuer of the cluster's service-account tokens.
+const ServiceAccountIssuer = "https://kubernetes.default.svc.cluster.local"
+
+// ServiceCIDR is the cluster's service range.
+const ServiceCIDR = "10.96.0.0/16"
+
+func (c *Cloud) componentSpecs(keys pki, kwokStages string) map[string]componentSpec {
+	dir := c.opts.Dir
+	port := func(name string) string { return strconv.Itoa(c.state.Ports[name]) }
+	kubeconfig := func(name string) string { return filepath.Join(dir, "certs", name+".kubeconfig") }
+	etcdClient := "http://127.0.0.1:" + port("etcd-client")
+	etcdPeer := "http://127.0.0.1:" + port("etcd-peer")
+
+	// The controller manager and scheduler serve health over self-signed TLS.
+	insecure := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	plain := &http.Client{Timeout: 2 * time.Second}
+
+	return map[string]componentSpec{
+		Etcd: {name: Etcd, args: []string{
+			"--name=localcloud",
+			"--data-dir=" + filepath.Join(dir, "etcd"),
+			"--listen-client-urls=" + etcdClient,
+			"--advertise-client-urls=" + etcdClient,
+			"--listen-peer-urls=" + etcdPeer,
+			"--initial-advertise-peer-urls=" + etcdPeer,
+			"--initial-cluster=localcloud=" + etcdPeer,
+			// A throwaway cluster on one disk: durability per write buys nothing.
+			"--unsafe-no-fsync",
+			"--quota-backend-bytes=8589934592",
+			"--log-level=warn",
+		}, healthy: httpOK(plain, etcdClient+"/health", `"health":"true"`)},
+
+		APIServer: {name: APIServer, args: []string{
+			"--etcd-servers=" + etcdClient,
+			"--bind-address=127.0.0.1",
+			"--advertise-address=127.0.0.1",
+			"--secure-port=" + port(APIServer),
+			"--tls-cert-file=" + keys.path("apiserver.crt"),
+			"--tls-private-key-file=" + keys.path("apiserver.key"),
+			"--client-ca-file=" + keys.CA(),
+			"--service-account-issuer=" + ServiceAccountIssuer,
+			"--service-account-key-file=" + keys.path("sa.pub"),
+			"--service-account-signing-key-file=" + keys.path("sa.key"),
+			"--service-cluster-ip-range=" + ServiceCIDR,
+			"--authorization-mode=Node,RBAC",
+			"--allow-privileged=true",
+			"--cert-dir=" + filepath.Join(dir, "certs", "apiserver"),
+			"--profiling=false",
+			"--event-ttl=1h",
+		}, healthy: c.apiserverReady},
+
+		ControllerManager: {name: ControllerManager, args: []string{
+			"--kubeconfig=" + kubeconfig(ControllerManager),
+			"--authentication-kubeconfig=" + kubeconfig(ControllerManager),
+			"--authorization-kubeconfig=" + kubeconfig(ControllerManager),
+			"--bind-address=127.0.0.1",
+			"--secure-port=" + port(ControllerManager),
+			"--cert-dir=" + filepath.Join(dir, "certs", ControllerManager),
+			"--leader-elect=false",
+			// Every default controller, nodelifecycle among them: without it
+			// nodes keep the node.kubernetes.io/not-ready taint.
+			"--controllers=*",
+			"--use-service-account-credentials=true",
+			"--service-account-private-key-file=" + keys.path("sa.key"),
+			"--root-ca-file=" + keys.CA(),
+			"--cluster-signing-cert-file=" + keys.CA(),
+			"--cluster-signing-key-file=" + keys.path("ca.key"),
+			"--service-cluster-ip-range=" + ServiceCIDR,
+			"--profiling=false",
+		}, healthy: httpOK(insecure, "https://127.0.0.1:"+port(ControllerManager)+"/healthz", "ok")},
+
+		Scheduler: {name: Scheduler, args: []string{
+			"--kubeconfig=" + kubeconfig(Scheduler),
+			"--authentication-kubeconfig=" + kubeconfig(Scheduler),
+			"--authorization-kubeconfig=" + kubeconfig(Scheduler),
+			"--bind-address=127.0.0.1",
+			"--secure-port=" + port(Scheduler),
+			"--cert-dir=" + filepath.Join(dir, "certs", Scheduler),
+			"--leader-elect=false",
+			"--profiling=false",
+		}, healthy: httpOK(insecure, "https://127.0.0.1:"+port(Scheduler)+"/healthz", "ok")},
+
+		Kwok: {name: Kwok, args: []string{
+			"--kubeconfig=" + kubeconfig(Kwok),
+			"--config=" + kwokStages,
+			"--manage-all-nodes=false",
+			"--manage-nodes-with-annotation-selector=" + KwokNodeAnnotation + "=fake",
+			"--server-address=127.0.0.1:" + port(Kwok),
+			"--node-lease-duration-seconds=40",
+		}, healthy: httpOK(plain, "http://127.0.0.1:"+port(Kwok)+"/healthz", "")},
+	}
+}
+
+// apiserverReady checks /readyz, then that the default namespace exists, so
+// callers can create objects the moment Up returns.
+func (c *Cloud) apiserverReady(ctx context.Context) error {
+	cs, err := kubernetes.NewForConfig(c.RESTConfig)
+	if err != nil {
+		return err
+	}
+	body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("/readyz: %w: %s", err, body)
+	}
+	_, err = cs.CoreV1().Namespaces().Get(ctx, "default", metav1.GetOptions{})
+	return err
+}
+
+func httpOK(client *http.Client, url, want string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			return fmt.Errorf("%s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
+		}
+		return nil
+	}
+}
+
+// writeKubeconfigs writes the admin kubeconfig (the one users get) and one
+// per component identity, each a client certificate signed by the cluster CA.
+func (c *Cloud) writeKubeconfigs(keys pki) error {
+	server := c.APIServerURL()
+	files := map[string]string{
+		c.Kubeconfig: "admin",
+		filepath.Join(c.opts.Dir, "certs", ControllerManager+".kubeconfig"): "controller-manager",
+		filepath.Join(c.opts.Dir, "certs", Scheduler+".kubeconfig"):         "scheduler",
+		filepath.Join(c.opts.Dir, "certs", Kwok+".kubeconfig"):              "kwok",
+	}
+	for path, identity := range files {
+		cfg := clientcmdapi.NewConfig()
+		cfg.Clusters["localcloud"] = &clientcmdapi.Cluster{Server: server, CertificateAuthority: keys.CA()}
+		cfg.AuthInfos[identity] = &clientcmdapi.AuthInfo{
+			ClientCertificate: keys.path(identity + ".crt"),
+			ClientKey:         keys.path(identity + ".key"),
+		}
+		cfg.Contexts["localcloud"] = &clientcmdapi.Context{Cluster: "localcloud", AuthInfo: identity}
+		cfg.CurrentContext = "localcloud"
+		if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+			return fmt.Errorf("writing kubeconfig %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// writeEnv writes a file a shell can source to talk to the cloud.
+func (c *Cloud) writeEnv() error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Written by localcloud up: source it to use the local cloud.\n")
+	fmt.Fprintf(&b, "export KUBECONFIG=%q\n", c.Kubeconfig)
+	return os.WriteFile(filepath.Join(c.opts.Dir, "env"), []byte(b.String()), 0o644)
+}
