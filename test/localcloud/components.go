@@ -60,6 +60,9 @@ func (c *Cloud) componentSpecs(keys pki, kwokStages string) map[string]component
 			"--etcd-servers=" + etcdClient,
 			"--bind-address=127.0.0.1",
 			"--advertise-address=127.0.0.1",
+			// The lease reconciler refuses a loopback address; nothing in the
+			// local cloud reaches the apiserver through the kubernetes Service.
+			"--endpoint-reconciler-type=none",
 			"--secure-port=" + port(APIServer),
 			"--tls-cert-file=" + keys.path("apiserver.crt"),
 			"--tls-private-key-file=" + keys.path("apiserver.key"),
