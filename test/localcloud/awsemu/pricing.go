@@ -1,0 +1,3 @@
+package awsemu
+
+func (s *Server) registerPricing() {}

@@ -1,0 +1,330 @@
+package awsemu
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Error is an AWS-shaped API error. Every protocol writer renders it the way
+// the real service does, so SDK clients surface Code as smithy.APIError.ErrorCode().
+type Error struct {
+	Code    string
+	Message string
+	Status  int
+	// Sender is true for client faults (the default), false for server faults.
+	Server bool
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf builds a client-side (4xx) API error.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Status: status}
+}
+
+// Common errors shared by every service.
+func errMissingParameter(name string) *Error {
+	return Errorf(400, "MissingParameter", "The request must contain the parameter %s", name)
+}
+
+func errInvalidParameterValue(format string, args ...any) *Error {
+	return Errorf(400, "InvalidParameterValue", format, args...)
+}
+
+func errValidation(format string, args ...any) *Error {
+	return Errorf(400, "ValidationException", format, args...)
+}
+
+func errInvalidAction(action, service string) *Error {
+	return Errorf(400, "InvalidAction", "The action %s is not valid for this web service (%s).", action, service)
+}
+
+// protocol identifies the wire format of a service.
+type protocol int
+
+const (
+	protoEC2Query protocol = iota // EC2: form in, XML out, errors in <Response><Errors>
+	protoQuery                    // IAM, STS: form in, XML out with <XResult>, <ErrorResponse>
+	protoJSON10                   // SQS
+	protoJSON11                   // EventBridge, SSM, Pricing
+	protoRESTJSON                 // EKS
+)
+
+// named renders v as an element with a computed name.
+type named struct {
+	name  string
+	value any
+}
+
+func (n named) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
+	return e.EncodeElement(n.value, xml.StartElement{Name: xml.Name{Local: n.name}})
+}
+
+func writeResult(w http.ResponseWriter, proto protocol, service, action, requestID string, out any) {
+	w.Header().Set("x-amzn-RequestId", requestID)
+	var body []byte
+	var err error
+	switch proto {
+	case protoEC2Query:
+		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+		env := struct {
+			XMLName   xml.Name
+			Xmlns     string `xml:"xmlns,attr"`
+			RequestID string `xml:"requestId"`
+			Body      any
+		}{XMLName: xml.Name{Local: action + "Response"}, Xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/", RequestID: requestID, Body: inline{out}}
+		body, err = xml.Marshal(env)
+	case protoQuery:
+		w.Header().Set("Content-Type", "text/xml")
+		env := struct {
+			XMLName xml.Name
+			Xmlns   string `xml:"xmlns,attr"`
+			Result  named
+			Meta    struct {
+				RequestID string `xml:"RequestId"`
+			} `xml:"ResponseMetadata"`
+		}{XMLName: xml.Name{Local: action + "Response"}, Xmlns: "https://" + service + ".amazonaws.com/doc/", Result: named{action + "Result", out}}
+		env.Meta.RequestID = requestID
+		body, err = xml.Marshal(env)
+	case protoJSON10, protoJSON11:
+		w.Header().Set("Content-Type", map[protocol]string{protoJSON10: "application/x-amz-json-1.0", protoJSON11: "application/x-amz-json-1.1"}[proto])
+		if out == nil {
+			out = struct{}{}
+		}
+		body, err = json.Marshal(out)
+	case protoRESTJSON:
+		w.Header().Set("Content-Type", "application/json")
+		if out == nil {
+			out = struct{}{}
+		}
+		body, err = json.Marshal(out)
+	}
+	if err != nil {
+		writeError(w, proto, requestID, &Error{Code: "InternalFailure", Message: "encoding response: " + err.Error(), Status: 500, Server: true})
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// inline marshals a struct's fields without a wrapping element, so results
+// sit directly under the EC2 <ActionResponse> root.
+type inline struct{ v any }
+
+func (i inline) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
+	if i.v == nil {
+		return nil
+	}
+	rv := reflect.Indirect(reflect.ValueOf(i.v))
+	rt := rv.Type()
+	for n := 0; n < rt.NumField(); n++ {
+		f := rt.Field(n)
+		if !f.IsExported() {
+			continue
+		}
+		name, omitEmpty := xmlFieldName(f)
+		if name == "-" || (omitEmpty && rv.Field(n).IsZero()) {
+			continue
+		}
+		if err := e.EncodeElement(rv.Field(n).Interface(), xml.StartElement{Name: xml.Name{Local: name}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func xmlFieldName(f reflect.StructField) (string, bool) {
+	tag := f.Tag.Get("xml")
+	name, opts, _ := strings.Cut(tag, ",")
+	if name == "" {
+		name = f.Name
+	}
+	return name, strings.Contains(opts, "omitempty")
+}
+
+func writeError(w http.ResponseWriter, proto protocol, requestID string, e *Error) {
+	status := e.Status
+	if status == 0 {
+		status = 400
+	}
+	w.Header().Set("x-amzn-RequestId", requestID)
+	var body []byte
+	switch proto {
+	case protoEC2Query:
+		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+		body = []byte(fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>`,
+			xmlEscape(e.Code), xmlEscape(e.Message), requestID))
+	case protoQuery:
+		w.Header().Set("Content-Type", "text/xml")
+		typ := "Sender"
+		if e.Server {
+			typ = "Receiver"
+		}
+		body = []byte(fmt.Sprintf(`<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+			typ, xmlEscape(e.Code), xmlEscape(e.Message), requestID))
+	case protoJSON10, protoJSON11:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if proto == protoJSON10 {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			// SQS's JSON protocol also carries the legacy query error code.
+			w.Header().Set("x-amzn-query-error", e.Code+";Sender")
+		}
+		body, _ = json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
+	case protoRESTJSON:
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amzn-Errortype", e.Code)
+		body, _ = json.Marshal(map[string]string{"message": e.Message})
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func xmlEscape(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// decodeQuery fills the struct v points to from AWS query form values. Keys
+// are dotted paths ("Filter.1.Value.2", "Tags.member.1.Key"); fields match
+// case-insensitively by name or by their `query` tag. Lists accept both EC2's
+// flattened "Name.N" and the query protocol's "Name.member.N".
+func decodeQuery(form url.Values, v any) *Error {
+	root := &qnode{children: map[string]*qnode{}}
+	for key, vals := range form {
+		if key == "Action" || key == "Version" || len(vals) == 0 {
+			continue
+		}
+		n := root
+		for _, part := range strings.Split(key, ".") {
+			part = strings.ToLower(part)
+			child, ok := n.children[part]
+			if !ok {
+				child = &qnode{children: map[string]*qnode{}}
+				n.children[part] = child
+			}
+			n = child
+		}
+		n.value, n.set = vals[0], true
+	}
+	return root.decode(reflect.ValueOf(v).Elem(), "")
+}
+
+type qnode struct {
+	value    string
+	set      bool
+	children map[string]*qnode
+}
+
+func (n *qnode) decode(v reflect.Value, path string) *Error {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		return n.decode(v.Elem(), path)
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name := f.Tag.Get("query")
+			if name == "" {
+				name = f.Name
+			}
+			child, ok := n.children[strings.ToLower(name)]
+			if !ok {
+				continue
+			}
+			if err := child.decode(v.Field(i), joinPath(path, name)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		items := n.children
+		if m, ok := n.children["member"]; ok {
+			items = m.children
+		}
+		idx := make([]int, 0, len(items))
+		for k := range items {
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 1 {
+				return errInvalidParameterValue("%s.%s is not a valid list index", path, k)
+			}
+			idx = append(idx, i)
+		}
+		sort.Ints(idx)
+		s := reflect.MakeSlice(v.Type(), len(idx), len(idx))
+		for j, i := range idx {
+			if err := items[strconv.Itoa(i)].decode(s.Index(j), fmt.Sprintf("%s.%d", path, i)); err != nil {
+				return err
+			}
+		}
+		v.Set(s)
+	case reflect.Map:
+		// Query maps: Name.entry.N.key / Name.entry.N.value (or Name.N.Name/Value).
+		m := reflect.MakeMap(v.Type())
+		entries := n.children
+		if e, ok := n.children["entry"]; ok {
+			entries = e.children
+		}
+		for _, e := range entries {
+			k, val := e.children["key"], e.children["value"]
+			if k == nil {
+				k = e.children["name"]
+			}
+			if k == nil || val == nil {
+				continue
+			}
+			m.SetMapIndex(reflect.ValueOf(k.value), reflect.ValueOf(val.value).Convert(v.Type().Elem()))
+		}
+		v.Set(m)
+	case reflect.String:
+		v.SetString(n.value)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(n.value)
+		if err != nil {
+			return errInvalidParameterValue("Value (%s) for parameter %s is invalid. Expected a boolean.", n.value, path)
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		i, err := strconv.ParseInt(n.value, 10, 64)
+		if err != nil {
+			return errInvalidParameterValue("Value (%s) for parameter %s is invalid. Expected an integer.", n.value, path)
+		}
+		v.SetInt(i)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(n.value, 64)
+		if err != nil {
+			return errInvalidParameterValue("Value (%s) for parameter %s is invalid. Expected a number.", n.value, path)
+		}
+		v.SetFloat(f)
+	default:
+		if v.Type() == reflect.TypeOf(time.Time{}) {
+			t, err := time.Parse(time.RFC3339, n.value)
+			if err != nil {
+				return errInvalidParameterValue("Value (%s) for parameter %s is not a valid ISO 8601 time.", n.value, path)
+			}
+			v.Set(reflect.ValueOf(t))
+		}
+	}
+	return nil
+}
+
+func joinPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
