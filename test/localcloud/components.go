@@ -117,7 +117,25 @@ func (c *Cloud) componentSpecs(keys pki, kwokStages string) map[string]component
 			"--server-address=127.0.0.1:" + port(Kwok),
 			"--node-lease-duration-seconds=40",
 		}, healthy: httpOK(plain, "http://127.0.0.1:"+port(Kwok)+"/healthz", "")},
+
+		AWS: {name: AWS, args: c.awsArgs(), healthy: httpOK(plain, "http://127.0.0.1:"+port(AWS)+"/_localcloud/health", "ok")},
 	}
+}
+
+// awsArgs are the flags of `localcloud serve`, the AWS endpoint daemon.
+func (c *Cloud) awsArgs() []string {
+	args := []string{"serve",
+		"--dir=" + c.opts.Dir,
+		"--addr=127.0.0.1:" + strconv.Itoa(c.state.Ports[AWS]),
+		"--kubeconfig=" + c.Kubeconfig,
+		"--region=" + c.opts.Region,
+		"--cluster-name=" + c.opts.ClusterName,
+		"--profile=" + c.opts.Profile,
+	}
+	for image, bin := range c.opts.Images {
+		args = append(args, "--image="+image+"="+bin)
+	}
+	return args
 }
 
 // apiserverReady checks /readyz, then that the default namespace exists, so
@@ -185,5 +203,28 @@ func (c *Cloud) writeEnv() error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by localcloud up: source it to use the local cloud.\n")
 	fmt.Fprintf(&b, "export KUBECONFIG=%q\n", c.Kubeconfig)
+	for _, kv := range c.AWSEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "export %s=%q\n", k, v)
+	}
 	return os.WriteFile(filepath.Join(c.opts.Dir, "env"), []byte(b.String()), 0o644)
+}
+
+// Static credentials the AWS endpoint accepts (it accepts any).
+const (
+	AccessKeyID     = "AKIDLOCALCLOUD"
+	SecretAccessKey = "localcloud-secret"
+)
+
+// AWSEnv is the environment an AWS SDK client (or the controller) needs to
+// use the local cloud: endpoint, region, credentials and the EKS cluster.
+func (c *Cloud) AWSEnv() []string {
+	return []string{
+		"AWS_ENDPOINT_URL=" + c.AWSEndpoint(),
+		"AWS_REGION=" + c.opts.Region,
+		"AWS_ACCESS_KEY_ID=" + AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + SecretAccessKey,
+		"CLUSTER_NAME=" + c.opts.ClusterName,
+		"CLUSTER_ENDPOINT=" + c.APIServerURL(),
+	}
 }

@@ -28,9 +28,22 @@ const (
 	ControllerManager = "kube-controller-manager"
 	Scheduler         = "kube-scheduler"
 	Kwok              = "kwok"
+	// AWS is the daemon serving the AWS endpoint, the node agent and the
+	// system node's process runtime: `localcloud serve`, from bin/localcloud.
+	AWS = "aws"
 )
 
-var componentOrder = []string{Etcd, APIServer, ControllerManager, Scheduler, Kwok}
+var componentOrder = []string{Etcd, APIServer, ControllerManager, Scheduler, Kwok, AWS}
+
+// binaries maps components to the executables in BinDir.
+var binaries = map[string]string{AWS: "localcloud"}
+
+func binary(component string) string {
+	if b, ok := binaries[component]; ok {
+		return b
+	}
+	return component
+}
 
 // Options configure a local cloud.
 type Options struct {
@@ -45,6 +58,15 @@ type Options struct {
 	Progress io.Writer
 	// ReadyTimeout bounds the whole start-up. Zero means two minutes.
 	ReadyTimeout time.Duration
+	// Region of the AWS endpoint, default us-east-1.
+	Region string
+	// ClusterName is the EKS cluster the AWS endpoint reports, default "localcloud".
+	ClusterName string
+	// Profile is "default" (instances join ~3 s after launch) or "realistic" (~30 s).
+	Profile string
+	// Images maps container image repositories to local binaries: pods with
+	// these images on the system node run as real processes.
+	Images map[string]string
 }
 
 // Cloud is a running local cloud.
@@ -123,9 +145,21 @@ func Up(ctx context.Context, opts Options) (*Cloud, error) {
 			return nil, err
 		}
 	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.ClusterName == "" {
+		opts.ClusterName = "localcloud"
+	}
+	if opts.Profile == "" {
+		opts.Profile = "default"
+	}
+	if opts.Profile != "default" && opts.Profile != "realistic" {
+		return nil, fmt.Errorf("localcloud: profile %q is not one of default, realistic", opts.Profile)
+	}
 	for _, name := range componentOrder {
-		if _, err := os.Stat(filepath.Join(opts.BinDir, name)); err != nil {
-			return nil, fmt.Errorf("localcloud: %s not found in %s: run `make tools` to build it", name, opts.BinDir)
+		if _, err := os.Stat(filepath.Join(opts.BinDir, binary(name))); err != nil {
+			return nil, fmt.Errorf("localcloud: %s not found in %s: run `make tools build` to build it", binary(name), opts.BinDir)
 		}
 	}
 	for _, sub := range []string{"logs", "etcd", "certs"} {
@@ -186,7 +220,7 @@ func (c *Cloud) start(ctx context.Context) error {
 			return err
 		}
 	}
-	rest := []string{ControllerManager, Scheduler, Kwok}
+	rest := []string{ControllerManager, Scheduler, Kwok, AWS}
 	for _, name := range rest {
 		if err := c.launch(specs[name]); err != nil {
 			return err
@@ -205,7 +239,7 @@ func (c *Cloud) start(ctx context.Context) error {
 }
 
 func (c *Cloud) launch(s componentSpec) error {
-	p, err := startProcess(s.name, filepath.Join(c.opts.BinDir, s.name), s.args,
+	p, err := startProcess(s.name, filepath.Join(c.opts.BinDir, binary(s.name)), s.args,
 		filepath.Join(c.opts.Dir, "logs", s.name+".log"), nil, c.opts.Detach)
 	if err != nil {
 		return err
@@ -238,7 +272,7 @@ func (c *Cloud) awaitHealthy(ctx context.Context, s componentSpec) error {
 
 // allocatePorts reuses last run's ports where they are still free.
 func (c *Cloud) allocatePorts() error {
-	for _, name := range []string{"etcd-client", "etcd-peer", APIServer, ControllerManager, Scheduler, Kwok} {
+	for _, name := range []string{"etcd-client", "etcd-peer", APIServer, ControllerManager, Scheduler, Kwok, AWS} {
 		if port, ok := c.state.Ports[name]; ok && portFree(port) {
 			continue
 		}
@@ -273,6 +307,17 @@ func portFree(port int) bool {
 func (c *Cloud) APIServerURL() string {
 	return fmt.Sprintf("https://127.0.0.1:%d", c.state.Ports[APIServer])
 }
+
+// AWSEndpoint is the URL to give SDK clients as AWS_ENDPOINT_URL.
+func (c *Cloud) AWSEndpoint() string {
+	return fmt.Sprintf("http://127.0.0.1:%d", c.state.Ports[AWS])
+}
+
+// Region is the AWS endpoint's default region.
+func (c *Cloud) Region() string { return c.opts.Region }
+
+// ClusterName is the EKS cluster name the AWS endpoint reports.
+func (c *Cloud) ClusterName() string { return c.opts.ClusterName }
 
 // Dir is the state directory.
 func (c *Cloud) Dir() string { return c.opts.Dir }

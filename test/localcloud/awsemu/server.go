@@ -503,6 +503,10 @@ func (s *Server) loadWorld() (*World, error) {
 	if err := json.Unmarshal(data, w); err != nil {
 		return nil, fmt.Errorf("awsemu: parsing state %s: %w (move it away to start afresh)", s.opts.StateFile, err)
 	}
+	// The control plane may come back on other ports: what it is now wins.
+	if e := s.opts.World.ClusterEndpoint; e != "" {
+		w.Options.ClusterEndpoint, w.Options.ClusterCA = e, s.opts.World.ClusterCA
+	}
 	return w, nil
 }
 

@@ -15,12 +15,14 @@ import (
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
-const usage = `usage: localcloud [--dir DIR] [--bin DIR] up|down|status
+const usage = `usage: localcloud [--dir DIR] [--bin DIR] [--profile P] up|down|status|inject|serve
 
-  up      start etcd, kube-apiserver, kube-controller-manager, kube-scheduler
-          and kwok on 127.0.0.1, and wait until they are ready
+  up      start etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+          kwok and the AWS endpoint on 127.0.0.1, and wait until they are ready
   down    stop every process 'up' started, by pid (state is kept)
   status  show each component; a crashed one is shown with its log tail
+  inject  inject a fault: 'localcloud inject --help' lists them
+  serve   run the AWS endpoint daemon (started by 'up')
 
 Flags:
 `
@@ -29,24 +31,38 @@ func main() {
 	fs := flag.NewFlagSet("localcloud", flag.ExitOnError)
 	dir := fs.String("dir", "", "state directory (default: .localcloud at the repository root)")
 	bin := fs.String("bin", "", "directory of the binaries `make tools` builds (default: bin at the repository root)")
+	profile := fs.String("profile", "default", "instance timing: default (nodes join ~3 s after launch) or realistic (~30 s)")
+	images := imageFlags{}
+	fs.Var(images, "image", "repository=binary: pods with this image on the system node run the binary (repeatable)")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, usage); fs.PrintDefaults() }
 	_ = fs.Parse(os.Args[1:])
+	if fs.NArg() >= 1 && fs.Arg(0) == "serve" {
+		if err := serve(fs.Args()[1:]); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if fs.NArg() >= 1 && fs.Arg(0) == "inject" {
+		if *dir == "" {
+			*dir = defaultDir()
+		}
+		if err := inject(*dir, fs.Args()[1:]); err != nil {
+			fail(err)
+		}
+		return
+	}
 	if fs.NArg() != 1 {
 		fs.Usage()
 		os.Exit(2)
 	}
 	if *dir == "" {
-		root, err := localcloud.RepoRoot()
-		if err != nil {
-			fail(err)
-		}
-		*dir = filepath.Join(root, ".localcloud")
+		*dir = defaultDir()
 	}
 	switch fs.Arg(0) {
 	case "up":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		c, err := localcloud.Up(ctx, localcloud.Options{Dir: *dir, BinDir: *bin, Detach: true, Progress: os.Stdout})
+		c, err := localcloud.Up(ctx, localcloud.Options{Dir: *dir, BinDir: *bin, Detach: true, Progress: os.Stdout, Profile: *profile, Images: images})
 		if err != nil {
 			fail(err)
 		}
@@ -87,6 +103,14 @@ func main() {
 		fs.Usage()
 		os.Exit(2)
 	}
+}
+
+func defaultDir() string {
+	root, err := localcloud.RepoRoot()
+	if err != nil {
+		fail(err)
+	}
+	return filepath.Join(root, ".localcloud")
 }
 
 func indent(s string) string {

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/nodewright/nodewright/test/localcloud"
+	"github.com/nodewright/nodewright/test/localcloud/awsemu"
+)
+
+// imageFlags collects repeated --image repo=binary flags.
+type imageFlags map[string]string
+
+func (f imageFlags) String() string { return fmt.Sprint(map[string]string(f)) }
+
+func (f imageFlags) Set(v string) error {
+	repo, bin, ok := strings.Cut(v, "=")
+	if !ok || repo == "" || bin == "" {
+		return fmt.Errorf("--image wants repository=binary, got %q", v)
+	}
+	f[repo] = bin
+	return nil
+}
+
+// profiles set how long instances take to boot and join.
+var profiles = map[string]struct {
+	timing    awsemu.Timing
+	bootDelay time.Duration
+}{
+	"default":   {awsemu.Timing{PendingToRunning: time.Second, ShuttingDownToTerminated: 2 * time.Second}, 2 * time.Second},
+	"realistic": {awsemu.Timing{PendingToRunning: 8 * time.Second, ShuttingDownToTerminated: 30 * time.Second}, 22 * time.Second},
+}
+
+// serve runs the AWS endpoint daemon that `up` starts as the "aws" component.
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	dir := fs.String("dir", "", "state directory")
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	kubeconfig := fs.String("kubeconfig", "", "admin kubeconfig of the local control plane")
+	region := fs.String("region", "us-east-1", "default AWS region")
+	cluster := fs.String("cluster-name", "localcloud", "EKS cluster name")
+	profile := fs.String("profile", "default", "timing profile: default or realistic")
+	images := imageFlags{}
+	fs.Var(images, "image", "repository=binary: pods with this image on the system node run the binary (repeatable)")
+	_ = fs.Parse(args)
+	if *dir == "" || *kubeconfig == "" {
+		return fmt.Errorf("serve needs --dir and --kubeconfig")
+	}
+	p, ok := profiles[*profile]
+	if !ok {
+		return fmt.Errorf("unknown profile %q (default, realistic)", *profile)
+	}
+	restCfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	ca, err := os.ReadFile(restCfg.CAFile)
+	if err != nil {
+		return fmt.Errorf("reading cluster CA: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+
+	emu, err := awsemu.New(awsemu.Options{
+		Region:    *region,
+		Addr:      *addr,
+		StateFile: filepath.Join(*dir, "aws-state.json"),
+		Logger:    logger,
+		World: awsemu.WorldOptions{
+			ClusterName:     *cluster,
+			ClusterEndpoint: restCfg.Host,
+			ClusterCA:       ca,
+			OIDCIssuer:      localcloud.ServiceAccountIssuer,
+			Timing:          p.timing,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	logger.Info("serving AWS endpoint", "url", emu.URL, "region", *region, "cluster", *cluster, "profile", *profile)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	logger.Info("stopping AWS endpoint")
+	return emu.Close()
+}
