@@ -11,6 +11,7 @@ KUBE_VERSION := v1.37.2
 ETCD_VERSION := v3.7.0
 KWOK_VERSION := v0.8.0
 TOFU_VERSION := v1.10.10
+CONTROLLER_TOOLS_VERSION := v0.23.0
 
 ROOT  := $(CURDIR)
 BIN   := $(ROOT)/bin
@@ -30,7 +31,7 @@ KUBE_LDFLAGS := -s -w \
 	-X k8s.io/component-base/version.gitTreeState=clean
 
 TOOL_STAMPS := $(STAMP)/kubernetes-$(KUBE_VERSION) $(STAMP)/etcd-$(ETCD_VERSION) \
-	$(STAMP)/kwok-$(KWOK_VERSION) $(TF_STAMP)
+	$(STAMP)/kwok-$(KWOK_VERSION) $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION) $(TF_STAMP)
 
 TEST_FLAGS ?= -count=1 -timeout 30m
 LOCALCLOUD := $(BIN)/localcloud
@@ -63,6 +64,17 @@ $(STAMP)/kwok-$(KWOK_VERSION):
 	@echo ">> building kwok $(KWOK_VERSION) from source (about 3 minutes cold)"
 	GOBIN=$(BIN) go install -trimpath -ldflags '-s -w' sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
 	@rm -f $(STAMP)/kwok-* && touch $@
+
+CONTROLLER_GEN := $(BIN)/controller-gen
+$(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION):
+	@mkdir -p $(STAMP)
+	cd $(TOOLS) && go build -o $(CONTROLLER_GEN) sigs.k8s.io/controller-tools/cmd/controller-gen
+	@rm -f $(STAMP)/controller-gen-* && touch $@
+
+.PHONY: generate
+generate: $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION) ## Regenerate deepcopy code and the CRDs (controller/crds) from controller/api.
+	$(CONTROLLER_GEN) object paths=./controller/api/...
+	$(CONTROLLER_GEN) crd paths=./controller/api/... output:crd:artifacts:config=controller/crds
 
 $(STAMP)/tofu-$(TOFU_VERSION):
 	@mkdir -p $(STAMP)
