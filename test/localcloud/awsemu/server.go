@@ -282,7 +282,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case c.Service == "eks":
-		op, found = s.matchREST(r.Method, r.URL.Path, c)
+		op, found = s.matchREST(r.Method, r.URL.EscapedPath(), c)
 		if !found {
 			writeError(w, protoRESTJSON, reqID, Errorf(404, "NotFoundException", "no EKS route for %s %s", r.Method, r.URL.Path))
 			return

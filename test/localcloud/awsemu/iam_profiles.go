@@ -1,0 +1,418 @@
+package awsemu
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Instance profiles and OpenID Connect providers.
+
+func (s *Server) registerIAMInstanceProfiles(reg func(string, bool, func(*Call) (any, error))) {
+	reg("CreateInstanceProfile", true, s.iamCreateInstanceProfile)
+	reg("GetInstanceProfile", false, s.iamGetInstanceProfile)
+	reg("AddRoleToInstanceProfile", true, s.iamAddRoleToInstanceProfile)
+	reg("RemoveRoleFromInstanceProfile", true, s.iamRemoveRoleFromInstanceProfile)
+	reg("TagInstanceProfile", true, s.iamTagInstanceProfile)
+	reg("UntagInstanceProfile", true, s.iamUntagInstanceProfile)
+	reg("ListInstanceProfileTags", false, s.iamListInstanceProfileTags)
+	reg("ListInstanceProfiles", false, s.iamListInstanceProfiles)
+	reg("ListInstanceProfilesForRole", false, s.iamListInstanceProfilesForRole)
+	reg("DeleteInstanceProfile", true, s.iamDeleteInstanceProfile)
+}
+
+func (s *Server) iamProfile(name string) (*IAMInstanceProfile, *Error) {
+	if err := validateIAMName("InstanceProfileName", name, 128); err != nil {
+		return nil, err
+	}
+	p := s.world.IAM.InstanceProfiles[strings.ToLower(name)]
+	if p == nil {
+		return nil, errNoSuchEntity("Instance Profile %s cannot be found.", name)
+	}
+	return p, nil
+}
+
+type profileResult struct {
+	InstanceProfile instanceProfileXML
+}
+
+func (s *Server) iamCreateInstanceProfile(c *Call) (any, error) {
+	var in struct {
+		InstanceProfileName string
+		Path                string
+		Tags                []tagInput
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	if err := validateIAMName("InstanceProfileName", in.InstanceProfileName, 128); err != nil {
+		return nil, err
+	}
+	path, perr := defaultPath(in.Path)
+	if perr != nil {
+		return nil, perr
+	}
+	st := s.world.IAM
+	if st.InstanceProfiles[strings.ToLower(in.InstanceProfileName)] != nil {
+		return nil, errEntityExists("Instance Profile %s already exists.", in.InstanceProfileName)
+	}
+	tags, terr := mergeTags(nil, in.Tags)
+	if terr != nil {
+		return nil, terr
+	}
+	p := &IAMInstanceProfile{
+		Name: in.InstanceProfileName, Path: path, ID: iamID("AIPA"),
+		ARN:        "arn:aws:iam::" + AccountID + ":instance-profile" + path + in.InstanceProfileName,
+		CreateDate: s.clock.Now().UTC(), Roles: []string{}, Tags: tags,
+	}
+	st.InstanceProfiles[strings.ToLower(p.Name)] = p
+	s.log.Info("iam: created instance profile", "profile", p.ARN)
+	return profileResult{st.profileXML(p)}, nil
+}
+
+func (s *Server) iamGetInstanceProfile(c *Call) (any, error) {
+	var in struct{ InstanceProfileName string }
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.iamProfile(in.InstanceProfileName)
+	if err != nil {
+		return nil, err
+	}
+	return profileResult{s.world.IAM.profileXML(p)}, nil
+}
+
+type profileRoleInput struct {
+	InstanceProfileName string
+	RoleName            string
+}
+
+func (s *Server) iamAddRoleToInstanceProfile(c *Call) (any, error) {
+	var in profileRoleInput
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.iamProfile(in.InstanceProfileName)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.iamRole(in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Roles) > 0 {
+		return nil, errLimitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
+	}
+	p.Roles = append(p.Roles, r.Name)
+	return nil, nil
+}
+
+func (s *Server) iamRemoveRoleFromInstanceProfile(c *Call) (any, error) {
+	var in profileRoleInput
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.iamProfile(in.InstanceProfileName)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.iamRole(in.RoleName); err != nil {
+		return nil, err
+	}
+	for i, name := range p.Roles {
+		if strings.EqualFold(name, in.RoleName) {
+			p.Roles = append(p.Roles[:i], p.Roles[i+1:]...)
+			return nil, nil
+		}
+	}
+	return nil, errNoSuchEntity("The role with name %s cannot be found in instance profile %s.", in.RoleName, p.Name)
+}
+
+func (s *Server) iamTagInstanceProfile(c *Call) (any, error) {
+	var in struct {
+		InstanceProfileName string
+		Tags                []tagInput
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.iamProfile(in.InstanceProfileName)
+	if err != nil {
+		return nil, err
+	}
+	tags, terr := mergeTags(p.Tags, in.Tags)
+	if terr != nil {
+		return nil, terr
+	}
+	p.Tags = tags
+	return nil, nil
+}
+
+func (s *Server) iamUntagInstanceProfile(c *Call) (any, error) {
+	var in struct {
+		InstanceProfileName string
+		TagKeys             []string
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.iamProfile(in.InstanceProfileName)
+	if err != nil {
+		return nil, err
+	}
+	p.Tags = removeTags(p.Tags, in.TagKeys)
+	return nil, nil
+}
+
+func (s *Server) iamListInstanceProfileTags(c *Call) (any, error) {
+	var in struct{ InstanceProfileName string }
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.iamProfile(in.InstanceProfileName)
+	if err != nil {
+		return nil, err
+	}
+	return tagsResult{Tags: tagsXML(p.Tags)}, nil
+}
+
+type profilesResult struct {
+	InstanceProfiles []instanceProfileXML `xml:"InstanceProfiles>member"`
+	IsTruncated      bool
+	Marker           string `xml:",omitempty"`
+}
+
+func (s *Server) profilesPage(profiles []*IAMInstanceProfile, marker string, maxItems int) (any, error) {
+	sort.Slice(profiles, func(i, j int) bool {
+		return strings.ToLower(profiles[i].Name) < strings.ToLower(profiles[j].Name)
+	})
+	page, next, truncated, err := paginate(profiles, marker, maxItems)
+	if err != nil {
+		return nil, err
+	}
+	out := profilesResult{InstanceProfiles: []instanceProfileXML{}, IsTruncated: truncated, Marker: next}
+	for _, p := range page {
+		out.InstanceProfiles = append(out.InstanceProfiles, s.world.IAM.profileXML(p))
+	}
+	return out, nil
+}
+
+func (s *Server) iamListInstanceProfiles(c *Call) (any, error) {
+	var in struct {
+		PathPrefix string
+		Marker     string
+		MaxItems   int
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	var picked []*IAMInstanceProfile
+	for _, p := range s.world.IAM.InstanceProfiles {
+		if strings.HasPrefix(p.Path, in.PathPrefix) {
+			picked = append(picked, p)
+		}
+	}
+	return s.profilesPage(picked, in.Marker, in.MaxItems)
+}
+
+func (s *Server) iamListInstanceProfilesForRole(c *Call) (any, error) {
+	var in struct {
+		RoleName string
+		Marker   string
+		MaxItems int
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	r, err := s.iamRole(in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	var picked []*IAMInstanceProfile
+	for _, p := range s.world.IAM.InstanceProfiles {
+		for _, name := range p.Roles {
+			if strings.EqualFold(name, r.Name) {
+				picked = append(picked, p)
+			}
+		}
+	}
+	return s.profilesPage(picked, in.Marker, in.MaxItems)
+}
+
+func (s *Server) iamDeleteInstanceProfile(c *Call) (any, error) {
+	var in struct{ InstanceProfileName string }
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.iamProfile(in.InstanceProfileName)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Roles) > 0 {
+		return nil, errDeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
+	}
+	delete(s.world.IAM.InstanceProfiles, strings.ToLower(p.Name))
+	s.log.Info("iam: deleted instance profile", "profile", p.ARN)
+	return nil, nil
+}
+
+// --- OpenID Connect providers ---
+
+func (s *Server) registerIAMOIDC(reg func(string, bool, func(*Call) (any, error))) {
+	reg("CreateOpenIDConnectProvider", true, s.iamCreateOIDCProvider)
+	reg("GetOpenIDConnectProvider", false, s.iamGetOIDCProvider)
+	reg("ListOpenIDConnectProviders", false, s.iamListOIDCProviders)
+	reg("DeleteOpenIDConnectProvider", true, s.iamDeleteOIDCProvider)
+	reg("TagOpenIDConnectProvider", true, s.iamTagOIDCProvider)
+	reg("UntagOpenIDConnectProvider", true, s.iamUntagOIDCProvider)
+	reg("ListOpenIDConnectProviderTags", false, s.iamListOIDCProviderTags)
+}
+
+var thumbprintRE = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+
+func (s *Server) oidcProvider(arn string) (*IAMOIDCProvider, *Error) {
+	if !strings.HasPrefix(arn, "arn:aws:iam::") {
+		return nil, errInvalidInput("ARN %s is not valid.", arn)
+	}
+	p := s.world.IAM.OIDCProviders[arn]
+	if p == nil {
+		return nil, errNoSuchEntity("OpenIDConnect Provider not found for arn %s", arn)
+	}
+	return p, nil
+}
+
+func (s *Server) iamCreateOIDCProvider(c *Call) (any, error) {
+	var in struct {
+		Url            string
+		ClientIDList   []string
+		ThumbprintList []string
+		Tags           []tagInput
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	host, ok := strings.CutPrefix(in.Url, "https://")
+	host = strings.TrimSuffix(host, "/")
+	if !ok || host == "" || len(in.Url) > 255 {
+		return nil, errInvalidInput("Invalid Open ID Connect Provider URL: %s", in.Url)
+	}
+	for _, t := range in.ThumbprintList {
+		if !thumbprintRE.MatchString(t) {
+			return nil, errInvalidInput("Thumbprint %s must be a 40-character hex string.", t)
+		}
+	}
+	if len(in.ThumbprintList) > 5 {
+		return nil, errLimitExceeded("Cannot exceed quota for ThumbprintsPerOpenIdConnectProvider: 5")
+	}
+	if len(in.ClientIDList) > 100 {
+		return nil, errLimitExceeded("Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100")
+	}
+	arn := "arn:aws:iam::" + AccountID + ":oidc-provider/" + host
+	if s.world.IAM.OIDCProviders[arn] != nil {
+		return nil, errEntityExists("Provider with url %s already exists.", in.Url)
+	}
+	tags, terr := mergeTags(nil, in.Tags)
+	if terr != nil {
+		return nil, terr
+	}
+	now := s.clock.Now().UTC()
+	p := &IAMOIDCProvider{ARN: arn, URL: host, ClientIDs: in.ClientIDList, Thumbprints: in.ThumbprintList, CreateDate: now, LastModifiedAt: now, Tags: tags}
+	s.world.IAM.OIDCProviders[arn] = p
+	return struct {
+		OpenIDConnectProviderArn string
+		Tags                     []xmlTag `xml:"Tags>member,omitempty"`
+	}{arn, tagsXML(tags)}, nil
+}
+
+func (s *Server) iamGetOIDCProvider(c *Call) (any, error) {
+	var in struct{ OpenIDConnectProviderArn string }
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		Url            string
+		ClientIDList   []string `xml:"ClientIDList>member"`
+		ThumbprintList []string `xml:"ThumbprintList>member"`
+		CreateDate     string
+		Tags           []xmlTag `xml:"Tags>member,omitempty"`
+	}{p.URL, p.ClientIDs, p.Thumbprints, iamTime(p.CreateDate), tagsXML(p.Tags)}, nil
+}
+
+func (s *Server) iamListOIDCProviders(c *Call) (any, error) {
+	type entry struct{ Arn string }
+	out := struct {
+		OpenIDConnectProviderList []entry `xml:"OpenIDConnectProviderList>member"`
+	}{OpenIDConnectProviderList: []entry{}}
+	for arn := range s.world.IAM.OIDCProviders {
+		out.OpenIDConnectProviderList = append(out.OpenIDConnectProviderList, entry{arn})
+	}
+	sort.Slice(out.OpenIDConnectProviderList, func(i, j int) bool {
+		return out.OpenIDConnectProviderList[i].Arn < out.OpenIDConnectProviderList[j].Arn
+	})
+	return out, nil
+}
+
+func (s *Server) iamDeleteOIDCProvider(c *Call) (any, error) {
+	var in struct{ OpenIDConnectProviderArn string }
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
+	if err != nil {
+		return nil, err
+	}
+	delete(s.world.IAM.OIDCProviders, p.ARN)
+	return nil, nil
+}
+
+func (s *Server) iamTagOIDCProvider(c *Call) (any, error) {
+	var in struct {
+		OpenIDConnectProviderArn string
+		Tags                     []tagInput
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
+	if err != nil {
+		return nil, err
+	}
+	tags, terr := mergeTags(p.Tags, in.Tags)
+	if terr != nil {
+		return nil, terr
+	}
+	p.Tags = tags
+	return nil, nil
+}
+
+func (s *Server) iamUntagOIDCProvider(c *Call) (any, error) {
+	var in struct {
+		OpenIDConnectProviderArn string
+		TagKeys                  []string
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
+	if err != nil {
+		return nil, err
+	}
+	p.Tags = removeTags(p.Tags, in.TagKeys)
+	return nil, nil
+}
+
+func (s *Server) iamListOIDCProviderTags(c *Call) (any, error) {
+	var in struct{ OpenIDConnectProviderArn string }
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
+	if err != nil {
+		return nil, err
+	}
+	return tagsResult{Tags: tagsXML(p.Tags)}, nil
+}

@@ -1,0 +1,157 @@
+package awsemu
+
+import (
+	"context"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyhttp "github.com/aws/smithy-go/middleware"
+	smithytransport "github.com/aws/smithy-go/transport/http"
+)
+
+func stsClient(s *Server) *sts.Client {
+	cfg := s.Config()
+	cfg.RetryMaxAttempts = 1
+	return sts.NewFromConfig(cfg)
+}
+
+func TestSTSGetCallerIdentity(t *testing.T) {
+	s := NewForTest(t, Options{})
+	out, err := stsClient(s).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatalf("GetCallerIdentity: %v", err)
+	}
+	if aws.ToString(out.Account) != AccountID || aws.ToString(out.Arn) != "arn:aws:iam::"+AccountID+":user/localcloud" || aws.ToString(out.UserId) == "" {
+		t.Errorf("identity = %s %s %s", aws.ToString(out.Account), aws.ToString(out.Arn), aws.ToString(out.UserId))
+	}
+}
+
+// TestSTSPresignedGetCallerIdentity follows the EKS bearer-token scheme: a
+// presigned GetCallerIdentity URL with x-k8s-aws-id signed in, fetched with GET.
+func TestSTSPresignedGetCallerIdentity(t *testing.T) {
+	s := NewForTest(t, Options{})
+	presigner := sts.NewPresignClient(stsClient(s))
+	addHeader := func(stack *smithyhttp.Stack) error {
+		return stack.Build.Add(smithyhttp.BuildMiddlewareFunc("AddK8sAwsID", func(ctx context.Context, in smithyhttp.BuildInput, next smithyhttp.BuildHandler) (smithyhttp.BuildOutput, smithyhttp.Metadata, error) {
+			if req, ok := in.Request.(*smithytransport.Request); ok {
+				req.Header.Add("x-k8s-aws-id", "localcloud")
+			}
+			return next.HandleBuild(ctx, in)
+		}), smithyhttp.After)
+	}
+	req, err := presigner.PresignGetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}, func(o *sts.PresignOptions) {
+		o.ClientOptions = append(o.ClientOptions, func(o *sts.Options) { o.APIOptions = append(o.APIOptions, addHeader) })
+	})
+	if err != nil {
+		t.Fatalf("PresignGetCallerIdentity: %v", err)
+	}
+	if req.Method != http.MethodGet || !strings.Contains(req.URL, "X-Amz-Credential=") || !strings.Contains(req.URL, "Action=GetCallerIdentity") {
+		t.Fatalf("presigned request = %s %s", req.Method, req.URL)
+	}
+	if !strings.Contains(req.URL, "x-k8s-aws-id") {
+		t.Errorf("x-k8s-aws-id is not among the signed headers: %s", req.URL)
+	}
+	// The token a kubelet would send is this URL, base64url-encoded.
+	token := "k8s-aws-v1." + base64.RawURLEncoding.EncodeToString([]byte(req.URL))
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(token, "k8s-aws-v1."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get, err := http.NewRequest(http.MethodGet, string(raw), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get.Header.Set("x-k8s-aws-id", "localcloud")
+	resp, err := http.DefaultClient.Do(get)
+	if err != nil {
+		t.Fatalf("GET presigned URL: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET presigned URL: %d %s", resp.StatusCode, body)
+	}
+	for _, want := range []string{"<GetCallerIdentityResult>", "<Account>" + AccountID + "</Account>", "<Arn>arn:aws:iam::" + AccountID + ":user/localcloud</Arn>"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("response lacks %s:\n%s", want, body)
+		}
+	}
+
+	// A plain http.Get of the URL (no extra header) works too.
+	resp2, err := http.Get(req.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body2, _ := io.ReadAll(resp2.Body)
+	resp2.Body.Close()
+	if resp2.StatusCode != http.StatusOK || !strings.Contains(string(body2), AccountID) {
+		t.Errorf("http.Get presigned URL: %d %s", resp2.StatusCode, body2)
+	}
+}
+
+func fakeJWT(claims string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256","kid":"k"}`)) + "." + enc([]byte(claims)) + "." + enc([]byte("signature"))
+}
+
+func TestSTSAssumeRole(t *testing.T) {
+	s := NewForTest(t, Options{})
+	ctx := context.Background()
+	role := createRole(t, iamClient(t, s), "PodRole")
+	c := stsClient(s)
+	roleARN := aws.ToString(role.Arn)
+
+	token := fakeJWT(`{"iss":"https://127.0.0.1:6443","sub":"system:serviceaccount:kube-system:nodewright","aud":["sts.amazonaws.com"],"exp":4102444800}`)
+	web, err := c.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn: aws.String(roleARN), RoleSessionName: aws.String("controller"), WebIdentityToken: aws.String(token),
+	})
+	if err != nil {
+		t.Fatalf("AssumeRoleWithWebIdentity: %v", err)
+	}
+	cr := web.Credentials
+	if cr == nil || !strings.HasPrefix(aws.ToString(cr.AccessKeyId), "ASIA") || aws.ToString(cr.SecretAccessKey) == "" || aws.ToString(cr.SessionToken) == "" {
+		t.Fatalf("credentials = %+v", cr)
+	}
+	if d := time.Until(aws.ToTime(cr.Expiration)); d < 50*time.Minute || d > 61*time.Minute {
+		t.Errorf("expiration in %v, want about an hour", d)
+	}
+	if aws.ToString(web.AssumedRoleUser.Arn) != "arn:aws:sts::"+AccountID+":assumed-role/PodRole/controller" ||
+		aws.ToString(web.AssumedRoleUser.AssumedRoleId) != aws.ToString(role.RoleId)+":controller" {
+		t.Errorf("AssumedRoleUser = %+v", web.AssumedRoleUser)
+	}
+	if aws.ToString(web.SubjectFromWebIdentityToken) != "system:serviceaccount:kube-system:nodewright" ||
+		aws.ToString(web.Audience) != "sts.amazonaws.com" || aws.ToString(web.Provider) != "https://127.0.0.1:6443" {
+		t.Errorf("token claims = %q %q %q", aws.ToString(web.SubjectFromWebIdentityToken), aws.ToString(web.Audience), aws.ToString(web.Provider))
+	}
+
+	for _, tc := range []struct {
+		name string
+		in   *sts.AssumeRoleWithWebIdentityInput
+		code string
+	}{
+		{"unknown role", &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String("arn:aws:iam::" + AccountID + ":role/Nope"), RoleSessionName: aws.String("s1"), WebIdentityToken: aws.String(token)}, "AccessDenied"},
+		{"bad token", &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1"), WebIdentityToken: aws.String("not-a-jwt")}, "InvalidIdentityToken"},
+		{"too long", &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1"), WebIdentityToken: aws.String(token), DurationSeconds: aws.Int32(7200)}, "ValidationError"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.AssumeRoleWithWebIdentity(ctx, tc.in)
+			expectCode(t, err, tc.code)
+		})
+	}
+
+	ar, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("admin"), DurationSeconds: aws.Int32(900)})
+	if err != nil {
+		t.Fatalf("AssumeRole: %v", err)
+	}
+	if !strings.HasPrefix(aws.ToString(ar.Credentials.AccessKeyId), "ASIA") || aws.ToString(ar.AssumedRoleUser.Arn) != "arn:aws:sts::"+AccountID+":assumed-role/PodRole/admin" {
+		t.Errorf("AssumeRole = %+v %+v", ar.Credentials, ar.AssumedRoleUser)
+	}
+	_, err = c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + AccountID + ":role/Nope"), RoleSessionName: aws.String("admin")})
+	expectCode(t, err, "AccessDenied")
+}
