@@ -245,6 +245,17 @@ func (a *Agent) Sync(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	// Forget instances the emulator no longer holds (retention expired).
+	for id := range a.joined {
+		if _, ok := view.instances[id]; !ok {
+			delete(a.joined, id)
+		}
+	}
+	for id := range a.neverJoins {
+		if _, ok := view.instances[id]; !ok {
+			delete(a.neverJoins, id)
+		}
+	}
 	for id := range a.runningSince {
 		if _, ok := view.instances[id]; !ok {
 			delete(a.runningSince, id)

@@ -73,8 +73,14 @@ func ParseUserDataBytes(raw []byte) (*Bootstrap, error) {
 		b, err = parseMIME(trimmed)
 	case bytes.HasPrefix(trimmed, []byte("[")) || bytes.Contains(trimmed, []byte("[settings")):
 		b, err = parseBottlerocket(trimmed)
+	case bytes.HasPrefix(trimmed, []byte("#!")):
+		// AL2's bootstrap.sh script: AL2023 images ignore it, so kubelet never starts.
+		return nil, errors.New("userData is a bare shell script, with no NodeConfig for nodeadm")
 	default:
 		b, err = parseNodeConfigs([][]byte{trimmed})
+		if err != nil {
+			err = fmt.Errorf("userData is neither MIME multipart, Bottlerocket TOML nor a NodeConfig: %w", err)
+		}
 	}
 	if err != nil {
 		return nil, err
