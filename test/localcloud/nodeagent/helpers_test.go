@@ -1,0 +1,69 @@
+package nodeagent_test
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+)
+
+// nodeadmMIME is AL2023 userData as nodewright writes it: a shell script
+// part and a NodeConfig part in a MIME multipart document.
+func nodeadmMIME(cluster, endpoint, kubelet string) string {
+	return strings.Join([]string{
+		`MIME-Version: 1.0`,
+		`Content-Type: multipart/mixed; boundary="//"`,
+		``,
+		`--//`,
+		`Content-Type: text/x-shellscript; charset="us-ascii"`,
+		``,
+		`#!/bin/bash`,
+		`echo "custom setup"`,
+		``,
+		`--//`,
+		`Content-Type: application/node.eks.aws`,
+		``,
+		`---`,
+		`apiVersion: node.eks.aws/v1alpha1`,
+		`kind: NodeConfig`,
+		`spec:`,
+		`  cluster:`,
+		`    name: ` + cluster,
+		`    apiServerEndpoint: ` + endpoint,
+		`    certificateAuthority: LS0tLS1CRUdJTg==`,
+		`    cidr: 10.96.0.0/12`,
+		`  kubelet:`,
+		kubelet,
+		``,
+		`--//--`,
+		``,
+	}, "\n")
+}
+
+const nodeadmKubelet = `    config:
+      maxPods: 20
+      clusterDNS: [10.96.0.10]
+    flags:
+    - --node-labels=nodewright.dev/pool=default,team=blue
+    - --register-with-taints=dedicated=batch:NoExecute,nodewright.dev/unregistered:NoSchedule`
+
+func bottlerocketTOML(cluster, endpoint string) string {
+	return fmt.Sprintf(`[settings.kubernetes]
+cluster-name = %q
+api-server = %q
+cluster-certificate = "LS0tLS1CRUdJTg=="
+max-pods = 58
+
+[settings.kubernetes.node-labels]
+"nodewright.dev/pool" = "br"
+"team" = "green"
+
+[settings.kubernetes.node-taints]
+"dedicated" = ["infra:NoSchedule"]
+"nodewright.dev/unregistered" = ":NoExecute"
+
+[settings.host-containers.admin]
+enabled = false
+`, cluster, endpoint)
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
