@@ -37,7 +37,7 @@ kind: NodeConfig
 spec:
   cluster:
     name: localcloud
-    apiServerEndpoint: https://127.0.0.1:6443
+    apiServerEndpoint: %s
     certificateAuthority: Y2E=
     cidr: 10.96.0.0/16
   kubelet:
@@ -89,7 +89,7 @@ func TestSpotFleetJoinsAndInterruptionFlows(t *testing.T) {
 		LaunchTemplateName: aws.String("nodes"),
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{
 			ImageId:  aws.String("ami-0a102300000000001"),
-			UserData: aws.String(base64.StdEncoding.EncodeToString([]byte(testUserData))),
+			UserData: aws.String(base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf(testUserData, c.APIServerURL())))),
 		},
 	})
 	must(t, err)
