@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -9,13 +10,16 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/nodewright/nodewright/test/localcloud"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
+	"github.com/nodewright/nodewright/test/localcloud/nodeagent"
 )
 
 // imageFlags collects repeated --image repo=binary flags.
@@ -88,9 +92,34 @@ func serve(args []string) error {
 	}
 	logger.Info("serving AWS endpoint", "url", emu.URL, "region", *region, "cluster", *cluster, "profile", *profile)
 
+	client, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return errors.Join(err, emu.Close())
+	}
+	agent, err := nodeagent.New(nodeagent.Config{Emulator: emu, Client: client, BootDelay: p.bootDelay, Region: *region, Logger: logger})
+	if err != nil {
+		return errors.Join(err, emu.Close())
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := agent.Run(ctx); err != nil {
+			errs <- fmt.Errorf("node agent: %w", err)
+			stop()
+		}
+	}()
 	<-ctx.Done()
+	wg.Wait()
 	logger.Info("stopping AWS endpoint")
-	return emu.Close()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(append(all, emu.Close())...)
 }
