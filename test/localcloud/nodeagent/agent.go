@@ -336,7 +336,7 @@ func (a *Agent) desiredNode(in instance, view worldView) (*corev1.Node, string) 
 	} {
 		labels[k] = v
 	}
-	capacity, allocatable := Resources(it, boot.MaxPods)
+	capacity, allocatable := catalog.Resources(it, boot.MaxPods)
 	addresses := []corev1.NodeAddress{}
 	if in.PrivateIP != "" {
 		addresses = append(addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: in.PrivateIP})

@@ -4,6 +4,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // nodeadmMIME is AL2023 userData as nodewright writes it: a shell script
@@ -67,3 +71,19 @@ enabled = false
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+func expectList(t *testing.T, what string, got corev1.ResourceList, want map[corev1.ResourceName]string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s has %d resources %v, want %d", what, len(got), got, len(want))
+	}
+	for name, w := range want {
+		q, ok := got[name]
+		if !ok {
+			t.Errorf("%s lacks %s", what, name)
+			continue
+		}
+		if q.Cmp(resource.MustParse(w)) != 0 {
+			t.Errorf("%s %s = %s, want %s", what, name, q.String(), w)
+		}
+	}
+}

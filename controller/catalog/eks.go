@@ -1,9 +1,8 @@
-package nodeagent
+package catalog
 
 import (
 	"strings"
 
-	"github.com/nodewright/nodewright/controller/catalog"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
@@ -30,7 +29,7 @@ const (
 // the published max-pods table, else the ENI formula (every ENI on the
 // default network card, one IP per ENI for the ENI itself, plus two
 // host-network pods).
-func DefaultMaxPods(it catalog.InstanceType) int {
+func DefaultMaxPods(it InstanceType) int {
 	if it.MaxPodsENI > 0 {
 		return it.MaxPodsENI
 	}
@@ -47,7 +46,7 @@ func DefaultMaxPods(it catalog.InstanceType) int {
 
 // Resources computes a node's capacity and allocatable as kubelet on an EKS
 // AMI reports them. maxPods <= 0 means DefaultMaxPods.
-func Resources(it catalog.InstanceType, maxPods int) (capacity, allocatable corev1.ResourceList) {
+func Resources(it InstanceType, maxPods int) (capacity, allocatable corev1.ResourceList) {
 	if maxPods <= 0 {
 		maxPods = DefaultMaxPods(it)
 	}

@@ -1,10 +1,9 @@
-package nodeagent_test
+package catalog_test
 
 import (
 	"testing"
 
 	"github.com/nodewright/nodewright/controller/catalog"
-	"github.com/nodewright/nodewright/test/localcloud/nodeagent"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
@@ -45,7 +44,7 @@ func TestResourcesM5Large(t *testing.T) {
 	it := instanceType(t, "m5.large")
 	// 8192 MiB less 7.5% VM overhead (614.4, a whole 615 MiB) = 7577 MiB.
 	// Reserved with 29 pods: 11*29+255 = 574 MiB, plus 100 MiB eviction = 674.
-	capacity, allocatable := nodeagent.Resources(it, 0)
+	capacity, allocatable := catalog.Resources(it, 0)
 	expectList(t, "capacity", capacity, map[corev1.ResourceName]string{
 		corev1.ResourceCPU: "2", corev1.ResourceMemory: "7577Mi", corev1.ResourcePods: "29",
 		corev1.ResourceEphemeralStorage: "20Gi",
@@ -57,7 +56,7 @@ func TestResourcesM5Large(t *testing.T) {
 
 	// maxPods from userData changes pods and the memory reservation:
 	// 7577 - (11*20+255) - 100 = 7002 MiB.
-	capacity, allocatable = nodeagent.Resources(it, 20)
+	capacity, allocatable = catalog.Resources(it, 20)
 	expectList(t, "capacity(20)", capacity, map[corev1.ResourceName]string{
 		corev1.ResourceCPU: "2", corev1.ResourceMemory: "7577Mi", corev1.ResourcePods: "20",
 		corev1.ResourceEphemeralStorage: "20Gi",
@@ -76,22 +75,22 @@ func TestResourcesNvidiaGPUAndENIFormula(t *testing.T) {
 	// Pods by the ENI formula: 8*(30-1)+2 = 234.
 	// CPU reserved on 16 cores: 60+10+5+5+12*2.5 = 110m.
 	// Memory: 124928 - ceil(9369.6) = 115558 MiB; less 11*234+255+100 = 2929 MiB.
-	capacity, allocatable := nodeagent.Resources(it, 0)
+	capacity, allocatable := catalog.Resources(it, 0)
 	expectList(t, "capacity", capacity, map[corev1.ResourceName]string{
 		corev1.ResourceCPU: "16", corev1.ResourceMemory: "115558Mi", corev1.ResourcePods: "234",
-		corev1.ResourceEphemeralStorage: "20Gi", nodeagent.ResourceNvidiaGPU: "1",
+		corev1.ResourceEphemeralStorage: "20Gi", catalog.ResourceNvidiaGPU: "1",
 	})
 	expectList(t, "allocatable", allocatable, map[corev1.ResourceName]string{
 		corev1.ResourceCPU: "15890m", corev1.ResourceMemory: "112629Mi", corev1.ResourcePods: "234",
-		corev1.ResourceEphemeralStorage: "20Gi", nodeagent.ResourceNvidiaGPU: "1",
+		corev1.ResourceEphemeralStorage: "20Gi", catalog.ResourceNvidiaGPU: "1",
 	})
 }
 
 func TestResourcesNoGPUForOtherManufacturers(t *testing.T) {
 	it := catalog.InstanceType{Name: "x", VCPU: 4, MemoryMiB: 16384, GPUCount: 2, GPUManufacturer: "amd", MaxPodsENI: 58}
-	capacity, _ := nodeagent.Resources(it, 0)
-	if _, ok := capacity[nodeagent.ResourceNvidiaGPU]; ok {
-		t.Errorf("an AMD GPU type advertises %s", nodeagent.ResourceNvidiaGPU)
+	capacity, _ := catalog.Resources(it, 0)
+	if _, ok := capacity[catalog.ResourceNvidiaGPU]; ok {
+		t.Errorf("an AMD GPU type advertises %s", catalog.ResourceNvidiaGPU)
 	}
 }
 
@@ -107,7 +106,7 @@ func TestDefaultMaxPods(t *testing.T) {
 		{"nothing known", catalog.InstanceType{}, 110},
 	}
 	for _, c := range cases {
-		if got := nodeagent.DefaultMaxPods(c.it); got != c.want {
+		if got := catalog.DefaultMaxPods(c.it); got != c.want {
 			t.Errorf("%s: DefaultMaxPods = %d, want %d", c.name, got, c.want)
 		}
 	}
@@ -115,7 +114,7 @@ func TestDefaultMaxPods(t *testing.T) {
 
 func TestKubeReservedMilliCPU(t *testing.T) {
 	for vcpu, want := range map[int]int64{1: 60, 2: 70, 3: 75, 4: 80, 5: 82, 6: 85, 8: 90, 48: 190, 96: 310, 192: 550} {
-		if got := nodeagent.KubeReservedMilliCPU(vcpu); got != want {
+		if got := catalog.KubeReservedMilliCPU(vcpu); got != want {
 			t.Errorf("KubeReservedMilliCPU(%d) = %d, want %d", vcpu, got, want)
 		}
 	}
