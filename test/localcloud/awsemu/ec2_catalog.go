@@ -510,11 +510,12 @@ func (s *Server) ec2DescribeSpotPriceHistory(c *Call) (any, error) {
 		InstanceTypes       []string `query:"InstanceType"`
 		ProductDescriptions []string `query:"ProductDescription"`
 		AvailabilityZone    string
-		StartTime           time.Time
-		EndTime             time.Time
-		Filters             []ec2Filter `query:"Filter"`
-		MaxResults          int
-		NextToken           string
+		// Strings: the core query decoder does not parse time.Time fields yet.
+		StartTime  string
+		EndTime    string
+		Filters    []ec2Filter `query:"Filter"`
+		MaxResults int
+		NextToken  string
 	}
 	if err := c.Decode(&in); err != nil {
 		return nil, err
@@ -522,14 +523,22 @@ func (s *Server) ec2DescribeSpotPriceHistory(c *Call) (any, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
+	startTime, err := parseQueryTime("StartTime", in.StartTime)
+	if err != nil {
+		return nil, err
+	}
+	endTime, err := parseQueryTime("EndTime", in.EndTime)
+	if err != nil {
+		return nil, err
+	}
 	now := s.clock.Now()
 	end := now
-	if !in.EndTime.IsZero() && in.EndTime.Before(now) {
-		end = in.EndTime
+	if !endTime.IsZero() && endTime.Before(now) {
+		end = endTime
 	}
 	start := end
-	if !in.StartTime.IsZero() && in.StartTime.Before(end) {
-		start = in.StartTime
+	if !startTime.IsZero() && startTime.Before(end) {
+		start = startTime
 	}
 	if end.Sub(start) > 90*24*time.Hour {
 		start = end.Add(-90 * 24 * time.Hour)
@@ -574,7 +583,7 @@ func (s *Server) ec2DescribeSpotPriceHistory(c *Call) (any, error) {
 			}
 		}
 	}
-	list, err := applyFilters(list, in.Filters, filterFields[spotPriceXML]{
+	list, err = applyFilters(list, in.Filters, filterFields[spotPriceXML]{
 		"instance-type":       func(p spotPriceXML) []string { return []string{p.InstanceType} },
 		"availability-zone":   func(p spotPriceXML) []string { return []string{p.AvailabilityZone} },
 		"product-description": func(p spotPriceXML) []string { return []string{p.ProductDescription} },
@@ -598,3 +607,14 @@ func (s *Server) ec2DescribeSpotPriceHistory(c *Call) (any, error) {
 }
 
 func formatPrice(p float64) string { return fmt.Sprintf("%.4f", p) }
+
+func parseQueryTime(name, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, errInvalidParameterValue("Value (%s) for parameter %s is not a valid ISO 8601 time.", v, name)
+	}
+	return t, nil
+}
