@@ -1,8 +1,12 @@
 package localcloud
 
 import (
+	"net/http"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 )
 
 // AWSConfig is an SDK config for the cloud's AWS endpoint, as a user gets
@@ -12,5 +16,6 @@ func (c *Cloud) AWSConfig() aws.Config {
 		Region:       c.opts.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
 		BaseEndpoint: aws.String(c.AWSEndpoint()),
+		HTTPClient:   awsemu.BufferingHTTPClient{Client: &http.Client{}},
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -24,30 +23,7 @@ func newEC2(t testing.TB, opts Options) (*Server, *ec2.Client) {
 	s := NewForTest(t, opts)
 	cfg := s.Config()
 	cfg.RetryMaxAttempts = 1
-	cfg.HTTPClient = bufferingClient{http.DefaultClient}
 	return s, ec2.NewFromConfig(cfg)
-}
-
-// bufferingClient reads each response body whole before returning it.
-// smithy-go closes the request body as soon as Do returns; when net/http's
-// write loop then probes that body for EOF it fails and closes the
-// connection under a response still being read (aws-sdk-go-v2#2737). Large
-// responses such as a DescribeInstanceTypes page hit this about one time in
-// five on loopback.
-type bufferingClient struct{ c *http.Client }
-
-func (b bufferingClient) Do(req *http.Request) (*http.Response, error) {
-	resp, err := b.c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("reading response: %w", err)
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
 }
 
 func filter(name string, values ...string) types.Filter {

@@ -467,7 +467,7 @@ func (s *Server) eksListPodIdentityAssociations(c *Call) (any, error) {
 }
 
 // taggable returns the tag map of the resource an EKS ARN names.
-func (s *Server) taggable(arn string) (map[string]string, *Error) {
+func (s *Server) eksTaggable(arn string) (map[string]string, *Error) {
 	if arn == s.clusterARN() {
 		return s.world.EKS.ClusterTags, nil
 	}
@@ -488,7 +488,7 @@ func (s *Server) taggable(arn string) (map[string]string, *Error) {
 }
 
 func (s *Server) eksTagResource(c *Call) (any, error) {
-	tags, err := s.taggable(c.Path["resourceArn"])
+	tags, err := s.eksTaggable(c.Path["resourceArn"])
 	if err != nil {
 		return nil, err
 	}
@@ -511,7 +511,7 @@ func (s *Server) eksTagResource(c *Call) (any, error) {
 }
 
 func (s *Server) eksUntagResource(c *Call) (any, error) {
-	tags, err := s.taggable(c.Path["resourceArn"])
+	tags, err := s.eksTaggable(c.Path["resourceArn"])
 	if err != nil {
 		return nil, err
 	}
@@ -522,7 +522,7 @@ func (s *Server) eksUntagResource(c *Call) (any, error) {
 }
 
 func (s *Server) eksListTagsForResource(c *Call) (any, error) {
-	tags, err := s.taggable(c.Path["resourceArn"])
+	tags, err := s.eksTaggable(c.Path["resourceArn"])
 	if err != nil {
 		return nil, err
 	}

@@ -334,7 +334,7 @@ type xmlTag struct {
 	Value string
 }
 
-func tagsXML(tags []IAMTag) []xmlTag {
+func iamTagsXML(tags []IAMTag) []xmlTag {
 	out := make([]xmlTag, 0, len(tags))
 	for _, t := range tags {
 		out = append(out, xmlTag(t))
@@ -406,7 +406,7 @@ func (r *IAMRole) xml() roleXML {
 	out := roleXML{
 		Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: r.ARN, CreateDate: iamTime(r.CreateDate),
 		AssumeRolePolicyDocument: iamEncode(r.AssumeRolePolicyDocument), Description: r.Description,
-		MaxSessionDuration: r.MaxSessionDuration, Tags: tagsXML(r.Tags),
+		MaxSessionDuration: r.MaxSessionDuration, Tags: iamTagsXML(r.Tags),
 	}
 	if r.PermissionsBoundary != "" {
 		out.PermissionsBoundary = &boundaryXML{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: r.PermissionsBoundary}
@@ -439,7 +439,7 @@ func (st *IAMState) policyXML(p *IAMPolicy) policyXML {
 	return policyXML{
 		PolicyName: p.Name, PolicyId: p.ID, Arn: p.ARN, Path: p.Path, DefaultVersionId: p.DefaultVersion,
 		AttachmentCount: st.attachmentCount(p.ARN), PermissionsBoundaryUsageCount: bounds, IsAttachable: true,
-		Description: p.Description, CreateDate: iamTime(p.CreateDate), UpdateDate: iamTime(p.UpdateDate), Tags: tagsXML(p.Tags),
+		Description: p.Description, CreateDate: iamTime(p.CreateDate), UpdateDate: iamTime(p.UpdateDate), Tags: iamTagsXML(p.Tags),
 	}
 }
 
@@ -471,7 +471,7 @@ type instanceProfileXML struct {
 func (st *IAMState) profileXML(p *IAMInstanceProfile) instanceProfileXML {
 	out := instanceProfileXML{
 		Path: p.Path, InstanceProfileName: p.Name, InstanceProfileId: p.ID, Arn: p.ARN,
-		CreateDate: iamTime(p.CreateDate), Roles: []roleXML{}, Tags: tagsXML(p.Tags),
+		CreateDate: iamTime(p.CreateDate), Roles: []roleXML{}, Tags: iamTagsXML(p.Tags),
 	}
 	for _, name := range p.Roles {
 		if r := st.Roles[strings.ToLower(name)]; r != nil {
@@ -764,7 +764,7 @@ func (s *Server) iamListRoleTags(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tagsResult{Tags: tagsXML(r.Tags)}, nil
+	return tagsResult{Tags: iamTagsXML(r.Tags)}, nil
 }
 
 func (s *Server) iamDeleteRole(c *Call) (any, error) {

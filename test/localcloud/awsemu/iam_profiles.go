@@ -173,7 +173,7 @@ func (s *Server) iamListInstanceProfileTags(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tagsResult{Tags: tagsXML(p.Tags)}, nil
+	return tagsResult{Tags: iamTagsXML(p.Tags)}, nil
 }
 
 type profilesResult struct {
@@ -321,7 +321,7 @@ func (s *Server) iamCreateOIDCProvider(c *Call) (any, error) {
 	return struct {
 		OpenIDConnectProviderArn string
 		Tags                     []xmlTag `xml:"Tags>member,omitempty"`
-	}{arn, tagsXML(tags)}, nil
+	}{arn, iamTagsXML(tags)}, nil
 }
 
 func (s *Server) iamGetOIDCProvider(c *Call) (any, error) {
@@ -339,7 +339,7 @@ func (s *Server) iamGetOIDCProvider(c *Call) (any, error) {
 		ThumbprintList []string `xml:"ThumbprintList>member"`
 		CreateDate     string
 		Tags           []xmlTag `xml:"Tags>member,omitempty"`
-	}{p.URL, p.ClientIDs, p.Thumbprints, iamTime(p.CreateDate), tagsXML(p.Tags)}, nil
+	}{p.URL, p.ClientIDs, p.Thumbprints, iamTime(p.CreateDate), iamTagsXML(p.Tags)}, nil
 }
 
 func (s *Server) iamListOIDCProviders(c *Call) (any, error) {
@@ -414,5 +414,5 @@ func (s *Server) iamListOIDCProviderTags(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tagsResult{Tags: tagsXML(p.Tags)}, nil
+	return tagsResult{Tags: iamTagsXML(p.Tags)}, nil
 }

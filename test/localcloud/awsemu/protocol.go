@@ -112,6 +112,7 @@ func writeResult(w http.ResponseWriter, proto protocol, service, action, request
 		writeError(w, proto, requestID, &Error{Code: "InternalFailure", Message: "encoding response: " + err.Error(), Status: 500, Server: true})
 		return
 	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }
@@ -184,6 +185,7 @@ func writeError(w http.ResponseWriter, proto protocol, requestID string, e *Erro
 		w.Header().Set("X-Amzn-Errortype", e.Code)
 		body, _ = json.Marshal(map[string]string{"message": e.Message})
 	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
@@ -227,30 +229,21 @@ type qnode struct {
 
 func (n *qnode) decode(v reflect.Value, path string) *Error {
 	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == reflect.TypeOf(time.Time{}) {
+			t, err := time.Parse(time.RFC3339, n.value)
+			if err != nil {
+				return errInvalidParameterValue("Value (%s) for parameter %s is not a valid ISO 8601 time.", n.value, path)
+			}
+			v.Set(reflect.ValueOf(t))
+			return nil
+		}
+		return n.decodeStruct(v, path)
 	case reflect.Pointer:
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
 		return n.decode(v.Elem(), path)
-	case reflect.Struct:
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			name := f.Tag.Get("query")
-			if name == "" {
-				name = f.Name
-			}
-			child, ok := n.children[strings.ToLower(name)]
-			if !ok {
-				continue
-			}
-			if err := child.decode(v.Field(i), joinPath(path, name)); err != nil {
-				return err
-			}
-		}
 	case reflect.Slice:
 		items := n.children
 		if m, ok := n.children["member"]; ok {
@@ -310,13 +303,27 @@ func (n *qnode) decode(v reflect.Value, path string) *Error {
 			return errInvalidParameterValue("Value (%s) for parameter %s is invalid. Expected a number.", n.value, path)
 		}
 		v.SetFloat(f)
-	default:
-		if v.Type() == reflect.TypeOf(time.Time{}) {
-			t, err := time.Parse(time.RFC3339, n.value)
-			if err != nil {
-				return errInvalidParameterValue("Value (%s) for parameter %s is not a valid ISO 8601 time.", n.value, path)
-			}
-			v.Set(reflect.ValueOf(t))
+	}
+	return nil
+}
+
+func (n *qnode) decodeStruct(v reflect.Value, path string) *Error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Tag.Get("query")
+		if name == "" {
+			name = f.Name
+		}
+		child, ok := n.children[strings.ToLower(name)]
+		if !ok {
+			continue
+		}
+		if err := child.decode(v.Field(i), joinPath(path, name)); err != nil {
+			return err
 		}
 	}
 	return nil
