@@ -36,13 +36,13 @@ type Queue struct {
 
 // SQSMessage is a message held by a queue.
 type SQSMessage struct {
-	ID                string                      `json:"id"`
-	Body              string                      `json:"body"`
-	MD5OfBody         string                      `json:"md5OfBody"`
-	MD5OfAttributes   string                      `json:"md5OfAttributes"`
+	ID                string                       `json:"id"`
+	Body              string                       `json:"body"`
+	MD5OfBody         string                       `json:"md5OfBody"`
+	MD5OfAttributes   string                       `json:"md5OfAttributes"`
 	MessageAttributes map[string]sqsAttributeValue `json:"messageAttributes"`
-	SenderID          string                      `json:"senderId"`
-	SentAt            time.Time                   `json:"sentAt"`
+	SenderID          string                       `json:"senderId"`
+	SentAt            time.Time                    `json:"sentAt"`
 	// VisibleAt is when the message can next be received: after a delay or
 	// at the end of its visibility timeout.
 	VisibleAt      time.Time `json:"visibleAt"`
