@@ -89,6 +89,13 @@ func (s *Server) emitLocked(e Event) {
 		detail = d
 	case []byte:
 		detail = d
+	case string:
+		// A JSON text, as PutEvents takes it.
+		detail = json.RawMessage(d)
+		if !json.Valid(detail) {
+			s.log.Error("events: event detail is not JSON", "source", e.Source, "detailType", e.DetailType)
+			return
+		}
 	default:
 		b, err := json.Marshal(d)
 		if err != nil {
@@ -203,7 +210,7 @@ func (s *Server) eventsPutRule(c *Call) (any, error) {
 	}
 	if in.EventPattern != "" {
 		if _, err := parseEventPattern(in.EventPattern); err != nil {
-			return nil, Errorf(400, "InvalidEventPatternException", "%v", err)
+			return nil, Errorf(400, "InvalidEventPatternException", "Event pattern is not valid. Reason: %v", err)
 		}
 	}
 	switch in.State {

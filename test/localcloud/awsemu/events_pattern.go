@@ -15,14 +15,14 @@ import (
 func parseEventPattern(doc string) (map[string]any, error) {
 	var p any
 	if err := json.Unmarshal([]byte(doc), &p); err != nil {
-		return nil, fmt.Errorf("Event pattern is not valid. Reason: %v", err)
+		return nil, fmt.Errorf("invalid JSON: %v", err)
 	}
 	obj, ok := p.(map[string]any)
 	if !ok {
-		return nil, errors.New("Event pattern is not valid. Reason: the pattern must be a JSON object")
+		return nil, errors.New("the pattern must be a JSON object")
 	}
 	if err := validatePatternObject(obj, ""); err != nil {
-		return nil, fmt.Errorf("Event pattern is not valid. Reason: %v", err)
+		return nil, err
 	}
 	return obj, nil
 }

@@ -36,13 +36,13 @@ type Queue struct {
 
 // SQSMessage is a message held by a queue.
 type SQSMessage struct {
-	ID                string                       `json:"id"`
-	Body              string                       `json:"body"`
-	MD5OfBody         string                       `json:"md5OfBody"`
-	MD5OfAttributes   string                       `json:"md5OfAttributes"`
-	MessageAttributes map[string]sqsAttributeValue `json:"messageAttributes"`
-	SenderID          string                       `json:"senderId"`
-	SentAt            time.Time                    `json:"sentAt"`
+	ID                string                         `json:"id"`
+	Body              string                         `json:"body"`
+	MD5OfBody         string                         `json:"md5OfBody"`
+	MD5OfAttributes   string                         `json:"md5OfAttributes"`
+	MessageAttributes map[string]SQSMessageAttribute `json:"messageAttributes"`
+	SenderID          string                         `json:"senderId"`
+	SentAt            time.Time                      `json:"sentAt"`
 	// VisibleAt is when the message can next be received: after a delay or
 	// at the end of its visibility timeout.
 	VisibleAt      time.Time `json:"visibleAt"`
@@ -52,7 +52,8 @@ type SQSMessage struct {
 	ReceiptHandle string `json:"receiptHandle"`
 }
 
-type sqsAttributeValue struct {
+// SQSMessageAttribute is a message attribute as SQS takes and returns it.
+type SQSMessageAttribute struct {
 	DataType         string   `json:"DataType"`
 	StringValue      *string  `json:"StringValue,omitempty"`
 	BinaryValue      []byte   `json:"BinaryValue,omitempty"`
@@ -193,7 +194,7 @@ func (q *Queue) intAttr(name string) int {
 	return n
 }
 
-// expireLocked drops messages past the queue's retention period.
+// expire drops messages past the queue's retention period.
 func (q *Queue) expire(now time.Time) {
 	retention := time.Duration(q.intAttr("MessageRetentionPeriod")) * time.Second
 	kept := q.Messages[:0]
@@ -485,7 +486,7 @@ func (s *Server) sqsPurgeQueue(c *Call) (any, error) {
 // sqsAttributesMD5 is SQS's digest of message attributes: sorted by name,
 // each of name, data type and value length-prefixed, with a transport byte
 // (1 string, 2 binary) before the value.
-func sqsAttributesMD5(attrs map[string]sqsAttributeValue) string {
+func sqsAttributesMD5(attrs map[string]SQSMessageAttribute) string {
 	if len(attrs) == 0 {
 		return ""
 	}
@@ -523,7 +524,7 @@ func derefString(p *string) string {
 	return *p
 }
 
-func validateMessageAttributes(attrs map[string]sqsAttributeValue) error {
+func validateMessageAttributes(attrs map[string]SQSMessageAttribute) error {
 	if len(attrs) > 10 {
 		return errInvalidParameterValue("Number of message attributes [%d] exceeds the allowed maximum [10].", len(attrs))
 	}
@@ -557,7 +558,7 @@ type sqsSendResult struct {
 }
 
 // sqsSendLocked validates and enqueues one message; delay < 0 takes the queue's DelaySeconds.
-func (s *Server) sqsSendLocked(q *Queue, body string, attrs map[string]sqsAttributeValue, delay int, sender string) (*SQSMessage, error) {
+func (s *Server) sqsSendLocked(q *Queue, body string, attrs map[string]SQSMessageAttribute, delay int, sender string) (*SQSMessage, error) {
 	if body == "" {
 		return nil, errMissingParameter("MessageBody")
 	}
@@ -599,7 +600,7 @@ func (s *Server) sqsSendMessage(c *Call) (any, error) {
 		QueueUrl          string
 		MessageBody       string
 		DelaySeconds      *int
-		MessageAttributes map[string]sqsAttributeValue
+		MessageAttributes map[string]SQSMessageAttribute
 	}
 	if err := c.Decode(&in); err != nil {
 		return nil, err
@@ -667,7 +668,7 @@ func (s *Server) sqsSendMessageBatch(c *Call) (any, error) {
 			Id                string
 			MessageBody       string
 			DelaySeconds      *int
-			MessageAttributes map[string]sqsAttributeValue
+			MessageAttributes map[string]SQSMessageAttribute
 		}
 	}
 	if err := c.Decode(&in); err != nil {
@@ -712,13 +713,13 @@ func (s *Server) sqsSendMessageBatch(c *Call) (any, error) {
 }
 
 type sqsReceivedMessage struct {
-	MessageId              string                       `json:"MessageId"`
-	ReceiptHandle          string                       `json:"ReceiptHandle"`
-	MD5OfBody              string                       `json:"MD5OfBody"`
-	Body                   string                       `json:"Body"`
-	Attributes             map[string]string            `json:"Attributes,omitempty"`
-	MD5OfMessageAttributes string                       `json:"MD5OfMessageAttributes,omitempty"`
-	MessageAttributes      map[string]sqsAttributeValue `json:"MessageAttributes,omitempty"`
+	MessageId              string                         `json:"MessageId"`
+	ReceiptHandle          string                         `json:"ReceiptHandle"`
+	MD5OfBody              string                         `json:"MD5OfBody"`
+	Body                   string                         `json:"Body"`
+	Attributes             map[string]string              `json:"Attributes,omitempty"`
+	MD5OfMessageAttributes string                         `json:"MD5OfMessageAttributes,omitempty"`
+	MessageAttributes      map[string]SQSMessageAttribute `json:"MessageAttributes,omitempty"`
 }
 
 var sqsSystemAttributes = []string{"ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp", "SentTimestamp", "SenderId"}
@@ -829,7 +830,7 @@ func (s *Server) sqsReceiveMessage(c *Call) (any, error) {
 		for n, v := range m.MessageAttributes {
 			if wantMessageAttribute(in.MessageAttributeNames, n) {
 				if r.MessageAttributes == nil {
-					r.MessageAttributes = map[string]sqsAttributeValue{}
+					r.MessageAttributes = map[string]SQSMessageAttribute{}
 				}
 				r.MessageAttributes[n] = v
 			}
