@@ -398,3 +398,23 @@ func TestQueuePolicyEvaluation(t *testing.T) {
 		})
 	}
 }
+
+func TestSQSDeliverChecksThePolicy(t *testing.T) {
+	s, c := newSQSClient(t, Options{})
+	url := createQueue(t, c, "target", map[string]string{"Policy": `{"Statement":{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*"}}`})
+	arn := "arn:aws:sqs:us-east-1:" + AccountID + ":target"
+	s.mu.Lock()
+	errAllowed := s.sqsDeliverLocked(arn, `{"a":1}`, "events.amazonaws.com")
+	errOther := s.sqsDeliverLocked(arn, `{"a":2}`, "sns.amazonaws.com")
+	errMissing := s.sqsDeliverLocked("arn:aws:sqs:us-east-1:"+AccountID+":missing", `{}`, "events.amazonaws.com")
+	s.mu.Unlock()
+	if errAllowed != nil || errOther == nil || errMissing == nil {
+		t.Fatalf("deliveries: allowed=%v other=%v missing=%v", errAllowed, errOther, errMissing)
+	}
+	out, err := c.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10,
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{"SenderId"}})
+	if err != nil || len(out.Messages) != 1 || aws.ToString(out.Messages[0].Body) != `{"a":1}` ||
+		out.Messages[0].Attributes["SenderId"] != "events.amazonaws.com" {
+		t.Fatalf("ReceiveMessage = %+v, %v", out, err)
+	}
+}
