@@ -177,7 +177,7 @@ func writeError(w http.ResponseWriter, proto protocol, requestID string, e *Erro
 		if proto == protoJSON10 {
 			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 			// SQS's JSON protocol also carries the legacy query error code.
-			w.Header().Set("x-amzn-query-error", e.Code+";Sender")
+			w.Header().Set("x-amzn-query-error", sqsQueryErrorCode(e.Code)+";Sender")
 		}
 		body, _ = json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
 	case protoRESTJSON:
