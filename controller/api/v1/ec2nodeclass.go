@@ -300,25 +300,25 @@ type KubeletConfiguration struct {
 	// SystemReserved resources (cpu, memory, ephemeral-storage, pid).
 	// +kubebuilder:validation:MaxProperties=4
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['cpu', 'memory', 'ephemeral-storage', 'pid'])",message="systemReserved may only reserve cpu, memory, ephemeral-storage and pid"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, isQuantity(self[k]) && quantity(self[k]).sign() >= 0)",message="systemReserved values must be non-negative quantities such as 100m or 1Gi"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, isQuantity(self[k]) && !quantity(self[k]).isLessThan(quantity('0')))",message="systemReserved values must be non-negative quantities such as 100m or 1Gi"
 	// +optional
 	SystemReserved map[string]string `json:"systemReserved,omitempty"`
 	// KubeReserved resources (cpu, memory, ephemeral-storage, pid).
 	// +kubebuilder:validation:MaxProperties=4
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['cpu', 'memory', 'ephemeral-storage', 'pid'])",message="kubeReserved may only reserve cpu, memory, ephemeral-storage and pid"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, isQuantity(self[k]) && quantity(self[k]).sign() >= 0)",message="kubeReserved values must be non-negative quantities such as 100m or 1Gi"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, isQuantity(self[k]) && !quantity(self[k]).isLessThan(quantity('0')))",message="kubeReserved values must be non-negative quantities such as 100m or 1Gi"
 	// +optional
 	KubeReserved map[string]string `json:"kubeReserved,omitempty"`
 	// EvictionHard thresholds, as quantities or percentages.
 	// +kubebuilder:validation:MaxProperties=6
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'imagefs.inodesFree', 'pid.available'])",message="evictionHard signals must be memory.available, nodefs.available, nodefs.inodesFree, imagefs.available, imagefs.inodesFree or pid.available"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].matches('^([0-9]{1,2}([.][0-9]{1,2})?|100([.]0{1,2})?)%$') || isQuantity(self[k]))",message="eviction thresholds must be percentages such as 10% or quantities such as 100Mi"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !self[k].startsWith('-') && (self[k].endsWith('%') ? isQuantity(self[k].substring(0, self[k].size() - 1)) && quantity(self[k].substring(0, self[k].size() - 1)).compareTo(quantity('100')) <= 0 : isQuantity(self[k])))",message="eviction thresholds must be percentages such as 10% or quantities such as 100Mi"
 	// +optional
 	EvictionHard map[string]string `json:"evictionHard,omitempty"`
 	// EvictionSoft thresholds; each needs an EvictionSoftGracePeriod.
 	// +kubebuilder:validation:MaxProperties=6
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'imagefs.inodesFree', 'pid.available'])",message="evictionSoft signals must be memory.available, nodefs.available, nodefs.inodesFree, imagefs.available, imagefs.inodesFree or pid.available"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, self[k].matches('^([0-9]{1,2}([.][0-9]{1,2})?|100([.]0{1,2})?)%$') || isQuantity(self[k]))",message="eviction thresholds must be percentages such as 10% or quantities such as 100Mi"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !self[k].startsWith('-') && (self[k].endsWith('%') ? isQuantity(self[k].substring(0, self[k].size() - 1)) && quantity(self[k].substring(0, self[k].size() - 1)).compareTo(quantity('100')) <= 0 : isQuantity(self[k])))",message="eviction thresholds must be percentages such as 10% or quantities such as 100Mi"
 	// +optional
 	EvictionSoft map[string]string `json:"evictionSoft,omitempty"`
 	// EvictionSoftGracePeriod is how long each soft threshold must be
