@@ -50,11 +50,13 @@ func TestNodePoolHash(t *testing.T) {
 			tt := np.Spec.Template.Spec.Taints
 			tt[0], tt[1] = tt[1], tt[0]
 		},
-		"expireAfter":            func(np *v1.NodePool) { np.Spec.Template.Spec.ExpireAfter = v1.Never },
-		"terminationGracePeriod": func(np *v1.NodePool) { np.Spec.Template.Spec.TerminationGracePeriod = &metav1.Duration{Duration: time.Hour} },
-		"weight":                 func(np *v1.NodePool) { w := int32(5); np.Spec.Weight = &w },
-		"disruption":             func(np *v1.NodePool) { np.Spec.Disruption.ConsolidateAfter = "5m" },
-		"empty annotations":      func(np *v1.NodePool) { np.Spec.Template.ObjectMeta.Annotations = nil },
+		"expireAfter": func(np *v1.NodePool) { np.Spec.Template.Spec.ExpireAfter = v1.Never },
+		"terminationGracePeriod": func(np *v1.NodePool) {
+			np.Spec.Template.Spec.TerminationGracePeriod = &metav1.Duration{Duration: time.Hour}
+		},
+		"weight":            func(np *v1.NodePool) { w := int32(5); np.Spec.Weight = &w },
+		"disruption":        func(np *v1.NodePool) { np.Spec.Disruption.ConsolidateAfter = "5m" },
+		"empty annotations": func(np *v1.NodePool) { np.Spec.Template.ObjectMeta.Annotations = nil },
 	}
 	for name, mutate := range same {
 		np := hashPool()
@@ -83,11 +85,13 @@ func TestNodePoolHash(t *testing.T) {
 			n := 2
 			np.Spec.Template.Spec.Requirements[0].MinValues = &n
 		},
-		"label":         func(np *v1.NodePool) { np.Spec.Template.ObjectMeta.Labels["team"] = "b" },
-		"annotation":    func(np *v1.NodePool) { delete(np.Spec.Template.ObjectMeta.Annotations, "x") },
-		"taint effect":  func(np *v1.NodePool) { np.Spec.Template.Spec.Taints[0].Effect = corev1.TaintEffectPreferNoSchedule },
-		"startup taint": func(np *v1.NodePool) { np.Spec.Template.Spec.StartupTaints = []corev1.Taint{{Key: "cni", Effect: corev1.TaintEffectNoSchedule}} },
-		"node class":    func(np *v1.NodePool) { np.Spec.Template.Spec.NodeClassRef.Name = "other" },
+		"label":        func(np *v1.NodePool) { np.Spec.Template.ObjectMeta.Labels["team"] = "b" },
+		"annotation":   func(np *v1.NodePool) { delete(np.Spec.Template.ObjectMeta.Annotations, "x") },
+		"taint effect": func(np *v1.NodePool) { np.Spec.Template.Spec.Taints[0].Effect = corev1.TaintEffectPreferNoSchedule },
+		"startup taint": func(np *v1.NodePool) {
+			np.Spec.Template.Spec.StartupTaints = []corev1.Taint{{Key: "cni", Effect: corev1.TaintEffectNoSchedule}}
+		},
+		"node class": func(np *v1.NodePool) { np.Spec.Template.Spec.NodeClassRef.Name = "other" },
 	}
 	seen := map[string]string{}
 	for name, mutate := range changed {

@@ -447,7 +447,7 @@ func TestNodePoolValidation(t *testing.T) {
 			wantErr: "the nodewright.dev label domain is reserved"},
 		{name: "bad label key", base: validNodePool, edits: []string{"spec.template.metadata.labels", `{"a b": c}`},
 			wantErr: "label keys must be qualified names"},
-		{name: "long label value", base: validNodePool, edits: []string{"spec.template.metadata.labels", `{team: "`+strings.Repeat("a", 64)+`"}`},
+		{name: "long label value", base: validNodePool, edits: []string{"spec.template.metadata.labels", `{team: "` + strings.Repeat("a", 64) + `"}`},
 			wantErr: "label values must be at most 63 characters"},
 		{name: "no nodeClassRef", base: validNodePool, edits: []string{"spec.template.spec.nodeClassRef", "-"},
 			wantErr: "spec.template.spec.nodeClassRef: Required value"},
