@@ -54,8 +54,8 @@ func TestNodePoolHash(t *testing.T) {
 		"terminationGracePeriod": func(np *v1.NodePool) {
 			np.Spec.Template.Spec.TerminationGracePeriod = &metav1.Duration{Duration: time.Hour}
 		},
-		"weight":            func(np *v1.NodePool) { w := int32(5); np.Spec.Weight = &w },
-		"disruption":        func(np *v1.NodePool) { np.Spec.Disruption.ConsolidateAfter = "5m" },
+		"weight":     func(np *v1.NodePool) { w := int32(5); np.Spec.Weight = &w },
+		"disruption": func(np *v1.NodePool) { np.Spec.Disruption.ConsolidateAfter = "5m" },
 	}
 	for name, mutate := range same {
 		np := hashPool()
