@@ -3,7 +3,9 @@ package v1_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -647,4 +650,42 @@ func TestGeneratedFilesAreCurrent(t *testing.T) {
 		t.Errorf("controller/crds has %d files, controller-gen makes %d: remove stale ones", len(committed), len(files))
 	}
 	compare(filepath.Join(objs, "zz_generated.deepcopy.go"), filepath.Join(root, "controller", "api", "v1", "zz_generated.deepcopy.go"))
+}
+
+// TestPrinterColumns reads a NodeClaim back as a server-side Table, as
+// kubectl get does, to check the columns' JSONPaths find the labels.
+func TestPrinterColumns(t *testing.T) {
+	u := object(t, validNodeClaim)
+	u.SetLabels(map[string]string{
+		corev1.LabelInstanceTypeStable: "m5.large", v1.CapacityTypeLabelKey: "spot",
+		corev1.LabelTopologyZone: "us-east-1a", v1.NodePoolLabelKey: "default",
+	})
+	create(t, u)
+	hc, err := rest.HTTPClientFor(cloud.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, cloud.RESTConfig.Host+"/apis/nodewright.dev/v1/nodeclaims/"+u.GetName()+"?includeObject=None", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var table metav1.Table
+	if err := json.NewDecoder(resp.Body).Decode(&table); err != nil || len(table.Rows) != 1 {
+		t.Fatalf("decoding table (status %s): %v, %d rows", resp.Status, err, len(table.Rows))
+	}
+	got := map[string]any{}
+	for i, col := range table.ColumnDefinitions {
+		got[col.Name] = table.Rows[0].Cells[i]
+	}
+	for col, want := range map[string]any{"Type": "m5.large", "Capacity": "spot", "Zone": "us-east-1a", "NodePool": "default"} {
+		if got[col] != want {
+			t.Errorf("column %s = %v, want %v (row %v)", col, got[col], want, got)
+		}
+	}
 }
