@@ -1,0 +1,84 @@
+package v1
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// NodePoolHashAnnotationKey on a NodeClaim records the NodePool.Hash it was
+// created from; a different hash on the pool means the claim has drifted.
+const NodePoolHashAnnotationKey = Group + "/nodepool-hash"
+
+// NodePoolHashVersionAnnotationKey records how the hash was computed, so a
+// change to Hash itself isn't mistaken for drift of every node.
+const NodePoolHashVersionAnnotationKey = Group + "/nodepool-hash-version"
+
+// NodePoolHashVersion is the version of Hash's algorithm.
+const NodePoolHashVersion = "v1"
+
+// Hash fingerprints the template fields whose change makes existing nodes
+// drift: requirements, labels, annotations, taints, startup taints and the
+// node class reference. Fields that apply to nodes in place (expireAfter,
+// terminationGracePeriod, disruption, limits, weight) are left out. Lists
+// are hashed as sets, so reordering requirements, their values or taints is
+// not a change; maps are hashed in key order by encoding/json.
+func (np *NodePool) Hash() string {
+	t := np.Spec.Template
+	reqs := make([]NodeSelectorRequirementWithMinValues, len(t.Spec.Requirements))
+	for i, r := range t.Spec.Requirements {
+		r.Values = slices.Clone(r.Values)
+		slices.Sort(r.Values)
+		r.Values = slices.Compact(r.Values)
+		reqs[i] = r
+	}
+	canonical := struct {
+		Requirements  []string          `json:"requirements"`
+		Labels        map[string]string `json:"labels"`
+		Annotations   map[string]string `json:"annotations"`
+		Taints        []string          `json:"taints"`
+		StartupTaints []string          `json:"startupTaints"`
+		NodeClassRef  *NodeClassReference
+	}{
+		Requirements:  asSet(reqs),
+		Labels:        t.ObjectMeta.Labels,
+		Annotations:   t.ObjectMeta.Annotations,
+		Taints:        asSet(t.Spec.Taints),
+		StartupTaints: asSet(t.Spec.StartupTaints),
+		NodeClassRef:  t.Spec.NodeClassRef,
+	}
+	// An empty map and an absent one mean the same to nodes.
+	if len(canonical.Labels) == 0 {
+		canonical.Labels = nil
+	}
+	if len(canonical.Annotations) == 0 {
+		canonical.Annotations = nil
+	}
+	b, err := json.Marshal(canonical)
+	if err != nil {
+		// Only plain strings, maps and structs are marshalled: can't happen.
+		panic(fmt.Sprintf("hashing NodePool %s: %v", np.Name, err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// asSet encodes each element and sorts the encodings, dropping duplicates.
+func asSet[T any](items []T) []string {
+	if len(items) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		b, err := json.Marshal(it)
+		if err != nil {
+			panic(fmt.Sprintf("hashing %T: %v", it, err))
+		}
+		out = append(out, string(b))
+	}
+	slices.SortFunc(out, strings.Compare)
+	return slices.Compact(out)
+}

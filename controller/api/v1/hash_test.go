@@ -1,0 +1,150 @@
+package v1_test
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+)
+
+func hashPool() *v1.NodePool {
+	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
+	np.Spec.Template.ObjectMeta.Labels = map[string]string{"team": "a", "tier": "web", "env": "prod"}
+	np.Spec.Template.ObjectMeta.Annotations = map[string]string{"x": "1", "y": "2"}
+	np.Spec.Template.Spec = v1.NodeClaimTemplateSpec{
+		Requirements: []v1.NodeSelectorRequirementWithMinValues{
+			{Key: corev1.LabelArchStable, Operator: corev1.NodeSelectorOpIn, Values: []string{"amd64", "arm64"}},
+			{Key: v1.CapacityTypeLabelKey, Operator: corev1.NodeSelectorOpIn, Values: []string{"spot"}},
+		},
+		Taints:       []corev1.Taint{{Key: "a", Effect: corev1.TaintEffectNoSchedule}, {Key: "b", Effect: corev1.TaintEffectNoExecute}},
+		NodeClassRef: &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: "default"},
+		ExpireAfter:  "720h",
+	}
+	return np
+}
+
+func TestNodePoolHash(t *testing.T) {
+	base := hashPool().Hash()
+	if len(base) != 16 {
+		t.Fatalf("Hash() = %q, want 16 hex characters", base)
+	}
+	for i := 0; i < 20; i++ {
+		// Fresh maps each time: Go randomises their iteration order.
+		if h := hashPool().Hash(); h != base {
+			t.Fatalf("Hash() unstable across map order: %s then %s", base, h)
+		}
+	}
+
+	same := map[string]func(np *v1.NodePool){
+		"values reordered": func(np *v1.NodePool) {
+			np.Spec.Template.Spec.Requirements[0].Values = []string{"arm64", "amd64"}
+		},
+		"requirements reordered": func(np *v1.NodePool) {
+			r := np.Spec.Template.Spec.Requirements
+			r[0], r[1] = r[1], r[0]
+		},
+		"taints reordered": func(np *v1.NodePool) {
+			tt := np.Spec.Template.Spec.Taints
+			tt[0], tt[1] = tt[1], tt[0]
+		},
+		"expireAfter": func(np *v1.NodePool) { np.Spec.Template.Spec.ExpireAfter = v1.Never },
+		"terminationGracePeriod": func(np *v1.NodePool) {
+			np.Spec.Template.Spec.TerminationGracePeriod = &metav1.Duration{Duration: time.Hour}
+		},
+		"weight":     func(np *v1.NodePool) { w := int32(5); np.Spec.Weight = &w },
+		"disruption": func(np *v1.NodePool) { np.Spec.Disruption.ConsolidateAfter = "5m" },
+	}
+	for name, mutate := range same {
+		np := hashPool()
+		mutate(np)
+		if h := np.Hash(); h != base {
+			t.Errorf("%s: hash changed from %s to %s, want no drift", name, base, h)
+		}
+	}
+
+	// An empty map and a missing one mean the same to a node.
+	empty, missing := hashPool(), hashPool()
+	empty.Spec.Template.ObjectMeta.Annotations = map[string]string{}
+	missing.Spec.Template.ObjectMeta.Annotations = nil
+	if empty.Hash() != missing.Hash() {
+		t.Error("empty and missing annotations hash differently")
+	}
+
+	changed := map[string]func(np *v1.NodePool){
+		"requirement value": func(np *v1.NodePool) { np.Spec.Template.Spec.Requirements[1].Values = []string{"on-demand"} },
+		"requirement added": func(np *v1.NodePool) {
+			np.Spec.Template.Spec.Requirements = append(np.Spec.Template.Spec.Requirements,
+				v1.NodeSelectorRequirementWithMinValues{Key: corev1.LabelTopologyZone, Operator: corev1.NodeSelectorOpExists})
+		},
+		"minValues": func(np *v1.NodePool) {
+			n := 2
+			np.Spec.Template.Spec.Requirements[0].MinValues = &n
+		},
+		"label":        func(np *v1.NodePool) { np.Spec.Template.ObjectMeta.Labels["team"] = "b" },
+		"annotation":   func(np *v1.NodePool) { delete(np.Spec.Template.ObjectMeta.Annotations, "x") },
+		"taint effect": func(np *v1.NodePool) { np.Spec.Template.Spec.Taints[0].Effect = corev1.TaintEffectPreferNoSchedule },
+		"startup taint": func(np *v1.NodePool) {
+			np.Spec.Template.Spec.StartupTaints = []corev1.Taint{{Key: "cni", Effect: corev1.TaintEffectNoSchedule}}
+		},
+		"node class": func(np *v1.NodePool) { np.Spec.Template.Spec.NodeClassRef.Name = "other" },
+	}
+	seen := map[string]string{}
+	for name, mutate := range changed {
+		np := hashPool()
+		mutate(np)
+		h := np.Hash()
+		if h == base {
+			t.Errorf("%s: hash unchanged, want drift", name)
+		}
+		if other, ok := seen[h]; ok {
+			t.Errorf("%s and %s hash alike (%s)", name, other, h)
+		}
+		seen[h] = name
+	}
+}
+
+func TestNillableDuration(t *testing.T) {
+	for in, want := range map[v1.NillableDuration]struct {
+		d  time.Duration
+		ok bool
+	}{
+		"720h":   {720 * time.Hour, true},
+		"1h30m":  {90 * time.Minute, true},
+		"0s":     {0, true},
+		v1.Never: {0, false},
+		"":       {0, false},
+		"junk":   {0, false},
+	} {
+		d, ok := in.Duration()
+		if d != want.d || ok != want.ok {
+			t.Errorf("%q.Duration() = %v, %v; want %v, %v", in, d, ok, want.d, want.ok)
+		}
+	}
+}
+
+func TestNodeClaimConditions(t *testing.T) {
+	nc := &v1.NodeClaim{ObjectMeta: metav1.ObjectMeta{Generation: 3}}
+	if nc.IsTrue(v1.ConditionTypeLaunched) {
+		t.Fatal("Launched true before being set")
+	}
+	if !nc.SetCondition(v1.ConditionTypeLaunched, metav1.ConditionTrue, "", "") {
+		t.Fatal("SetCondition reported no change for a new condition")
+	}
+	c := nc.GetCondition(v1.ConditionTypeLaunched)
+	if c == nil || c.Reason != v1.ConditionTypeLaunched || c.ObservedGeneration != 3 || c.LastTransitionTime.IsZero() {
+		t.Fatalf("condition = %+v, want reason Launched, generation 3, a transition time", c)
+	}
+	if !nc.IsTrue(v1.ConditionTypeLaunched) {
+		t.Fatal("Launched not true")
+	}
+	if nc.SetCondition(v1.ConditionTypeLaunched, metav1.ConditionTrue, "", "") {
+		t.Error("setting the same condition again reported a change")
+	}
+	nc.SetCondition(v1.ConditionTypeLaunched, metav1.ConditionFalse, "InsufficientCapacity", "no spot")
+	if nc.IsTrue(v1.ConditionTypeLaunched) || len(nc.Status.Conditions) != 1 {
+		t.Fatalf("conditions = %+v, want one False Launched", nc.Status.Conditions)
+	}
+}

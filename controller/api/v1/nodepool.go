@@ -1,0 +1,208 @@
+package v1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// NodePool describes a family of nodes nodewright may launch for pending
+// pods, and how and when it may take them away again.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:path=nodepools,scope=Cluster,categories=nodewright,shortName=np
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="NodeClass",type="string",JSONPath=".spec.template.spec.nodeClassRef.name"
+// +kubebuilder:printcolumn:name="Nodes",type="integer",JSONPath=".status.nodes"
+// +kubebuilder:printcolumn:name="Ready",type="string",JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:printcolumn:name="Weight",type="integer",JSONPath=".spec.weight",priority=1
+// +kubebuilder:printcolumn:name="CPU",type="string",JSONPath=".status.resources.cpu",priority=1
+// +kubebuilder:printcolumn:name="Memory",type="string",JSONPath=".status.resources.memory",priority=1
+type NodePool struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec NodePoolSpec `json:"spec"`
+	// +optional
+	Status NodePoolStatus `json:"status,omitempty"`
+}
+
+// NodePoolSpec is the desired shape of a NodePool's nodes.
+type NodePoolSpec struct {
+	// Template is stamped onto every NodeClaim (and so Node) of the pool.
+	// +required
+	Template NodeClaimTemplate `json:"template"`
+	// Disruption says when nodewright may remove or replace the pool's nodes.
+	// +kubebuilder:default={}
+	// +optional
+	Disruption Disruption `json:"disruption"`
+	// Limits cap the resources (cpu, memory, nodes, or any other resource)
+	// the pool's nodes may add up to; launches stop at the limit.
+	// +optional
+	Limits corev1.ResourceList `json:"limits,omitempty"`
+	// Weight orders pools: higher weights are tried first.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	Weight *int32 `json:"weight,omitempty"`
+}
+
+// NodeClaimTemplate is the part of a NodeClaim a NodePool decides.
+type NodeClaimTemplate struct {
+	// +optional
+	ObjectMeta NodeClaimTemplateObjectMeta `json:"metadata,omitempty"`
+	// +required
+	Spec NodeClaimTemplateSpec `json:"spec"`
+}
+
+// NodeClaimTemplateObjectMeta holds the labels and annotations put on nodes.
+type NodeClaimTemplateObjectMeta struct {
+	// Labels are added to every node; they also act as requirements.
+	// +kubebuilder:validation:MaxProperties=100
+	// +kubebuilder:validation:XValidation:rule=`self.all(k, !(k in ['nodewright.dev/nodepool', 'kubernetes.io/hostname', 'nodewright.dev/initialized', 'nodewright.dev/registered']))`,message="labels nodewright.dev/nodepool, kubernetes.io/hostname, nodewright.dev/initialized and nodewright.dev/registered are restricted: nodewright or the kubelet sets them"
+	// +kubebuilder:validation:XValidation:rule=`self.all(k, !k.matches('^([^/]+[.])?nodewright[.]dev/') || k in ['nodewright.dev/capacity-type', 'nodewright.dev/instance-category', 'nodewright.dev/instance-family', 'nodewright.dev/instance-generation', 'nodewright.dev/instance-size', 'nodewright.dev/instance-cpu', 'nodewright.dev/instance-memory', 'nodewright.dev/instance-gpu-count', 'nodewright.dev/instance-gpu-name', 'nodewright.dev/instance-gpu-manufacturer', 'nodewright.dev/instance-hypervisor', 'nodewright.dev/instance-local-nvme'])`,message="the nodewright.dev label domain is reserved: only nodewright's well-known labels may be used"
+	// +kubebuilder:validation:XValidation:rule=`self.all(k, k.size() <= 316 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'))`,message="label keys must be qualified names, like example.com/team"
+	// Value format is left to the Node API: a regex over every value costs
+	// more than the apiserver's CEL budget allows for an unbounded map.
+	// +kubebuilder:validation:XValidation:rule=`self.all(k, self[k].size() <= 63)`,message="label values must be at most 63 characters"
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+	// Annotations are added to every node.
+	// +kubebuilder:validation:MaxProperties=100
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// NodeClaimTemplateSpec is the NodeClaim spec a NodePool stamps out.
+type NodeClaimTemplateSpec struct {
+	// Requirements narrow the instance types, zones, capacity types and any
+	// other label of the nodes the pool may launch.
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:XValidation:rule=`self.all(r, !(r.key in ['nodewright.dev/nodepool', 'kubernetes.io/hostname', 'nodewright.dev/initialized', 'nodewright.dev/registered']))`,message="requirement keys nodewright.dev/nodepool, kubernetes.io/hostname, nodewright.dev/initialized and nodewright.dev/registered are restricted: nodewright or the kubelet sets them"
+	// +kubebuilder:validation:XValidation:rule=`self.all(r, !r.key.matches('^([^/]+[.])?nodewright[.]dev/') || r.key in ['nodewright.dev/capacity-type', 'nodewright.dev/instance-category', 'nodewright.dev/instance-family', 'nodewright.dev/instance-generation', 'nodewright.dev/instance-size', 'nodewright.dev/instance-cpu', 'nodewright.dev/instance-memory', 'nodewright.dev/instance-gpu-count', 'nodewright.dev/instance-gpu-name', 'nodewright.dev/instance-gpu-manufacturer', 'nodewright.dev/instance-hypervisor', 'nodewright.dev/instance-local-nvme'])`,message="the nodewright.dev label domain is reserved: only nodewright's well-known labels may be used in requirements"
+	// +listType=atomic
+	// +optional
+	Requirements []NodeSelectorRequirementWithMinValues `json:"requirements,omitempty"`
+	// Taints are put on every node for its whole life.
+	// +kubebuilder:validation:MaxItems=50
+	// +listType=atomic
+	// +optional
+	Taints []corev1.Taint `json:"taints,omitempty"`
+	// StartupTaints are put on nodes at launch and expected to be removed by
+	// something else (a CNI or a device plugin); pods aren't expected to
+	// tolerate them.
+	// +kubebuilder:validation:MaxItems=50
+	// +listType=atomic
+	// +optional
+	StartupTaints []corev1.Taint `json:"startupTaints,omitempty"`
+	// NodeClassRef names the node class that says how to launch the nodes.
+	// +required
+	NodeClassRef *NodeClassReference `json:"nodeClassRef"`
+	// ExpireAfter replaces nodes this long after launch; "Never" keeps them.
+	// +kubebuilder:default="720h"
+	// +optional
+	ExpireAfter NillableDuration `json:"expireAfter,omitempty"`
+	// TerminationGracePeriod bounds how long draining a node may take
+	// before its pods are deleted regardless of disruption budgets.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(s|m|h))+$`
+	// +optional
+	TerminationGracePeriod *metav1.Duration `json:"terminationGracePeriod,omitempty"`
+}
+
+// ConsolidationPolicy says which nodes consolidation may remove.
+// +kubebuilder:validation:Enum=WhenEmpty;WhenEmptyOrUnderutilized
+type ConsolidationPolicy string
+
+// Consolidation policies.
+const (
+	ConsolidationPolicyWhenEmpty                = ConsolidationPolicy("WhenEmpty")
+	ConsolidationPolicyWhenEmptyOrUnderutilized = ConsolidationPolicy("WhenEmptyOrUnderutilized")
+)
+
+// DisruptionReason is why a node is disrupted; budgets may apply to some only.
+// +kubebuilder:validation:Enum=Empty;Underutilized;Drifted
+type DisruptionReason string
+
+// Disruption reasons.
+const (
+	DisruptionReasonEmpty         = DisruptionReason("Empty")
+	DisruptionReasonUnderutilized = DisruptionReason("Underutilized")
+	DisruptionReasonDrifted       = DisruptionReason("Drifted")
+)
+
+// Disruption configures voluntary disruption of a pool's nodes.
+type Disruption struct {
+	// ConsolidationPolicy: WhenEmpty removes only nodes without workload
+	// pods; WhenEmptyOrUnderutilized also replaces or removes nodes whose
+	// pods fit elsewhere more cheaply.
+	// +kubebuilder:default=WhenEmptyOrUnderutilized
+	// +optional
+	ConsolidationPolicy ConsolidationPolicy `json:"consolidationPolicy,omitempty"`
+	// ConsolidateAfter is how long a node must have seen no pod arrive or
+	// leave before consolidation considers it; "Never" disables consolidation.
+	// +kubebuilder:default="0s"
+	// +optional
+	ConsolidateAfter NillableDuration `json:"consolidateAfter,omitempty"`
+	// Budgets limit how many nodes may be disrupted at once. The most
+	// restrictive active budget wins.
+	// +kubebuilder:validation:MaxItems=50
+	// +kubebuilder:default={{nodes: "10%"}}
+	// +listType=atomic
+	// +optional
+	Budgets []Budget `json:"budgets,omitempty"`
+}
+
+// Budget limits concurrent disruptions, always or during a recurring window.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.schedule) == has(self.duration)",message="a budget schedule needs a duration, and a duration needs a schedule"
+type Budget struct {
+	// Reasons the budget applies to; all reasons when empty.
+	// +kubebuilder:validation:MaxItems=3
+	// +listType=set
+	// +optional
+	Reasons []DisruptionReason `json:"reasons,omitempty"`
+	// Nodes is how many of the pool's nodes may be disrupted at once: a count
+	// ("3") or a percentage of the pool ("10%", rounded up).
+	// +kubebuilder:validation:Pattern=`^((100|[0-9]{1,2})%|[0-9]+)$`
+	// +kubebuilder:validation:MaxLength=10
+	// +kubebuilder:default="10%"
+	// +optional
+	Nodes string `json:"nodes"`
+	// Schedule is when the budget's window opens, in cron syntax (five
+	// fields, UTC) or a macro such as @daily.
+	// +kubebuilder:validation:Pattern=`^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*/,?-]+( [0-9A-Za-z*/,?-]+){4})$`
+	// +kubebuilder:validation:MaxLength=100
+	// +optional
+	Schedule *string `json:"schedule,omitempty"`
+	// Duration is how long the window stays open after each Schedule tick.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(s|m|h))+$`
+	// +optional
+	Duration *metav1.Duration `json:"duration,omitempty"`
+}
+
+// NodePoolStatus is what the pool currently adds up to.
+type NodePoolStatus struct {
+	// Resources is the capacity of the pool's nodes, summed.
+	// +optional
+	Resources corev1.ResourceList `json:"resources,omitempty"`
+	// Nodes is how many nodes the pool has.
+	// +optional
+	Nodes int64 `json:"nodes,omitempty"`
+	// Conditions of the pool (Ready, NodeClassReady, ...).
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// NodePoolList is a list of NodePools.
+//
+// +kubebuilder:object:root=true
+type NodePoolList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []NodePool `json:"items"`
+}
