@@ -1,0 +1,239 @@
+package scheduling
+
+import (
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+)
+
+// optionInfo is an instance type as one pool can use it: what pods may
+// use once the daemonsets that would land on it are counted.
+type optionInfo struct {
+	it        *InstanceType
+	alloc     vec
+	capacity  vec
+	offerings []Offering // available ones only
+	minPrice  float64
+}
+
+// poolInfo is a NodePool compiled for the solve.
+type poolInfo struct {
+	np        *NodePool
+	reqs      Requirements
+	minValues map[string]int
+	labelKeys sets.Set[string]
+	options   []*optionInfo
+
+	hasLimits  bool
+	limits     vec // -1: unlimited
+	limitNodes int // -1: unlimited
+	committed  vec
+	nodes      int
+
+	// caches keyed by pod requirement / toleration ids
+	tolerated map[int]*corev1.Taint // nil value: tolerated
+	compat    map[int]poolCompat
+}
+
+type poolCompat struct {
+	merged  Requirements
+	options []*optionInfo
+	reason  string
+}
+
+func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolInfo, error) {
+	reqs, err := NewRequirements(np.Requirements...)
+	if err != nil {
+		return nil, fmt.Errorf("nodepool %s: %w", np.Name, err)
+	}
+	reqs = reqs.Merge(LabelRequirements(np.Labels))
+	reqs.Add(&Requirement{Key: v1.NodePoolLabelKey, values: []string{np.Name}, mustExist: true})
+	for k, n := range np.MinValues {
+		if r, ok := reqs[k]; ok {
+			c := *r
+			c.MinValues = n
+			reqs[k] = &c
+		}
+	}
+	p := &poolInfo{np: np, reqs: reqs, minValues: np.MinValues, labelKeys: sets.New[string](),
+		tolerated: map[int]*corev1.Taint{}, compat: map[int]poolCompat{}, limitNodes: -1}
+	for k := range reqs {
+		p.labelKeys.Insert(k)
+	}
+	p.labelKeys.Insert(corev1.LabelTopologyZone, v1.CapacityTypeLabelKey, corev1.LabelTopologyRegion, corev1.LabelHostname)
+
+	for _, it := range np.InstanceTypes {
+		for k := range it.Labels {
+			p.labelKeys.Insert(k)
+		}
+		if ok, _ := labelsCompatible(reqs, it.Labels); !ok {
+			continue
+		}
+		o := &optionInfo{it: it, alloc: space.vector(it.Allocatable)}
+		o.capacity = o.alloc
+		for _, off := range it.Offerings {
+			if off.Available && offeringCompatible(reqs, off) {
+				o.offerings = append(o.offerings, off)
+			}
+		}
+		if len(o.offerings) == 0 {
+			continue
+		}
+		sort.Slice(o.offerings, func(i, j int) bool { return offeringLess(o.offerings[i], o.offerings[j]) })
+		o.minPrice = o.offerings[0].Price
+		labels := mergeLabels(np.Labels, it.Labels, map[string]string{v1.NodePoolLabelKey: np.Name})
+		for _, d := range daemons {
+			if daemonLands(d, np, reqs, labels) {
+				o.alloc = o.alloc.sub(d.req)
+			}
+		}
+		usable := true
+		for _, x := range o.alloc {
+			if x < 0 {
+				usable = false
+			}
+		}
+		if usable {
+			p.options = append(p.options, o)
+		}
+	}
+	// Cheapest first: finalization and limit checks read options in order.
+	sort.SliceStable(p.options, func(i, j int) bool {
+		if p.options[i].minPrice != p.options[j].minPrice {
+			return p.options[i].minPrice < p.options[j].minPrice
+		}
+		return p.options[i].it.Name < p.options[j].it.Name
+	})
+
+	if len(np.Limits) > 0 {
+		p.hasLimits = true
+		p.limits = make(vec, len(space.names))
+		for i := range p.limits {
+			p.limits[i] = -1
+		}
+		for n, q := range np.Limits {
+			if n == "nodes" {
+				p.limitNodes = int(q.Value())
+				continue
+			}
+			if i, ok := space.index[n]; ok {
+				if n == corev1.ResourceCPU {
+					p.limits[i] = q.MilliValue()
+				} else {
+					p.limits[i] = q.Value()
+				}
+			}
+		}
+		p.committed = space.vector(np.InUse)
+		if q, ok := np.InUse["nodes"]; ok {
+			p.nodes = int(q.Value())
+		}
+	}
+	return p, nil
+}
+
+func mergeLabels(maps ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func offeringLess(a, b Offering) bool {
+	if a.Price != b.Price {
+		return a.Price < b.Price
+	}
+	if a.CapacityType != b.CapacityType {
+		return a.CapacityType == v1.CapacityTypeSpot
+	}
+	return a.Zone < b.Zone
+}
+
+// labelsCompatible checks the instance type's own labels against reqs;
+// keys the type doesn't define are left to the rest of the node's labels.
+func labelsCompatible(reqs Requirements, labels map[string]string) (bool, string) {
+	for k, v := range labels {
+		if r, ok := reqs[k]; ok && !r.Has(v) {
+			return false, k
+		}
+	}
+	return true, ""
+}
+
+func offeringCompatible(reqs Requirements, off Offering) bool {
+	if r, ok := reqs[corev1.LabelTopologyZone]; ok && !r.Has(off.Zone) {
+		return false
+	}
+	if r, ok := reqs[v1.CapacityTypeLabelKey]; ok && !r.Has(off.CapacityType) {
+		return false
+	}
+	return true
+}
+
+// daemonLands: would this daemonset's pod run on a node of the pool with
+// these labels? Startup taints don't keep daemonsets off, as on a real node.
+func daemonLands(d *podInfo, np *NodePool, poolReqs Requirements, labels map[string]string) bool {
+	if ok, _ := tolerates(d.tolerations, np.Taints); !ok {
+		return false
+	}
+	for k, r := range d.reqs {
+		if v, ok := labels[k]; ok {
+			if !r.Has(v) {
+				return false
+			}
+			continue
+		}
+		if pr, ok := poolReqs[k]; ok {
+			if !compatible(r, pr) {
+				return false
+			}
+			continue
+		}
+		if r.mustExist {
+			return false
+		}
+	}
+	return true
+}
+
+// compatibleOptions filters the pool's options for a pod's requirements,
+// cached per distinct requirement set.
+func (p *poolInfo) compatibleOptions(pi *podInfo) poolCompat {
+	if c, ok := p.compat[pi.reqsID]; ok {
+		return c
+	}
+	c := poolCompat{}
+	if key := p.reqs.Conflict(pi.reqs); key != "" {
+		c.reason = fmt.Sprintf("incompatible with nodepool %s: requirement %s conflicts with %s", p.np.Name, pi.reqs[key], p.reqs[key])
+		p.compat[pi.reqsID] = c
+		return c
+	}
+	for _, k := range pi.reqs.Keys() {
+		if pi.reqs[k].mustExist && !p.labelKeys.Has(k) {
+			c.reason = fmt.Sprintf("incompatible with nodepool %s: label %s is not set on its nodes", p.np.Name, k)
+			p.compat[pi.reqsID] = c
+			return c
+		}
+	}
+	c.merged = p.reqs.Merge(pi.reqs)
+	for _, o := range p.options {
+		if ok, _ := labelsCompatible(c.merged, o.it.Labels); !ok {
+			continue
+		}
+		for _, off := range o.offerings {
+			if offeringCompatible(c.merged, off) {
+				c.options = append(c.options, o)
+				break
+			}
+		}
+	}
+	p.compat[pi.reqsID] = c
+	return c
+}

@@ -1,0 +1,392 @@
+package scheduling
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+)
+
+// MaxOptionTypes caps the instance types whose offerings a NodeClaim plan
+// lists: enough for CreateFleet to fall back across pools, few enough to
+// keep plans small. InstanceTypes still counts every type that fits.
+const MaxOptionTypes = 60
+
+type solver struct {
+	space  *resourceSpace
+	topo   *topology
+	pools  []*poolInfo
+	nodes  []*simNode
+	open   []*simNode
+	minReq vec
+
+	reqIDs map[string]int
+	tolIDs map[string]int
+}
+
+// Solve plans capacity for the input's pods. Pods are placed largest first
+// (first-fit decreasing): onto existing nodes, then onto NodeClaims the plan
+// has opened, then onto a new NodeClaim from the heaviest NodePool that can
+// take them. Each new NodeClaim keeps every instance type that fits all its
+// pods, and is priced at the cheapest compatible offering.
+func Solve(in Input) (*Result, error) {
+	s := &solver{space: newResourceSpace(), topo: newTopology(), reqIDs: map[string]int{}, tolIDs: map[string]int{}}
+	for _, p := range in.Pods {
+		for n := range podRequests(p) {
+			s.space.add(n)
+		}
+	}
+	for _, np := range in.NodePools {
+		for n := range np.Limits {
+			if n != "nodes" {
+				s.space.add(n)
+			}
+		}
+	}
+
+	pods := make([]*podInfo, 0, len(in.Pods))
+	for _, p := range in.Pods {
+		pi, err := newPodInfo(p, s.space, in.VolumeRequirements)
+		if err != nil {
+			return nil, fmt.Errorf("pod %s: %w", podKey(p), err)
+		}
+		if err := s.topo.compile(pi); err != nil {
+			return nil, fmt.Errorf("pod %s: %w", podKey(p), err)
+		}
+		pods = append(pods, pi)
+	}
+	var daemons []*podInfo
+	for _, d := range in.DaemonSets {
+		di, err := newPodInfo(d, s.space, nil)
+		if err != nil {
+			return nil, fmt.Errorf("daemonset pod %s: %w", podKey(d), err)
+		}
+		daemons = append(daemons, di)
+	}
+	sortedPools := append([]*NodePool(nil), in.NodePools...)
+	sort.SliceStable(sortedPools, func(i, j int) bool {
+		if sortedPools[i].Weight != sortedPools[j].Weight {
+			return sortedPools[i].Weight > sortedPools[j].Weight
+		}
+		return sortedPools[i].Name < sortedPools[j].Name
+	})
+	for _, np := range sortedPools {
+		p, err := newPoolInfo(np, s.space, daemons)
+		if err != nil {
+			return nil, err
+		}
+		s.pools = append(s.pools, p)
+	}
+
+	s.seedExisting(in)
+	for _, pi := range pods {
+		s.topo.link(pi)
+		pi.tolID = s.tolerationID(pi)
+	}
+	s.minReq = make(vec, len(s.space.names))
+	for i := range s.minReq {
+		s.minReq[i] = -1
+	}
+	for _, pi := range pods {
+		for i, x := range pi.req {
+			if s.minReq[i] < 0 || x < s.minReq[i] {
+				s.minReq[i] = x
+			}
+		}
+	}
+	for i := range s.minReq {
+		s.minReq[i] = max(s.minReq[i], 0)
+	}
+
+	// Largest first; ties by name keep the plan deterministic.
+	sort.SliceStable(pods, func(i, j int) bool {
+		a, b := pods[i].req, pods[j].req
+		if a[resCPU] != b[resCPU] {
+			return a[resCPU] > b[resCPU]
+		}
+		if a[resMemory] != b[resMemory] {
+			return a[resMemory] > b[resMemory]
+		}
+		return pods[i].key < pods[j].key
+	})
+
+	res := &Result{}
+	for _, pi := range pods {
+		if reason := s.place(pi); reason != "" {
+			res.Unschedulable = append(res.Unschedulable, &Unschedulable{Pod: pi.pod, Reason: reason})
+		}
+	}
+	s.finish(res)
+	return res, nil
+}
+
+// seedExisting turns existing nodes into candidates and counts their pods
+// (and pods elsewhere) toward topology.
+func (s *solver) seedExisting(in Input) {
+	zones := sets.New[string]()
+	for _, p := range s.pools {
+		for _, o := range p.options {
+			for _, off := range o.offerings {
+				zones.Insert(off.Zone)
+			}
+		}
+	}
+	for _, en := range in.Nodes {
+		n := &simNode{name: en.Name, existing: en, labels: en.Labels, taints: en.Taints,
+			cap: s.space.vector(en.Allocatable), used: make(vec, len(s.space.names)),
+			compatible: map[int]bool{}, tolerated: map[int]bool{}}
+		if z := en.Labels[corev1.LabelTopologyZone]; z != "" {
+			zones.Insert(z)
+		}
+		for _, p := range en.Pods {
+			pi, err := newPodInfo(p, s.space, in.VolumeRequirements)
+			if err != nil {
+				continue
+			}
+			_ = s.topo.compile(pi)
+			n.used.addInPlace(pi.req)
+			n.ports = append(n.ports, pi.hostPorts...)
+			n.pods = append(n.pods, pi)
+		}
+		s.nodes = append(s.nodes, n)
+		s.open = append(s.open, n)
+	}
+	// Existing pods are linked after every group is known.
+	for _, n := range s.nodes {
+		for _, pi := range n.pods {
+			s.topo.link(pi)
+			s.topo.record(pi, n.domain)
+		}
+		n.pods = nil // the plan lists only new placements
+	}
+	for _, pe := range in.PodsElsewhere {
+		pi, err := newPodInfo(pe.Pod, s.space, nil)
+		if err != nil {
+			continue
+		}
+		_ = s.topo.compile(pi)
+		s.topo.link(pi)
+		labels := pe.NodeLabels
+		s.topo.record(pi, func(key string) string { return labels[key] })
+	}
+	for _, g := range s.topo.list {
+		if g.key == corev1.LabelTopologyZone {
+			g.domains = g.domains.Union(zones)
+		}
+	}
+}
+
+// place finds a home for one pod, relaxing its preferences as needed, and
+// returns the reason it can't be placed, if so.
+func (s *solver) place(pi *podInfo) string {
+	for {
+		for _, n := range s.open {
+			if n.closed {
+				continue
+			}
+			if pl := s.admit(n, pi); pl != nil {
+				s.commit(n, pi, pl)
+				s.compact()
+				return ""
+			}
+		}
+		reasons := s.openNode(pi)
+		if reasons == nil {
+			return ""
+		}
+		if !pi.relax() {
+			return strings.Join(reasons, "; ")
+		}
+	}
+}
+
+func (s *solver) compact() {
+	closed := 0
+	for _, n := range s.open {
+		if n.closed {
+			closed++
+		}
+	}
+	if closed > 64 && closed > len(s.open)/2 {
+		kept := s.open[:0]
+		for _, n := range s.open {
+			if !n.closed {
+				kept = append(kept, n)
+			}
+		}
+		s.open = kept
+	}
+}
+
+// openNode opens a NodeClaim for pi in the first pool that can host it; it
+// returns nil on success, else each pool's reason.
+func (s *solver) openNode(pi *podInfo) []string {
+	if len(s.pools) == 0 {
+		return []string{"no NodePool can launch nodes"}
+	}
+	var reasons []string
+	s.internReqs(pi)
+	for _, p := range s.pools {
+		tolID := pi.tolID
+		taint, seen := p.tolerated[tolID]
+		if !seen {
+			if ok, t := tolerates(pi.tolerations, p.np.Taints); !ok {
+				taint = t
+			}
+			p.tolerated[tolID] = taint
+		}
+		if taint != nil {
+			reasons = append(reasons, fmt.Sprintf("incompatible with nodepool %s: taint %s not tolerated", p.np.Name, taintString(taint)))
+			continue
+		}
+		c := p.compatibleOptions(pi)
+		if c.reason != "" {
+			reasons = append(reasons, c.reason)
+			continue
+		}
+		fitting := make([]*optionInfo, 0, len(c.options))
+		zero := make(vec, len(s.space.names))
+		for _, o := range c.options {
+			if fitsWith(zero, pi.req, o.alloc) {
+				fitting = append(fitting, o)
+			}
+		}
+		if len(fitting) == 0 {
+			reasons = append(reasons, s.noInstanceTypeReason(p, pi))
+			continue
+		}
+		n := &simNode{name: fmt.Sprintf("nodeclaim-%d", len(s.nodes)), pool: p, reqs: c.merged, taints: p.np.Taints,
+			used: zero, options: fitting, cap: maxAlloc(fitting, len(zero)),
+			compatible: map[int]bool{pi.reqsID: true}, tolerated: map[int]bool{tolID: true}}
+		if p.hasLimits {
+			if reason := p.limitDelta(nil, fitting, true); reason != "" {
+				reasons = append(reasons, reason)
+				continue
+			}
+		}
+		pl := s.admit(n, pi)
+		if pl == nil {
+			reasons = append(reasons, fmt.Sprintf("nodepool %s: %s", p.np.Name, s.explain(n, pi)))
+			continue
+		}
+		if p.hasLimits {
+			// admit priced the change against an empty node; count the node itself.
+			p.committed = p.committed.add(fitting[0].capacity)
+			p.nodes++
+		}
+		s.nodes = append(s.nodes, n)
+		s.open = append(s.open, n)
+		s.commit(n, pi, pl)
+		return nil
+	}
+	return reasons
+}
+
+// noInstanceTypeReason says which requests and requirements no type meets,
+// e.g. "no instance type satisfies nvidia.com/gpu=2 and arch In [arm64] in nodepool default".
+func (s *solver) noInstanceTypeReason(p *poolInfo, pi *podInfo) string {
+	what := s.space.describe(pi.req)
+	if r := requirementSummary(pi.reqs); r != "" {
+		what += " and " + r
+	}
+	return fmt.Sprintf("no instance type satisfies %s in nodepool %s", what, p.np.Name)
+}
+
+func (s *solver) internReqs(pi *podInfo) {
+	if pi.reqsID >= 0 {
+		return
+	}
+	key := pi.reqs.String()
+	id, ok := s.reqIDs[key]
+	if !ok {
+		id = len(s.reqIDs)
+		s.reqIDs[key] = id
+	}
+	pi.reqsID = id
+}
+
+// explain says why pi can't join a fresh node; it repeats admit's checks
+// with reasons, off the hot path.
+func (s *solver) explain(n *simNode, pi *podInfo) string {
+	pl := placement{reqs: n.reqs.Merge(pi.reqs)}
+	if reason := s.admitTopology(n, pi, &pl); reason != "" {
+		return reason
+	}
+	if _, reason := s.narrowOptions(n, pi, pl); reason != "" {
+		return reason
+	}
+	return "does not fit"
+}
+
+func (s *solver) tolerationID(pi *podInfo) int {
+	var b strings.Builder
+	for _, t := range pi.tolerations {
+		fmt.Fprintf(&b, "%s|%s|%s|%s;", t.Key, t.Operator, t.Value, t.Effect)
+	}
+	key := b.String()
+	id, ok := s.tolIDs[key]
+	if !ok {
+		id = len(s.tolIDs)
+		s.tolIDs[key] = id
+	}
+	return id
+}
+
+// finish turns the simulation's nodes into the plan.
+func (s *solver) finish(res *Result) {
+	for _, n := range s.nodes {
+		if len(n.pods) == 0 {
+			continue
+		}
+		pods := make([]*corev1.Pod, len(n.pods))
+		for i, pi := range n.pods {
+			pods[i] = pi.pod
+		}
+		if n.existing != nil {
+			res.ExistingNodes = append(res.ExistingNodes, &ExistingPlacement{Node: n.name, Pods: pods})
+			continue
+		}
+		plan := &NodeClaimPlan{NodePool: n.pool.np.Name, Pods: pods}
+		var types []string
+		for i, o := range n.options {
+			// Options are ordered by their cheapest offering, so the offerings
+			// of the first MaxOptionTypes hold every cheaper alternative.
+			if i >= MaxOptionTypes {
+				break
+			}
+			types = append(types, o.it.Name)
+			for _, off := range o.offerings {
+				if offeringCompatible(n.reqs, off) {
+					plan.Options = append(plan.Options, Option{InstanceType: o.it, Offering: off})
+				}
+			}
+		}
+		sort.SliceStable(plan.Options, func(i, j int) bool {
+			a, b := plan.Options[i], plan.Options[j]
+			if a.Offering.Price != b.Offering.Price {
+				return offeringLess(a.Offering, b.Offering)
+			}
+			if a.InstanceType.Name != b.InstanceType.Name {
+				return a.InstanceType.Name < b.InstanceType.Name
+			}
+			return offeringLess(a.Offering, b.Offering)
+		})
+		plan.InstanceTypes = len(n.options)
+		plan.Requirements = n.reqs.Clone()
+		plan.Requirements.Add(&Requirement{Key: corev1.LabelInstanceTypeStable, values: uniqueSorted(types), mustExist: true})
+		chosen := plan.Options[0]
+		for _, o := range n.options {
+			if o.it == chosen.InstanceType {
+				overhead := s.space.vector(o.it.Allocatable).sub(o.alloc)
+				plan.Requests = s.space.list(n.used.add(overhead))
+			}
+		}
+		res.NodeClaims = append(res.NodeClaims, plan)
+		res.TotalPrice += chosen.Offering.Price
+	}
+	_ = v1.CapacityTypeSpot
+}
