@@ -2,7 +2,6 @@ package awsemu
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -471,25 +470,10 @@ func (s *Server) ec2DescribeAvailabilityZones(c *Call) (any, error) {
 
 // ---- spot prices ----
 
-// spotPrice is the synthetic spot price of a pool at time t. It is a fixed
-// fraction of the on-demand price, between 33% and 67% as chosen by an FNV
-// hash of type+zone, plus a sinusoid of ±3 points whose period (6-24 h) and
-// phase also come from the hash. So the price stays within 30-70% of
-// on-demand and drifts by at most ~3% of on-demand per hour. Prices change
-// on the hour (t is truncated), like a price history, and are rounded to
-// 4 decimals. ok is false for types with no on-demand price.
+// spotPrice is the synthetic spot price of a pool at time t; the formula
+// is catalog.SyntheticSpotPrice, shared with `nodewright simulate`.
 func (s *Server) spotPrice(it *catalog.InstanceType, zone string, t time.Time) (float64, bool) {
-	od, ok := it.Price(s.world.Region)
-	if !ok || od <= 0 {
-		return 0, false
-	}
-	h := hash64(it.Name + "/" + zone)
-	base := 0.33 + 0.34*float64(h%10007)/10006
-	period := 6 + float64((h>>16)%19) // hours
-	phase := 2 * math.Pi * float64((h>>32)%1000) / 1000
-	hours := float64(t.Truncate(time.Hour).Unix()) / 3600
-	frac := base + 0.03*math.Sin(2*math.Pi*hours/period+phase)
-	return math.Round(od*frac*10000) / 10000, true
+	return it.SyntheticSpotPrice(s.world.Region, zone, t)
 }
 
 type spotPriceXML struct {
