@@ -84,11 +84,16 @@ $(STAMP)/tofu-$(TOFU_VERSION):
 
 .PHONY: build
 build: ## Build nodewright's own binaries into bin/.
-	go build -o $(BIN)/ ./test/localcloud/cmd/localcloud
+	go build -o $(BIN)/ ./test/localcloud/cmd/localcloud ./controller/cmd/nodewright
 
 .PHONY: test
 test: tools build ## Run unit and integration tests (builds the tools first if needed).
 	NODEWRIGHT_BIN_DIR=$(BIN) go test $(TEST_FLAGS) ./...
+
+.PHONY: bench
+bench: ## Benchmarks: scheduling (pods/s, nodes, $/h) and the AWS endpoint (req/s).
+	go test -run XXX -bench . -benchtime 3x -benchmem ./controller/scheduling/
+	go test -run XXX -bench . -benchtime 2s ./test/localcloud/awsemu/
 
 .PHONY: lint
 lint: ## gofmt and go vet, for the root module and the tools module.

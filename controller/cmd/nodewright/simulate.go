@@ -1,0 +1,57 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nodewright/nodewright/controller/simulate"
+)
+
+func simulateCmd(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	var opts simulate.Options
+	fs.StringVar(&opts.PodsFile, "pods", "", "YAML or JSON: Pods, a List of them (kubectl get pods -A -o yaml), or Deployments/StatefulSets/Jobs with replicas; DaemonSets add per-node overhead")
+	fs.StringVar(&opts.NodePoolsFile, "nodepools", "", "NodePools and EC2NodeClasses (default: one NodePool that allows everything)")
+	fs.StringVar(&opts.CatalogFile, "catalog", "", "instance-type catalog JSON (default: the embedded EC2 catalog with EKS overheads)")
+	fs.StringVar(&opts.Region, "region", "us-east-1", "region of the embedded catalog's prices")
+	zones := fs.String("zones", "", "comma-separated zones of the embedded catalog (default: <region>a,b,c)")
+	output := fs.String("output", "table", "table or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *zones != "" {
+		opts.Zones = strings.Split(*zones, ",")
+	}
+	if *output != "table" && *output != "json" {
+		return fmt.Errorf("--output must be table or json, not %q", *output)
+	}
+	in, err := simulate.Load(opts)
+	if err != nil {
+		return err
+	}
+	rep, err := simulate.Run(in)
+	if err != nil {
+		return err
+	}
+	if *output == "json" {
+		return rep.WriteJSON(out)
+	}
+	return rep.WriteTable(out)
+}
+
+func benchWorkloadCmd(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench-workload", flag.ContinueOnError)
+	dir := fs.String("dir", ".", "directory to write pods-<n>.yaml and catalog-400.json into")
+	n := fs.Int("pods", 1000, "number of pods")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pods, cat, err := simulate.WriteBenchmarkWorkload(*dir, *n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote %s and %s\nrun: nodewright simulate --pods %s --catalog %s\n", pods, cat, pods, cat)
+	return nil
+}

@@ -1,0 +1,110 @@
+package simulate
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/catalog"
+	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
+	"github.com/nodewright/nodewright/controller/scheduling"
+)
+
+// CatalogFile is the --catalog format. vcpu, memoryMiB and pods are what
+// pods may use: nothing is subtracted.
+type CatalogFile struct {
+	InstanceTypes []CatalogType `json:"instanceTypes"`
+}
+
+// CatalogType is one instance type of a catalog file.
+type CatalogType struct {
+	Name      string                `json:"name"`
+	VCPU      float64               `json:"vcpu"`
+	MemoryMiB int64                 `json:"memoryMiB"`
+	Pods      int64                 `json:"pods"`
+	Arch      string                `json:"arch"`
+	Labels    map[string]string     `json:"labels,omitempty"`
+	Resources map[string]string     `json:"resources,omitempty"`
+	Offerings []scheduling.Offering `json:"offerings"`
+}
+
+// LoadCatalogFile reads a catalog file into instance types.
+func LoadCatalogFile(path string) ([]*scheduling.InstanceType, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f CatalogFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(f.InstanceTypes) == 0 {
+		return nil, fmt.Errorf("%s: no instanceTypes", path)
+	}
+	out := make([]*scheduling.InstanceType, 0, len(f.InstanceTypes))
+	for i, ct := range f.InstanceTypes {
+		if ct.Name == "" || ct.VCPU <= 0 || ct.MemoryMiB <= 0 || ct.Pods <= 0 {
+			return nil, fmt.Errorf("%s: instanceTypes[%d] (%q) needs name, vcpu, memoryMiB and pods above zero", path, i, ct.Name)
+		}
+		arch := ct.Arch
+		if arch == "" {
+			arch = "amd64"
+		}
+		it := &scheduling.InstanceType{
+			Name: ct.Name,
+			Labels: map[string]string{
+				corev1.LabelInstanceTypeStable: ct.Name, corev1.LabelArchStable: arch, corev1.LabelOSStable: "linux",
+			},
+			Allocatable: corev1.ResourceList{
+				corev1.ResourceCPU:    *resource.NewMilliQuantity(int64(ct.VCPU*1000), resource.DecimalSI),
+				corev1.ResourceMemory: *resource.NewQuantity(ct.MemoryMiB<<20, resource.BinarySI),
+				corev1.ResourcePods:   *resource.NewQuantity(ct.Pods, resource.DecimalSI),
+			},
+			Offerings: ct.Offerings,
+		}
+		for k, v := range ct.Labels {
+			it.Labels[k] = v
+		}
+		for name, q := range ct.Resources {
+			qty, err := resource.ParseQuantity(q)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s resource %s: %w", path, ct.Name, name, err)
+			}
+			it.Allocatable[corev1.ResourceName(name)] = qty
+		}
+		for j, off := range it.Offerings {
+			if off.Zone == "" || (off.CapacityType != v1.CapacityTypeSpot && off.CapacityType != v1.CapacityTypeOnDemand) || off.Price < 0 {
+				return nil, fmt.Errorf("%s: %s offering %d needs a zone, capacityType spot or on-demand, and a price", path, ct.Name, j)
+			}
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// EC2Catalog is the embedded real EC2 catalog as a NodePool in region sees
+// it: EKS's allocatable (VM overhead, kube-reserved, max pods), every type
+// in every zone, catalog on-demand prices and synthetic spot prices.
+func EC2Catalog(region string, zones []string, maxPods int) ([]*scheduling.InstanceType, error) {
+	types, err := catalog.InstanceTypes()
+	if err != nil {
+		return nil, err
+	}
+	zs := make([]nwaws.Zone, len(zones))
+	for i, z := range zones {
+		zs[i] = nwaws.Zone{Name: z}
+	}
+	pricing := nwaws.CatalogPricing{Region: region}
+	out := make([]*scheduling.InstanceType, 0, len(types))
+	for _, t := range types {
+		it := nwaws.InstanceType(t, region, zs, pricing, maxPods, nil)
+		if len(it.Offerings) > 0 {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,170 @@
+// Package simulate is the offline front end of the scheduling engine: it
+// reads pods, NodePools and a catalog from files, solves, and reports what
+// nodewright would launch. `nodewright simulate` and the benchmarks use it.
+package simulate
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+)
+
+// Objects are what the input files hold, by kind.
+type Objects struct {
+	Pods        []*corev1.Pod
+	DaemonSets  []*corev1.Pod // daemonset pod templates
+	NodePools   []*v1.NodePool
+	NodeClasses map[string]*v1.EC2NodeClass
+}
+
+// ReadFile decodes every object in a YAML (multi-document) or JSON file,
+// including `kind: List` as `kubectl get -o yaml` prints it.
+func ReadFile(path string, into *Objects) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := Read(f, into); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// Read decodes objects from r.
+func Read(r io.Reader, into *Objects) error {
+	if into.NodeClasses == nil {
+		into.NodeClasses = map[string]*v1.EC2NodeClass{}
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(r, 4096)
+	for doc := 1; ; doc++ {
+		var raw map[string]any
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("document %d: %w", doc, err)
+		}
+		if len(raw) == 0 {
+			continue
+		}
+		if err := into.add(&unstructured.Unstructured{Object: raw}); err != nil {
+			return fmt.Errorf("document %d: %w", doc, err)
+		}
+	}
+}
+
+func (o *Objects) add(u *unstructured.Unstructured) error {
+	kind := u.GetKind()
+	name := kind + " " + u.GetName()
+	conv := func(out any) error {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, out, true); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
+	switch kind {
+	case "List", "PodList", "DeploymentList", "NodePoolList":
+		items, _, err := unstructured.NestedSlice(u.Object, "items")
+		if err != nil {
+			return err
+		}
+		for i, item := range items {
+			m, ok := item.(map[string]any)
+			if !ok {
+				return fmt.Errorf("%s item %d is not an object", kind, i)
+			}
+			if err := o.add(&unstructured.Unstructured{Object: m}); err != nil {
+				return err
+			}
+		}
+	case "Pod":
+		var p corev1.Pod
+		if err := conv(&p); err != nil {
+			return err
+		}
+		defaultNamespace(&p.ObjectMeta)
+		o.Pods = append(o.Pods, &p)
+	case "Deployment", "ReplicaSet", "StatefulSet":
+		var d struct {
+			metav1.ObjectMeta `json:"metadata"`
+			Spec              struct {
+				Replicas *int32                 `json:"replicas"`
+				Template corev1.PodTemplateSpec `json:"template"`
+			} `json:"spec"`
+		}
+		data, _ := json.Marshal(u.Object)
+		if err := json.Unmarshal(data, &d); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		replicas := int32(1)
+		if d.Spec.Replicas != nil {
+			replicas = *d.Spec.Replicas
+		}
+		o.Pods = append(o.Pods, expand(d.ObjectMeta, d.Spec.Template, int(replicas))...)
+	case "Job":
+		var j batchv1.Job
+		if err := conv(&j); err != nil {
+			return err
+		}
+		n := 1
+		if j.Spec.Parallelism != nil {
+			n = int(*j.Spec.Parallelism)
+		}
+		o.Pods = append(o.Pods, expand(j.ObjectMeta, j.Spec.Template, n)...)
+	case "DaemonSet":
+		var ds appsv1.DaemonSet
+		if err := conv(&ds); err != nil {
+			return err
+		}
+		pods := expand(ds.ObjectMeta, ds.Spec.Template, 1)
+		o.DaemonSets = append(o.DaemonSets, pods...)
+	case "NodePool":
+		var np v1.NodePool
+		if err := conv(&np); err != nil {
+			return err
+		}
+		o.NodePools = append(o.NodePools, &np)
+	case "EC2NodeClass":
+		var nc v1.EC2NodeClass
+		if err := conv(&nc); err != nil {
+			return err
+		}
+		o.NodeClasses[nc.Name] = &nc
+	default:
+		return fmt.Errorf("unsupported kind %q (%s): simulate reads Pods, Deployments, ReplicaSets, StatefulSets, Jobs, DaemonSets, NodePools, EC2NodeClasses and Lists of them", kind, u.GetAPIVersion())
+	}
+	return nil
+}
+
+func defaultNamespace(m *metav1.ObjectMeta) {
+	if m.Namespace == "" {
+		m.Namespace = "default"
+	}
+}
+
+// expand makes n pods from a workload's template, named as its controller would.
+func expand(owner metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, n int) []*corev1.Pod {
+	defaultNamespace(&owner)
+	out := make([]*corev1.Pod, 0, n)
+	for i := 0; i < n; i++ {
+		p := &corev1.Pod{ObjectMeta: *tmpl.ObjectMeta.DeepCopy(), Spec: *tmpl.Spec.DeepCopy()}
+		p.Name = fmt.Sprintf("%s-%d", owner.Name, i)
+		p.Namespace = owner.Namespace
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,208 @@
+package simulate
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/controller/scheduling"
+)
+
+// Options say where the inputs come from.
+type Options struct {
+	PodsFile      string
+	NodePoolsFile string
+	CatalogFile   string
+	Region        string
+	Zones         []string
+}
+
+// Load reads the files and builds the engine's input. Without NodePools,
+// one NodePool named "default" allows everything.
+func Load(opts Options) (scheduling.Input, error) {
+	var in scheduling.Input
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if len(opts.Zones) == 0 {
+		opts.Zones = []string{opts.Region + "a", opts.Region + "b", opts.Region + "c"}
+	}
+	var objs Objects
+	if opts.PodsFile == "" {
+		return in, fmt.Errorf("--pods is required")
+	}
+	if err := ReadFile(opts.PodsFile, &objs); err != nil {
+		return in, err
+	}
+	if opts.NodePoolsFile != "" {
+		if err := ReadFile(opts.NodePoolsFile, &objs); err != nil {
+			return in, err
+		}
+	}
+	if len(objs.Pods) == 0 {
+		return in, fmt.Errorf("%s holds no pods", opts.PodsFile)
+	}
+	in.Pods, in.DaemonSets = objs.Pods, objs.DaemonSets
+
+	typesFor := map[int][]*scheduling.InstanceType{}
+	instanceTypes := func(maxPods int) ([]*scheduling.InstanceType, error) {
+		if t, ok := typesFor[maxPods]; ok {
+			return t, nil
+		}
+		var t []*scheduling.InstanceType
+		var err error
+		if opts.CatalogFile != "" {
+			t, err = LoadCatalogFile(opts.CatalogFile)
+		} else {
+			t, err = EC2Catalog(opts.Region, opts.Zones, maxPods)
+		}
+		typesFor[maxPods] = t
+		return t, err
+	}
+	if len(objs.NodePools) == 0 {
+		t, err := instanceTypes(0)
+		if err != nil {
+			return in, err
+		}
+		in.NodePools = []*scheduling.NodePool{{Name: "default", InstanceTypes: t}}
+		return in, nil
+	}
+	for _, np := range objs.NodePools {
+		maxPods := 0
+		if ref := np.Spec.Template.Spec.NodeClassRef; ref != nil {
+			nc, ok := objs.NodeClasses[ref.Name]
+			if !ok && opts.CatalogFile == "" {
+				return in, fmt.Errorf("nodepool %s refers to EC2NodeClass %q, which is not in %s", np.Name, ref.Name, opts.NodePoolsFile)
+			}
+			if ok && nc.Spec.Kubelet != nil && nc.Spec.Kubelet.MaxPods != nil {
+				maxPods = int(*nc.Spec.Kubelet.MaxPods)
+			}
+		}
+		t, err := instanceTypes(maxPods)
+		if err != nil {
+			return in, err
+		}
+		in.NodePools = append(in.NodePools, provisioning.SchedulingNodePool(np, t))
+	}
+	return in, nil
+}
+
+// Report is the plan as `simulate --output json` prints it.
+type Report struct {
+	NodeClaims        []NodeClaimReport     `json:"nodeClaims"`
+	ExistingNodes     []ExistingNodeReport  `json:"existingNodes"`
+	TotalPricePerHour float64               `json:"totalPricePerHour"`
+	Unschedulable     []UnschedulableReport `json:"unschedulable"`
+	SolveSeconds      float64               `json:"solveSeconds"`
+}
+
+// NodeClaimReport is one node to launch.
+type NodeClaimReport struct {
+	Name                string   `json:"name"`
+	NodePool            string   `json:"nodePool"`
+	InstanceType        string   `json:"instanceType"`
+	Zone                string   `json:"zone"`
+	CapacityType        string   `json:"capacityType"`
+	PricePerHour        float64  `json:"pricePerHour"`
+	InstanceTypeOptions int      `json:"instanceTypeOptions"`
+	CPUUtilization      float64  `json:"cpuUtilization"`
+	MemoryUtilization   float64  `json:"memoryUtilization"`
+	Pods                []string `json:"pods"`
+}
+
+// ExistingNodeReport lists pods placed on a node that exists.
+type ExistingNodeReport struct {
+	Name string   `json:"name"`
+	Pods []string `json:"pods"`
+}
+
+// UnschedulableReport is a pod nothing can host.
+type UnschedulableReport struct {
+	Pod    string `json:"pod"`
+	Reason string `json:"reason"`
+}
+
+// Run solves and reports.
+func Run(in scheduling.Input) (*Report, error) {
+	start := time.Now()
+	res, err := scheduling.Solve(in)
+	if err != nil {
+		return nil, err
+	}
+	r := &Report{SolveSeconds: time.Since(start).Seconds(), TotalPricePerHour: res.TotalPrice,
+		NodeClaims: []NodeClaimReport{}, ExistingNodes: []ExistingNodeReport{}, Unschedulable: []UnschedulableReport{}}
+	for i, nc := range res.NodeClaims {
+		c := nc.Chosen()
+		rep := NodeClaimReport{
+			Name: fmt.Sprintf("%s-%d", nc.NodePool, i+1), NodePool: nc.NodePool, InstanceType: c.InstanceType.Name,
+			Zone: c.Offering.Zone, CapacityType: c.Offering.CapacityType, PricePerHour: c.Offering.Price,
+			InstanceTypeOptions: nc.InstanceTypes, Pods: podNames(nc.Pods),
+			CPUUtilization:    utilization(nc.Requests, c.InstanceType.Allocatable, corev1.ResourceCPU),
+			MemoryUtilization: utilization(nc.Requests, c.InstanceType.Allocatable, corev1.ResourceMemory),
+		}
+		r.NodeClaims = append(r.NodeClaims, rep)
+	}
+	for _, e := range res.ExistingNodes {
+		r.ExistingNodes = append(r.ExistingNodes, ExistingNodeReport{Name: e.Node, Pods: podNames(e.Pods)})
+	}
+	for _, u := range res.Unschedulable {
+		r.Unschedulable = append(r.Unschedulable, UnschedulableReport{Pod: u.Pod.Namespace + "/" + u.Pod.Name, Reason: u.Reason})
+	}
+	return r, nil
+}
+
+func podNames(pods []*corev1.Pod) []string {
+	out := make([]string, len(pods))
+	for i, p := range pods {
+		out[i] = p.Namespace + "/" + p.Name
+	}
+	sort.Strings(out)
+	return out
+}
+
+func utilization(used, alloc corev1.ResourceList, name corev1.ResourceName) float64 {
+	a := alloc[name]
+	if a.IsZero() {
+		return 0
+	}
+	u := used[name]
+	return float64(u.MilliValue()) / float64(a.MilliValue())
+}
+
+// WriteJSON prints the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteTable prints the plan for people.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tNODEPOOL\tINSTANCE TYPE\tZONE\tCAPACITY\tPODS\tCPU\tMEMORY\t$/H\tOPTIONS")
+	for _, n := range r.NodeClaims {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%.0f%%\t%.0f%%\t%.4f\t%d\n", n.Name, n.NodePool, n.InstanceType, n.Zone,
+			n.CapacityType, len(n.Pods), 100*n.CPUUtilization, 100*n.MemoryUtilization, n.PricePerHour, n.InstanceTypeOptions)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, e := range r.ExistingNodes {
+		fmt.Fprintf(w, "existing node %s takes %d pods\n", e.Name, len(e.Pods))
+	}
+	fmt.Fprintf(w, "\n%d nodes, $%.4f/hour, solved in %.3fs\n", len(r.NodeClaims), r.TotalPricePerHour, r.SolveSeconds)
+	if len(r.Unschedulable) > 0 {
+		fmt.Fprintf(w, "\n%d pods cannot be scheduled:\n", len(r.Unschedulable))
+		for _, u := range r.Unschedulable {
+			fmt.Fprintf(w, "  %s: %s\n", u.Pod, strings.TrimSpace(u.Reason))
+		}
+	}
+	return nil
+}
