@@ -259,7 +259,7 @@ func TestRestartKeepsAWSState(t *testing.T) {
 	_, err = iam.NewFromConfig(c.AWSConfig()).CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName: aws.String("kept"), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 	must(t, err)
-	_, err = ec2.NewFromConfig(c.AWSConfig()).CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("kept"), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{}})
+	_, err = ec2.NewFromConfig(c.AWSConfig()).CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("kept"), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-0a102300000000001")}})
 	must(t, err)
 	must(t, c.Down())
 
