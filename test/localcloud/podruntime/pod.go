@@ -87,7 +87,7 @@ type podWorker struct {
 
 func newPodWorker(r *Runtime, pod *corev1.Pod) *podWorker {
 	return &podWorker{
-		r: r, uid: pod.UID, ns: pod.Namespace, name: pod.Name,
+		r: r, uid: pod.UID, ns: pod.Namespace, name: pod.Name, pod: pod.DeepCopy(),
 		dir:    filepath.Join(r.cfg.StateDir, "pods", pod.Namespace+"_"+pod.Name),
 		notify: make(chan struct{}, 1),
 		exits:  make(chan exitEvent, len(pod.Spec.Containers)),

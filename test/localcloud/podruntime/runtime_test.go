@@ -73,8 +73,44 @@ type harness struct {
 	cloud  *localcloud.Cloud
 	out    string
 
+	state string
+	stop  func()
+
 	mu   sync.Mutex
 	pids []int
+}
+
+func (h *harness) startRuntime(t *testing.T) {
+	rt, err := podruntime.New(podruntime.Config{
+		Client: h.client, RESTConfig: h.cloud.RESTConfig,
+		Images:   map[string]string{sleeperImage: sleeperBin},
+		StateDir: h.state,
+		Logger:   slog.New(slog.NewTextHandler(testLog{h.t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+	h.stop = func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(45 * time.Second):
+			t.Errorf("Run did not return after cancel")
+		}
+	}
+}
+
+func (h *harness) stopRuntime(t *testing.T) {
+	if h.stop != nil {
+		h.stop()
+		h.stop = nil
+	}
 }
 
 func (h *harness) track(pid int) {
@@ -89,31 +125,11 @@ func TestSystemNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, client: client, cloud: cloud, out: t.TempDir()}
-	state := t.TempDir()
-	rt, err := podruntime.New(podruntime.Config{
-		Client: client, RESTConfig: cloud.RESTConfig,
-		Images:   map[string]string{sleeperImage: sleeperBin},
-		StateDir: state,
-		Logger:   slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- rt.Run(ctx) }()
+	h := &harness{t: t, client: client, cloud: cloud, out: t.TempDir(), state: t.TempDir()}
+	h.startRuntime(t)
 	// Registered after Start, so it runs before the control plane stops.
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(45 * time.Second):
-			t.Errorf("Run did not return after cancel")
-		}
+		h.stopRuntime(t)
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		for _, pid := range h.pids {
@@ -135,6 +151,7 @@ func TestSystemNode(t *testing.T) {
 	t.Run("NeverRestartFails", h.testNeverFails)
 	t.Run("AlwaysRestarts", h.testAlwaysRestarts)
 	t.Run("MissingSecret", h.testMissingSecret)
+	t.Run("AdoptAfterRestart", h.testAdopt)
 	t.Run("StopOnShutdown", h.testShutdownStops)
 }
 
@@ -408,6 +425,42 @@ func (h *harness) testMissingSecret(t *testing.T) {
 		return fmt.Errorf("events %v", evs.Items)
 	})
 	h.deletePod(t, pod.Name)
+}
+
+// testAdopt restarts the runtime, as a restart of the local cloud would:
+// the new one finds the pod bound to its node and starts its process again.
+func (h *harness) testAdopt(t *testing.T) {
+	outFile := filepath.Join(h.out, "adopted.json")
+	pod := h.pod("adopted", corev1.RestartPolicyAlways, []corev1.EnvVar{{Name: "SLEEPER_OUT", Value: outFile}})
+	h.create(t, pod)
+	first := waitReport(t, outFile)
+	h.track(first.PID)
+	h.waitPod(t, pod.Name, "Ready", podReady)
+
+	h.stopRuntime(t)
+	if alive(first.PID) {
+		t.Fatalf("pid %d survived the runtime's stop", first.PID)
+	}
+	if err := os.Remove(outFile); err != nil {
+		t.Fatal(err)
+	}
+	h.startRuntime(t)
+	second := waitReport(t, outFile)
+	h.track(second.PID)
+	if second.PID == first.PID || !alive(second.PID) {
+		t.Errorf("after restart pid %d (alive %v), before %d", second.PID, alive(second.PID), first.PID)
+	}
+	p := h.waitPod(t, pod.Name, "Running with the new process", func(p *corev1.Pod) bool {
+		return podReady(p) && len(p.Status.ContainerStatuses) == 1 &&
+			p.Status.ContainerStatuses[0].ContainerID == fmt.Sprintf("localcloud://%d", second.PID)
+	})
+	if p.Status.Phase != corev1.PodRunning {
+		t.Errorf("phase %s", p.Status.Phase)
+	}
+	h.deletePod(t, pod.Name)
+	if alive(second.PID) {
+		t.Errorf("pid %d still running after its pod was deleted", second.PID)
+	}
 }
 
 // testShutdownStops leaves a running pod for the cleanup, which checks that
