@@ -88,7 +88,9 @@ type podWorker struct {
 func newPodWorker(r *Runtime, pod *corev1.Pod) *podWorker {
 	return &podWorker{
 		r: r, uid: pod.UID, ns: pod.Namespace, name: pod.Name, pod: pod.DeepCopy(),
-		dir:    filepath.Join(r.cfg.StateDir, "pods", pod.Namespace+"_"+pod.Name),
+		// The uid keeps a same-named successor (a StatefulSet's) from
+		// sharing files with a predecessor still being cleaned up.
+		dir:    filepath.Join(r.cfg.StateDir, "pods", pod.Namespace+"_"+pod.Name+"_"+string(pod.UID)),
 		notify: make(chan struct{}, 1),
 		exits:  make(chan exitEvent, len(pod.Spec.Containers)),
 	}
@@ -97,6 +99,11 @@ func newPodWorker(r *Runtime, pod *corev1.Pod) *podWorker {
 // update passes the latest version of the pod, or its disappearance.
 func (w *podWorker) update(pod *corev1.Pod, gone bool) {
 	w.mu.Lock()
+	if !gone && w.pod != nil && pod.ResourceVersion == w.pod.ResourceVersion {
+		// The poll hands over every pod each time; only changes matter.
+		w.mu.Unlock()
+		return
+	}
 	if pod != nil {
 		w.pod = pod.DeepCopy()
 	}
@@ -148,7 +155,10 @@ func (w *podWorker) run(ctx context.Context) {
 			}
 		}
 		retryStatus := false
-		if err := w.syncStatus(ctx, pod); err != nil {
+		if err := w.syncStatus(ctx, pod); apierrors.IsNotFound(err) {
+			// Deleted outright: the next list would say so too.
+			w.update(nil, true)
+		} else if err != nil {
 			if ctx.Err() == nil {
 				w.r.log.Warn("updating pod status", "pod", w.key(), "err", err)
 			}

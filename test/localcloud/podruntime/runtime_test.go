@@ -151,8 +151,10 @@ func TestSystemNode(t *testing.T) {
 	t.Run("NeverRestartFails", h.testNeverFails)
 	t.Run("AlwaysRestarts", h.testAlwaysRestarts)
 	t.Run("MissingSecret", h.testMissingSecret)
+	t.Run("ForceDeleteStops", h.testForceDelete)
 	t.Run("AdoptAfterRestart", h.testAdopt)
 	t.Run("StopOnShutdown", h.testShutdownStops)
+	t.Run("NodeStillReady", h.testStillReady)
 }
 
 func (h *harness) testNode(t *testing.T) {
@@ -427,6 +429,27 @@ func (h *harness) testMissingSecret(t *testing.T) {
 	h.deletePod(t, pod.Name)
 }
 
+// testForceDelete removes the pod at once, without a graceful phase the
+// runtime could see: the process must still be stopped.
+func (h *harness) testForceDelete(t *testing.T) {
+	outFile := filepath.Join(h.out, "forced.json")
+	pod := h.pod("forced", corev1.RestartPolicyAlways, []corev1.EnvVar{{Name: "SLEEPER_OUT", Value: outFile}})
+	h.create(t, pod)
+	rep := waitReport(t, outFile)
+	h.track(rep.PID)
+	if err := h.client.CoreV1().Pods("default").Delete(context.Background(), pod.Name, metav1.DeleteOptions{
+		GracePeriodSeconds: ptr.To[int64](0),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "process stopped", func() error {
+		if alive(rep.PID) {
+			return fmt.Errorf("pid %d alive", rep.PID)
+		}
+		return nil
+	})
+}
+
 // testAdopt restarts the runtime, as a restart of the local cloud would:
 // the new one finds the pod bound to its node and starts its process again.
 func (h *harness) testAdopt(t *testing.T) {
@@ -470,6 +493,28 @@ func (h *harness) testShutdownStops(t *testing.T) {
 	h.create(t, h.pod("left-running", corev1.RestartPolicyAlways, []corev1.EnvVar{{Name: "SLEEPER_OUT", Value: outFile}}))
 	rep := waitReport(t, outFile)
 	h.track(rep.PID)
+}
+
+// testStillReady runs last, most of a minute after the node registered:
+// past nodelifecycle's grace period, so a missed heartbeat would show.
+func (h *harness) testStillReady(t *testing.T) {
+	node, err := h.client.CoreV1().Nodes().Get(context.Background(), podruntime.DefaultNodeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !nodeReady(node) {
+		t.Errorf("node conditions %+v", node.Status.Conditions)
+	}
+	for _, taint := range node.Spec.Taints {
+		if taint.Key == corev1.TaintNodeNotReady || taint.Key == corev1.TaintNodeUnreachable {
+			t.Errorf("node has taint %v", taint)
+		}
+	}
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeReady && time.Since(c.LastHeartbeatTime.Time) > 20*time.Second {
+			t.Errorf("last heartbeat %s ago", time.Since(c.LastHeartbeatTime.Time))
+		}
+	}
 }
 
 // pod is a bare pod for the system node running the sleeper.
