@@ -65,9 +65,14 @@ type Options struct {
 	// Profile is "default" (instances join ~3 s after launch) or "realistic" (~30 s).
 	Profile string
 	// Images maps container image repositories to local binaries: pods with
-	// these images on the system node run as real processes.
+	// these images on the system node run as real processes. The nodewright
+	// image maps to BinDir's nodewright when it is built.
 	Images map[string]string
 }
+
+// ControllerImage is the nodewright controller's image repository; on the
+// local cloud's system node it runs bin/nodewright.
+const ControllerImage = "ghcr.io/nodewright/nodewright"
 
 // Cloud is a running local cloud.
 type Cloud struct {
@@ -162,6 +167,14 @@ func Up(ctx context.Context, opts Options) (*Cloud, error) {
 			return nil, fmt.Errorf("localcloud: %s not found in %s: run `make tools build` to build it", binary(name), opts.BinDir)
 		}
 	}
+	images := map[string]string{}
+	if bin := filepath.Join(opts.BinDir, "nodewright"); exists(bin) {
+		images[ControllerImage] = bin
+	}
+	for k, v := range opts.Images {
+		images[k] = v
+	}
+	opts.Images = images
 	for _, sub := range []string{"logs", "etcd", "certs"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("creating state directory: %w", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/nodewright/nodewright/test/localcloud"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 	"github.com/nodewright/nodewright/test/localcloud/nodeagent"
+	"github.com/nodewright/nodewright/test/localcloud/podruntime"
 )
 
 // imageFlags collects repeated --image repo=binary flags.
@@ -101,18 +102,26 @@ func serve(args []string) error {
 		return errors.Join(err, emu.Close())
 	}
 
+	runtime, err := podruntime.New(podruntime.Config{Client: client, RESTConfig: restCfg, Images: images,
+		StateDir: filepath.Join(*dir, "podruntime"), Logger: logger})
+	if err != nil {
+		return errors.Join(err, emu.Close())
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := agent.Run(ctx); err != nil {
-			errs <- fmt.Errorf("node agent: %w", err)
-			stop()
-		}
-	}()
+	for name, run := range map[string]func(context.Context) error{"node agent": agent.Run, "pod runtime": runtime.Run} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				stop()
+			}
+		}()
+	}
 	<-ctx.Done()
 	wg.Wait()
 	logger.Info("stopping AWS endpoint")
