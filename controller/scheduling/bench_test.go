@@ -3,6 +3,7 @@ package scheduling
 import (
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -11,6 +12,8 @@ func benchmarkSolve(b *testing.B, pods int) {
 	types := SyntheticInstanceTypes(400)
 	in := Input{Pods: DiversePods(pods), NodePools: []*NodePool{DefaultNodePool(types)}}
 	b.ReportAllocs()
+	runtime.GC()
+	peak := watchHeap()
 	b.ResetTimer()
 	var res *Result
 	start := time.Now()
@@ -21,6 +24,7 @@ func benchmarkSolve(b *testing.B, pods int) {
 		}
 	}
 	elapsed := time.Since(start)
+	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(pods*b.N)/elapsed.Seconds(), "pods/s")
 	b.ReportMetric(float64(len(res.NodeClaims)), "nodes")
 	b.ReportMetric(res.TotalPrice, "$/h")
@@ -33,4 +37,30 @@ func BenchmarkSolve(b *testing.B) {
 	}
 }
 
-var _ = runtime.GC
+// watchHeap samples the live heap every few milliseconds until the returned
+// function is called, which reports the highest sample.
+func watchHeap() func() uint64 {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > peak.Load() {
+				peak.Store(ms.HeapAlloc)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		<-stopped
+		return peak.Load()
+	}
+}

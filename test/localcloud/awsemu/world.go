@@ -68,6 +68,9 @@ func (o *WorldOptions) defaults(region string) {
 // World is the whole simulated account. It is persisted as JSON, so every
 // field a service keeps must be exported and serializable.
 type World struct {
+	// ID tells this account apart from others sharing a cluster (a test's
+	// emulator beside the local cloud's own); it survives restarts.
+	ID      string       `json:"id"`
 	Region  string       `json:"region"`
 	Options WorldOptions `json:"options"`
 	EC2     *EC2State    `json:"ec2"`
@@ -80,7 +83,7 @@ type World struct {
 
 func newWorld(opts WorldOptions, region string) *World {
 	opts.defaults(region)
-	w := &World{Region: region, Options: opts}
+	w := &World{ID: newID("world"), Region: region, Options: opts}
 	w.EC2 = newEC2State(w)
 	w.IAM = newIAMState(w)
 	w.SQS = newSQSState(w)

@@ -33,8 +33,12 @@ const (
 	KwokNodeAnnotation = "kwok.x-k8s.io/node"
 	// KubeletVersion is what the registered nodes report.
 	KubeletVersion = "v1.37.2"
-	// ProviderIDPrefix marks the Nodes this agent owns.
+	// ProviderIDPrefix marks EC2 Nodes.
 	ProviderIDPrefix = "aws:///"
+	// WorldAnnotation names the emulator world whose instance a Node is:
+	// an agent deletes only its own world's Nodes, so two emulators (a test's
+	// and the local cloud's) can share a cluster.
+	WorldAnnotation = "localcloud.nodewright.dev/world"
 
 	defaultBootDelay = 2 * time.Second
 	syncInterval     = 200 * time.Millisecond
@@ -138,6 +142,7 @@ type instance struct {
 }
 
 type worldView struct {
+	worldID                              string
 	region, clusterName, clusterEndpoint string
 	pendingToRunning                     time.Duration
 	instances                            map[string]instance
@@ -146,6 +151,7 @@ type worldView struct {
 func (a *Agent) snapshot() worldView {
 	var v worldView
 	a.cfg.Emulator.Do(func(w *awsemu.World) {
+		v.worldID = w.ID
 		v.region = w.Region
 		v.clusterName = w.Options.ClusterName
 		v.clusterEndpoint = w.Options.ClusterEndpoint
@@ -186,6 +192,9 @@ func (a *Agent) Sync(ctx context.Context) error {
 			continue // not an EC2 node: the system node, test nodes
 		}
 		hasNode[id] = true
+		if node.Annotations[WorldAnnotation] != view.worldID {
+			continue // registered for another emulator's instances
+		}
 		in, exists := view.instances[id]
 		if exists && in.State != "terminated" {
 			continue
@@ -352,7 +361,7 @@ func (a *Agent) desiredNode(in instance, view worldView) (*corev1.Node, string) 
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
 			Labels:      labels,
-			Annotations: map[string]string{KwokNodeAnnotation: "fake"},
+			Annotations: map[string]string{KwokNodeAnnotation: "fake", WorldAnnotation: view.worldID},
 		},
 		Spec: corev1.NodeSpec{
 			ProviderID: ProviderID(in.Zone, in.ID),

@@ -75,11 +75,15 @@ func TestAgentRegistersAndDeletesNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	var worldID string
+	emu.Do(func(w *awsemu.World) { worldID = w.ID })
 	// Nodes the agent must leave alone, and one whose instance is gone.
 	for _, n := range []*corev1.Node{
 		{ObjectMeta: metav1.ObjectMeta{Name: "system"}},
 		{ObjectMeta: metav1.ObjectMeta{Name: "other-cloud"}, Spec: corev1.NodeSpec{ProviderID: "kind://docker/kind/other-cloud"}},
-		{ObjectMeta: metav1.ObjectMeta{Name: "stale"}, Spec: corev1.NodeSpec{ProviderID: "aws:///us-east-1a/i-0000000000000dead"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "stale", Annotations: map[string]string{nodeagent.WorldAnnotation: worldID}}, Spec: corev1.NodeSpec{ProviderID: "aws:///us-east-1a/i-0000000000000dead"}},
+		// Another emulator's node: its instance is unknown here, and it stays.
+		{ObjectMeta: metav1.ObjectMeta{Name: "other-world", Annotations: map[string]string{nodeagent.WorldAnnotation: "world-elsewhere"}}, Spec: corev1.NodeSpec{ProviderID: "aws:///us-east-1a/i-0000000000000beef"}},
 	} {
 		if _, err := cs.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("creating node %s: %v", n.Name, err)
@@ -120,7 +124,10 @@ func TestAgentRegistersAndDeletesNodes(t *testing.T) {
 		}
 		out := map[string]bool{}
 		for _, n := range list.Items {
-			out[n.Name] = true
+			// The local cloud's own system node is not the agent's business.
+			if n.Name != "localcloud-system" {
+				out[n.Name] = true
+			}
 		}
 		return out
 	}
@@ -129,7 +136,7 @@ func TestAgentRegistersAndDeletesNodes(t *testing.T) {
 	if err := agent.Sync(ctx); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
-	if got, want := nodeNames(), map[string]bool{"system": true, "other-cloud": true, veteran.PrivateDNS: true}; !reflect.DeepEqual(got, want) {
+	if got, want := nodeNames(), map[string]bool{"system": true, "other-cloud": true, "other-world": true, veteran.PrivateDNS: true}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("nodes before boot delay = %v, want %v", got, want)
 	}
 
@@ -140,7 +147,7 @@ func TestAgentRegistersAndDeletesNodes(t *testing.T) {
 		}
 	}
 	alName, brName := al2023.PrivateDNS, bottlerocket.PrivateDNS
-	if got, want := nodeNames(), map[string]bool{"system": true, "other-cloud": true, alName: true, brName: true, veteran.PrivateDNS: true}; !reflect.DeepEqual(got, want) {
+	if got, want := nodeNames(), map[string]bool{"system": true, "other-cloud": true, "other-world": true, alName: true, brName: true, veteran.PrivateDNS: true}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("nodes after boot = %v, want %v", got, want)
 	}
 
@@ -283,7 +290,7 @@ func TestAgentRegistersAndDeletesNodes(t *testing.T) {
 	if _, err := cs.CoreV1().Nodes().Get(ctx, alName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("node of terminated instance: err = %v, want NotFound", err)
 	}
-	if got, want := nodeNames(), map[string]bool{"system": true, "other-cloud": true, brName: true, veteran.PrivateDNS: true}; !reflect.DeepEqual(got, want) {
+	if got, want := nodeNames(), map[string]bool{"system": true, "other-cloud": true, "other-world": true, brName: true, veteran.PrivateDNS: true}; !reflect.DeepEqual(got, want) {
 		t.Errorf("nodes after termination = %v, want %v", got, want)
 	}
 	deleted := logs.events(t, "deleted node")
