@@ -125,8 +125,8 @@ func (p *SSMParameter) out(region string) ssmParameterOut {
 }
 
 var (
-	ssmNameChars = regexp.MustCompile(`^[a-zA-Z0-9_.\-/]+$`)
-	ssmAMIPattern        = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
+	ssmNameChars  = regexp.MustCompile(`^[a-zA-Z0-9_.\-/]+$`)
+	ssmAMIPattern = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
 )
 
 func errParameterNotFound(name string) *Error {
