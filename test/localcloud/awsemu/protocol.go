@@ -226,6 +226,15 @@ type qnode struct {
 }
 
 func (n *qnode) decode(v reflect.Value, path string) *Error {
+	// time.Time is a struct: it must be recognised before the struct case.
+	if v.Type() == reflect.TypeOf(time.Time{}) {
+		t, err := time.Parse(time.RFC3339, n.value)
+		if err != nil {
+			return errInvalidParameterValue("Value (%s) for parameter %s is not a valid ISO 8601 time.", n.value, path)
+		}
+		v.Set(reflect.ValueOf(t))
+		return nil
+	}
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
@@ -259,7 +268,9 @@ func (n *qnode) decode(v reflect.Value, path string) *Error {
 		idx := make([]int, 0, len(items))
 		for k := range items {
 			i, err := strconv.Atoi(k)
-			if err != nil || i < 1 {
+			// Non-canonical indices ("01", "+1") would alias another item
+			// and leave their own node unreachable by index.
+			if err != nil || i < 1 || strconv.Itoa(i) != k {
 				return errInvalidParameterValue("%s.%s is not a valid list index", path, k)
 			}
 			idx = append(idx, i)
@@ -300,7 +311,7 @@ func (n *qnode) decode(v reflect.Value, path string) *Error {
 		v.SetBool(b)
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		i, err := strconv.ParseInt(n.value, 10, 64)
-		if err != nil {
+		if err != nil || v.OverflowInt(i) {
 			return errInvalidParameterValue("Value (%s) for parameter %s is invalid. Expected an integer.", n.value, path)
 		}
 		v.SetInt(i)
@@ -310,14 +321,6 @@ func (n *qnode) decode(v reflect.Value, path string) *Error {
 			return errInvalidParameterValue("Value (%s) for parameter %s is invalid. Expected a number.", n.value, path)
 		}
 		v.SetFloat(f)
-	default:
-		if v.Type() == reflect.TypeOf(time.Time{}) {
-			t, err := time.Parse(time.RFC3339, n.value)
-			if err != nil {
-				return errInvalidParameterValue("Value (%s) for parameter %s is not a valid ISO 8601 time.", n.value, path)
-			}
-			v.Set(reflect.ValueOf(t))
-		}
 	}
 	return nil
 }
