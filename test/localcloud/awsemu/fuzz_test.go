@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,7 +142,18 @@ func FuzzServeHTTP(f *testing.F) {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, req)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.ServeHTTP(rec, req)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			// Only long polls may take this long, and they are excluded above.
+			buf := make([]byte, 1<<20)
+			t.Fatalf("no answer within 5s for target %q action %q path %q\n%s", target, action, path, buf[:runtime.Stack(buf, true)])
+		}
 		if code := rec.Code; code != 200 && (code < 400 || code > 599) {
 			t.Fatalf("status %d for target %q action %q path %q", code, target, action, path)
 		}
