@@ -1,3 +1,539 @@
 package awsemu
 
-func (s *Server) registerPricing() {}
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nodewright/nodewright/controller/catalog"
+)
+
+// The Price List API is served from the embedded catalog: one Linux, shared
+// tenancy, on-demand product per instance type and region, priced with the
+// catalog's on-demand price. Nothing here is state, so nothing is persisted.
+
+// pricingLocations maps region codes to the location names the Price List
+// uses in its "location" attribute, and the usage-type prefix of the region.
+var pricingLocations = map[string]struct{ name, usagePrefix string }{
+	"us-east-1":      {"US East (N. Virginia)", ""},
+	"us-east-2":      {"US East (Ohio)", "USE2-"},
+	"us-west-1":      {"US West (N. California)", "USW1-"},
+	"us-west-2":      {"US West (Oregon)", "USW2-"},
+	"ca-central-1":   {"Canada (Central)", "CAN1-"},
+	"eu-west-1":      {"EU (Ireland)", "EU-"},
+	"eu-west-2":      {"EU (London)", "EUW2-"},
+	"eu-central-1":   {"EU (Frankfurt)", "EUC1-"},
+	"eu-north-1":     {"EU (Stockholm)", "EUN1-"},
+	"ap-south-1":     {"Asia Pacific (Mumbai)", "APS3-"},
+	"ap-southeast-1": {"Asia Pacific (Singapore)", "APS1-"},
+	"ap-southeast-2": {"Asia Pacific (Sydney)", "APS2-"},
+	"ap-northeast-1": {"Asia Pacific (Tokyo)", "APN1-"},
+	"sa-east-1":      {"South America (Sao Paulo)", "SAE1-"},
+}
+
+const (
+	pricingOnDemandTerm = "JRTCKXETXF"
+	pricingRateCode     = "6YS6EN2CT7"
+	pricingPublished    = "2026-11-01T00:00:00Z"
+	pricingVersion      = "20261101000000"
+)
+
+// pricingProduct is a candidate product; attributes are computed on demand so
+// that filtering the whole catalog stays cheap.
+type pricingProduct struct {
+	it     *catalog.InstanceType
+	region string
+	price  float64
+}
+
+var instanceFamilies = map[string]string{
+	"m": "General purpose", "t": "General purpose", "a": "General purpose",
+	"c": "Compute optimized", "hpc": "Compute optimized",
+	"r": "Memory optimized", "x": "Memory optimized", "u": "Memory optimized", "z": "Memory optimized",
+	"i": "Storage optimized", "is": "Storage optimized", "im": "Storage optimized", "d": "Storage optimized", "h": "Storage optimized",
+	"g": "GPU instance", "gr": "GPU instance", "p": "GPU instance", "vt": "GPU instance", "dl": "GPU instance",
+	"f": "FPGA Instances", "inf": "Machine Learning ASIC Instances", "trn": "Machine Learning ASIC Instances",
+}
+
+func pricingLocation(region string) (name, usagePrefix string) {
+	if l, ok := pricingLocations[region]; ok {
+		return l.name, l.usagePrefix
+	}
+	return region, strings.ToUpper(region) + "-"
+}
+
+// formatGiB writes memory the way the Price List does: "8 GiB", "0.5 GiB", "1,952 GiB".
+func formatGiB(mib int64) string {
+	whole, frac := mib/1024, mib%1024
+	s := strconv.FormatInt(whole, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if frac != 0 {
+		f := strconv.FormatFloat(float64(frac)/1024, 'f', -1, 64)
+		s += strings.TrimPrefix(f, "0")
+	}
+	return s + " GiB"
+}
+
+func (p pricingProduct) sku() string {
+	h := sha256.Sum256([]byte("AmazonEC2/" + p.region + "/" + p.it.Name))
+	return base32.StdEncoding.EncodeToString(h[:10])
+}
+
+// pricingAttributeKeys are the product attributes every EC2 product carries;
+// gpu, gpuMemory, physicalProcessor and networkPerformance are added when known.
+var pricingAttributeKeys = []string{
+	"servicecode", "servicename", "instanceType", "instanceFamily", "vcpu", "memory",
+	"location", "locationType", "regionCode", "operatingSystem", "tenancy", "preInstalledSw",
+	"capacitystatus", "marketoption", "licenseModel", "usagetype", "operation",
+	"processorArchitecture", "storage", "currentGeneration",
+	"physicalProcessor", "gpu", "gpuMemory", "networkPerformance",
+}
+
+// attribute computes one attribute without building the whole map, so that
+// filtering every catalog type in every region stays cheap.
+func (p pricingProduct) attribute(name string) (string, bool) {
+	switch name {
+	case "servicecode":
+		return "AmazonEC2", true
+	case "servicename":
+		return "Amazon Elastic Compute Cloud", true
+	case "instanceType":
+		return p.it.Name, true
+	case "instanceFamily":
+		if f := instanceFamilies[p.it.Category]; f != "" {
+			return f, true
+		}
+		return "General purpose", true
+	case "vcpu":
+		return strconv.Itoa(p.it.VCPU), true
+	case "memory":
+		return formatGiB(p.it.MemoryMiB), true
+	case "location":
+		l, _ := pricingLocation(p.region)
+		return l, true
+	case "locationType":
+		return "AWS Region", true
+	case "regionCode":
+		return p.region, true
+	case "operatingSystem":
+		return "Linux", true
+	case "tenancy":
+		return "Shared", true
+	case "preInstalledSw":
+		return "NA", true
+	case "capacitystatus":
+		return "Used", true
+	case "marketoption":
+		return "OnDemand", true
+	case "licenseModel":
+		return "No License required", true
+	case "usagetype":
+		_, prefix := pricingLocation(p.region)
+		return prefix + "BoxUsage:" + p.it.Name, true
+	case "operation":
+		return "RunInstances", true
+	case "processorArchitecture":
+		if p.it.Architecture == "arm64" {
+			return "64-bit (arm)", true
+		}
+		return "64-bit", true
+	case "storage":
+		if p.it.LocalNVMeGB > 0 {
+			return fmt.Sprintf("%d GB NVMe SSD", p.it.LocalNVMeGB), true
+		}
+		return "EBS only", true
+	case "currentGeneration":
+		return "Yes", true
+	case "physicalProcessor":
+		v := map[string]string{"intel": "Intel Xeon Family", "amd": "AMD EPYC", "aws": "AWS Graviton Processor"}[p.it.CPUManufacturer]
+		return v, v != ""
+	case "gpu":
+		return strconv.Itoa(p.it.GPUCount), p.it.GPUCount > 0
+	case "gpuMemory":
+		return formatGiB(p.it.GPUMemoryMiB * int64(p.it.GPUCount)), p.it.GPUCount > 0 && p.it.GPUMemoryMiB > 0
+	case "networkPerformance":
+		return strconv.FormatFloat(float64(p.it.NetworkBandwidthMbps)/1000, 'f', -1, 64) + " Gigabit", p.it.NetworkBandwidthMbps > 0
+	}
+	return "", false
+}
+
+func (p pricingProduct) attributes() map[string]string {
+	a := make(map[string]string, len(pricingAttributeKeys))
+	for _, k := range pricingAttributeKeys {
+		if v, ok := p.attribute(k); ok {
+			a[k] = v
+		}
+	}
+	return a
+}
+
+// field looks up a filterable field: product attributes and the top-level
+// product fields, matched case-insensitively.
+func (p pricingProduct) field(name string) (string, bool) {
+	switch strings.ToLower(name) {
+	case "productfamily":
+		return "Compute Instance", true
+	case "sku":
+		return p.sku(), true
+	}
+	for _, k := range pricingAttributeKeys {
+		if strings.EqualFold(k, name) {
+			return p.attribute(k)
+		}
+	}
+	return "", false
+}
+
+func (p pricingProduct) priceListJSON() (string, error) {
+	sku := p.sku()
+	termKey := sku + "." + pricingOnDemandTerm
+	dimKey := termKey + "." + pricingRateCode
+	type priceDimension struct {
+		RateCode     string            `json:"rateCode"`
+		Description  string            `json:"description"`
+		BeginRange   string            `json:"beginRange"`
+		EndRange     string            `json:"endRange"`
+		Unit         string            `json:"unit"`
+		PricePerUnit map[string]string `json:"pricePerUnit"`
+		AppliesTo    []string          `json:"appliesTo"`
+	}
+	type term struct {
+		PriceDimensions map[string]priceDimension `json:"priceDimensions"`
+		SKU             string                    `json:"sku"`
+		EffectiveDate   string                    `json:"effectiveDate"`
+		OfferTermCode   string                    `json:"offerTermCode"`
+		TermAttributes  map[string]string         `json:"termAttributes"`
+	}
+	doc := struct {
+		Product struct {
+			ProductFamily string            `json:"productFamily"`
+			Attributes    map[string]string `json:"attributes"`
+			SKU           string            `json:"sku"`
+		} `json:"product"`
+		ServiceCode     string                     `json:"serviceCode"`
+		Terms           map[string]map[string]term `json:"terms"`
+		Version         string                     `json:"version"`
+		PublicationDate string                     `json:"publicationDate"`
+	}{ServiceCode: "AmazonEC2", Version: pricingVersion, PublicationDate: pricingPublished}
+	doc.Product.ProductFamily = "Compute Instance"
+	doc.Product.Attributes = p.attributes()
+	doc.Product.SKU = sku
+	doc.Terms = map[string]map[string]term{"OnDemand": {termKey: {
+		PriceDimensions: map[string]priceDimension{dimKey: {
+			RateCode:     dimKey,
+			Description:  fmt.Sprintf("$%s per On Demand Linux %s Instance Hour", strconv.FormatFloat(p.price, 'f', -1, 64), p.it.Name),
+			BeginRange:   "0",
+			EndRange:     "Inf",
+			Unit:         "Hrs",
+			PricePerUnit: map[string]string{"USD": strconv.FormatFloat(p.price, 'f', 10, 64)},
+			AppliesTo:    []string{},
+		}},
+		SKU: sku, EffectiveDate: pricingPublished, OfferTermCode: pricingOnDemandTerm, TermAttributes: map[string]string{},
+	}}}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return "", fmt.Errorf("encoding price list item for %s in %s: %w", p.it.Name, p.region, err)
+	}
+	return string(b), nil
+}
+
+type pricingFilter struct {
+	Type  string
+	Field string
+	Value string
+}
+
+func validatePricingFilters(filters []pricingFilter) *Error {
+	for _, f := range filters {
+		switch f.Type {
+		case "TERM_MATCH", "EQUALS", "CONTAINS", "ANY_OF", "NONE_OF":
+		default:
+			return Errorf(400, "InvalidParameterException", "Invalid filter type %q: must be one of TERM_MATCH, EQUALS, CONTAINS, ANY_OF, NONE_OF", f.Type)
+		}
+		if f.Field == "" {
+			return Errorf(400, "InvalidParameterException", "A filter of type %s is missing its Field", f.Type)
+		}
+	}
+	return nil
+}
+
+func pricingFilterMatch(f pricingFilter, v string, ok bool) bool {
+	switch f.Type {
+	case "TERM_MATCH", "EQUALS":
+		return ok && strings.EqualFold(v, f.Value)
+	case "CONTAINS":
+		return ok && strings.Contains(strings.ToLower(v), strings.ToLower(f.Value))
+	case "ANY_OF", "NONE_OF":
+		in := false
+		for _, want := range strings.Split(f.Value, ",") {
+			in = in || (ok && strings.EqualFold(strings.TrimSpace(want), v))
+		}
+		return in == (f.Type == "ANY_OF")
+	}
+	return false
+}
+
+// pricingRegions lists the regions priced: the named ones plus the world's own.
+func (s *Server) pricingRegions() []string {
+	regions := make([]string, 0, len(pricingLocations)+1)
+	for r := range pricingLocations {
+		regions = append(regions, r)
+	}
+	if _, ok := pricingLocations[s.world.Region]; !ok && s.world.Region != "" {
+		regions = append(regions, s.world.Region)
+	}
+	sort.Strings(regions)
+	return regions
+}
+
+func pricingToken(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("offset:" + strconv.Itoa(offset)))
+}
+
+func parsePricingToken(tok string) (int, *Error) {
+	if tok == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err == nil {
+		if n, ok := strings.CutPrefix(string(b), "offset:"); ok {
+			if i, err := strconv.Atoi(n); err == nil && i >= 0 {
+				return i, nil
+			}
+		}
+	}
+	return 0, Errorf(400, "InvalidNextTokenException", "The next token is invalid.")
+}
+
+func pricingPageSize(maxResults *int) (int, *Error) {
+	if maxResults == nil {
+		return 100, nil
+	}
+	if *maxResults < 1 || *maxResults > 100 {
+		return 0, Errorf(400, "InvalidParameterException", "MaxResults must be between 1 and 100, got %d", *maxResults)
+	}
+	return *maxResults, nil
+}
+
+func (s *Server) registerPricing() {
+	s.register("pricing", "GetProducts", protoJSON11, false, s.pricingGetProducts)
+	s.register("pricing", "DescribeServices", protoJSON11, false, s.pricingDescribeServices)
+	s.register("pricing", "GetAttributeValues", protoJSON11, false, s.pricingGetAttributeValues)
+}
+
+func checkFormatVersion(v string) *Error {
+	if v != "" && v != "aws_v1" {
+		return Errorf(400, "InvalidParameterException", "Unsupported FormatVersion %q: only aws_v1 is available", v)
+	}
+	return nil
+}
+
+func (s *Server) pricingGetProducts(c *Call) (any, error) {
+	var in struct {
+		ServiceCode   string
+		Filters       []pricingFilter
+		FormatVersion string
+		MaxResults    *int
+		NextToken     string
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	if in.ServiceCode == "" {
+		return nil, Errorf(400, "InvalidParameterException", "ServiceCode is required")
+	}
+	if err := checkFormatVersion(in.FormatVersion); err != nil {
+		return nil, err
+	}
+	if err := validatePricingFilters(in.Filters); err != nil {
+		return nil, err
+	}
+	limit, perr := pricingPageSize(in.MaxResults)
+	if perr != nil {
+		return nil, perr
+	}
+	offset, perr := parsePricingToken(in.NextToken)
+	if perr != nil {
+		return nil, perr
+	}
+	out := struct {
+		FormatVersion string
+		PriceList     []string
+		NextToken     string `json:",omitempty"`
+	}{FormatVersion: "aws_v1", PriceList: []string{}}
+	if in.ServiceCode != "AmazonEC2" {
+		return out, nil
+	}
+	var matched []pricingProduct
+	for _, region := range s.pricingRegions() {
+		for i := range s.catalog.Types {
+			it := &s.catalog.Types[i]
+			price, ok := it.Price(region)
+			if !ok || price <= 0 {
+				continue
+			}
+			p := pricingProduct{it: it, region: region, price: price}
+			if pricingProductMatches(p, in.Filters) {
+				matched = append(matched, p)
+			}
+		}
+	}
+	if offset > len(matched) {
+		return nil, Errorf(400, "InvalidNextTokenException", "The next token is invalid.")
+	}
+	end := min(offset+limit, len(matched))
+	for _, p := range matched[offset:end] {
+		doc, err := p.priceListJSON()
+		if err != nil {
+			return nil, err
+		}
+		out.PriceList = append(out.PriceList, doc)
+	}
+	if end < len(matched) {
+		out.NextToken = pricingToken(end)
+	}
+	return out, nil
+}
+
+func pricingProductMatches(p pricingProduct, filters []pricingFilter) bool {
+	for _, f := range filters {
+		v, ok := p.field(f.Field)
+		if !pricingFilterMatch(f, v, ok) {
+			return false
+		}
+	}
+	return true
+}
+
+var pricingServices = []string{"AmazonEC2", "AmazonEKS", "AmazonS3"}
+
+func (s *Server) pricingAttributeNames() []string {
+	names := append([]string{"productFamily"}, pricingAttributeKeys...)
+	sort.Strings(names)
+	return names
+}
+
+func (s *Server) pricingDescribeServices(c *Call) (any, error) {
+	var in struct {
+		ServiceCode   string
+		FormatVersion string
+		MaxResults    *int
+		NextToken     string
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	if err := checkFormatVersion(in.FormatVersion); err != nil {
+		return nil, err
+	}
+	limit, perr := pricingPageSize(in.MaxResults)
+	if perr != nil {
+		return nil, perr
+	}
+	offset, perr := parsePricingToken(in.NextToken)
+	if perr != nil {
+		return nil, perr
+	}
+	type service struct {
+		ServiceCode    string
+		AttributeNames []string `json:",omitempty"`
+	}
+	var all []service
+	for _, code := range pricingServices {
+		if in.ServiceCode != "" && in.ServiceCode != code {
+			continue
+		}
+		svc := service{ServiceCode: code}
+		if code == "AmazonEC2" {
+			svc.AttributeNames = s.pricingAttributeNames()
+		}
+		all = append(all, svc)
+	}
+	if in.ServiceCode != "" && len(all) == 0 {
+		return nil, Errorf(400, "NotFoundException", "Service code %s was not found.", in.ServiceCode)
+	}
+	if offset > len(all) {
+		return nil, Errorf(400, "InvalidNextTokenException", "The next token is invalid.")
+	}
+	end := min(offset+limit, len(all))
+	out := struct {
+		FormatVersion string
+		Services      []service
+		NextToken     string `json:",omitempty"`
+	}{FormatVersion: "aws_v1", Services: all[offset:end]}
+	if end < len(all) {
+		out.NextToken = pricingToken(end)
+	}
+	return out, nil
+}
+
+func (s *Server) pricingGetAttributeValues(c *Call) (any, error) {
+	var in struct {
+		ServiceCode   string
+		AttributeName string
+		MaxResults    *int
+		NextToken     string
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	if in.ServiceCode == "" || in.AttributeName == "" {
+		return nil, Errorf(400, "InvalidParameterException", "ServiceCode and AttributeName are required")
+	}
+	limit, perr := pricingPageSize(in.MaxResults)
+	if perr != nil {
+		return nil, perr
+	}
+	offset, perr := parsePricingToken(in.NextToken)
+	if perr != nil {
+		return nil, perr
+	}
+	if in.ServiceCode != "AmazonEC2" {
+		return nil, Errorf(400, "NotFoundException", "Service code %s was not found.", in.ServiceCode)
+	}
+	seen := map[string]bool{}
+	for _, region := range s.pricingRegions() {
+		for i := range s.catalog.Types {
+			it := &s.catalog.Types[i]
+			price, ok := it.Price(region)
+			if !ok || price <= 0 {
+				continue
+			}
+			p := pricingProduct{it: it, region: region, price: price}
+			if v, ok := p.field(in.AttributeName); ok {
+				seen[v] = true
+			}
+		}
+	}
+	if len(seen) == 0 {
+		return nil, Errorf(400, "NotFoundException", "Attribute %s was not found for service %s.", in.AttributeName, in.ServiceCode)
+	}
+	values := make([]string, 0, len(seen))
+	for v := range seen {
+		values = append(values, v)
+	}
+	sort.Strings(values)
+	if offset > len(values) {
+		return nil, Errorf(400, "InvalidNextTokenException", "The next token is invalid.")
+	}
+	end := min(offset+limit, len(values))
+	type value struct{ Value string }
+	out := struct {
+		AttributeValues []value
+		NextToken       string `json:",omitempty"`
+	}{AttributeValues: []value{}}
+	for _, v := range values[offset:end] {
+		out.AttributeValues = append(out.AttributeValues, value{v})
+	}
+	if end < len(values) {
+		out.NextToken = pricingToken(end)
+	}
+	return out, nil
+}

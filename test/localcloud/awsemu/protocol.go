@@ -252,7 +252,9 @@ func (n *qnode) decode(v reflect.Value, path string) *Error {
 		idx := make([]int, 0, len(items))
 		for k := range items {
 			i, err := strconv.Atoi(k)
-			if err != nil || i < 1 {
+			// Non-canonical indices ("01", "+1") would alias another item
+			// and leave their own node unreachable by index.
+			if err != nil || i < 1 || strconv.Itoa(i) != k {
 				return errInvalidParameterValue("%s.%s is not a valid list index", path, k)
 			}
 			idx = append(idx, i)
@@ -293,7 +295,7 @@ func (n *qnode) decode(v reflect.Value, path string) *Error {
 		v.SetBool(b)
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		i, err := strconv.ParseInt(n.value, 10, 64)
-		if err != nil {
+		if err != nil || v.OverflowInt(i) {
 			return errInvalidParameterValue("Value (%s) for parameter %s is invalid. Expected an integer.", n.value, path)
 		}
 		v.SetInt(i)
