@@ -320,7 +320,7 @@ func running(pods ...*corev1.Pod) nodeOpt {
 	return func(n *ExistingNode) { n.Pods = append(n.Pods, pods...) }
 }
 func nodeTaints(ts ...corev1.Taint) nodeOpt { return func(n *ExistingNode) { n.Taints = ts } }
-func nodeLabel(k, v string) nodeOpt          { return func(n *ExistingNode) { n.Labels[k] = v } }
+func nodeLabel(k, v string) nodeOpt         { return func(n *ExistingNode) { n.Labels[k] = v } }
 func nodePods(max string) nodeOpt {
 	return func(n *ExistingNode) { n.Allocatable[corev1.ResourcePods] = q(max) }
 }
