@@ -153,6 +153,9 @@ func (r *Requirement) String() string {
 	var b strings.Builder
 	b.WriteString(r.Key)
 	switch {
+	case !r.complement && len(r.values) == 0 && r.mustExist:
+		// Not DoesNotExist: a node without the label fails it too.
+		b.WriteString(" In []")
 	case !r.complement && len(r.values) == 0:
 		b.WriteString(" DoesNotExist")
 	case !r.complement:

@@ -41,14 +41,14 @@ func TestRequirementIntersect(t *testing.T) {
 		has, hasnt []string
 	}{
 		{"In∩In overlap", rs(opIn, "a", "b"), rs(opIn, "b", "c"), "k In [b]", true, false, []string{"b"}, []string{"a", "c"}},
-		{"In∩In disjoint", rs(opIn, "a"), rs(opIn, "b"), "k DoesNotExist", false, false, nil, []string{"a", "b"}},
+		{"In∩In disjoint", rs(opIn, "a"), rs(opIn, "b"), "k In []", false, false, nil, []string{"a", "b"}},
 		{"In∩NotIn", rs(opIn, "a", "b"), rs(opNotIn, "a"), "k In [b]", true, false, []string{"b"}, []string{"a"}},
 		{"NotIn∩In", rs(opNotIn, "a"), rs(opIn, "a", "b"), "k In [b]", true, false, []string{"b"}, []string{"a"}},
 		{"NotIn∩NotIn", rs(opNotIn, "a"), rs(opNotIn, "b"), "k NotIn [a,b]", true, true, []string{"c"}, []string{"a", "b"}},
 		{"In∩Exists", rs(opIn, "a"), rs(opExists), "k In [a]", true, false, []string{"a"}, []string{"b"}},
 		{"Exists∩NotIn keeps must-exist", rs(opExists), rs(opNotIn, "a"), "k Exists NotIn [a]", true, false, []string{"b"}, []string{"a"}},
-		{"In∩DoesNotExist", rs(opIn, "a"), rs(opDNE), "k DoesNotExist", false, false, nil, []string{"a"}},
-		{"Exists∩DoesNotExist", rs(opExists), rs(opDNE), "k DoesNotExist", false, false, nil, []string{"a"}},
+		{"In∩DoesNotExist", rs(opIn, "a"), rs(opDNE), "k In []", false, false, nil, []string{"a"}},
+		{"Exists∩DoesNotExist", rs(opExists), rs(opDNE), "k In []", false, false, nil, []string{"a"}},
 		{"NotIn∩DoesNotExist: absent only", rs(opNotIn, "a"), rs(opDNE), "k DoesNotExist", true, true, nil, []string{"a", "b"}},
 		{"Gt∩Lt range", rs(opGt, "2"), rs(opLt, "5"), "k >2 <5", true, false, []string{"3", "4"}, []string{"2", "5", "x"}},
 		{"Gt∩Lt adjacent is empty", rs(opGt, "4"), rs(opLt, "5"), "k >4 <5", false, false, nil, []string{"4", "5"}},

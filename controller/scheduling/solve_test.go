@@ -223,7 +223,7 @@ func TestSolveTaintsPortsVolumes(t *testing.T) {
 			in: Input{Pods: pods(pod("db", "1", "1Gi", pvc("data"), nodeSelector(zoneKey, zoneA))),
 				VolumeRequirements: map[string][]corev1.NodeSelectorRequirement{"default/data": {nsr(zoneKey, opIn, zoneC)}},
 				NodePools:          []*NodePool{defaultPool()}},
-			want: []string{"unschedulable db: no instance type satisfies cpu=1, memory=1Gi and zone DoesNotExist in nodepool default"}},
+			want: []string{"unschedulable db: incompatible with nodepool default: the pod's node selector, affinity and volumes allow no value of topology.kubernetes.io/zone"}},
 	})
 }
 

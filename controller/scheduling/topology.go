@@ -49,6 +49,10 @@ type constraint struct {
 	// honorAffinity: only domains the pod's node affinity allows count
 	// toward the skew (nodeAffinityPolicy Honor, the default).
 	honorAffinity bool
+	// soft: preferred term or ScheduleAnyway spread. A soft anti-affinity
+	// term binds only its own pod: kube-scheduler's symmetric check covers
+	// required terms alone.
+	soft bool
 }
 
 type topology struct {
@@ -99,6 +103,7 @@ func (t *topology) compile(pi *podInfo) error {
 		}
 		pi.constraints = append(pi.constraints, c)
 		if tsc.WhenUnsatisfiable == corev1.ScheduleAnyway {
+			c.soft = true
 			pi.soft = append(pi.soft, c)
 		}
 	}
@@ -116,7 +121,7 @@ func (t *topology) compile(pi *podInfo) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
-		c := &constraint{group: g}
+		c := &constraint{group: g, soft: soft}
 		pi.constraints = append(pi.constraints, c)
 		if soft {
 			pi.soft = append([]*constraint{c}, pi.soft...)
@@ -170,7 +175,7 @@ func (t *topology) record(pi *podInfo, domain func(key string) string) {
 		}
 	}
 	for _, c := range pi.constraints {
-		if c.group.kind == kindAntiAffinity {
+		if c.group.kind == kindAntiAffinity && !c.soft {
 			if d := domain(c.group.key); d != "" {
 				c.group.owners[d]++
 			}
