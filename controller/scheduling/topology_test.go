@@ -128,7 +128,9 @@ func TestSolveTopologySpread(t *testing.T) {
 	web := func(opts ...spreadOpt) []podOpt {
 		return []podOpt{podLabels("app", "web"), spread(zoneKey, 1, "app", "web", opts...)}
 	}
-	webPods := func(n int, opts ...spreadOpt) []*corev1.Pod { return replicas(n, "w", "100m", "100Mi", web(opts...)...) }
+	webPods := func(n int, opts ...spreadOpt) []*corev1.Pod {
+		return replicas(n, "w", "100m", "100Mi", web(opts...)...)
+	}
 	zonesAB := poolReqs(nsr(zoneKey, opIn, zoneA, zoneB))
 	onlyA := poolReqs(nsr(zoneKey, opIn, zoneA))
 	// A tainted, full node in zone-b makes zone-b a domain no pod can use.
@@ -198,5 +200,51 @@ func TestSolveTopologySpread(t *testing.T) {
 				VolumeRequirements: map[string][]corev1.NodeSelectorRequirement{"default/data": {nsr(zoneKey, opIn, zoneC)}},
 				NodePools:          []*NodePool{defaultPool()}},
 			want: []string{"claim default small zone-a on-demand: w-0", "claim default small zone-c on-demand: db"}},
+	})
+}
+
+func TestSolveTopologyEdges(t *testing.T) {
+	runSolveCases(t, []solveCase{
+		{name: "spread selector that doesn't match the pod itself: the pod adds nothing to the skew",
+			in: Input{Pods: pods(pod("client", "100m", "100Mi", spread(zoneKey, 1, "app", "web"))),
+				Nodes:     []*ExistingNode{existing("n1", zoneA, "8", "16Gi", running(pod("web", "100m", "100Mi", podLabels("app", "web"))))},
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"node n1: client"}},
+		{name: "a matching pod does add to the skew",
+			in: Input{Pods: pods(pod("web-2", "100m", "100Mi", podLabels("app", "web"), spread(zoneKey, 1, "app", "web"))),
+				Nodes:     []*ExistingNode{existing("n1", zoneA, "8", "16Gi", running(pod("web", "100m", "100Mi", podLabels("app", "web"))))},
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-b on-demand: web-2"}},
+		{name: "hostname spread selector that doesn't match the pod itself",
+			in: Input{Pods: pods(pod("client", "100m", "100Mi", spread(hostKey, 1, "app", "web"))),
+				Nodes:     []*ExistingNode{existing("n1", zoneA, "8", "16Gi", running(pod("web", "100m", "100Mi", podLabels("app", "web"))))},
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"node n1: client"}},
+		{name: "zone pinned by topology can't push a node past the pool's limit",
+			in: Input{Pods: pods(pod("a", "1", "1Gi", podAffinity(true, true, zoneKey, "app", "db"))),
+				PodsElsewhere: []PodOnDomain{{Pod: pod("db", "1", "1Gi", podLabels("app", "db")), NodeLabels: map[string]string{zoneKey: zoneB}}},
+				NodePools: []*NodePool{pool("default", []*InstanceType{
+					itype("small", "2", "4Gi", 10, 0, offerings(off(zoneB, od, 0.1))),
+					itype("medium", "4", "8Gi", 20, 0.2),
+				}, limits("cpu", "2"))}},
+			want: []string{"unschedulable a: nodepool default: nodepool default limit reached"}},
+	})
+}
+
+func TestSolveHostPortProtocols(t *testing.T) {
+	udp := func(p *corev1.Pod) { p.Spec.Containers[0].Ports[0].Protocol = corev1.ProtocolUDP }
+	onIP := func(ip string) podOpt { return func(p *corev1.Pod) { p.Spec.Containers[0].Ports[0].HostIP = ip } }
+	runSolveCases(t, []solveCase{
+		{name: "same port, different protocols share",
+			in:   Input{Pods: pods(pod("a", "100m", "100Mi", hostPortOpt(53)), pod("b", "100m", "100Mi", hostPortOpt(53), udp)), NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-a on-demand: a b"}},
+		{name: "same port on different host IPs share",
+			in: Input{Pods: pods(pod("a", "100m", "100Mi", hostPortOpt(80), onIP("10.0.0.1")), pod("b", "100m", "100Mi", hostPortOpt(80), onIP("10.0.0.2"))),
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-a on-demand: a b"}},
+		{name: "a wildcard host IP clashes with a specific one",
+			in: Input{Pods: pods(pod("a", "100m", "100Mi", hostPortOpt(80), onIP("0.0.0.0")), pod("b", "100m", "100Mi", hostPortOpt(80), onIP("10.0.0.2"))),
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-a on-demand: a", "claim default small zone-a on-demand: b"}},
 	})
 }
