@@ -145,9 +145,13 @@ func (s *solver) admitTopology(n *simNode, pi *podInfo, pl *placement) string {
 	// A counted pod needs a known domain, or the counts would be wrong.
 	for _, g := range pi.counts {
 		if pl.domain(n, g.key) == "" && n.existing == nil {
-			cands := domainsAllowingAll(pi, g.key, nil, s.candidates(n, pl.reqs, g.key))
-			if len(cands) == 0 {
+			raw := s.candidates(n, pl.reqs, g.key)
+			if len(raw) == 0 {
 				return fmt.Sprintf("no value of %s for a pod counted by %s", g.key, g.desc)
+			}
+			cands := domainsAllowingAll(pi, g.key, nil, raw)
+			if len(cands) == 0 {
+				return "anti-affinity of pods already in every " + g.key + " it could use"
 			}
 			sort.SliceStable(cands, func(i, j int) bool { return g.counts[cands[i]] < g.counts[cands[j]] })
 			s.pin(pl, g.key, cands[0])

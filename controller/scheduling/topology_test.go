@@ -248,3 +248,71 @@ func TestSolveHostPortProtocols(t *testing.T) {
 			want: []string{"claim default small zone-a on-demand: a", "claim default small zone-a on-demand: b"}},
 	})
 }
+
+func TestSolveTopologyMore(t *testing.T) {
+	owner := func(zone string) PodOnDomain {
+		return PodOnDomain{Pod: pod("owner", "1", "1Gi", podAffinity(true, true, zoneKey, "app", "b")), NodeLabels: map[string]string{zoneKey: zone}}
+	}
+	runSolveCases(t, []solveCase{
+		{name: "pods elsewhere count toward zone spread",
+			in: Input{Pods: replicas(2, "w", "100m", "100Mi", podLabels("app", "web"), spread(zoneKey, 1, "app", "web")),
+				PodsElsewhere: []PodOnDomain{{Pod: pod("old", "1", "1Gi", podLabels("app", "web")), NodeLabels: map[string]string{zoneKey: zoneA}}},
+				NodePools:     []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-b on-demand: w-0", "claim default small zone-c on-demand: w-1"},
+			check: func(t *testing.T, res *Result) {
+				n := claimWith(t, res, "w-0")
+				if v, ok := n.Requirements.Single(zoneKey); !ok || v != zoneB {
+					t.Errorf("claim requirements %s: want the zone pinned to zone-b", n.Requirements)
+				}
+				if v, ok := n.Requirements.Single("nodewright.dev/nodepool"); !ok || v != "default" {
+					t.Errorf("claim requirements %s: want the nodepool label", n.Requirements)
+				}
+			}},
+		{name: "second required term used when the first fails on anti-affinity",
+			in: Input{Pods: pods(pod("a", "1", "1Gi", podAffinity(true, true, zoneKey, "app", "db"),
+				requiredTerms(term(nsr(zoneKey, opIn, zoneA)), term(nsr(zoneKey, opIn, zoneC))))),
+				PodsElsewhere: []PodOnDomain{{Pod: pod("db", "1", "1Gi", podLabels("app", "db")), NodeLabels: map[string]string{zoneKey: zoneA}}},
+				NodePools:     []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-c on-demand: a"}},
+		{name: "symmetric anti-affinity in the only zone",
+			in: Input{Pods: pods(pod("b", "1", "1Gi", podLabels("app", "b"))), PodsElsewhere: []PodOnDomain{owner(zoneA)},
+				NodePools: []*NodePool{defaultPool(poolReqs(nsr(zoneKey, opIn, zoneA)))}},
+			want: []string{"unschedulable b: nodepool default: anti-affinity of pods already on the node (pod anti-affinity on topology.kubernetes.io/zone for app=b)"}},
+		{name: "symmetric anti-affinity in every zone the pool offers",
+			in: Input{Pods: pods(pod("b", "1", "1Gi", podLabels("app", "b"))), PodsElsewhere: []PodOnDomain{owner(zoneA), owner(zoneB)},
+				NodePools: []*NodePool{defaultPool(poolReqs(nsr(zoneKey, opIn, zoneA, zoneB)))}},
+			want: []string{"unschedulable b: nodepool default: anti-affinity of pods already in every topology.kubernetes.io/zone it could use"}},
+		{name: "symmetric anti-affinity with a spread on the same key",
+			in: Input{Pods: pods(pod("b", "1", "1Gi", podLabels("app", "b"), spread(zoneKey, 1, "app", "b"))), PodsElsewhere: []PodOnDomain{owner(zoneA)},
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-b on-demand: b"}},
+		{name: "spread and anti-affinity on the same key agree on a zone",
+			in: Input{Pods: pods(pod("w", "1", "1Gi", podLabels("app", "web"), spread(zoneKey, 1, "app", "web"), podAffinity(true, true, zoneKey, "app", "db"))),
+				PodsElsewhere: []PodOnDomain{{Pod: pod("db", "1", "1Gi", podLabels("app", "db")), NodeLabels: map[string]string{zoneKey: zoneA}}},
+				NodePools:     []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-b on-demand: w"}},
+		{name: "existing node without a zone label can't serve a zone spread",
+			in: Input{Pods: pods(pod("w", "1", "1Gi", podLabels("app", "web"), spread(zoneKey, 1, "app", "web"))),
+				Nodes:     []*ExistingNode{existing("nozone", "", "8", "16Gi")},
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-a on-demand: w"}},
+		{name: "existing node without a zone label is fine for zone anti-affinity",
+			in: Input{Pods: pods(pod("w", "1", "1Gi", podLabels("app", "web"), podAffinity(true, true, zoneKey, "app", "web"))),
+				Nodes:     []*ExistingNode{existing("nozone", "", "8", "16Gi")},
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"node nozone: w"}},
+	})
+}
+
+func TestSolveDaemonSetOnPoolLabel(t *testing.T) {
+	runSolveCases(t, []solveCase{
+		{name: "daemonset selecting a pool label only reduces that pool",
+			in: Input{Pods: pods(pod("ml", "1500m", "1Gi", nodeSelector("team", "ml")), pod("web", "1500m", "1Gi", nodeSelector("team", "web"))),
+				DaemonSets: pods(pod("ml-agent", "1", "512Mi", nodeSelector("team", "ml"))),
+				NodePools: []*NodePool{
+					pool("ml", catalog(), poolLabels("team", "ml")),
+					pool("web", catalog(), poolLabels("team", "web")),
+				}},
+			want: []string{"claim ml medium zone-a on-demand: ml", "claim web small zone-a on-demand: web"}},
+	})
+}
