@@ -136,7 +136,7 @@ func (s *solver) admitTopology(n *simNode, pi *podInfo, pl *placement) string {
 			}
 			return c.group.desc + ": node has no " + key + " label"
 		}
-		allowed := c.allowedDomains(pi, s.candidates(n, pl.reqs, key))
+		allowed := domainsAllowingAll(pi, key, c, c.allowedDomains(pi, s.candidates(n, pl.reqs, key)))
 		if len(allowed) == 0 {
 			return c.group.desc
 		}
@@ -145,9 +145,13 @@ func (s *solver) admitTopology(n *simNode, pi *podInfo, pl *placement) string {
 	// A counted pod needs a known domain, or the counts would be wrong.
 	for _, g := range pi.counts {
 		if pl.domain(n, g.key) == "" && n.existing == nil {
-			cands := s.candidates(n, pl.reqs, g.key)
-			if len(cands) == 0 {
+			raw := s.candidates(n, pl.reqs, g.key)
+			if len(raw) == 0 {
 				return fmt.Sprintf("no value of %s for a pod counted by %s", g.key, g.desc)
+			}
+			cands := domainsAllowingAll(pi, g.key, nil, raw)
+			if len(cands) == 0 {
+				return "anti-affinity of pods already in every " + g.key + " it could use"
 			}
 			sort.SliceStable(cands, func(i, j int) bool { return g.counts[cands[i]] < g.counts[cands[j]] })
 			s.pin(pl, g.key, cands[0])
@@ -157,6 +161,43 @@ func (s *solver) admitTopology(n *simNode, pi *podInfo, pl *placement) string {
 		return "anti-affinity of pods already on the node (" + g.desc + ")"
 	}
 	return ""
+}
+
+// domainsAllowingAll keeps the domains of key that pi's other constraints
+// on key (all but skip) and the anti-affinity of pods already there allow,
+// so that pinning a new node for one term doesn't doom another. It copies
+// rather than filters in place: domains may be a requirement's own values.
+func domainsAllowingAll(pi *podInfo, key string, skip *constraint, domains []string) []string {
+	var out []string
+	for i, d := range domains {
+		if domainAllows(pi, key, skip, d) {
+			if out != nil {
+				out = append(out, d)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]string, 0, len(domains)), domains[:i]...)
+		}
+	}
+	if out == nil {
+		return domains
+	}
+	return out
+}
+
+func domainAllows(pi *podInfo, key string, skip *constraint, d string) bool {
+	for _, c := range pi.constraints {
+		if c != skip && c.group.key == key && !c.allowsFast(pi, d) {
+			return false
+		}
+	}
+	for _, g := range pi.counts {
+		if g.kind == kindAntiAffinity && g.key == key && g.owners[d] > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // domain is the node's value for key as this placement would leave it.

@@ -210,6 +210,13 @@ func (p *poolInfo) compatibleOptions(pi *podInfo) poolCompat {
 		return c
 	}
 	c := poolCompat{}
+	for _, k := range pi.reqs.Keys() {
+		if !pi.reqs[k].Satisfiable() {
+			c.reason = fmt.Sprintf("incompatible with nodepool %s: the pod's node selector, affinity and volumes allow no value of %s", p.np.Name, k)
+			p.compat[pi.reqsID] = c
+			return c
+		}
+	}
 	if key := p.reqs.Conflict(pi.reqs); key != "" {
 		c.reason = fmt.Sprintf("incompatible with nodepool %s: requirement %s conflicts with %s", p.np.Name, pi.reqs[key], p.reqs[key])
 		p.compat[pi.reqsID] = c

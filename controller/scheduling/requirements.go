@@ -129,18 +129,42 @@ func (r *Requirement) Empty() bool {
 	if !r.complement {
 		return len(r.values) == 0
 	}
-	return r.gt != nil && r.lt != nil && *r.lt-*r.gt <= 1
+	if r.gt == nil || r.lt == nil {
+		return false
+	}
+	span := *r.lt - *r.gt - 1
+	if span <= 0 {
+		return true
+	}
+	if span > len(r.values) {
+		return false
+	}
+	// A short range can be used up by NotIn values: (4,7) NotIn [5,6].
+	excluded := 0
+	for _, v := range r.values {
+		if n, err := strconv.Atoi(v); err == nil && strconv.Itoa(n) == v && n > *r.gt && n < *r.lt {
+			excluded++
+		}
+	}
+	return excluded >= span
 }
 
 func (r *Requirement) String() string {
 	var b strings.Builder
 	b.WriteString(r.Key)
 	switch {
+	case !r.complement && len(r.values) == 0 && r.mustExist:
+		// Not DoesNotExist: a node without the label fails it too.
+		b.WriteString(" In []")
 	case !r.complement && len(r.values) == 0:
 		b.WriteString(" DoesNotExist")
 	case !r.complement:
 		fmt.Fprintf(&b, " In [%s]", strings.Join(r.values, ","))
 	case len(r.values) > 0:
+		if r.mustExist && r.gt == nil && r.lt == nil {
+			// Exists ∩ NotIn: unlike NotIn alone, an absent label fails.
+			b.WriteString(" Exists")
+		}
 		fmt.Fprintf(&b, " NotIn [%s]", strings.Join(r.values, ","))
 	case r.gt == nil && r.lt == nil:
 		b.WriteString(" Exists")
@@ -342,6 +366,9 @@ func (rs Requirements) NodeSelectorRequirements() []corev1.NodeSelectorRequireme
 			out = append(out, corev1.NodeSelectorRequirement{Key: k, Operator: corev1.NodeSelectorOpIn, Values: r.values})
 		default:
 			if len(r.values) > 0 {
+				if r.mustExist && r.gt == nil && r.lt == nil {
+					out = append(out, corev1.NodeSelectorRequirement{Key: k, Operator: corev1.NodeSelectorOpExists})
+				}
 				out = append(out, corev1.NodeSelectorRequirement{Key: k, Operator: corev1.NodeSelectorOpNotIn, Values: r.values})
 			} else if r.gt == nil && r.lt == nil {
 				out = append(out, corev1.NodeSelectorRequirement{Key: k, Operator: corev1.NodeSelectorOpExists})

@@ -267,16 +267,21 @@ func (s *solver) openNode(pi *podInfo) []string {
 				reasons = append(reasons, reason)
 				continue
 			}
+			// Count the node before admit: admit prices moving it from its
+			// cheapest option to the one the pod leaves (a pinned zone may
+			// rule the cheapest out), and that must be checked against a
+			// total that includes the node.
+			p.committed = p.committed.add(fitting[0].capacity)
+			p.nodes++
 		}
 		pl := s.admit(n, pi)
 		if pl == nil {
 			reasons = append(reasons, fmt.Sprintf("nodepool %s: %s", p.np.Name, s.explain(n, pi)))
+			if p.hasLimits {
+				p.committed = p.committed.sub(fitting[0].capacity)
+				p.nodes--
+			}
 			continue
-		}
-		if p.hasLimits {
-			// admit priced the change against an empty node; count the node itself.
-			p.committed = p.committed.add(fitting[0].capacity)
-			p.nodes++
 		}
 		s.nodes = append(s.nodes, n)
 		s.open = append(s.open, n)

@@ -2,6 +2,7 @@ package scheduling
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -49,6 +50,13 @@ type constraint struct {
 	// honorAffinity: only domains the pod's node affinity allows count
 	// toward the skew (nodeAffinityPolicy Honor, the default).
 	honorAffinity bool
+	// soft: preferred term or ScheduleAnyway spread. A soft anti-affinity
+	// term binds only its own pod: kube-scheduler's symmetric check covers
+	// required terms alone.
+	soft bool
+	// self is 1 when the pod matches the group's selector, so placing it
+	// adds to its own domain's count (kube-scheduler's selfMatchNum).
+	self int
 }
 
 type topology struct {
@@ -99,6 +107,7 @@ func (t *topology) compile(pi *podInfo) error {
 		}
 		pi.constraints = append(pi.constraints, c)
 		if tsc.WhenUnsatisfiable == corev1.ScheduleAnyway {
+			c.soft = true
 			pi.soft = append(pi.soft, c)
 		}
 	}
@@ -116,7 +125,7 @@ func (t *topology) compile(pi *podInfo) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
-		c := &constraint{group: g}
+		c := &constraint{group: g, soft: soft}
 		pi.constraints = append(pi.constraints, c)
 		if soft {
 			pi.soft = append([]*constraint{c}, pi.soft...)
@@ -158,6 +167,12 @@ func (t *topology) link(pi *podInfo) {
 			pi.counts = append(pi.counts, g)
 		}
 	}
+	for _, c := range pi.constraints {
+		c.self = 0
+		if slices.Contains(pi.counts, c.group) {
+			c.self = 1
+		}
+	}
 }
 
 // record counts a placed (or pre-existing) pod in its domains.
@@ -170,7 +185,7 @@ func (t *topology) record(pi *podInfo, domain func(key string) string) {
 		}
 	}
 	for _, c := range pi.constraints {
-		if c.group.kind == kindAntiAffinity {
+		if c.group.kind == kindAntiAffinity && !c.soft {
 			if d := domain(c.group.key); d != "" {
 				c.group.owners[d]++
 			}
@@ -187,7 +202,7 @@ func (c *constraint) allowedDomains(pi *podInfo, candidates []string) []string {
 	case kindSpread:
 		minCount := c.minCount(pi)
 		for _, d := range candidates {
-			if g.counts[d]+1-minCount <= c.maxSkew {
+			if g.counts[d]+c.self-minCount <= c.maxSkew {
 				out = append(out, d)
 			}
 		}
@@ -232,9 +247,9 @@ func (c *constraint) allowsFast(pi *podInfo, domain string) bool {
 	// Spread on hostname: a new, empty node is always possible, so the
 	// emptiest domain holds zero.
 	if g.key == corev1.LabelHostname {
-		return g.counts[domain]+1 <= c.maxSkew
+		return g.counts[domain]+c.self <= c.maxSkew
 	}
-	return g.counts[domain]+1-c.minCount(pi) <= c.maxSkew
+	return g.counts[domain]+c.self-c.minCount(pi) <= c.maxSkew
 }
 
 // minCount is the smallest count among the domains eligible for pi (zero
