@@ -2,6 +2,8 @@ package scheduling
 
 import (
 	"fmt"
+	"math"
+	"reflect"
 	"slices"
 	"sort"
 
@@ -30,6 +32,9 @@ type simNode struct {
 	ports   []hostPort
 	closed  bool
 
+	// candidates caches, per topology key, the values the node could still
+	// take under its own requirements; reset whenever it changes.
+	candidates map[string][]string
 	// compatible caches requirement checks per pod requirement id.
 	compatible map[int]bool
 	tolerated  map[int]bool
@@ -100,12 +105,18 @@ func (s *solver) admit(n *simNode, pi *podInfo) *placement {
 			pl.reqs = n.reqs.Merge(pi.reqs)
 		}
 	}
+	if n.existing == nil && s.costAware && len(n.pods) > 0 && !s.joinAffordable(n, pi) {
+		return nil
+	}
 	if reason := s.admitTopology(n, pi, &pl); reason != "" {
 		return nil
 	}
 	if n.existing == nil {
 		var reason string
 		if pl, reason = s.narrowOptions(n, pi, pl); reason != "" {
+			return nil
+		}
+		if s.costAware && len(n.pods) > 0 && s.joinCost(n, &pl) > s.freshCost(n.pool, pi)*(1+1e-9) {
 			return nil
 		}
 	}
@@ -223,6 +234,28 @@ func (s *solver) pin(pl *placement, key, value string) {
 
 // candidates lists the values a new node could still take for key.
 func (s *solver) candidates(n *simNode, reqs Requirements, key string) []string {
+	// The node's own requirements are the common case: cache per key until
+	// the node's options change.
+	if sameRequirements(reqs, n.reqs) {
+		if v, ok := n.candidates[key]; ok {
+			return v
+		}
+		v := s.computeCandidates(n, reqs, key)
+		if n.candidates == nil {
+			n.candidates = map[string][]string{}
+		}
+		n.candidates[key] = v
+		return v
+	}
+	return s.computeCandidates(n, reqs, key)
+}
+
+// sameRequirements reports whether two sets are the same map (not merely equal).
+func sameRequirements(a, b Requirements) bool {
+	return len(a) == len(b) && (len(a) == 0 || reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer())
+}
+
+func (s *solver) computeCandidates(n *simNode, reqs Requirements, key string) []string {
 	if key == corev1.LabelTopologyZone || key == v1.CapacityTypeLabelKey {
 		// A handful of values over many options: a small slice beats a set.
 		var vals []string
@@ -258,21 +291,43 @@ func (s *solver) candidates(n *simNode, reqs Requirements, key string) []string 
 // narrowOptions keeps the options that still fit and match; it enforces
 // minValues and the pool's limits.
 func (s *solver) narrowOptions(n *simNode, pi *podInfo, pl placement) (placement, string) {
-	reqsChanged := len(pi.reqs) > 0 || len(pl.pins) > 0
-	keep := n.options
-	all := true
-	for _, o := range n.options {
-		if !fitsWith(n.used, pi.req, o.alloc) || (reqsChanged && !optionMatches(o, pl.reqs)) {
-			all = false
-			break
+	// Every option already meets the node's requirements: only what this pod
+	// adds (its own requirements and the keys it pins) needs checking.
+	delta := len(pi.reqs) > 0 || len(pl.pins) > 0
+	offerings := delta && (pi.reqs[corev1.LabelTopologyZone] != nil || pi.reqs[v1.CapacityTypeLabelKey] != nil || len(pl.pins) > 0)
+	matches := func(o *optionInfo) bool {
+		if !fitsWith(n.used, pi.req, o.alloc) {
+			return false
 		}
-	}
-	if !all {
-		keep = make([]*optionInfo, 0, len(n.options))
-		for _, o := range n.options {
-			if fitsWith(n.used, pi.req, o.alloc) && (!reqsChanged || optionMatches(o, pl.reqs)) {
-				keep = append(keep, o)
+		if !delta {
+			return true
+		}
+		for k, r := range pi.reqs {
+			if v, ok := o.it.Labels[k]; ok && !r.Has(v) {
+				return false
 			}
+		}
+		if !offerings {
+			return true
+		}
+		for _, off := range o.offerings {
+			if offeringCompatible(pl.reqs, off) {
+				return true
+			}
+		}
+		return false
+	}
+	keep := n.options
+	for i, o := range n.options {
+		if !matches(o) {
+			keep = make([]*optionInfo, i, len(n.options))
+			copy(keep, n.options[:i])
+			for _, o := range n.options[i+1:] {
+				if matches(o) {
+					keep = append(keep, o)
+				}
+			}
+			break
 		}
 	}
 	if len(keep) == 0 {
@@ -360,6 +415,7 @@ func (s *solver) commit(n *simNode, pi *podInfo, pl *placement) {
 		}
 		n.reqs, n.options, n.cap = pl.reqs, pl.options, pl.cap
 	}
+	n.candidates = nil
 	n.used.addInPlace(pi.req)
 	n.pods = append(n.pods, pi)
 	n.ports = append(n.ports, pi.hostPorts...)
@@ -367,4 +423,50 @@ func (s *solver) commit(n *simNode, pi *podInfo, pl *placement) {
 	if !fitsWith(n.used, s.minReq, n.cap) {
 		n.closed = true
 	}
+}
+
+// joinCost is what adding a pod to a new node adds to its price: the node's
+// cheapest option after, less its cheapest option before (options stay
+// ordered by price, and all of them fit).
+func (s *solver) joinCost(n *simNode, pl *placement) float64 {
+	return pl.options[0].minPrice - n.options[0].minPrice
+}
+
+// joinAffordable is a quick pre-check of joinCost: could any option
+// within the pod's fresh-node budget hold it, by resources alone? Options
+// are in price order, so the scan stops at the budget.
+func (s *solver) joinAffordable(n *simNode, pi *podInfo) bool {
+	limit := n.options[0].minPrice + s.freshCost(n.pool, pi)*(1+1e-9)
+	for _, o := range n.options {
+		if o.minPrice > limit {
+			return false
+		}
+		if fitsWith(n.used, pi.req, o.alloc) {
+			return true
+		}
+	}
+	return false
+}
+
+// freshCost is the price of the cheapest node the pool could open for the
+// pod alone; +Inf if it can open none. A pod joins a node only if that
+// costs no more than a node of its own, so a plan never pays a premium for
+// packing (two GPUs on one big node when two small ones are cheaper).
+func (s *solver) freshCost(p *poolInfo, pi *podInfo) float64 {
+	if pi.freshPool == p && pi.freshReqsID == pi.reqsID {
+		return pi.fresh
+	}
+	pi.freshPool, pi.freshReqsID, pi.fresh = p, pi.reqsID, math.Inf(1)
+	c := p.compatibleOptions(pi)
+	if c.reason != "" {
+		return pi.fresh
+	}
+	zero := make(vec, len(pi.req))
+	for _, o := range c.options { // cheapest first
+		if fitsWith(zero, pi.req, o.alloc) {
+			pi.fresh = o.minPrice
+			break
+		}
+	}
+	return pi.fresh
 }

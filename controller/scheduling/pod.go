@@ -32,6 +32,11 @@ type podInfo struct {
 
 	tolerations []corev1.Toleration
 	tolID       int
+
+	// fresh caches freshCost for one pool and requirement set.
+	fresh       float64
+	freshPool   *poolInfo
+	freshReqsID int
 	hostPorts   []hostPort
 
 	// constraints bind this pod; counts are groups whose selector matches it.

@@ -17,6 +17,10 @@ import (
 const MaxOptionTypes = 60
 
 type solver struct {
+	// costAware: a pod joins a new node only when that is no dearer than a
+	// node of its own; off, the solver is plain first-fit decreasing.
+	costAware bool
+
 	space  *resourceSpace
 	topo   *topology
 	pools  []*poolInfo
@@ -33,8 +37,18 @@ type solver struct {
 // has opened, then onto a new NodeClaim from the heaviest NodePool that can
 // take them. Each new NodeClaim keeps every instance type that fits all its
 // pods, and is priced at the cheapest compatible offering.
-func Solve(in Input) (*Result, error) {
-	s := &solver{space: newResourceSpace(), topo: newTopology(), reqIDs: map[string]int{}, tolIDs: map[string]int{}}
+func Solve(in Input) (*Result, error) { return SolveWith(in, Options{}) }
+
+// Options tune a solve.
+type Options struct {
+	// PlainFirstFitDecreasing turns off cost-aware packing, leaving the
+	// textbook algorithm: the baseline the engine's plans are measured against.
+	PlainFirstFitDecreasing bool
+}
+
+// SolveWith is Solve with options.
+func SolveWith(in Input, opts Options) (*Result, error) {
+	s := &solver{costAware: !opts.PlainFirstFitDecreasing, space: newResourceSpace(), topo: newTopology(), reqIDs: map[string]int{}, tolIDs: map[string]int{}}
 	for _, p := range in.Pods {
 		for n := range podRequests(p) {
 			s.space.add(n)
@@ -198,10 +212,30 @@ func (s *solver) place(pi *podInfo) string {
 		if reasons == nil {
 			return ""
 		}
+		// No node of its own (limits, say): joining at a premium beats not running.
+		if s.costAware && s.placeAnywhere(pi) {
+			return ""
+		}
 		if !pi.relax() {
 			return strings.Join(reasons, "; ")
 		}
 	}
+}
+
+func (s *solver) placeAnywhere(pi *podInfo) bool {
+	s.costAware = false
+	defer func() { s.costAware = true }()
+	for _, n := range s.open {
+		if n.closed {
+			continue
+		}
+		if pl := s.admit(n, pi); pl != nil {
+			s.commit(n, pi, pl)
+			s.compact()
+			return true
+		}
+	}
+	return false
 }
 
 func (s *solver) compact() {
