@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/nodewright/nodewright/controller/crds"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,7 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
@@ -32,13 +32,10 @@ import (
 )
 
 var (
-	crdGVR          = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	nodePoolGVR     = v1.SchemeGroupVersion.WithResource("nodepools")
 	nodeClaimGVR    = v1.SchemeGroupVersion.WithResource("nodeclaims")
 	ec2NodeClassGVR = v1.SchemeGroupVersion.WithResource("ec2nodeclasses")
 )
-
-const crdDir = "../../crds"
 
 var (
 	installOnce sync.Once
@@ -67,57 +64,7 @@ func installCRDs() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	files, err := filepath.Glob(filepath.Join(crdDir, "*.yaml"))
-	if err != nil || len(files) != 3 {
-		return fmt.Errorf("want 3 CRDs in %s, found %v (%v)", crdDir, files, err)
-	}
-	var names []string
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		obj := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal(data, &obj.Object); err != nil {
-			return fmt.Errorf("%s: %w", f, err)
-		}
-		// The apiserver estimates every CEL rule's cost here and refuses
-		// CRDs over budget, so this also checks the cost limits.
-		if _, err := dyn.Resource(crdGVR).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
-			return fmt.Errorf("creating %s: %w", obj.GetName(), err)
-		}
-		names = append(names, obj.GetName())
-	}
-	for _, name := range names {
-		err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-			crd, err := dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
-			if err != nil {
-				return false, err
-			}
-			conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-			for _, c := range conds {
-				m, _ := c.(map[string]any)
-				if m["type"] == "Established" && m["status"] == "True" {
-					return true, nil
-				}
-			}
-			return false, nil
-		})
-		if err != nil {
-			return fmt.Errorf("waiting for %s to be established: %w", name, err)
-		}
-	}
-	// Established can precede the resource being served by a moment.
-	for _, gvr := range []schema.GroupVersionResource{nodePoolGVR, nodeClaimGVR, ec2NodeClassGVR} {
-		err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-			_, err := dyn.Resource(gvr).List(ctx, metav1.ListOptions{})
-			return err == nil, nil
-		})
-		if err != nil {
-			return fmt.Errorf("waiting for %s to be served: %w", gvr.Resource, err)
-		}
-	}
-	return nil
+	return crds.Install(ctx, cloud.RESTConfig)
 }
 
 const validNodePool = `

@@ -1,0 +1,86 @@
+// Package cloudprovider is the narrow edge between nodewright's controllers
+// and a cloud: launch, look up, list and terminate the instance behind a
+// NodeClaim, and describe the instance types a NodePool may use.
+package cloudprovider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/scheduling"
+)
+
+// CloudProvider launches and terminates instances for NodeClaims.
+type CloudProvider interface {
+	// Create launches an instance for the NodeClaim, choosing among the
+	// offerings its requirements allow (cheapest first), and returns a copy
+	// of it with status.providerID, status.imageID, status.capacity and
+	// status.allocatable set, and the instance-type, zone and capacity-type
+	// labels added. It is idempotent per NodeClaim (the UID is the launch's
+	// client token): a retried Create returns the same instance. It returns an
+	// *InsufficientCapacityError when no offering has capacity, and a
+	// *NodeClassNotReadyError when the node class can't be resolved yet.
+	Create(ctx context.Context, nc *v1.NodeClaim) (*v1.NodeClaim, error)
+	// Get returns the instance behind providerID as a NodeClaim (status and
+	// labels as Create sets them). It returns a *NodeClaimNotFoundError when
+	// the instance is gone or terminated.
+	Get(ctx context.Context, providerID string) (*v1.NodeClaim, error)
+	// List returns every instance this cluster launched that is not
+	// terminated, with the NodeClaim name from its tags when it has one.
+	List(ctx context.Context) ([]*v1.NodeClaim, error)
+	// Delete terminates the NodeClaim's instance. It returns a
+	// *NodeClaimNotFoundError when the instance is already gone, which
+	// callers treat as success.
+	Delete(ctx context.Context, nc *v1.NodeClaim) error
+	// InstanceTypes are the instance types, with offerings and prices, that
+	// the NodePool's node class can launch.
+	InstanceTypes(ctx context.Context, np *v1.NodePool) ([]*scheduling.InstanceType, error)
+	// Name names the provider in logs and metrics.
+	Name() string
+}
+
+// NodeClaimNotFoundError says an instance does not exist (any more).
+type NodeClaimNotFoundError struct{ Err error }
+
+func (e *NodeClaimNotFoundError) Error() string { return fmt.Sprintf("nodeclaim not found: %v", e.Err) }
+func (e *NodeClaimNotFoundError) Unwrap() error { return e.Err }
+
+// NewNodeClaimNotFoundError wraps err.
+func NewNodeClaimNotFoundError(err error) error { return &NodeClaimNotFoundError{Err: err} }
+
+// IsNodeClaimNotFoundError reports whether err is, or wraps, a NodeClaimNotFoundError.
+func IsNodeClaimNotFoundError(err error) bool {
+	var e *NodeClaimNotFoundError
+	return errors.As(err, &e)
+}
+
+// IgnoreNodeClaimNotFoundError returns nil for not-found errors.
+func IgnoreNodeClaimNotFoundError(err error) error {
+	if IsNodeClaimNotFoundError(err) {
+		return nil
+	}
+	return err
+}
+
+// InsufficientCapacityError says no offering the NodeClaim allows has
+// capacity right now; the pools tried are marked unavailable for a while.
+type InsufficientCapacityError struct{ Err error }
+
+func (e *InsufficientCapacityError) Error() string {
+	return fmt.Sprintf("insufficient capacity: %v", e.Err)
+}
+func (e *InsufficientCapacityError) Unwrap() error { return e.Err }
+
+// IsInsufficientCapacityError reports whether err is, or wraps, one.
+func IsInsufficientCapacityError(err error) bool {
+	var e *InsufficientCapacityError
+	return errors.As(err, &e)
+}
+
+// NodeClassNotReadyError says the node class has not resolved yet.
+type NodeClassNotReadyError struct{ Err error }
+
+func (e *NodeClassNotReadyError) Error() string { return fmt.Sprintf("node class not ready: %v", e.Err) }
+func (e *NodeClassNotReadyError) Unwrap() error { return e.Err }

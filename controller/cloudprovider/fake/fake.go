@@ -1,0 +1,181 @@
+// Package fake is an in-memory CloudProvider for controller tests: it
+// records calls, can fail the next call once, and launches "instances"
+// instantly.
+package fake
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/scheduling"
+)
+
+var _ cloudprovider.CloudProvider = (*CloudProvider)(nil)
+
+// CloudProvider is the fake.
+type CloudProvider struct {
+	// mu guards every field below.
+	mu sync.Mutex
+	// Types are what InstanceTypes returns for every NodePool.
+	Types []*scheduling.InstanceType
+	// Instances by providerID.
+	Instances map[string]*v1.NodeClaim
+	// Calls counts calls by method name.
+	Calls map[string]int
+	// NextError fails the next call of the named method once.
+	NextError map[string]error
+	seq       int
+}
+
+// New returns a fake offering types.
+func New(types []*scheduling.InstanceType) *CloudProvider {
+	c := &CloudProvider{Types: types}
+	c.Reset()
+	return c
+}
+
+// Reset forgets instances, calls and injected errors.
+func (c *CloudProvider) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Instances, c.Calls, c.NextError, c.seq = map[string]*v1.NodeClaim{}, map[string]int{}, map[string]error{}, 0
+}
+
+func (c *CloudProvider) call(name string) error {
+	c.Calls[name]++
+	if err, ok := c.NextError[name]; ok {
+		delete(c.NextError, name)
+		return err
+	}
+	return nil
+}
+
+// Create implements CloudProvider: the cheapest allowed offering, at once.
+func (c *CloudProvider) Create(_ context.Context, nc *v1.NodeClaim) (*v1.NodeClaim, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.call("Create"); err != nil {
+		return nil, err
+	}
+	for _, existing := range c.Instances {
+		if existing.UID == nc.UID && nc.UID != "" {
+			return existing.DeepCopy(), nil
+		}
+	}
+	reqs, err := scheduling.NewRequirements(requirements(nc)...)
+	if err != nil {
+		return nil, err
+	}
+	var best *scheduling.InstanceType
+	var bestOff scheduling.Offering
+	for _, it := range c.Types {
+		if ok, _ := reqs.SatisfiedBy(it.Labels); !ok {
+			continue
+		}
+		for _, off := range it.Offerings {
+			if !off.Available || !allows(reqs, corev1.LabelTopologyZone, off.Zone) || !allows(reqs, v1.CapacityTypeLabelKey, off.CapacityType) {
+				continue
+			}
+			if best == nil || off.Price < bestOff.Price {
+				best, bestOff = it, off
+			}
+		}
+	}
+	if best == nil {
+		return nil, &cloudprovider.InsufficientCapacityError{Err: fmt.Errorf("no offering fits nodeclaim %s", nc.Name)}
+	}
+	c.seq++
+	out := nc.DeepCopy()
+	out.Status.ProviderID = fmt.Sprintf("fake:///%s/i-%08d", bestOff.Zone, c.seq)
+	out.Status.Capacity = best.Allocatable.DeepCopy()
+	out.Status.Allocatable = best.Allocatable.DeepCopy()
+	if out.Labels == nil {
+		out.Labels = map[string]string{}
+	}
+	for k, v := range best.Labels {
+		out.Labels[k] = v
+	}
+	out.Labels[corev1.LabelTopologyZone] = bestOff.Zone
+	out.Labels[v1.CapacityTypeLabelKey] = bestOff.CapacityType
+	c.Instances[out.Status.ProviderID] = out
+	return out.DeepCopy(), nil
+}
+
+func requirements(nc *v1.NodeClaim) []corev1.NodeSelectorRequirement {
+	var out []corev1.NodeSelectorRequirement
+	for _, r := range nc.Spec.Requirements {
+		out = append(out, corev1.NodeSelectorRequirement{Key: r.Key, Operator: r.Operator, Values: r.Values})
+	}
+	return out
+}
+
+func allows(reqs scheduling.Requirements, key, value string) bool {
+	r, ok := reqs[key]
+	return !ok || r.Has(value)
+}
+
+// Get implements CloudProvider.
+func (c *CloudProvider) Get(_ context.Context, providerID string) (*v1.NodeClaim, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.call("Get"); err != nil {
+		return nil, err
+	}
+	nc, ok := c.Instances[providerID]
+	if !ok {
+		return nil, cloudprovider.NewNodeClaimNotFoundError(fmt.Errorf("instance %s", providerID))
+	}
+	return nc.DeepCopy(), nil
+}
+
+// List implements CloudProvider, in providerID order.
+func (c *CloudProvider) List(context.Context) ([]*v1.NodeClaim, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.call("List"); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(c.Instances))
+	for id := range c.Instances {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := make([]*v1.NodeClaim, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, c.Instances[id].DeepCopy())
+	}
+	return out, nil
+}
+
+// Delete implements CloudProvider.
+func (c *CloudProvider) Delete(_ context.Context, nc *v1.NodeClaim) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.call("Delete"); err != nil {
+		return err
+	}
+	if _, ok := c.Instances[nc.Status.ProviderID]; !ok {
+		return cloudprovider.NewNodeClaimNotFoundError(fmt.Errorf("instance %s", nc.Status.ProviderID))
+	}
+	delete(c.Instances, nc.Status.ProviderID)
+	return nil
+}
+
+// InstanceTypes implements CloudProvider.
+func (c *CloudProvider) InstanceTypes(context.Context, *v1.NodePool) ([]*scheduling.InstanceType, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.call("InstanceTypes"); err != nil {
+		return nil, err
+	}
+	return c.Types, nil
+}
+
+// Name implements CloudProvider.
+func (c *CloudProvider) Name() string { return "fake" }
