@@ -1,0 +1,139 @@
+// Package options holds the controller's settings. Each one is a flag with
+// an environment-variable fallback named as Karpenter users know them
+// (CLUSTER_NAME, CLUSTER_ENDPOINT, INTERRUPTION_QUEUE, ...); AWS_* and
+// KUBECONFIG are read by the SDK and client-go themselves.
+package options
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options configure `nodewright controller`.
+type Options struct {
+	ClusterName       string
+	ClusterEndpoint   string
+	ClusterCABundle   string
+	InterruptionQueue string
+
+	BatchIdleDuration time.Duration
+	BatchMaxDuration  time.Duration
+
+	LaunchTimeout       time.Duration
+	RegistrationTimeout time.Duration
+	ICETTL              time.Duration
+
+	LogLevel        string
+	MetricsPort     int
+	HealthProbePort int
+
+	LeaderElection          bool
+	LeaderElectionNamespace string
+}
+
+// AddFlags registers every setting on fs. Each flag's default is its
+// environment variable when set, else the built-in default, so a flag on
+// the command line beats the environment, which beats the default.
+func (o *Options) AddFlags(fs *flag.FlagSet) {
+	str := func(p *string, name, env, def, help string) {
+		fs.StringVar(p, name, envOr(env, def), fmt.Sprintf("%s (env %s)", help, env))
+	}
+	dur := func(p *time.Duration, name, env string, def time.Duration, help string) {
+		d := def
+		if v, ok := os.LookupEnv(env); ok {
+			if parsed, err := time.ParseDuration(v); err == nil {
+				d = parsed
+			} else {
+				envErrors = append(envErrors, fmt.Errorf("%s=%q is not a duration (e.g. 10s, 5m): %v", env, v, err))
+			}
+		}
+		fs.DurationVar(p, name, d, fmt.Sprintf("%s (env %s)", help, env))
+	}
+	num := func(p *int, name, env string, def int, help string) {
+		n := def
+		if v, ok := os.LookupEnv(env); ok {
+			if parsed, err := strconv.Atoi(v); err == nil {
+				n = parsed
+			} else {
+				envErrors = append(envErrors, fmt.Errorf("%s=%q is not an integer", env, v))
+			}
+		}
+		fs.IntVar(p, name, n, fmt.Sprintf("%s (env %s)", help, env))
+	}
+	boolean := func(p *bool, name, env string, def bool, help string) {
+		b := def
+		if v, ok := os.LookupEnv(env); ok {
+			if parsed, err := strconv.ParseBool(v); err == nil {
+				b = parsed
+			} else {
+				envErrors = append(envErrors, fmt.Errorf("%s=%q is not a boolean", env, v))
+			}
+		}
+		fs.BoolVar(p, name, b, fmt.Sprintf("%s (env %s)", help, env))
+	}
+	envErrors = nil
+	str(&o.ClusterName, "cluster-name", "CLUSTER_NAME", "", "EKS cluster name: tags, discovery and node bootstrap (required)")
+	str(&o.ClusterEndpoint, "cluster-endpoint", "CLUSTER_ENDPOINT", "", "Kubernetes API endpoint nodes join; looked up with eks:DescribeCluster when empty")
+	str(&o.ClusterCABundle, "cluster-ca-bundle", "CLUSTER_CA_BUNDLE", "", "base64 cluster CA for node bootstrap; looked up with eks:DescribeCluster when empty")
+	str(&o.InterruptionQueue, "interruption-queue", "INTERRUPTION_QUEUE", "", "SQS queue name of spot interruption and rebalance events; empty turns interruption handling off")
+	dur(&o.BatchIdleDuration, "batch-idle-duration", "BATCH_IDLE_DURATION", time.Second, "a provisioning batch closes after this long without new pending pods")
+	dur(&o.BatchMaxDuration, "batch-max-duration", "BATCH_MAX_DURATION", 10*time.Second, "a provisioning batch closes after this long in any case")
+	dur(&o.LaunchTimeout, "launch-timeout", "LAUNCH_TIMEOUT", 5*time.Minute, "a NodeClaim not launched by then is deleted")
+	dur(&o.RegistrationTimeout, "registration-timeout", "REGISTRATION_TIMEOUT", 15*time.Minute, "a NodeClaim whose node has not registered by then is deleted and its instance terminated")
+	dur(&o.ICETTL, "ice-ttl", "ICE_TTL", 3*time.Minute, "how long a pool that returned InsufficientInstanceCapacity is skipped")
+	str(&o.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
+	num(&o.MetricsPort, "metrics-port", "METRICS_PORT", 8080, "Prometheus metrics port (0 turns it off)")
+	num(&o.HealthProbePort, "health-probe-port", "HEALTH_PROBE_PORT", 8081, "liveness (/healthz) and readiness (/readyz) port")
+	boolean(&o.LeaderElection, "leader-elect", "LEADER_ELECT", true, "elect a leader, so that several replicas are safe")
+	str(&o.LeaderElectionNamespace, "leader-election-namespace", "LEADER_ELECTION_NAMESPACE", envOr("POD_NAMESPACE", "kube-system"), "namespace of the leader-election lease")
+}
+
+// envErrors collects unparsable environment values, reported by Validate.
+var envErrors []error
+
+func envOr(env, def string) string {
+	if v, ok := os.LookupEnv(env); ok {
+		return v
+	}
+	return def
+}
+
+// Validate reports every problem at once, each saying what to do.
+func (o *Options) Validate() error {
+	errs := append([]error(nil), envErrors...)
+	if o.ClusterName == "" {
+		errs = append(errs, errors.New("--cluster-name (CLUSTER_NAME) is required: the name of the EKS cluster nodewright provisions for"))
+	}
+	if o.ClusterEndpoint != "" {
+		if u, err := url.Parse(o.ClusterEndpoint); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--cluster-endpoint (CLUSTER_ENDPOINT) %q must be an https URL such as https://ABC.gr7.us-east-1.eks.amazonaws.com", o.ClusterEndpoint))
+		}
+	}
+	if o.BatchIdleDuration <= 0 || o.BatchMaxDuration <= 0 {
+		errs = append(errs, errors.New("--batch-idle-duration and --batch-max-duration must be positive"))
+	} else if o.BatchIdleDuration > o.BatchMaxDuration {
+		errs = append(errs, fmt.Errorf("--batch-idle-duration (%s) must not exceed --batch-max-duration (%s)", o.BatchIdleDuration, o.BatchMaxDuration))
+	}
+	for name, d := range map[string]time.Duration{"--launch-timeout": o.LaunchTimeout, "--registration-timeout": o.RegistrationTimeout, "--ice-ttl": o.ICETTL} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, d))
+		}
+	}
+	switch strings.ToLower(o.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level (LOG_LEVEL) %q must be debug, info, warn or error", o.LogLevel))
+	}
+	for name, p := range map[string]int{"--metrics-port": o.MetricsPort, "--health-probe-port": o.HealthProbePort} {
+		if p < 0 || p > 65535 {
+			errs = append(errs, fmt.Errorf("%s %d is not a port", name, p))
+		}
+	}
+	return errors.Join(errs...)
+}

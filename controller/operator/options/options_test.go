@@ -1,0 +1,62 @@
+package options
+
+import (
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func parse(t *testing.T, env map[string]string, args ...string) (*Options, error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	o := &Options{}
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	o.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return o, o.Validate()
+}
+
+func TestDefaultsEnvAndFlags(t *testing.T) {
+	o, err := parse(t, map[string]string{"CLUSTER_NAME": "prod", "BATCH_IDLE_DURATION": "2s", "INTERRUPTION_QUEUE": "q"}, "--batch-max-duration=20s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.ClusterName != "prod" || o.BatchIdleDuration != 2*time.Second || o.BatchMaxDuration != 20*time.Second ||
+		o.InterruptionQueue != "q" || o.LaunchTimeout != 5*time.Minute || o.RegistrationTimeout != 15*time.Minute ||
+		!o.LeaderElection || o.MetricsPort != 8080 || o.LogLevel != "info" {
+		t.Fatalf("unexpected options %+v", o)
+	}
+	o, err = parse(t, map[string]string{"CLUSTER_NAME": "prod"}, "--cluster-name=flag-wins")
+	if err != nil || o.ClusterName != "flag-wins" {
+		t.Fatalf("flag should beat env: %v %+v", err, o)
+	}
+}
+
+func TestValidationErrorsSayWhatToDo(t *testing.T) {
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		"missing cluster":     {nil, nil, "--cluster-name (CLUSTER_NAME) is required"},
+		"bad endpoint":        {map[string]string{"CLUSTER_NAME": "c"}, []string{"--cluster-endpoint=http://x"}, "must be an https URL"},
+		"idle beyond max":     {map[string]string{"CLUSTER_NAME": "c"}, []string{"--batch-idle-duration=20s"}, "must not exceed --batch-max-duration"},
+		"bad env duration":    {map[string]string{"CLUSTER_NAME": "c", "BATCH_MAX_DURATION": "ten"}, nil, `BATCH_MAX_DURATION="ten" is not a duration`},
+		"bad log level":       {map[string]string{"CLUSTER_NAME": "c", "LOG_LEVEL": "loud"}, nil, "must be debug, info, warn or error"},
+		"negative timeout":    {map[string]string{"CLUSTER_NAME": "c"}, []string{"--launch-timeout=-1s"}, "--launch-timeout must be positive"},
+		"bad port":            {map[string]string{"CLUSTER_NAME": "c"}, []string{"--metrics-port=70000"}, "is not a port"},
+		"bad leader election": {map[string]string{"CLUSTER_NAME": "c", "LEADER_ELECT": "maybe"}, nil, `LEADER_ELECT="maybe" is not a boolean`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := parse(t, tc.env, tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error containing %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
