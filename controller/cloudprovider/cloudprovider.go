@@ -82,5 +82,7 @@ func IsInsufficientCapacityError(err error) bool {
 // NodeClassNotReadyError says the node class has not resolved yet.
 type NodeClassNotReadyError struct{ Err error }
 
-func (e *NodeClassNotReadyError) Error() string { return fmt.Sprintf("node class not ready: %v", e.Err) }
+func (e *NodeClassNotReadyError) Error() string {
+	return fmt.Sprintf("node class not ready: %v", e.Err)
+}
 func (e *NodeClassNotReadyError) Unwrap() error { return e.Err }

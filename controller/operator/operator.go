@@ -1,0 +1,150 @@
+// Package operator wires the controller: Kubernetes and AWS clients, the
+// controller-runtime manager (leader election, health probes, metrics), and
+// every controller, in one place.
+package operator
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/discovery"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/operator/options"
+)
+
+// Operator holds what every controller is built from.
+type Operator struct {
+	manager.Manager
+	Options    *options.Options
+	RESTConfig *rest.Config
+	AWS        aws.Config
+	// KubernetesVersion is the apiserver's minor version, e.g. "1.37": it
+	// picks the EKS-optimized AMIs.
+	KubernetesVersion string
+	Log               logr.Logger
+}
+
+// Scheme holds client-go's types and nodewright's.
+func Scheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := v1.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// New builds the manager and clients. Cluster endpoint and CA come from the
+// options or, when empty, from eks:DescribeCluster.
+func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator, error) {
+	ctrl.SetLogger(log)
+	restCfg, err := ctrl.GetConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading Kubernetes config (KUBECONFIG, or in-cluster): %w", err)
+	}
+	scheme, err := Scheme()
+	if err != nil {
+		return nil, err
+	}
+	bind := func(port int) string {
+		if port == 0 {
+			return "0"
+		}
+		return ":" + strconv.Itoa(port)
+	}
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
+		Scheme:                        scheme,
+		Metrics:                       metricsserver.Options{BindAddress: bind(opts.MetricsPort)},
+		HealthProbeBindAddress:        bind(opts.HealthProbePort),
+		LeaderElection:                opts.LeaderElection,
+		LeaderElectionID:              "nodewright-leader-election",
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating controller manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithHTTPClient(bufferingClient{&http.Client{Timeout: 2 * time.Minute}}),
+		awsconfig.WithRetryMaxAttempts(8))
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS config: %w", err)
+	}
+	if awsCfg.Region == "" {
+		return nil, fmt.Errorf("no AWS region: set AWS_REGION")
+	}
+	if opts.ClusterEndpoint == "" || opts.ClusterCABundle == "" {
+		out, err := eks.NewFromConfig(awsCfg).DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(opts.ClusterName)})
+		if err != nil {
+			return nil, fmt.Errorf("looking up cluster %s with eks:DescribeCluster (set CLUSTER_ENDPOINT and CLUSTER_CA_BUNDLE to skip it): %w", opts.ClusterName, err)
+		}
+		if opts.ClusterEndpoint == "" {
+			opts.ClusterEndpoint = aws.ToString(out.Cluster.Endpoint)
+		}
+		if opts.ClusterCABundle == "" && out.Cluster.CertificateAuthority != nil {
+			opts.ClusterCABundle = aws.ToString(out.Cluster.CertificateAuthority.Data)
+		}
+	}
+	if opts.ClusterCABundle == "" && len(restCfg.CAData) > 0 {
+		opts.ClusterCABundle = base64.StdEncoding.EncodeToString(restCfg.CAData)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(restCfg)
+	if err != nil {
+		return nil, err
+	}
+	ver, err := dc.ServerVersion()
+	if err != nil {
+		return nil, fmt.Errorf("reading the Kubernetes version: %w", err)
+	}
+	return &Operator{Manager: mgr, Options: opts, RESTConfig: restCfg, AWS: awsCfg, Log: log,
+		KubernetesVersion: ver.Major + "." + strings.TrimSuffix(ver.Minor, "+")}, nil
+}
+
+// bufferingClient reads each AWS response whole before the SDK decodes it.
+// smithy-go closes the request body once Do returns, and net/http's write
+// loop can then close the connection under a response still being read
+// (aws-sdk-go-v2#2737); on loopback endpoints this breaks one large
+// response in a few. Responses here are small enough to buffer.
+type bufferingClient struct{ c *http.Client }
+
+func (b bufferingClient) Do(req *http.Request) (*http.Response, error) {
+	resp, err := b.c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s response: %w", req.URL.Host, err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
