@@ -10,6 +10,7 @@ import (
 const usage = `usage: nodewright <command> [flags]
 
 commands:
+  controller      run the controller (leader-elected; see 'nodewright controller --help')
   simulate        show what nodewright would launch for a workload, offline
   bench-workload  write the benchmark's synthetic workload as simulate input
 
@@ -23,6 +24,8 @@ func main() {
 	}
 	var err error
 	switch os.Args[1] {
+	case "controller":
+		err = controllerCmd(os.Args[2:])
 	case "simulate":
 		err = simulateCmd(os.Args[2:], os.Stdout)
 	case "bench-workload":
