@@ -261,4 +261,3 @@ func (b bootstrap) bottlerocket() (string, error) {
 	}
 	return base64.StdEncoding.EncodeToString(out), nil
 }
-
