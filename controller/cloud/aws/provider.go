@@ -42,6 +42,8 @@ type Options struct {
 	KubernetesVersion string
 	// MaxAttempts of every AWS call, throttling included (default 10).
 	MaxAttempts int
+	// RetryMaxBackoff caps the wait between attempts (default the SDK's 20s).
+	RetryMaxBackoff time.Duration
 	// Kube reads EC2NodeClasses.
 	Kube client.Client
 }
@@ -113,6 +115,10 @@ func New(cfg aws.Config, opts Options) (*CloudProvider, error) {
 		return retry.NewStandard(func(so *retry.StandardOptions) {
 			so.MaxAttempts = opts.MaxAttempts
 			so.RateLimiter = ratelimit.None
+			if opts.RetryMaxBackoff > 0 {
+				so.MaxBackoff = opts.RetryMaxBackoff
+				so.Backoff = retry.NewExponentialJitterBackoff(opts.RetryMaxBackoff)
+			}
 		})
 	}
 	cfg = cfg.Copy()

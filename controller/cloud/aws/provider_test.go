@@ -528,3 +528,41 @@ func TestGetListDelete(t *testing.T) {
 		t.Errorf("Delete terminated = %v, want not found", err)
 	}
 }
+
+func TestThrottlingIsRetried(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	p, err := nwaws.New(e.cfg, nwaws.Options{ClusterName: clusterName, ClusterEndpoint: endpoint, Kube: e.kube,
+		RetryMaxBackoff: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(awsemu.APIErrorsRequest{Target: "ec2:*", APIFault: awsemu.APIFault{Rate: 0.3}})
+	resp, err := http.Post(e.emu.URL+"/_localcloud/faults/api-errors", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	nc := nodeClass("default")
+	if err := p.ResolveNodeClass(ctx, nc); err != nil {
+		t.Fatal(err)
+	}
+	st := nc.Status
+	if err := e.kube.Create(ctx, nc); err != nil {
+		t.Fatal(err)
+	}
+	nc.Status = st
+	if err := e.kube.Status().Update(ctx, nc); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"default-t1", "default-t2", "default-t3"} {
+		if _, err := p.Create(ctx, nodeClaim(name, in(corev1.LabelInstanceTypeStable, "m5.large"))); err != nil {
+			t.Fatalf("Create under throttling: %v", err)
+		}
+	}
+	var n int
+	e.emu.Do(func(w *awsemu.World) { n = len(w.EC2.Instances) })
+	if n != 3 {
+		t.Errorf("%d instances, want 3 (a retried CreateFleet must not launch twice)", n)
+	}
+}
