@@ -5,6 +5,9 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	corev1 "k8s.io/api/core/v1"
@@ -96,5 +99,29 @@ func TestProviderID(t *testing.T) {
 		if _, err := ParseProviderID(bad); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
+	}
+}
+
+func TestKubeletMaySet(t *testing.T) {
+	for k, want := range map[string]bool{
+		"team": true, "example.com/x": true, v1.NodePoolLabelKey: true, "node.kubernetes.io/exclude": true,
+		corev1.LabelArchStable: true, "node-role.kubernetes.io/worker": false, "kubernetes.io/foo": false, "x.k8s.io/y": false,
+	} {
+		if got := kubeletMaySet(k); got != want {
+			t.Errorf("kubeletMaySet(%q) = %v, want %v", k, got, want)
+		}
+	}
+}
+
+func TestICECacheExpires(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Now())
+	c := newICECache(clk, 3*time.Minute)
+	c.mark("m5.large", "us-east-1a", "spot")
+	if !c.unavailable("m5.large", "us-east-1a", "spot") || c.unavailable("m5.large", "us-east-1a", "on-demand") {
+		t.Fatal("ICE not recorded per pool")
+	}
+	clk.Step(3 * time.Minute)
+	if c.unavailable("m5.large", "us-east-1a", "spot") {
+		t.Error("ICE outlived its TTL")
 	}
 }

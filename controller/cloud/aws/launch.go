@@ -167,7 +167,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 	configs := map[string]*ec2types.FleetLaunchTemplateConfigRequest{}
 	templateImage := map[string]string{}
 	var order []string
-	for i, c := range cands {
+	for _, c := range cands {
 		image, ok := imageOf[c.arch]
 		if !ok {
 			continue
@@ -186,8 +186,6 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 		}
 		cfg.Overrides = append(cfg.Overrides, ec2types.FleetLaunchTemplateOverridesRequest{
 			InstanceType: ec2types.InstanceType(c.typ.Name), SubnetId: aws.String(subnetOf[c.offering.Zone]),
-			// Priority by price keeps on-demand "lowest-price" and our order aligned.
-			Priority: aws.Float64(float64(i)),
 		})
 	}
 	if len(configs) == 0 {
@@ -330,7 +328,7 @@ func (p *CloudProvider) bootstrapFor(nc *v1.NodeClaim, nodeClass *v1.EC2NodeClas
 		b.ClusterDNS = k.ClusterDNS
 	}
 	for k, v := range nc.Labels {
-		if !offeringLabels[k] {
+		if !offeringLabels[k] && kubeletMaySet(k) {
 			b.Labels[k] = v
 		}
 	}

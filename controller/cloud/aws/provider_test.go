@@ -218,7 +218,19 @@ func TestInstanceTypesPricesAndZones(t *testing.T) {
 		t.Error("m6g.large missing though the alias resolves an arm64 image")
 	}
 
-	// An ICE'd pool shows unavailable; the cache serves it without AWS.
+	// An ICE'd pool shows unavailable; the cache serves it without AWS,
+	// which now refuses every call.
+	for _, target := range []string{"ec2:*", "pricing:*"} {
+		body, _ := json.Marshal(awsemu.APIErrorsRequest{Target: target, APIFault: awsemu.APIFault{Rate: 1, Code: "UnauthorizedOperation"}})
+		resp, err := http.Post(e.emu.URL+"/_localcloud/faults/api-errors", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if err := e.p.ResolveNodeClass(ctx, nodeClass("probe")); err == nil {
+		t.Fatal("the injected fault does not refuse EC2 calls")
+	}
 	e.p.ICE("m5.large", region+"a", v1.CapacityTypeSpot)
 	types, err = e.p.InstanceTypes(ctx, nodePool())
 	if err != nil {

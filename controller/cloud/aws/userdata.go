@@ -40,6 +40,29 @@ var offeringLabels = map[string]bool{
 	corev1.LabelHostname: true, v1.NodeRegisteredLabelKey: true, v1.NodeInitializedLabelKey: true,
 }
 
+// kubeletMaySet reports whether kubelet accepts the label in --node-labels:
+// it refuses keys in the kubernetes.io and k8s.io namespaces except its own
+// and a few well-known ones, and would then never start.
+func kubeletMaySet(key string) bool {
+	prefix, _, ok := strings.Cut(key, "/")
+	if !ok {
+		return true
+	}
+	if prefix != "kubernetes.io" && prefix != "k8s.io" && !strings.HasSuffix(prefix, ".kubernetes.io") && !strings.HasSuffix(prefix, ".k8s.io") {
+		return true
+	}
+	switch prefix {
+	case "kubelet.kubernetes.io", "node.kubernetes.io":
+		return true
+	}
+	switch key {
+	case corev1.LabelArchStable, corev1.LabelOSStable, corev1.LabelTopologyRegion, corev1.LabelTopologyZone,
+		corev1.LabelInstanceTypeStable, corev1.LabelHostname:
+		return true
+	}
+	return false
+}
+
 // userData renders the bootstrap for the AMI family.
 func (b bootstrap) userData(family string) (string, error) {
 	switch family {
