@@ -194,8 +194,12 @@ func (p *CloudProvider) resolveAMIs(ctx context.Context, terms []v1.AMISelectorT
 		case t.Alias != "":
 			family, version, _ := strings.Cut(t.Alias, "@")
 			if version != "latest" {
-				// Pinned versions need the release-specific parameters, which
-				// nodewright does not resolve yet; matching nothing says so.
+				found, err := p.describeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"},
+					Filters: []ec2types.Filter{filter("name", pinnedImageNames(family, p.opts.KubernetesVersion, version)...)}})
+				if err != nil {
+					return nil, err
+				}
+				images = append(images, found...)
 				continue
 			}
 			for _, arch := range []string{"x86_64", "arm64"} {
@@ -267,6 +271,18 @@ func (p *CloudProvider) resolveAMIs(ctx context.Context, terms []v1.AMISelectorT
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Requirements[0].Values[0] < out[j].Requirements[0].Values[0] })
 	return out, nil
+}
+
+// pinnedImageNames are the name patterns of a family's images of one
+// release, as the EKS-optimized images are named.
+func pinnedImageNames(family, k8sVersion, version string) []string {
+	switch family {
+	case "al2023":
+		return []string{fmt.Sprintf("amazon-eks-node-al2023-*-standard-%s-%s", k8sVersion, version)}
+	case "bottlerocket":
+		return []string{fmt.Sprintf("bottlerocket-aws-k8s-%s-*-%s-*", k8sVersion, version)}
+	}
+	return []string{"no-such-family"}
 }
 
 func kubeArch(ec2Arch string) string {

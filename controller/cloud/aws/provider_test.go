@@ -306,6 +306,23 @@ func TestResolveNodeClass(t *testing.T) {
 		t.Errorf("bottlerocket status %+v", br.Status)
 	}
 
+	// Pinned aliases resolve by image name.
+	for alias, prefix := range map[string]string{"al2023@v20261101": "amazon-eks-node-al2023-", "bottlerocket@v1.50.0": "bottlerocket-aws-k8s-1.37-"} {
+		pinned := nodeClass("pinned")
+		pinned.Spec.AMISelectorTerms = []v1.AMISelectorTerm{{Alias: alias}}
+		if err := e.p.ResolveNodeClass(ctx, pinned); err != nil {
+			t.Fatal(err)
+		}
+		if len(pinned.Status.AMIs) != 2 || !strings.HasPrefix(pinned.Status.AMIs[0].Name, prefix) || !strings.Contains(pinned.Status.AMIs[0].Name, "1.37") {
+			t.Errorf("%s resolved to %+v", alias, pinned.Status.AMIs)
+		}
+	}
+	pinned := nodeClass("pinned")
+	pinned.Spec.AMISelectorTerms = []v1.AMISelectorTerm{{Alias: "al2023@v19990101"}}
+	if err := e.p.ResolveNodeClass(ctx, pinned); err != nil || len(pinned.Status.AMIs) != 0 {
+		t.Errorf("unknown release resolved to %+v, %v", pinned.Status.AMIs, err)
+	}
+
 	bad := nodeClass("bad")
 	bad.Spec.SubnetSelectorTerms = []v1.SubnetSelectorTerm{{Tags: map[string]string{"nodewright.dev/discovery": "foo"}}}
 	bad.Spec.AMISelectorTerms = []v1.AMISelectorTerm{{Name: "no-such-image-*"}}

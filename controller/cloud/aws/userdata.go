@@ -69,7 +69,8 @@ func (b bootstrap) userData(family string) (string, error) {
 	case v1.AMIFamilyBottlerocket:
 		return b.bottlerocket()
 	case v1.AMIFamilyCustom:
-		return b.UserData, nil
+		// A custom image bootstraps itself from the user's userData alone.
+		return base64.StdEncoding.EncodeToString([]byte(b.UserData)), nil
 	default:
 		return b.al2023()
 	}
