@@ -595,3 +595,60 @@ func TestThrottlingIsRetried(t *testing.T) {
 		t.Errorf("%d instances, want 3 (a retried CreateFleet must not launch twice)", n)
 	}
 }
+
+func TestCreateBottlerocketArm64(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	nc := nodeClass("default")
+	nc.Spec.AMISelectorTerms = []v1.AMISelectorTerm{{Alias: "bottlerocket@latest"}}
+	nc.Spec.Kubelet = &v1.KubeletConfiguration{MaxPods: ptr(int32(42))}
+	e.resolved(t, nc)
+	out, err := e.p.Create(ctx, nodeClaim("default-br123", in(corev1.LabelArchStable, "arm64"), in(v1.CapacityTypeLabelKey, "on-demand"),
+		in(v1.InstanceCPULabel, "2")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := e.instance(instanceID(t, out.Status.ProviderID))
+	if inst.Architecture != "arm64" || inst.CapacityType != "on-demand" || out.Labels[corev1.LabelArchStable] != "arm64" {
+		t.Fatalf("launched %s %s %s", inst.Type, inst.Architecture, inst.CapacityType)
+	}
+	var armImage string
+	for _, a := range nc.Status.AMIs {
+		if a.Requirements[0].Values[0] == "arm64" {
+			armImage = a.ID
+		}
+	}
+	if inst.ImageID != armImage || out.Status.ImageID != armImage {
+		t.Errorf("image %s / %s, want the arm64 bottlerocket image %s", inst.ImageID, out.Status.ImageID, armImage)
+	}
+	if got := out.Status.Capacity[corev1.ResourcePods]; got.Value() != 42 {
+		t.Errorf("pods capacity %s, want 42", got.String())
+	}
+	boot, err := nodeagent.ParseUserData(inst.UserData)
+	if err != nil {
+		t.Fatalf("node agent rejects userData: %v", err)
+	}
+	if boot.Format != nodeagent.FormatBottlerocket || boot.ClusterName != clusterName || boot.MaxPods != 42 || boot.Labels[v1.NodePoolLabelKey] != "default" {
+		t.Errorf("bootstrap %+v", boot)
+	}
+	// The on-demand fleet picks the cheapest 2-vCPU arm64 type.
+	types, err := e.p.InstanceTypes(ctx, nodePool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cheapest := 1e9
+	for _, it := range types {
+		if it.Labels[corev1.LabelArchStable] != "arm64" || it.Labels[v1.InstanceCPULabel] != "2" {
+			continue
+		}
+		for _, o := range it.Offerings {
+			if o.CapacityType == "on-demand" && o.Price < cheapest {
+				cheapest = o.Price
+			}
+		}
+	}
+	od, _ := catalogType(t, inst.Type).Price(region)
+	if od != cheapest {
+		t.Errorf("launched %s at %v, cheapest is %v", inst.Type, od, cheapest)
+	}
+}
