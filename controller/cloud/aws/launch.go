@@ -1,0 +1,345 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/scheduling"
+)
+
+// candidate is one offering a NodeClaim may launch into.
+type candidate struct {
+	typ      *scheduling.InstanceType
+	offering scheduling.Offering
+	arch     string
+}
+
+// Create implements cloudprovider.CloudProvider.
+func (p *CloudProvider) Create(ctx context.Context, nc *v1.NodeClaim) (*v1.NodeClaim, error) {
+	if nc.Spec.NodeClassRef == nil {
+		return nil, fmt.Errorf("nodeclaim %s has no nodeClassRef", nc.Name)
+	}
+	nodeClass, err := p.nodeClass(ctx, nc.Spec.NodeClassRef.Name)
+	if err != nil {
+		return nil, err
+	}
+	if nodeClass.Status.InstanceProfile == "" || len(nodeClass.Status.SecurityGroups) == 0 {
+		return nil, &cloudprovider.NodeClassNotReadyError{Err: fmt.Errorf("EC2NodeClass %s has no resolved security groups or instance profile", nodeClass.Name)}
+	}
+	types, err := p.instanceTypesFor(ctx, nodeClass)
+	if err != nil {
+		return nil, fmt.Errorf("listing instance types for nodeclaim %s: %w", nc.Name, err)
+	}
+	cands, err := candidates(nc, types)
+	if err != nil {
+		return nil, err
+	}
+	if len(cands) == 0 {
+		return nil, &cloudprovider.InsufficientCapacityError{Err: fmt.Errorf("no available offering satisfies nodeclaim %s's requirements", nc.Name)}
+	}
+	// Spot first when allowed and offered: the fleet falls back to on-demand
+	// when spot has no capacity.
+	byCap := map[string][]candidate{}
+	for _, c := range cands {
+		byCap[c.offering.CapacityType] = append(byCap[c.offering.CapacityType], c)
+	}
+	var errs []error
+	for _, capType := range []string{v1.CapacityTypeSpot, v1.CapacityTypeOnDemand} {
+		if len(byCap[capType]) == 0 {
+			continue
+		}
+		out, err := p.launch(ctx, nc, nodeClass, capType, byCap[capType])
+		if err == nil {
+			return out, nil
+		}
+		errs = append(errs, err)
+		if !cloudprovider.IsInsufficientCapacityError(err) {
+			return nil, errors.Join(errs...)
+		}
+	}
+	return nil, &cloudprovider.InsufficientCapacityError{Err: errors.Join(errs...)}
+}
+
+// candidates are the available offerings the NodeClaim's requirements and
+// requests allow, cheapest first.
+func candidates(nc *v1.NodeClaim, types []*scheduling.InstanceType) ([]candidate, error) {
+	var raw []corev1.NodeSelectorRequirement
+	for _, r := range nc.Spec.Requirements {
+		raw = append(raw, corev1.NodeSelectorRequirement{Key: r.Key, Operator: r.Operator, Values: r.Values})
+	}
+	reqs, err := scheduling.NewRequirements(raw...)
+	if err != nil {
+		return nil, fmt.Errorf("nodeclaim %s requirements: %w", nc.Name, err)
+	}
+	var out []candidate
+	for _, it := range types {
+		if !labelsAllowed(reqs, it.Labels) || !fits(nc.Spec.Resources.Requests, it.Allocatable) {
+			continue
+		}
+		for _, o := range it.Offerings {
+			if !o.Available {
+				continue
+			}
+			if r, ok := reqs[corev1.LabelTopologyZone]; ok && !r.Has(o.Zone) {
+				continue
+			}
+			if r, ok := reqs[v1.CapacityTypeLabelKey]; ok && !r.Has(o.CapacityType) {
+				continue
+			}
+			out = append(out, candidate{typ: it, offering: o, arch: it.Labels[corev1.LabelArchStable]})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].offering.Price != out[j].offering.Price {
+			return out[i].offering.Price < out[j].offering.Price
+		}
+		if out[i].typ.Name != out[j].typ.Name {
+			return out[i].typ.Name < out[j].typ.Name
+		}
+		return out[i].offering.Zone < out[j].offering.Zone
+	})
+	return out, nil
+}
+
+func labelsAllowed(reqs scheduling.Requirements, labels map[string]string) bool {
+	for k, v := range labels {
+		if r, ok := reqs[k]; ok && !r.Has(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func fits(requests, allocatable corev1.ResourceList) bool {
+	for name, q := range requests {
+		a, ok := allocatable[name]
+		if !ok || a.Cmp(q) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// launch runs one instant fleet of one capacity type over the cheapest
+// candidates. The client token is the NodeClaim's UID (per capacity type),
+// so a retried Create gets the instance the first one launched.
+func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass, capType string, cands []candidate) (*v1.NodeClaim, error) {
+	if len(cands) > p.opts.MaxFleetOverrides {
+		cands = cands[:p.opts.MaxFleetOverrides]
+	}
+	subnetOf := map[string]string{}
+	for _, s := range nodeClass.Status.Subnets {
+		if _, ok := subnetOf[s.Zone]; !ok {
+			subnetOf[s.Zone] = s.ID
+		}
+	}
+	imageOf := map[string]string{}
+	for _, ami := range nodeClass.Status.AMIs {
+		for _, r := range ami.Requirements {
+			if r.Key == corev1.LabelArchStable && len(r.Values) > 0 {
+				for _, a := range r.Values {
+					imageOf[a] = ami.ID
+				}
+			}
+		}
+	}
+	boot, err := p.bootstrapFor(nc, nodeClass)
+	if err != nil {
+		return nil, err
+	}
+	userData, err := boot.userData(amiFamily(nodeClass))
+	if err != nil {
+		return nil, fmt.Errorf("rendering userData for nodeclaim %s: %w", nc.Name, err)
+	}
+	// One launch template config per image (architecture), each with the
+	// overrides it can run.
+	configs := map[string]*ec2types.FleetLaunchTemplateConfigRequest{}
+	templateImage := map[string]string{}
+	var order []string
+	for _, c := range cands {
+		image, ok := imageOf[c.arch]
+		if !ok {
+			continue
+		}
+		cfg, ok := configs[image]
+		if !ok {
+			name, err := p.ensureLaunchTemplate(ctx, nodeClass.Name, launchTemplateData(nodeClass, image, userData))
+			if err != nil {
+				return nil, err
+			}
+			templateImage[name] = image
+			cfg = &ec2types.FleetLaunchTemplateConfigRequest{LaunchTemplateSpecification: &ec2types.FleetLaunchTemplateSpecificationRequest{
+				LaunchTemplateName: aws.String(name), Version: aws.String("$Latest")}}
+			configs[image] = cfg
+			order = append(order, image)
+		}
+		cfg.Overrides = append(cfg.Overrides, ec2types.FleetLaunchTemplateOverridesRequest{
+			InstanceType: ec2types.InstanceType(c.typ.Name), SubnetId: aws.String(subnetOf[c.offering.Zone]),
+		})
+	}
+	if len(configs) == 0 {
+		return nil, &cloudprovider.InsufficientCapacityError{Err: fmt.Errorf("no image for the architectures of nodeclaim %s's offerings", nc.Name)}
+	}
+	in := &ec2.CreateFleetInput{
+		Type:        ec2types.FleetTypeInstant,
+		ClientToken: aws.String(string(nc.UID) + "-" + capType),
+		TargetCapacitySpecification: &ec2types.TargetCapacitySpecificationRequest{
+			TotalTargetCapacity: aws.Int32(1), DefaultTargetCapacityType: ec2types.DefaultTargetCapacityType(capType),
+		},
+		TagSpecifications: []ec2types.TagSpecification{
+			{ResourceType: ec2types.ResourceTypeInstance, Tags: ec2Tags(p.instanceTags(nc, nodeClass))},
+			{ResourceType: ec2types.ResourceTypeVolume, Tags: ec2Tags(p.instanceTags(nc, nodeClass))},
+			{ResourceType: ec2types.ResourceTypeFleet, Tags: ec2Tags(p.instanceTags(nc, nodeClass))},
+		},
+	}
+	if capType == v1.CapacityTypeSpot {
+		in.SpotOptions = &ec2types.SpotOptionsRequest{AllocationStrategy: ec2types.SpotAllocationStrategyPriceCapacityOptimized}
+	} else {
+		in.OnDemandOptions = &ec2types.OnDemandOptionsRequest{AllocationStrategy: ec2types.FleetOnDemandAllocationStrategyLowestPrice}
+	}
+	for _, image := range order {
+		in.LaunchTemplateConfigs = append(in.LaunchTemplateConfigs, *configs[image])
+	}
+	out, err := p.ec2.CreateFleet(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("creating fleet for nodeclaim %s: %w", nc.Name, err)
+	}
+	logger := log.FromContext(ctx).WithValues("nodeclaim", nc.Name, "capacityType", capType)
+	var failures []string
+	for _, e := range out.Errors {
+		code := aws.ToString(e.ErrorCode)
+		typ, zone := "", ""
+		if o := e.LaunchTemplateAndOverrides; o != nil && o.Overrides != nil {
+			typ, zone = string(o.Overrides.InstanceType), aws.ToString(o.Overrides.AvailabilityZone)
+			if zone == "" {
+				zone = zoneOfSubnet(nodeClass, aws.ToString(o.Overrides.SubnetId))
+			}
+			if o.LaunchTemplateSpecification != nil && strings.HasPrefix(code, "InvalidLaunchTemplate") {
+				p.forgetLaunchTemplate(aws.ToString(o.LaunchTemplateSpecification.LaunchTemplateName))
+			}
+		}
+		if isCapacityError(code) && typ != "" && zone != "" {
+			p.ice.mark(typ, zone, capType)
+			logger.Info("pool out of capacity", "instanceType", typ, "zone", zone, "code", code)
+		}
+		failures = append(failures, fmt.Sprintf("%s %s: %s", typ, zone, code))
+	}
+	for _, inst := range out.Instances {
+		if len(inst.InstanceIds) == 0 {
+			continue
+		}
+		zone := zoneOfSubnet(nodeClass, "")
+		typ := string(inst.InstanceType)
+		image := ""
+		if o := inst.LaunchTemplateAndOverrides; o != nil {
+			if o.Overrides != nil {
+				zone = aws.ToString(o.Overrides.AvailabilityZone)
+				if zone == "" {
+					zone = zoneOfSubnet(nodeClass, aws.ToString(o.Overrides.SubnetId))
+				}
+				if o.Overrides.ImageId != nil {
+					image = aws.ToString(o.Overrides.ImageId)
+				}
+			}
+			if image == "" && o.LaunchTemplateSpecification != nil {
+				image = templateImage[aws.ToString(o.LaunchTemplateSpecification.LaunchTemplateName)]
+			}
+		}
+		price := 0.0
+		for _, c := range cands {
+			if c.typ.Name == typ && c.offering.Zone == zone {
+				price = c.offering.Price
+			}
+		}
+		id := inst.InstanceIds[0]
+		logger.Info("launched instance", "id", id, "instanceType", typ, "zone", zone, "price", price)
+		return p.launched(ctx, nc, nodeClass, id, typ, zone, capType, image)
+	}
+	err = fmt.Errorf("fleet launched no %s instance for nodeclaim %s: %s", capType, nc.Name, strings.Join(failures, "; "))
+	allCapacity := true
+	for _, e := range out.Errors {
+		allCapacity = allCapacity && isCapacityError(aws.ToString(e.ErrorCode))
+	}
+	if allCapacity {
+		return nil, &cloudprovider.InsufficientCapacityError{Err: err}
+	}
+	return nil, err
+}
+
+func isCapacityError(code string) bool {
+	switch code {
+	case "InsufficientInstanceCapacity", "InsufficientHostCapacity", "InsufficientReservedInstanceCapacity",
+		"InsufficientCapacity", "UnfulfillableCapacity", "MaxSpotInstanceCountExceeded", "SpotMaxPriceTooLow":
+		return true
+	}
+	return false
+}
+
+func zoneOfSubnet(nc *v1.EC2NodeClass, id string) string {
+	for _, s := range nc.Status.Subnets {
+		if s.ID == id {
+			return s.Zone
+		}
+	}
+	return ""
+}
+
+// instanceTags: the node class's tags, then nodewright's, which win.
+func (p *CloudProvider) instanceTags(nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass) map[string]string {
+	tags := map[string]string{}
+	for k, v := range nodeClass.Spec.Tags {
+		tags[k] = v
+	}
+	tags[p.clusterTag()] = "owned"
+	tags[v1.EKSClusterNameTagKey] = p.opts.ClusterName
+	tags[v1.NodeClaimTagKey] = nc.Name
+	tags[v1.EC2NodeClassTagKey] = nodeClass.Name
+	if np := nc.Labels[v1.NodePoolLabelKey]; np != "" {
+		tags[v1.NodePoolTagKey] = np
+	}
+	tags["Name"] = nc.Name
+	return tags
+}
+
+// bootstrapFor gathers the registration settings of the NodeClaim: its
+// labels (except those that depend on the offering the fleet picks) and its
+// taints, startup taints and the unregistered taint.
+func (p *CloudProvider) bootstrapFor(nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass) (bootstrap, error) {
+	b := bootstrap{ClusterName: p.opts.ClusterName, Endpoint: p.opts.ClusterEndpoint, CABundle: p.opts.ClusterCABundle,
+		CIDR: p.opts.ClusterCIDR, Labels: map[string]string{}}
+	if nodeClass.Spec.UserData != nil {
+		b.UserData = *nodeClass.Spec.UserData
+	}
+	if k := nodeClass.Spec.Kubelet; k != nil {
+		if k.MaxPods != nil {
+			b.MaxPods = int(*k.MaxPods)
+		}
+		b.ClusterDNS = k.ClusterDNS
+	}
+	for k, v := range nc.Labels {
+		if !offeringLabels[k] && kubeletMaySet(k) {
+			b.Labels[k] = v
+		}
+	}
+	b.Taints = append(b.Taints, nc.Spec.Taints...)
+	b.Taints = append(b.Taints, nc.Spec.StartupTaints...)
+	hasUnregistered := false
+	for _, t := range b.Taints {
+		hasUnregistered = hasUnregistered || (t.Key == v1.UnregisteredTaintKey && t.Effect == corev1.TaintEffectNoExecute)
+	}
+	if !hasUnregistered {
+		b.Taints = append(b.Taints, v1.UnregisteredNoExecuteTaint)
+	}
+	return b, nil
+}

@@ -1,0 +1,162 @@
+package aws
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/pricing"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/nodewright/nodewright/controller/cloudprovider"
+)
+
+// Options configure the AWS cloud provider.
+type Options struct {
+	ClusterName     string
+	ClusterEndpoint string
+	// ClusterCABundle is the cluster CA certificate, base64-encoded PEM.
+	ClusterCABundle string
+	// ClusterCIDR is the service CIDR nodes are told about (default 10.96.0.0/16).
+	ClusterCIDR string
+	// Region defaults to the aws.Config's region.
+	Region string
+	Clock  clock.Clock
+	// ICETTL is how long an out-of-capacity pool stays unavailable (default 3m).
+	ICETTL time.Duration
+	// MaxFleetOverrides caps the offerings one CreateFleet tries (default 60).
+	MaxFleetOverrides int
+	// InstanceTypesTTL and PricesTTL say how long discovered instance types
+	// and prices are reused before AWS is asked again (default 5m each).
+	InstanceTypesTTL time.Duration
+	PricesTTL        time.Duration
+	// KubernetesVersion picks the images AMI aliases resolve to (default "1.37").
+	KubernetesVersion string
+	// MaxAttempts of every AWS call, throttling included (default 10).
+	MaxAttempts int
+	// RetryMaxBackoff caps the wait between attempts (default the SDK's 20s).
+	RetryMaxBackoff time.Duration
+	// Kube reads EC2NodeClasses.
+	Kube client.Client
+}
+
+func (o *Options) defaults(cfg aws.Config) error {
+	if o.ClusterName == "" {
+		return errors.New("aws cloud provider: ClusterName is required")
+	}
+	if o.Region == "" {
+		o.Region = cfg.Region
+	}
+	if o.Region == "" {
+		return errors.New("aws cloud provider: no region in options or aws.Config")
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if o.ICETTL <= 0 {
+		o.ICETTL = 3 * time.Minute
+	}
+	if o.MaxFleetOverrides <= 0 {
+		o.MaxFleetOverrides = 60
+	}
+	if o.InstanceTypesTTL <= 0 {
+		o.InstanceTypesTTL = 5 * time.Minute
+	}
+	if o.PricesTTL <= 0 {
+		o.PricesTTL = 5 * time.Minute
+	}
+	if o.KubernetesVersion == "" {
+		o.KubernetesVersion = "1.37"
+	}
+	if o.ClusterCIDR == "" {
+		o.ClusterCIDR = "10.96.0.0/16"
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 10
+	}
+	return nil
+}
+
+// CloudProvider is nodewright's cloudprovider.CloudProvider on EC2.
+type CloudProvider struct {
+	opts    Options
+	ec2     EC2API
+	ssm     SSMAPI
+	pricing PricingAPI
+	iam     IAMAPI
+	kube    client.Client
+	clock   clock.Clock
+
+	ice       *iceCache
+	types     *typeCache
+	prices    *priceCache
+	templates sync.Map // launch template name -> id, for templates known to exist
+}
+
+var _ cloudprovider.CloudProvider = (*CloudProvider)(nil)
+
+// New builds the provider's EC2, SSM, Pricing and IAM clients from cfg.
+// Throttled calls are retried with backoff, more times than the SDK's
+// default, and without the retry quota that would otherwise stop retries
+// during a burst of throttling.
+func New(cfg aws.Config, opts Options) (*CloudProvider, error) {
+	if err := opts.defaults(cfg); err != nil {
+		return nil, err
+	}
+	retryer := func() aws.Retryer {
+		return retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = opts.MaxAttempts
+			so.RateLimiter = ratelimit.None
+			if opts.RetryMaxBackoff > 0 {
+				so.MaxBackoff = opts.RetryMaxBackoff
+				so.Backoff = retry.NewExponentialJitterBackoff(opts.RetryMaxBackoff)
+			}
+		})
+	}
+	cfg = cfg.Copy()
+	cfg.Retryer = retryer
+	cfg.RetryMaxAttempts = opts.MaxAttempts
+	return newWithClients(opts,
+		ec2.NewFromConfig(cfg),
+		ssm.NewFromConfig(cfg),
+		pricing.NewFromConfig(cfg),
+		iam.NewFromConfig(cfg)), nil
+}
+
+func newWithClients(opts Options, e EC2API, s SSMAPI, p PricingAPI, i IAMAPI) *CloudProvider {
+	return &CloudProvider{
+		opts: opts, ec2: e, ssm: s, pricing: p, iam: i, kube: opts.Kube, clock: opts.Clock,
+		ice:    newICECache(opts.Clock, opts.ICETTL),
+		types:  &typeCache{},
+		prices: &priceCache{},
+	}
+}
+
+// Name implements cloudprovider.CloudProvider.
+func (p *CloudProvider) Name() string { return "aws" }
+
+// Region is the region the provider launches in.
+func (p *CloudProvider) Region() string { return p.opts.Region }
+
+// ICE records that a pool ran out of capacity; it stays unavailable for ICETTL.
+func (p *CloudProvider) ICE(instanceType, zone, capacityType string) {
+	p.ice.mark(instanceType, zone, capacityType)
+}
+
+// clusterTag is the tag every resource of the cluster carries.
+func (p *CloudProvider) clusterTag() string { return "kubernetes.io/cluster/" + p.opts.ClusterName }
+
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
