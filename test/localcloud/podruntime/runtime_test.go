@@ -34,6 +34,10 @@ const sleeperImage = "registry.example.com/tests/sleeper"
 
 var sleeperBin string
 
+// testNode is this test's own system node: the local cloud already runs a
+// runtime for "localcloud-system", and two kubelets must not share a node.
+const testNode = "podruntime-test-system"
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "podruntime-test-")
 	if err != nil {
@@ -82,7 +86,8 @@ type harness struct {
 
 func (h *harness) startRuntime(t *testing.T) {
 	rt, err := podruntime.New(podruntime.Config{
-		Client: h.client, RESTConfig: h.cloud.RESTConfig,
+		NodeName: testNode,
+		Client:   h.client, RESTConfig: h.cloud.RESTConfig,
 		Images:   map[string]string{sleeperImage: sleeperBin},
 		StateDir: h.state,
 		Logger:   slog.New(slog.NewTextHandler(testLog{h.t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -160,7 +165,7 @@ func TestSystemNode(t *testing.T) {
 func (h *harness) testNode(t *testing.T) {
 	ctx := context.Background()
 	eventually(t, 30*time.Second, "system node Ready", func() error {
-		node, err := h.client.CoreV1().Nodes().Get(ctx, podruntime.DefaultNodeName, metav1.GetOptions{})
+		node, err := h.client.CoreV1().Nodes().Get(ctx, testNode, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
@@ -175,7 +180,7 @@ func (h *harness) testNode(t *testing.T) {
 		}
 		return nil
 	})
-	node, err := h.client.CoreV1().Nodes().Get(ctx, podruntime.DefaultNodeName, metav1.GetOptions{})
+	node, err := h.client.CoreV1().Nodes().Get(ctx, testNode, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +193,7 @@ func (h *harness) testNode(t *testing.T) {
 		t.Errorf("taints = %v, want CriticalAddonsOnly=true:NoSchedule", node.Spec.Taints)
 	}
 	for k, v := range map[string]string{
-		"kubernetes.io/hostname": podruntime.DefaultNodeName, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+		"kubernetes.io/hostname": testNode, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
 		"node.kubernetes.io/instance-type": "m5.xlarge", "topology.kubernetes.io/zone": "us-east-1a",
 		"eks.amazonaws.com/nodegroup": "system",
 	} {
@@ -199,7 +204,7 @@ func (h *harness) testNode(t *testing.T) {
 	if got := node.Status.Allocatable.Memory().String(); got != "16Gi" {
 		t.Errorf("allocatable memory = %s, want 16Gi", got)
 	}
-	lease, err := h.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, podruntime.DefaultNodeName, metav1.GetOptions{})
+	lease, err := h.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, testNode, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("node lease: %v", err)
 	}
@@ -268,7 +273,7 @@ func (h *harness) testDeployment(t *testing.T) {
 	if !alive(rep.PID) {
 		t.Fatalf("pid %d not running", rep.PID)
 	}
-	if want := []string{sleeperBin, "--from-command", "--node=" + podruntime.DefaultNodeName}; !slices.Equal(rep.Args, want) {
+	if want := []string{sleeperBin, "--from-command", "--node=" + testNode}; !slices.Equal(rep.Args, want) {
 		t.Errorf("argv = %q, want %q", rep.Args, want)
 	}
 	u, _ := url.Parse(h.cloud.RESTConfig.Host)
@@ -276,7 +281,7 @@ func (h *harness) testDeployment(t *testing.T) {
 		"KUBERNETES_SERVICE_HOST": "127.0.0.1",
 		"KUBERNETES_SERVICE_PORT": u.Port(),
 		"SECRET_TOKEN":            "s3cret",
-		"MY_NODE":                 podruntime.DefaultNodeName,
+		"MY_NODE":                 testNode,
 	} {
 		if got, _ := rep.env(name); got != want {
 			t.Errorf("env %s = %q, want %q", name, got, want)
@@ -498,7 +503,7 @@ func (h *harness) testShutdownStops(t *testing.T) {
 // testStillReady runs last, most of a minute after the node registered:
 // past nodelifecycle's grace period, so a missed heartbeat would show.
 func (h *harness) testStillReady(t *testing.T) {
-	node, err := h.client.CoreV1().Nodes().Get(context.Background(), podruntime.DefaultNodeName, metav1.GetOptions{})
+	node, err := h.client.CoreV1().Nodes().Get(context.Background(), testNode, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,7 +528,7 @@ func (h *harness) pod(name string, policy corev1.RestartPolicy, env []corev1.Env
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
 		Spec: corev1.PodSpec{
 			RestartPolicy:                 policy,
-			NodeSelector:                  map[string]string{"kubernetes.io/hostname": podruntime.DefaultNodeName},
+			NodeSelector:                  map[string]string{"kubernetes.io/hostname": testNode},
 			Tolerations:                   []corev1.Toleration{{Key: "CriticalAddonsOnly", Operator: corev1.TolerationOpExists}},
 			Containers:                    []corev1.Container{{Name: "main", Image: sleeperImage + ":v1", Env: env}},
 			TerminationGracePeriodSeconds: ptr.To[int64](10),
