@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -51,6 +52,11 @@ func setup(t *testing.T) *env {
 	e.p = provisioning.New(kube, e.cloud, clocktesting.NewFakeClock(time.Now()), e.recorder, provisioning.Options{})
 	if err := kube.Create(ctx, &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: nodeClassSpec()}); err != nil {
 		t.Fatalf("creating nodeclass: %v", err)
+	}
+	// The service account controller may not have caught up yet.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "default"}}
+	if err := kube.Create(ctx, sa); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("creating service account: %v", err)
 	}
 	return e
 }
@@ -120,7 +126,7 @@ func TestProvisioner(t *testing.T) {
 	np := e.nodePool("default", nil)
 
 	t.Run("batch of ten pods matches the engine's plan", func(t *testing.T) {
-		pods := e.pendingPods("web", 10, "700m")
+		pods := e.pendingPods("web", 10, "650m")
 		// The same input, solved directly.
 		want, err := scheduling.Solve(scheduling.Input{Pods: pods, NodePools: []*scheduling.NodePool{
 			provisioning.SchedulingNodePool(np, e.cloud.Types)}})
@@ -169,7 +175,7 @@ func TestProvisioner(t *testing.T) {
 			if typeReq == nil || typeReq.Operator != corev1.NodeSelectorOpIn || len(typeReq.Values) == 0 {
 				t.Errorf("instance-type requirement %+v", typeReq)
 			}
-			if nc.Spec.Resources.Requests.Cpu().MilliValue() < 700 {
+			if nc.Spec.Resources.Requests.Cpu().MilliValue() < 650 {
 				t.Errorf("requests %v", nc.Spec.Resources.Requests)
 			}
 		}

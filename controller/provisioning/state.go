@@ -219,7 +219,7 @@ func (p *Provisioner) estimate(nc *v1.NodeClaim, types []*scheduling.InstanceTyp
 	var best *scheduling.InstanceType
 	bestPrice := 0.0
 	for _, it := range types {
-		if ok, _ := reqs.SatisfiedBy(it.Labels); !ok {
+		if !labelsAllowed(reqs, it.Labels) || !fits(nc.Spec.Resources.Requests, it.Allocatable) {
 			continue
 		}
 		for _, off := range it.Offerings {
@@ -235,6 +235,27 @@ func (p *Provisioner) estimate(nc *v1.NodeClaim, types []*scheduling.InstanceTyp
 		return nil
 	}
 	return best.Allocatable.DeepCopy()
+}
+
+// labelsAllowed checks only the keys the instance type labels; zone and
+// capacity type come from offerings, and nodepool and template labels from
+// the pool.
+func labelsAllowed(reqs scheduling.Requirements, labels map[string]string) bool {
+	for k, v := range labels {
+		if r, ok := reqs[k]; ok && !r.Has(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func fits(requests, allocatable corev1.ResourceList) bool {
+	for k, q := range requests {
+		if a, ok := allocatable[k]; !ok || a.Cmp(q) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func allows(reqs scheduling.Requirements, key, value string) bool {
