@@ -26,6 +26,10 @@ type Options struct {
 	// BatchMaxDuration closes a batch this long after its first pod,
 	// however busy. Default 10 s.
 	BatchMaxDuration time.Duration
+	// Reader, when set, serves the batch's reads instead of the client. A
+	// manager's cached client may not yet show the NodeClaims and pod
+	// nominations of the previous batch; mgr.GetAPIReader() always does.
+	Reader client.Reader
 }
 
 func (o Options) withDefaults() Options {
@@ -48,6 +52,7 @@ const (
 // Provisioner turns batches of unschedulable pods into NodeClaims.
 type Provisioner struct {
 	kube     client.Client
+	reader   client.Reader
 	cloud    cloudprovider.CloudProvider
 	clock    clock.Clock
 	recorder record.EventRecorder
@@ -57,7 +62,11 @@ type Provisioner struct {
 // New returns a Provisioner. Start runs its batching loop; Trigger feeds it.
 func New(kube client.Client, cloud cloudprovider.CloudProvider, clk clock.Clock, recorder record.EventRecorder, opts Options) *Provisioner {
 	opts = opts.withDefaults()
-	return &Provisioner{kube: kube, cloud: cloud, clock: clk, recorder: recorder,
+	reader := opts.Reader
+	if reader == nil {
+		reader = kube
+	}
+	return &Provisioner{kube: kube, reader: reader, cloud: cloud, clock: clk, recorder: recorder,
 		batcher: NewBatcher(clk, opts.BatchIdleDuration, opts.BatchMaxDuration)}
 }
 
@@ -192,7 +201,7 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 
 func (p *Provisioner) pendingPods(ctx context.Context, snap *Snapshot) ([]*corev1.Pod, error) {
 	var pods corev1.PodList
-	if err := p.kube.List(ctx, &pods); err != nil {
+	if err := p.reader.List(ctx, &pods); err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
 	live := func(name string) bool {

@@ -43,7 +43,7 @@ func (p *Provisioner) nodeClassExists(ctx context.Context, np *v1.NodePool) (boo
 		return false, nil
 	}
 	var nc v1.EC2NodeClass
-	if err := p.kube.Get(ctx, client.ObjectKey{Name: ref.Name}, &nc); err != nil {
+	if err := p.reader.Get(ctx, client.ObjectKey{Name: ref.Name}, &nc); err != nil {
 		return false, client.IgnoreNotFound(err)
 	}
 	return nc.DeletionTimestamp.IsZero(), nil
@@ -53,7 +53,7 @@ func (p *Provisioner) nodeClassExists(ctx context.Context, np *v1.NodePool) (boo
 func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 	s := &Snapshot{Claims: map[string]*v1.NodeClaim{}, Usage: map[string]corev1.ResourceList{}, InstanceTypes: map[string][]*scheduling.InstanceType{}}
 	var pools v1.NodePoolList
-	if err := p.kube.List(ctx, &pools); err != nil {
+	if err := p.reader.List(ctx, &pools); err != nil {
 		return nil, fmt.Errorf("listing nodepools: %w", err)
 	}
 	for i := range pools.Items {
@@ -76,19 +76,19 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 		s.InstanceTypes[np.Name] = types
 	}
 	var claims v1.NodeClaimList
-	if err := p.kube.List(ctx, &claims); err != nil {
+	if err := p.reader.List(ctx, &claims); err != nil {
 		return nil, fmt.Errorf("listing nodeclaims: %w", err)
 	}
 	var nodes corev1.NodeList
-	if err := p.kube.List(ctx, &nodes); err != nil {
+	if err := p.reader.List(ctx, &nodes); err != nil {
 		return nil, fmt.Errorf("listing nodes: %w", err)
 	}
 	var pods corev1.PodList
-	if err := p.kube.List(ctx, &pods); err != nil {
+	if err := p.reader.List(ctx, &pods); err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
 	var daemonsets appsv1.DaemonSetList
-	if err := p.kube.List(ctx, &daemonsets); err != nil {
+	if err := p.reader.List(ctx, &daemonsets); err != nil {
 		return nil, fmt.Errorf("listing daemonsets: %w", err)
 	}
 	for i := range daemonsets.Items {

@@ -45,7 +45,7 @@ func TestRegisterEndToEnd(t *testing.T) {
 	}
 	cloud := fake.New(scheduling.SyntheticInstanceTypes(8))
 	p := provisioning.New(mgr.GetClient(), cloud, clock.RealClock{}, mgr.GetEventRecorderFor("nodewright"),
-		provisioning.Options{BatchIdleDuration: 200 * time.Millisecond, BatchMaxDuration: 2 * time.Second})
+		provisioning.Options{BatchIdleDuration: 200 * time.Millisecond, BatchMaxDuration: 2 * time.Second, Reader: mgr.GetAPIReader()})
 	if err := controller.NewController(mgr.GetClient(), p).Register(ctx, mgr); err != nil {
 		t.Fatal(err)
 	}
