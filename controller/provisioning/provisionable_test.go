@@ -27,7 +27,7 @@ func TestProvisionable(t *testing.T) {
 		{"not yet tried", &corev1.Pod{}, false},
 		{"scheduling gated", unschedulable(func(p *corev1.Pod) { p.Status.Conditions[0].Reason = corev1.PodReasonSchedulingGated }), false},
 		{"bound", unschedulable(func(p *corev1.Pod) { p.Spec.NodeName = "n" }), false},
-		{"deleting", unschedulable(func(p *corev1.Pod) { p.DeletionTimestamp = &metav1.Time{} }), false},
+		{"deleting", unschedulable(func(p *corev1.Pod) { now := metav1.Now(); p.DeletionTimestamp = &now }), false},
 		{"failed", unschedulable(func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed }), false},
 		{"preemption nominee", unschedulable(func(p *corev1.Pod) { p.Status.NominatedNodeName = "n" }), false},
 		{"daemonset pod", unschedulable(func(p *corev1.Pod) {
