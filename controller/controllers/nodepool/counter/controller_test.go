@@ -1,0 +1,78 @@
+package counter_test
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
+	"github.com/nodewright/nodewright/controller/crds"
+	"github.com/nodewright/nodewright/test/localcloud"
+)
+
+func TestCounter(t *testing.T) {
+	lc := localcloud.Start(t)
+	ctx := context.Background()
+	if err := crds.Install(ctx, lc.RESTConfig); err != nil {
+		t.Fatal(err)
+	}
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1.AddToScheme(scheme)
+	kube, err := client.New(lc.RESTConfig, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: "default"}
+	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: v1.NodePoolSpec{Template: v1.NodeClaimTemplate{Spec: v1.NodeClaimTemplateSpec{NodeClassRef: ref}}}}
+	if err := kube.Create(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(name, pool, cpu, mem string) {
+		nc := &v1.NodeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{v1.NodePoolLabelKey: pool}}, Spec: v1.NodeClaimSpec{NodeClassRef: ref}}
+		if err := kube.Create(ctx, nc); err != nil {
+			t.Fatal(err)
+		}
+		if cpu == "" {
+			return // not launched yet
+		}
+		nc.Status.Capacity = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)}
+		if err := kube.Status().Update(ctx, nc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim("a", "default", "2", "4Gi")
+	claim("b", "default", "4", "8Gi")
+	claim("c", "default", "", "")
+	claim("other", "elsewhere", "64", "256Gi")
+
+	c := counter.NewController(kube)
+	if _, err := c.Reconcile(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	var got v1.NodePool
+	if err := kube.Get(ctx, client.ObjectKey{Name: "default"}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.Nodes != 3 || got.Status.Resources.Cpu().Cmp(resource.MustParse("6")) != 0 || got.Status.Resources.Memory().Cmp(resource.MustParse("12Gi")) != 0 {
+		t.Fatalf("status %+v", got.Status)
+	}
+	// Removing a claim lowers the sums.
+	if err := kube.Delete(ctx, &v1.NodeClaim{ObjectMeta: metav1.ObjectMeta{Name: "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Reconcile(ctx, &got); err != nil {
+		t.Fatal(err)
+	}
+	_ = kube.Get(ctx, client.ObjectKey{Name: "default"}, &got)
+	if got.Status.Nodes != 2 || got.Status.Resources.Cpu().Cmp(resource.MustParse("2")) != 0 {
+		t.Fatalf("after delete: %+v", got.Status)
+	}
+}

@@ -1,0 +1,74 @@
+// Package provisioning wires the provisioner to pod events: every pod that
+// kube-scheduler can't place triggers a batch.
+package provisioning
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/provisioning"
+)
+
+// Retry is how often a pod that stays provisionable re-triggers a batch, so
+// pods that fit nowhere get another chance when capacity or pools change.
+const Retry = time.Minute
+
+// Controller triggers the provisioner for provisionable pods.
+type Controller struct {
+	kube        client.Client
+	provisioner *provisioning.Provisioner
+}
+
+// NewController returns the pod trigger controller.
+func NewController(kube client.Client, p *provisioning.Provisioner) *Controller {
+	return &Controller{kube: kube, provisioner: p}
+}
+
+// Name of the controller.
+func (c *Controller) Name() string { return "provisioner.trigger.pod" }
+
+// Reconcile triggers a batch when the pod needs a node.
+func (c *Controller) Reconcile(ctx context.Context, pod *corev1.Pod) (reconcile.Result, error) {
+	live := func(name string) bool {
+		var nc v1.NodeClaim
+		if err := c.kube.Get(ctx, client.ObjectKey{Name: name}, &nc); err != nil {
+			return false
+		}
+		return nc.DeletionTimestamp.IsZero()
+	}
+	if !provisioning.Provisionable(pod, live) {
+		return reconcile.Result{}, nil
+	}
+	c.provisioner.Trigger()
+	return reconcile.Result{RequeueAfter: Retry}, nil
+}
+
+// Register adds the provisioner's batching loop and the pod trigger to mgr.
+// A deleted NodeClaim re-triggers: the pods nominated to it are pending again.
+func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
+	if err := mgr.Add(c.provisioner); err != nil {
+		return fmt.Errorf("adding provisioner: %w", err)
+	}
+	return builder.ControllerManagedBy(mgr).
+		Named(c.Name()).
+		For(&corev1.Pod{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			pod, ok := o.(*corev1.Pod)
+			return ok && pod.Spec.NodeName == "" && provisioning.Unschedulable(pod)
+		}))).
+		Watches(&v1.NodeClaim{}, handler.Funcs{DeleteFunc: func(context.Context, event.TypedDeleteEvent[client.Object], workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			c.provisioner.Trigger()
+		}}).
+		Complete(reconcile.AsReconciler(mgr.GetClient(), c))
+}
