@@ -2,10 +2,52 @@ package operator
 
 import (
 	"context"
+	"fmt"
+
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
+	"github.com/nodewright/nodewright/controller/controllers/disruption/emptiness"
+	"github.com/nodewright/nodewright/controller/controllers/nodeclass/status"
+	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
+	provisioningcontroller "github.com/nodewright/nodewright/controller/controllers/provisioning"
+	"github.com/nodewright/nodewright/controller/provisioning"
 )
 
-// RegisterControllers builds and registers every controller.
+// registrar is what every controller offers the operator.
+type registrar interface {
+	Register(ctx context.Context, mgr manager.Manager) error
+}
+
+// RegisterControllers builds the AWS cloud provider and every controller,
+// and registers them with the manager.
 func (o *Operator) RegisterControllers(ctx context.Context) error {
+	clk := clock.RealClock{}
+	kube := o.GetClient()
+	recorder := o.GetEventRecorderFor("nodewright")
+	cloud, err := nwaws.New(o.AWS, nwaws.Options{
+		ClusterName: o.Options.ClusterName, ClusterEndpoint: o.Options.ClusterEndpoint, ClusterCABundle: o.Options.ClusterCABundle,
+		Clock: clk, ICETTL: o.Options.ICETTL, KubernetesVersion: o.KubernetesVersion, Kube: kube,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the AWS cloud provider: %w", err)
+	}
+	prov := provisioning.New(kube, cloud, clk, recorder, provisioning.Options{
+		BatchIdleDuration: o.Options.BatchIdleDuration, BatchMaxDuration: o.Options.BatchMaxDuration, Reader: o.GetAPIReader(),
+	})
+	controllers := []registrar{
+		status.NewController(kube, cloud, clk),
+		provisioningcontroller.NewController(kube, prov),
+		counter.NewController(kube),
+		emptiness.NewController(kube, clk, recorder),
+	}
+	controllers = append(controllers, o.lifecycleControllers(kube, cloud, clk, recorder)...)
+	for _, c := range controllers {
+		if err := c.Register(ctx, o.Manager); err != nil {
+			return fmt.Errorf("registering %T: %w", c, err)
+		}
+	}
 	if o.Options.InterruptionQueue == "" {
 		o.Log.Info("interruption handling is off: INTERRUPTION_QUEUE is not set")
 	}
