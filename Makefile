@@ -90,6 +90,21 @@ build: ## Build nodewright's own binaries into bin/.
 test: tools build ## Run unit and integration tests (builds the tools first if needed).
 	NODEWRIGHT_BIN_DIR=$(BIN) go test $(TEST_FLAGS) ./...
 
+PROVIDER_VERSION := 0.1.0
+MIRROR := $(ROOT)/terraform-provider/.mirror
+TF_CLI_CONFIG := $(BIN)/terraform.rc
+
+.PHONY: provider
+provider: ## Build the Terraform provider into a filesystem mirror and write bin/terraform.rc for offline init.
+	@set -e; for host in registry.terraform.io registry.opentofu.org; do \
+	  dir=$(MIRROR)/$$host/nodewright/nodewright/$(PROVIDER_VERSION)/$$(go env GOOS)_$$(go env GOARCH); \
+	  mkdir -p $$dir; \
+	  go build -ldflags '-X main.version=$(PROVIDER_VERSION)' -o $$dir/terraform-provider-nodewright_v$(PROVIDER_VERSION) ./terraform-provider; \
+	done
+	@mkdir -p $(BIN)
+	@printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/nodewright/*", "registry.opentofu.org/nodewright/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/nodewright/*", "registry.opentofu.org/nodewright/*"]\n  }\n}\n' "$(MIRROR)" > $(TF_CLI_CONFIG)
+	@echo "provider $(PROVIDER_VERSION) in $(MIRROR); use TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) with $(TF_PATH)"
+
 .PHONY: bench
 bench: ## Benchmarks: scheduling (pods/s, nodes, $/h) and the AWS endpoint (req/s).
 	go test -run XXX -bench . -benchtime 3x -benchmem ./controller/scheduling/

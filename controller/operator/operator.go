@@ -4,15 +4,11 @@
 package operator
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -28,6 +24,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/operator/options"
 )
 
@@ -93,7 +90,7 @@ func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator
 	}
 
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithHTTPClient(bufferingClient{&http.Client{Timeout: 2 * time.Minute}}),
+		awsconfig.WithHTTPClient(nwaws.NewHTTPClient()),
 		awsconfig.WithRetryMaxAttempts(8))
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS config: %w", err)
@@ -126,25 +123,4 @@ func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator
 	}
 	return &Operator{Manager: mgr, Options: opts, RESTConfig: restCfg, AWS: awsCfg, Log: log,
 		KubernetesVersion: ver.Major + "." + strings.TrimSuffix(ver.Minor, "+")}, nil
-}
-
-// bufferingClient reads each AWS response whole before the SDK decodes it.
-// smithy-go closes the request body once Do returns, and net/http's write
-// loop can then close the connection under a response still being read
-// (aws-sdk-go-v2#2737); on loopback endpoints this breaks one large
-// response in a few. Responses here are small enough to buffer.
-type bufferingClient struct{ c *http.Client }
-
-func (b bufferingClient) Do(req *http.Request) (*http.Response, error) {
-	resp, err := b.c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s response: %w", req.URL.Host, err)
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
 }

@@ -1,0 +1,37 @@
+package aws
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// NewHTTPClient is the HTTP client nodewright's AWS clients use. It reads
+// each response whole before the SDK decodes it: smithy-go closes the
+// request body once Do returns, and net/http's write loop can then close
+// the connection under a response still being read (aws-sdk-go-v2#2737);
+// on loopback endpoints this breaks about one large response in five.
+// AWS responses here are small enough to buffer.
+func NewHTTPClient() interface {
+	Do(*http.Request) (*http.Response, error)
+} {
+	return bufferingClient{&http.Client{Timeout: 2 * time.Minute}}
+}
+
+type bufferingClient struct{ c *http.Client }
+
+func (b bufferingClient) Do(req *http.Request) (*http.Response, error) {
+	resp, err := b.c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s response: %w", req.URL.Host, err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
