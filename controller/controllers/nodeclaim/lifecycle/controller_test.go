@@ -21,6 +21,7 @@ import (
 func TestLaunchSetsStatusLabelsAndFinalizer(t *testing.T) {
 	f := newFixture(t, lifecycle.Options{})
 	nc := f.create(func(nc *v1.NodeClaim) { nc.Labels["team"] = "a" })
+	releaseClaim(t, nc)
 
 	res := f.mustReconcile(nc)
 	got := f.get(nc)
@@ -299,8 +300,9 @@ func releaseClaim(t *testing.T, nc *v1.NodeClaim) {
 		if err := env.Client.Get(t.Context(), client.ObjectKeyFromObject(nc), got); err != nil {
 			return
 		}
+		stored := got.DeepCopy()
 		got.Finalizers = nil
-		_ = env.Client.Update(t.Context(), got)
+		_ = env.Client.Patch(t.Context(), got, client.MergeFrom(stored))
 		_ = env.Client.Delete(t.Context(), got)
 	})
 }
