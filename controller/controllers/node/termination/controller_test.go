@@ -147,6 +147,28 @@ func TestTerminationGracePeriodForcesDeletion(t *testing.T) {
 	}
 }
 
+// A pod whose own grace period would outrun the node's deadline is deleted
+// that much early, so it still stops in time.
+func TestPodDeletedEarlyEnoughToMeetDeadline(t *testing.T) {
+	grace := 5 * time.Minute
+	f := newFixture(t, &grace)
+	f.deployment("slow", 1, nil, func(s *corev1.PodSpec) { s.TerminationGracePeriodSeconds = ptr.To[int64](120) })
+	f.pdb("slow", "slow", 1)
+	f.awaitRunning(map[string]int{"slow": 1})
+	f.deleteNode()
+	f.reconcile()
+	f.clock.Step(2*time.Minute + 30*time.Second) // 2m30s left > 2m
+	f.reconcile()
+	if pods := f.pods()["slow"]; len(pods) != 1 || deleting(pods) {
+		t.Fatalf("pod deleted with more than its grace period left: %v", pods)
+	}
+	f.clock.Step(time.Minute) // 1m30s left < 2m
+	f.reconcile()
+	if pods := f.pods()["slow"]; len(pods) != 0 && !deleting(pods) {
+		t.Fatal("pod not deleted once its grace period reaches the node's deadline")
+	}
+}
+
 // A Node not being deleted, or without the finalizer, is left alone.
 func TestIgnoresLiveNodes(t *testing.T) {
 	f := newFixture(t, nil)

@@ -46,19 +46,22 @@ func (c *Controller) drain(ctx context.Context, node *corev1.Node) (int, error) 
 		return 0, nil
 	}
 
-	if grace, ok := c.gracePeriod(ctx, node); ok && c.clock.Since(node.DeletionTimestamp.Time) >= grace {
+	// Under a terminationGracePeriod a pod is deleted, budget or not, once
+	// its own grace period would no longer end before the node's deadline.
+	if grace, ok := c.gracePeriod(ctx, node); ok {
+		left := node.DeletionTimestamp.Add(grace).Sub(c.clock.Now())
 		for _, g := range byGroup {
 			for _, p := range g {
-				if !p.DeletionTimestamp.IsZero() {
+				if !p.DeletionTimestamp.IsZero() || left > podGrace(p) {
 					continue
 				}
 				if err := c.kube.Delete(ctx, p); client.IgnoreNotFound(err) != nil {
-					return remaining, fmt.Errorf("deleting pod %s/%s after grace period: %w", p.Namespace, p.Name, err)
+					return remaining, fmt.Errorf("deleting pod %s/%s before the node's grace period ends: %w", p.Namespace, p.Name, err)
 				}
-				log.FromContext(ctx).Info("deleted pod past termination grace period", "pod", client.ObjectKeyFromObject(p), "gracePeriod", grace)
+				log.FromContext(ctx).Info("deleted pod to meet termination grace period", "pod", client.ObjectKeyFromObject(p), "gracePeriod", grace)
+				p.DeletionTimestamp = &metav1.Time{Time: c.clock.Now()}
 			}
 		}
-		return remaining, nil
 	}
 
 	for _, g := range byGroup {
@@ -107,6 +110,14 @@ func drainable(p *corev1.Pod) bool {
 		return false
 	}
 	return p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
+}
+
+// podGrace is how long the pod may take to stop once deleted.
+func podGrace(p *corev1.Pod) time.Duration {
+	if p.Spec.TerminationGracePeriodSeconds != nil {
+		return time.Duration(*p.Spec.TerminationGracePeriodSeconds) * time.Second
+	}
+	return corev1.DefaultTerminationGracePeriodSeconds * time.Second
 }
 
 func group(p *corev1.Pod) int {

@@ -120,13 +120,17 @@ func podSpec(node string) corev1.PodSpec {
 	}
 }
 
-func (f *fixture) deployment(name string, replicas int32, annotations map[string]string) {
+func (f *fixture) deployment(name string, replicas int32, annotations map[string]string, mutate ...func(*corev1.PodSpec)) {
 	labels := map[string]string{"app": name}
+	spec := podSpec(f.node)
+	for _, m := range mutate {
+		m(&spec)
+	}
 	f.must(env.Client.Create(f.ctx, &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.ns},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations}, Spec: podSpec(f.node)},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations}, Spec: spec},
 		},
 	}))
 }

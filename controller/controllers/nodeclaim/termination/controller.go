@@ -67,10 +67,15 @@ func (c *Controller) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile
 
 	// 2. The instance. A claim that never launched has none.
 	if nc.Status.ProviderID != "" {
-		if err := c.cloud.Delete(ctx, nc); cloudprovider.IgnoreNodeClaimNotFoundError(err) != nil {
+		err := c.cloud.Delete(ctx, nc)
+		switch {
+		case err == nil:
+			log.FromContext(ctx).Info("terminated instance", "instance", path.Base(nc.Status.ProviderID), "providerID", nc.Status.ProviderID)
+		case cloudprovider.IsNodeClaimNotFoundError(err):
+			log.FromContext(ctx).V(1).Info("instance already terminated", "providerID", nc.Status.ProviderID)
+		default:
 			return reconcile.Result{}, fmt.Errorf("terminating instance of nodeclaim %s: %w", nc.Name, err)
 		}
-		log.FromContext(ctx).Info("terminated instance", "instance", path.Base(nc.Status.ProviderID), "providerID", nc.Status.ProviderID)
 	}
 
 	// 3. The claim.
