@@ -1,0 +1,160 @@
+// Package termination drains a Node that is being deleted, terminates its
+// instance and then lets the Node go.
+//
+// Draining here is not voluntary disruption: the Node is already being
+// deleted (by its NodeClaim's termination, a user, or garbage collection),
+// so pods annotated nodewright.dev/do-not-disrupt=true are evicted like any
+// other. That annotation only stops nodewright from choosing to disrupt a
+// node; it never keeps a deleted node alive. PodDisruptionBudgets are
+// honoured (an eviction the apiserver refuses is retried), until the
+// NodePool's terminationGracePeriod runs out.
+package termination
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/cloudprovider"
+)
+
+// DrainRetry is how soon a Node whose pods are still leaving is looked at
+// again (pod deletions usually wake it first).
+const DrainRetry = 2 * time.Second
+
+// podNodeNameField indexes pods by node under a manager's cache; the
+// apiserver supports the same field selector natively.
+const podNodeNameField = "spec.nodeName"
+
+// Controller drains and finalizes deleted Nodes.
+type Controller struct {
+	kube     client.Client
+	cloud    cloudprovider.CloudProvider
+	clock    clock.Clock
+	recorder events.EventRecorder
+}
+
+// NewController returns the controller.
+func NewController(kube client.Client, cloud cloudprovider.CloudProvider, clk clock.Clock, recorder events.EventRecorder) *Controller {
+	return &Controller{kube: kube, cloud: cloud, clock: clk, recorder: recorder}
+}
+
+// Name is the controller's name in logs and metrics.
+func (c *Controller) Name() string { return "node.termination" }
+
+// Reconcile cordons, drains, terminates the instance and removes the
+// finalizer, returning early (with RequeueAfter) while pods remain.
+func (c *Controller) Reconcile(ctx context.Context, node *corev1.Node) (reconcile.Result, error) {
+	if node.DeletionTimestamp.IsZero() || !controllerutil.ContainsFinalizer(node, v1.TerminationFinalizer) {
+		return reconcile.Result{}, nil
+	}
+	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("node", node.Name))
+
+	// 1. Cordon, so nothing new lands while pods leave.
+	if !hasTaint(node.Spec.Taints, v1.DisruptedNoScheduleTaint) {
+		stored := node.DeepCopy()
+		node.Spec.Taints = append(node.Spec.Taints, v1.DisruptedNoScheduleTaint)
+		if err := c.kube.Patch(ctx, node, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
+			return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("cordoning node %s: %w", node.Name, err))
+		}
+		log.FromContext(ctx).Info("cordoned")
+	}
+
+	// 2. Drain.
+	remaining, err := c.drain(ctx, node)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if remaining > 0 {
+		return reconcile.Result{RequeueAfter: DrainRetry}, nil
+	}
+	log.FromContext(ctx).Info("drained")
+
+	// 3. The instance, now, so its kubelet can't register the Node again.
+	// Its NodeClaim normally waits for the Node before terminating it; if
+	// it got there first, not-found is success.
+	if node.Spec.ProviderID != "" {
+		gone := &v1.NodeClaim{Status: v1.NodeClaimStatus{ProviderID: node.Spec.ProviderID, NodeName: node.Name}}
+		if err := c.cloud.Delete(ctx, gone); err != nil {
+			if !cloudprovider.IsNodeClaimNotFoundError(err) {
+				return reconcile.Result{}, fmt.Errorf("terminating instance of node %s: %w", node.Name, err)
+			}
+		} else {
+			log.FromContext(ctx).Info("terminated instance", "instance", path.Base(node.Spec.ProviderID))
+		}
+	}
+	// A Node deleted on its own (by a user) takes its claim with it.
+	if err := c.deleteClaims(ctx, node); err != nil {
+		return reconcile.Result{}, err
+	}
+
+	// 4. The Node.
+	stored := node.DeepCopy()
+	controllerutil.RemoveFinalizer(node, v1.TerminationFinalizer)
+	if err := c.kube.Patch(ctx, node, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("removing finalizer from node %s: %w", node.Name, err))
+	}
+	log.FromContext(ctx).Info("deleted node")
+	return reconcile.Result{}, nil
+}
+
+func (c *Controller) deleteClaims(ctx context.Context, node *corev1.Node) error {
+	if node.Spec.ProviderID == "" {
+		return nil
+	}
+	var claims v1.NodeClaimList
+	if err := c.kube.List(ctx, &claims); err != nil {
+		return fmt.Errorf("listing nodeclaims: %w", err)
+	}
+	for i := range claims.Items {
+		nc := &claims.Items[i]
+		if nc.Status.ProviderID != node.Spec.ProviderID || !nc.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if err := c.kube.Delete(ctx, nc); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting nodeclaim %s of node %s: %w", nc.Name, node.Name, err)
+		}
+	}
+	return nil
+}
+
+func hasTaint(taints []corev1.Taint, t corev1.Taint) bool {
+	for _, have := range taints {
+		if have.Key == t.Key && have.Effect == t.Effect {
+			return true
+		}
+	}
+	return false
+}
+
+// Register watches Nodes, and pods so a Node hears its pods leave.
+func (c *Controller) Register(ctx context.Context, mgr manager.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &corev1.Pod{}, podNodeNameField, func(o client.Object) []string {
+		return []string{o.(*corev1.Pod).Spec.NodeName}
+	}); err != nil {
+		return fmt.Errorf("indexing pods by node: %w", err)
+	}
+	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
+		For(&corev1.Node{}).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			if name := o.(*corev1.Pod).Spec.NodeName; name != "" {
+				return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+			}
+			return nil
+		})).
+		Complete(reconcile.AsReconciler(mgr.GetClient(), c))
+}

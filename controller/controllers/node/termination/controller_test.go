@@ -1,0 +1,191 @@
+package termination_test
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
+)
+
+// Workloads leave first, then daemonsets, then critical pods; then the
+// instance is terminated and the Node let go. A do-not-disrupt pod is
+// evicted all the same: deleting a node is not voluntary disruption.
+func TestDrainOrderThenTerminate(t *testing.T) {
+	f := newFixture(t, nil)
+	f.deployment("web", 2, map[string]string{v1.DoNotDisruptAnnotationKey: "true"})
+	f.daemonSet("agent")
+	f.criticalPod("critical")
+	f.awaitRunning(map[string]int{"web": 2, "agent": 1, "critical": 1})
+	f.deleteNode()
+
+	if after := f.reconcile(); after <= 0 {
+		t.Fatalf("RequeueAfter = %v while draining", after)
+	}
+	node, _ := f.getNode()
+	if !hasTaint(node, v1.DisruptedTaintKey) {
+		t.Errorf("taints = %v, want the disrupted taint", node.Spec.Taints)
+	}
+	pods := f.pods()
+	if len(pods["web"]) > 0 && !deleting(pods["web"]) {
+		t.Errorf("deployment pods not evicted in the first pass")
+	}
+	if len(pods["agent"]) != 1 || deleting(pods["agent"]) || len(pods["critical"]) != 1 || deleting(pods["critical"]) {
+		t.Fatalf("daemonset or critical pod touched before the workload left: %v", pods)
+	}
+
+	// The evicted pods' replacements can't come back: the node is cordoned.
+	testutil.Eventually(t, 30*time.Second, "deployment pods to leave", func() bool {
+		f.reconcile()
+		return len(f.pods()["web"]) == 0
+	})
+	pods = f.pods()
+	if len(pods["critical"]) != 1 || deleting(pods["critical"]) {
+		t.Fatal("critical pod evicted before the daemonset pod left")
+	}
+	testutil.Eventually(t, 30*time.Second, "daemonset pod to leave", func() bool {
+		f.reconcile()
+		return len(f.pods()["agent"]) == 0
+	})
+	testutil.Eventually(t, 30*time.Second, "critical pod to leave and the node to go", func() bool {
+		if _, ok := f.getNode(); !ok {
+			return true
+		}
+		f.reconcile()
+		return false
+	})
+	if _, ok := f.cloud.Instances[f.instance.Status.ProviderID]; ok {
+		t.Error("instance not terminated")
+	}
+	if f.cloud.Calls["Delete"] != 1 {
+		t.Errorf("Delete called %d times, want 1", f.cloud.Calls["Delete"])
+	}
+}
+
+// A budget that allows no disruption holds the drain, and the Node with
+// it, until the budget is relaxed.
+func TestPDBBlocksDrainUntilRelaxed(t *testing.T) {
+	f := newFixture(t, nil)
+	f.deployment("db", 2, nil)
+	pdb := f.pdb("db", "db", 2)
+	f.awaitRunning(map[string]int{"db": 2})
+	testutil.Eventually(t, 30*time.Second, "the disruption controller to observe the budget", func() bool {
+		got := &policyv1.PodDisruptionBudget{}
+		f.must(env.Client.Get(f.ctx, client.ObjectKeyFromObject(pdb), got))
+		return got.Status.ObservedGeneration == got.Generation && got.Status.CurrentHealthy == 2
+	})
+	f.deleteNode()
+
+	for range 3 {
+		f.reconcile()
+		time.Sleep(500 * time.Millisecond)
+	}
+	pods := f.pods()["db"]
+	if len(pods) != 2 {
+		t.Fatalf("%d db pods left, want both kept by the budget", len(pods))
+	}
+	for _, p := range pods {
+		if !p.DeletionTimestamp.IsZero() {
+			t.Errorf("pod %s evicted despite the budget", p.Name)
+		}
+	}
+	node, ok := f.getNode()
+	if !ok || len(node.Finalizers) == 0 {
+		t.Fatal("node released while its pods are held by a budget")
+	}
+	if _, ok := f.cloud.Instances[f.instance.Status.ProviderID]; !ok {
+		t.Fatal("instance terminated while draining")
+	}
+
+	got := &policyv1.PodDisruptionBudget{}
+	f.must(env.Client.Get(f.ctx, client.ObjectKeyFromObject(pdb), got))
+	got.Spec.MinAvailable = ptr.To(intstr.FromInt32(0))
+	f.must(env.Client.Update(f.ctx, got))
+	testutil.Eventually(t, 60*time.Second, "the node to drain and go", func() bool {
+		if _, ok := f.getNode(); !ok {
+			return true
+		}
+		f.reconcile()
+		return false
+	})
+	if _, ok := f.cloud.Instances[f.instance.Status.ProviderID]; ok {
+		t.Error("instance not terminated")
+	}
+}
+
+// Past the pool's terminationGracePeriod pods are deleted, budget or not.
+func TestTerminationGracePeriodForcesDeletion(t *testing.T) {
+	grace := 5 * time.Minute
+	f := newFixture(t, &grace)
+	f.deployment("db", 1, nil)
+	f.pdb("db", "db", 1)
+	f.awaitRunning(map[string]int{"db": 1})
+	f.deleteNode()
+
+	f.reconcile()
+	time.Sleep(time.Second)
+	f.reconcile()
+	if pods := f.pods()["db"]; len(pods) != 1 || deleting(pods) {
+		t.Fatalf("pod evicted within the grace period despite its budget: %v", pods)
+	}
+	f.clock.Step(grace + time.Second)
+	testutil.Eventually(t, 30*time.Second, "the node to go after the grace period", func() bool {
+		if _, ok := f.getNode(); !ok {
+			return true
+		}
+		f.reconcile()
+		return false
+	})
+	if len(f.cloud.Instances) != 0 {
+		t.Error("instance not terminated")
+	}
+}
+
+// A pod whose own grace period would outrun the node's deadline is deleted
+// that much early, so it still stops in time.
+func TestPodDeletedEarlyEnoughToMeetDeadline(t *testing.T) {
+	grace := 5 * time.Minute
+	f := newFixture(t, &grace)
+	f.deployment("slow", 1, nil, func(s *corev1.PodSpec) { s.TerminationGracePeriodSeconds = ptr.To[int64](120) })
+	f.pdb("slow", "slow", 1)
+	f.awaitRunning(map[string]int{"slow": 1})
+	f.deleteNode()
+	f.reconcile()
+	f.clock.Step(2*time.Minute + 30*time.Second) // 2m30s left > 2m
+	f.reconcile()
+	if pods := f.pods()["slow"]; len(pods) != 1 || deleting(pods) {
+		t.Fatalf("pod deleted with more than its grace period left: %v", pods)
+	}
+	f.clock.Step(time.Minute) // 1m30s left < 2m
+	f.reconcile()
+	if pods := f.pods()["slow"]; len(pods) != 0 && !deleting(pods) {
+		t.Fatal("pod not deleted once its grace period reaches the node's deadline")
+	}
+}
+
+// A Node not being deleted, or without the finalizer, is left alone.
+func TestIgnoresLiveNodes(t *testing.T) {
+	f := newFixture(t, nil)
+	if after := f.reconcile(); after != 0 {
+		t.Errorf("RequeueAfter = %v for a live node", after)
+	}
+	node, _ := f.getNode()
+	if hasTaint(node, v1.DisruptedTaintKey) || f.cloud.Calls["Delete"] != 0 {
+		t.Error("live node cordoned or terminated")
+	}
+}
+
+func hasTaint(n *corev1.Node, key string) bool {
+	for _, t := range n.Spec.Taints {
+		if t.Key == key {
+			return true
+		}
+	}
+	return false
+}

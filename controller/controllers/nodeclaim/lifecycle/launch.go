@@ -1,0 +1,107 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/cloudprovider"
+)
+
+// nodeClassRetry is how soon a claim whose node class isn't resolved yet
+// tries again.
+const nodeClassRetry = 10 * time.Second
+
+// launch creates the instance. done says Reconcile must return res now
+// (the claim is gone, or must wait).
+func (c *Controller) launch(ctx context.Context, nc *v1.NodeClaim) (res reconcile.Result, done bool, err error) {
+	age := c.clock.Since(nc.CreationTimestamp.Time)
+	if age >= c.opts.LaunchTimeout {
+		return reconcile.Result{}, true, c.deleteClaim(ctx, nc, "LaunchTimeout",
+			fmt.Sprintf("instance not launched within %v", c.opts.LaunchTimeout))
+	}
+	created, err := c.cloud.Create(ctx, nc)
+	if err != nil {
+		stored := nc.DeepCopy()
+		var notReady *cloudprovider.NodeClassNotReadyError
+		switch {
+		case cloudprovider.IsInsufficientCapacityError(err):
+			// The offerings tried are now marked unavailable, so deleting the
+			// claim lets provisioning choose another type or zone.
+			c.setCondition(nc, v1.ConditionTypeLaunched, metav1.ConditionFalse, "InsufficientCapacity", err.Error())
+			if perr := c.patchStatus(ctx, nc, stored); perr != nil {
+				return reconcile.Result{}, true, client.IgnoreNotFound(perr)
+			}
+			return reconcile.Result{}, true, c.deleteClaim(ctx, nc, "InsufficientCapacity",
+				fmt.Sprintf("deleting nodeclaim so provisioning retries elsewhere: %v", err))
+		case errors.As(err, &notReady):
+			c.setCondition(nc, v1.ConditionTypeLaunched, metav1.ConditionFalse, "NodeClassNotReady", err.Error())
+			if perr := c.patchStatus(ctx, nc, stored); perr != nil {
+				return reconcile.Result{}, true, perr
+			}
+			return reconcile.Result{RequeueAfter: min(nodeClassRetry, c.opts.LaunchTimeout-age)}, true, nil
+		default:
+			return reconcile.Result{}, true, fmt.Errorf("launching nodeclaim %s: %w", nc.Name, err)
+		}
+	}
+
+	stored := nc.DeepCopy()
+	if nc.Labels == nil {
+		nc.Labels = map[string]string{}
+	}
+	for k, v := range created.Labels {
+		nc.Labels[k] = v
+	}
+	if err := c.kube.Patch(ctx, nc, client.MergeFrom(stored)); err != nil {
+		return reconcile.Result{}, true, fmt.Errorf("labelling nodeclaim %s: %w", nc.Name, err)
+	}
+	stored = nc.DeepCopy()
+	nc.Status.ProviderID = created.Status.ProviderID
+	nc.Status.ImageID = created.Status.ImageID
+	nc.Status.Capacity = created.Status.Capacity
+	nc.Status.Allocatable = created.Status.Allocatable
+	c.setCondition(nc, v1.ConditionTypeLaunched, metav1.ConditionTrue, "Launched", "")
+	if err := c.patchStatus(ctx, nc, stored); err != nil {
+		return reconcile.Result{}, true, err
+	}
+	kv := []any{"instance", path.Base(nc.Status.ProviderID), "type", nc.Labels[corev1.LabelInstanceTypeStable],
+		"zone", nc.Labels[corev1.LabelTopologyZone], "capacityType", nc.Labels[v1.CapacityTypeLabelKey]}
+	if price, ok := c.price(ctx, nc); ok {
+		kv = append(kv, "price", price)
+	}
+	log.FromContext(ctx).Info("launched instance", kv...)
+	return reconcile.Result{}, false, nil
+}
+
+// price looks the launched offering up in the pool's instance types; it is
+// only for the log line, so any failure just leaves the price out.
+func (c *Controller) price(ctx context.Context, nc *v1.NodeClaim) (float64, bool) {
+	var np v1.NodePool
+	if err := c.kube.Get(ctx, client.ObjectKey{Name: nc.Labels[v1.NodePoolLabelKey]}, &np); err != nil {
+		return 0, false
+	}
+	types, err := c.cloud.InstanceTypes(ctx, &np)
+	if err != nil {
+		return 0, false
+	}
+	for _, it := range types {
+		if it.Name != nc.Labels[corev1.LabelInstanceTypeStable] {
+			continue
+		}
+		for _, off := range it.Offerings {
+			if off.Zone == nc.Labels[corev1.LabelTopologyZone] && off.CapacityType == nc.Labels[v1.CapacityTypeLabelKey] {
+				return off.Price, true
+			}
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,107 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+)
+
+// NodeForProviderID returns the Node whose spec.providerID is providerID,
+// or nil. Nodes have no field selector on providerID, so it lists them
+// (from the cache, under a manager).
+func NodeForProviderID(ctx context.Context, kube client.Client, providerID string) (*corev1.Node, error) {
+	if providerID == "" {
+		return nil, nil
+	}
+	var nodes corev1.NodeList
+	if err := kube.List(ctx, &nodes); err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
+	}
+	for i := range nodes.Items {
+		if nodes.Items[i].Spec.ProviderID == providerID {
+			return &nodes.Items[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (c *Controller) nodeFor(ctx context.Context, nc *v1.NodeClaim) (*corev1.Node, error) {
+	return NodeForProviderID(ctx, c.kube, nc.Status.ProviderID)
+}
+
+// awaitRegistration deletes the claim once its Node is overdue, and
+// otherwise wakes up when it would be (a Node joining wakes it sooner).
+func (c *Controller) awaitRegistration(ctx context.Context, nc *v1.NodeClaim) (reconcile.Result, error) {
+	launched := nc.GetCondition(v1.ConditionTypeLaunched)
+	waited := c.clock.Since(launched.LastTransitionTime.Time)
+	if waited >= c.opts.RegistrationTimeout {
+		return reconcile.Result{}, c.deleteClaim(ctx, nc, "RegistrationTimeout",
+			fmt.Sprintf("no node registered within %v of launch", c.opts.RegistrationTimeout))
+	}
+	return reconcile.Result{RequeueAfter: c.opts.RegistrationTimeout - waited}, nil
+}
+
+// register makes the Node the claim's: its labels and taints, an owner
+// reference (so deleting the claim deletes the Node), the termination
+// finalizer, and no unregistered taint, which lets pods on.
+func (c *Controller) register(ctx context.Context, nc *v1.NodeClaim, node *corev1.Node) error {
+	stored := node.DeepCopy()
+	if node.Labels == nil {
+		node.Labels = map[string]string{}
+	}
+	for k, v := range nc.Labels {
+		node.Labels[k] = v
+	}
+	node.Labels[v1.NodeRegisteredLabelKey] = "true"
+	taints := node.Spec.Taints[:0:0]
+	for _, t := range node.Spec.Taints {
+		if t.Key != v1.UnregisteredTaintKey {
+			taints = append(taints, t)
+		}
+	}
+	for _, want := range nc.Spec.Taints {
+		if !hasTaint(taints, want) {
+			taints = append(taints, want)
+		}
+	}
+	node.Spec.Taints = taints
+	owned := false
+	for _, ref := range node.OwnerReferences {
+		owned = owned || ref.UID == nc.UID
+	}
+	if !owned {
+		node.OwnerReferences = append(node.OwnerReferences, metav1.OwnerReference{
+			APIVersion: v1.SchemeGroupVersion.String(), Kind: "NodeClaim", Name: nc.Name, UID: nc.UID,
+			BlockOwnerDeletion: ptr.To(true),
+		})
+	}
+	controllerutil.AddFinalizer(node, v1.TerminationFinalizer)
+	if err := c.kube.Patch(ctx, node, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("registering node %s for nodeclaim %s: %w", node.Name, nc.Name, err)
+	}
+	log.FromContext(ctx).Info("registered node", "node", node.Name, "providerID", node.Spec.ProviderID)
+
+	storedNC := nc.DeepCopy()
+	nc.Status.NodeName = node.Name
+	c.setCondition(nc, v1.ConditionTypeRegistered, metav1.ConditionTrue, "Registered", "")
+	return c.patchStatus(ctx, nc, storedNC)
+}
+
+// hasTaint matches on key and effect, as the scheduler does for tolerations.
+func hasTaint(taints []corev1.Taint, t corev1.Taint) bool {
+	for _, have := range taints {
+		if have.Key == t.Key && have.Effect == t.Effect {
+			return true
+		}
+	}
+	return false
+}
