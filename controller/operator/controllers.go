@@ -42,7 +42,7 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 		counter.NewController(kube),
 		emptiness.NewController(kube, clk, recorder),
 	}
-	controllers = append(controllers, o.lifecycleControllers(kube, cloud, clk, recorder)...)
+	controllers = append(controllers, o.lifecycleControllers(kube, cloud, clk)...)
 	for _, c := range controllers {
 		if err := c.Register(ctx, o.Manager); err != nil {
 			return fmt.Errorf("registering %T: %w", c, err)
