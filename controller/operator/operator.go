@@ -89,12 +89,11 @@ func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator
 		return nil, err
 	}
 
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithHTTPClient(nwaws.NewHTTPClient()),
-		awsconfig.WithRetryMaxAttempts(8))
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRetryMaxAttempts(8))
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS config: %w", err)
 	}
+	awsCfg.HTTPClient = nwaws.BufferResponses(awsCfg.HTTPClient)
 	if awsCfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: set AWS_REGION")
 	}

@@ -2,25 +2,29 @@ package aws
 
 import (
 	"bytes"
+
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"io"
 	"net/http"
 	"time"
 )
 
-// NewHTTPClient is the HTTP client nodewright's AWS clients use. It reads
-// each response whole before the SDK decodes it: smithy-go closes the
+// BufferResponses wraps the SDK's HTTP client (after config loading, so
+// that AWS_CA_BUNDLE and transport options still apply) to read each
+// response whole before the SDK decodes it: smithy-go closes the
 // request body once Do returns, and net/http's write loop can then close
 // the connection under a response still being read (aws-sdk-go-v2#2737);
 // on loopback endpoints this breaks about one large response in five.
 // AWS responses here are small enough to buffer.
-func NewHTTPClient() interface {
-	Do(*http.Request) (*http.Response, error)
-} {
-	return bufferingClient{&http.Client{Timeout: 2 * time.Minute}}
+func BufferResponses(c aws.HTTPClient) aws.HTTPClient {
+	if c == nil {
+		c = &http.Client{Timeout: 2 * time.Minute}
+	}
+	return bufferingClient{c}
 }
 
-type bufferingClient struct{ c *http.Client }
+type bufferingClient struct{ c aws.HTTPClient }
 
 func (b bufferingClient) Do(req *http.Request) (*http.Response, error) {
 	resp, err := b.c.Do(req)

@@ -11,6 +11,7 @@ package emptiness
 import (
 	"context"
 	"fmt"
+	"github.com/nodewright/nodewright/controller/controllers/index"
 	"sort"
 	"time"
 
@@ -34,7 +35,7 @@ const ConditionTypeEmpty = "Empty"
 
 // NodeNameField indexes pods by spec.nodeName (the API server also supports
 // it as a field selector).
-const NodeNameField = "spec.nodeName"
+const NodeNameField = index.PodNodeName
 
 // Controller deletes empty nodes of one NodePool per reconcile.
 type Controller struct {
@@ -203,10 +204,8 @@ func (c *Controller) track(ctx context.Context, nc *v1.NodeClaim, empty bool, no
 // Register watches NodePools, their NodeClaims, and pods (mapped through
 // their node's nodepool label).
 func (c *Controller) Register(ctx context.Context, mgr manager.Manager) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &corev1.Pod{}, NodeNameField, func(o client.Object) []string {
-		return []string{o.(*corev1.Pod).Spec.NodeName}
-	}); err != nil {
-		return fmt.Errorf("indexing pods by node: %w", err)
+	if err := index.PodsByNode(ctx, mgr); err != nil {
+		return err
 	}
 	toPool := func(_ context.Context, o client.Object) []reconcile.Request {
 		if name := o.GetLabels()[v1.NodePoolLabelKey]; name != "" {

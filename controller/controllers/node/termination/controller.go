@@ -13,6 +13,7 @@ package termination
 import (
 	"context"
 	"fmt"
+	"github.com/nodewright/nodewright/controller/controllers/index"
 	"path"
 	"time"
 
@@ -38,7 +39,7 @@ const DrainRetry = 2 * time.Second
 
 // podNodeNameField indexes pods by node under a manager's cache; the
 // apiserver supports the same field selector natively.
-const podNodeNameField = "spec.nodeName"
+const podNodeNameField = index.PodNodeName
 
 // Controller drains and finalizes deleted Nodes.
 type Controller struct {
@@ -143,10 +144,8 @@ func hasTaint(taints []corev1.Taint, t corev1.Taint) bool {
 
 // Register watches Nodes, and pods so a Node hears its pods leave.
 func (c *Controller) Register(ctx context.Context, mgr manager.Manager) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &corev1.Pod{}, podNodeNameField, func(o client.Object) []string {
-		return []string{o.(*corev1.Pod).Spec.NodeName}
-	}); err != nil {
-		return fmt.Errorf("indexing pods by node: %w", err)
+	if err := index.PodsByNode(ctx, mgr); err != nil {
+		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		For(&corev1.Node{}).
