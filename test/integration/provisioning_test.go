@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -204,6 +207,32 @@ func TestProvisioningLifecycle(t *testing.T) {
 	e.eventually("guarded capacity removed", 60*time.Second, func(ctx context.Context) (bool, error) {
 		return len(e.nodeClaims(ctx)) == 0 && len(e.liveInstances(ctx)) == 0, nil
 	})
+
+	// Nothing leaks: deleting the NodePool and EC2NodeClass removes the
+	// launch templates and the instance profile nodewright made.
+	var nc v1.EC2NodeClass
+	if err := e.kube.Get(ctx, client.ObjectKey{Name: "default"}, &nc); err != nil {
+		t.Fatal(err)
+	}
+	profile := nc.Status.InstanceProfile
+	for _, obj := range []client.Object{&v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, &nc} {
+		if err := e.kube.Delete(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.eventually("EC2NodeClass gone", 30*time.Second, func(ctx context.Context) (bool, error) {
+		return apierrors.IsNotFound(e.kube.Get(ctx, client.ObjectKey{Name: "default"}, &v1.EC2NodeClass{})), nil
+	})
+	lts, err := e.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lts.LaunchTemplates) != 0 {
+		t.Errorf("%d launch templates left after the EC2NodeClass was deleted", len(lts.LaunchTemplates))
+	}
+	if _, err := iam.NewFromConfig(e.cloud.AWSConfig()).GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(profile)}); err == nil {
+		t.Errorf("instance profile %s left after the EC2NodeClass was deleted", profile)
+	}
 }
 
 // TestInsufficientCapacityFallsBack marks the cheapest pool out of capacity:

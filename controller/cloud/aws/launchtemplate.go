@@ -52,12 +52,15 @@ func (p *CloudProvider) ensureLaunchTemplate(ctx context.Context, nodeClass stri
 // launch recreates it.
 func (p *CloudProvider) forgetLaunchTemplate(name string) { p.templates.Delete(name) }
 
-// DeleteLaunchTemplates deletes every launch template the provider made for
-// this cluster (garbage collection, and tearing a cluster down).
-func (p *CloudProvider) DeleteLaunchTemplates(ctx context.Context) (int, error) {
-	pages := ec2.NewDescribeLaunchTemplatesPaginator(p.ec2, &ec2.DescribeLaunchTemplatesInput{
-		Filters: []ec2types.Filter{filter("tag:"+p.clusterTag(), "owned")},
-	})
+// DeleteLaunchTemplates deletes the launch templates the provider made for
+// a node class, or for the whole cluster when nodeClass is empty (tearing a
+// cluster down).
+func (p *CloudProvider) DeleteLaunchTemplates(ctx context.Context, nodeClass string) (int, error) {
+	filters := []ec2types.Filter{filter("tag:"+p.clusterTag(), "owned")}
+	if nodeClass != "" {
+		filters = append(filters, filter("tag:"+v1.EC2NodeClassTagKey, nodeClass))
+	}
+	pages := ec2.NewDescribeLaunchTemplatesPaginator(p.ec2, &ec2.DescribeLaunchTemplatesInput{Filters: filters})
 	var names []string
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)

@@ -435,7 +435,7 @@ func TestCreateCheapestSpotAndUserData(t *testing.T) {
 	if templates != 2 {
 		t.Errorf("%d launch templates, want 2 (amd64 and arm64 images)", templates)
 	}
-	n, err := e.p.DeleteLaunchTemplates(ctx)
+	n, err := e.p.DeleteLaunchTemplates(ctx, "")
 	if err != nil || n != 2 {
 		t.Fatalf("DeleteLaunchTemplates = %d, %v", n, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"net/http"
 	"os"
 	"sync"
 
@@ -14,8 +13,6 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 )
 
 // providerData is what resources get from Configure.
@@ -115,10 +112,4 @@ func EKSToken(ctx context.Context, cfg aws.Config, cluster string) (string, erro
 		return "", fmt.Errorf("presigning sts:GetCallerIdentity for EKS cluster %s: %w", cluster, err)
 	}
 	return "k8s-aws-v1." + base64.RawURLEncoding.EncodeToString([]byte(req.URL)), nil
-}
-
-func newBufferingClient() interface {
-	Do(*http.Request) (*http.Response, error)
-} {
-	return nwaws.NewHTTPClient()
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 )
 
 // Address is the provider's registry address; `make provider` installs it
@@ -123,11 +125,12 @@ func loadAWS(ctx context.Context, m providerModel) (aws.Config, error) {
 	if endpoint != "" {
 		opts = append(opts, awsconfig.WithBaseEndpoint(endpoint))
 	}
-	opts = append(opts, awsconfig.WithRetryMaxAttempts(8), awsconfig.WithHTTPClient(newBufferingClient()))
+	opts = append(opts, awsconfig.WithRetryMaxAttempts(8))
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return cfg, err
 	}
+	cfg.HTTPClient = nwaws.BufferResponses(cfg.HTTPClient)
 	if cfg.Region == "" {
 		return cfg, fmt.Errorf("no AWS region")
 	}

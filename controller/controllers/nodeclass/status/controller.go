@@ -28,6 +28,9 @@ type Resolver interface {
 	ResolveNodeClass(ctx context.Context, nc *v1.EC2NodeClass) error
 	// DeleteInstanceProfile removes the instance profile made for nc, if any.
 	DeleteInstanceProfile(ctx context.Context, nc *v1.EC2NodeClass) error
+	// DeleteLaunchTemplates removes the launch templates made for the named
+	// node class and returns how many went.
+	DeleteLaunchTemplates(ctx context.Context, nodeClass string) (int, error)
 }
 
 // Selectors can start matching new subnets or images at any time, so ready
@@ -112,12 +115,16 @@ func (c *Controller) finalize(ctx context.Context, nc *v1.EC2NodeClass) (reconci
 	if err := c.resolver.DeleteInstanceProfile(ctx, nc); err != nil {
 		return reconcile.Result{}, fmt.Errorf("deleting instance profile of ec2nodeclass %s: %w", nc.Name, err)
 	}
+	n, err := c.resolver.DeleteLaunchTemplates(ctx, nc.Name)
+	if err != nil {
+		return reconcile.Result{}, fmt.Errorf("deleting launch templates of ec2nodeclass %s: %w", nc.Name, err)
+	}
 	stored := nc.DeepCopy()
 	controllerutil.RemoveFinalizer(nc, v1.TerminationFinalizer)
 	if err := c.kube.Patch(ctx, nc, client.MergeFrom(stored)); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("removing finalizer from ec2nodeclass %s: %w", nc.Name, err))
 	}
-	log.FromContext(ctx).Info("deleted ec2nodeclass instance profile")
+	log.FromContext(ctx).Info("deleted ec2nodeclass instance profile and launch templates", "launchTemplates", n)
 	return reconcile.Result{}, nil
 }
 
