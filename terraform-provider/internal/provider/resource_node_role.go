@@ -634,6 +634,9 @@ func diffSets(want, have []string) (add, remove []string) {
 
 // urlDecodeDocument undoes the URL-encoding IAM applies to policy documents.
 func urlDecodeDocument(doc string) string {
+	if strings.HasPrefix(strings.TrimSpace(doc), "{") {
+		return doc
+	}
 	if d, err := url.QueryUnescape(doc); err == nil {
 		return d
 	}
