@@ -105,12 +105,13 @@ func TestAccNodeRole(t *testing.T) {
 			},
 			{
 				// Apply repairs the drift and updates in place.
-				Config: cfg("  attach_ssm = true\n  extra_policy_arns = [\"" + acct + "service-role/AmazonEBSCSIDriverPolicy\"]\n  tags = { team = \"platform\", env = \"dev\" }\n"),
+				Config: cfg("  permissions_boundary = \"" + acct + "AdministratorAccess\"\n  attach_ssm = true\n  extra_policy_arns = [\"" + acct + "service-role/AmazonEBSCSIDriverPolicy\"]\n  tags = { team = \"platform\", env = \"dev\" }\n"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("policy_arns"), knownvalue.SetExact(append(append([]knownvalue.Check{}, base...),
 						knownvalue.StringExact(acct+"AmazonSSMManagedInstanceCore"), knownvalue.StringExact(acct+"service-role/AmazonEBSCSIDriverPolicy")))),
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("tags"), knownvalue.MapExact(map[string]knownvalue.Check{
 						"team": knownvalue.StringExact("platform"), "env": knownvalue.StringExact("dev")})),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("permissions_boundary"), knownvalue.StringExact(acct+"AdministratorAccess")),
 				},
 				Check: func(*terraform.State) error {
 					out, err := c.ListRoleTags(context.Background(), &iam.ListRoleTagsInput{RoleName: aws.String("nw-nodes")})
@@ -135,6 +136,7 @@ func TestAccNodeRole(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("policy_arns"), knownvalue.SetExact(base)),
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("tags"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("permissions_boundary"), knownvalue.Null()),
 				},
 			},
 		},
