@@ -112,6 +112,26 @@ data "nodewright_instance_types" "bad" {
 					return nil
 				},
 			},
+			{
+				// A zone requirement narrows the zones, not just the types.
+				Config: prov + `
+data "nodewright_instance_types" "test" {
+  region = "us-east-1"
+  requirements = [
+    { key = "node.kubernetes.io/instance-type", operator = "In", values = ["m5.large"] },
+    { key = "topology.kubernetes.io/zone", operator = "In", values = ["us-east-1b"] },
+  ]
+}
+`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(ds, tfjsonpath.New("instance_types"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.ObjectPartial(map[string]knownvalue.Check{
+							"name":  knownvalue.StringExact("m5.large"),
+							"zones": knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("us-east-1b")}),
+						}),
+					})),
+				},
+			},
 		},
 	})
 }
