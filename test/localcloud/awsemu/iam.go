@@ -523,6 +523,8 @@ func (s *Server) registerIAM() {
 	reg("UntagRole", true, s.iamUntagRole)
 	reg("ListRoleTags", false, s.iamListRoleTags)
 	reg("DeleteRole", true, s.iamDeleteRole)
+	reg("PutRolePermissionsBoundary", true, s.iamPutRolePermissionsBoundary)
+	reg("DeleteRolePermissionsBoundary", true, s.iamDeleteRolePermissionsBoundary)
 
 	reg("CreatePolicy", true, s.iamCreatePolicy)
 	reg("GetPolicy", false, s.iamGetPolicy)

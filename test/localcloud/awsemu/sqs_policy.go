@@ -118,6 +118,14 @@ func (st policyStatement) conditionsMatch(sourceARN string) bool {
 	for op, kv := range st.Condition {
 		base, ifExists := strings.CutSuffix(op, "IfExists")
 		for key, values := range kv {
+			// Services deliver over TLS, so aws:SecureTransport is true; this
+			// keeps the usual "deny non-TLS" statement from denying them.
+			if strings.EqualFold(key, "aws:SecureTransport") {
+				if base == "Bool" && !contains(values, "true") {
+					return false
+				}
+				continue
+			}
 			if !strings.EqualFold(key, "aws:SourceArn") {
 				continue
 			}

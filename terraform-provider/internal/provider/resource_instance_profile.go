@@ -1,0 +1,234 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+func init() { resources = append(resources, newInstanceProfileResource) }
+
+var _ resource.ResourceWithImportState = (*instanceProfileResource)(nil)
+
+type instanceProfileResource struct{ data *providerData }
+
+func newInstanceProfileResource() resource.Resource { return &instanceProfileResource{} }
+
+type instanceProfileModel struct {
+	Name     types.String `tfsdk:"name"`
+	Role     types.String `tfsdk:"role"`
+	Path     types.String `tfsdk:"path"`
+	Tags     types.Map    `tfsdk:"tags"`
+	ARN      types.String `tfsdk:"arn"`
+	ID       types.String `tfsdk:"id"`
+	UniqueID types.String `tfsdk:"unique_id"`
+}
+
+func (r *instanceProfileResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_instance_profile"
+}
+
+func (r *instanceProfileResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = instanceProfileSchema()
+}
+
+func instanceProfileSchema() schema.Schema {
+	return schema.Schema{
+		MarkdownDescription: "An IAM instance profile holding the node role, for EC2NodeClasses that name an instance profile rather than a role.",
+		Attributes: map[string]schema.Attribute{
+			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Instance profile name. Changing it replaces the profile.",
+				Validators: []validator.String{iamNameValidator()}, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"role": schema.StringAttribute{Required: true, MarkdownDescription: "Name (not ARN) of the role in the profile, usually `nodewright_node_role.<name>.name`.",
+				Validators: []validator.String{iamNameValidator()}},
+
+			"path": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("/"),
+				MarkdownDescription: "IAM path of the profile. Changing it replaces the profile.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(iamPathRE, "must begin and end with / (the IAM path rule)")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"tags": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Tags on the instance profile."},
+
+			"arn":       schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the instance profile.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: "Instance profile name.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"unique_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The profile's stable unique id (AIPA...).", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+		},
+	}
+}
+
+func (r *instanceProfileResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	d, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T; this is a bug in the provider", req.ProviderData))
+		return
+	}
+	r.data = d
+}
+
+func (r *instanceProfileResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan instanceProfileModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	tags, diags := mapValue(ctx, plan.Tags)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name, role := plan.Name.ValueString(), plan.Role.ValueString()
+	c := iam.NewFromConfig(r.data.AWS)
+	if _, err := c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{
+		InstanceProfileName: aws.String(name), Path: aws.String(plan.Path.ValueString()), Tags: iamTags(tags),
+	}); err != nil {
+		resp.Diagnostics.AddError("Creating instance profile", awsDetail("iam:CreateInstanceProfile", "instance profile "+name, err))
+		return
+	}
+	if _, err := c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String(name), RoleName: aws.String(role)}); err != nil {
+		resp.Diagnostics.AddError("Adding role to instance profile", awsDetail("iam:AddRoleToInstanceProfile", fmt.Sprintf("role %s in instance profile %s", role, name), err))
+		// The profile exists; record it so a later apply or destroy handles it.
+		plan.Role = types.StringValue("")
+		if err := r.readInto(ctx, c, &plan); err == nil {
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
+		return
+	}
+	if err := r.readInto(ctx, c, &plan); err != nil {
+		resp.Diagnostics.AddError("Reading instance profile", awsDetail("iam:GetInstanceProfile", "instance profile "+name, err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *instanceProfileResource) readInto(ctx context.Context, c *iam.Client, m *instanceProfileModel) error {
+	out, err := c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(m.Name.ValueString())})
+	if err != nil {
+		return err
+	}
+	p := out.InstanceProfile
+	m.Name = types.StringValue(aws.ToString(p.InstanceProfileName))
+	m.ID = m.Name
+	m.ARN = types.StringValue(aws.ToString(p.Arn))
+	m.UniqueID = types.StringValue(aws.ToString(p.InstanceProfileId))
+	m.Path = types.StringValue(aws.ToString(p.Path))
+	// An empty role shows as a difference against the configured one.
+	m.Role = types.StringValue("")
+	if len(p.Roles) > 0 {
+		m.Role = types.StringValue(aws.ToString(p.Roles[0].RoleName))
+	}
+	tags := map[string]string{}
+	for _, t := range p.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	m.Tags = tagsValue(tags, m.Tags)
+	return nil
+}
+
+func (r *instanceProfileResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state instanceProfileModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := r.readInto(ctx, iam.NewFromConfig(r.data.AWS), &state); err != nil {
+		if isCode(err, "NoSuchEntity") {
+			resp.State.RemoveResource(ctx)
+			return
+		}
+		resp.Diagnostics.AddError("Reading instance profile", awsDetail("iam:GetInstanceProfile", "instance profile "+state.Name.ValueString(), err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *instanceProfileResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state instanceProfileModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := state.Name.ValueString()
+	c := iam.NewFromConfig(r.data.AWS)
+	if !plan.Tags.Equal(state.Tags) {
+		resp.Diagnostics.Append(updateTags(ctx, plan.Tags, state.Tags,
+			func(set map[string]string) error {
+				_, err := c.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: aws.String(name), Tags: iamTags(set)})
+				return err
+			},
+			func(keys []string) error {
+				_, err := c.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: aws.String(name), TagKeys: keys})
+				return err
+			}, "instance profile "+name)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	if want, have := plan.Role.ValueString(), state.Role.ValueString(); want != have {
+		// A profile holds at most one role, so the old one leaves first.
+		if have != "" {
+			if _, err := c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String(name), RoleName: aws.String(have)}); err != nil && !isCode(err, "NoSuchEntity") {
+				resp.Diagnostics.AddError("Removing role from instance profile", awsDetail("iam:RemoveRoleFromInstanceProfile", fmt.Sprintf("role %s in instance profile %s", have, name), err))
+				return
+			}
+		}
+		if _, err := c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String(name), RoleName: aws.String(want)}); err != nil {
+			resp.Diagnostics.AddError("Adding role to instance profile", awsDetail("iam:AddRoleToInstanceProfile", fmt.Sprintf("role %s in instance profile %s", want, name), err))
+			return
+		}
+	}
+	if err := r.readInto(ctx, c, &plan); err != nil {
+		resp.Diagnostics.AddError("Reading instance profile", awsDetail("iam:GetInstanceProfile", "instance profile "+name, err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *instanceProfileResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state instanceProfileModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := state.Name.ValueString()
+	c := iam.NewFromConfig(r.data.AWS)
+	out, err := c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
+	if isCode(err, "NoSuchEntity") {
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Reading instance profile", awsDetail("iam:GetInstanceProfile", "instance profile "+name, err))
+		return
+	}
+	// IAM refuses to delete a profile that still holds a role.
+	for _, role := range out.InstanceProfile.Roles {
+		if _, err := c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String(name), RoleName: role.RoleName}); err != nil && !isCode(err, "NoSuchEntity") {
+			resp.Diagnostics.AddError("Removing role from instance profile", awsDetail("iam:RemoveRoleFromInstanceProfile", fmt.Sprintf("role %s in instance profile %s", aws.ToString(role.RoleName), name), err))
+			return
+		}
+	}
+	if _, err := c.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String(name)}); err != nil && !isCode(err, "NoSuchEntity") {
+		resp.Diagnostics.AddError("Deleting instance profile", awsDetail("iam:DeleteInstanceProfile", "instance profile "+name, err))
+	}
+}
+
+func (r *instanceProfileResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !iamNameRE.MatchString(req.ID) {
+		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("%q is not an instance profile name (^[\\w+=,.@-]{1,64}$); import by name.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}

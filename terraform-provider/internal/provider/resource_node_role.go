@@ -1,0 +1,644 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+func init() { resources = append(resources, newNodeRoleResource) }
+
+var (
+	_ resource.ResourceWithImportState = (*nodeRoleResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*nodeRoleResource)(nil)
+)
+
+// AWS-managed policies every node needs.
+var nodeBasePolicies = []string{"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"}
+
+const (
+	cniIPv4Policy = "AmazonEKS_CNI_Policy"
+	// AWS documents this policy but does not manage it: customers create it
+	// in their own account under this name.
+	cniIPv6Policy = "AmazonEKS_CNI_IPv6_Policy"
+	ssmPolicy     = "AmazonSSMManagedInstanceCore"
+)
+
+var (
+	iamNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	iamPathRE = regexp.MustCompile(`^/([\x21-\x7E]{0,510}/)?$`)
+	arnRE     = regexp.MustCompile(`^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$`)
+)
+
+func iamNameValidator() validator.String {
+	return stringvalidator.RegexMatches(iamNameRE, "must be 1-64 characters of letters, digits and +=,.@_- (the IAM name rule)")
+}
+
+func arnValidator() validator.String {
+	return stringvalidator.RegexMatches(arnRE, "must be an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)")
+}
+
+type nodeRoleResource struct{ data *providerData }
+
+func newNodeRoleResource() resource.Resource { return &nodeRoleResource{} }
+
+type nodeRoleModel struct {
+	Name                types.String `tfsdk:"name"`
+	Path                types.String `tfsdk:"path"`
+	PermissionsBoundary types.String `tfsdk:"permissions_boundary"`
+	Tags                types.Map    `tfsdk:"tags"`
+	IPv6                types.Bool   `tfsdk:"ipv6"`
+	AttachSSM           types.Bool   `tfsdk:"attach_ssm"`
+	ExtraPolicyARNs     types.Set    `tfsdk:"extra_policy_arns"`
+	ARN                 types.String `tfsdk:"arn"`
+	ID                  types.String `tfsdk:"id"`
+	UniqueID            types.String `tfsdk:"unique_id"`
+	PolicyARNs          types.Set    `tfsdk:"policy_arns"`
+}
+
+func (r *nodeRoleResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_node_role"
+}
+
+func (r *nodeRoleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = nodeRoleSchema()
+}
+
+func nodeRoleSchema() schema.Schema {
+	return schema.Schema{
+		MarkdownDescription: "The IAM role nodewright's nodes run as: trusted by EC2, with the worker, ECR pull and VPC CNI policies attached, and optionally SSM and any extra policies.",
+		Attributes: map[string]schema.Attribute{
+			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Role name. Changing it replaces the role.",
+				Validators: []validator.String{iamNameValidator()}, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+
+			"path": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("/"),
+				MarkdownDescription: "IAM path of the role. Changing it replaces the role.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(iamPathRE, "must begin and end with / (the IAM path rule)")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"permissions_boundary": schema.StringAttribute{Optional: true, MarkdownDescription: "ARN of the managed policy that bounds the role's permissions.",
+				Validators: []validator.String{arnValidator()}},
+			"tags": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Tags on the role."},
+			"ipv6": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Attach `AmazonEKS_CNI_IPv6_Policy` (which you create in your account, as AWS documents) instead of `AmazonEKS_CNI_Policy`, for IPv6 clusters."},
+			"attach_ssm": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Attach `AmazonSSMManagedInstanceCore` so nodes can be reached with Session Manager."},
+			"extra_policy_arns": schema.SetAttribute{Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "ARNs of further managed policies to attach.",
+				Validators:          []validator.Set{setvalidator.ValueStringsAre(arnValidator())}},
+
+			"arn":       schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the role.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: "Role name.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"unique_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The role's stable unique id (AROA...).", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"policy_arns": schema.SetAttribute{Computed: true, ElementType: types.StringType,
+				MarkdownDescription: "Every managed policy attached to the role. A policy detached outside Terraform shows here as a difference."},
+		},
+	}
+}
+
+func (r *nodeRoleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	d, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T; this is a bug in the provider", req.ProviderData))
+		return
+	}
+	r.data = d
+}
+
+// partitionOf maps a region to its ARN partition.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	}
+	return "aws"
+}
+
+// accountID returns the caller's account, from a known ARN when there is one.
+func accountID(ctx context.Context, cfg aws.Config, knownARN string) (string, error) {
+	if parts := strings.Split(knownARN, ":"); len(parts) > 4 && parts[4] != "" {
+		return parts[4], nil
+	}
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.Account), nil
+}
+
+// desiredPolicies is the set of managed policy ARNs the configuration asks for.
+func (m *nodeRoleModel) desiredPolicies(ctx context.Context, partition, account string) ([]string, diag.Diagnostics) {
+	var out []string
+	for _, p := range nodeBasePolicies {
+		out = append(out, fmt.Sprintf("arn:%s:iam::aws:policy/%s", partition, p))
+	}
+	if m.IPv6.ValueBool() {
+		out = append(out, fmt.Sprintf("arn:%s:iam::%s:policy/%s", partition, account, cniIPv6Policy))
+	} else {
+		out = append(out, fmt.Sprintf("arn:%s:iam::aws:policy/%s", partition, cniIPv4Policy))
+	}
+	if m.AttachSSM.ValueBool() {
+		out = append(out, fmt.Sprintf("arn:%s:iam::aws:policy/%s", partition, ssmPolicy))
+	}
+	var extra []string
+	diags := m.ExtraPolicyARNs.ElementsAs(ctx, &extra, false)
+	out = append(out, extra...)
+	return uniqSorted(out), diags
+}
+
+func uniqSorted(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ModifyPlan plans policy_arns from the configuration so a policy detached
+// outside Terraform shows as a difference against the refreshed state.
+func (r *nodeRoleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan nodeRoleModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.ExtraPolicyARNs.IsUnknown() || plan.IPv6.IsUnknown() || plan.AttachSSM.IsUnknown() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("policy_arns"), types.SetUnknown(types.StringType))...)
+		return
+	}
+	account := "*"
+	if plan.IPv6.ValueBool() {
+		var err error
+		if account, err = accountID(ctx, r.data.AWS, plan.ARN.ValueString()); err != nil {
+			resp.Diagnostics.AddError("Looking up the AWS account", fmt.Sprintf("sts:GetCallerIdentity failed while planning node role %s: %v. The account is needed for the IPv6 CNI policy ARN; check the provider's credentials.", plan.Name.ValueString(), err))
+			return
+		}
+	}
+	want, diags := plan.desiredPolicies(ctx, partitionOf(r.data.AWS.Region), account)
+	resp.Diagnostics.Append(diags...)
+	set, diags := types.SetValueFrom(ctx, types.StringType, want)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("policy_arns"), set)...)
+}
+
+const ec2TrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+func (r *nodeRoleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan nodeRoleModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := plan.Name.ValueString()
+	c := iam.NewFromConfig(r.data.AWS)
+	tags, diags := mapValue(ctx, plan.Tags)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	out, err := c.CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName: aws.String(name), Path: aws.String(plan.Path.ValueString()),
+		AssumeRolePolicyDocument: aws.String(ec2TrustPolicy),
+		Description:              aws.String("nodewright nodes"),
+		PermissionsBoundary:      optString(plan.PermissionsBoundary),
+		Tags:                     iamTags(tags),
+	})
+	if err != nil {
+		resp.Diagnostics.AddError("Creating node role", awsDetail("iam:CreateRole", "role "+name, err))
+		return
+	}
+	plan.ARN = types.StringValue(aws.ToString(out.Role.Arn))
+	want, diags := r.wantPolicies(ctx, &plan)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for _, p := range want {
+		if _, err := c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(p)}); err != nil {
+			resp.Diagnostics.AddError("Attaching policy to node role", awsDetail("iam:AttachRolePolicy", fmt.Sprintf("policy %s on role %s", p, name), err))
+			// Save what exists so the next apply repairs rather than collides.
+			_ = r.readInto(ctx, c, &plan)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+			return
+		}
+	}
+	if err := r.readInto(ctx, c, &plan); err != nil {
+		resp.Diagnostics.AddError("Reading node role", awsDetail("iam:GetRole", "role "+name, err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *nodeRoleResource) wantPolicies(ctx context.Context, m *nodeRoleModel) ([]string, diag.Diagnostics) {
+	account, err := accountID(ctx, r.data.AWS, m.ARN.ValueString())
+	if err != nil {
+		var d diag.Diagnostics
+		d.AddError("Looking up the AWS account", fmt.Sprintf("sts:GetCallerIdentity failed for node role %s: %v", m.Name.ValueString(), err))
+		return nil, d
+	}
+	return m.desiredPolicies(ctx, partitionOf(r.data.AWS.Region), account)
+}
+
+// readInto refreshes m from IAM; it returns a NoSuchEntity error unchanged.
+func (r *nodeRoleResource) readInto(ctx context.Context, c *iam.Client, m *nodeRoleModel) error {
+	name := m.Name.ValueString()
+	out, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err != nil {
+		return err
+	}
+	role := out.Role
+	m.ARN = types.StringValue(aws.ToString(role.Arn))
+	m.ID = types.StringValue(aws.ToString(role.RoleName))
+	m.Name = m.ID
+	m.UniqueID = types.StringValue(aws.ToString(role.RoleId))
+	m.Path = types.StringValue(aws.ToString(role.Path))
+	if role.PermissionsBoundary != nil && aws.ToString(role.PermissionsBoundary.PermissionsBoundaryArn) != "" {
+		m.PermissionsBoundary = types.StringValue(aws.ToString(role.PermissionsBoundary.PermissionsBoundaryArn))
+	} else {
+		m.PermissionsBoundary = types.StringNull()
+	}
+	tags := map[string]string{}
+	for _, t := range role.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	m.Tags = tagsValue(tags, m.Tags)
+
+	attached, err := attachedPolicies(ctx, c, name)
+	if err != nil {
+		return err
+	}
+	var extra []string
+	m.IPv6, m.AttachSSM = types.BoolValue(false), types.BoolValue(false)
+	for _, a := range attached {
+		switch policyName(a) {
+		case cniIPv6Policy:
+			m.IPv6 = types.BoolValue(true)
+		case ssmPolicy:
+			if strings.Contains(a, ":iam::aws:") {
+				m.AttachSSM = types.BoolValue(true)
+				continue
+			}
+			extra = append(extra, a)
+		case cniIPv4Policy, nodeBasePolicies[0], nodeBasePolicies[1]:
+			if !strings.Contains(a, ":iam::aws:") {
+				extra = append(extra, a)
+			}
+		default:
+			extra = append(extra, a)
+		}
+	}
+	if len(extra) == 0 && m.ExtraPolicyARNs.IsNull() {
+		m.ExtraPolicyARNs = types.SetNull(types.StringType)
+	} else {
+		m.ExtraPolicyARNs = stringSet(extra)
+	}
+	m.PolicyARNs = stringSet(attached)
+	return nil
+}
+
+func policyName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
+func attachedPolicies(ctx context.Context, c *iam.Client, role string) ([]string, error) {
+	var out []string
+	p := iam.NewListAttachedRolePoliciesPaginator(c, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.AttachedPolicies {
+			out = append(out, aws.ToString(a.PolicyArn))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (r *nodeRoleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state nodeRoleModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := r.readInto(ctx, iam.NewFromConfig(r.data.AWS), &state); err != nil {
+		if isCode(err, "NoSuchEntity") {
+			resp.State.RemoveResource(ctx)
+			return
+		}
+		resp.Diagnostics.AddError("Reading node role", awsDetail("iam:GetRole", "role "+state.Name.ValueString(), err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *nodeRoleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state nodeRoleModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := state.Name.ValueString()
+	c := iam.NewFromConfig(r.data.AWS)
+
+	if !plan.Tags.Equal(state.Tags) {
+		resp.Diagnostics.Append(updateTags(ctx, plan.Tags, state.Tags,
+			func(set map[string]string) error {
+				_, err := c.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: iamTags(set)})
+				return err
+			},
+			func(keys []string) error {
+				_, err := c.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(name), TagKeys: keys})
+				return err
+			}, "role "+name)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	if !plan.PermissionsBoundary.Equal(state.PermissionsBoundary) {
+		var err error
+		if b := plan.PermissionsBoundary.ValueString(); b != "" {
+			_, err = c.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: aws.String(name), PermissionsBoundary: aws.String(b)})
+		} else {
+			_, err = c.DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: aws.String(name)})
+		}
+		if err != nil {
+			resp.Diagnostics.AddError("Updating node role permissions boundary", awsDetail("iam:PutRolePermissionsBoundary", "role "+name, err))
+			return
+		}
+	}
+
+	plan.ARN = state.ARN
+	want, diags := r.wantPolicies(ctx, &plan)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	have, err := attachedPolicies(ctx, c, name)
+	if err != nil {
+		resp.Diagnostics.AddError("Listing node role policies", awsDetail("iam:ListAttachedRolePolicies", "role "+name, err))
+		return
+	}
+	add, remove := diffSets(want, have)
+	for _, p := range add {
+		if _, err := c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(p)}); err != nil {
+			resp.Diagnostics.AddError("Attaching policy to node role", awsDetail("iam:AttachRolePolicy", fmt.Sprintf("policy %s on role %s", p, name), err))
+			return
+		}
+	}
+	for _, p := range remove {
+		if _, err := c.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(p)}); err != nil && !isCode(err, "NoSuchEntity") {
+			resp.Diagnostics.AddError("Detaching policy from node role", awsDetail("iam:DetachRolePolicy", fmt.Sprintf("policy %s on role %s", p, name), err))
+			return
+		}
+	}
+	if err := r.readInto(ctx, c, &plan); err != nil {
+		resp.Diagnostics.AddError("Reading node role", awsDetail("iam:GetRole", "role "+name, err))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *nodeRoleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state nodeRoleModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := state.Name.ValueString()
+	c := iam.NewFromConfig(r.data.AWS)
+	have, err := attachedPolicies(ctx, c, name)
+	if isCode(err, "NoSuchEntity") {
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Listing node role policies", awsDetail("iam:ListAttachedRolePolicies", "role "+name, err))
+		return
+	}
+	// IAM refuses to delete a role with policies attached.
+	for _, p := range have {
+		if _, err := c.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(p)}); err != nil && !isCode(err, "NoSuchEntity") {
+			resp.Diagnostics.AddError("Detaching policy from node role", awsDetail("iam:DetachRolePolicy", fmt.Sprintf("policy %s on role %s", p, name), err))
+			return
+		}
+	}
+	if _, err := c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)}); err != nil && !isCode(err, "NoSuchEntity") {
+		hint := ""
+		if isCode(err, "DeleteConflict") {
+			hint = " The role is still in an instance profile or has inline policies; remove those (for example the nodewright_instance_profile) first."
+		}
+		resp.Diagnostics.AddError("Deleting node role", awsDetail("iam:DeleteRole", "role "+name, err)+hint)
+	}
+}
+
+func (r *nodeRoleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !iamNameRE.MatchString(req.ID) {
+		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("%q is not an IAM role name (^[\\w+=,.@-]{1,64}$); import the node role by its name.", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}
+
+// ---- helpers shared by the AWS resources in this package ----
+
+// awsDetail explains a failed AWS call: which call, on what, the service's
+// own message, and what to do about the common causes.
+func awsDetail(call, object string, err error) string {
+	msg := fmt.Sprintf("%s on %s failed: %s.", call, object, strings.TrimSuffix(err.Error(), "."))
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+			msg += fmt.Sprintf(" Grant %s to the credentials Terraform uses.", call)
+		case "EntityAlreadyExists", "QueueAlreadyExists", "ResourceAlreadyExistsException":
+			msg += " It already exists: import it (terraform import) or choose another name."
+		case "NoSuchEntity", "ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist":
+			msg += " It does not exist: check the name or ARN, or remove the resource from state if it was deleted outside Terraform."
+		case "LimitExceeded", "Throttling", "ThrottlingException":
+			msg += " Retry later or ask AWS for a higher quota."
+		default:
+			msg += " Check the inputs and retry."
+		}
+	}
+	return msg
+}
+
+func isCode(err error, codes ...string) bool {
+	var ae smithy.APIError
+	if err == nil || !errors.As(err, &ae) {
+		return false
+	}
+	for _, c := range codes {
+		if ae.ErrorCode() == c {
+			return true
+		}
+	}
+	return false
+}
+
+func optString(v types.String) *string {
+	if v.IsNull() || v.IsUnknown() || v.ValueString() == "" {
+		return nil
+	}
+	return aws.String(v.ValueString())
+}
+
+func mapValue(ctx context.Context, m types.Map) (map[string]string, diag.Diagnostics) {
+	out := map[string]string{}
+	if m.IsNull() || m.IsUnknown() {
+		return out, nil
+	}
+	diags := m.ElementsAs(ctx, &out, false)
+	return out, diags
+}
+
+// tagsValue keeps a null configured map null when there are no tags, so an
+// unset attribute does not diff against an empty map.
+func tagsValue(tags map[string]string, prior types.Map) types.Map {
+	if len(tags) == 0 && prior.IsNull() {
+		return types.MapNull(types.StringType)
+	}
+	el := map[string]attr.Value{}
+	for k, v := range tags {
+		el[k] = types.StringValue(v)
+	}
+	return types.MapValueMust(types.StringType, el)
+}
+
+func stringSet(s []string) types.Set {
+	el := make([]attr.Value, 0, len(s))
+	for _, v := range s {
+		el = append(el, types.StringValue(v))
+	}
+	return types.SetValueMust(types.StringType, el)
+}
+
+func iamTags(m map[string]string) []iamtypes.Tag {
+	var out []iamtypes.Tag
+	for _, k := range sortedKeys(m) {
+		out = append(out, iamtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// updateTags applies the difference between two tag maps.
+func updateTags(ctx context.Context, plan, state types.Map, tag func(map[string]string) error, untag func([]string) error, object string) diag.Diagnostics {
+	var diags diag.Diagnostics
+	want, d := mapValue(ctx, plan)
+	diags.Append(d...)
+	have, d := mapValue(ctx, state)
+	diags.Append(d...)
+	if diags.HasError() {
+		return diags
+	}
+	var gone []string
+	for k := range have {
+		if _, ok := want[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	sort.Strings(gone)
+	if len(gone) > 0 {
+		if err := untag(gone); err != nil {
+			diags.AddError("Removing tags", awsDetail("untag", object, err))
+			return diags
+		}
+	}
+	changed := map[string]string{}
+	for k, v := range want {
+		if have[k] != v {
+			changed[k] = v
+		}
+	}
+	if len(changed) > 0 {
+		if err := tag(changed); err != nil {
+			diags.AddError("Setting tags", awsDetail("tag", object, err))
+		}
+	}
+	return diags
+}
+
+// diffSets returns what is in want but not have, and the reverse.
+func diffSets(want, have []string) (add, remove []string) {
+	w, h := map[string]bool{}, map[string]bool{}
+	for _, s := range want {
+		w[s] = true
+	}
+	for _, s := range have {
+		h[s] = true
+	}
+	for _, s := range want {
+		if !h[s] {
+			add = append(add, s)
+		}
+	}
+	for _, s := range have {
+		if !w[s] {
+			remove = append(remove, s)
+		}
+	}
+	return add, remove
+}
+
+// urlDecodeDocument undoes the URL-encoding IAM applies to policy documents.
+func urlDecodeDocument(doc string) string {
+	if strings.HasPrefix(strings.TrimSpace(doc), "{") {
+		return doc
+	}
+	if d, err := url.QueryUnescape(doc); err == nil {
+		return d
+	}
+	return doc
+}
