@@ -5,9 +5,13 @@ import (
 	"fmt"
 
 	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
+	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/controllers/disruption/emptiness"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclass/status"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
@@ -48,8 +52,29 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 			return fmt.Errorf("registering %T: %w", c, err)
 		}
 	}
+	if err := o.Add(warmInstanceTypes(kube, cloud)); err != nil {
+		return err
+	}
 	if o.Options.InterruptionQueue == "" {
 		o.Log.Info("interruption handling is off: INTERRUPTION_QUEUE is not set")
 	}
 	return nil
+}
+
+// warmInstanceTypes fills the instance-type and price caches at start-up, so
+// the first pending pods don't wait for instance-type discovery.
+func warmInstanceTypes(kube client.Client, cloud cloudprovider.CloudProvider) manager.RunnableFunc {
+	return func(ctx context.Context) error {
+		var pools v1.NodePoolList
+		if err := kube.List(ctx, &pools); err != nil {
+			log.FromContext(ctx).Error(err, "warming instance types: listing nodepools")
+			return nil
+		}
+		for i := range pools.Items {
+			if _, err := cloud.InstanceTypes(ctx, &pools.Items[i]); err != nil {
+				log.FromContext(ctx).V(1).Info("warming instance types", "nodepool", pools.Items[i].Name, "error", err.Error())
+			}
+		}
+		return nil
+	}
 }

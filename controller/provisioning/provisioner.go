@@ -130,6 +130,7 @@ func Provisionable(pod *corev1.Pod, claimLive func(name string) bool) bool {
 // It returns the plan.
 func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) {
 	logger := log.FromContext(ctx)
+	began := p.clock.Now()
 	snap, err := p.TakeSnapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -138,6 +139,7 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	logger.V(1).Info("took cluster snapshot", "duration", p.clock.Since(began).String(), "pending", len(pending))
 	if len(pending) == 0 {
 		return &scheduling.Result{}, nil
 	}
