@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -188,7 +189,19 @@ func kubeDurationValue(prior types.String, d *metav1.Duration) types.String {
 			return prior
 		}
 	}
-	return types.StringValue(d.Duration.String())
+	return types.StringValue(kubeFormatDuration(d.Duration))
+}
+
+// kubeFormatDuration drops Go's zero units: 8h0m0s reads back as 8h.
+func kubeFormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // ---- NodePool ----
