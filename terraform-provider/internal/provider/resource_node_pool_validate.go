@@ -40,7 +40,7 @@ func checkNodeLabelKey(k string) string {
 	return ""
 }
 
-func known(s types.String) bool { return !s.IsNull() && !s.IsUnknown() }
+func isKnownStr(s types.String) bool { return !s.IsNull() && !s.IsUnknown() }
 
 func (r *nodePoolResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m nodePoolModel
@@ -70,12 +70,12 @@ func validateNodePool(m *nodePoolModel) diag.Diagnostics {
 	for i, r := range m.Requirements {
 		p := path.Root("requirements").AtListIndex(i)
 		key, op := r.Key.ValueString(), r.Operator.ValueString()
-		if known(r.Key) {
+		if isKnownStr(r.Key) {
 			if msg := checkNodeLabelKey(key); msg != "" {
 				bad(p.AtName("key"), "requirements[%d].key: %s", i, msg)
 			}
 		}
-		if !known(r.Operator) {
+		if !isKnownStr(r.Operator) {
 			continue
 		}
 		n := len(r.Values)
@@ -102,18 +102,18 @@ func validateNodePool(m *nodePoolModel) diag.Diagnostics {
 		list []taintModel
 	}{{"taints", m.Taints}, {"startup_taints", m.StartupTaints}} {
 		for i, t := range taints.list {
-			if known(t.Key) && (len(t.Key.ValueString()) > 316 || !labelKeyRE.MatchString(t.Key.ValueString())) {
+			if isKnownStr(t.Key) && (len(t.Key.ValueString()) > 316 || !labelKeyRE.MatchString(t.Key.ValueString())) {
 				bad(path.Root(taints.name).AtListIndex(i).AtName("key"), "%s[%d].key: %q is not a qualified name like example.com/dedicated", taints.name, i, t.Key.ValueString())
 			}
 		}
 	}
-	if known(m.ExpireAfter) && !nillableDurationRE.MatchString(m.ExpireAfter.ValueString()) {
+	if isKnownStr(m.ExpireAfter) && !nillableDurationRE.MatchString(m.ExpireAfter.ValueString()) {
 		bad(path.Root("expire_after"), "expire_after: %q must be a duration in h, m and s units (like 720h or 1h30m) or Never", m.ExpireAfter.ValueString())
 	}
-	if known(m.TerminationGracePeriod) && !durationRE.MatchString(m.TerminationGracePeriod.ValueString()) {
+	if isKnownStr(m.TerminationGracePeriod) && !durationRE.MatchString(m.TerminationGracePeriod.ValueString()) {
 		bad(path.Root("termination_grace_period"), "termination_grace_period: %q must be a duration in h, m and s units, like 1h or 30m", m.TerminationGracePeriod.ValueString())
 	}
-	if known(m.DeleteTimeout) && !durationRE.MatchString(m.DeleteTimeout.ValueString()) {
+	if isKnownStr(m.DeleteTimeout) && !durationRE.MatchString(m.DeleteTimeout.ValueString()) {
 		bad(path.Root("delete_timeout"), "delete_timeout: %q must be a duration in h, m and s units, like 10m", m.DeleteTimeout.ValueString())
 	}
 	for k, v := range kubeStringMap(m.Limits) {
@@ -123,7 +123,7 @@ func validateNodePool(m *nodePoolModel) diag.Diagnostics {
 	}
 	if dis := m.Disruption; dis != nil {
 		p := path.Root("disruption")
-		if known(dis.ConsolidateAfter) && !nillableDurationRE.MatchString(dis.ConsolidateAfter.ValueString()) {
+		if isKnownStr(dis.ConsolidateAfter) && !nillableDurationRE.MatchString(dis.ConsolidateAfter.ValueString()) {
 			bad(p.AtName("consolidate_after"), "disruption.consolidate_after: %q must be a duration in h, m and s units or Never", dis.ConsolidateAfter.ValueString())
 		}
 		if len(dis.Budgets) > 50 {
@@ -131,16 +131,16 @@ func validateNodePool(m *nodePoolModel) diag.Diagnostics {
 		}
 		for i, b := range dis.Budgets {
 			bp := p.AtName("budgets").AtListIndex(i)
-			if known(b.Nodes) && !budgetNodesRE.MatchString(b.Nodes.ValueString()) {
+			if isKnownStr(b.Nodes) && !budgetNodesRE.MatchString(b.Nodes.ValueString()) {
 				bad(bp.AtName("nodes"), "disruption.budgets[%d].nodes: %q must be a count like 3 or a percentage like 10%%", i, b.Nodes.ValueString())
 			}
 			if !b.Schedule.IsUnknown() && !b.Duration.IsUnknown() && b.Schedule.IsNull() != b.Duration.IsNull() {
 				bad(bp, "disruption.budgets[%d]: a budget schedule needs a duration, and a duration needs a schedule", i)
 			}
-			if known(b.Schedule) && !cronRE.MatchString(b.Schedule.ValueString()) {
+			if isKnownStr(b.Schedule) && !cronRE.MatchString(b.Schedule.ValueString()) {
 				bad(bp.AtName("schedule"), "disruption.budgets[%d].schedule: %q must be five cron fields (UTC) or a macro like @daily", i, b.Schedule.ValueString())
 			}
-			if known(b.Duration) && !durationRE.MatchString(b.Duration.ValueString()) {
+			if isKnownStr(b.Duration) && !durationRE.MatchString(b.Duration.ValueString()) {
 				bad(bp.AtName("duration"), "disruption.budgets[%d].duration: %q must be a duration in h, m and s units, like 8h", i, b.Duration.ValueString())
 			}
 		}
