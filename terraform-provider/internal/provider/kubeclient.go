@@ -3,10 +3,14 @@ package provider
 import (
 	"context"
 	"fmt"
+	"sync"
+
+	"github.com/go-logr/logr"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 )
@@ -25,10 +29,15 @@ func kubeScheme() (*runtime.Scheme, error) {
 	return s, nil
 }
 
+var silenceControllerRuntime sync.Once
+
 // kubeClient resolves the cluster (lazily, see providerData.Kube) and returns
 // a controller-runtime client. Only Create/Read/Update/Delete/ImportState may
 // call it: plans must work without a cluster.
 func kubeClient(ctx context.Context, d *providerData) (client.Client, error) {
+	// controller-runtime prints a stack trace to stderr unless a logger is
+	// set; the provider reports through diagnostics instead.
+	silenceControllerRuntime.Do(func() { ctrllog.SetLogger(logr.Discard()) })
 	if d == nil {
 		return nil, fmt.Errorf("the provider is not configured")
 	}

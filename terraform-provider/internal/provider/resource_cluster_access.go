@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -21,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -293,12 +295,16 @@ func findRole(roles []map[string]any, arn string) int {
 	return -1
 }
 
+// awsAuthBackoff spreads out retries of writers racing on aws-auth; jitter
+// keeps them from colliding again in lockstep.
+var awsAuthBackoff = wait.Backoff{Steps: 20, Duration: 20 * time.Millisecond, Factor: 1.3, Jitter: 1, Cap: 2 * time.Second}
+
 // editAWSAuth applies edit to the mapRoles of aws-auth, creating the
 // ConfigMap if needed. Writes carry the resourceVersion that was read, so a
 // concurrent writer (eksctl, another apply) makes the write fail with a
 // conflict instead of being overwritten, and the edit is redone on fresh data.
 func editAWSAuth(ctx context.Context, c client.Client, edit func([]map[string]any) []map[string]any) error {
-	return retry.OnError(retry.DefaultBackoff, func(err error) bool {
+	return retry.OnError(awsAuthBackoff, func(err error) bool {
 		return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)
 	}, func() error {
 		var cm corev1.ConfigMap

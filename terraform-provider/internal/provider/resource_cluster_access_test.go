@@ -213,3 +213,38 @@ resource "nodewright_cluster_access" "v" {
 		}),
 	})
 }
+
+// Concurrent writers of aws-auth (another apply, eksctl) each keep their
+// entry: writes carry the resourceVersion read and are redone on conflict.
+func TestAccClusterAccessAWSAuthConcurrentEdits(t *testing.T) {
+	env := startKubeTestEnv(t)
+	ctx := context.Background()
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			arn := fmt.Sprintf("arn:aws:iam::123456789012:role/nodes-%d", i)
+			errs <- editAWSAuth(ctx, env.client, func(roles []map[string]any) []map[string]any {
+				return append(roles, map[string]any{"rolearn": arn, "username": nodeUsername, "groups": nodeGroups})
+			})
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cm corev1.ConfigMap
+	if err := env.client.Get(ctx, client.ObjectKey{Namespace: "kube-system", Name: "aws-auth"}, &cm); err != nil {
+		t.Fatal(err)
+	}
+	roles, err := parseMapRoles(cm.Data["mapRoles"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if findRole(roles, fmt.Sprintf("arn:aws:iam::123456789012:role/nodes-%d", i)) < 0 {
+			t.Errorf("entry %d lost; mapRoles:\n%s", i, cm.Data["mapRoles"])
+		}
+	}
+}

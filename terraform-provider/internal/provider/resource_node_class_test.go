@@ -88,7 +88,8 @@ func TestAccNodeClass(t *testing.T) {
 				},
 			},
 			{
-				Config: env.provider + nodeClassV2,
+				Config:           env.provider + nodeClassV2,
+				ConfigPlanChecks: updateInPlace("nodewright_node_class.test"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameUID.AddStateValue("nodewright_node_class.test", tfjsonpath.New("uid")),
 					statecheck.ExpectKnownValue("nodewright_node_class.test", tfjsonpath.New("metadata_options").AtMapKey("http_tokens"), knownvalue.StringExact("required")),

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -71,6 +72,12 @@ provider "nodewright" {
 }
 `, cloud.AWSEndpoint(), cloud.Kubeconfig),
 	}
+}
+
+// updateInPlace asserts the plan updates the resource rather than
+// replacing it.
+func updateInPlace(address string) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(address, plancheck.ResourceActionUpdate)}}
 }
 
 func kubeProviderFactories() map[string]func() (tfprotov6.ProviderServer, error) {
@@ -155,7 +162,8 @@ func TestAccNodePool(t *testing.T) {
 				},
 			},
 			{
-				Config: env.provider + nodePoolV2,
+				Config:           env.provider + nodePoolV2,
+				ConfigPlanChecks: updateInPlace("nodewright_node_pool.test"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameUID.AddStateValue("nodewright_node_pool.test", tfjsonpath.New("uid")),
 					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("weight"), knownvalue.Int64Exact(10)),
@@ -212,7 +220,8 @@ func TestAccNodePool(t *testing.T) {
 			},
 			{
 				// And apply puts it back, in place.
-				Config: env.provider + nodePoolV2,
+				Config:           env.provider + nodePoolV2,
+				ConfigPlanChecks: updateInPlace("nodewright_node_pool.test"),
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameUID.AddStateValue("nodewright_node_pool.test", tfjsonpath.New("uid")),
 					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("requirements").AtSliceIndex(0).AtMapKey("values"), knownvalue.ListExact([]knownvalue.Check{knownvalue.StringExact("spot")})),

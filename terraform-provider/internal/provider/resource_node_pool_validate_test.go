@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -74,5 +76,22 @@ func TestAccNodePoolValidation(t *testing.T) {
 			{nodePoolWith(`limits = { cpu = "lots" }`), `limits["cpu"]: "lots" is not a quantity`},
 			{nodePoolWith(`taints = [{ key = "example.com/x", effect = "NoWay" }]`), `got: "NoWay"`},
 		}),
+	})
+}
+
+// The documented examples plan cleanly, with no cluster reachable.
+func TestAccKubeExamplesPlan(t *testing.T) {
+	kubeAccPreCheck(t)
+	var cfg strings.Builder
+	for _, name := range []string{"nodewright_node_class", "nodewright_node_pool", "nodewright_cluster_access"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "resources", name, "resource.tf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Write(data)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: kubeProviderFactories(),
+		Steps:                    []resource.TestStep{{Config: noClusterProvider + cfg.String(), PlanOnly: true, ExpectNonEmptyPlan: true}},
 	})
 }
