@@ -249,10 +249,8 @@ type budgetModel struct {
 	Reasons  []types.String `tfsdk:"reasons"`
 }
 
-// nodeClassGroupKind is what node_class refers to.
-const (
-	nodeClassKind = "EC2NodeClass"
-)
+// nodeClassKind is the kind node_class names (group nodewright.dev).
+const nodeClassKind = "EC2NodeClass"
 
 func taintsToAPI(in []taintModel) []corev1.Taint {
 	if in == nil {
