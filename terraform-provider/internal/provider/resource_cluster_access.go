@@ -60,7 +60,7 @@ const (
 
 var nodeGroups = []string{"system:bootstrappers", "system:nodes"}
 
-var roleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`)
+var accessRoleARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$`)
 
 type clusterAccessModel struct {
 	ID          types.String `tfsdk:"id"`
@@ -84,7 +84,7 @@ func clusterAccessSchema() schema.Schema {
 		Attributes: map[string]schema.Attribute{
 			// Required.
 			"mode":     schema.StringAttribute{Required: true, PlanModifiers: replace, Validators: []validator.String{stringvalidator.OneOf(accessModes...)}, MarkdownDescription: "How the role is mapped: one of `" + strings.Join(accessModes, "`, `") + "`."},
-			"role_arn": schema.StringAttribute{Required: true, PlanModifiers: replace, Validators: []validator.String{stringvalidator.RegexMatches(roleARNRE, "must be an IAM role ARN like arn:aws:iam::123456789012:role/nodes")}, MarkdownDescription: "ARN of the nodes' IAM role."},
+			"role_arn": schema.StringAttribute{Required: true, PlanModifiers: replace, Validators: []validator.String{stringvalidator.RegexMatches(accessRoleARNRE, "must be an IAM role ARN like arn:aws:iam::123456789012:role/nodes")}, MarkdownDescription: "ARN of the nodes' IAM role."},
 			// Optional.
 			"cluster_name": schema.StringAttribute{Optional: true, PlanModifiers: replace, MarkdownDescription: "EKS cluster of the access entry; required with `mode = \"access_entry\"`, unused with `aws_auth` (which uses the provider's `kubernetes` block)."},
 			// Computed.
@@ -263,7 +263,7 @@ func (r *clusterAccessResource) ImportState(ctx context.Context, req resource.Im
 	if mode == accessModeAccessEntry && !strings.HasPrefix(rest, "arn:") {
 		cluster, rest, _ = strings.Cut(rest, "/")
 	}
-	if (mode != accessModeAccessEntry && mode != accessModeAWSAuth) || !roleARNRE.MatchString(rest) || (mode == accessModeAccessEntry && cluster == "") {
+	if (mode != accessModeAccessEntry && mode != accessModeAWSAuth) || !accessRoleARNRE.MatchString(rest) || (mode == accessModeAccessEntry && cluster == "") {
 		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("got %q; want aws_auth/<role arn> or access_entry/<cluster name>/<role arn>", req.ID))
 		return
 	}

@@ -74,7 +74,7 @@ func defaultMetadataOptions() types.Object {
 	})
 }
 
-func oneOfDoc(vals []string) string { return "`" + strings.Join(vals, "`, `") + "`" }
+func kubeOneOfDoc(vals []string) string { return "`" + strings.Join(vals, "`, `") + "`" }
 
 func (r *nodeClassResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_node_class"
@@ -96,7 +96,7 @@ func nodeClassSchema() schema.Schema {
 			"name": schema.StringAttribute{
 				Required: true, MarkdownDescription: "Name of the EC2NodeClass. Changing it replaces the class.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{stringvalidator.LengthBetween(1, 63), stringvalidator.RegexMatches(dnsLabelRE, "must be a DNS label: lower-case letters, digits and '-'")},
+				Validators:    []validator.String{stringvalidator.LengthBetween(1, 63), stringvalidator.RegexMatches(kubeNameRE, "must be a DNS label: lower-case letters, digits and '-'")},
 			},
 			"ami_selector_terms": schema.ListNestedAttribute{
 				Required: true, Validators: []validator.List{listvalidator.SizeBetween(1, 30)},
@@ -128,7 +128,7 @@ func nodeClassSchema() schema.Schema {
 				}},
 			},
 			// Optional.
-			"ami_family":       schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(amiFamilies...)}, MarkdownDescription: "User data format and default volumes: one of " + oneOfDoc(amiFamilies) + ". Implied by an alias; required otherwise."},
+			"ami_family":       schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(amiFamilies...)}, MarkdownDescription: "User data format and default volumes: one of " + kubeOneOfDoc(amiFamilies) + ". Implied by an alias; required otherwise."},
 			"role":             schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthBetween(1, 64)}, MarkdownDescription: "IAM role name of the nodes; nodewright manages an instance profile for it. Exactly one of `role` and `instance_profile`."},
 			"instance_profile": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthBetween(1, 128)}, MarkdownDescription: "Existing instance profile, used as is. Exactly one of `role` and `instance_profile`."},
 			"user_data":        schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtMost(16384)}, MarkdownDescription: "User data merged with what nodewright generates (AL2023: MIME multi-part; Bottlerocket: TOML)."},
@@ -143,7 +143,7 @@ func nodeClassSchema() schema.Schema {
 						Optional: true, MarkdownDescription: "EBS volume settings.",
 						Attributes: map[string]schema.Attribute{
 							"volume_size":           schema.StringAttribute{Optional: true, MarkdownDescription: "Size as a quantity, like `20Gi`."},
-							"volume_type":           schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(volumeTypes...)}, MarkdownDescription: "One of " + oneOfDoc(volumeTypes) + "."},
+							"volume_type":           schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(volumeTypes...)}, MarkdownDescription: "One of " + kubeOneOfDoc(volumeTypes) + "."},
 							"iops":                  schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(100, 256000)}, MarkdownDescription: "Provisioned IOPS (io1, io2, gp3)."},
 							"throughput":            schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(125, 2000)}, MarkdownDescription: "Throughput in MiB/s (gp3)."},
 							"encrypted":             schema.BoolAttribute{Optional: true, MarkdownDescription: "Encrypt the volume (with `kms_key_id`, or the default key)."},
@@ -158,10 +158,10 @@ func nodeClassSchema() schema.Schema {
 				Optional: true, Computed: true, Default: objectdefault.StaticValue(defaultMetadataOptions()),
 				MarkdownDescription: "Instance metadata service. The default requires IMDSv2 with a hop limit of 1, so pods can't reach it.",
 				Attributes: map[string]schema.Attribute{
-					"http_endpoint":               schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(metadataDefaultHTTPEndpoint), Validators: []validator.String{stringvalidator.OneOf(enabledDisabled...)}, MarkdownDescription: "IMDS on or off: " + oneOfDoc(enabledDisabled) + ". Default `" + metadataDefaultHTTPEndpoint + "`."},
-					"http_protocol_ipv6":          schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(metadataDefaultHTTPProtocolIPv6), Validators: []validator.String{stringvalidator.OneOf(enabledDisabled...)}, MarkdownDescription: "IMDS over IPv6: " + oneOfDoc(enabledDisabled) + ". Default `" + metadataDefaultHTTPProtocolIPv6 + "`."},
+					"http_endpoint":               schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(metadataDefaultHTTPEndpoint), Validators: []validator.String{stringvalidator.OneOf(enabledDisabled...)}, MarkdownDescription: "IMDS on or off: " + kubeOneOfDoc(enabledDisabled) + ". Default `" + metadataDefaultHTTPEndpoint + "`."},
+					"http_protocol_ipv6":          schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(metadataDefaultHTTPProtocolIPv6), Validators: []validator.String{stringvalidator.OneOf(enabledDisabled...)}, MarkdownDescription: "IMDS over IPv6: " + kubeOneOfDoc(enabledDisabled) + ". Default `" + metadataDefaultHTTPProtocolIPv6 + "`."},
 					"http_put_response_hop_limit": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(metadataDefaultHopLimit), Validators: []validator.Int64{int64validator.Between(1, 64)}, MarkdownDescription: "IP hop limit of IMDS token responses (1-64). Default `1`."},
-					"http_tokens":                 schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(metadataDefaultHTTPTokens), Validators: []validator.String{stringvalidator.OneOf(httpTokensValues...)}, MarkdownDescription: "`required` means IMDSv2 only: " + oneOfDoc(httpTokensValues) + ". Default `" + metadataDefaultHTTPTokens + "`."},
+					"http_tokens":                 schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(metadataDefaultHTTPTokens), Validators: []validator.String{stringvalidator.OneOf(httpTokensValues...)}, MarkdownDescription: "`required` means IMDSv2 only: " + kubeOneOfDoc(httpTokensValues) + ". Default `" + metadataDefaultHTTPTokens + "`."},
 				},
 			},
 			"kubelet": schema.SingleNestedAttribute{
@@ -170,9 +170,9 @@ func nodeClassSchema() schema.Schema {
 					"cluster_dns":                     schema.ListAttribute{Optional: true, ElementType: types.StringType, Validators: []validator.List{listvalidator.SizeAtMost(5)}, MarkdownDescription: "Cluster DNS server addresses."},
 					"max_pods":                        schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}, MarkdownDescription: "Pods per node; otherwise the ENI limit of the type."},
 					"pods_per_core":                   schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}, MarkdownDescription: "Pods per vCPU (the lower of this and `max_pods` wins)."},
-					"system_reserved":                 schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Resources reserved for the system: keys among " + oneOfDoc(reservedResource) + "."},
-					"kube_reserved":                   schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Resources reserved for Kubernetes daemons: keys among " + oneOfDoc(reservedResource) + "."},
-					"eviction_hard":                   schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Hard eviction thresholds by signal (" + oneOfDoc(evictionSignals) + "), as quantities or percentages."},
+					"system_reserved":                 schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Resources reserved for the system: keys among " + kubeOneOfDoc(reservedResource) + "."},
+					"kube_reserved":                   schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Resources reserved for Kubernetes daemons: keys among " + kubeOneOfDoc(reservedResource) + "."},
+					"eviction_hard":                   schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Hard eviction thresholds by signal (" + kubeOneOfDoc(evictionSignals) + "), as quantities or percentages."},
 					"eviction_soft":                   schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Soft eviction thresholds; each signal needs an `eviction_soft_grace_period`."},
 					"eviction_soft_grace_period":      schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "How long each soft threshold must be crossed, like `1m30s`."},
 					"eviction_max_pod_grace_period":   schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}, MarkdownDescription: "Cap on pod grace periods (seconds) in soft evictions."},
@@ -272,7 +272,7 @@ func (r *nodeClassResource) Update(ctx context.Context, req resource.UpdateReque
 		return
 	}
 	var nc v1.EC2NodeClass
-	if err := updateWithRetry(ctx, c, client.ObjectKey{Name: m.Name.ValueString()}, &nc, func() { nc.Spec = spec }); err != nil {
+	if err := kubeUpdateWithRetry(ctx, c, client.ObjectKey{Name: m.Name.ValueString()}, &nc, func() { nc.Spec = spec }); err != nil {
 		resp.Diagnostics.AddError("Updating EC2NodeClass", fmt.Sprintf("updating EC2NodeClass %s: %v", m.Name.ValueString(), err))
 		return
 	}
@@ -301,7 +301,7 @@ func (r *nodeClassResource) Delete(ctx context.Context, req resource.DeleteReque
 		return
 	}
 	var finalizers []string
-	err = pollUntil(ctx, timeout, func() (bool, error) {
+	err = kubePollUntil(ctx, timeout, func() (bool, error) {
 		var nc v1.EC2NodeClass
 		err := c.Get(ctx, client.ObjectKey{Name: name}, &nc)
 		if apierrors.IsNotFound(err) {

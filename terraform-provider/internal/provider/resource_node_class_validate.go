@@ -138,7 +138,7 @@ func validateNodeClass(m *nodeClassModel) diag.Diagnostics {
 	if k := m.Kubelet; k != nil {
 		validateKubelet(bad, k)
 	}
-	if isKnownStr(m.DeleteTimeout) && !durationRE.MatchString(m.DeleteTimeout.ValueString()) {
+	if isKnownStr(m.DeleteTimeout) && !kubeDurationRE.MatchString(m.DeleteTimeout.ValueString()) {
 		bad(path.Root("delete_timeout"), "delete_timeout: %q must be a duration in h, m and s units, like 10m", m.DeleteTimeout.ValueString())
 	}
 	return d
@@ -187,7 +187,7 @@ func validateKubelet(bad func(path.Path, string, ...any), k *kubeletModel) {
 				bad(p.AtName(ev.name), "kubelet.%s: signal %q must be one of %s", ev.name, sig, strings.Join(evictionSignals, ", "))
 			}
 			if ev.name == "eviction_soft_grace_period" {
-				if !durationRE.MatchString(v) {
+				if !kubeDurationRE.MatchString(v) {
 					bad(p.AtName(ev.name), "kubelet.%s[%q]: %q must be a duration in h, m and s units, like 1m30s", ev.name, sig, v)
 				}
 				continue

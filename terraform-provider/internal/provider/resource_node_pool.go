@@ -115,7 +115,7 @@ func nodePoolSchema() schema.Schema {
 			"name": schema.StringAttribute{
 				Required: true, MarkdownDescription: "Name of the NodePool. Changing it replaces the pool.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{stringvalidator.LengthBetween(1, 63), stringvalidator.RegexMatches(dnsLabelRE, "must be a DNS label: lower-case letters, digits and '-'")},
+				Validators:    []validator.String{stringvalidator.LengthBetween(1, 63), stringvalidator.RegexMatches(kubeNameRE, "must be a DNS label: lower-case letters, digits and '-'")},
 			},
 			"node_class": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the `EC2NodeClass` (see `nodewright_node_class`) the pool's nodes launch with.", Validators: []validator.String{stringvalidator.LengthBetween(1, 253)}},
 			// Optional.
@@ -240,7 +240,7 @@ func (r *nodePoolResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	var np v1.NodePool
-	err = updateWithRetry(ctx, c, client.ObjectKey{Name: m.Name.ValueString()}, &np, func() { np.Spec = spec })
+	err = kubeUpdateWithRetry(ctx, c, client.ObjectKey{Name: m.Name.ValueString()}, &np, func() { np.Spec = spec })
 	if err != nil {
 		resp.Diagnostics.AddError("Updating NodePool", fmt.Sprintf("updating NodePool %s: %v", m.Name.ValueString(), err))
 		return
@@ -271,7 +271,7 @@ func (r *nodePoolResource) Delete(ctx context.Context, req resource.DeleteReques
 		return
 	}
 	var left []string
-	err = pollUntil(ctx, timeout, func() (bool, error) {
+	err = kubePollUntil(ctx, timeout, func() (bool, error) {
 		var claims v1.NodeClaimList
 		if err := c.List(ctx, &claims, client.MatchingLabels{v1.NodePoolLabelKey: name}); err != nil {
 			return false, fmt.Errorf("listing NodeClaims of NodePool %s: %w", name, err)
@@ -302,10 +302,10 @@ func (r *nodePoolResource) ImportState(ctx context.Context, req resource.ImportS
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("delete_timeout"), defaultDeleteTimeout)...)
 }
 
-// updateWithRetry reads the object, applies mutate and writes it back,
+// kubeUpdateWithRetry reads the object, applies mutate and writes it back,
 // retrying when someone else changed it in between (resourceVersion
 // conflicts); on return obj holds what the apiserver stored.
-func updateWithRetry(ctx context.Context, c client.Client, key client.ObjectKey, obj client.Object, mutate func()) error {
+func kubeUpdateWithRetry(ctx context.Context, c client.Client, key client.ObjectKey, obj client.Object, mutate func()) error {
 	var err error
 	for range 5 {
 		if err = c.Get(ctx, key, obj); err != nil {
@@ -319,9 +319,9 @@ func updateWithRetry(ctx context.Context, c client.Client, key client.ObjectKey,
 	return err
 }
 
-// pollUntil calls done every second until it returns true or an error, or
+// kubePollUntil calls done every second until it returns true or an error, or
 // the timeout passes.
-func pollUntil(ctx context.Context, timeout time.Duration, done func() (bool, error)) error {
+func kubePollUntil(ctx context.Context, timeout time.Duration, done func() (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(time.Second)

@@ -17,14 +17,14 @@ import (
 // The same rules the CRDs enforce, checked at plan time so that mistakes
 // show up in `terraform plan` without a cluster.
 var (
-	dnsLabelRE         = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	labelKeyRE         = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
-	durationRE         = regexp.MustCompile(`^([0-9]+(s|m|h))+$`)
+	kubeNameRE         = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	kubeLabelKeyRE         = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+	kubeDurationRE         = regexp.MustCompile(`^([0-9]+(s|m|h))+$`)
 	nillableDurationRE = regexp.MustCompile(`^(([0-9]+(s|m|h))+|Never)$`)
 	budgetNodesRE      = regexp.MustCompile(`^((100|[0-9]{1,2})%|[0-9]+)$`)
-	cronRE             = regexp.MustCompile(`^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*/,?-]+( [0-9A-Za-z*/,?-]+){4})$`)
+	kubeCronRE             = regexp.MustCompile(`^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*/,?-]+( [0-9A-Za-z*/,?-]+){4})$`)
 	nodewrightDomainRE = regexp.MustCompile(`^([^/]+[.])?nodewright[.]dev/`)
-	integerRE          = regexp.MustCompile(`^-?[0-9]+$`)
+	kubeIntegerRE          = regexp.MustCompile(`^-?[0-9]+$`)
 )
 
 // checkNodeLabelKey says what is wrong with a label or requirement key, or "".
@@ -34,7 +34,7 @@ func checkNodeLabelKey(k string) string {
 		return fmt.Sprintf("%q is restricted: nodewright or the kubelet sets it", k)
 	case nodewrightDomainRE.MatchString(k) && !v1.WellKnownLabels.Has(k):
 		return fmt.Sprintf("%q is in the reserved nodewright.dev domain; only nodewright's well-known labels may be used", k)
-	case len(k) > 316 || !labelKeyRE.MatchString(k):
+	case len(k) > 316 || !kubeLabelKeyRE.MatchString(k):
 		return fmt.Sprintf("%q is not a qualified name like example.com/team", k)
 	}
 	return ""
@@ -89,7 +89,7 @@ func validateNodePool(m *nodePoolModel) diag.Diagnostics {
 				bad(p.AtName("values"), "requirements[%d] (%s): operators Exists and DoesNotExist take no values", i, key)
 			}
 		case "Gt", "Lt":
-			if n != 1 || !integerRE.MatchString(r.Values[0].ValueString()) {
+			if n != 1 || !kubeIntegerRE.MatchString(r.Values[0].ValueString()) {
 				bad(p.AtName("values"), "requirements[%d] (%s): operators Gt and Lt take exactly one integer value", i, key)
 			}
 		}
@@ -102,7 +102,7 @@ func validateNodePool(m *nodePoolModel) diag.Diagnostics {
 		list []taintModel
 	}{{"taints", m.Taints}, {"startup_taints", m.StartupTaints}} {
 		for i, t := range taints.list {
-			if isKnownStr(t.Key) && (len(t.Key.ValueString()) > 316 || !labelKeyRE.MatchString(t.Key.ValueString())) {
+			if isKnownStr(t.Key) && (len(t.Key.ValueString()) > 316 || !kubeLabelKeyRE.MatchString(t.Key.ValueString())) {
 				bad(path.Root(taints.name).AtListIndex(i).AtName("key"), "%s[%d].key: %q is not a qualified name like example.com/dedicated", taints.name, i, t.Key.ValueString())
 			}
 		}
@@ -110,10 +110,10 @@ func validateNodePool(m *nodePoolModel) diag.Diagnostics {
 	if isKnownStr(m.ExpireAfter) && !nillableDurationRE.MatchString(m.ExpireAfter.ValueString()) {
 		bad(path.Root("expire_after"), "expire_after: %q must be a duration in h, m and s units (like 720h or 1h30m) or Never", m.ExpireAfter.ValueString())
 	}
-	if isKnownStr(m.TerminationGracePeriod) && !durationRE.MatchString(m.TerminationGracePeriod.ValueString()) {
+	if isKnownStr(m.TerminationGracePeriod) && !kubeDurationRE.MatchString(m.TerminationGracePeriod.ValueString()) {
 		bad(path.Root("termination_grace_period"), "termination_grace_period: %q must be a duration in h, m and s units, like 1h or 30m", m.TerminationGracePeriod.ValueString())
 	}
-	if isKnownStr(m.DeleteTimeout) && !durationRE.MatchString(m.DeleteTimeout.ValueString()) {
+	if isKnownStr(m.DeleteTimeout) && !kubeDurationRE.MatchString(m.DeleteTimeout.ValueString()) {
 		bad(path.Root("delete_timeout"), "delete_timeout: %q must be a duration in h, m and s units, like 10m", m.DeleteTimeout.ValueString())
 	}
 	for k, v := range kubeStringMap(m.Limits) {
@@ -137,10 +137,10 @@ func validateNodePool(m *nodePoolModel) diag.Diagnostics {
 			if !b.Schedule.IsUnknown() && !b.Duration.IsUnknown() && b.Schedule.IsNull() != b.Duration.IsNull() {
 				bad(bp, "disruption.budgets[%d]: a budget schedule needs a duration, and a duration needs a schedule", i)
 			}
-			if isKnownStr(b.Schedule) && !cronRE.MatchString(b.Schedule.ValueString()) {
+			if isKnownStr(b.Schedule) && !kubeCronRE.MatchString(b.Schedule.ValueString()) {
 				bad(bp.AtName("schedule"), "disruption.budgets[%d].schedule: %q must be five cron fields (UTC) or a macro like @daily", i, b.Schedule.ValueString())
 			}
-			if isKnownStr(b.Duration) && !durationRE.MatchString(b.Duration.ValueString()) {
+			if isKnownStr(b.Duration) && !kubeDurationRE.MatchString(b.Duration.ValueString()) {
 				bad(bp.AtName("duration"), "disruption.budgets[%d].duration: %q must be a duration in h, m and s units, like 8h", i, b.Duration.ValueString())
 			}
 		}

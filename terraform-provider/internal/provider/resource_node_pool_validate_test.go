@@ -23,8 +23,8 @@ provider "nodewright" {
 }
 `
 
-// phrase matches text however Terraform wraps it.
-func phrase(s string) *regexp.Regexp {
+// wrappedPhrase matches text however Terraform wraps it.
+func wrappedPhrase(s string) *regexp.Regexp {
 	return regexp.MustCompile(strings.ReplaceAll(regexp.QuoteMeta(s), " ", `\s+`))
 }
 
@@ -35,7 +35,7 @@ func planOnlySteps(cases []struct{ config, want string }) []resource.TestStep {
 		if c.want == "" {
 			step.ExpectNonEmptyPlan = true
 		} else {
-			step.ExpectError = phrase(c.want)
+			step.ExpectError = wrappedPhrase(c.want)
 		}
 		steps = append(steps, step)
 	}
