@@ -18,13 +18,13 @@ import (
 // show up in `terraform plan` without a cluster.
 var (
 	kubeNameRE         = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	kubeLabelKeyRE         = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
-	kubeDurationRE         = regexp.MustCompile(`^([0-9]+(s|m|h))+$`)
+	kubeLabelKeyRE     = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+	kubeDurationRE     = regexp.MustCompile(`^([0-9]+(s|m|h))+$`)
 	nillableDurationRE = regexp.MustCompile(`^(([0-9]+(s|m|h))+|Never)$`)
 	budgetNodesRE      = regexp.MustCompile(`^((100|[0-9]{1,2})%|[0-9]+)$`)
-	kubeCronRE             = regexp.MustCompile(`^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*/,?-]+( [0-9A-Za-z*/,?-]+){4})$`)
+	kubeCronRE         = regexp.MustCompile(`^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*/,?-]+( [0-9A-Za-z*/,?-]+){4})$`)
 	nodewrightDomainRE = regexp.MustCompile(`^([^/]+[.])?nodewright[.]dev/`)
-	kubeIntegerRE          = regexp.MustCompile(`^-?[0-9]+$`)
+	kubeIntegerRE      = regexp.MustCompile(`^-?[0-9]+$`)
 )
 
 // checkNodeLabelKey says what is wrong with a label or requirement key, or "".
