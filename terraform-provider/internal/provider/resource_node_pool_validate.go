@@ -126,9 +126,6 @@ func validateNodePool(m *nodePoolModel) diag.Diagnostics {
 		if isKnownStr(dis.ConsolidateAfter) && !nillableDurationRE.MatchString(dis.ConsolidateAfter.ValueString()) {
 			bad(p.AtName("consolidate_after"), "disruption.consolidate_after: %q must be a duration in h, m and s units or Never", dis.ConsolidateAfter.ValueString())
 		}
-		if len(dis.Budgets) > 50 {
-			bad(p.AtName("budgets"), "disruption.budgets: at most 50 budgets, got %d", len(dis.Budgets))
-		}
 		for i, b := range dis.Budgets {
 			bp := p.AtName("budgets").AtListIndex(i)
 			if isKnownStr(b.Nodes) && !budgetNodesRE.MatchString(b.Nodes.ValueString()) {

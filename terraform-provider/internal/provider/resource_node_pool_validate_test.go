@@ -68,6 +68,7 @@ func TestAccNodePoolValidation(t *testing.T) {
 			{nodePoolWith(`labels = { "nodewright.dev/nodepool" = "x" }`), `labels: key "nodewright.dev/nodepool" is restricted: nodewright or the kubelet sets it`},
 			{nodePoolWith(`labels = { "kubernetes.io/hostname" = "x" }`), `labels: key "kubernetes.io/hostname" is restricted`},
 			{nodePoolWith(`disruption = { budgets = [{ nodes = "0", schedule = "@daily" }] }`), "disruption.budgets[0]: a budget schedule needs a duration, and a duration needs a schedule"},
+			{nodePoolWith(`disruption = { budgets = [] }`), "disruption.budgets list must contain at least 1 elements and at most 50 elements, got: 0"},
 			{nodePoolWith(`disruption = { budgets = [{ nodes = "ten" }] }`), `disruption.budgets[0].nodes: "ten" must be a count like 3 or a percentage like 10%`},
 			{nodePoolWith(`disruption = { consolidation_policy = "Always" }`), `value must be one of: ["WhenEmpty" "WhenEmptyOrUnderutilized"], got: "Always"`},
 			{nodePoolWith(`expire_after = "30d"`), `expire_after: "30d" must be a duration in h, m and s units`},
