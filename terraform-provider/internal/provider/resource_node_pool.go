@@ -144,7 +144,7 @@ func nodePoolSchema() schema.Schema {
 					"budgets": schema.ListNestedAttribute{
 						Optional: true, Computed: true, Default: listdefault.StaticValue(defaultBudgets()),
 						// An empty list can't be stored: the CRD defaults it back to one 10% budget.
-						Validators: []validator.List{listvalidator.SizeBetween(1, 50)},
+						Validators:          []validator.List{listvalidator.SizeBetween(1, 50)},
 						MarkdownDescription: "Limits on concurrent disruptions; the most restrictive active budget wins. Default one budget of `10%`.",
 						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 							"nodes":    schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(nodePoolDefaultBudgetNodes), MarkdownDescription: "Nodes that may be disrupted at once: a count (`3`) or a percentage (`10%`)."},
