@@ -41,7 +41,7 @@ type instanceTypesDataSource struct{ data *providerData }
 
 func newInstanceTypesDataSource() datasource.DataSource { return &instanceTypesDataSource{} }
 
-type requirementModel struct {
+type instanceTypeRequirementModel struct {
 	Key      types.String `tfsdk:"key"`
 	Operator types.String `tfsdk:"operator"`
 	Values   []string     `tfsdk:"values"`
@@ -59,7 +59,7 @@ type instanceTypeModel struct {
 
 type instanceTypesModel struct {
 	Region        types.String        `tfsdk:"region"`
-	Requirements  []requirementModel  `tfsdk:"requirements"`
+	Requirements  []instanceTypeRequirementModel  `tfsdk:"requirements"`
 	InstanceTypes []instanceTypeModel `tfsdk:"instance_types"`
 }
 
@@ -122,7 +122,7 @@ func (d *instanceTypesDataSource) Configure(_ context.Context, req datasource.Co
 	d.data = pd
 }
 
-func (m requirementModel) toSelector() corev1.NodeSelectorRequirement {
+func (m instanceTypeRequirementModel) toSelector() corev1.NodeSelectorRequirement {
 	return corev1.NodeSelectorRequirement{Key: m.Key.ValueString(), Operator: corev1.NodeSelectorOperator(m.Operator.ValueString()), Values: m.Values}
 }
 
