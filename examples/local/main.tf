@@ -1,0 +1,53 @@
+# The embedded default: the whole bundle and a default NodePool on the
+# local cloud (`make local-up`). `make demo` applies this example.
+
+terraform {
+  required_version = ">= 1.5"
+  required_providers {
+    nodewright = {
+      source  = "nodewright/nodewright"
+      version = ">= 0.1.0"
+    }
+  }
+}
+
+variable "cluster_name" {
+  description = "The local cloud's EKS cluster name (CLUSTER_NAME in .localcloud/env)."
+  type        = string
+  default     = "localcloud"
+}
+
+variable "kubeconfig" {
+  description = "Kubeconfig of the local cloud (KUBECONFIG in .localcloud/env)."
+  type        = string
+}
+
+# AWS_ENDPOINT_URL, AWS_REGION and the static credentials in .localcloud/env
+# point the provider at the local AWS endpoint.
+provider "nodewright" {
+  kubernetes {
+    config_path = var.kubeconfig
+  }
+}
+
+module "nodewright" {
+  source = "../../modules/nodewright"
+
+  cluster_name        = var.cluster_name
+  controller_replicas = 1
+}
+
+module "default_pool" {
+  source = "../../modules/node-pool"
+
+  name              = "default"
+  cluster_name      = var.cluster_name
+  node_role_name    = module.nodewright.node_role_name
+  consolidate_after = "30s"
+
+  depends_on = [module.nodewright]
+}
+
+output "queue_url" {
+  value = module.nodewright.queue_url
+}

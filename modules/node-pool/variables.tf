@@ -1,0 +1,157 @@
+################################################################################
+# Identity
+################################################################################
+
+variable "name" {
+  description = "Name of the NodePool and of its EC2NodeClass."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.name))
+    error_message = "name must be a DNS label: lowercase letters, digits and hyphens, at most 63 characters."
+  }
+}
+
+variable "cluster_name" {
+  description = "EKS cluster name: subnets and security groups are discovered by the nodewright.dev/discovery=<cluster_name> tag."
+  type        = string
+}
+
+variable "node_role_name" {
+  description = "IAM role nodes run with (the nodewright module's node_role_name output)."
+  type        = string
+}
+
+################################################################################
+# Node class
+################################################################################
+
+variable "ami_alias" {
+  description = "AMI alias, e.g. al2023@latest or bottlerocket@latest."
+  type        = string
+  default     = "al2023@latest"
+
+  validation {
+    condition     = can(regex("^(al2023|bottlerocket)@(latest|v[0-9]+(\\.[0-9]+)*)$", var.ami_alias))
+    error_message = "ami_alias must look like al2023@latest, bottlerocket@latest or al2023@v20261101."
+  }
+}
+
+variable "subnet_tags" {
+  description = "Tags that select the subnets. Empty uses nodewright.dev/discovery=<cluster_name>."
+  type        = map(string)
+  default     = {}
+}
+
+variable "security_group_tags" {
+  description = "Tags that select the security groups. Empty uses nodewright.dev/discovery=<cluster_name>."
+  type        = map(string)
+  default     = {}
+}
+
+variable "tags" {
+  description = "Tags for the instances, volumes and launch templates."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Node pool
+################################################################################
+
+variable "capacity_types" {
+  description = "Capacity types the pool may buy: spot, on-demand or both (spot is preferred when cheaper)."
+  type        = list(string)
+  default     = ["spot", "on-demand"]
+
+  validation {
+    condition     = length(var.capacity_types) > 0 && alltrue([for c in var.capacity_types : contains(["spot", "on-demand"], c)])
+    error_message = "capacity_types must list spot and/or on-demand."
+  }
+}
+
+variable "instance_categories" {
+  description = "Instance categories (c, m, r, ...)."
+  type        = list(string)
+  default     = ["c", "m", "r"]
+}
+
+variable "min_generation" {
+  description = "Instance generations above this are allowed."
+  type        = number
+  default     = 2
+}
+
+variable "architectures" {
+  description = "CPU architectures."
+  type        = list(string)
+  default     = ["amd64", "arm64"]
+}
+
+variable "extra_requirements" {
+  description = "More requirements, each {key, operator, values, min_values}."
+  type = list(object({
+    key        = string
+    operator   = string
+    values     = optional(list(string))
+    min_values = optional(number)
+  }))
+  default = []
+}
+
+variable "labels" {
+  description = "Labels on every node."
+  type        = map(string)
+  default     = {}
+}
+
+variable "taints" {
+  description = "Taints on every node."
+  type = list(object({
+    key    = string
+    value  = optional(string)
+    effect = string
+  }))
+  default = []
+}
+
+variable "consolidation_policy" {
+  description = "WhenEmpty or WhenEmptyOrUnderutilized."
+  type        = string
+  default     = "WhenEmptyOrUnderutilized"
+
+  validation {
+    condition     = contains(["WhenEmpty", "WhenEmptyOrUnderutilized"], var.consolidation_policy)
+    error_message = "consolidation_policy must be WhenEmpty or WhenEmptyOrUnderutilized."
+  }
+}
+
+variable "consolidate_after" {
+  description = "How long a node must be empty or underutilized before it goes, e.g. 30s, 5m, or Never."
+  type        = string
+  default     = "1m"
+}
+
+variable "budget_nodes" {
+  description = "How many of the pool's nodes may be disrupted at once: a count or a percentage."
+  type        = string
+  default     = "10%"
+}
+
+variable "expire_after" {
+  description = "Replace nodes this long after launch, or Never."
+  type        = string
+  default     = "720h"
+}
+
+variable "limits" {
+  description = "Caps on the pool's total resources, e.g. { cpu = \"1000\", memory = \"1000Gi\" }."
+  type        = map(string)
+  default     = {}
+}
+
+variable "weight" {
+  description = "Pools with higher weights are tried first (1-100); null for none."
+  type        = number
+  default     = null
+}
