@@ -41,7 +41,7 @@ func Tables(dir string) (string, error) {
 	var b strings.Builder
 	b.WriteString("## Inputs\n\n| Name | Description | Type | Default | Required |\n|------|-------------|------|---------|:--------:|\n")
 	for _, v := range vars {
-		def, req := "`" + v.def + "`", "no"
+		def, req := "`"+v.def+"`", "no"
 		if v.required {
 			def, req = "n/a", "yes"
 		}
