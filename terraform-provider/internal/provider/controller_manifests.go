@@ -174,7 +174,11 @@ func controllerDeployment(s controllerSpec) *appsv1.Deployment {
 	if s.MetricsPort > 0 {
 		ports = append(ports, corev1.ContainerPort{Name: "metrics", ContainerPort: s.MetricsPort, Protocol: corev1.ProtocolTCP})
 	}
-	ports = append(ports, corev1.ContainerPort{Name: "health", ContainerPort: s.HealthPort, Protocol: corev1.ProtocolTCP})
+	var liveness, readiness *corev1.Probe
+	if s.HealthPort > 0 {
+		ports = append(ports, corev1.ContainerPort{Name: "health", ContainerPort: s.HealthPort, Protocol: corev1.ProtocolTCP})
+		liveness, readiness = probe("/healthz"), probe("/readyz")
+	}
 
 	replicas := s.Replicas
 	return &appsv1.Deployment{
@@ -201,8 +205,8 @@ func controllerDeployment(s controllerSpec) *appsv1.Deployment {
 						Env:            env,
 						Ports:          ports,
 						Resources:      res,
-						LivenessProbe:  probe("/healthz"),
-						ReadinessProbe: probe("/readyz"),
+						LivenessProbe:  liveness,
+						ReadinessProbe: readiness,
 					}},
 				},
 			},

@@ -201,7 +201,7 @@ func controllerSchema() schema.Schema {
 			"metrics_port": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(defaultMetricsPort),
 				MarkdownDescription: "Prometheus metrics port; 0 turns metrics off.", Validators: []validator.Int64{int64validator.Between(0, 65535)}},
 			"health_probe_port": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(defaultHealthPort),
-				MarkdownDescription: "Port of `/healthz` and `/readyz`.", Validators: []validator.Int64{int64validator.Between(1, 65535)}},
+				MarkdownDescription: "Port of `/healthz` and `/readyz`, which the liveness and readiness probes use; 0 turns the health server and the probes off.", Validators: []validator.Int64{int64validator.Between(0, 65535)}},
 			"wait_for_rollout": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(true),
 				MarkdownDescription: "Wait until every replica is available after create and update."},
 			"create_timeout": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultCreateTimeout),
