@@ -13,6 +13,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -146,8 +147,22 @@ func (r *controllerResource) teardown(ctx context.Context, m *controllerModel, t
 				return
 			}
 		}
-		// 2. Wait for the controller to finish the NodeClaims; without a
+		// 2. NodeClaims carry no owner reference to their NodePool, so they
+		// are deleted explicitly; their termination finalizer makes the
+		// controller drain the node and terminate the instance. Without a
 		// running controller nobody will, so do not wait for it.
+		var claims v1.NodeClaimList
+		if err := c.List(ctx, &claims); err != nil {
+			fail("Listing NodeClaims", err)
+			return
+		}
+		tflog.Info(ctx, "deleting nodeclaims", map[string]any{"count": len(claims.Items)})
+		for i := range claims.Items {
+			if err := c.Delete(ctx, &claims.Items[i]); client.IgnoreNotFound(err) != nil {
+				fail("Deleting NodeClaim "+claims.Items[i].Name, err)
+				return
+			}
+		}
 		wait := left() * 3 / 4
 		if !controllerRunning(ctx, c, ns) {
 			wait = 0
@@ -163,6 +178,7 @@ func (r *controllerResource) teardown(ctx context.Context, m *controllerModel, t
 			fail("Waiting for NodeClaims to be deleted", err)
 			return
 		}
+		tflog.Info(ctx, "nodeclaims after deleting nodepools", map[string]any{"gone": gone, "waited": time.Since(start).String(), "controller_running": wait > 0})
 		if !gone {
 			// 3. Finish what the controller did not.
 			if err := r.forceRemoveNodes(ctx, c, cluster); err != nil {
@@ -196,6 +212,7 @@ func (r *controllerResource) teardown(ctx context.Context, m *controllerModel, t
 			fail("Waiting for EC2NodeClasses to be deleted", err)
 			return
 		}
+		tflog.Info(ctx, "ec2nodeclasses deleted", map[string]any{"gone": gone, "elapsed": time.Since(start).String()})
 		if !gone {
 			var l v1.EC2NodeClassList
 			if err := c.List(ctx, &l); err == nil {
@@ -243,6 +260,20 @@ func (r *controllerResource) teardown(ctx context.Context, m *controllerModel, t
 		u.SetName(o.GetName())
 		if err := c.Delete(ctx, u); client.IgnoreNotFound(err) != nil {
 			fail("Deleting CRD "+o.GetName(), err)
+			return
+		}
+	}
+	// CRD deletion finishes asynchronously, after the apiserver removed
+	// every custom resource; a re-install meanwhile would fail.
+	for _, o := range objsCRD {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(o.GroupVersionKind())
+		gone, err := poll(ctx, max(left(), time.Minute), func(ctx context.Context) (bool, error) {
+			err := c.Get(ctx, client.ObjectKey{Name: o.GetName()}, u)
+			return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+		})
+		if err != nil || !gone {
+			fail("Deleting CRD "+o.GetName(), fmt.Errorf("CRD %s is still being deleted (err=%v); check its status conditions (kubectl get crd %s -o yaml)", o.GetName(), err, o.GetName()))
 			return
 		}
 	}
