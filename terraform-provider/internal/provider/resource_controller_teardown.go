@@ -240,6 +240,20 @@ func (r *controllerResource) teardown(ctx context.Context, m *controllerModel, t
 			fail(fmt.Sprintf("Deleting %s %s", kindOf(c, objs[i]), client.ObjectKeyFromObject(objs[i])), err)
 			return
 		}
+		if _, isDeployment := objs[i].(*appsv1.Deployment); !isDeployment {
+			continue
+		}
+		// A terminating controller still calls the API: keep its RBAC
+		// until its pods are gone, so it shuts down cleanly.
+		_, err := poll(ctx, max(left(), time.Minute), func(ctx context.Context) (bool, error) {
+			var pods corev1.PodList
+			err := c.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels(selectorLabels()))
+			return err == nil && len(pods.Items) == 0, err
+		})
+		if err != nil {
+			fail("Waiting for the controller pods to stop", err)
+			return
+		}
 	}
 	gone, err := poll(ctx, max(left(), time.Minute), func(ctx context.Context) (bool, error) {
 		err := c.Get(ctx, client.ObjectKey{Name: ns}, &corev1.Namespace{})

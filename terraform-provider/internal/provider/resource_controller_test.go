@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -357,6 +358,26 @@ func TestAccControllerDestroyRemovesNodes(t *testing.T) {
 			for _, n := range crdNames(t) {
 				if ok, err := crdExists(ctx, c, n); ok || err != nil {
 					return fmt.Errorf("CRD %s still exists after destroy (err=%v)", n, err)
+				}
+			}
+			// The controller ran under the RBAC the resource grants: any
+			// call it was refused shows in its log.
+			logs, _ := filepath.Glob(filepath.Join(cloud.Dir(), "podruntime", "pods", "nodewright_*.log"))
+			if len(logs) == 0 {
+				return fmt.Errorf("no controller log under %s", cloud.Dir())
+			}
+			for _, l := range logs {
+				data, err := os.ReadFile(l)
+				if err != nil {
+					return err
+				}
+				for _, line := range strings.Split(string(data), "\n") {
+					if strings.Contains(line, "forbidden") {
+						return fmt.Errorf("the controller was refused by RBAC: %s", line)
+					}
+				}
+				if !strings.Contains(string(data), "terminated instance") {
+					return fmt.Errorf("controller log %s does not show it terminating the instances itself", l)
 				}
 			}
 			return nil
