@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/go-logr/logr"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -33,12 +34,18 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/crds"
 )
 
-func init() { resources = append(resources, newControllerResource) }
+func init() {
+	resources = append(resources, newControllerResource)
+	// controller-runtime's client logs through a global logger and prints
+	// a stack trace into Terraform's output when none was ever set.
+	ctrllog.SetLogger(logr.Discard())
+}
 
 var (
 	_ resource.ResourceWithImportState = (*controllerResource)(nil)
