@@ -265,7 +265,14 @@ func TestAccController(t *testing.T) {
 // TestAccControllerDestroyRemovesNodes launches real nodes through the
 // deployed controller and checks destroy takes them, and everything AWS
 // the controller made, away before the controller itself.
-func TestAccControllerDestroyRemovesNodes(t *testing.T) {
+func TestAccControllerDestroyRemovesNodes(t *testing.T) { testDestroyRemovesNodes(t, false) }
+
+// TestAccControllerDestroyWithoutController stops the controller before
+// destroy: the resource then terminates the instances and deletes the
+// launch templates and instance profiles itself.
+func TestAccControllerDestroyWithoutController(t *testing.T) { testDestroyRemovesNodes(t, true) }
+
+func testDestroyRemovesNodes(t *testing.T, stopController bool) {
 	cloud, c, prov := controllerTest(t)
 	awsCfg := cloud.AWSConfig()
 	ec2c := ec2.NewFromConfig(awsCfg)
@@ -296,8 +303,10 @@ func TestAccControllerDestroyRemovesNodes(t *testing.T) {
 				SubnetSelectorTerms:        []v1.SubnetSelectorTerm{{Tags: discovery}},
 				SecurityGroupSelectorTerms: []v1.SecurityGroupSelectorTerm{{Tags: discovery}},
 				AMISelectorTerms:           []v1.AMISelectorTerm{{Alias: "al2023@latest"}}}},
+			// Consolidation off: the nodes must stay until destroy removes them.
 			&v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: v1.NodePoolSpec{Template: v1.NodeClaimTemplate{Spec: v1.NodeClaimTemplateSpec{
-				NodeClassRef: &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: "default"}}}}},
+				NodeClassRef: &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: "default"}}},
+				Disruption: v1.Disruption{ConsolidateAfter: v1.Never}}},
 			&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"}, Spec: appsv1.DeploymentSpec{
 				Replicas: ptr.To[int32](2),
 				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
@@ -333,6 +342,45 @@ func TestAccControllerDestroyRemovesNodes(t *testing.T) {
 				return fmt.Errorf("no nodes launched within 60s: %d nodeclaims, instances %v, %d nodes", len(claims.Items), ids, len(nodes.Items))
 			}
 			time.Sleep(time.Second)
+		}
+	}
+	stop := func(*terraform.State) error {
+		if !stopController {
+			return nil
+		}
+		ctx := context.Background()
+		dep := &appsv1.Deployment{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: "nodewright", Name: "nodewright"}, dep); err != nil {
+			return err
+		}
+		dep.Spec.Replicas = ptr.To[int32](0)
+		if err := c.Update(ctx, dep); err != nil {
+			return err
+		}
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+			var pods corev1.PodList
+			if err := c.List(ctx, &pods, client.InNamespace("nodewright"), client.MatchingLabels(selectorLabels())); err != nil {
+				return err
+			}
+			if len(pods.Items) == 0 {
+				// The point is to leave nodes behind for destroy.
+				var claims v1.NodeClaimList
+				if err := c.List(ctx, &claims); err != nil {
+					return err
+				}
+				ids, err := liveInstances(ctx)
+				if err != nil {
+					return err
+				}
+				t.Logf("controller stopped with %d nodeclaims and instances %v left", len(claims.Items), ids)
+				if len(claims.Items) == 0 || len(ids) == 0 {
+					return fmt.Errorf("the controller left no nodeclaims (%d) or instances (%v) behind to clean up", len(claims.Items), ids)
+				}
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("controller pods still running 30s after scaling to 0")
+			}
 		}
 	}
 	resource.Test(t, resource.TestCase{
@@ -376,7 +424,7 @@ func TestAccControllerDestroyRemovesNodes(t *testing.T) {
 						return fmt.Errorf("the controller was refused by RBAC: %s", line)
 					}
 				}
-				if !strings.Contains(string(data), "terminated instance") {
+				if !stopController && !strings.Contains(string(data), "terminated instance") {
 					return fmt.Errorf("controller log %s does not show it terminating the instances itself", l)
 				}
 			}
@@ -384,7 +432,9 @@ func TestAccControllerDestroyRemovesNodes(t *testing.T) {
 		},
 		Steps: []resource.TestStep{{
 			Config: controllerConfig(cloud, prov, "  replicas = 1\n"),
-			Check:  resource.ComposeTestCheckFunc(checkControllerRunning(c, 1, "info"), launchNodes),
+			Check:  resource.ComposeTestCheckFunc(checkControllerRunning(c, 1, "info"), launchNodes, stop),
+			// Scaling the controller down is drift the next plan undoes.
+			ExpectNonEmptyPlan: stopController,
 		}},
 	})
 }
