@@ -19,6 +19,8 @@ import (
 type providerData struct {
 	AWS  aws.Config
 	kube *kubeSource
+	// Version is the provider's version, the default controller image tag.
+	Version string
 }
 
 // Kube returns the cluster's REST config, resolving it on first use: plans

@@ -105,7 +105,7 @@ func (p *nodewrightProvider) Configure(ctx context.Context, req provider.Configu
 		resp.Diagnostics.AddError("Configuring AWS", fmt.Sprintf("%v. Set region (or AWS_REGION) and credentials the default chain can find.", err))
 		return
 	}
-	data := &providerData{AWS: awsCfg, kube: newKubeSource(m.Kubernetes, awsCfg)}
+	data := &providerData{AWS: awsCfg, kube: newKubeSource(m.Kubernetes, awsCfg), Version: p.version}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }

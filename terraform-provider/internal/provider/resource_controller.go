@@ -1,0 +1,621 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/crds"
+)
+
+func init() {
+	resources = append(resources, newControllerResource)
+	// controller-runtime's client logs through a global logger and prints
+	// a stack trace into Terraform's output when none was ever set.
+	ctrllog.SetLogger(logr.Discard())
+}
+
+var (
+	_ resource.ResourceWithImportState = (*controllerResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*controllerResource)(nil)
+)
+
+// ControllerImageRepository is the controller image; the tag defaults to the
+// provider's version.
+const ControllerImageRepository = "ghcr.io/nodewright/nodewright"
+
+var logLevels = []string{"debug", "info", "warn", "error"}
+
+// Defaults, shared by the schema and by import (which has no config).
+const (
+	defaultControllerNamespace = "nodewright"
+	defaultReplicas            = 2
+	defaultPriorityClass       = "system-cluster-critical"
+	defaultLogLevel            = "info"
+	defaultCPU                 = "500m"
+	defaultMemory              = "512Mi"
+	defaultMetricsPort         = 8080
+	defaultHealthPort          = 8081
+	defaultCreateTimeout       = "5m"
+	defaultDeleteTimeout       = "10m"
+)
+
+type controllerResource struct{ data *providerData }
+
+func newControllerResource() resource.Resource { return &controllerResource{} }
+
+type controllerModel struct {
+	ClusterName               types.String `tfsdk:"cluster_name"`
+	ClusterEndpoint           types.String `tfsdk:"cluster_endpoint"`
+	Namespace                 types.String `tfsdk:"namespace"`
+	Image                     types.String `tfsdk:"image"`
+	Replicas                  types.Int64  `tfsdk:"replicas"`
+	InterruptionQueue         types.String `tfsdk:"interruption_queue"`
+	ServiceAccountAnnotations types.Map    `tfsdk:"service_account_annotations"`
+	ControllerRoleARN         types.String `tfsdk:"controller_role_arn"`
+	Resources                 types.Object `tfsdk:"resources"`
+	PriorityClassName         types.String `tfsdk:"priority_class_name"`
+	NodeSelector              types.Map    `tfsdk:"node_selector"`
+	Tolerations               types.List   `tfsdk:"tolerations"`
+	AffinityAvoidManaged      types.Bool   `tfsdk:"affinity_avoid_managed"`
+	Env                       types.Map    `tfsdk:"env"`
+	LogLevel                  types.String `tfsdk:"log_level"`
+	MetricsPort               types.Int64  `tfsdk:"metrics_port"`
+	HealthProbePort           types.Int64  `tfsdk:"health_probe_port"`
+	WaitForRollout            types.Bool   `tfsdk:"wait_for_rollout"`
+	CreateTimeout             types.String `tfsdk:"create_timeout"`
+	DeleteTimeout             types.String `tfsdk:"delete_timeout"`
+	ID                        types.String `tfsdk:"id"`
+	CRDsVersion               types.String `tfsdk:"crds_version"`
+}
+
+type resourcesModel struct {
+	CPURequest    types.String `tfsdk:"cpu_request"`
+	MemoryRequest types.String `tfsdk:"memory_request"`
+	CPULimit      types.String `tfsdk:"cpu_limit"`
+	MemoryLimit   types.String `tfsdk:"memory_limit"`
+}
+
+type tolerationModel struct {
+	Key      types.String `tfsdk:"key"`
+	Operator types.String `tfsdk:"operator"`
+	Value    types.String `tfsdk:"value"`
+	Effect   types.String `tfsdk:"effect"`
+}
+
+var resourcesAttrTypes = map[string]attr.Type{
+	"cpu_request": types.StringType, "memory_request": types.StringType, "cpu_limit": types.StringType, "memory_limit": types.StringType,
+}
+
+var tolerationAttrTypes = map[string]attr.Type{
+	"key": types.StringType, "operator": types.StringType, "value": types.StringType, "effect": types.StringType,
+}
+
+var (
+	tolerationOperators = []string{"Exists", "Equal"}
+	tolerationEffects   = []string{"", "NoSchedule", "PreferNoSchedule", "NoExecute"}
+)
+
+func defaultResources() types.Object {
+	return types.ObjectValueMust(resourcesAttrTypes, map[string]attr.Value{
+		"cpu_request": types.StringValue(defaultCPU), "memory_request": types.StringValue(defaultMemory),
+		"cpu_limit": types.StringValue(""), "memory_limit": types.StringValue(defaultMemory),
+	})
+}
+
+func defaultTolerations() types.List {
+	return types.ListValueMust(types.ObjectType{AttrTypes: tolerationAttrTypes}, []attr.Value{
+		types.ObjectValueMust(tolerationAttrTypes, map[string]attr.Value{
+			"key": types.StringValue("CriticalAddonsOnly"), "operator": types.StringValue("Exists"),
+			"value": types.StringValue(""), "effect": types.StringValue(""),
+		}),
+	})
+}
+
+func (r *controllerResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_controller"
+}
+
+func (r *controllerResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = controllerSchema()
+}
+
+var durationValidator = stringvalidator.RegexMatches(durationRE, "must be a duration such as 90s, 5m or 1h")
+
+func controllerSchema() schema.Schema {
+	quantity := func(desc, def string) schema.StringAttribute {
+		return schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(def),
+			MarkdownDescription: desc + " Empty means none."}
+	}
+	return schema.Schema{
+		MarkdownDescription: "Deploys the nodewright controller into the cluster: its CRDs (installed or upgraded in place), a namespace, a ServiceAccount, least-privilege RBAC and a Deployment, and waits for the rollout. " +
+			"Destroying it first deletes every NodePool and waits for the controller to drain and terminate the nodes it launched (terminating leftover instances itself at the timeout), deletes EC2NodeClasses, launch templates and instance profiles, and only then removes the controller and the CRDs.",
+		Attributes: map[string]schema.Attribute{
+			"cluster_name": schema.StringAttribute{Required: true, MarkdownDescription: "EKS cluster name (the controller's `CLUSTER_NAME`): tags, discovery and node bootstrap.",
+				Validators: []validator.String{stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)")}},
+
+			"cluster_endpoint": schema.StringAttribute{Optional: true, MarkdownDescription: "API server URL nodes join (`CLUSTER_ENDPOINT`). Looked up with eks:DescribeCluster by the controller when unset."},
+			"namespace": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultControllerNamespace),
+				MarkdownDescription: "Namespace of the controller, created and deleted with it. Changing it replaces the installation.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:          []validator.String{stringvalidator.RegexMatches(dnsLabelRE, "must be a DNS label: lower-case letters, digits and -, at most 63 characters")}},
+			"image": schema.StringAttribute{Optional: true, Computed: true,
+				MarkdownDescription: "Controller image. Defaults to `" + ControllerImageRepository + ":<provider version>`."},
+			"replicas": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(defaultReplicas),
+				MarkdownDescription: "Controller replicas; one is the leader at a time.", Validators: []validator.Int64{int64validator.Between(1, 10)}},
+			"interruption_queue": schema.StringAttribute{Optional: true, MarkdownDescription: "SQS queue name of interruption notices (`nodewright_interruption_queue.name`); unset turns interruption handling off."},
+			"service_account_annotations": schema.MapAttribute{Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "Annotations on the controller's ServiceAccount, for example `" + roleARNAnnotation + "` for IRSA."},
+			"controller_role_arn": schema.StringAttribute{Optional: true, MarkdownDescription: "IAM role the controller assumes through IRSA (`nodewright_controller_iam.role_arn`): sets the `" + roleARNAnnotation + "` annotation on the ServiceAccount."},
+			"resources": schema.SingleNestedAttribute{Optional: true, Computed: true, Default: objectdefault.StaticValue(defaultResources()),
+				MarkdownDescription: "Requests and limits of the controller container.",
+				Attributes: map[string]schema.Attribute{
+					"cpu_request":    quantity("CPU request (default `"+defaultCPU+"`).", defaultCPU),
+					"memory_request": quantity("Memory request (default `"+defaultMemory+"`).", defaultMemory),
+					"cpu_limit":      quantity("CPU limit (default none).", ""),
+					"memory_limit":   quantity("Memory limit (default `"+defaultMemory+"`).", defaultMemory),
+				}},
+			"priority_class_name": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultPriorityClass),
+				MarkdownDescription: "Priority class of the controller pods, so they are not preempted by the workloads they provision for."},
+			"node_selector": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Node selector of the controller pods."},
+			"tolerations": schema.ListNestedAttribute{Optional: true, Computed: true, Default: listdefault.StaticValue(defaultTolerations()),
+				MarkdownDescription: "Tolerations of the controller pods. The default tolerates `CriticalAddonsOnly`, the taint of EKS system node groups.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"key": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(""), MarkdownDescription: "Taint key; empty with `Exists` tolerates everything."},
+					"operator": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("Equal"), MarkdownDescription: "One of " + strings.Join(tolerationOperators, ", ") + ".",
+						Validators: []validator.String{stringvalidator.OneOf(tolerationOperators...)}},
+					"value": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(""), MarkdownDescription: "Taint value, with `Equal`."},
+					"effect": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(""), MarkdownDescription: "Taint effect; empty matches every effect.",
+						Validators: []validator.String{stringvalidator.OneOf(tolerationEffects...)}},
+				}}},
+			"affinity_avoid_managed": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+				MarkdownDescription: "Require nodes without the `" + v1.NodePoolLabelKey + "` label, so the controller never runs on a node it manages (and could drain)."},
+			"env": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Extra environment of the controller, after (and overriding) what the resource sets, e.g. `BATCH_MAX_DURATION`."},
+			"log_level": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultLogLevel),
+				MarkdownDescription: "Log level: one of " + strings.Join(logLevels, ", ") + ".", Validators: []validator.String{stringvalidator.OneOf(logLevels...)}},
+			"metrics_port": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(defaultMetricsPort),
+				MarkdownDescription: "Prometheus metrics port; 0 turns metrics off.", Validators: []validator.Int64{int64validator.Between(0, 65535)}},
+			"health_probe_port": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(defaultHealthPort),
+				MarkdownDescription: "Port of `/healthz` and `/readyz`, which the liveness and readiness probes use; 0 turns the health server and the probes off.", Validators: []validator.Int64{int64validator.Between(0, 65535)}},
+			"wait_for_rollout": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+				MarkdownDescription: "Wait until every replica is available after create and update."},
+			"create_timeout": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultCreateTimeout),
+				MarkdownDescription: "How long to wait for the rollout.", Validators: []validator.String{durationValidator}},
+			"delete_timeout": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultDeleteTimeout),
+				MarkdownDescription: "How long destroy waits for the controller to terminate its nodes before terminating leftover instances itself.", Validators: []validator.String{durationValidator}},
+
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "`<namespace>/nodewright`.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"crds_version": schema.StringAttribute{Computed: true,
+				MarkdownDescription: "Digest of the CRDs this provider version installs; a new provider version with changed CRDs plans an in-place upgrade."},
+		},
+	}
+}
+
+func (r *controllerResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	d, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T; this is a bug in the provider", req.ProviderData))
+		return
+	}
+	r.data = d
+}
+
+// crdsDigest identifies the CRDs compiled into this provider.
+func crdsDigest() (string, error) {
+	objs, err := crds.Objects()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, o := range objs {
+		data, err := json.Marshal(o.Object)
+		if err != nil {
+			return "", err
+		}
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+func (r *controllerResource) defaultImage() string {
+	tag := "latest"
+	if r.data != nil && r.data.Version != "" {
+		tag = r.data.Version
+	}
+	return ControllerImageRepository + ":" + tag
+}
+
+// ModifyPlan fills in the image default (which depends on the provider
+// version, unknown to the schema) and the CRDs digest. Neither needs the
+// cluster.
+func (r *controllerResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var image types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("image"), &image)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if image.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("image"), types.StringValue(r.defaultImage()))...)
+	}
+	digest, err := crdsDigest()
+	if err != nil {
+		resp.Diagnostics.AddError("Reading the embedded CRDs", fmt.Sprintf("%v; this is a bug in the provider", err))
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("crds_version"), types.StringValue(digest))...)
+}
+
+func stringMap(ctx context.Context, m types.Map, diags *diag.Diagnostics) map[string]string {
+	if m.IsNull() || m.IsUnknown() {
+		return nil
+	}
+	out := map[string]string{}
+	diags.Append(m.ElementsAs(ctx, &out, false)...)
+	return out
+}
+
+// spec turns the model into what the object builders need.
+func (r *controllerResource) spec(ctx context.Context, m *controllerModel) (controllerSpec, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	s := controllerSpec{
+		Namespace: m.Namespace.ValueString(), Image: m.Image.ValueString(), ClusterName: m.ClusterName.ValueString(),
+		ClusterEndpoint: m.ClusterEndpoint.ValueString(), InterruptionQueue: m.InterruptionQueue.ValueString(),
+		LogLevel: m.LogLevel.ValueString(), Replicas: int32(m.Replicas.ValueInt64()),
+		PriorityClassName: m.PriorityClassName.ValueString(), AvoidManaged: m.AffinityAvoidManaged.ValueBool(),
+		MetricsPort: int32(m.MetricsPort.ValueInt64()), HealthPort: int32(m.HealthProbePort.ValueInt64()),
+		SAAnnotations: stringMap(ctx, m.ServiceAccountAnnotations, &diags),
+		NodeSelector:  stringMap(ctx, m.NodeSelector, &diags),
+		Env:           stringMap(ctx, m.Env, &diags),
+	}
+	if arn := m.ControllerRoleARN.ValueString(); arn != "" {
+		if s.SAAnnotations == nil {
+			s.SAAnnotations = map[string]string{}
+		}
+		s.SAAnnotations[roleARNAnnotation] = arn
+	}
+	var res resourcesModel
+	diags.Append(m.Resources.As(ctx, &res, basetypes.ObjectAsOptions{})...)
+	s.CPURequest, s.MemoryRequest, s.CPULimit, s.MemoryLimit = res.CPURequest.ValueString(), res.MemoryRequest.ValueString(), res.CPULimit.ValueString(), res.MemoryLimit.ValueString()
+	var tols []tolerationModel
+	diags.Append(m.Tolerations.ElementsAs(ctx, &tols, false)...)
+	for _, t := range tols {
+		s.Tolerations = append(s.Tolerations, corev1.Toleration{Key: t.Key.ValueString(), Operator: corev1.TolerationOperator(t.Operator.ValueString()),
+			Value: t.Value.ValueString(), Effect: corev1.TaintEffect(t.Effect.ValueString())})
+	}
+	s.AWS = map[string]string{"AWS_REGION": r.data.AWS.Region}
+	if ep := r.data.AWS.BaseEndpoint; ep != nil && *ep != "" {
+		// An endpoint override is a local or test cloud without IRSA: the
+		// controller gets the endpoint and the provider's own credentials.
+		s.AWS["AWS_ENDPOINT_URL"] = *ep
+		if creds, err := r.data.AWS.Credentials.Retrieve(ctx); err == nil {
+			s.AWS["AWS_ACCESS_KEY_ID"] = creds.AccessKeyID
+			s.AWS["AWS_SECRET_ACCESS_KEY"] = creds.SecretAccessKey
+		}
+	}
+	for _, q := range []string{s.CPURequest, s.MemoryRequest, s.CPULimit, s.MemoryLimit} {
+		if q == "" {
+			continue
+		}
+		if _, err := parseQuantity(q); err != nil {
+			diags.AddAttributeError(path.Root("resources"), "Invalid quantity", fmt.Sprintf("%q is not a Kubernetes quantity (e.g. 500m, 1, 512Mi): %v", q, err))
+		}
+	}
+	return s, diags
+}
+
+// kubeClient builds a controller-runtime client that knows nodewright's types.
+func (r *controllerResource) kubeClient(ctx context.Context) (client.Client, error) {
+	cfg, err := r.data.Kube(ctx)
+	if err != nil {
+		return nil, err
+	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := v1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	return client.New(cfg, client.Options{Scheme: scheme})
+}
+
+func (r *controllerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan controllerModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.apply(ctx, &plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *controllerResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan controllerModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.apply(ctx, &plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// apply installs or upgrades the CRDs and every object, then waits for the
+// rollout. It fills the computed attributes of m.
+func (r *controllerResource) apply(ctx context.Context, m *controllerModel, diags *diag.Diagnostics) {
+	spec, d := r.spec(ctx, m)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	restCfg, err := r.data.Kube(ctx)
+	if err != nil {
+		diags.AddError("Connecting to the cluster", err.Error())
+		return
+	}
+	if err := crds.Install(ctx, restCfg); err != nil {
+		diags.AddError("Installing the nodewright CRDs", fmt.Sprintf("%v. Check that the provider's Kubernetes credentials may create and update CustomResourceDefinitions.", err))
+		return
+	}
+	c, err := r.kubeClient(ctx)
+	if err != nil {
+		diags.AddError("Connecting to the cluster", err.Error())
+		return
+	}
+	for _, obj := range controllerObjects(spec) {
+		if err := upsert(ctx, c, obj); err != nil {
+			diags.AddError("Applying the nodewright controller", fmt.Sprintf("%s %s: %v", kindOf(c, obj), client.ObjectKeyFromObject(obj), err))
+			return
+		}
+	}
+	m.ID = types.StringValue(spec.Namespace + "/" + controllerName)
+	digest, err := crdsDigest()
+	if err != nil {
+		diags.AddError("Reading the embedded CRDs", err.Error())
+		return
+	}
+	m.CRDsVersion = types.StringValue(digest)
+	if !m.WaitForRollout.ValueBool() {
+		return
+	}
+	timeout, _ := time.ParseDuration(m.CreateTimeout.ValueString())
+	if err := waitForRollout(ctx, c, spec.Namespace, spec.Replicas, timeout); err != nil {
+		diags.AddError("Waiting for the nodewright controller", err.Error())
+	}
+}
+
+func kindOf(c client.Client, obj client.Object) string {
+	gvk, err := c.GroupVersionKindFor(obj)
+	if err != nil {
+		return fmt.Sprintf("%T", obj)
+	}
+	return gvk.Kind
+}
+
+// upsert creates obj or replaces the existing object's content with it.
+// Fields other controllers own on these objects (namespace finalizers,
+// Deployment status) are not part of what an Update replaces.
+func upsert(ctx context.Context, c client.Client, obj client.Object) error {
+	existing := obj.DeepCopyObject().(client.Object)
+	err := c.Get(ctx, client.ObjectKeyFromObject(obj), existing)
+	if apierrors.IsNotFound(err) {
+		return c.Create(ctx, obj)
+	}
+	if err != nil {
+		return err
+	}
+	if existing.GetDeletionTimestamp() != nil {
+		return fmt.Errorf("it is being deleted; wait until it is gone and apply again")
+	}
+	obj.SetResourceVersion(existing.GetResourceVersion())
+	// Keep annotations others added (kubectl, deployment revision).
+	ann := existing.GetAnnotations()
+	for k, v := range obj.GetAnnotations() {
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[k] = v
+	}
+	if sa, ok := obj.(*corev1.ServiceAccount); ok {
+		// The role ARN annotation is ours to remove when unset.
+		if _, set := sa.Annotations[roleARNAnnotation]; !set {
+			delete(ann, roleARNAnnotation)
+		}
+	}
+	obj.SetAnnotations(ann)
+	return c.Update(ctx, obj)
+}
+
+func (r *controllerResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state controllerModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	c, err := r.kubeClient(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
+		return
+	}
+	ns := state.Namespace.ValueString()
+	dep := &appsv1.Deployment{}
+	err = c.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllerName}, dep)
+	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Reading the nodewright controller", fmt.Sprintf("Deployment %s/%s: %v", ns, controllerName, err))
+		return
+	}
+	importing := state.ClusterName.IsNull()
+	readDeployment(dep, &state, importing)
+	if importing {
+		sa := &corev1.ServiceAccount{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllerName}, sa); err == nil {
+			if arn, ok := sa.Annotations[roleARNAnnotation]; ok {
+				state.ControllerRoleARN = types.StringValue(arn)
+			}
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// readDeployment refreshes m from the live Deployment: image, replicas and
+// log level always (drift made with kubectl shows in the plan), and on
+// import every setting that the Deployment records.
+func readDeployment(dep *appsv1.Deployment, m *controllerModel, importing bool) {
+	if len(dep.Spec.Template.Spec.Containers) == 0 {
+		return
+	}
+	ctr := dep.Spec.Template.Spec.Containers[0]
+	m.Image = types.StringValue(ctr.Image)
+	if dep.Spec.Replicas != nil {
+		m.Replicas = types.Int64Value(int64(*dep.Spec.Replicas))
+	}
+	env := map[string]string{}
+	extra := map[string]attr.Value{}
+	for _, e := range ctr.Env {
+		env[e.Name] = e.Value
+		if !managedEnv[e.Name] {
+			extra[e.Name] = types.StringValue(e.Value)
+		}
+	}
+	if v, ok := env["LOG_LEVEL"]; ok {
+		m.LogLevel = types.StringValue(v)
+	}
+	if !importing {
+		return
+	}
+	optional := func(v string) types.String {
+		if v == "" {
+			return types.StringNull()
+		}
+		return types.StringValue(v)
+	}
+	m.ClusterName = types.StringValue(env["CLUSTER_NAME"])
+	m.ClusterEndpoint = optional(env["CLUSTER_ENDPOINT"])
+	m.InterruptionQueue = optional(env["INTERRUPTION_QUEUE"])
+	m.ID = types.StringValue(dep.Namespace + "/" + controllerName)
+	if len(extra) > 0 {
+		m.Env = types.MapValueMust(types.StringType, extra)
+	} else {
+		m.Env = types.MapNull(types.StringType)
+	}
+	pod := dep.Spec.Template.Spec
+	m.PriorityClassName = types.StringValue(pod.PriorityClassName)
+	if len(pod.NodeSelector) > 0 {
+		el := map[string]attr.Value{}
+		for k, v := range pod.NodeSelector {
+			el[k] = types.StringValue(v)
+		}
+		m.NodeSelector = types.MapValueMust(types.StringType, el)
+	} else {
+		m.NodeSelector = types.MapNull(types.StringType)
+	}
+	var tols []attr.Value
+	for _, t := range pod.Tolerations {
+		tols = append(tols, types.ObjectValueMust(tolerationAttrTypes, map[string]attr.Value{
+			"key": types.StringValue(t.Key), "operator": types.StringValue(string(t.Operator)),
+			"value": types.StringValue(t.Value), "effect": types.StringValue(string(t.Effect)),
+		}))
+	}
+	m.Tolerations = types.ListValueMust(types.ObjectType{AttrTypes: tolerationAttrTypes}, tols)
+	m.AffinityAvoidManaged = types.BoolValue(pod.Affinity != nil && pod.Affinity.NodeAffinity != nil &&
+		pod.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil)
+	q := func(l corev1.ResourceList, n corev1.ResourceName) attr.Value {
+		if v, ok := l[n]; ok {
+			return types.StringValue(v.String())
+		}
+		return types.StringValue("")
+	}
+	m.Resources = types.ObjectValueMust(resourcesAttrTypes, map[string]attr.Value{
+		"cpu_request": q(ctr.Resources.Requests, corev1.ResourceCPU), "memory_request": q(ctr.Resources.Requests, corev1.ResourceMemory),
+		"cpu_limit": q(ctr.Resources.Limits, corev1.ResourceCPU), "memory_limit": q(ctr.Resources.Limits, corev1.ResourceMemory),
+	})
+	port := func(name string, def int64) types.Int64 {
+		if v, ok := env[name]; ok {
+			var n int64
+			if _, err := fmt.Sscan(v, &n); err == nil {
+				return types.Int64Value(n)
+			}
+		}
+		return types.Int64Value(def)
+	}
+	m.MetricsPort = port("METRICS_PORT", defaultMetricsPort)
+	m.HealthProbePort = port("HEALTH_PROBE_PORT", defaultHealthPort)
+	m.WaitForRollout = types.BoolValue(true)
+	m.CreateTimeout = types.StringValue(defaultCreateTimeout)
+	m.DeleteTimeout = types.StringValue(defaultDeleteTimeout)
+	m.ServiceAccountAnnotations = types.MapNull(types.StringType)
+	m.ControllerRoleARN = types.StringNull()
+	if digest, err := crdsDigest(); err == nil {
+		m.CRDsVersion = types.StringValue(digest)
+	}
+}
+
+// ImportState takes the namespace the controller runs in.
+func (r *controllerResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	ns := strings.TrimSuffix(req.ID, "/"+controllerName)
+	if !dnsLabelRE.MatchString(ns) {
+		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("%q is not a namespace; import with the namespace the controller runs in, e.g. %q", req.ID, defaultControllerNamespace))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("namespace"), ns)...)
+}
+
+func (r *controllerResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state controllerModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, err := time.ParseDuration(state.DeleteTimeout.ValueString())
+	if err != nil {
+		timeout = 10 * time.Minute
+	}
+	r.teardown(ctx, &state, timeout, &resp.Diagnostics)
+}
