@@ -69,7 +69,6 @@ const (
 	defaultMetricsPort         = 8080
 	defaultHealthPort          = 8081
 	defaultCreateTimeout       = "5m"
-	defaultDeleteTimeout       = "10m"
 )
 
 type controllerResource struct{ data *providerData }
