@@ -22,6 +22,17 @@ variable "kubeconfig" {
   type        = string
 }
 
+variable "extra_requirements" {
+  description = "More requirements for the default NodePool."
+  type = list(object({
+    key        = string
+    operator   = string
+    values     = optional(list(string))
+    min_values = optional(number)
+  }))
+  default = []
+}
+
 # AWS_ENDPOINT_URL, AWS_REGION and the static credentials in .localcloud/env
 # point the provider at the local AWS endpoint.
 provider "nodewright" {
@@ -40,10 +51,11 @@ module "nodewright" {
 module "default_pool" {
   source = "../../modules/node-pool"
 
-  name              = "default"
-  cluster_name      = var.cluster_name
-  node_role_name    = module.nodewright.node_role_name
-  consolidate_after = "30s"
+  name               = "default"
+  cluster_name       = var.cluster_name
+  node_role_name     = module.nodewright.node_role_name
+  consolidate_after  = "30s"
+  extra_requirements = var.extra_requirements
 
   depends_on = [module.nodewright]
 }

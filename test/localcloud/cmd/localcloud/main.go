@@ -22,6 +22,7 @@ const usage = `usage: localcloud [--dir DIR] [--bin DIR] [--profile P] up|down|s
   down    stop every process 'up' started, by pid (state is kept)
   status  show each component; a crashed one is shown with its log tail
   inject  inject a fault: 'localcloud inject --help' lists them
+  walkthrough  replay the inflate walkthrough against the running cloud (make demo)
   serve   run the AWS endpoint daemon (started by 'up')
 
 Flags:
@@ -47,6 +48,15 @@ func main() {
 			*dir = defaultDir()
 		}
 		if err := inject(*dir, fs.Args()[1:]); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if fs.NArg() >= 1 && fs.Arg(0) == "walkthrough" {
+		if *dir == "" {
+			*dir = defaultDir()
+		}
+		if err := walkthrough(*dir, fs.Args()[1:]); err != nil {
 			fail(err)
 		}
 		return
