@@ -93,6 +93,30 @@ test: tools build ## Run unit, integration and acceptance tests (builds the tool
 	@# The controller's end-to-end tests have time targets (pods Running within 20 s): run them alone.
 	NODEWRIGHT_BIN_DIR=$(BIN) go test $(TEST_FLAGS) -p 1 ./test/integration/
 
+PROVIDER_VERSION := 0.1.0
+MIRROR := $(ROOT)/terraform-provider/.mirror
+TF_CLI_CONFIG := $(BIN)/terraform.rc
+
+.PHONY: provider
+provider: ## Build the Terraform provider into a filesystem mirror and write bin/terraform.rc for offline init.
+	@set -e; for host in registry.terraform.io registry.opentofu.org; do \
+	  dir=$(MIRROR)/$$host/nodewright/nodewright/$(PROVIDER_VERSION)/$$(go env GOOS)_$$(go env GOARCH); \
+	  mkdir -p $$dir; \
+	  go build -ldflags '-X main.version=$(PROVIDER_VERSION)' -o $$dir/terraform-provider-nodewright_v$(PROVIDER_VERSION) ./terraform-provider; \
+	done
+	@mkdir -p $(BIN)
+	@printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/nodewright/*", "registry.opentofu.org/nodewright/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/nodewright/*", "registry.opentofu.org/nodewright/*"]\n  }\n}\n' "$(MIRROR)" > $(TF_CLI_CONFIG)
+	@echo "provider $(PROVIDER_VERSION) in $(MIRROR); use TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) with $(TF_PATH)"
+
+.PHONY: docs
+docs: ## Regenerate the module READMEs' input and output tables.
+	go run ./test/moduledocs/cmd
+
+.PHONY: bench
+bench: ## Benchmarks: scheduling (pods/s, nodes, $/h) and the AWS endpoint (req/s).
+	go test -run XXX -bench . -benchtime 3x -benchmem ./controller/scheduling/
+	go test -run XXX -bench . -benchtime 2s ./test/localcloud/awsemu/
+
 .PHONY: lint
 lint: ## gofmt and go vet, for the root module and the tools module.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
