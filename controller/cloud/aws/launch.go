@@ -263,7 +263,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 			}
 		}
 		id := inst.InstanceIds[0]
-		logger.Info("launched instance", "id", id, "instanceType", typ, "zone", zone, "price", price)
+		logger.V(1).Info("fleet returned instance", "id", id, "instanceType", typ, "zone", zone, "price", price)
 		return p.launched(ctx, nc, nodeClass, id, typ, zone, capType, image)
 	}
 	err = fmt.Errorf("fleet launched no %s instance for nodeclaim %s: %s", capType, nc.Name, strings.Join(failures, "; "))

@@ -89,7 +89,7 @@ func main() {
 		}
 		if len(sts) == 0 {
 			fmt.Println("local cloud has not been started in", *dir)
-			return
+			os.Exit(1)
 		}
 		healthy := true
 		for _, s := range sts {

@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -82,13 +83,9 @@ func walkthrough(dir string, args []string) error {
 
 	fmt.Printf("==> scaling inflate to %d\n", *replicas)
 	start := time.Now()
-	scale, err := cs.AppsV1().Deployments("default").GetScale(ctx, "inflate", metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	scale.Spec.Replicas = int32(*replicas)
-	if _, err := cs.AppsV1().Deployments("default").UpdateScale(ctx, "inflate", scale, metav1.UpdateOptions{}); err != nil {
-		return err
+	patch := []byte(fmt.Sprintf(`{"spec":{"replicas":%d}}`, *replicas))
+	if _, err := cs.AppsV1().Deployments("default").Patch(ctx, "inflate", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("scaling inflate: %w", err)
 	}
 	if err := w.waitFor(ctx, *timeout, "inflate pods Running", func() (bool, string) {
 		running, total := w.pods(ctx)
