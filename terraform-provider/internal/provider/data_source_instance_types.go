@@ -58,9 +58,9 @@ type instanceTypeModel struct {
 }
 
 type instanceTypesModel struct {
-	Region        types.String        `tfsdk:"region"`
-	Requirements  []instanceTypeRequirementModel  `tfsdk:"requirements"`
-	InstanceTypes []instanceTypeModel `tfsdk:"instance_types"`
+	Region        types.String                   `tfsdk:"region"`
+	Requirements  []instanceTypeRequirementModel `tfsdk:"requirements"`
+	InstanceTypes []instanceTypeModel            `tfsdk:"instance_types"`
 }
 
 func (d *instanceTypesDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
