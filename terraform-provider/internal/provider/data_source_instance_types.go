@@ -111,15 +111,7 @@ func quoteList(s []string) string {
 }
 
 func (d *instanceTypesDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	pd, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T; this is a bug in the provider", req.ProviderData))
-		return
-	}
-	d.data = pd
+	d.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (m instanceTypeRequirementModel) toSelector() corev1.NodeSelectorRequirement {

@@ -189,15 +189,7 @@ func nodeClassSchema() schema.Schema {
 }
 
 func (r *nodeClassResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	d, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T, want *providerData; this is a provider bug", req.ProviderData))
-		return
-	}
-	r.data = d
+	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *nodeClassResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

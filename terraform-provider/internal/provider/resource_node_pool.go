@@ -165,15 +165,7 @@ func nodePoolSchema() schema.Schema {
 }
 
 func (r *nodePoolResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	d, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T, want *providerData; this is a provider bug", req.ProviderData))
-		return
-	}
-	r.data = d
+	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *nodePoolResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -119,15 +119,7 @@ func nodeRoleSchema() schema.Schema {
 }
 
 func (r *nodeRoleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	d, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T; this is a bug in the provider", req.ProviderData))
-		return
-	}
-	r.data = d
+	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 // partitionOf maps a region to its ARN partition.
