@@ -88,10 +88,10 @@ build: ## Build nodewright's own binaries into bin/.
 	go build -o $(BIN)/ ./test/localcloud/cmd/localcloud ./controller/cmd/nodewright
 
 .PHONY: test
-test: tools build ## Run unit, integration and acceptance tests (builds the tools first if needed).
-	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC=1 TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) $$(go list ./... | grep -v /test/integration)
-	@# The controller's end-to-end tests have time targets (pods Running within 20 s): run them alone.
-	NODEWRIGHT_BIN_DIR=$(BIN) go test $(TEST_FLAGS) -p 1 ./test/integration/
+test: tools build provider ## Run unit, integration, acceptance and end-to-end tests (builds the tools first if needed).
+	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC=1 TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) $$(go list ./... | grep -v -e /test/integration -e /test/e2e)
+	@# End-to-end tests have time targets (pods Running within 20 s): run them one package at a time.
+	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) -p 1 ./test/integration/ ./test/e2e/
 
 PROVIDER_VERSION := 0.1.0
 MIRROR := $(ROOT)/terraform-provider/.mirror

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -281,9 +282,13 @@ func NodeClaimFor(np *v1.NodePool, plan *scheduling.NodeClaimPlan) *v1.NodeClaim
 	if t.Spec.NodeClassRef != nil {
 		ref = t.Spec.NodeClassRef.DeepCopy()
 	}
+	// Owned by its NodePool, so deleting the pool deletes its NodeClaims
+	// (and, through termination, drains and terminates their nodes).
+	owner := metav1.OwnerReference{APIVersion: v1.SchemeGroupVersion.String(), Kind: "NodePool", Name: np.Name, UID: np.UID,
+		BlockOwnerDeletion: ptr.To(true)}
 	return &v1.NodeClaim{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: np.Name + "-", Labels: labels, Annotations: annotations,
-			Finalizers: []string{v1.TerminationFinalizer}},
+			Finalizers: []string{v1.TerminationFinalizer}, OwnerReferences: []metav1.OwnerReference{owner}},
 		Spec: v1.NodeClaimSpec{
 			Requirements:           reqs,
 			Resources:              v1.ResourceRequirements{Requests: plan.Requests},

@@ -1,0 +1,245 @@
+// Package e2e applies examples/local with Terraform against the local cloud
+// and walks the seed scenario, with terratest.
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/gruntwork-io/terratest/modules/terraform"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/operator"
+	"github.com/nodewright/nodewright/test/localcloud"
+)
+
+func TestLocalExampleEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("applies examples/local to a local cloud")
+	}
+	root, err := localcloud.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := filepath.Join(root, "bin", "terraform.rc")
+	if _, err := os.Stat(rc); err != nil {
+		t.Fatalf("%s is missing: run `make provider` (make test does)", rc)
+	}
+	tfBin := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if tfBin == "" {
+		tfBin = "terraform"
+	}
+	cloud := localcloud.Start(t)
+	ctx := context.Background()
+
+	// Work on a copy of the example, so runs leave nothing in the repository.
+	dir := t.TempDir()
+	copyExample(t, filepath.Join(root, "examples", "local"), dir, filepath.Join(root, "modules"))
+
+	env := map[string]string{"TF_CLI_CONFIG_FILE": rc, "TF_IN_AUTOMATION": "1"}
+	for _, kv := range cloud.AWSEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	opts := &terraform.Options{
+		TerraformDir: filepath.Join(dir, "examples", "local"), TerraformBinary: tfBin, NoColor: true, EnvVars: env,
+		Vars: map[string]any{"kubeconfig": cloud.Kubeconfig, "cluster_name": cloud.ClusterName()},
+	}
+	destroyed := false
+	t.Cleanup(func() {
+		if !destroyed {
+			terraform.Destroy(t, opts)
+		}
+	})
+
+	// 1. Apply the bundle and a default NodePool; a second plan is empty.
+	start := time.Now()
+	terraform.InitAndApply(t, opts)
+	t.Logf("apply took %s", time.Since(start).Round(100*time.Millisecond))
+	if code := terraform.PlanExitCode(t, opts); code != 0 {
+		t.Errorf("plan after apply is not empty (exit code %d)", code)
+	}
+
+	scheme, _ := operator.Scheme()
+	kube, err := client.New(cloud.RESTConfig, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := kubernetes.NewForConfigOrDie(cloud.RESTConfig)
+
+	// 2. The controller Deployment is available.
+	poll(t, "controller available", 2*time.Minute, func() bool {
+		d, err := cs.AppsV1().Deployments("nodewright").Get(ctx, "nodewright", metav1.GetOptions{})
+		return err == nil && d.Status.AvailableReplicas >= 1
+	})
+
+	// 3. Inflate 0 -> 10: pods Running within the demo's promise.
+	labels := map[string]string{"app": "inflate"}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "inflate", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](10), Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
+				TerminationGracePeriodSeconds: ptr.To[int64](0),
+				Containers: []corev1.Container{{Name: "inflate", Image: "registry.k8s.io/pause:3.10",
+					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}}}}}
+	poll(t, "default service account", time.Minute, func() bool {
+		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		return err == nil
+	})
+	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "10 pods Running", 45*time.Second, func() bool {
+		pods, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=inflate"})
+		if err != nil {
+			return false
+		}
+		running := 0
+		for _, p := range pods.Items {
+			if p.Status.Phase == corev1.PodRunning {
+				running++
+			}
+		}
+		return running == 10
+	})
+	var claims v1.NodeClaimList
+	if err := kube.List(ctx, &claims); err != nil || len(claims.Items) == 0 {
+		t.Fatalf("no NodeClaims for the inflate pods: %v", err)
+	}
+	uids := map[string]bool{}
+	for _, c := range claims.Items {
+		uids[string(c.UID)] = true
+	}
+
+	// 5. Changing the NodePool's requirements is an in-place update, and no node is replaced.
+	opts.Vars["extra_requirements"] = []map[string]any{{"key": "nodewright.dev/instance-hypervisor", "operator": "In", "values": []string{"nitro"}}}
+	opts.PlanFilePath = filepath.Join(dir, "update.tfplan")
+	plan := terraform.InitAndPlanAndShowWithStruct(t, opts)
+	opts.PlanFilePath = ""
+	for addr, rc := range plan.ResourceChangesMap {
+		if strings.Contains(addr, "nodewright_node_pool") {
+			if len(rc.Change.Actions) != 1 || string(rc.Change.Actions[0]) != "update" {
+				t.Errorf("%s plans %v, want an in-place update", addr, rc.Change.Actions)
+			}
+		}
+	}
+	terraform.Apply(t, opts)
+	var after v1.NodeClaimList
+	if err := kube.List(ctx, &after); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range after.Items {
+		if !uids[string(c.UID)] {
+			t.Errorf("NodeClaim %s appeared after an in-place NodePool update", c.Name)
+		}
+	}
+
+	// 4. Scale to zero: the nodes go.
+	if err := cs.AppsV1().Deployments("default").Delete(ctx, "inflate", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "nodes removed", 90*time.Second, func() bool {
+		var list v1.NodeClaimList
+		return kube.List(ctx, &list) == nil && len(list.Items) == 0
+	})
+
+	// 6. Destroy leaves nothing behind in AWS or the cluster.
+	start = time.Now()
+	terraform.Destroy(t, opts)
+	destroyed = true
+	t.Logf("destroy took %s", time.Since(start).Round(100*time.Millisecond))
+	assertNothingLeft(t, cloud)
+}
+
+func assertNothingLeft(t *testing.T, cloud *localcloud.Cloud) {
+	ctx := context.Background()
+	cfg := cloud.AWSConfig()
+	out, err := ec2.NewFromConfig(cfg).DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running", "shutting-down"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range out.Reservations {
+		for _, i := range r.Instances {
+			t.Errorf("instance %s left after destroy", aws.ToString(i.InstanceId))
+		}
+	}
+	lts, err := ec2.NewFromConfig(cfg).DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{})
+	if err == nil && len(lts.LaunchTemplates) > 0 {
+		t.Errorf("%d launch templates left after destroy", len(lts.LaunchTemplates))
+	}
+	profiles, err := iam.NewFromConfig(cfg).ListInstanceProfiles(ctx, &iam.ListInstanceProfilesInput{})
+	if err == nil && len(profiles.InstanceProfiles) > 0 {
+		t.Errorf("%d instance profiles left after destroy", len(profiles.InstanceProfiles))
+	}
+	roles, err := iam.NewFromConfig(cfg).ListRoles(ctx, &iam.ListRolesInput{})
+	if err == nil && len(roles.Roles) > 0 {
+		t.Errorf("%d IAM roles left after destroy", len(roles.Roles))
+	}
+	queues, err := sqs.NewFromConfig(cfg).ListQueues(ctx, &sqs.ListQueuesInput{})
+	if err == nil && len(queues.QueueUrls) > 0 {
+		t.Errorf("queues left after destroy: %v", queues.QueueUrls)
+	}
+	cs := kubernetes.NewForConfigOrDie(cloud.RESTConfig)
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, "nodewright", metav1.GetOptions{}); err == nil {
+		t.Errorf("namespace nodewright left after destroy")
+	}
+}
+
+func poll(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		return cond(), nil
+	})
+	if err != nil {
+		t.Fatalf("%s: not within %s", what, timeout)
+	}
+}
+
+// copyExample copies the example and the modules it uses, keeping the
+// relative module paths (../../modules) valid.
+func copyExample(t *testing.T, example, dst, modules string) {
+	t.Helper()
+	for _, c := range [][2]string{{example, filepath.Join(dst, "examples", "local")}, {modules, filepath.Join(dst, "modules")}} {
+		err := filepath.Walk(c[0], func(p string, info os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(c[0], p)
+			if strings.HasPrefix(info.Name(), ".terraform") || strings.Contains(info.Name(), ".tfstate") {
+				if info.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			out := filepath.Join(c[1], rel)
+			if info.IsDir() {
+				return os.MkdirAll(out, 0o755)
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(out, data, 0o644)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
