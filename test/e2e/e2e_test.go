@@ -243,3 +243,40 @@ func copyExample(t *testing.T, example, dst, modules string) {
 		}
 	}
 }
+
+// TestEKSExamplePlans validates and plans examples/eks against the local
+// cloud's EKS endpoint: the cluster is looked up by name, and planning
+// needs nothing from it.
+func TestEKSExamplePlans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plans examples/eks against a local cloud")
+	}
+	root, err := localcloud.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tfBin := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if tfBin == "" {
+		tfBin = "terraform"
+	}
+	cloud := localcloud.Start(t)
+	dir := t.TempDir()
+	copyExample(t, filepath.Join(root, "examples", "eks"), dir, filepath.Join(root, "modules"))
+	env := map[string]string{"TF_CLI_CONFIG_FILE": filepath.Join(root, "bin", "terraform.rc"), "TF_IN_AUTOMATION": "1"}
+	for _, kv := range cloud.AWSEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	opts := &terraform.Options{
+		TerraformDir: filepath.Join(dir, "examples", "local"), TerraformBinary: tfBin, NoColor: true, EnvVars: env,
+		Vars: map[string]any{"cluster_name": cloud.ClusterName(), "region": cloud.Region(),
+			"oidc_provider_arn": "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"},
+	}
+	terraform.Init(t, opts)
+	// validate takes no variables.
+	terraform.RunTerraformCommand(t, &terraform.Options{TerraformDir: opts.TerraformDir, TerraformBinary: tfBin, NoColor: true, EnvVars: env}, "validate", "-no-color")
+	out := terraform.Plan(t, opts)
+	if !strings.Contains(out, "nodewright_controller.this[0] will be created") || !strings.Contains(out, "nodewright_node_pool.this will be created") {
+		t.Errorf("plan of examples/eks does not create the controller and the NodePool:\n%s", out)
+	}
+}
