@@ -216,31 +216,36 @@ func poll(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 // relative module paths (../../modules) valid.
 func copyExample(t *testing.T, example, dst, modules string) {
 	t.Helper()
-	for _, c := range [][2]string{{example, filepath.Join(dst, "examples", "local")}, {modules, filepath.Join(dst, "modules")}} {
-		err := filepath.Walk(c[0], func(p string, info os.FileInfo, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(c[0], p)
-			if strings.HasPrefix(info.Name(), ".terraform") || strings.Contains(info.Name(), ".tfstate") {
-				if info.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			out := filepath.Join(c[1], rel)
-			if info.IsDir() {
-				return os.MkdirAll(out, 0o755)
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(out, data, 0o644)
-		})
+	copyTree(t, example, filepath.Join(dst, "examples", "local"))
+	copyTree(t, modules, filepath.Join(dst, "modules"))
+}
+
+// copyTree copies src into dst, leaving out Terraform's working files.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
+		if strings.HasPrefix(info.Name(), ".terraform") || strings.Contains(info.Name(), ".tfstate") {
+			if info.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

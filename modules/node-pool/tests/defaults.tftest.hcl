@@ -1,0 +1,48 @@
+# Plan-level tests with a mocked provider: they check what the module asks
+# for, not what AWS or Kubernetes do (the e2e test covers that).
+mock_provider "nodewright" {}
+
+variables {
+  name           = "default"
+  cluster_name   = "prod"
+  node_role_name = "prod-nodes"
+}
+
+run "good_defaults" {
+  command = plan
+
+  assert {
+    condition     = nodewright_node_pool.this.node_class == "default"
+    error_message = "the NodePool must use the module's EC2NodeClass"
+  }
+  assert {
+    condition     = length(nodewright_node_pool.this.requirements) == 4
+    error_message = "capacity type, category, generation and arch requirements expected"
+  }
+  assert {
+    condition     = nodewright_node_pool.this.disruption.consolidation_policy == "WhenEmptyOrUnderutilized"
+    error_message = "default consolidation policy must be WhenEmptyOrUnderutilized"
+  }
+  assert {
+    condition     = nodewright_node_class.this.subnet_selector_terms[0].tags["nodewright.dev/discovery"] == "prod"
+    error_message = "subnets must be discovered by the cluster's discovery tag"
+  }
+}
+
+run "rejects_bad_capacity_type" {
+  command = plan
+
+  variables {
+    capacity_types = ["reserved"]
+  }
+  expect_failures = [var.capacity_types]
+}
+
+run "rejects_bad_name" {
+  command = plan
+
+  variables {
+    name = "Not_A_DNS_Label"
+  }
+  expect_failures = [var.name]
+}

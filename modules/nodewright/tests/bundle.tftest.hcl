@@ -1,0 +1,45 @@
+# Plan-level tests with a mocked provider.
+mock_provider "nodewright" {}
+
+variables {
+  cluster_name = "prod"
+}
+
+run "creates_the_bundle" {
+  command = plan
+
+  assert {
+    condition     = length(nodewright_node_role.this) == 1 && length(nodewright_interruption_queue.this) == 1 && length(nodewright_controller.this) == 1
+    error_message = "node role, interruption queue and controller expected by default"
+  }
+  assert {
+    condition     = nodewright_controller_iam.this[0].pod_identity
+    error_message = "pod identity is the default trust"
+  }
+  assert {
+    condition     = nodewright_interruption_queue.this[0].name == "nodewright-prod"
+    error_message = "the queue is named after the cluster"
+  }
+}
+
+run "toggles_turn_parts_off" {
+  command = plan
+
+  variables {
+    create_interruption_queue = false
+    create_controller         = false
+  }
+  assert {
+    condition     = length(nodewright_interruption_queue.this) == 0 && length(nodewright_controller.this) == 0
+    error_message = "toggles must remove the queue and the controller"
+  }
+}
+
+run "rejects_unknown_trust" {
+  command = plan
+
+  variables {
+    controller_trust = "magic"
+  }
+  expect_failures = [var.controller_trust]
+}
