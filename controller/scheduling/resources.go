@@ -125,14 +125,4 @@ func fitsWith(used, req, alloc vec) bool {
 	return true
 }
 
-// firstShort names the first resource on which used+req exceeds alloc.
-func (s *resourceSpace) firstShort(used, req, alloc vec) string {
-	for i := range req {
-		if used[i]+req[i] > alloc[i] {
-			return string(s.names[i])
-		}
-	}
-	return ""
-}
-
 func resourceOne() *resource.Quantity { return resource.NewQuantity(1, resource.DecimalSI) }
