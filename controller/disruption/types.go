@@ -10,6 +10,7 @@ package disruption
 import (
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 
@@ -130,4 +131,26 @@ type Result struct {
 // Evaluate runs one disruption pass over the snapshot.
 func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 	panic("disruption.Evaluate: not implemented yet")
+}
+
+// Objects are the API objects a snapshot is built from, as the disruption
+// controller lists them (or `nodewright simulate` reads them from files).
+type Objects struct {
+	Now        time.Time
+	Nodes      []*corev1.Node
+	NodeClaims []*v1.NodeClaim
+	NodePools  []*v1.NodePool
+	// InstanceTypes are each NodePool's instance types with offerings and
+	// prices, by NodePool name; they price the nodes and the replacements.
+	InstanceTypes map[string][]*scheduling.InstanceType
+	// Pods are all pods; bound ones belong to the node named by spec.nodeName.
+	Pods       []*corev1.Pod
+	DaemonSets []*appsv1.DaemonSet
+	PDBs       []*policyv1.PodDisruptionBudget
+}
+
+// NewSnapshot builds a snapshot: each Node joined with its NodeClaim (by
+// providerID) and pods, priced from its pool's offerings.
+func NewSnapshot(o Objects) (*Snapshot, error) {
+	panic("disruption.NewSnapshot: not implemented yet")
 }
