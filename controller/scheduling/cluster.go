@@ -2,6 +2,7 @@ package scheduling
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -190,7 +191,7 @@ func (c *Cluster) seed(podDims map[*corev1.Pod]corev1.ResourceList) {
 				cp.dims = append(cp.dims, s.space.index[r])
 			}
 			cn.pods = append(cn.pods, cp)
-			pi, err := newPodInfo(p, s.space, in.VolumeRequirements)
+			pi, err := newPodInfoWith(p, podDims[p], s.space, in.VolumeRequirements)
 			if err != nil {
 				cp.err = fmt.Errorf("pod %s: %w", podKey(p), err)
 				continue
@@ -212,12 +213,13 @@ func (c *Cluster) seed(podDims map[*corev1.Pod]corev1.ResourceList) {
 		s.nodes = append(s.nodes, n)
 		s.open = append(s.open, n)
 	}
+	links := newLinkCache(s.topo)
 	for _, cn := range c.nodes {
 		for _, cp := range cn.pods {
 			if cp.proto == nil {
 				continue
 			}
-			s.topo.link(cp.proto)
+			links.link(cp.proto)
 			s.topo.record(cp.proto, cn.sim.domain)
 			cp.recorded = append([]*topoGroup(nil), cp.proto.counts...)
 			cp.proto.tolID = s.tolerationID(cp.proto)
@@ -236,10 +238,11 @@ func (c *Cluster) seed(podDims map[*corev1.Pod]corev1.ResourceList) {
 		s.topo.record(pi, func(key string) string { return labels[key] })
 	}
 	if len(in.PodsElsewhere) > 0 {
+		links := newLinkCache(s.topo)
 		for _, cn := range c.nodes {
 			for _, cp := range cn.pods {
 				if cp.proto != nil {
-					s.topo.link(cp.proto)
+					links.link(cp.proto)
 				}
 			}
 		}
@@ -469,6 +472,48 @@ func (c *Cluster) rank(pending []*clusterPod) map[*topoGroup]int {
 		}
 	}
 	return rank
+}
+
+// linkCache is topology.link for many pods sharing label sets (the
+// replicas of one workload): a pod's groups depend only on its namespace
+// and labels, so each distinct set is matched against every group once.
+type linkCache struct {
+	t    *topology
+	seen map[string][]*topoGroup
+	key  []byte
+}
+
+func newLinkCache(t *topology) *linkCache {
+	return &linkCache{t: t, seen: map[string][]*topoGroup{}}
+}
+
+func (lc *linkCache) link(pi *podInfo) {
+	p := pi.pod
+	keys := make([]string, 0, len(p.Labels))
+	for k := range p.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	lc.key = append(lc.key[:0], p.Namespace...)
+	for _, k := range keys {
+		lc.key = append(lc.key, 0)
+		lc.key = append(lc.key, k...)
+		lc.key = append(lc.key, 0)
+		lc.key = append(lc.key, p.Labels[k]...)
+	}
+	groups, ok := lc.seen[string(lc.key)]
+	if !ok {
+		lc.t.link(pi)
+		lc.seen[string(lc.key)] = append([]*topoGroup(nil), pi.counts...)
+		return
+	}
+	pi.counts = append(pi.counts[:0], groups...)
+	for _, con := range pi.constraints {
+		con.self = 0
+		if slices.Contains(pi.counts, con.group) {
+			con.self = 1
+		}
+	}
 }
 
 // clone copies what placing a pod changes, sharing what it only reads.

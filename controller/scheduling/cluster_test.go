@@ -82,13 +82,31 @@ func TestClusterWithoutErrors(t *testing.T) {
 // workload, with its larger topology groups.
 func TestClusterWithoutSynthetic(t *testing.T) {
 	in := SyntheticCluster(60, 600, 3)
+	r := rand.New(rand.NewPCG(3, 3))
+	sets := emptiestPrefixes(in, 6)
+	for k := 0; k < 30; k++ {
+		sets = append(sets, randomRemoval(r, in))
+	}
+	// Shrunk nodes make the pods of removed ones need NodeClaims too.
+	full := in
+	full.Nodes = fillNodes(in.Nodes[:20])
+	full.Nodes = append(full.Nodes, in.Nodes[20:]...)
+	checkWithout(t, in, sets)
+	if claims := checkWithout(t, full, sets); claims == 0 {
+		t.Error("no what-if on full nodes needed a NodeClaim")
+	}
+}
+
+// checkWithout compares each what-if with a plain solve and returns how
+// many NodeClaims they planned.
+func checkWithout(t *testing.T, in Input, sets [][]string) int {
+	t.Helper()
+	claims := 0
 	c, err := NewCluster(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rand.New(rand.NewPCG(3, 3))
-	for k := 0; k < 40; k++ {
-		names := randomRemoval(r, in)
+	for _, names := range sets {
 		got, err := c.Without(names, Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -100,7 +118,9 @@ func TestClusterWithoutSynthetic(t *testing.T) {
 		if g, w := describeResult(got), describeResult(want); g != w {
 			t.Fatalf("without %v:\n--- Without\n%s--- SolveWith\n%s", names, g, w)
 		}
+		claims += len(got.NodeClaims)
 	}
+	return claims
 }
 
 func explicitWithout(in Input, names []string) Input {
