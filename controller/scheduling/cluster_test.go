@@ -89,8 +89,7 @@ func TestClusterWithoutSynthetic(t *testing.T) {
 	}
 	// Shrunk nodes make the pods of removed ones need NodeClaims too.
 	full := in
-	full.Nodes = fillNodes(in.Nodes[:20])
-	full.Nodes = append(full.Nodes, in.Nodes[20:]...)
+	full.Nodes = fillNodes(in.Nodes)
 	checkWithout(t, in, sets)
 	if claims := checkWithout(t, full, sets); claims == 0 {
 		t.Error("no what-if on full nodes needed a NodeClaim")
