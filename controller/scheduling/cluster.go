@@ -39,7 +39,9 @@ type Cluster struct {
 	// alwaysActive: dimensions every plain solve has (cpu, memory, pods,
 	// NodePool limits). fragile: other dimensions daemonsets request; a
 	// what-if whose pods don't request them all is solved plainly, since
-	// those requests could change which instance types are usable.
+	// those requests could change which instance types are usable (and
+	// would show in plan requests). Other inactive dimensions are zero in
+	// every request and overhead, so they only matter on overcommitted nodes.
 	alwaysActive []bool
 	fragile      []int
 	// overcommit lists existing nodes whose pods use more of a resource
@@ -310,7 +312,7 @@ func (c *Cluster) Without(names []string, opts Options) (*Result, error) {
 	defer c.j.rollback(c)
 	defer func() {
 		s.nodes = s.nodes[:len(c.nodes)]
-		s.removed, s.inactive = 0, nil
+		s.removed = 0
 		s.costAware = true
 	}()
 	for _, p := range s.pools {
@@ -318,11 +320,6 @@ func (c *Cluster) Without(names []string, opts Options) (*Result, error) {
 	}
 	s.costAware = !opts.PlainFirstFitDecreasing
 	s.removed = len(idx)
-	for d, ok := range active {
-		if !ok {
-			s.inactive = append(s.inactive, d)
-		}
-	}
 	// A plain solve has no inactive dimension, so a node overcommitted only
 	// there is no fuller for it.
 	for _, oc := range c.overcommit {

@@ -287,7 +287,7 @@ func randomPod(r *rand.Rand, name string, apps []string) *corev1.Pod {
 	app := apps[r.IntN(len(apps))]
 	p := pod(name, cpus[r.IntN(len(cpus))], mems[r.IntN(len(mems))], podLabels("app", app))
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}
-	switch r.IntN(12) {
+	switch r.IntN(13) {
 	case 0, 1:
 		when := corev1.DoNotSchedule
 		if r.IntN(3) == 0 {
@@ -319,9 +319,68 @@ func randomPod(r *rand.Rand, name string, apps []string) *corev1.Pod {
 			TopologyKey: corev1.LabelTopologyZone, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}}}}}
 	case 9:
 		p.Status.Phase = corev1.PodSucceeded
+	case 11:
+		// Spread over a label neither zone nor hostname: only the pods
+		// counted keep its domains known.
+		tsc := corev1.TopologySpreadConstraint{MaxSkew: 1, TopologyKey: "tier", WhenUnsatisfiable: corev1.DoNotSchedule, LabelSelector: sel}
+		if r.IntN(3) == 0 {
+			two := int32(2)
+			tsc.MinDomains = &two
+		}
+		p.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{tsc}
 	case 10:
 		p.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
 			Weight: 10, PodAffinityTerm: corev1.PodAffinityTerm{TopologyKey: corev1.LabelTopologyZone, LabelSelector: sel}}}}}
 	}
 	return p
+}
+
+// TestClusterWithoutGroupOrder: a pod counted by two zone groups joins a
+// new node whose zone the first of its groups picks, and a plain solve
+// lists first the groups its pending pods define. Here the base cluster
+// lists "app=a" first (a pod on n0 defines it) but the plain solve lists
+// "team=t" first (only the pending pod q defines it), and the two groups
+// rank the zones in opposite orders.
+func TestClusterWithoutGroupOrder(t *testing.T) {
+	softAnti := func(key, value string) podOpt {
+		return func(p *corev1.Pod) {
+			p.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+				Weight: 1, PodAffinityTerm: corev1.PodAffinityTerm{TopologyKey: corev1.LabelTopologyZone,
+					LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{key: value}}}}}}}
+		}
+	}
+	types := SyntheticInstanceTypes(8)
+	node := func(name, zone string, pods ...*corev1.Pod) *ExistingNode {
+		return &ExistingNode{Name: name, Allocatable: types[7].Allocatable, Pods: pods,
+			Labels: map[string]string{corev1.LabelHostname: name, corev1.LabelTopologyZone: zone}}
+	}
+	in := Input{NodePools: []*NodePool{DefaultNodePool(types)}, Nodes: []*ExistingNode{
+		node("n0", SyntheticZones[0], pod("r", "1", "1Gi", softAnti("app", "a")), pod("a1", "1", "1Gi", podLabels("app", "a")), pod("a2", "1", "1Gi", podLabels("app", "a"))),
+		node("n1", SyntheticZones[1], pod("t1", "1", "1Gi", podLabels("team", "t")), pod("t2", "1", "1Gi", podLabels("team", "t"))),
+		node("n2", SyntheticZones[2], pod("a3", "1", "1Gi", podLabels("app", "a")), pod("t3", "1", "1Gi", podLabels("team", "t"))),
+		node("n3", SyntheticZones[2], pod("p", "2", "1Gi", podLabels("app", "a", "team", "t")), pod("q", "100m", "100Mi", softAnti("team", "t"))),
+	}}
+	in.Nodes = fillNodes(in.Nodes)
+	c, err := NewCluster(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Without([]string{"n3"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Solve(explicitWithout(in, []string{"n3"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := describeResult(got), describeResult(want); g != w {
+		t.Fatalf("--- Without\n%s--- SolveWith\n%s", g, w)
+	}
+	// The scenario only tests the order if p's zone follows team=t.
+	if len(want.NodeClaims) == 0 || want.NodeClaims[0].Pods[0].Name != "p" {
+		t.Fatalf("p should open a NodeClaim:\n%s", describeResult(want))
+	}
+	if z, _ := want.NodeClaims[0].Requirements.Single(corev1.LabelTopologyZone); z != SyntheticZones[0] {
+		t.Fatalf("p's NodeClaim is in %q, want %s (the emptiest of team=t):\n%s", z, SyntheticZones[0], describeResult(want))
+	}
 }

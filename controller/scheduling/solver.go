@@ -34,11 +34,9 @@ type solver struct {
 	// A Cluster's what-if solves share one solver: journal (when set)
 	// records what placement changes so it can be rolled back; removed
 	// counts the nodes the what-if hides, so new nodes are named as a plain
-	// solve would name them; inactive lists the resource dimensions a plain
-	// solve of the what-if would not have, left out of plan requests.
-	journal  *journal
-	removed  int
-	inactive []int
+	// solve would name them.
+	journal *journal
+	removed int
 }
 
 // Solve plans capacity for the input's pods. Pods are placed largest first
@@ -430,11 +428,7 @@ func (s *solver) finish(res *Result) {
 		for _, o := range n.options {
 			if o.it == chosen.InstanceType {
 				overhead := s.space.vector(o.it.Allocatable).sub(o.alloc)
-				total := n.used.add(overhead)
-				for _, i := range s.inactive {
-					total[i] = 0
-				}
-				plan.Requests = s.space.list(total)
+				plan.Requests = s.space.list(n.used.add(overhead))
 			}
 		}
 		res.NodeClaims = append(res.NodeClaims, plan)
