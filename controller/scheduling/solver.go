@@ -2,6 +2,7 @@ package scheduling
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -382,6 +383,25 @@ func (s *solver) tolerationID(pi *podInfo) int {
 	return id
 }
 
+func compareOptions(a, b Option) int {
+	if a.Offering.Price != b.Offering.Price {
+		if a.Offering.Price < b.Offering.Price {
+			return -1
+		}
+		return 1
+	}
+	if c := strings.Compare(a.InstanceType.Name, b.InstanceType.Name); c != 0 {
+		return c
+	}
+	if offeringLess(a.Offering, b.Offering) {
+		return -1
+	}
+	if offeringLess(b.Offering, a.Offering) {
+		return 1
+	}
+	return 0
+}
+
 // finish turns the simulation's nodes into the plan.
 func (s *solver) finish(res *Result) {
 	for _, n := range s.nodes {
@@ -411,16 +431,10 @@ func (s *solver) finish(res *Result) {
 				}
 			}
 		}
-		sort.SliceStable(plan.Options, func(i, j int) bool {
-			a, b := plan.Options[i], plan.Options[j]
-			if a.Offering.Price != b.Offering.Price {
-				return offeringLess(a.Offering, b.Offering)
-			}
-			if a.InstanceType.Name != b.InstanceType.Name {
-				return a.InstanceType.Name < b.InstanceType.Name
-			}
-			return offeringLess(a.Offering, b.Offering)
-		})
+		// Price, then type name, then spot first, then zone: a total order
+		// on distinct offerings, so an unstable sort gives the one answer,
+		// and without reflection (what-if sweeps finish thousands of plans).
+		slices.SortFunc(plan.Options, compareOptions)
 		plan.InstanceTypes = len(n.options)
 		plan.Requirements = n.reqs.Clone()
 		plan.Requirements.Add(&Requirement{Key: corev1.LabelInstanceTypeStable, values: uniqueSorted(types), mustExist: true})
