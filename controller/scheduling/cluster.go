@@ -16,7 +16,9 @@ import (
 // existing node with its pods into one solver. A what-if hides the removed
 // nodes, takes their pods' counts out of topology, places the pods, and
 // then rolls every change back from a journal, so its cost follows the pods
-// it moves rather than the size of the cluster.
+// it moves rather than the size of the cluster. A Cluster is not safe for
+// concurrent use. NodePools' InUse is taken as given: a what-if does not
+// credit the removed nodes back toward limits (nor does a plain solve).
 type Cluster struct {
 	in     Input
 	s      *solver
@@ -80,7 +82,10 @@ type groupDef struct {
 }
 
 // NewCluster prepares in. in.Pods are ignored: the pods a what-if
-// reschedules are those of the nodes it removes.
+// reschedules are those of the nodes it removes. Errors a plain solve would
+// report for any what-if (a NodePool's requirements, a daemonset pod) are
+// reported here; a pod that can't be compiled fails the what-ifs that
+// reschedule it.
 func NewCluster(in Input) (*Cluster, error) {
 	c := &Cluster{in: in, byName: make(map[string]int, len(in.Nodes)),
 		zoneRefs: map[string]int{}, definers: map[*topoGroup]int{}, defs: map[*topoGroup][]groupDef{}}
