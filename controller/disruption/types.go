@@ -154,4 +154,3 @@ type Objects struct {
 	// created with it, and initialized once the node is Ready.
 	AdoptLabelledNodes bool
 }
-
