@@ -31,6 +31,8 @@ type evaluator struct {
 	cands   []*candidate
 	// left is how many more of a pool's nodes a reason may disrupt.
 	left map[string]map[v1.DisruptionReason]int
+	// spent: pools whose budget windows were already looked at.
+	spent map[string]bool
 }
 
 // Evaluate runs one disruption pass over the snapshot: the first method
@@ -39,7 +41,7 @@ func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 	if opts.SpotToSpotMinTypes <= 0 {
 		opts.SpotToSpotMinTypes = DefaultSpotToSpotMinTypes
 	}
-	e := &evaluator{s: s, opts: opts, res: &Result{}, pools: map[string]*Pool{}, left: map[string]map[v1.DisruptionReason]int{}}
+	e := &evaluator{s: s, opts: opts, res: &Result{}, pools: map[string]*Pool{}, left: map[string]map[v1.DisruptionReason]int{}, spent: map[string]bool{}}
 	for _, p := range s.Pools {
 		e.pools[p.NodePool.Name] = p
 	}
@@ -138,9 +140,29 @@ func (e *evaluator) next(t time.Time) {
 	}
 }
 
+// budgetSpent notes that a pool's budget held a node back: the node may
+// become a candidate when a scheduled budget's window closes (nodes
+// finishing their disruption free budget too, but that is an event).
+func (e *evaluator) budgetSpent(pool string) {
+	p := e.pools[pool]
+	if p == nil || e.spent[pool] {
+		return
+	}
+	e.spent[pool] = true
+	for _, b := range p.NodePool.Spec.Disruption.Budgets {
+		if b.Schedule == nil || b.Duration == nil {
+			continue
+		}
+		if end, ok, err := WindowEnd(*b.Schedule, b.Duration.Duration, e.s.Now); err == nil && ok {
+			e.next(end)
+		}
+	}
+}
+
 // take spends one of the pool's budget for reason, if any is left.
 func (e *evaluator) take(pool string, r v1.DisruptionReason) bool {
 	if e.left[pool][r] <= 0 {
+		e.budgetSpent(pool)
 		return false
 	}
 	e.left[pool][r]--
@@ -175,7 +197,11 @@ func (e *evaluator) emptiness() ([]*Decision, error) {
 
 func (e *evaluator) drift() ([]*Decision, error) {
 	for _, c := range e.cands {
-		if c.node.Drifted == "" || e.left[c.pool.NodePool.Name][v1.DisruptionReasonDrifted] <= 0 {
+		if c.node.Drifted == "" {
+			continue
+		}
+		if e.left[c.pool.NodePool.Name][v1.DisruptionReasonDrifted] <= 0 {
+			e.budgetSpent(c.pool.NodePool.Name)
 			continue
 		}
 		res, err := e.cluster.Without([]string{c.node.Name}, scheduling.Options{})
@@ -233,6 +259,7 @@ func (e *evaluator) underutilized() []*candidate {
 			left[pool] = e.left[pool][v1.DisruptionReasonUnderutilized]
 		}
 		if left[pool] <= 0 {
+			e.budgetSpent(pool)
 			continue
 		}
 		left[pool]--
