@@ -36,7 +36,25 @@ type evaluator struct {
 }
 
 // Evaluate runs one disruption pass over the snapshot: the first method
-// (in Methods order) that finds something to do decides.
+// (in Methods order) that finds something to do decides, with one decision
+// (emptiness: one per pool, each removing every empty node its budget
+// allows).
+//
+// Candidates are initialized, not deleting nodes of a known pool. A node
+// is never a candidate, for any method including drift and expiration,
+// while it or one of its pods carries do-not-disrupt ("true", or a
+// duration not yet elapsed since the pod started; any other value but
+// "false" blocks too), while a PodDisruptionBudget allows no eviction of
+// one of its pods, or while it runs a pod without a controller (daemonset
+// and mirror pods excepted). Emptiness and consolidation further need the
+// pool's policy and its consolidateAfter (since the last pod event, else
+// creation; Never turns them off); drift and expiration do not.
+// Expiration is not budgeted and goes ahead even when some pods would
+// stay pending; drift waits until every pod has a home.
+//
+// Every what-if asks one scheduling.Cluster built at the start of the
+// pass; pool limits are not applied to replacements (see
+// SchedulingNodePool).
 func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 	if opts.SpotToSpotMinTypes <= 0 {
 		opts.SpotToSpotMinTypes = DefaultSpotToSpotMinTypes
