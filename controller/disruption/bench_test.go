@@ -98,8 +98,10 @@ func runBench(b *testing.B, s *Snapshot, want int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
+	whatIfs := 0
 	for i := 0; i < b.N; i++ {
 		res, err := Evaluate(s, Options{})
+		whatIfs += res.WhatIfs
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -113,4 +115,5 @@ func runBench(b *testing.B, s *Snapshot, want int) {
 	<-done
 	b.ReportMetric(float64(elapsed.Milliseconds())/float64(b.N), "ms/op")
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(whatIfs)/float64(b.N), "whatifs/op")
 }

@@ -148,6 +148,11 @@ func (e *evaluator) prepare() error {
 	return nil
 }
 
+func (e *evaluator) without(names []string, opts scheduling.Options) (*scheduling.Result, error) {
+	e.res.WhatIfs++
+	return e.cluster.Without(names, opts)
+}
+
 func (e *evaluator) block(n *Node, reason string) {
 	e.res.Blocked = append(e.res.Blocked, Blocked{Node: n.Name, Reason: reason})
 }
@@ -222,7 +227,7 @@ func (e *evaluator) drift() ([]*Decision, error) {
 			e.budgetSpent(c.pool.NodePool.Name)
 			continue
 		}
-		res, err := e.cluster.Without([]string{c.node.Name}, scheduling.Options{})
+		res, err := e.without([]string{c.node.Name}, scheduling.Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -245,7 +250,7 @@ func (e *evaluator) expiration() ([]*Decision, error) {
 		if !c.expired {
 			continue
 		}
-		res, err := e.cluster.Without([]string{c.node.Name}, scheduling.Options{})
+		res, err := e.without([]string{c.node.Name}, scheduling.Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -342,7 +347,7 @@ func (e *evaluator) consolidate(m Method, cands []*candidate) (*Decision, error)
 		total += c.node.Price
 		allSpot = allSpot && c.node.CapacityType == v1.CapacityTypeSpot
 	}
-	res, err := e.cluster.Without(names, scheduling.Options{})
+	res, err := e.without(names, scheduling.Options{})
 	if err != nil {
 		return nil, err
 	}
