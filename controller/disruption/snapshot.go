@@ -12,6 +12,11 @@ import (
 	"github.com/nodewright/nodewright/controller/scheduling"
 )
 
+// NominatedAnnotationKey is the provisioner's annotation naming the
+// NodeClaim a pending pod waits for (provisioning.NominatedAnnotationKey;
+// repeated so this package needs no client dependencies).
+const NominatedAnnotationKey = v1.Group + "/nominated-nodeclaim"
+
 // NewSnapshot builds a snapshot: each Node joined with its NodeClaim (by
 // providerID, else by the claim's status.nodeName) and pods, priced from
 // its pool's offerings. NodeClaims without a Node yet are capacity that
@@ -38,11 +43,16 @@ func NewSnapshot(o Objects) (*Snapshot, error) {
 	}
 
 	byNode := map[string][]*corev1.Pod{}
+	byClaim := map[string][]*corev1.Pod{}
 	for _, p := range o.Pods {
-		if p.Spec.NodeName == "" || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			continue
 		}
-		byNode[p.Spec.NodeName] = append(byNode[p.Spec.NodeName], p)
+		if p.Spec.NodeName != "" {
+			byNode[p.Spec.NodeName] = append(byNode[p.Spec.NodeName], p)
+		} else if claim := p.Annotations[NominatedAnnotationKey]; claim != "" {
+			byClaim[claim] = append(byClaim[claim], p)
+		}
 	}
 	byProvider := map[string]*v1.NodeClaim{}
 	byNodeName := map[string]*v1.NodeClaim{}
@@ -81,6 +91,10 @@ func NewSnapshot(o Objects) (*Snapshot, error) {
 			n.Deleting = n.Deleting || !nc.DeletionTimestamp.IsZero()
 			n.DoNotDisrupt = n.DoNotDisrupt || nc.Annotations[v1.DoNotDisruptAnnotationKey] == "true"
 			fillFromClaim(n, nc)
+			// Pods nominated to the claim are on their way: their room is taken.
+			if nominated := byClaim[nc.Name]; len(nominated) > 0 {
+				n.Pods = append(append([]*corev1.Pod(nil), n.Pods...), nominated...)
+			}
 		case o.AdoptLabelledNodes && node.Labels[v1.NodePoolLabelKey] != "":
 			n.NodeClaim = node.Name
 			n.NodePool = node.Labels[v1.NodePoolLabelKey]
@@ -109,7 +123,7 @@ func NewSnapshot(o Objects) (*Snapshot, error) {
 			labels[k] = v
 		}
 		n := &Node{ExistingNode: scheduling.ExistingNode{Name: nc.Name, Labels: labels, Taints: nc.Spec.Taints,
-			Allocatable: alloc, NodePool: nc.Labels[v1.NodePoolLabelKey]},
+			Allocatable: alloc, Pods: byClaim[nc.Name], NodePool: nc.Labels[v1.NodePoolLabelKey]},
 			NodeClaim: nc.Name, Created: nc.CreationTimestamp.Time}
 		fillFromClaim(n, nc)
 		n.Price = price(o.InstanceTypes[n.NodePool], n.InstanceType, n.Zone, n.CapacityType)

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/provisioning"
 	"github.com/nodewright/nodewright/controller/scheduling"
 )
 
@@ -40,7 +41,8 @@ func TestNewSnapshot(t *testing.T) {
 	deletingClaim.Finalizers = []string{v1.TerminationFinalizer}
 	onNode := newPod("1")
 	onNode.Spec.NodeName = "node-1"
-	pending := newPod("1")
+	pending := newPod("1", annotate(NominatedAnnotationKey, "nc-4"))
+	stray := newPod("1")
 	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "kube-system"}}
 	ds.Spec.Template.Spec.Containers = []corev1.Container{{Name: "agent"}}
 	s, err := NewSnapshot(Objects{
@@ -54,7 +56,7 @@ func TestNewSnapshot(t *testing.T) {
 		NodeClaims:    []*v1.NodeClaim{claim("nc-1", "aws:///zone-b/i-1", initialized, drift), claim("nc-2", "aws:///zone-b/i-2"), deletingClaim, claim("nc-4", "")},
 		NodePools:     []*v1.NodePool{np},
 		InstanceTypes: map[string][]*scheduling.InstanceType{"default": types},
-		Pods:          []*corev1.Pod{onNode, pending},
+		Pods:          []*corev1.Pod{onNode, pending, stray},
 		DaemonSets:    []*appsv1.DaemonSet{ds},
 	})
 	if err != nil {
@@ -81,7 +83,7 @@ func TestNewSnapshot(t *testing.T) {
 	if o := by["other"]; o.NodeClaim != "" || o.NodePool != "" {
 		t.Errorf("other is not ours: %+v", o)
 	}
-	if f := by["nc-4"]; f == nil || f.Initialized || f.NodePool != "default" {
+	if f := by["nc-4"]; f == nil || f.Initialized || f.NodePool != "default" || len(f.Pods) != 1 || f.Pods[0] != pending {
 		t.Errorf("in-flight claim: %+v", f)
 	}
 	if len(s.DaemonSets) != 1 || s.DaemonSets[0].Namespace != "kube-system" {
@@ -105,4 +107,10 @@ func TestNewSnapshot(t *testing.T) {
 			t.Errorf("adopted: %+v", got)
 		}
 	})
+}
+
+func TestNominatedAnnotationMatchesProvisioner(t *testing.T) {
+	if NominatedAnnotationKey != provisioning.NominatedAnnotationKey {
+		t.Fatalf("%q differs from the provisioner's %q", NominatedAnnotationKey, provisioning.NominatedAnnotationKey)
+	}
 }
