@@ -31,6 +31,9 @@ type evaluator struct {
 	cands   []*candidate
 	// left is how many more of a pool's nodes a reason may disrupt.
 	left map[string]map[v1.DisruptionReason]int
+	// taken: the pods of nodes being disrupted that are expected to move
+	// onto each node.
+	taken map[string][]*corev1.Pod
 	// spent: pools whose budget windows were already looked at.
 	spent map[string]bool
 }
@@ -53,8 +56,9 @@ type evaluator struct {
 // stay pending; drift waits until every pod has a home.
 //
 // Every what-if asks one scheduling.Cluster built at the start of the
-// pass; pool limits are not applied to replacements (see
-// SchedulingNodePool).
+// pass (after placing the pods of nodes already being disrupted, whose
+// room no decision may count on); pool limits are not applied to
+// replacements (see SchedulingNodePool).
 func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 	if opts.SpotToSpotMinTypes <= 0 {
 		opts.SpotToSpotMinTypes = DefaultSpotToSpotMinTypes
@@ -122,23 +126,70 @@ func (e *evaluator) budgets() error {
 	return nil
 }
 
-// prepare builds the what-if cluster once: every node not already going
-// away, with the pods of those that are counted where they still run.
+// prepare builds the what-if cluster once, from every node not already
+// going away. The pods of nodes that are going away still need homes: they
+// are placed first (one what-if on a cluster that still has those nodes),
+// and where they land is taken, so that no decision counts on room that
+// the drained pods (or a replacement launched for them) will fill.
 func (e *evaluator) prepare() error {
 	in := scheduling.Input{DaemonSets: e.s.DaemonSets, PodsElsewhere: slices.Clone(e.s.PodsElsewhere)}
-	for _, n := range e.s.Nodes {
-		if n.Deleting {
-			for _, p := range n.Pods {
-				in.PodsElsewhere = append(in.PodsElsewhere, scheduling.PodOnDomain{Pod: p, NodeLabels: n.Labels})
-			}
-			continue
-		}
-		in.Nodes = append(in.Nodes, &n.ExistingNode)
-	}
 	for _, p := range e.s.Pools {
 		if p.Scheduling != nil && p.NodePool.DeletionTimestamp.IsZero() {
 			in.NodePools = append(in.NodePools, p.Scheduling)
 		}
+	}
+	var leaving []string
+	all := make([]*scheduling.ExistingNode, 0, len(e.s.Nodes))
+	for _, n := range e.s.Nodes {
+		all = append(all, &n.ExistingNode)
+		if !n.Deleting {
+			continue
+		}
+		for _, p := range n.Pods {
+			if movable(p) {
+				leaving = append(leaving, n.Name)
+				break
+			}
+		}
+	}
+	taken := map[string][]*corev1.Pod{}
+	placed := map[*corev1.Pod]bool{}
+	if len(leaving) > 0 {
+		withLeaving := in
+		withLeaving.Nodes = all
+		c, err := scheduling.NewCluster(withLeaving)
+		if err != nil {
+			return fmt.Errorf("preparing the cluster: %w", err)
+		}
+		res, err := c.Without(leaving, scheduling.Options{})
+		if err != nil {
+			return fmt.Errorf("placing the pods of nodes being disrupted: %w", err)
+		}
+		e.res.WhatIfs++
+		for _, pl := range res.ExistingNodes {
+			taken[pl.Node] = pl.Pods
+			for _, p := range pl.Pods {
+				placed[p] = true
+			}
+		}
+	}
+	e.taken = taken
+	for _, n := range e.s.Nodes {
+		if n.Deleting {
+			for _, p := range n.Pods {
+				if !placed[p] {
+					in.PodsElsewhere = append(in.PodsElsewhere, scheduling.PodOnDomain{Pod: p, NodeLabels: n.Labels})
+				}
+			}
+			continue
+		}
+		en := &n.ExistingNode
+		if extra := taken[n.Name]; len(extra) > 0 {
+			cp := *en
+			cp.Pods = append(slices.Clone(en.Pods), extra...)
+			en = &cp
+		}
+		in.Nodes = append(in.Nodes, en)
 	}
 	c, err := scheduling.NewCluster(in)
 	if err != nil {
@@ -197,6 +248,10 @@ func (e *evaluator) emptiness() ([]*Decision, error) {
 	var out []*Decision
 	for _, c := range e.cands {
 		if !c.empty {
+			continue
+		}
+		if len(e.taken[c.node.Name]) > 0 {
+			e.block(c.node, "empty, but pods of nodes being disrupted are expected to move here")
 			continue
 		}
 		if !e.take(c.pool.NodePool.Name, v1.DisruptionReasonEmpty) {

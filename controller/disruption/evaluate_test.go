@@ -422,3 +422,40 @@ func TestOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestRoomForDrainingPods: the pods of a node being disrupted will need
+// the room on the replacement launched for them; consolidation must not
+// count on it, and emptiness must not take the node they move to.
+func TestRoomForDrainingPods(t *testing.T) {
+	types := catalog(16)
+	p := newPool("p", types, capacityTypes(od))
+	deleting := func(n *Node) { n.Deleting = true }
+	inFlight := func(n *Node) { n.Initialized = false }
+	t.Run("consolidation", func(t *testing.T) {
+		s := snapshot([]*Pool{p},
+			newNode("old", p, "t-2x", od, pods(1, "1500m"), deleting),
+			newNode("replacement", p, "t-2x", od, nil, inFlight),
+			newNode("c", p, "t-2x", od, pods(1, "1500m")))
+		res := evaluate(t, s, Options{})
+		if len(res.Decisions) != 0 {
+			t.Fatalf("c's pod was moved into room the draining pod needs: %s", messages(res))
+		}
+		// Without the draining pod, c's pod fits on the replacement.
+		s.Nodes[0].Pods = nil
+		if d := only(t, evaluate(t, s, Options{})); d.Candidates[0].Name != "c" || d.Placements[0].Node != "replacement" {
+			t.Fatalf("got %s", d.Message)
+		}
+	})
+	t.Run("emptiness", func(t *testing.T) {
+		s := snapshot([]*Pool{p},
+			newNode("old", p, "t-2x", od, pods(1, "1500m"), deleting),
+			newNode("empty", p, "t-2x", od, nil))
+		res := evaluate(t, s, Options{})
+		if len(res.Decisions) != 0 {
+			t.Fatalf("got %s", messages(res))
+		}
+		if r := blockedReason(res, "empty"); !strings.Contains(r, "expected to move here") {
+			t.Errorf("blocked reason %q", r)
+		}
+	})
+}
