@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/disruption"
 )
 
 // ConditionTypeEmpty is set on NodeClaims whose node runs only daemonset or
@@ -119,7 +120,7 @@ func (c *Controller) Reconcile(ctx context.Context, np *v1.NodePool) (reconcile.
 		return reconcile.Result{RequeueAfter: requeue}, nil
 	}
 	// 4. Delete within budget; claims already going count against it.
-	allowed, err := Allowed(np.Spec.Disruption.Budgets, v1.DisruptionReasonEmpty, len(claims.Items), now)
+	allowed, err := disruption.Allowed(np.Spec.Disruption.Budgets, v1.DisruptionReasonEmpty, len(claims.Items), now)
 	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("budgets of nodepool %s: %w", np.Name, err)
 	}
