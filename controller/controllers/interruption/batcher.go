@@ -1,0 +1,57 @@
+package interruption
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+)
+
+// batcher gathers nodes interrupted close together into one replacement:
+// a burst of warnings becomes one solve and a few large NodeClaims rather
+// than a launch per node.
+type batcher struct {
+	clock  clock.Clock
+	window time.Duration
+	flush  func(ctx context.Context, nodes []string) ([]string, error)
+
+	mu      sync.Mutex
+	waiting map[string][]func([]string, error)
+	order   []string
+}
+
+func newBatcher(clk clock.Clock, window time.Duration, flush func(context.Context, []string) ([]string, error)) *batcher {
+	return &batcher{clock: clk, window: window, flush: flush}
+}
+
+// add queues node; done gets the batch's replacements (or error) once the
+// window after the batch's first node closes.
+func (b *batcher) add(ctx context.Context, node string, done func([]string, error)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.waiting == nil {
+		b.waiting = map[string][]func([]string, error){}
+		go b.run(log.IntoContext(context.WithoutCancel(ctx), log.FromContext(ctx).WithName("batch")))
+	}
+	if _, ok := b.waiting[node]; !ok {
+		b.order = append(b.order, node)
+	}
+	b.waiting[node] = append(b.waiting[node], done)
+}
+
+func (b *batcher) run(ctx context.Context) {
+	<-b.clock.After(b.window)
+	b.mu.Lock()
+	waiting, nodes := b.waiting, b.order
+	b.waiting, b.order = nil, nil
+	b.mu.Unlock()
+	log.FromContext(ctx).Info("replacing interrupted nodes", "nodes", len(nodes))
+	names, err := b.flush(ctx, nodes)
+	for _, n := range nodes {
+		for _, done := range waiting[n] {
+			done(names, err)
+		}
+	}
+}
