@@ -46,7 +46,9 @@ const (
 	giveUp     = 10 * time.Minute
 )
 
-func newTracker(kube client.Client, clk clock.Clock) *tracker { return &tracker{kube: kube, clock: clk} }
+func newTracker(kube client.Client, clk clock.Clock) *tracker {
+	return &tracker{kube: kube, clock: clk}
+}
 
 // watch starts tracking node's pods, interrupted at since.
 func (t *tracker) watch(ctx context.Context, node *corev1.Node, since time.Time) {
