@@ -237,8 +237,10 @@ func TestInterruption(t *testing.T) {
 			return e.movedOff(ctx, "spot", node, 6), nil
 		}, 100*time.Millisecond)
 		took := time.Since(start)
-		if st := e.instanceState(ctx, id); st != "running" && st != "pending" {
-			t.Errorf("interrupted instance is %s before its pods moved; want it still running", st)
+		// The claim's own deletion terminates the instance once drained;
+		// AWS would only at the end of the 2-minute warning.
+		if took >= 2*time.Minute {
+			t.Errorf("pods moved %s after the warning, after AWS took the instance", took)
 		}
 		t.Logf("warning to 6 pods running elsewhere: %s (max unavailable %d)", took.Round(100*time.Millisecond), maxUnavailable)
 		if maxUnavailable > 1 {
@@ -259,6 +261,13 @@ func TestInterruption(t *testing.T) {
 		var rn corev1.Node
 		if err := e.kube.Get(ctx, client.ObjectKey{Name: r.Status.NodeName}, &rn); err != nil {
 			t.Fatalf("replacement node: %v", err)
+		}
+		readyNode := false
+		for _, c := range rn.Status.Conditions {
+			readyNode = readyNode || (c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue)
+		}
+		if !readyNode {
+			t.Errorf("replacement node %s is not Ready", rn.Name)
 		}
 		e.eventually("interrupted nodeclaim gone", 60*time.Second, func(ctx context.Context) (bool, error) {
 			return e.claimGone(ctx, nc.Name), nil

@@ -18,7 +18,7 @@ type batcher struct {
 	flush  func(ctx context.Context, nodes []string) ([]string, error)
 
 	mu      sync.Mutex
-	waiting map[string][]func([]string, error)
+	waiting map[string][]func(replacements []string, err error, duplicate bool)
 	order   []string
 }
 
@@ -27,12 +27,14 @@ func newBatcher(clk clock.Clock, window time.Duration, flush func(context.Contex
 }
 
 // add queues node; done gets the batch's replacements (or error) once the
-// window after the batch's first node closes.
-func (b *batcher) add(ctx context.Context, node string, done func([]string, error)) {
+// window after the batch's first node closes. A node added twice to one
+// batch (two copies of a warning in flight at once) is replaced once; the
+// later callers are told they are duplicates.
+func (b *batcher) add(ctx context.Context, node string, done func(replacements []string, err error, duplicate bool)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.waiting == nil {
-		b.waiting = map[string][]func([]string, error){}
+		b.waiting = map[string][]func([]string, error, bool){}
 		go b.run(log.IntoContext(context.WithoutCancel(ctx), log.FromContext(ctx).WithName("batch")))
 	}
 	if _, ok := b.waiting[node]; !ok {
@@ -50,8 +52,8 @@ func (b *batcher) run(ctx context.Context) {
 	log.FromContext(ctx).Info("replacing interrupted nodes", "nodes", len(nodes))
 	names, err := b.flush(ctx, nodes)
 	for _, n := range nodes {
-		for _, done := range waiting[n] {
-			done(names, err)
+		for i, done := range waiting[n] {
+			done(names, err, i > 0)
 		}
 	}
 }

@@ -446,7 +446,12 @@ func (c *Controller) replace(ctx context.Context, msg *interruption.Message, nc 
 		done(err)
 		return
 	}
-	c.batcher.add(ctx, node.Name, func(replacements []string, err error) {
+	c.batcher.add(ctx, node.Name, func(replacements []string, err error, duplicate bool) {
+		if duplicate {
+			actions.WithLabelValues(ActionDuplicate).Inc()
+			done(nil)
+			return
+		}
 		if err != nil {
 			done(err)
 			return
