@@ -44,7 +44,8 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 		}
 		for _, pod := range n.Pods {
 			// Pods nominated to a claim of that name are not on the node yet.
-			if pod.Spec.NodeName == n.Name && scheduling.Reschedulable(pod) {
+			// Pods already being deleted are not coming back.
+			if pod.Spec.NodeName == n.Name && pod.DeletionTimestamp.IsZero() && scheduling.Reschedulable(pod) {
 				pending = append(pending, pod)
 			}
 		}
@@ -55,7 +56,7 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 	elsewhere := snap.PodsElsewhere[:0:0]
 	for _, pe := range snap.PodsElsewhere {
 		if gone[pe.Pod.Spec.NodeName] {
-			if scheduling.Reschedulable(pe.Pod) {
+			if pe.Pod.DeletionTimestamp.IsZero() && scheduling.Reschedulable(pe.Pod) {
 				pending = append(pending, pe.Pod)
 			}
 			continue

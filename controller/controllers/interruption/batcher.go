@@ -16,6 +16,9 @@ type batcher struct {
 	clock  clock.Clock
 	window time.Duration
 	flush  func(ctx context.Context, nodes []string) ([]string, error)
+	// base is the context batches run in: the consumer's, not the first
+	// message's, whose log fields would mislabel the whole batch.
+	base context.Context
 
 	mu      sync.Mutex
 	waiting map[string][]func(replacements []string, err error, duplicate bool)
@@ -35,7 +38,11 @@ func (b *batcher) add(ctx context.Context, node string, done func(replacements [
 	defer b.mu.Unlock()
 	if b.waiting == nil {
 		b.waiting = map[string][]func([]string, error, bool){}
-		go b.run(log.IntoContext(context.WithoutCancel(ctx), log.FromContext(ctx).WithName("batch")))
+		base := b.base
+		if base == nil {
+			base = ctx
+		}
+		go b.run(log.IntoContext(context.WithoutCancel(base), log.FromContext(base).WithName("batch")))
 	}
 	if _, ok := b.waiting[node]; !ok {
 		b.order = append(b.order, node)

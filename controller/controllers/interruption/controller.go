@@ -182,6 +182,7 @@ func (c *Controller) Start(ctx context.Context) error {
 		return nil // ctx ended
 	}
 	logger.Info("reading interruption queue", "queue", url, "rebalancePolicy", c.opts.RebalancePolicy)
+	c.batcher.base = ctx
 	go c.tracker.run(ctx)
 	work := make(chan sqstypes.Message)
 	var wg sync.WaitGroup
