@@ -339,14 +339,72 @@ func TestInterruption(t *testing.T) {
 	})
 
 	t.Run("rebalance under Replace: replaced within budget", func(t *testing.T) {
+		setBudget := func(nodes string) {
+			var np v1.NodePool
+			if err := e.kube.Get(ctx, client.ObjectKey{Name: "default"}, &np); err != nil {
+				t.Fatal(err)
+			}
+			np.Spec.Disruption.Budgets = []v1.Budget{{Nodes: nodes}}
+			if err := e.kube.Update(ctx, &np); err != nil {
+				t.Fatal(err)
+			}
+		}
 		e.deploy("rebal", 2, "1500m", 0)
 		node, nc := e.busiestNode(ctx, "rebal")
+		// A zero budget holds the replacement; the message waits in the queue.
+		setBudget("0")
 		e.inject("faults/rebalance", index.InstanceID(nc.Status.ProviderID), nil)
+		e.eventually("rebalance held by the budget", 30*time.Second, func(context.Context) (bool, error) {
+			for _, l := range e.ctrl.entries("interruption message not handled; it will be delivered again") {
+				if strings.Contains(fmt.Sprint(l["error"]), "budget") {
+					return true, nil
+				}
+			}
+			return false, nil
+		})
+		var held v1.NodeClaim
+		if err := e.kube.Get(ctx, client.ObjectKey{Name: nc.Name}, &held); err != nil || !held.DeletionTimestamp.IsZero() || held.Annotations[interruption.KindAnnotationKey] != "" {
+			t.Fatalf("nodeclaim acted on despite a zero budget (err %v)", err)
+		}
+		// Budget back: the redelivered message replaces the node.
+		setBudget("10%")
 		e.eventually("rebalanced node replaced and its claim gone", 120*time.Second, func(ctx context.Context) (bool, error) {
 			return e.movedOff(ctx, "rebal", node, 2) && e.claimGone(ctx, nc.Name), nil
 		})
 		if n := len(e.ctrl.entries("replacing interrupted node")); n == 0 {
 			t.Error("no replacement logged for the rebalance")
+		}
+	})
+
+	t.Run("scheduled change: replaced and drained before its start", func(t *testing.T) {
+		e.deploy("health", 2, "1500m", 0)
+		node, nc := e.busiestNode(ctx, "health")
+		start := time.Now()
+		e.inject("faults/scheduled-change", index.InstanceID(nc.Status.ProviderID), map[string]any{"startInSeconds": 60})
+		e.eventually("pods moved and claim gone before the change starts", 60*time.Second, func(ctx context.Context) (bool, error) {
+			return e.movedOff(ctx, "health", node, 2) && e.claimGone(ctx, nc.Name), nil
+		})
+		t.Logf("scheduled change handled in %s (start in 60s)", time.Since(start).Round(100*time.Millisecond))
+	})
+
+	t.Run("capacity reservation interruption: replaced like spot", func(t *testing.T) {
+		e.deploy("cr", 2, "1500m", 0)
+		node, nc := e.busiestNode(ctx, "cr")
+		e.inject("faults/capacity-reservation-interruption", index.InstanceID(nc.Status.ProviderID), nil)
+		e.eventually("pods moved and claim gone", 110*time.Second, func(ctx context.Context) (bool, error) {
+			return e.movedOff(ctx, "cr", node, 2) && e.claimGone(ctx, nc.Name), nil
+		})
+		if len(e.replacementsFor(ctx, node)) > 1 {
+			t.Errorf("more than one replacement for %s", node)
+		}
+	})
+
+	t.Run("rescheduling measured", func(t *testing.T) {
+		e.eventually("warning-to-rescheduled observed", 30*time.Second, func(context.Context) (bool, error) {
+			return len(e.ctrl.entries("interrupted pods running elsewhere")) > 0, nil
+		})
+		for _, l := range e.ctrl.entries("interrupted pods running elsewhere") {
+			t.Logf("node %v: pods running elsewhere %v after the warning", l["node"], l["after"])
 		}
 	})
 
