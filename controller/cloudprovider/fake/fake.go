@@ -47,7 +47,7 @@ func New(types []*scheduling.InstanceType) *CloudProvider {
 func (c *CloudProvider) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.Instances, c.Calls, c.NextError, c.seq = map[string]*v1.NodeClaim{}, map[string]int{}, map[string]error{}, 0
+	c.Instances, c.Calls, c.NextError, c.Unavailable, c.seq = map[string]*v1.NodeClaim{}, map[string]int{}, map[string]error{}, map[string]time.Duration{}, 0
 }
 
 func (c *CloudProvider) call(name string) error {
