@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/scheduling"
@@ -37,6 +38,10 @@ type CloudProvider interface {
 	// InstanceTypes are the instance types, with offerings and prices, that
 	// the NodePool's node class can launch.
 	InstanceTypes(ctx context.Context, np *v1.NodePool) ([]*scheduling.InstanceType, error)
+	// MarkUnavailable makes the (instance type, zone, capacity type)
+	// offering show unavailable, and launches skip it, for ttl: an
+	// interruption warning says that pool is short of capacity.
+	MarkUnavailable(instanceType, zone, capacityType string, ttl time.Duration)
 	// Name names the provider in logs and metrics.
 	Name() string
 }

@@ -57,6 +57,8 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 	}
 	if o.Options.InterruptionQueue == "" {
 		o.Log.Info("interruption handling is off: INTERRUPTION_QUEUE is not set")
+	} else if err := registerInterruption(ctx, o, kube, cloud, prov, clk, recorder); err != nil {
+		return err
 	}
 	return nil
 }

@@ -29,6 +29,16 @@ func (c *iceCache) mark(typ, zone, capacityType string) {
 	c.until[poolKey{typ, zone, capacityType}] = c.clock.Now().Add(c.ttl)
 }
 
+// markFor marks a pool for ttl, keeping a later expiry already recorded.
+func (c *iceCache) markFor(typ, zone, capacityType string, ttl time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := poolKey{typ, zone, capacityType}
+	if until := c.clock.Now().Add(ttl); until.After(c.until[k]) {
+		c.until[k] = until
+	}
+}
+
 func (c *iceCache) unavailable(typ, zone, capacityType string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -151,6 +151,11 @@ func (p *CloudProvider) ICE(instanceType, zone, capacityType string) {
 	p.ice.mark(instanceType, zone, capacityType)
 }
 
+// MarkUnavailable implements cloudprovider.CloudProvider over the ICE cache.
+func (p *CloudProvider) MarkUnavailable(instanceType, zone, capacityType string, ttl time.Duration) {
+	p.ice.markFor(instanceType, zone, capacityType, ttl)
+}
+
 // clusterTag is the tag every resource of the cluster carries.
 func (p *CloudProvider) clusterTag() string { return "kubernetes.io/cluster/" + p.opts.ClusterName }
 

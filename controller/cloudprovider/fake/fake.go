@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -30,7 +31,9 @@ type CloudProvider struct {
 	Calls map[string]int
 	// NextError fails the next call of the named method once.
 	NextError map[string]error
-	seq       int
+	// Unavailable records MarkUnavailable calls: "type/zone/capacity" -> ttl.
+	Unavailable map[string]time.Duration
+	seq         int
 }
 
 // New returns a fake offering types.
@@ -44,7 +47,7 @@ func New(types []*scheduling.InstanceType) *CloudProvider {
 func (c *CloudProvider) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.Instances, c.Calls, c.NextError, c.seq = map[string]*v1.NodeClaim{}, map[string]int{}, map[string]error{}, 0
+	c.Instances, c.Calls, c.NextError, c.Unavailable, c.seq = map[string]*v1.NodeClaim{}, map[string]int{}, map[string]error{}, map[string]time.Duration{}, 0
 }
 
 func (c *CloudProvider) call(name string) error {
@@ -196,6 +199,28 @@ func (c *CloudProvider) InstanceTypes(context.Context, *v1.NodePool) ([]*schedul
 		return nil, err
 	}
 	return c.Types, nil
+}
+
+// MarkUnavailable implements CloudProvider: the offering turns unavailable
+// in Types (the fake has no clock; ttl is recorded in Unavailable).
+func (c *CloudProvider) MarkUnavailable(instanceType, zone, capacityType string, ttl time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Calls["MarkUnavailable"]++
+	if c.Unavailable == nil {
+		c.Unavailable = map[string]time.Duration{}
+	}
+	c.Unavailable[instanceType+"/"+zone+"/"+capacityType] = ttl
+	for _, it := range c.Types {
+		if it.Name != instanceType {
+			continue
+		}
+		for i := range it.Offerings {
+			if it.Offerings[i].Zone == zone && it.Offerings[i].CapacityType == capacityType {
+				it.Offerings[i].Available = false
+			}
+		}
+	}
 }
 
 // Name implements CloudProvider.

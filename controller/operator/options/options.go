@@ -21,6 +21,8 @@ type Options struct {
 	ClusterEndpoint   string
 	ClusterCABundle   string
 	InterruptionQueue string
+	// RebalancePolicy is what a rebalance recommendation does: Replace, Cordon or Ignore.
+	RebalancePolicy string
 
 	BatchIdleDuration time.Duration
 	BatchMaxDuration  time.Duration
@@ -82,6 +84,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	str(&o.ClusterEndpoint, "cluster-endpoint", "CLUSTER_ENDPOINT", "", "Kubernetes API endpoint nodes join; looked up with eks:DescribeCluster when empty")
 	str(&o.ClusterCABundle, "cluster-ca-bundle", "CLUSTER_CA_BUNDLE", "", "base64 cluster CA for node bootstrap; looked up with eks:DescribeCluster when empty")
 	str(&o.InterruptionQueue, "interruption-queue", "INTERRUPTION_QUEUE", "", "SQS queue name of spot interruption and rebalance events; empty turns interruption handling off")
+	str(&o.RebalancePolicy, "rebalance-policy", "REBALANCE_POLICY", "Replace", "what a rebalance recommendation does: Replace (within the disruption budget), Cordon or Ignore")
 	dur(&o.BatchIdleDuration, "batch-idle-duration", "BATCH_IDLE_DURATION", time.Second, "a provisioning batch closes after this long without new pending pods")
 	dur(&o.BatchMaxDuration, "batch-max-duration", "BATCH_MAX_DURATION", 10*time.Second, "a provisioning batch closes after this long in any case")
 	dur(&o.LaunchTimeout, "launch-timeout", "LAUNCH_TIMEOUT", 5*time.Minute, "a NodeClaim not launched by then is deleted")

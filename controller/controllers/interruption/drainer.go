@@ -1,0 +1,164 @@
+package interruption
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+)
+
+// DrainPoll is how often an interrupted claim checks on its replacements.
+const DrainPoll = time.Second
+
+// Drainer deletes interrupted NodeClaims (termination drains and
+// terminates them) once their replacements have launched, or at their
+// delete-by time, whichever comes first.
+type Drainer struct {
+	kube     client.Client
+	clock    clock.Clock
+	recorder record.EventRecorder
+	tracker  *tracker
+}
+
+// NewDrainer returns the drainer.
+func NewDrainer(kube client.Client, clk clock.Clock, recorder record.EventRecorder, t *tracker) *Drainer {
+	return &Drainer{kube: kube, clock: clk, recorder: recorder, tracker: t}
+}
+
+// Name of the controller.
+func (d *Drainer) Name() string { return "interruption.drain" }
+
+// Reconcile acts on claims carrying a delete-by annotation.
+func (d *Drainer) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile.Result, error) {
+	raw := nc.Annotations[DeleteByAnnotationKey]
+	if raw == "" || !nc.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, nil
+	}
+	deleteBy, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		// A hand-edited annotation: treat as due rather than never.
+		deleteBy = time.Time{}
+	}
+	now := d.clock.Now()
+	// 1. Wait for the replacements, until the delete-by time.
+	launched, err := d.launched(ctx, nc)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if !launched && now.Before(deleteBy) {
+		return reconcile.Result{RequeueAfter: min(DrainPoll, deleteBy.Sub(now))}, nil
+	}
+	// 2. Taint and delete; termination drains and terminates.
+	var node *corev1.Node
+	if nc.Status.NodeName != "" {
+		var n corev1.Node
+		if err := d.kube.Get(ctx, client.ObjectKey{Name: nc.Status.NodeName}, &n); client.IgnoreNotFound(err) != nil {
+			return reconcile.Result{}, fmt.Errorf("getting node %s: %w", nc.Status.NodeName, err)
+		} else if err == nil {
+			node = &n
+		}
+	}
+	if err := taintAndDelete(ctx, d.kube, node, nc); err != nil {
+		return reconcile.Result{}, err
+	}
+	actions.WithLabelValues(ActionDelete).Inc()
+	why := "replacements launched"
+	if !launched {
+		why = "delete-by time reached"
+	}
+	if t, err := time.Parse(time.RFC3339, nc.Annotations[MessageTimeAnnotationKey]); err == nil {
+		d.tracker.watch(ctx, node, t)
+	}
+	log.FromContext(ctx).Info("deleting interrupted nodeclaim", "nodeclaim", nc.Name, "node", nc.Status.NodeName,
+		"kind", nc.Annotations[KindAnnotationKey], "reason", why)
+	msg := fmt.Sprintf("Interruption (%s): deleting, %s", nc.Annotations[KindAnnotationKey], why)
+	d.recorder.Event(nc, corev1.EventTypeNormal, "InterruptionDrain", msg)
+	if node != nil {
+		d.recorder.Event(node, corev1.EventTypeNormal, "InterruptionDrain", msg)
+	}
+	return reconcile.Result{}, nil
+}
+
+// launched reports whether every replacement has launched (or there are
+// none); a replacement that is gone never launches.
+func (d *Drainer) launched(ctx context.Context, nc *v1.NodeClaim) (bool, error) {
+	names := nc.Annotations[ReplacementsAnnotationKey]
+	if names == "" {
+		return true, nil
+	}
+	for _, name := range strings.Split(names, ",") {
+		var r v1.NodeClaim
+		if err := d.kube.Get(ctx, client.ObjectKey{Name: name}, &r); err != nil {
+			if client.IgnoreNotFound(err) == nil {
+				return false, nil
+			}
+			return false, fmt.Errorf("getting replacement nodeclaim %s: %w", name, err)
+		}
+		if !r.IsTrue(v1.ConditionTypeLaunched) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// Register watches NodeClaims that carry a delete-by annotation.
+func (d *Drainer) Register(_ context.Context, mgr manager.Manager) error {
+	return builder.ControllerManagedBy(mgr).
+		Named(d.Name()).
+		For(&v1.NodeClaim{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return o.GetAnnotations()[DeleteByAnnotationKey] != ""
+		}))).
+		Complete(reconcile.AsReconciler(mgr.GetClient(), d))
+}
+
+// taint adds the disrupted NoSchedule taint so nothing new lands on node.
+func taint(ctx context.Context, kube client.Client, node *corev1.Node) error {
+	for _, t := range node.Spec.Taints {
+		if t.MatchTaint(&v1.DisruptedNoScheduleTaint) {
+			return nil
+		}
+	}
+	patch := client.MergeFrom(node.DeepCopy())
+	node.Spec.Taints = append(node.Spec.Taints, v1.DisruptedNoScheduleTaint)
+	if err := kube.Patch(ctx, node, patch); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("tainting node %s: %w", node.Name, err)
+	}
+	return nil
+}
+
+func cordon(ctx context.Context, kube client.Client, node *corev1.Node) error {
+	if node.Spec.Unschedulable {
+		return nil
+	}
+	patch := client.MergeFrom(node.DeepCopy())
+	node.Spec.Unschedulable = true
+	if err := kube.Patch(ctx, node, patch); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("cordoning node %s: %w", node.Name, err)
+	}
+	return nil
+}
+
+// taintAndDelete taints the node (if any) and deletes the claim.
+func taintAndDelete(ctx context.Context, kube client.Client, node *corev1.Node, nc *v1.NodeClaim) error {
+	if node != nil {
+		if err := taint(ctx, kube, node); err != nil {
+			return err
+		}
+	}
+	if err := kube.Delete(ctx, nc); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("deleting nodeclaim %s: %w", nc.Name, err)
+	}
+	return nil
+}
