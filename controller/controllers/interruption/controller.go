@@ -33,7 +33,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/controllers/disruption/emptiness"
+	"github.com/nodewright/nodewright/controller/disruption"
 	"github.com/nodewright/nodewright/controller/controllers/index"
 	"github.com/nodewright/nodewright/controller/interruption"
 )
@@ -564,7 +564,7 @@ func (c *Controller) withinBudget(ctx context.Context, nc *v1.NodeClaim) (bool, 
 			disrupting++
 		}
 	}
-	allowed, err := emptiness.Allowed(np.Spec.Disruption.Budgets, v1.DisruptionReasonDrifted, len(claims.Items), c.clock.Now())
+	allowed, err := disruption.Allowed(np.Spec.Disruption.Budgets, v1.DisruptionReasonDrifted, len(claims.Items), c.clock.Now())
 	if err != nil {
 		return false, fmt.Errorf("budgets of nodepool %s: %w", poolName, err)
 	}
