@@ -12,6 +12,7 @@ ETCD_VERSION := v3.7.0
 KWOK_VERSION := v0.8.0
 TOFU_VERSION := v1.10.10
 CONTROLLER_TOOLS_VERSION := v0.23.0
+TFPLUGINDOCS_VERSION := v0.24.0
 
 ROOT  := $(CURDIR)
 BIN   := $(ROOT)/bin
@@ -31,7 +32,8 @@ KUBE_LDFLAGS := -s -w \
 	-X k8s.io/component-base/version.gitTreeState=clean
 
 TOOL_STAMPS := $(STAMP)/kubernetes-$(KUBE_VERSION)-kubectl $(STAMP)/etcd-$(ETCD_VERSION) \
-	$(STAMP)/kwok-$(KWOK_VERSION) $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION) $(TF_STAMP)
+	$(STAMP)/kwok-$(KWOK_VERSION) $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION) \
+	$(STAMP)/tfplugindocs-$(TFPLUGINDOCS_VERSION) $(TF_STAMP)
 
 TEST_FLAGS ?= -count=1 -timeout 30m
 LOCALCLOUD := $(BIN)/localcloud
@@ -72,6 +74,14 @@ $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION):
 	cd $(TOOLS) && go build -o $(CONTROLLER_GEN) sigs.k8s.io/controller-tools/cmd/controller-gen
 	@rm -f $(STAMP)/controller-gen-* && touch $@
 
+# tfplugindocs has its own module (test/tools/tfplugindocs): its
+# dependencies must not move the root module's.
+TFPLUGINDOCS := $(BIN)/tfplugindocs
+$(STAMP)/tfplugindocs-$(TFPLUGINDOCS_VERSION):
+	@mkdir -p $(STAMP)
+	cd $(TOOLS)/tfplugindocs && go build -trimpath -ldflags '-s -w' -o $(TFPLUGINDOCS) github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs
+	@rm -f $(STAMP)/tfplugindocs-* && touch $@
+
 .PHONY: generate
 generate: $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION) ## Regenerate deepcopy code and the CRDs (controller/crds) from controller/api.
 	$(CONTROLLER_GEN) object paths=./controller/api/...
@@ -109,8 +119,9 @@ provider: ## Build the Terraform provider into a filesystem mirror and write bin
 	@echo "provider $(PROVIDER_VERSION) in $(MIRROR); use TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) with $(TF_PATH)"
 
 .PHONY: docs
-docs: ## Regenerate the module READMEs' input and output tables.
+docs: $(STAMP)/tfplugindocs-$(TFPLUGINDOCS_VERSION) $(TF_STAMP) ## Regenerate the module READMEs' tables and the provider docs (terraform-provider/docs).
 	go run ./test/moduledocs/cmd
+	TF_BINARY=$(TF_PATH) TFPLUGINDOCS=$(TFPLUGINDOCS) go run ./terraform-provider/tools/providerdocs/cmd
 
 .PHONY: bench
 bench: ## Benchmarks: scheduling (pods/s, nodes, $/h) and the AWS endpoint (req/s).
