@@ -114,7 +114,7 @@ test-tofu: tools build provider $(STAMP)/tofu-$(TOFU_VERSION) ## Provider accept
 	@echo ">> test/e2e with $(TOFU) (full log in $(BIN)/test-tofu-e2e.log)"
 	@rc=0; NODEWRIGHT_BIN_DIR=$(BIN) TF_BINARY=$(TOFU) TF_ACC_TERRAFORM_PATH=$(TOFU) \
 	  go test $(TEST_FLAGS) -p 1 -v ./test/e2e/ > $(BIN)/test-tofu-e2e.log 2>&1 || rc=$$?; \
-	  grep -E '^\s*(--- |PASS|FAIL|ok)|took|Error:' $(BIN)/test-tofu-e2e.log || true; exit $$rc
+	  grep -E '^\s*(--- |PASS|FAIL|ok)|took|Error:' $(BIN)/test-tofu-e2e.log | cut -c1-300 || true; exit $$rc
 
 PROVIDER_VERSION := 0.1.0
 MIRROR := $(ROOT)/terraform-provider/.mirror
