@@ -12,6 +12,7 @@ ETCD_VERSION := v3.7.0
 KWOK_VERSION := v0.8.0
 TOFU_VERSION := v1.10.10
 CONTROLLER_TOOLS_VERSION := v0.23.0
+TFPLUGINDOCS_VERSION := v0.24.0
 
 ROOT  := $(CURDIR)
 BIN   := $(ROOT)/bin
@@ -31,7 +32,8 @@ KUBE_LDFLAGS := -s -w \
 	-X k8s.io/component-base/version.gitTreeState=clean
 
 TOOL_STAMPS := $(STAMP)/kubernetes-$(KUBE_VERSION)-kubectl $(STAMP)/etcd-$(ETCD_VERSION) \
-	$(STAMP)/kwok-$(KWOK_VERSION) $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION) $(TF_STAMP)
+	$(STAMP)/kwok-$(KWOK_VERSION) $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION) \
+	$(STAMP)/tfplugindocs-$(TFPLUGINDOCS_VERSION) $(TF_STAMP)
 
 TEST_FLAGS ?= -count=1 -timeout 30m
 LOCALCLOUD := $(BIN)/localcloud
@@ -72,6 +74,14 @@ $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION):
 	cd $(TOOLS) && go build -o $(CONTROLLER_GEN) sigs.k8s.io/controller-tools/cmd/controller-gen
 	@rm -f $(STAMP)/controller-gen-* && touch $@
 
+# tfplugindocs has its own module (test/tools/tfplugindocs): its
+# dependencies must not move the root module's.
+TFPLUGINDOCS := $(BIN)/tfplugindocs
+$(STAMP)/tfplugindocs-$(TFPLUGINDOCS_VERSION):
+	@mkdir -p $(STAMP)
+	cd $(TOOLS)/tfplugindocs && go build -trimpath -ldflags '-s -w' -o $(TFPLUGINDOCS) github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs
+	@rm -f $(STAMP)/tfplugindocs-* && touch $@
+
 .PHONY: generate
 generate: $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION) ## Regenerate deepcopy code and the CRDs (controller/crds) from controller/api.
 	$(CONTROLLER_GEN) object paths=./controller/api/...
@@ -93,6 +103,19 @@ test: tools build provider ## Run unit, integration, acceptance and end-to-end t
 	@# End-to-end tests have time targets (pods Running within 20 s): run them one package at a time.
 	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) -p 1 ./test/integration/ ./test/e2e/
 
+# The same acceptance and end-to-end tests with OpenTofu (bin/tofu) in place
+# of terraform. terraform-plugin-testing names the provider under test with
+# the legacy namespace "-", which only terraform accepts: give it one.
+TOFU := $(BIN)/tofu
+.PHONY: test-tofu
+test-tofu: tools build provider $(STAMP)/tofu-$(TOFU_VERSION) ## Provider acceptance and end-to-end tests (examples, module tests) with OpenTofu instead of terraform.
+	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC=1 TF_BINARY=$(TOFU) TF_ACC_TERRAFORM_PATH=$(TOFU) TF_ACC_PROVIDER_NAMESPACE=hashicorp \
+	  go test $(TEST_FLAGS) ./terraform-provider/...
+	@echo ">> test/e2e with $(TOFU) (full log in $(BIN)/test-tofu-e2e.log)"
+	@rc=0; NODEWRIGHT_BIN_DIR=$(BIN) TF_BINARY=$(TOFU) TF_ACC_TERRAFORM_PATH=$(TOFU) \
+	  go test $(TEST_FLAGS) -p 1 -v ./test/e2e/ > $(BIN)/test-tofu-e2e.log 2>&1 || rc=$$?; \
+	  grep -E '^\s*(--- |PASS|FAIL|ok)|took|Error:' $(BIN)/test-tofu-e2e.log | cut -c1-300 || true; exit $$rc
+
 PROVIDER_VERSION := 0.1.0
 MIRROR := $(ROOT)/terraform-provider/.mirror
 TF_CLI_CONFIG := $(BIN)/terraform.rc
@@ -109,8 +132,9 @@ provider: ## Build the Terraform provider into a filesystem mirror and write bin
 	@echo "provider $(PROVIDER_VERSION) in $(MIRROR); use TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) with $(TF_PATH)"
 
 .PHONY: docs
-docs: ## Regenerate the module READMEs' input and output tables.
+docs: $(STAMP)/tfplugindocs-$(TFPLUGINDOCS_VERSION) $(TF_STAMP) ## Regenerate the module READMEs' tables and the provider docs (terraform-provider/docs).
 	go run ./test/moduledocs/cmd
+	TF_BINARY=$(TF_PATH) TFPLUGINDOCS=$(TFPLUGINDOCS) go run ./terraform-provider/tools/providerdocs/cmd
 
 .PHONY: bench
 bench: ## Benchmarks: scheduling (pods/s, nodes, $/h) and the AWS endpoint (req/s).

@@ -42,10 +42,7 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 	if _, err := os.Stat(rc); err != nil {
 		t.Fatalf("%s is missing: run `make provider` (make test does)", rc)
 	}
-	tfBin := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tfBin == "" {
-		tfBin = "terraform"
-	}
+	tfBin := tfBinary(t)
 	cloud := localcloud.Start(t)
 	ctx := context.Background()
 
@@ -260,10 +257,7 @@ func TestEKSExamplePlans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tfBin := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if tfBin == "" {
-		tfBin = "terraform"
-	}
+	tfBin := tfBinary(t)
 	cloud := localcloud.Start(t)
 	dir := t.TempDir()
 	copyExample(t, filepath.Join(root, "examples", "eks"), dir, filepath.Join(root, "modules"))

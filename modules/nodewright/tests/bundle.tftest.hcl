@@ -1,5 +1,24 @@
-# Plan-level tests with a mocked provider.
-mock_provider "nodewright" {}
+# Plan-level tests with a mocked provider. OpenTofu fills computed
+# attributes with random strings already at plan time, so the ARNs other
+# resources validate get well-formed defaults.
+mock_provider "nodewright" {
+  mock_resource "nodewright_node_role" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:role/nodewright-prod-node"
+    }
+  }
+  mock_resource "nodewright_interruption_queue" {
+    defaults = {
+      queue_arn = "arn:aws:sqs:us-east-1:111122223333:nodewright-prod"
+      queue_url = "https://sqs.us-east-1.amazonaws.com/111122223333/nodewright-prod"
+    }
+  }
+  mock_resource "nodewright_controller_iam" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:role/nodewright-prod-controller"
+    }
+  }
+}
 
 variables {
   cluster_name = "prod"

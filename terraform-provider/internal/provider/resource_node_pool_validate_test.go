@@ -85,7 +85,7 @@ func TestAccKubeExamplesPlan(t *testing.T) {
 	kubeAccPreCheck(t)
 	var cfg strings.Builder
 	for _, name := range []string{"nodewright_node_class", "nodewright_node_pool", "nodewright_cluster_access"} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "resources", name, "resource.tf"))
+		data, err := os.ReadFile(filepath.Join("..", "..", "examples", "resources", name, "resource.tf"))
 		if err != nil {
 			t.Fatal(err)
 		}

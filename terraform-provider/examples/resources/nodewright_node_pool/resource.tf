@@ -31,5 +31,3 @@ resource "nodewright_node_pool" "general" {
   # Destroy waits this long for the pool's nodes to be drained and terminated.
   delete_timeout = "15m"
 }
-
-# Import with: terraform import nodewright_node_pool.general general

@@ -26,5 +26,3 @@ resource "nodewright_node_class" "default" {
     eviction_hard   = { "memory.available" = "5%" }
   }
 }
-
-# Import with: terraform import nodewright_node_class.default default

@@ -12,7 +12,3 @@ resource "nodewright_cluster_access" "legacy" {
   mode     = "aws_auth"
   role_arn = "arn:aws:iam::123456789012:role/nodewright-node-legacy"
 }
-
-# Import with:
-#   terraform import nodewright_cluster_access.nodes access_entry/my-cluster/arn:aws:iam::123456789012:role/nodewright-node-my-cluster
-#   terraform import nodewright_cluster_access.legacy aws_auth/arn:aws:iam::123456789012:role/nodewright-node-legacy
