@@ -72,6 +72,8 @@ type Controller struct {
 	opts     Options
 	cache    cache.Cache
 	trigger  chan struct{}
+	// newSnapshot is disruption.NewSnapshot; tests may swap it.
+	newSnapshot func(disruption.Objects) (*disruption.Snapshot, error)
 
 	mu sync.Mutex
 	// pending decisions wait out the validation delay.
@@ -82,7 +84,8 @@ type Controller struct {
 
 // NewController returns the loop; ValidationDelay 0 is taken as is.
 func NewController(kube client.Client, cloud cloudprovider.CloudProvider, clk clock.Clock, recorder events.EventRecorder, opts Options) *Controller {
-	return &Controller{kube: kube, cloud: cloud, clock: clk, recorder: recorder, opts: opts.withDefaults(kube), trigger: make(chan struct{}, 1)}
+	return &Controller{kube: kube, cloud: cloud, clock: clk, recorder: recorder, opts: opts.withDefaults(kube),
+		trigger: make(chan struct{}, 1), newSnapshot: disruption.NewSnapshot}
 }
 
 // Name of the controller in logs.
@@ -112,6 +115,12 @@ func (c *Controller) Pass(ctx context.Context) (Report, error) {
 	// 1. Replacements that are ready or failed end their command.
 	if err := c.progress(ctx, &r); err != nil {
 		return r, err
+	}
+	if r.Completed+r.Failed > 0 {
+		// The cluster just changed; decide on the next pass, not on
+		// objects a cache may not have caught up with.
+		r.Next = time.Second
+		return r, nil
 	}
 	// 2. A pending decision is re-checked once the delay has passed.
 	if c.pending != nil {

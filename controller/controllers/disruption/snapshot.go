@@ -114,7 +114,7 @@ func (c *Controller) snapshot(ctx context.Context) (*view, error) {
 	for i := range pdbs.Items {
 		o.PDBs = append(o.PDBs, &pdbs.Items[i])
 	}
-	snap, err := disruption.NewSnapshot(o)
+	snap, err := c.newSnapshot(o)
 	if err != nil {
 		return nil, fmt.Errorf("building the disruption snapshot: %w", err)
 	}
