@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,17 +15,22 @@ import (
 	"k8s.io/client-go/util/retry"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/disruption"
 	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/test/localcloud"
 )
 
 var env *testutil.Env
 
-func TestMain(m *testing.M) { os.Exit(testutil.Main(m, &env)) }
+func TestMain(m *testing.M) {
+	log.SetLogger(logr.Discard())
+	os.Exit(testutil.Main(m, &env))
+}
 
 const delay = 2 * time.Second
 
@@ -37,6 +43,8 @@ type fixture struct {
 	pool *v1.NodePool
 	// evaluations counts calls of the evaluator.
 	evaluations int
+	// kwok: nodes are run by kwok (Ready, pods run), not inert.
+	kwok bool
 }
 
 // newFixture makes a pool named like the test and a controller whose
@@ -99,6 +107,14 @@ func (f *fixture) node(name string) {
 		Finalizers: []string{v1.TerminationFinalizer}},
 		Spec: v1.NodeClaimSpec{NodeClassRef: &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: "default"}}}
 	f.must(env.Client.Create(f.ctx, nc))
+	f.register(nc)
+}
+
+// register plays lifecycle for a claim: launched, registered and
+// initialized, with a Node of the same name.
+func (f *fixture) register(nc *v1.NodeClaim) {
+	f.t.Helper()
+	name := nc.Name
 	nc.Status.ProviderID = "fake:///us-east-1a/" + name
 	nc.Status.NodeName = name
 	nc.Status.Capacity = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")}
@@ -113,6 +129,9 @@ func (f *fixture) node(name string) {
 		v1.NodeRegisteredLabelKey: "true", v1.NodeInitializedLabelKey: "true"}},
 		Spec:   corev1.NodeSpec{ProviderID: nc.Status.ProviderID},
 		Status: corev1.NodeStatus{Capacity: nc.Status.Capacity.DeepCopy(), Allocatable: nc.Status.Allocatable.DeepCopy()}}
+	if f.kwok {
+		node.Annotations = map[string]string{localcloud.KwokNodeAnnotation: "fake"}
+	}
 	f.must(env.Client.Create(f.ctx, node))
 	f.updateNode(name, func(n *corev1.Node) error {
 		n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
