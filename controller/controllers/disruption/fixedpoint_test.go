@@ -29,21 +29,8 @@ func TestStableWorkloadReachesAFixedPoint(t *testing.T) {
 	for _, s := range []string{"a", "b", "c"} {
 		f.node("fixed-point-" + s)
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "fixed-point-"}}
-	f.must(env.Client.Create(f.ctx, ns))
-	t.Cleanup(func() { _ = env.Client.Delete(f.ctx, ns) })
-	labels := map[string]string{"app": "web"}
-	f.must(env.Client.Create(f.ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns.Name},
-		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](3), Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
-				NodeSelector:                  map[string]string{v1.NodePoolLabelKey: np.Name},
-				AutomountServiceAccountToken:  ptr.To(false),
-				TerminationGracePeriodSeconds: ptr.To[int64](0),
-				Containers: []corev1.Container{{Name: "c", Image: "example.com/web:1", Resources: corev1.ResourceRequirements{
-					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}}},
-			}}}}))
-	f.awaitRunning(ns.Name, 3)
-	if got := f.podNodes(ns.Name); len(got) < 2 {
+	ns := f.deployment(3)
+	if got := f.podNodes(ns); len(got) < 2 {
 		t.Logf("kube-scheduler put the pods on %d node(s)", len(got))
 	}
 
@@ -53,7 +40,7 @@ func TestStableWorkloadReachesAFixedPoint(t *testing.T) {
 		f.clk.Step(10 * time.Second)
 		r := f.pass()
 		decisions += len(r.Proposed)
-		f.settle(ns.Name)
+		f.settle(ns, 3)
 		settled = decisions > 0 && len(r.Proposed) == 0 && f.c.pending == nil && len(f.c.commands) == 0
 	}
 	if !settled {
@@ -70,7 +57,7 @@ func TestStableWorkloadReachesAFixedPoint(t *testing.T) {
 		f.clk.Step(10 * time.Second)
 		r := f.pass()
 		after += len(r.Proposed) + len(r.Started)
-		f.settle(ns.Name)
+		f.settle(ns, 3)
 	}
 	if after != 0 {
 		t.Fatalf("a stable workload produced %d decisions after the fixed point", after)
@@ -117,7 +104,7 @@ func (f *fixture) awaitRunning(ns string, want int) {
 // settle plays lifecycle and termination for the pool: replacement claims
 // become Initialized kwok nodes; deleted claims lose their node and pods
 // (which the Deployment re-creates elsewhere) and then go.
-func (f *fixture) settle(ns string) {
+func (f *fixture) settle(ns string, replicas int) {
 	f.t.Helper()
 	for name, nc := range f.claims() {
 		switch {
@@ -134,5 +121,26 @@ func (f *fixture) settle(ns string) {
 			f.register(nc)
 		}
 	}
-	f.awaitRunning(ns, 3)
+	f.awaitRunning(ns, replicas)
+}
+
+// deployment runs replicas of a 500m-CPU pod on the pool's nodes, in a
+// namespace of its own, and waits until they run.
+func (f *fixture) deployment(replicas int32) string {
+	f.t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: f.pool.Name + "-"}}
+	f.must(env.Client.Create(f.ctx, ns))
+	f.t.Cleanup(func() { _ = env.Client.Delete(f.ctx, ns) })
+	labels := map[string]string{"app": "web"}
+	f.must(env.Client.Create(f.ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns.Name},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
+				NodeSelector:                  map[string]string{v1.NodePoolLabelKey: f.pool.Name},
+				AutomountServiceAccountToken:  ptr.To(false),
+				TerminationGracePeriodSeconds: ptr.To[int64](0),
+				Containers: []corev1.Container{{Name: "c", Image: "example.com/web:1", Resources: corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}}}},
+			}}}}))
+	f.awaitRunning(ns.Name, int(replicas))
+	return ns.Name
 }
