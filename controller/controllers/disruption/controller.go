@@ -80,6 +80,8 @@ type Controller struct {
 	pending *pending
 	// commands are decisions whose replacements are launching.
 	commands []*command
+	// podEvents wait for the next pass to be recorded.
+	podEvents podEvents
 }
 
 // NewController returns the loop; ValidationDelay 0 is taken as is.
@@ -112,6 +114,9 @@ func (c *Controller) Pass(ctx context.Context) (Report, error) {
 	defer c.mu.Unlock()
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithName(c.Name()))
 	r := Report{Next: c.opts.Interval}
+	if err := c.flushPodEvents(ctx); err != nil {
+		return r, err
+	}
 	// 1. Replacements that are ready or failed end their command.
 	if err := c.progress(ctx, &r); err != nil {
 		return r, err

@@ -69,7 +69,7 @@ func (c *Controller) Trigger() {
 }
 
 // watch triggers a pass when Nodes or NodeClaims change, or a pod is
-// added, bound or removed (pod status churn alone is ignored).
+// added, bound, finished or removed (other pod churn is ignored).
 func (c *Controller) watch(ctx context.Context) error {
 	if c.cache == nil {
 		return nil
@@ -77,18 +77,7 @@ func (c *Controller) watch(ctx context.Context) error {
 	all := toolscache.ResourceEventHandlerFuncs{
 		AddFunc: func(any) { c.Trigger() }, UpdateFunc: func(_, _ any) { c.Trigger() }, DeleteFunc: func(any) { c.Trigger() },
 	}
-	pods := toolscache.ResourceEventHandlerFuncs{
-		AddFunc: func(any) { c.Trigger() },
-		UpdateFunc: func(o, n any) {
-			op, ok1 := o.(*corev1.Pod)
-			np, ok2 := n.(*corev1.Pod)
-			if !ok1 || !ok2 || op.Spec.NodeName != np.Spec.NodeName || op.Status.Phase != np.Status.Phase {
-				c.Trigger()
-			}
-		},
-		DeleteFunc: func(any) { c.Trigger() },
-	}
-	for obj, h := range map[client.Object]toolscache.ResourceEventHandler{&corev1.Node{}: all, &v1.NodeClaim{}: all, &corev1.Pod{}: pods} {
+	for obj, h := range map[client.Object]toolscache.ResourceEventHandler{&corev1.Node{}: all, &v1.NodeClaim{}: all, &corev1.Pod{}: c.podHandler()} {
 		inf, err := c.cache.GetInformer(ctx, obj)
 		if err != nil {
 			return fmt.Errorf("watching %T: %w", obj, err)

@@ -6,6 +6,10 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/disruption"
 )
@@ -49,5 +53,42 @@ func TestLoopRunsOnTheIntervalAndOnTrigger(t *testing.T) {
 	})
 	if stepped >= f.c.opts.Interval {
 		t.Fatalf("the triggered pass came only after %s", stepped)
+	}
+}
+
+// TestPodEventsRestartConsolidateAfter: a pod arriving on or leaving a node
+// is written to its claim's lastPodEventTime on the next pass; the initial
+// list and daemonset pods are not.
+func TestPodEventsRestartConsolidateAfter(t *testing.T) {
+	f := newFixture(t, nil, func(*disruption.Snapshot) (*disruption.Result, error) { return &disruption.Result{}, nil })
+	name := f.pool.Name + "-a"
+	f.node(name)
+	h := f.c.podHandler()
+	bound := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default"}, Spec: corev1.PodSpec{NodeName: name}}
+	ds := bound.DeepCopy()
+	ds.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: "d", UID: "u", Controller: ptr.To(true)}}
+
+	h.OnAdd(bound, true)
+	h.OnAdd(ds, false)
+	f.pass()
+	if got := f.claims()[name].Status.LastPodEventTime; !got.IsZero() {
+		t.Fatalf("initial list or a daemonset pod counted as a pod event: %v", got)
+	}
+	f.clk.Step(time.Minute)
+	h.OnAdd(bound, false)
+	f.pass()
+	if got := f.claims()[name].Status.LastPodEventTime.Time; !got.Equal(f.clk.Now()) {
+		t.Fatalf("arrival: want lastPodEventTime %v, got %v", f.clk.Now(), got)
+	}
+	f.clk.Step(time.Minute)
+	h.OnUpdate(bound, bound.DeepCopy()) // status churn only
+	f.pass()
+	if got := f.claims()[name].Status.LastPodEventTime.Time; got.Equal(f.clk.Now()) {
+		t.Fatal("status churn counted as a pod event")
+	}
+	h.OnDelete(bound)
+	f.pass()
+	if got := f.claims()[name].Status.LastPodEventTime.Time; !got.Equal(f.clk.Now()) {
+		t.Fatalf("departure: want lastPodEventTime %v, got %v", f.clk.Now(), got)
 	}
 }
