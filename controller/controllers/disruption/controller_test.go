@@ -241,3 +241,26 @@ func TestRestartReleasesOrphanedTaints(t *testing.T) {
 		t.Fatal("taint removed from a node being disrupted")
 	}
 }
+
+func TestMatchingEmptinessAllowsMoreNodes(t *testing.T) {
+	node := func(name string) *disruption.Node { return &disruption.Node{NodeClaim: name} }
+	empty := func(names ...string) *disruption.Decision {
+		d := &disruption.Decision{Method: disruption.MethodEmptiness, Reason: v1.DisruptionReasonEmpty}
+		for _, n := range names {
+			d.Candidates = append(d.Candidates, node(n))
+		}
+		return d
+	}
+	got := matching(empty("a", "b"), []*disruption.Decision{empty("c", "b", "a")})
+	if got == nil || len(got.Candidates) != 2 || candidateNames(got)[0] != "a" || candidateNames(got)[1] != "b" {
+		t.Fatalf("want the validated nodes a and b, got %+v", got)
+	}
+	if got := matching(empty("a", "b"), []*disruption.Decision{empty("a")}); got != nil {
+		t.Fatalf("a node no longer empty must drop the decision, got %+v", got)
+	}
+	consolidate := &disruption.Decision{Method: disruption.MethodMultiNodeConsolidation, Candidates: []*disruption.Node{node("a")}}
+	wider := &disruption.Decision{Method: disruption.MethodMultiNodeConsolidation, Candidates: []*disruption.Node{node("a"), node("b")}}
+	if got := matching(consolidate, []*disruption.Decision{wider}); got != nil {
+		t.Fatalf("consolidation must keep the same candidates, got %+v", got)
+	}
+}

@@ -61,15 +61,40 @@ func (c *Controller) drop(ctx context.Context, d *disruption.Decision, why strin
 }
 
 // matching is the decision among fresh with the same method, the same
-// candidates and the same need (or not) for replacements.
+// candidates and the same need (or not) for replacements. Emptiness is
+// allowed more: more nodes may have emptied meanwhile, and the ones it
+// validated still may go (the fresh decision, within budget, takes them).
 func matching(d *disruption.Decision, fresh []*disruption.Decision) *disruption.Decision {
 	want := candidateNames(d)
 	for _, f := range fresh {
-		if f.Method == d.Method && (len(f.Replacements) > 0) == (len(d.Replacements) > 0) && slices.Equal(candidateNames(f), want) {
+		if f.Method != d.Method || (len(f.Replacements) > 0) != (len(d.Replacements) > 0) {
+			continue
+		}
+		have := candidateNames(f)
+		if slices.Equal(have, want) {
 			return f
+		}
+		if d.Method == disruption.MethodEmptiness && len(d.Replacements) == 0 && subset(want, have) {
+			out := *f
+			out.Candidates = nil
+			for _, n := range f.Candidates {
+				if slices.Contains(want, claimName(n)) {
+					out.Candidates = append(out.Candidates, n)
+				}
+			}
+			return &out
 		}
 	}
 	return nil
+}
+
+func subset(small, big []string) bool {
+	for _, s := range small {
+		if !slices.Contains(big, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // candidateNames are the candidates' NodeClaim names, sorted.
