@@ -77,20 +77,27 @@ func budgetNodes(nodes string, total int) (int, error) {
 // Active reports whether a window of length d opened by the cron schedule
 // (UTC) contains now: some tick t with now-d < t <= now.
 func Active(schedule string, d time.Duration, now time.Time) (bool, error) {
+	_, active, err := WindowEnd(schedule, d, now)
+	return active, err
+}
+
+// WindowEnd is when the window that contains now closes (the latest tick
+// within d before now, plus d), and whether now is in a window at all.
+func WindowEnd(schedule string, d time.Duration, now time.Time) (time.Time, bool, error) {
 	c, err := ParseCron(schedule)
 	if err != nil {
-		return false, err
+		return time.Time{}, false, err
 	}
 	now = now.UTC()
 	t := now.Truncate(time.Minute)
 	// Walk back minute by minute; a year of minutes bounds the search.
 	for steps := 0; now.Sub(t) < d && steps < 366*24*60; steps++ {
 		if c.Matches(t) {
-			return true, nil
+			return t.Add(d), true, nil
 		}
 		t = t.Add(-time.Minute)
 	}
-	return false, nil
+	return time.Time{}, false, nil
 }
 
 // Cron is a parsed five-field cron expression: minute hour day-of-month

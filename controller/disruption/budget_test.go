@@ -49,3 +49,22 @@ func TestAllowed(t *testing.T) {
 		t.Error("three fields accepted")
 	}
 }
+
+func TestWindowEnd(t *testing.T) {
+	now := time.Date(2026, 3, 4, 10, 30, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		schedule string
+		d        time.Duration
+		want     time.Time
+		active   bool
+	}{
+		{"0 10 * * *", time.Hour, time.Date(2026, 3, 4, 11, 0, 0, 0, time.UTC), true},
+		{"*/20 * * * *", 15 * time.Minute, time.Date(2026, 3, 4, 10, 35, 0, 0, time.UTC), true},
+		{"0 12 * * *", time.Hour, time.Time{}, false},
+	} {
+		got, active, err := WindowEnd(tc.schedule, tc.d, now)
+		if err != nil || active != tc.active || !got.Equal(tc.want) {
+			t.Errorf("WindowEnd(%q, %v) = %v, %v, %v; want %v, %v", tc.schedule, tc.d, got, active, err, tc.want, tc.active)
+		}
+	}
+}

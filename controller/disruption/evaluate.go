@@ -31,15 +31,35 @@ type evaluator struct {
 	cands   []*candidate
 	// left is how many more of a pool's nodes a reason may disrupt.
 	left map[string]map[v1.DisruptionReason]int
+	// spent: pools whose budget windows were already looked at.
+	spent map[string]bool
 }
 
 // Evaluate runs one disruption pass over the snapshot: the first method
-// (in Methods order) that finds something to do decides.
+// (in Methods order) that finds something to do decides, with one decision
+// (emptiness: one per pool, each removing every empty node its budget
+// allows).
+//
+// Candidates are initialized, not deleting nodes of a known pool. A node
+// is never a candidate, for any method including drift and expiration,
+// while it or one of its pods carries do-not-disrupt ("true", or a
+// duration not yet elapsed since the pod started; any other value but
+// "false" blocks too), while a PodDisruptionBudget allows no eviction of
+// one of its pods, or while it runs a pod without a controller (daemonset
+// and mirror pods excepted). Emptiness and consolidation further need the
+// pool's policy and its consolidateAfter (since the last pod event, else
+// creation; Never turns them off); drift and expiration do not.
+// Expiration is not budgeted and goes ahead even when some pods would
+// stay pending; drift waits until every pod has a home.
+//
+// Every what-if asks one scheduling.Cluster built at the start of the
+// pass; pool limits are not applied to replacements (see
+// SchedulingNodePool).
 func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 	if opts.SpotToSpotMinTypes <= 0 {
 		opts.SpotToSpotMinTypes = DefaultSpotToSpotMinTypes
 	}
-	e := &evaluator{s: s, opts: opts, res: &Result{}, pools: map[string]*Pool{}, left: map[string]map[v1.DisruptionReason]int{}}
+	e := &evaluator{s: s, opts: opts, res: &Result{}, pools: map[string]*Pool{}, left: map[string]map[v1.DisruptionReason]int{}, spent: map[string]bool{}}
 	for _, p := range s.Pools {
 		e.pools[p.NodePool.Name] = p
 	}
@@ -128,6 +148,11 @@ func (e *evaluator) prepare() error {
 	return nil
 }
 
+func (e *evaluator) without(names []string, opts scheduling.Options) (*scheduling.Result, error) {
+	e.res.WhatIfs++
+	return e.cluster.Without(names, opts)
+}
+
 func (e *evaluator) block(n *Node, reason string) {
 	e.res.Blocked = append(e.res.Blocked, Blocked{Node: n.Name, Reason: reason})
 }
@@ -138,9 +163,29 @@ func (e *evaluator) next(t time.Time) {
 	}
 }
 
+// budgetSpent notes that a pool's budget held a node back: the node may
+// become a candidate when a scheduled budget's window closes (nodes
+// finishing their disruption free budget too, but that is an event).
+func (e *evaluator) budgetSpent(pool string) {
+	p := e.pools[pool]
+	if p == nil || e.spent[pool] {
+		return
+	}
+	e.spent[pool] = true
+	for _, b := range p.NodePool.Spec.Disruption.Budgets {
+		if b.Schedule == nil || b.Duration == nil {
+			continue
+		}
+		if end, ok, err := WindowEnd(*b.Schedule, b.Duration.Duration, e.s.Now); err == nil && ok {
+			e.next(end)
+		}
+	}
+}
+
 // take spends one of the pool's budget for reason, if any is left.
 func (e *evaluator) take(pool string, r v1.DisruptionReason) bool {
 	if e.left[pool][r] <= 0 {
+		e.budgetSpent(pool)
 		return false
 	}
 	e.left[pool][r]--
@@ -175,10 +220,14 @@ func (e *evaluator) emptiness() ([]*Decision, error) {
 
 func (e *evaluator) drift() ([]*Decision, error) {
 	for _, c := range e.cands {
-		if c.node.Drifted == "" || e.left[c.pool.NodePool.Name][v1.DisruptionReasonDrifted] <= 0 {
+		if c.node.Drifted == "" {
 			continue
 		}
-		res, err := e.cluster.Without([]string{c.node.Name}, scheduling.Options{})
+		if e.left[c.pool.NodePool.Name][v1.DisruptionReasonDrifted] <= 0 {
+			e.budgetSpent(c.pool.NodePool.Name)
+			continue
+		}
+		res, err := e.without([]string{c.node.Name}, scheduling.Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +250,7 @@ func (e *evaluator) expiration() ([]*Decision, error) {
 		if !c.expired {
 			continue
 		}
-		res, err := e.cluster.Without([]string{c.node.Name}, scheduling.Options{})
+		res, err := e.without([]string{c.node.Name}, scheduling.Options{})
 		if err != nil {
 			return nil, err
 		}
@@ -233,6 +282,7 @@ func (e *evaluator) underutilized() []*candidate {
 			left[pool] = e.left[pool][v1.DisruptionReasonUnderutilized]
 		}
 		if left[pool] <= 0 {
+			e.budgetSpent(pool)
 			continue
 		}
 		left[pool]--
@@ -297,7 +347,7 @@ func (e *evaluator) consolidate(m Method, cands []*candidate) (*Decision, error)
 		total += c.node.Price
 		allSpot = allSpot && c.node.CapacityType == v1.CapacityTypeSpot
 	}
-	res, err := e.cluster.Without(names, scheduling.Options{})
+	res, err := e.without(names, scheduling.Options{})
 	if err != nil {
 		return nil, err
 	}

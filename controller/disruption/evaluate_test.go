@@ -107,6 +107,18 @@ func TestEmptinessBudgets(t *testing.T) {
 	}
 }
 
+func TestBudgetWindowNextCheck(t *testing.T) {
+	str := func(s string) *string { return &s }
+	p := newPool("p", catalog(4), budgets(v1.Budget{Nodes: "0", Schedule: str("0 10 * * *"), Duration: &metav1.Duration{Duration: time.Hour}}))
+	res := evaluate(t, snapshot([]*Pool{p}, newNode("e", p, "t-1x", od, nil)), Options{})
+	if len(res.Decisions) != 0 {
+		t.Fatalf("got %s", messages(res))
+	}
+	if want := now.Truncate(time.Hour).Add(time.Hour); !res.NextCheck.Equal(want) {
+		t.Errorf("NextCheck %v, want the window's end %v", res.NextCheck, want)
+	}
+}
+
 // TestCandidateRules: one underutilized node whose single pod fits on a
 // spare node that is not ours; each case changes one thing.
 func TestCandidateRules(t *testing.T) {

@@ -132,6 +132,8 @@ type Result struct {
 	// candidate may become eligible (consolidateAfter, a do-not-disrupt
 	// duration or a budget window ending).
 	NextCheck time.Time
+	// WhatIfs counts the scheduling simulations the pass ran.
+	WhatIfs int
 }
 
 // Objects are the API objects a snapshot is built from, as the disruption

@@ -38,6 +38,9 @@ type simNode struct {
 	// compatible caches requirement checks per pod requirement id.
 	compatible map[int]bool
 	tolerated  map[int]bool
+
+	// journaled: a Cluster what-if has saved this existing node's state.
+	journaled bool
 }
 
 // domain is the node's value for a topology key, or "" if not yet pinned.
@@ -406,6 +409,9 @@ func (p *poolInfo) limitDelta(before, after []*optionInfo, opening bool) string 
 }
 
 func (s *solver) commit(n *simNode, pi *podInfo, pl *placement) {
+	if s.journal != nil && n.existing != nil {
+		s.journal.touch(n)
+	}
 	if n.existing == nil {
 		if n.pool.hasLimits {
 			n.pool.committed = n.pool.committed.add(pl.options[0].capacity).sub(n.options[0].capacity)

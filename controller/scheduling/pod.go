@@ -70,8 +70,13 @@ func podRequests(p *corev1.Pod) corev1.ResourceList {
 }
 
 func newPodInfo(p *corev1.Pod, space *resourceSpace, volumes map[string][]corev1.NodeSelectorRequirement) (*podInfo, error) {
+	return newPodInfoWith(p, podRequests(p), space, volumes)
+}
+
+// newPodInfoWith is newPodInfo for requests already summed.
+func newPodInfoWith(p *corev1.Pod, requests corev1.ResourceList, space *resourceSpace, volumes map[string][]corev1.NodeSelectorRequirement) (*podInfo, error) {
 	pi := &podInfo{pod: p, key: podKey(p), tolerations: p.Spec.Tolerations}
-	pi.req = space.vector(podRequests(p))
+	pi.req = space.vector(requests)
 
 	base := LabelRequirements(p.Spec.NodeSelector)
 	pi.volumeReqs = Requirements{}

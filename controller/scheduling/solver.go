@@ -30,6 +30,15 @@ type solver struct {
 
 	reqIDs map[string]int
 	tolIDs map[string]int
+
+	// A Cluster's what-if solves share one solver: journal (when set)
+	// records what placement changes so it can be rolled back; removed
+	// counts the nodes the what-if hides, so new nodes are named as a plain
+	// solve would name them; inactive lists the resource dimensions a plain
+	// solve of the what-if would not have, left out of plan requests.
+	journal  *journal
+	removed  int
+	inactive []int
 }
 
 // Solve plans capacity for the input's pods. Pods are placed largest first
@@ -293,7 +302,7 @@ func (s *solver) openNode(pi *podInfo) []string {
 			reasons = append(reasons, s.noInstanceTypeReason(p, pi))
 			continue
 		}
-		n := &simNode{name: fmt.Sprintf("nodeclaim-%d", len(s.nodes)), pool: p, reqs: c.merged, taints: p.np.Taints,
+		n := &simNode{name: fmt.Sprintf("nodeclaim-%d", len(s.nodes)-s.removed), pool: p, reqs: c.merged, taints: p.np.Taints,
 			used: zero, options: fitting, cap: maxAlloc(fitting, len(zero)),
 			compatible: map[int]bool{pi.reqsID: true}, tolerated: map[int]bool{tolID: true}}
 		if p.hasLimits {
@@ -421,7 +430,11 @@ func (s *solver) finish(res *Result) {
 		for _, o := range n.options {
 			if o.it == chosen.InstanceType {
 				overhead := s.space.vector(o.it.Allocatable).sub(o.alloc)
-				plan.Requests = s.space.list(n.used.add(overhead))
+				total := n.used.add(overhead)
+				for _, i := range s.inactive {
+					total[i] = 0
+				}
+				plan.Requests = s.space.list(total)
 			}
 		}
 		res.NodeClaims = append(res.NodeClaims, plan)

@@ -62,6 +62,8 @@ type constraint struct {
 type topology struct {
 	groups map[string]*topoGroup
 	list   []*topoGroup
+	// journal, when set, records count changes for a Cluster to undo.
+	journal *journal
 }
 
 func newTopology() *topology { return &topology{groups: map[string]*topoGroup{}} }
@@ -181,6 +183,12 @@ func (t *topology) record(pi *podInfo, domain func(key string) string) {
 		if d := domain(g.key); d != "" {
 			g.counts[d]++
 			g.total++
+			if t.journal != nil {
+				t.journal.add(undoEntry{kind: undoCount, g: g, d: d, delta: 1})
+				if !g.domains.Has(d) {
+					t.journal.add(undoEntry{kind: undoDomainAdded, g: g, d: d})
+				}
+			}
 			g.domains.Insert(d)
 		}
 	}
@@ -188,6 +196,9 @@ func (t *topology) record(pi *podInfo, domain func(key string) string) {
 		if c.group.kind == kindAntiAffinity && !c.soft {
 			if d := domain(c.group.key); d != "" {
 				c.group.owners[d]++
+				if t.journal != nil {
+					t.journal.add(undoEntry{kind: undoOwner, g: c.group, d: d, delta: 1})
+				}
 			}
 		}
 	}
