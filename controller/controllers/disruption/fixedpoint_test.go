@@ -34,17 +34,26 @@ func TestStableWorkloadReachesAFixedPoint(t *testing.T) {
 		t.Logf("kube-scheduler put the pods on %d node(s)", len(got))
 	}
 
-	decisions := 0
+	decisions, completed := 0, 0
 	settled := false
 	for step := 0; step < 60 && !settled; step++ {
 		f.clk.Step(10 * time.Second)
 		r := f.pass()
 		decisions += len(r.Proposed)
+		completed += r.Completed
+		for _, d := range r.Proposed {
+			t.Logf("step %d: proposed %s %v: %s", step, d.Method, candidateNames(d), d.Message)
+		}
+		for _, d := range r.Dropped {
+			t.Logf("step %d: dropped %s %v", step, d.Method, candidateNames(d))
+		}
 		f.settle(ns, 3)
-		settled = decisions > 0 && len(r.Proposed) == 0 && f.c.pending == nil && len(f.c.commands) == 0
+		// Settled: a decision was carried out, and now a pass finds
+		// nothing to do and nothing is under way.
+		settled = completed > 0 && len(r.Proposed)+len(r.Dropped)+len(r.Started)+r.Completed == 0 && f.c.pending == nil && len(f.c.commands) == 0
 	}
 	if !settled {
-		t.Fatalf("no fixed point within 10 minutes (%d decisions)", decisions)
+		t.Fatalf("no fixed point within 10 minutes (%d decisions, %d carried out)", decisions, completed)
 	}
 	live := f.liveClaims()
 	if live >= 3 {
