@@ -55,8 +55,14 @@ func (c *Controller) execute(ctx context.Context, v *view, d *disruption.Decisio
 			cmd.objects = append(cmd.objects, node)
 		}
 	}
+	var types []string
+	for _, plan := range d.Replacements {
+		if len(plan.Options) > 0 {
+			types = append(types, plan.Chosen().InstanceType.Name)
+		}
+	}
 	log.FromContext(ctx).Info("disrupting nodes", "method", d.Method, "reason", d.Reason, "candidates", cmd.candidates,
-		"replacements", len(d.Replacements), "savings", d.Savings, "pods", d.PodsMoved, "message", d.Message)
+		"replacements", types, "savings", d.Savings, "pods", d.PodsMoved, "message", d.Message)
 	for _, o := range cmd.objects {
 		c.recorder.Eventf(o, nil, corev1.EventTypeNormal, eventReason(d), "Disrupt", "%s", d.Message)
 	}
