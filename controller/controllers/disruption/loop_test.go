@@ -1,0 +1,94 @@
+package disruption
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
+	"github.com/nodewright/nodewright/controller/disruption"
+)
+
+// TestLoopRunsOnTheIntervalAndOnTrigger: Start runs a pass every Interval
+// of clock time, and a trigger brings the next one forward.
+func TestLoopRunsOnTheIntervalAndOnTrigger(t *testing.T) {
+	var passes atomic.Int32
+	f := newFixture(t, nil, func(*disruption.Snapshot) (*disruption.Result, error) {
+		passes.Add(1)
+		return &disruption.Result{}, nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = f.c.Start(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	waitTimer := func() {
+		testutil.Eventually(t, 10*time.Second, "the loop to wait on its timer", f.clk.HasWaiters)
+	}
+	waitTimer()
+	f.clk.Step(f.c.opts.Interval - time.Second)
+	time.Sleep(200 * time.Millisecond)
+	if n := passes.Load(); n != 0 {
+		t.Fatalf("a pass before the interval: %d", n)
+	}
+	f.clk.Step(time.Second)
+	testutil.Eventually(t, 10*time.Second, "the first pass", func() bool { return passes.Load() == 1 })
+
+	// A change: the next pass comes after minGap, not a whole Interval.
+	waitTimer()
+	f.c.Trigger()
+	stepped := time.Duration(0)
+	testutil.Eventually(t, 20*time.Second, "a triggered pass", func() bool {
+		if passes.Load() == 2 {
+			return true
+		}
+		f.clk.Step(250 * time.Millisecond)
+		stepped += 250 * time.Millisecond
+		return false
+	})
+	if stepped >= f.c.opts.Interval {
+		t.Fatalf("the triggered pass came only after %s", stepped)
+	}
+}
+
+// TestPodEventsRestartConsolidateAfter: a pod arriving on or leaving a node
+// is written to its claim's lastPodEventTime on the next pass; the initial
+// list and daemonset pods are not.
+func TestPodEventsRestartConsolidateAfter(t *testing.T) {
+	f := newFixture(t, nil, func(*disruption.Snapshot) (*disruption.Result, error) { return &disruption.Result{}, nil })
+	name := f.pool.Name + "-a"
+	f.node(name)
+	h := f.c.podHandler()
+	bound := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default"}, Spec: corev1.PodSpec{NodeName: name}}
+	ds := bound.DeepCopy()
+	ds.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: "d", UID: "u", Controller: ptr.To(true)}}
+
+	h.OnAdd(bound, true)
+	h.OnAdd(ds, false)
+	f.pass()
+	if got := f.claims()[name].Status.LastPodEventTime; !got.IsZero() {
+		t.Fatalf("initial list or a daemonset pod counted as a pod event: %v", got)
+	}
+	f.clk.Step(time.Minute)
+	h.OnAdd(bound, false)
+	f.pass()
+	if got := f.claims()[name].Status.LastPodEventTime.Time; !got.Equal(f.clk.Now()) {
+		t.Fatalf("arrival: want lastPodEventTime %v, got %v", f.clk.Now(), got)
+	}
+	f.clk.Step(time.Minute)
+	h.OnUpdate(bound, bound.DeepCopy()) // status churn only
+	f.pass()
+	if got := f.claims()[name].Status.LastPodEventTime.Time; got.Equal(f.clk.Now()) {
+		t.Fatal("status churn counted as a pod event")
+	}
+	h.OnDelete(bound)
+	f.pass()
+	if got := f.claims()[name].Status.LastPodEventTime.Time; !got.Equal(f.clk.Now()) {
+		t.Fatalf("departure: want lastPodEventTime %v, got %v", f.clk.Now(), got)
+	}
+}
