@@ -13,6 +13,7 @@ import (
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/controllers/disruption/emptiness"
+	nodeclaimdisruption "github.com/nodewright/nodewright/controller/controllers/nodeclaim/disruption"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclass/status"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
 	provisioningcontroller "github.com/nodewright/nodewright/controller/controllers/provisioning"
@@ -45,6 +46,7 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 		provisioningcontroller.NewController(kube, prov),
 		counter.NewController(kube),
 		emptiness.NewController(kube, clk, recorder),
+		nodeclaimdisruption.NewController(kube, clk),
 	}
 	controllers = append(controllers, o.lifecycleControllers(kube, cloud, clk)...)
 	for _, c := range controllers {
