@@ -192,10 +192,14 @@ func TestDrifted(t *testing.T) {
 			change: func(t *testing.T, ctx context.Context, w *world) {
 				w.updateClassStatus(t, ctx, func(s *v1.EC2NodeClassStatus) { s.Subnets = []v1.Subnet{{ID: "subnet-c", Zone: "us-east-1a"}} })
 			},
-			message: func(*world, string) string { return "subnet subnet-a is no longer among the node class's subnets [subnet-c]" }},
+			message: func(*world, string) string {
+				return "subnet subnet-a is no longer among the node class's subnets [subnet-c]"
+			}},
 		{name: "security group added", launched: true, status: metav1.ConditionTrue, reason: disruption.ReasonSecurityGroupDrifted,
 			change: func(t *testing.T, ctx context.Context, w *world) {
-				w.updateClassStatus(t, ctx, func(s *v1.EC2NodeClassStatus) { s.SecurityGroups = append(s.SecurityGroups, v1.SecurityGroup{ID: "sg-0"}) })
+				w.updateClassStatus(t, ctx, func(s *v1.EC2NodeClassStatus) {
+					s.SecurityGroups = append(s.SecurityGroups, v1.SecurityGroup{ID: "sg-0"})
+				})
 			},
 			message: func(*world, string) string { return "security groups [sg-1 sg-2] != the node class's [sg-0 sg-1 sg-2]" }},
 		{name: "node class gone", launched: true, status: metav1.ConditionFalse, reason: disruption.ReasonNotDrifted,
