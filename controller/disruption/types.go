@@ -103,6 +103,12 @@ type Decision struct {
 	Savings float64
 	// PodsMoved counts the reschedulable pods on the candidates.
 	PodsMoved int
+	// Placements are the pods that move onto existing nodes, as the
+	// simulation placed them.
+	Placements []*scheduling.ExistingPlacement
+	// Unschedulable are pods the simulation found no home for; only
+	// expiration goes ahead with any (the provisioner takes them over).
+	Unschedulable []*scheduling.Unschedulable
 	// Message says what and why, for events and logs, e.g.
 	// "Underutilized: replacing m5.2xlarge (on-demand, $0.384/h) with
 	// m5.large (spot, $0.041/h); 4 pods move".
@@ -128,11 +134,6 @@ type Result struct {
 	NextCheck time.Time
 }
 
-// Evaluate runs one disruption pass over the snapshot.
-func Evaluate(s *Snapshot, opts Options) (*Result, error) {
-	panic("disruption.Evaluate: not implemented yet")
-}
-
 // Objects are the API objects a snapshot is built from, as the disruption
 // controller lists them (or `nodewright simulate` reads them from files).
 type Objects struct {
@@ -147,10 +148,9 @@ type Objects struct {
 	Pods       []*corev1.Pod
 	DaemonSets []*appsv1.DaemonSet
 	PDBs       []*policyv1.PodDisruptionBudget
-}
-
-// NewSnapshot builds a snapshot: each Node joined with its NodeClaim (by
-// providerID) and pods, priced from its pool's offerings.
-func NewSnapshot(o Objects) (*Snapshot, error) {
-	panic("disruption.NewSnapshot: not implemented yet")
+	// AdoptLabelledNodes treats a node without a NodeClaim but labelled
+	// with a NodePool as the pool's own (offline simulation of a cluster
+	// dumped with `kubectl get nodes`): its claim is named after the node,
+	// created with it, and initialized once the node is Ready.
+	AdoptLabelledNodes bool
 }

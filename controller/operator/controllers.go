@@ -12,7 +12,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/controllers/disruption/emptiness"
+	"github.com/nodewright/nodewright/controller/controllers/disruption"
 	nodeclaimdisruption "github.com/nodewright/nodewright/controller/controllers/nodeclaim/disruption"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclass/status"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
@@ -45,7 +45,9 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 		status.NewController(kube, cloud, clk),
 		provisioningcontroller.NewController(kube, prov),
 		counter.NewController(kube),
-		emptiness.NewController(kube, clk, recorder),
+		disruption.NewController(kube, cloud, clk, o.GetEventRecorder("nodewright"), disruption.Options{
+			ValidationDelay: o.Options.DisruptionValidationDelay, ReplacementTimeout: o.Options.DisruptionReplacementTimeout,
+			Interval: o.Options.DisruptionInterval, Reader: o.GetAPIReader()}),
 		nodeclaimdisruption.NewController(kube, clk),
 	}
 	controllers = append(controllers, o.lifecycleControllers(kube, cloud, clk)...)

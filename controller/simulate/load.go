@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -27,6 +28,11 @@ type Objects struct {
 	DaemonSets  []*corev1.Pod // daemonset pod templates
 	NodePools   []*v1.NodePool
 	NodeClasses map[string]*v1.EC2NodeClass
+	// Nodes, NodeClaims and PodDisruptionBudgets describe a running cluster
+	// for `simulate --consolidate`.
+	Nodes      []*corev1.Node
+	NodeClaims []*v1.NodeClaim
+	PDBs       []*policyv1.PodDisruptionBudget
 }
 
 // ReadFile decodes every object in a YAML (multi-document) or JSON file,
@@ -77,7 +83,7 @@ func (o *Objects) add(u *unstructured.Unstructured) error {
 		return nil
 	}
 	switch kind {
-	case "List", "PodList", "DeploymentList", "NodePoolList":
+	case "List", "PodList", "DeploymentList", "NodePoolList", "NodeList", "NodeClaimList", "PodDisruptionBudgetList":
 		items, _, err := unstructured.NestedSlice(u.Object, "items")
 		if err != nil {
 			return err
@@ -138,6 +144,25 @@ func (o *Objects) add(u *unstructured.Unstructured) error {
 			return err
 		}
 		o.NodePools = append(o.NodePools, &np)
+	case "Node":
+		var n corev1.Node
+		if err := conv(&n); err != nil {
+			return err
+		}
+		o.Nodes = append(o.Nodes, &n)
+	case "NodeClaim":
+		var nc v1.NodeClaim
+		if err := conv(&nc); err != nil {
+			return err
+		}
+		o.NodeClaims = append(o.NodeClaims, &nc)
+	case "PodDisruptionBudget":
+		var pdb policyv1.PodDisruptionBudget
+		if err := conv(&pdb); err != nil {
+			return err
+		}
+		defaultNamespace(&pdb.ObjectMeta)
+		o.PDBs = append(o.PDBs, &pdb)
 	case "EC2NodeClass":
 		var nc v1.EC2NodeClass
 		if err := conv(&nc); err != nil {
@@ -145,7 +170,7 @@ func (o *Objects) add(u *unstructured.Unstructured) error {
 		}
 		o.NodeClasses[nc.Name] = &nc
 	default:
-		return fmt.Errorf("unsupported kind %q (%s): simulate reads Pods, Deployments, ReplicaSets, StatefulSets, Jobs, DaemonSets, NodePools, EC2NodeClasses and Lists of them", kind, u.GetAPIVersion())
+		return fmt.Errorf("unsupported kind %q (%s): simulate reads Pods, Deployments, ReplicaSets, StatefulSets, Jobs, DaemonSets, NodePools, EC2NodeClasses, Nodes, NodeClaims, PodDisruptionBudgets and Lists of them", kind, u.GetAPIVersion())
 	}
 	return nil
 }

@@ -11,13 +11,17 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/provisioning"
 	"github.com/nodewright/nodewright/controller/scheduling"
 )
 
 // Options say where the inputs come from.
 type Options struct {
-	PodsFile      string
+	PodsFile string
+	// NodesFile holds a running cluster's Nodes (and NodeClaims, if any),
+	// for Consolidate.
+	NodesFile     string
 	NodePoolsFile string
 	CatalogFile   string
 	Region        string
@@ -51,6 +55,29 @@ func Load(opts Options) (scheduling.Input, error) {
 	}
 	in.Pods, in.DaemonSets = objs.Pods, objs.DaemonSets
 
+	typesOf := instanceTypeSource(opts, objs)
+	if len(objs.NodePools) == 0 {
+		t, err := typesOf(nil)
+		if err != nil {
+			return in, err
+		}
+		in.NodePools = []*scheduling.NodePool{{Name: "default", InstanceTypes: t}}
+		return in, nil
+	}
+	for _, np := range objs.NodePools {
+		t, err := typesOf(np)
+		if err != nil {
+			return in, err
+		}
+		in.NodePools = append(in.NodePools, provisioning.SchedulingNodePool(np, t))
+	}
+	return in, nil
+}
+
+// instanceTypeSource returns a NodePool's instance types (np nil: the
+// default pool's): the catalog file, or the embedded EC2 catalog with the
+// max pods of the pool's EC2NodeClass.
+func instanceTypeSource(opts Options, objs Objects) func(np *v1.NodePool) ([]*scheduling.InstanceType, error) {
 	typesFor := map[int][]*scheduling.InstanceType{}
 	instanceTypes := func(maxPods int) ([]*scheduling.InstanceType, error) {
 		if t, ok := typesFor[maxPods]; ok {
@@ -66,32 +93,21 @@ func Load(opts Options) (scheduling.Input, error) {
 		typesFor[maxPods] = t
 		return t, err
 	}
-	if len(objs.NodePools) == 0 {
-		t, err := instanceTypes(0)
-		if err != nil {
-			return in, err
-		}
-		in.NodePools = []*scheduling.NodePool{{Name: "default", InstanceTypes: t}}
-		return in, nil
-	}
-	for _, np := range objs.NodePools {
+	return func(np *v1.NodePool) ([]*scheduling.InstanceType, error) {
 		maxPods := 0
-		if ref := np.Spec.Template.Spec.NodeClassRef; ref != nil {
-			nc, ok := objs.NodeClasses[ref.Name]
-			if !ok && opts.CatalogFile == "" {
-				return in, fmt.Errorf("nodepool %s refers to EC2NodeClass %q, which is not in %s", np.Name, ref.Name, opts.NodePoolsFile)
-			}
-			if ok && nc.Spec.Kubelet != nil && nc.Spec.Kubelet.MaxPods != nil {
-				maxPods = int(*nc.Spec.Kubelet.MaxPods)
+		if np != nil {
+			if ref := np.Spec.Template.Spec.NodeClassRef; ref != nil {
+				nc, ok := objs.NodeClasses[ref.Name]
+				if !ok && opts.CatalogFile == "" {
+					return nil, fmt.Errorf("nodepool %s refers to EC2NodeClass %q, which is not in %s", np.Name, ref.Name, opts.NodePoolsFile)
+				}
+				if ok && nc.Spec.Kubelet != nil && nc.Spec.Kubelet.MaxPods != nil {
+					maxPods = int(*nc.Spec.Kubelet.MaxPods)
+				}
 			}
 		}
-		t, err := instanceTypes(maxPods)
-		if err != nil {
-			return in, err
-		}
-		in.NodePools = append(in.NodePools, provisioning.SchedulingNodePool(np, t))
+		return instanceTypes(maxPods)
 	}
-	return in, nil
 }
 
 // Report is the plan as `simulate --output json` prints it.

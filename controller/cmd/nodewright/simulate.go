@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/nodewright/nodewright/controller/simulate"
 )
@@ -17,6 +18,8 @@ func simulateCmd(args []string, out io.Writer) error {
 	fs.StringVar(&opts.CatalogFile, "catalog", "", "instance-type catalog JSON (default: the embedded EC2 catalog with EKS overheads)")
 	fs.StringVar(&opts.Region, "region", "us-east-1", "region of the embedded catalog's prices")
 	zones := fs.String("zones", "", "comma-separated zones of the embedded catalog (default: <region>a,b,c)")
+	fs.StringVar(&opts.NodesFile, "nodes", "", "a running cluster's Nodes (kubectl get nodes -o yaml) and optionally NodeClaims; their pods come from --pods by spec.nodeName")
+	consolidate := fs.Bool("consolidate", false, "with --nodes: print what consolidation would do to that cluster and the $/h it saves")
 	output := fs.String("output", "table", "table or json")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -26,6 +29,19 @@ func simulateCmd(args []string, out io.Writer) error {
 	}
 	if *output != "table" && *output != "json" {
 		return fmt.Errorf("--output must be table or json, not %q", *output)
+	}
+	if *consolidate {
+		rep, err := simulate.Consolidate(opts, time.Now())
+		if err != nil {
+			return err
+		}
+		if *output == "json" {
+			return rep.WriteJSON(out)
+		}
+		return rep.WriteTable(out)
+	}
+	if opts.NodesFile != "" {
+		return fmt.Errorf("--nodes is only used with --consolidate")
 	}
 	in, err := simulate.Load(opts)
 	if err != nil {

@@ -29,6 +29,10 @@ type Options struct {
 	RegistrationTimeout time.Duration
 	ICETTL              time.Duration
 
+	DisruptionValidationDelay    time.Duration
+	DisruptionReplacementTimeout time.Duration
+	DisruptionInterval           time.Duration
+
 	LogLevel        string
 	MetricsPort     int
 	HealthProbePort int
@@ -87,6 +91,9 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	dur(&o.LaunchTimeout, "launch-timeout", "LAUNCH_TIMEOUT", 5*time.Minute, "a NodeClaim not launched by then is deleted")
 	dur(&o.RegistrationTimeout, "registration-timeout", "REGISTRATION_TIMEOUT", 15*time.Minute, "a NodeClaim whose node has not registered by then is deleted and its instance terminated")
 	dur(&o.ICETTL, "ice-ttl", "ICE_TTL", 3*time.Minute, "how long a pool that returned InsufficientInstanceCapacity is skipped")
+	dur(&o.DisruptionValidationDelay, "disruption-validation-delay", "DISRUPTION_VALIDATION_DELAY", 15*time.Second, "a disruption decision is carried out only if it still holds this long after it was made")
+	dur(&o.DisruptionReplacementTimeout, "disruption-replacement-timeout", "DISRUPTION_REPLACEMENT_TIMEOUT", 10*time.Minute, "a disruption whose replacement nodes are not initialized by then is rolled back, nothing drained")
+	dur(&o.DisruptionInterval, "disruption-interval", "DISRUPTION_INTERVAL", 10*time.Second, "the longest time between two disruption passes")
 	str(&o.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	num(&o.MetricsPort, "metrics-port", "METRICS_PORT", 8080, "Prometheus metrics port (0 turns it off)")
 	num(&o.HealthProbePort, "health-probe-port", "HEALTH_PROBE_PORT", 8081, "liveness (/healthz) and readiness (/readyz) port")
@@ -120,7 +127,11 @@ func (o *Options) Validate() error {
 	} else if o.BatchIdleDuration > o.BatchMaxDuration {
 		errs = append(errs, fmt.Errorf("--batch-idle-duration (%s) must not exceed --batch-max-duration (%s)", o.BatchIdleDuration, o.BatchMaxDuration))
 	}
-	for name, d := range map[string]time.Duration{"--launch-timeout": o.LaunchTimeout, "--registration-timeout": o.RegistrationTimeout, "--ice-ttl": o.ICETTL} {
+	if o.DisruptionValidationDelay < 0 {
+		errs = append(errs, fmt.Errorf("--disruption-validation-delay must not be negative, got %s", o.DisruptionValidationDelay))
+	}
+	for name, d := range map[string]time.Duration{"--launch-timeout": o.LaunchTimeout, "--registration-timeout": o.RegistrationTimeout, "--ice-ttl": o.ICETTL,
+		"--disruption-replacement-timeout": o.DisruptionReplacementTimeout, "--disruption-interval": o.DisruptionInterval} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %s", name, d))
 		}

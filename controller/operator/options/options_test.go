@@ -60,3 +60,17 @@ func TestValidationErrorsSayWhatToDo(t *testing.T) {
 		})
 	}
 }
+
+func TestDisruptionOptions(t *testing.T) {
+	o, err := parse(t, map[string]string{"CLUSTER_NAME": "c", "DISRUPTION_VALIDATION_DELAY": "2s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.DisruptionValidationDelay != 2*time.Second || o.DisruptionReplacementTimeout != 10*time.Minute || o.DisruptionInterval != 10*time.Second {
+		t.Fatalf("unexpected disruption options %+v", o)
+	}
+	if _, err := parse(t, map[string]string{"CLUSTER_NAME": "c"}, "--disruption-validation-delay=-1s"); err == nil ||
+		!strings.Contains(err.Error(), "--disruption-validation-delay must not be negative") {
+		t.Fatalf("want a negative-delay error, got %v", err)
+	}
+}

@@ -1,4 +1,4 @@
-package emptiness
+package disruption
 
 import (
 	"fmt"

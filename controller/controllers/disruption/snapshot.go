@@ -1,0 +1,123 @@
+package disruption
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/disruption"
+	"github.com/nodewright/nodewright/controller/scheduling"
+)
+
+// view is one snapshot with the objects it was built from, so a decision
+// can be carried out on (and reported against) the real objects.
+type view struct {
+	snap   *disruption.Snapshot
+	pools  map[string]*v1.NodePool
+	claims map[string]*v1.NodeClaim
+	nodes  map[string]*corev1.Node
+}
+
+// evaluate lists the cluster, builds the snapshot and runs the engine.
+// Candidates of in-flight commands count as Deleting; their replacements
+// are not candidates until the command is over.
+func (c *Controller) evaluate(ctx context.Context) (*view, *disruption.Result, error) {
+	v, err := c.snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	busy, launching := map[string]bool{}, map[string]bool{}
+	for _, cmd := range c.commands {
+		for _, name := range cmd.candidates {
+			busy[name] = true
+		}
+		for _, name := range cmd.replacements {
+			launching[name] = true
+		}
+	}
+	for _, n := range v.snap.Nodes {
+		if busy[n.NodeClaim] {
+			n.Deleting = true
+		}
+		if launching[n.NodeClaim] {
+			n.DoNotDisrupt = true
+		}
+	}
+	began := c.clock.Now()
+	res, err := c.opts.Evaluator(v.snap)
+	evaluationDuration.Observe(c.clock.Since(began).Seconds())
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluating disruption: %w", err)
+	}
+	return v, res, nil
+}
+
+func (c *Controller) snapshot(ctx context.Context) (*view, error) {
+	o := disruption.Objects{Now: c.clock.Now(), InstanceTypes: map[string][]*scheduling.InstanceType{}}
+	v := &view{pools: map[string]*v1.NodePool{}, claims: map[string]*v1.NodeClaim{}, nodes: map[string]*corev1.Node{}}
+	var pools v1.NodePoolList
+	if err := c.kube.List(ctx, &pools); err != nil {
+		return nil, fmt.Errorf("listing nodepools: %w", err)
+	}
+	for i := range pools.Items {
+		np := &pools.Items[i]
+		o.NodePools = append(o.NodePools, np)
+		v.pools[np.Name] = np
+		types, err := c.cloud.InstanceTypes(ctx, np)
+		if err != nil {
+			// Without prices the pool's nodes can't be judged; the engine
+			// leaves them alone.
+			log.FromContext(ctx).V(1).Info("no instance types for nodepool", "nodepool", np.Name, "error", err.Error())
+			continue
+		}
+		o.InstanceTypes[np.Name] = types
+	}
+	var claims v1.NodeClaimList
+	if err := c.kube.List(ctx, &claims); err != nil {
+		return nil, fmt.Errorf("listing nodeclaims: %w", err)
+	}
+	for i := range claims.Items {
+		o.NodeClaims = append(o.NodeClaims, &claims.Items[i])
+		v.claims[claims.Items[i].Name] = &claims.Items[i]
+	}
+	var nodes corev1.NodeList
+	if err := c.kube.List(ctx, &nodes); err != nil {
+		return nil, fmt.Errorf("listing nodes: %w", err)
+	}
+	for i := range nodes.Items {
+		o.Nodes = append(o.Nodes, &nodes.Items[i])
+		v.nodes[nodes.Items[i].Name] = &nodes.Items[i]
+	}
+	var pods corev1.PodList
+	if err := c.kube.List(ctx, &pods); err != nil {
+		return nil, fmt.Errorf("listing pods: %w", err)
+	}
+	for i := range pods.Items {
+		o.Pods = append(o.Pods, &pods.Items[i])
+	}
+	var daemonsets appsv1.DaemonSetList
+	if err := c.kube.List(ctx, &daemonsets); err != nil {
+		return nil, fmt.Errorf("listing daemonsets: %w", err)
+	}
+	for i := range daemonsets.Items {
+		o.DaemonSets = append(o.DaemonSets, &daemonsets.Items[i])
+	}
+	var pdbs policyv1.PodDisruptionBudgetList
+	if err := c.kube.List(ctx, &pdbs); err != nil {
+		return nil, fmt.Errorf("listing poddisruptionbudgets: %w", err)
+	}
+	for i := range pdbs.Items {
+		o.PDBs = append(o.PDBs, &pdbs.Items[i])
+	}
+	snap, err := c.newSnapshot(o)
+	if err != nil {
+		return nil, fmt.Errorf("building the disruption snapshot: %w", err)
+	}
+	v.snap = snap
+	return v, nil
+}
