@@ -261,7 +261,7 @@ func TestDisruptionConsolidationKeepsPDB(t *testing.T) {
 	})
 	var after float64
 	var final []v1.NodeClaim
-	e.eventually("the pool's $/h falls and settles", 100*time.Second, func(ctx context.Context) (bool, error) {
+	e.eventually("the pool's $/h falls with every node Ready and none disrupting", 100*time.Second, func(ctx context.Context) (bool, error) {
 		claims, err := e.liveClaims(ctx)
 		if err != nil {
 			return false, err
