@@ -13,6 +13,7 @@ import (
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/controllers/disruption"
+	nodeclaimdisruption "github.com/nodewright/nodewright/controller/controllers/nodeclaim/disruption"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclass/status"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
 	provisioningcontroller "github.com/nodewright/nodewright/controller/controllers/provisioning"
@@ -47,6 +48,7 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 		disruption.NewController(kube, cloud, clk, o.GetEventRecorder("nodewright"), disruption.Options{
 			ValidationDelay: o.Options.DisruptionValidationDelay, ReplacementTimeout: o.Options.DisruptionReplacementTimeout,
 			Interval: o.Options.DisruptionInterval, Reader: o.GetAPIReader()}),
+		nodeclaimdisruption.NewController(kube, clk),
 	}
 	controllers = append(controllers, o.lifecycleControllers(kube, cloud, clk)...)
 	for _, c := range controllers {

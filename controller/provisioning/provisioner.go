@@ -258,13 +258,14 @@ func NodeClaimFor(np *v1.NodePool, plan *scheduling.NodeClaimPlan) *v1.NodeClaim
 		labels[k] = v
 	}
 	labels[v1.NodePoolLabelKey] = np.Name
-	var annotations map[string]string
-	if len(t.ObjectMeta.Annotations) > 0 {
-		annotations = map[string]string{}
-		for k, v := range t.ObjectMeta.Annotations {
-			annotations[k] = v
-		}
+	annotations := map[string]string{}
+	for k, v := range t.ObjectMeta.Annotations {
+		annotations[k] = v
 	}
+	// The pool's hash at creation lets drift detection tell a claim made
+	// from an older template.
+	annotations[v1.NodePoolHashAnnotationKey] = np.Hash()
+	annotations[v1.NodePoolHashVersionAnnotationKey] = v1.NodePoolHashVersion
 	minValues := map[string]*int{}
 	for _, r := range t.Spec.Requirements {
 		if r.MinValues != nil {

@@ -202,7 +202,8 @@ func startController(t *testing.T, cloud *localcloud.Cloud) *controllerProcess {
 	cmd := exec.Command(filepath.Join(bin, "nodewright"), "controller")
 	cmd.Env = append(os.Environ(), cloud.AWSEnv()...)
 	cmd.Env = append(cmd.Env, "KUBECONFIG="+cloud.Kubeconfig, "METRICS_PORT=0", "HEALTH_PROBE_PORT=0",
-		"LEADER_ELECTION_NAMESPACE=default", "BATCH_IDLE_DURATION=500ms", "BATCH_MAX_DURATION=3s", "LOG_LEVEL=debug")
+		"LEADER_ELECTION_NAMESPACE=default", "BATCH_IDLE_DURATION=500ms", "BATCH_MAX_DURATION=3s", "LOG_LEVEL=debug",
+		"DISRUPTION_VALIDATION_DELAY=2s")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

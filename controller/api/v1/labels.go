@@ -50,6 +50,12 @@ const (
 	DisruptedTaintKey = Group + "/disrupted"
 	// TerminationFinalizer guards NodeClaims and Nodes until their instance is gone.
 	TerminationFinalizer = Group + "/termination"
+	// SubnetIDAnnotationKey on a NodeClaim records the subnet its instance
+	// was launched into, so a node class that stops selecting it is drift.
+	SubnetIDAnnotationKey = Group + "/subnet-id"
+	// SecurityGroupIDsAnnotationKey on a NodeClaim records its instance's
+	// security groups, sorted and comma-separated.
+	SecurityGroupIDsAnnotationKey = Group + "/security-group-ids"
 )
 
 // UnregisteredNoExecuteTaint keeps pods off a node until it is registered.

@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,7 +43,37 @@ func (p *CloudProvider) launched(ctx context.Context, nc *v1.NodeClaim, nodeClas
 	p.describe(ctx, out, typ, zone, capType, maxPods)
 	out.Status.ProviderID = ProviderID(zone, id)
 	out.Status.ImageID = image
+	// launch puts the instance in the node class's first subnet of its zone,
+	// with all of the node class's groups.
+	subnet := ""
+	for _, s := range nodeClass.Status.Subnets {
+		if s.Zone == zone {
+			subnet = s.ID
+			break
+		}
+	}
+	groups := make([]string, 0, len(nodeClass.Status.SecurityGroups))
+	for _, g := range nodeClass.Status.SecurityGroups {
+		groups = append(groups, g.ID)
+	}
+	recordNetwork(out, subnet, groups)
 	return out, nil
+}
+
+// recordNetwork notes an instance's subnet and security groups on its
+// NodeClaim, for drift detection.
+func recordNetwork(nc *v1.NodeClaim, subnet string, groups []string) {
+	if nc.Annotations == nil {
+		nc.Annotations = map[string]string{}
+	}
+	if subnet != "" {
+		nc.Annotations[v1.SubnetIDAnnotationKey] = subnet
+	}
+	if len(groups) > 0 {
+		groups = slices.Clone(groups)
+		slices.Sort(groups)
+		nc.Annotations[v1.SecurityGroupIDsAnnotationKey] = strings.Join(slices.Compact(groups), ",")
+	}
 }
 
 // describe sets the labels and resources of an instance type on a NodeClaim.
@@ -155,6 +186,11 @@ func (p *CloudProvider) toNodeClaim(ctx context.Context, in ec2types.Instance) *
 	p.describe(ctx, nc, string(in.InstanceType), zone, capType, 0)
 	nc.Status.ProviderID = ProviderID(zone, aws.ToString(in.InstanceId))
 	nc.Status.ImageID = aws.ToString(in.ImageId)
+	var groups []string
+	for _, g := range in.SecurityGroups {
+		groups = append(groups, aws.ToString(g.GroupId))
+	}
+	recordNetwork(nc, aws.ToString(in.SubnetId), groups)
 	if in.LaunchTime != nil {
 		nc.CreationTimestamp = metav1.NewTime(*in.LaunchTime)
 	}

@@ -523,6 +523,13 @@ func TestGetListDelete(t *testing.T) {
 		got.Labels[v1.CapacityTypeLabelKey] != out.Labels[v1.CapacityTypeLabelKey] || got.Status.ImageID != out.Status.ImageID {
 		t.Errorf("Get = %+v", got)
 	}
+	// Create and Get agree on the instance's network, which drift compares
+	// with the node class.
+	for _, k := range []string{v1.SubnetIDAnnotationKey, v1.SecurityGroupIDsAnnotationKey} {
+		if out.Annotations[k] == "" || got.Annotations[k] != out.Annotations[k] {
+			t.Errorf("annotation %s: Create %q, Get %q", k, out.Annotations[k], got.Annotations[k])
+		}
+	}
 	list, err := e.p.List(ctx)
 	if err != nil {
 		t.Fatal(err)

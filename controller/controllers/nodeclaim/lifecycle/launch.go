@@ -61,6 +61,12 @@ func (c *Controller) launch(ctx context.Context, nc *v1.NodeClaim) (res reconcil
 	for k, v := range created.Labels {
 		nc.Labels[k] = v
 	}
+	for k, v := range created.Annotations {
+		if nc.Annotations == nil {
+			nc.Annotations = map[string]string{}
+		}
+		nc.Annotations[k] = v
+	}
 	if err := c.kube.Patch(ctx, nc, client.MergeFrom(stored)); err != nil {
 		return reconcile.Result{}, true, fmt.Errorf("labelling nodeclaim %s: %w", nc.Name, err)
 	}

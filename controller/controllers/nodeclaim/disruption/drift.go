@@ -1,0 +1,161 @@
+package disruption
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/scheduling"
+)
+
+// Reasons of the Drifted condition.
+const (
+	ReasonNodePoolDrifted      = "NodePoolDrifted"
+	ReasonRequirementsDrifted  = "RequirementsDrifted"
+	ReasonAMIDrifted           = "AMIDrifted"
+	ReasonSubnetDrifted        = "SubnetDrifted"
+	ReasonSecurityGroupDrifted = "SecurityGroupDrifted"
+	ReasonNotDrifted           = "NotDrifted"
+)
+
+// requirementKeys are the claim labels checked against the pool's current
+// requirements: the offering a claim was launched on. Other keys either
+// can't change without a new hash or aren't known for every claim.
+var requirementKeys = []string{corev1.LabelInstanceTypeStable, corev1.LabelTopologyZone, v1.CapacityTypeLabelKey}
+
+// Drift is why a claim no longer matches what its pool would launch now.
+type Drift struct {
+	Reason  string
+	Message string
+}
+
+// Detect returns the first way the claim has drifted from its pool and node
+// class, or nil. nodeClass may be nil (not found): then only the pool is
+// compared. Parts of the node class status that are still empty (not
+// resolved yet) are not held against the claim, nor are annotations the
+// claim doesn't carry.
+func Detect(np *v1.NodePool, nodeClass *v1.EC2NodeClass, nc *v1.NodeClaim) *Drift {
+	// Requirements first: a requirement change also changes the hash, and
+	// this message says which label stopped fitting.
+	if d := requirementsDrift(np, nc); d != nil {
+		return d
+	}
+	if d := hashDrift(np, nc); d != nil {
+		return d
+	}
+	if nodeClass == nil {
+		return nil
+	}
+	if d := amiDrift(nodeClass, nc); d != nil {
+		return d
+	}
+	if d := subnetDrift(nodeClass, nc); d != nil {
+		return d
+	}
+	return securityGroupDrift(nodeClass, nc)
+}
+
+// hashDrift compares template hashes computed by the same algorithm version;
+// a claim stamped by another version is re-stamped by the controller instead.
+func hashDrift(np *v1.NodePool, nc *v1.NodeClaim) *Drift {
+	have, ok := nc.Annotations[v1.NodePoolHashAnnotationKey]
+	if !ok || nc.Annotations[v1.NodePoolHashVersionAnnotationKey] != v1.NodePoolHashVersion {
+		return nil
+	}
+	if want := np.Hash(); have != want {
+		return &Drift{ReasonNodePoolDrifted, fmt.Sprintf("nodepool template hash %s != %s", have, want)}
+	}
+	return nil
+}
+
+func requirementsDrift(np *v1.NodePool, nc *v1.NodeClaim) *Drift {
+	var sel []corev1.NodeSelectorRequirement
+	for _, r := range np.Spec.Template.Spec.Requirements {
+		if slices.Contains(requirementKeys, r.Key) {
+			sel = append(sel, corev1.NodeSelectorRequirement{Key: r.Key, Operator: r.Operator, Values: r.Values})
+		}
+	}
+	if len(sel) == 0 {
+		return nil
+	}
+	reqs, err := scheduling.NewRequirements(sel...)
+	if err != nil {
+		// The API validates requirements; an unparsable one can't be judged.
+		return nil
+	}
+	labels := map[string]string{}
+	for _, k := range requirementKeys {
+		if v, ok := nc.Labels[k]; ok {
+			labels[k] = v
+		}
+	}
+	// A label the claim never got (not launched far enough) isn't drift.
+	for k := range reqs {
+		if _, ok := labels[k]; !ok {
+			delete(reqs, k)
+		}
+	}
+	if ok, key := reqs.SatisfiedBy(labels); !ok {
+		return &Drift{ReasonRequirementsDrifted, fmt.Sprintf("label %s=%s no longer satisfies the nodepool's requirement %s",
+			key, labels[key], reqs[key])}
+	}
+	return nil
+}
+
+func amiDrift(nodeClass *v1.EC2NodeClass, nc *v1.NodeClaim) *Drift {
+	image := nc.Status.ImageID
+	if image == "" || len(nodeClass.Status.AMIs) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(nodeClass.Status.AMIs))
+	for _, a := range nodeClass.Status.AMIs {
+		ids = append(ids, a.ID)
+	}
+	if slices.Contains(ids, image) {
+		return nil
+	}
+	return &Drift{ReasonAMIDrifted, fmt.Sprintf("image %s is no longer among the node class's AMIs %v", image, sortedSet(ids))}
+}
+
+func subnetDrift(nodeClass *v1.EC2NodeClass, nc *v1.NodeClaim) *Drift {
+	subnet := nc.Annotations[v1.SubnetIDAnnotationKey]
+	if subnet == "" || len(nodeClass.Status.Subnets) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(nodeClass.Status.Subnets))
+	for _, s := range nodeClass.Status.Subnets {
+		ids = append(ids, s.ID)
+	}
+	if slices.Contains(ids, subnet) {
+		return nil
+	}
+	return &Drift{ReasonSubnetDrifted, fmt.Sprintf("subnet %s is no longer among the node class's subnets %v", subnet, sortedSet(ids))}
+}
+
+// securityGroupDrift: launch gives an instance every group of its node class,
+// so any difference between the two sets, either way, is drift.
+func securityGroupDrift(nodeClass *v1.EC2NodeClass, nc *v1.NodeClaim) *Drift {
+	recorded := nc.Annotations[v1.SecurityGroupIDsAnnotationKey]
+	if recorded == "" || len(nodeClass.Status.SecurityGroups) == 0 {
+		return nil
+	}
+	have := sortedSet(strings.Split(recorded, ","))
+	want := make([]string, 0, len(nodeClass.Status.SecurityGroups))
+	for _, g := range nodeClass.Status.SecurityGroups {
+		want = append(want, g.ID)
+	}
+	want = sortedSet(want)
+	if slices.Equal(have, want) {
+		return nil
+	}
+	return &Drift{ReasonSecurityGroupDrifted, fmt.Sprintf("security groups %v != the node class's %v", have, want)}
+}
+
+func sortedSet(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
