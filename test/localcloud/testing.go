@@ -9,9 +9,11 @@ import (
 // Start brings up a local cloud for one test, in a fresh state directory,
 // and stops it when the test ends, pass or fail. Components are attached to
 // the test binary, so even a killed test leaves no process behind.
+// NODEWRIGHT_PROFILE=realistic makes instances boot in ~30 s instead of ~3 s,
+// to rerun timing-sensitive tests under EC2-like latencies.
 func Start(t testing.TB) *Cloud {
 	t.Helper()
-	c, err := Up(context.Background(), Options{Dir: t.TempDir(), Progress: testWriter{t}})
+	c, err := Up(context.Background(), Options{Dir: t.TempDir(), Progress: testWriter{t}, Profile: os.Getenv("NODEWRIGHT_PROFILE")})
 	if err != nil {
 		t.Fatalf("starting local cloud: %v", err)
 	}
