@@ -58,7 +58,7 @@ type evaluator struct {
 // Every what-if asks one scheduling.Cluster built at the start of the
 // pass (after placing the pods of nodes already being disrupted, whose
 // room no decision may count on); pool limits are not applied to
-// replacements (see SchedulingNodePool).
+// replacements (see scheduling.NodePoolFor).
 func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 	if opts.SpotToSpotMinTypes <= 0 {
 		opts.SpotToSpotMinTypes = DefaultSpotToSpotMinTypes

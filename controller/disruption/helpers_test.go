@@ -64,7 +64,7 @@ func newPool(name string, types []*scheduling.InstanceType, opts ...poolOpt) *Po
 	for _, o := range opts {
 		o(np)
 	}
-	return &Pool{NodePool: np, Scheduling: SchedulingNodePool(np, types)}
+	return &Pool{NodePool: np, Scheduling: scheduling.NodePoolFor(np, types)}
 }
 
 func budgets(b ...v1.Budget) poolOpt {

@@ -32,7 +32,7 @@ func NewSnapshot(o Objects) (*Snapshot, error) {
 		if _, dup := pools[np.Name]; dup {
 			return nil, fmt.Errorf("nodepool %s is listed twice", np.Name)
 		}
-		p := &Pool{NodePool: np, Scheduling: SchedulingNodePool(np, o.InstanceTypes[np.Name])}
+		p := &Pool{NodePool: np, Scheduling: scheduling.NodePoolFor(np, o.InstanceTypes[np.Name])}
 		pools[np.Name] = p
 		s.Pools = append(s.Pools, p)
 	}
@@ -202,32 +202,6 @@ func price(types []*scheduling.InstanceType, name, zone, capacityType string) fl
 		}
 	}
 	return max(best, 0)
-}
-
-// SchedulingNodePool is the scheduling engine's view of a NodePool (the
-// same view the provisioner builds; this package stays free of clients).
-// Limits are left out: a consolidation takes nodes away as it adds one, and
-// a drift or expiry replacement takes the place of the node it replaces.
-func SchedulingNodePool(np *v1.NodePool, types []*scheduling.InstanceType) *scheduling.NodePool {
-	out := &scheduling.NodePool{
-		Name:          np.Name,
-		Labels:        np.Spec.Template.ObjectMeta.Labels,
-		Taints:        np.Spec.Template.Spec.Taints,
-		InstanceTypes: types,
-	}
-	if np.Spec.Weight != nil {
-		out.Weight = *np.Spec.Weight
-	}
-	for _, r := range np.Spec.Template.Spec.Requirements {
-		out.Requirements = append(out.Requirements, corev1.NodeSelectorRequirement{Key: r.Key, Operator: r.Operator, Values: r.Values})
-		if r.MinValues != nil {
-			if out.MinValues == nil {
-				out.MinValues = map[string]int{}
-			}
-			out.MinValues[r.Key] = *r.MinValues
-		}
-	}
-	return out
 }
 
 // FromInput turns a scheduling input (a synthetic cluster, or one read by

@@ -9,31 +9,12 @@ import (
 	"github.com/nodewright/nodewright/controller/scheduling"
 )
 
-// SchedulingNodePool is the scheduler's view of a NodePool: its template's
-// requirements, labels and taints (startup taints are expected to go away,
-// so pods need not tolerate them), its limits and usage, and the instance
-// types its node class resolves to.
+// SchedulingNodePool is the scheduler's view of a NodePool, with its limits
+// and what its nodes already use of them.
 func SchedulingNodePool(np *v1.NodePool, types []*scheduling.InstanceType) *scheduling.NodePool {
-	out := &scheduling.NodePool{
-		Name:          np.Name,
-		Labels:        np.Spec.Template.ObjectMeta.Labels,
-		Taints:        np.Spec.Template.Spec.Taints,
-		Limits:        np.Spec.Limits,
-		InUse:         inUse(np),
-		InstanceTypes: types,
-	}
-	if np.Spec.Weight != nil {
-		out.Weight = *np.Spec.Weight
-	}
-	for _, r := range np.Spec.Template.Spec.Requirements {
-		out.Requirements = append(out.Requirements, corev1.NodeSelectorRequirement{Key: r.Key, Operator: r.Operator, Values: r.Values})
-		if r.MinValues != nil {
-			if out.MinValues == nil {
-				out.MinValues = map[string]int{}
-			}
-			out.MinValues[r.Key] = *r.MinValues
-		}
-	}
+	out := scheduling.NodePoolFor(np, types)
+	out.Limits = np.Spec.Limits
+	out.InUse = inUse(np)
 	return out
 }
 

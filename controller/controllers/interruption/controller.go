@@ -33,8 +33,8 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/disruption"
 	"github.com/nodewright/nodewright/controller/controllers/index"
+	"github.com/nodewright/nodewright/controller/disruption"
 	"github.com/nodewright/nodewright/controller/interruption"
 )
 
