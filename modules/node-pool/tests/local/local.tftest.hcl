@@ -21,7 +21,7 @@ run "cloud" {
   command = apply
 
   module {
-    source = "./tests/local/cloud"
+    source = "../nodewright/tests/local/cloud"
   }
 }
 
