@@ -133,3 +133,25 @@ func TestConsolidate(t *testing.T) {
 		}
 	})
 }
+
+// TestConsolidateExample runs the README's example cluster: the empty
+// m5.large goes first, and the result is cheaper with every pod placed.
+func TestConsolidateExample(t *testing.T) {
+	dir := filepath.Join("..", "..", "examples", "simulate", "cluster")
+	r, err := Consolidate(Options{NodesFile: filepath.Join(dir, "nodes.yaml"), PodsFile: filepath.Join(dir, "pods.yaml")}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Nodes != 4 || len(r.Actions) == 0 {
+		t.Fatalf("want actions on 4 nodes, got %d nodes, %d actions", r.Nodes, len(r.Actions))
+	}
+	if a := r.Actions[0]; a.Method != "Emptiness" || len(a.Nodes) != 1 || a.Nodes[0] != "ip-10-0-1-12" {
+		t.Errorf("first action: want the empty m5.large deleted, got %+v", a)
+	}
+	if r.PricePerHourAfter >= r.PricePerHour || r.SavedPerHour <= 0 {
+		t.Errorf("want a cheaper cluster, got $%.4f/h -> $%.4f/h", r.PricePerHour, r.PricePerHourAfter)
+	}
+	if len(r.Blocked) != 0 {
+		t.Errorf("no node should be blocked, got %+v", r.Blocked)
+	}
+}
