@@ -174,7 +174,8 @@ demo: ## The main job: local cloud, terraform apply examples/local, then the inf
 	@$(MAKE) --no-print-directory tools build provider GOBUILD_FLAGS=-v 2>&1 | awk '/^>>|ready|provider|^[a-z]/ {print; next} {n++; if (n % 100 == 0) printf "   ... %d packages compiled\n", n}'
 	@if ! $(LOCALCLOUD) status >/dev/null 2>&1; then $(LOCALCLOUD) up; else echo ">> local cloud already up"; fi
 	@echo ">> terraform apply examples/local (with $(TF_PATH))"
-	@set -a; . $(ROOT)/.localcloud/env; set +a; cd examples/local && \
+	@# The lock file only pins our own provider, whose checksum changes with every build.
+	@set -a; . $(ROOT)/.localcloud/env; set +a; cd examples/local && rm -f .terraform.lock.hcl && \
 	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) init -input=false -no-color >/dev/null && \
 	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) apply -auto-approve -input=false -no-color -var kubeconfig=$$KUBECONFIG
 	@$(LOCALCLOUD) walkthrough

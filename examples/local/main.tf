@@ -56,6 +56,9 @@ module "default_pool" {
   node_role_name     = module.nodewright.node_role_name
   consolidate_after  = "30s"
   extra_requirements = var.extra_requirements
+  # The demo removes its empty nodes together; the module's default budget
+  # (10%) would take them one at a time.
+  budgets = [{ nodes = "100%" }]
 
   depends_on = [module.nodewright]
 }

@@ -40,6 +40,6 @@ resource "nodewright_node_pool" "this" {
   disruption = {
     consolidation_policy = var.consolidation_policy
     consolidate_after    = var.consolidate_after
-    budgets              = [{ nodes = var.budget_nodes }]
+    budgets              = var.budgets
   }
 }

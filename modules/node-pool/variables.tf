@@ -132,10 +132,30 @@ variable "consolidate_after" {
   default     = "1m"
 }
 
-variable "budget_nodes" {
-  description = "How many of the pool's nodes may be disrupted at once: a count or a percentage."
-  type        = string
-  default     = "10%"
+variable "budgets" {
+  description = "Disruption budgets: how many of the pool's nodes may be disrupted at once (a count or a percentage), optionally only in a cron window (schedule + duration) or for some reasons (Empty, Underutilized, Drifted). The most restrictive active budget wins."
+  type = list(object({
+    nodes    = string
+    schedule = optional(string)
+    duration = optional(string)
+    reasons  = optional(list(string))
+  }))
+  default = [{ nodes = "10%" }]
+
+  validation {
+    condition     = alltrue([for b in var.budgets : can(regex("^([0-9]+|[0-9]+%)$", b.nodes))])
+    error_message = "Each budget's nodes must be a count like \"3\" or a percentage like \"10%\"."
+  }
+
+  validation {
+    condition     = alltrue([for b in var.budgets : (b.schedule == null) == (b.duration == null)])
+    error_message = "A budget's schedule and duration go together: set both or neither."
+  }
+
+  validation {
+    condition     = alltrue([for b in var.budgets : alltrue([for r in coalesce(b.reasons, []) : contains(["Empty", "Underutilized", "Drifted"], r)])])
+    error_message = "Budget reasons must be among Empty, Underutilized and Drifted."
+  }
 }
 
 variable "expire_after" {

@@ -46,3 +46,37 @@ run "rejects_bad_name" {
   }
   expect_failures = [var.name]
 }
+
+run "budgets_pass_through" {
+  command = plan
+
+  variables {
+    budgets = [
+      { nodes = "0", schedule = "0 9 * * 1-5", duration = "8h", reasons = ["Underutilized"] },
+      { nodes = "20%" },
+    ]
+  }
+
+  assert {
+    condition     = length(nodewright_node_pool.this.disruption.budgets) == 2 && nodewright_node_pool.this.disruption.budgets[0].schedule == "0 9 * * 1-5"
+    error_message = "budgets should reach the node pool as given"
+  }
+}
+
+run "rejects_bad_budget_nodes" {
+  command = plan
+
+  variables {
+    budgets = [{ nodes = "ten" }]
+  }
+  expect_failures = [var.budgets]
+}
+
+run "rejects_schedule_without_duration" {
+  command = plan
+
+  variables {
+    budgets = [{ nodes = "0", schedule = "@daily" }]
+  }
+  expect_failures = [var.budgets]
+}

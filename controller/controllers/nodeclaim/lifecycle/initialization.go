@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -33,8 +34,14 @@ func (c *Controller) initialize(ctx context.Context, nc *v1.NodeClaim, node *cor
 	stored := nc.DeepCopy()
 	c.setCondition(nc, v1.ConditionTypeInitialized, metav1.ConditionTrue, "Initialized", "")
 	c.setCondition(nc, v1.ConditionTypeReady, metav1.ConditionTrue, "Ready", "")
-	if err := c.patchStatus(ctx, nc, stored); err != nil {
-		return err
+	// A stale cache can bring the claim here twice; the optimistic lock lets
+	// only one of them record (and log) the transition. The loser's newer
+	// version is on its way through the watch.
+	if err := c.kube.Status().Patch(ctx, nc, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
+		if apierrors.IsConflict(err) {
+			return nil
+		}
+		return fmt.Errorf("patching status of nodeclaim %s: %w", nc.Name, err)
 	}
 	log.FromContext(ctx).Info("initialized", "node", node.Name)
 	return nil

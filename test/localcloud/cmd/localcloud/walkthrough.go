@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -51,7 +52,7 @@ func walkthrough(dir string, args []string) error {
 		return err
 	}
 	ctx := context.Background()
-	w := &walker{cs: cs, dyn: dyn, dir: dir}
+	w := &walker{cs: cs, dyn: dyn, dir: dir, start: time.Now()}
 
 	fmt.Println("==> applying deployment inflate (pause image, 1 CPU each) with 0 replicas")
 	labels := map[string]string{"app": "inflate"}
@@ -116,6 +117,9 @@ type walker struct {
 	cs  *kubernetes.Clientset
 	dyn dynamic.Interface
 	dir string
+	// start: log files outlive controller pods and earlier demos, so only
+	// lines from this walkthrough on are shown.
+	start time.Time
 }
 
 func (w *walker) waitFor(ctx context.Context, timeout time.Duration, what string, cond func() (bool, string)) error {
@@ -176,9 +180,10 @@ func (w *walker) printNodes(ctx context.Context) {
 	tw.Flush()
 }
 
-// logLines reads the controller's JSON log lines with the given msg from
-// the process runtime's log files.
-func (w *walker) logLines(msg string) []map[string]any {
+// logLines reads the controller's JSON log lines with one of the given
+// msgs, logged since the walkthrough started, from the process runtime's
+// log files, oldest first.
+func (w *walker) logLines(msgs ...string) []map[string]any {
 	files, _ := filepath.Glob(filepath.Join(w.dir, "podruntime", "pods", "*nodewright*.log"))
 	sort.Strings(files)
 	var out []map[string]any
@@ -191,22 +196,26 @@ func (w *walker) logLines(msg string) []map[string]any {
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
 			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == msg {
-				out = append(out, m)
+			if json.Unmarshal(sc.Bytes(), &m) != nil || !slices.Contains(msgs, fmt.Sprint(m["msg"])) {
+				continue
 			}
+			if t, err := time.Parse(time.RFC3339Nano, fmt.Sprint(m["time"])); err == nil && t.Before(w.start) {
+				continue
+			}
+			out = append(out, m)
 		}
 		fh.Close()
 	}
+	// RFC 3339 times in UTC sort as strings.
+	sort.SliceStable(out, func(i, j int) bool { return fmt.Sprint(out[i]["time"]) < fmt.Sprint(out[j]["time"]) })
 	return out
 }
 
 func (w *walker) printControllerLog() {
 	fmt.Println("==> the controller's own log lines for this walkthrough")
-	for _, msg := range []string{"created nodeclaim", "launched instance", "registered node", "initialized", "deleted node", "terminated instance"} {
-		for _, l := range w.logLines(msg) {
-			delete(l, "caller")
-			b, _ := json.Marshal(l)
-			fmt.Println("    " + strings.TrimSpace(string(b)))
-		}
+	for _, l := range w.logLines("created nodeclaim", "launched instance", "registered node", "initialized", "disrupting nodes", "deleted node", "terminated instance") {
+		delete(l, "caller")
+		b, _ := json.Marshal(l)
+		fmt.Println("    " + strings.TrimSpace(string(b)))
 	}
 }
