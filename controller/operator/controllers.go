@@ -48,7 +48,7 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 		disruption.NewController(kube, cloud, clk, o.GetEventRecorder("nodewright"), disruption.Options{
 			ValidationDelay: o.Options.DisruptionValidationDelay, ReplacementTimeout: o.Options.DisruptionReplacementTimeout,
 			Interval: o.Options.DisruptionInterval, Reader: o.GetAPIReader()}),
-		nodeclaimdisruption.NewController(kube, clk),
+		nodeclaimdisruption.NewController(kube),
 	}
 	controllers = append(controllers, o.lifecycleControllers(kube, cloud, clk)...)
 	for _, c := range controllers {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -25,13 +24,12 @@ const recheck = 5 * time.Minute
 
 // Controller sets the Drifted condition of launched NodeClaims.
 type Controller struct {
-	kube  client.Client
-	clock clock.Clock
+	kube client.Client
 }
 
 // NewController builds the controller.
-func NewController(kube client.Client, clk clock.Clock) *Controller {
-	return &Controller{kube: kube, clock: clk}
+func NewController(kube client.Client) *Controller {
+	return &Controller{kube: kube}
 }
 
 // Name of the controller in logs and metrics.

@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -218,7 +217,7 @@ func TestDrifted(t *testing.T) {
 			if tc.change != nil {
 				tc.change(t, ctx, w)
 			}
-			ctrl := disruption.NewController(env.Client, clocktesting.NewFakeClock(time.Now()))
+			ctrl := disruption.NewController(env.Client)
 			claim := getClaim(t, ctx, w.claim.Name)
 			res, err := ctrl.Reconcile(ctx, claim)
 			if err != nil {
@@ -263,7 +262,7 @@ func TestDrifted(t *testing.T) {
 func TestDriftClears(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, ctx, true)
-	ctrl := disruption.NewController(env.Client, clocktesting.NewFakeClock(time.Now()))
+	ctrl := disruption.NewController(env.Client)
 	reconcileStatus := func() *metav1.Condition {
 		t.Helper()
 		if _, err := ctrl.Reconcile(ctx, getClaim(t, ctx, w.claim.Name)); err != nil {
