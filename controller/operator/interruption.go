@@ -22,7 +22,7 @@ func registerInterruption(ctx context.Context, o *Operator, kube client.Client, 
 		return fmt.Errorf("--rebalance-policy (REBALANCE_POLICY): %w", err)
 	}
 	c := interruption.NewController(kube, cloud, prov, sqs.NewFromConfig(o.AWS), clk, recorder,
-		interruption.Options{Queue: o.Options.InterruptionQueue, RebalancePolicy: policy})
+		interruption.Options{Queue: o.Options.InterruptionQueue, RebalancePolicy: policy, DeleteFraction: o.Options.InterruptionDrainFraction})
 	if err := c.Register(ctx, o.Manager); err != nil {
 		return fmt.Errorf("registering the interruption controller: %w", err)
 	}

@@ -349,10 +349,13 @@ func TestInterruption(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// A zero budget holds the replacement; the message waits in the queue.
+		// It is set before the workload so that the controller's cache has
+		// it by the time the message arrives: set just before the inject,
+		// the message could beat the NodePool update to the cache.
+		setBudget("0")
 		e.deploy("rebal", 2, "1500m", 0)
 		node, nc := e.busiestNode(ctx, "rebal")
-		// A zero budget holds the replacement; the message waits in the queue.
-		setBudget("0")
 		e.inject("faults/rebalance", index.InstanceID(nc.Status.ProviderID), nil)
 		e.eventually("rebalance held by the budget", 30*time.Second, func(context.Context) (bool, error) {
 			for _, l := range e.ctrl.entries("interruption message not handled; it will be delivered again") {

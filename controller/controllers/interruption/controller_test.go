@@ -23,6 +23,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	"github.com/nodewright/nodewright/controller/controllers/index"
+	"github.com/nodewright/nodewright/controller/interruption"
 )
 
 // fakeSQS records deleted receipt handles.
@@ -250,5 +251,28 @@ func TestParseRebalancePolicy(t *testing.T) {
 	}
 	if _, err := ParseRebalancePolicy("Drain"); err == nil {
 		t.Error("Drain accepted")
+	}
+}
+
+func TestDeleteBy(t *testing.T) {
+	at := time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC)
+	for name, tc := range map[string]struct {
+		fraction float64
+		msg      interruption.Message
+		want     time.Time
+	}{
+		"spot, default half":        {0, interruption.Message{Kind: interruption.KindSpotInterruption, Time: at}, at.Add(time.Minute)},
+		"spot, a quarter":           {0.25, interruption.Message{Kind: interruption.KindSpotInterruption, Time: at}, at.Add(30 * time.Second)},
+		"capacity reservation, all": {1, interruption.Message{Kind: interruption.KindCapacityReservationInterrupted, Time: at}, at.Add(2 * time.Minute)},
+		"scheduled change in 1h":    {0.5, interruption.Message{Kind: interruption.KindScheduledChange, Time: at, StartTime: at.Add(time.Hour)}, at.Add(30 * time.Minute)},
+		"scheduled change in past":  {0.5, interruption.Message{Kind: interruption.KindScheduledChange, Time: at, StartTime: at.Add(-time.Hour)}, at},
+		"out of range falls back":   {1.5, interruption.Message{Kind: interruption.KindSpotInterruption, Time: at}, at.Add(time.Minute)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := NewController(nil, nil, nil, nil, clock.RealClock{}, nil, Options{DeleteFraction: tc.fraction})
+			if got := c.deleteBy(&tc.msg); !got.Equal(tc.want) {
+				t.Errorf("deleteBy = %s, want %s", got, tc.want)
+			}
+		})
 	}
 }

@@ -61,14 +61,9 @@ func (d *Drainer) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile.Re
 		return reconcile.Result{RequeueAfter: min(DrainPoll, deleteBy.Sub(now))}, nil
 	}
 	// 2. Taint and delete; termination drains and terminates.
-	var node *corev1.Node
-	if nc.Status.NodeName != "" {
-		var n corev1.Node
-		if err := d.kube.Get(ctx, client.ObjectKey{Name: nc.Status.NodeName}, &n); client.IgnoreNotFound(err) != nil {
-			return reconcile.Result{}, fmt.Errorf("getting node %s: %w", nc.Status.NodeName, err)
-		} else if err == nil {
-			node = &n
-		}
+	node, err := nodeOf(ctx, d.kube, nc)
+	if err != nil {
+		return reconcile.Result{}, err
 	}
 	if err := taintAndDelete(ctx, d.kube, node, nc); err != nil {
 		return reconcile.Result{}, err
@@ -84,10 +79,7 @@ func (d *Drainer) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile.Re
 	log.FromContext(ctx).Info("deleting interrupted nodeclaim", "nodeclaim", nc.Name, "node", nc.Status.NodeName,
 		"kind", nc.Annotations[KindAnnotationKey], "reason", why)
 	msg := fmt.Sprintf("Interruption (%s): deleting, %s", nc.Annotations[KindAnnotationKey], why)
-	d.recorder.Event(nc, corev1.EventTypeNormal, "InterruptionDrain", msg)
-	if node != nil {
-		d.recorder.Event(node, corev1.EventTypeNormal, "InterruptionDrain", msg)
-	}
+	recordEvent(d.recorder, nc, node, corev1.EventTypeNormal, "InterruptionDrain", msg)
 	return reconcile.Result{}, nil
 }
 
@@ -121,44 +113,4 @@ func (d *Drainer) Register(_ context.Context, mgr manager.Manager) error {
 			return o.GetAnnotations()[DeleteByAnnotationKey] != ""
 		}))).
 		Complete(reconcile.AsReconciler(mgr.GetClient(), d))
-}
-
-// taint adds the disrupted NoSchedule taint so nothing new lands on node.
-func taint(ctx context.Context, kube client.Client, node *corev1.Node) error {
-	for _, t := range node.Spec.Taints {
-		if t.MatchTaint(&v1.DisruptedNoScheduleTaint) {
-			return nil
-		}
-	}
-	patch := client.MergeFrom(node.DeepCopy())
-	node.Spec.Taints = append(node.Spec.Taints, v1.DisruptedNoScheduleTaint)
-	if err := kube.Patch(ctx, node, patch); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("tainting node %s: %w", node.Name, err)
-	}
-	return nil
-}
-
-func cordon(ctx context.Context, kube client.Client, node *corev1.Node) error {
-	if node.Spec.Unschedulable {
-		return nil
-	}
-	patch := client.MergeFrom(node.DeepCopy())
-	node.Spec.Unschedulable = true
-	if err := kube.Patch(ctx, node, patch); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("cordoning node %s: %w", node.Name, err)
-	}
-	return nil
-}
-
-// taintAndDelete taints the node (if any) and deletes the claim.
-func taintAndDelete(ctx context.Context, kube client.Client, node *corev1.Node, nc *v1.NodeClaim) error {
-	if node != nil {
-		if err := taint(ctx, kube, node); err != nil {
-			return err
-		}
-	}
-	if err := kube.Delete(ctx, nc); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("deleting nodeclaim %s: %w", nc.Name, err)
-	}
-	return nil
 }

@@ -23,6 +23,10 @@ type Options struct {
 	InterruptionQueue string
 	// RebalancePolicy is what a rebalance recommendation does: Replace, Cordon or Ignore.
 	RebalancePolicy string
+	// InterruptionDrainFraction is the share of an interruption's warning
+	// (2 minutes for spot) after which the node is drained even if its
+	// replacement has not launched. In (0, 1].
+	InterruptionDrainFraction float64
 
 	BatchIdleDuration time.Duration
 	BatchMaxDuration  time.Duration
@@ -72,6 +76,17 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 		}
 		fs.IntVar(p, name, n, fmt.Sprintf("%s (env %s)", help, env))
 	}
+	fraction := func(p *float64, name, env string, def float64, help string) {
+		f := def
+		if v, ok := os.LookupEnv(env); ok {
+			if parsed, err := strconv.ParseFloat(v, 64); err == nil {
+				f = parsed
+			} else {
+				envErrors = append(envErrors, fmt.Errorf("%s=%q is not a number (e.g. 0.5)", env, v))
+			}
+		}
+		fs.Float64Var(p, name, f, fmt.Sprintf("%s (env %s)", help, env))
+	}
 	boolean := func(p *bool, name, env string, def bool, help string) {
 		b := def
 		if v, ok := os.LookupEnv(env); ok {
@@ -89,6 +104,8 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	str(&o.ClusterCABundle, "cluster-ca-bundle", "CLUSTER_CA_BUNDLE", "", "base64 cluster CA for node bootstrap; looked up with eks:DescribeCluster when empty")
 	str(&o.InterruptionQueue, "interruption-queue", "INTERRUPTION_QUEUE", "", "SQS queue name of spot interruption and rebalance events; empty turns interruption handling off")
 	str(&o.RebalancePolicy, "rebalance-policy", "REBALANCE_POLICY", "Replace", "what a rebalance recommendation does: Replace (within the disruption budget), Cordon or Ignore")
+	fraction(&o.InterruptionDrainFraction, "interruption-drain-fraction", "INTERRUPTION_DRAIN_FRACTION", 0.5,
+		"share of an interruption warning after which the node is drained even if its replacement has not launched, in (0, 1]")
 	dur(&o.BatchIdleDuration, "batch-idle-duration", "BATCH_IDLE_DURATION", time.Second, "a provisioning batch closes after this long without new pending pods")
 	dur(&o.BatchMaxDuration, "batch-max-duration", "BATCH_MAX_DURATION", 10*time.Second, "a provisioning batch closes after this long in any case")
 	dur(&o.LaunchTimeout, "launch-timeout", "LAUNCH_TIMEOUT", 5*time.Minute, "a NodeClaim not launched by then is deleted")
@@ -129,6 +146,11 @@ func (o *Options) Validate() error {
 		errs = append(errs, errors.New("--batch-idle-duration and --batch-max-duration must be positive"))
 	} else if o.BatchIdleDuration > o.BatchMaxDuration {
 		errs = append(errs, fmt.Errorf("--batch-idle-duration (%s) must not exceed --batch-max-duration (%s)", o.BatchIdleDuration, o.BatchMaxDuration))
+	}
+	// Written so that NaN fails too.
+	if !(o.InterruptionDrainFraction > 0 && o.InterruptionDrainFraction <= 1) {
+		errs = append(errs, fmt.Errorf("--interruption-drain-fraction (INTERRUPTION_DRAIN_FRACTION) %v must be in (0, 1]: "+
+			"the share of the 2-minute spot warning after which an interrupted node is drained even without its replacement, e.g. 0.5", o.InterruptionDrainFraction))
 	}
 	if o.DisruptionValidationDelay < 0 {
 		errs = append(errs, fmt.Errorf("--disruption-validation-delay must not be negative, got %s", o.DisruptionValidationDelay))

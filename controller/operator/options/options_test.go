@@ -74,3 +74,40 @@ func TestDisruptionOptions(t *testing.T) {
 		t.Fatalf("want a negative-delay error, got %v", err)
 	}
 }
+
+func TestInterruptionDrainFraction(t *testing.T) {
+	o, err := parse(t, map[string]string{"CLUSTER_NAME": "c"})
+	if err != nil || o.InterruptionDrainFraction != 0.5 {
+		t.Fatalf("default drain fraction %v (%v), want 0.5", o.InterruptionDrainFraction, err)
+	}
+	o, err = parse(t, map[string]string{"CLUSTER_NAME": "c", "INTERRUPTION_DRAIN_FRACTION": "0.25"})
+	if err != nil || o.InterruptionDrainFraction != 0.25 {
+		t.Fatalf("env drain fraction %v (%v), want 0.25", o.InterruptionDrainFraction, err)
+	}
+	o, err = parse(t, map[string]string{"CLUSTER_NAME": "c", "INTERRUPTION_DRAIN_FRACTION": "0.25"}, "--interruption-drain-fraction=1")
+	if err != nil || o.InterruptionDrainFraction != 1 {
+		t.Fatalf("flag drain fraction %v (%v), want 1: the flag beats the env and 1 is allowed", o.InterruptionDrainFraction, err)
+	}
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		"zero":         {nil, []string{"--interruption-drain-fraction=0"}, "--interruption-drain-fraction (INTERRUPTION_DRAIN_FRACTION) 0 must be in (0, 1]"},
+		"above one":    {nil, []string{"--interruption-drain-fraction=1.5"}, "--interruption-drain-fraction (INTERRUPTION_DRAIN_FRACTION) 1.5 must be in (0, 1]"},
+		"negative env": {map[string]string{"INTERRUPTION_DRAIN_FRACTION": "-0.1"}, nil, "-0.1 must be in (0, 1]"},
+		"NaN":          {map[string]string{"INTERRUPTION_DRAIN_FRACTION": "NaN"}, nil, "NaN must be in (0, 1]"},
+		"not a number": {map[string]string{"INTERRUPTION_DRAIN_FRACTION": "half"}, nil, `INTERRUPTION_DRAIN_FRACTION="half" is not a number`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := map[string]string{"CLUSTER_NAME": "c"}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			_, err := parse(t, env, tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error containing %q, got %v", tc.want, err)
+			}
+		})
+	}
+}

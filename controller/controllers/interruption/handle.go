@@ -1,0 +1,149 @@
+package interruption
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/interruption"
+)
+
+// reasons are the event reasons, by kind.
+var reasons = map[interruption.Kind]string{
+	interruption.KindSpotInterruption:               "SpotInterrupted",
+	interruption.KindCapacityReservationInterrupted: "CapacityReservationInterrupted",
+	interruption.KindScheduledChange:                "InstanceScheduledChange",
+	interruption.KindRebalanceRecommendation:        "RebalanceRecommendation",
+	interruption.KindStateChange:                    "InstanceStateChange",
+}
+
+// actOn handles one instance; done is called exactly once.
+func (c *Controller) actOn(ctx context.Context, msg *interruption.Message, instanceID string, done func(error)) {
+	logger := log.FromContext(ctx).WithValues("instance", instanceID)
+	ctx = log.IntoContext(ctx, logger)
+	nc, err := c.claimFor(ctx, instanceID)
+	if err != nil {
+		done(err)
+		return
+	}
+	if nc == nil {
+		logger.V(1).Info("no nodeclaim for interrupted instance")
+		actions.WithLabelValues(ActionIgnore).Inc()
+		done(nil)
+		return
+	}
+	ctx = log.IntoContext(ctx, logger.WithValues("nodeclaim", nc.Name, "node", nc.Status.NodeName))
+	switch {
+	case !nc.DeletionTimestamp.IsZero():
+		actions.WithLabelValues(ActionDuplicate).Inc()
+		done(nil)
+	case msg.Kind == interruption.KindStateChange:
+		// The instance is going or gone whatever was done before.
+		done(c.deleteNow(ctx, msg, nc))
+	case handled(nc):
+		// A copy of this message, or an earlier warning, is in hand.
+		actions.WithLabelValues(ActionDuplicate).Inc()
+		done(nil)
+	case msg.Kind == interruption.KindSpotInterruption, msg.Kind == interruption.KindCapacityReservationInterrupted:
+		c.markUnavailable(ctx, nc)
+		c.replace(ctx, msg, nc, c.deleteBy(msg), done)
+	case msg.Kind == interruption.KindScheduledChange:
+		c.replace(ctx, msg, nc, c.deleteBy(msg), done)
+	case msg.Kind == interruption.KindRebalanceRecommendation:
+		c.rebalance(ctx, msg, nc, done)
+	default:
+		actions.WithLabelValues(ActionIgnore).Inc()
+		done(nil)
+	}
+}
+
+// deleteBy is when an interrupted claim is deleted even if its replacement
+// has not launched: DeleteFraction of the way from the warning to the
+// instance's end, which leaves the rest of the warning for the drain.
+func (c *Controller) deleteBy(msg *interruption.Message) time.Time {
+	lead := max(msg.Deadline().Sub(msg.Time), 0)
+	return msg.Time.Add(time.Duration(c.opts.DeleteFraction * float64(lead)))
+}
+
+// markUnavailable keeps the next launches out of the interrupted pool.
+func (c *Controller) markUnavailable(ctx context.Context, nc *v1.NodeClaim) {
+	typ, zone, ct := nc.Labels[corev1.LabelInstanceTypeStable], nc.Labels[corev1.LabelTopologyZone], nc.Labels[v1.CapacityTypeLabelKey]
+	if typ == "" || zone == "" || ct == "" {
+		return
+	}
+	c.cloud.MarkUnavailable(typ, zone, ct, c.opts.UnavailableFor)
+	actions.WithLabelValues(ActionMarkUnavailable).Inc()
+	log.FromContext(ctx).Info("marked offering unavailable", "instanceType", typ, "zone", zone, "capacityType", ct,
+		"for", c.opts.UnavailableFor.String())
+}
+
+// deleteNow taints the node and deletes the claim: the instance is going
+// or gone, its pods must reschedule at once.
+func (c *Controller) deleteNow(ctx context.Context, msg *interruption.Message, nc *v1.NodeClaim) error {
+	node, err := nodeOf(ctx, c.kube, nc)
+	if err != nil {
+		return err
+	}
+	if err := taintAndDelete(ctx, c.kube, node, nc); err != nil {
+		return err
+	}
+	actions.WithLabelValues(ActionDelete).Inc()
+	c.tracker.watch(ctx, node, msg.Time)
+	what := fmt.Sprintf("Instance %s: deleting nodeclaim", msg.State)
+	log.FromContext(ctx).Info(what)
+	recordEvent(c.recorder, nc, node, corev1.EventTypeWarning, reasons[msg.Kind], what)
+	return nil
+}
+
+// replace taints the node so nothing new lands on it, and hands it to the
+// batcher; the batch's callback records the replacement on the claim.
+func (c *Controller) replace(ctx context.Context, msg *interruption.Message, nc *v1.NodeClaim, deleteBy time.Time, done func(error)) {
+	node, err := nodeOf(ctx, c.kube, nc)
+	if err != nil {
+		done(err)
+		return
+	}
+	if node == nil {
+		// No node yet: no pods to move.
+		done(annotate(ctx, c.kube, nc, msg, deleteBy, nil))
+		return
+	}
+	if err := taint(ctx, c.kube, node); err != nil {
+		done(err)
+		return
+	}
+	c.batcher.add(ctx, node.Name, func(replacements []string, err error, duplicate bool) {
+		if duplicate {
+			actions.WithLabelValues(ActionDuplicate).Inc()
+			done(nil)
+			return
+		}
+		if err != nil {
+			done(err)
+			return
+		}
+		if err := annotate(ctx, c.kube, nc, msg, deleteBy, replacements); err != nil {
+			done(err)
+			return
+		}
+		actions.WithLabelValues(ActionReplace).Inc()
+		what := fmt.Sprintf("%s: replacing with %v, deleting by %s", msg.DetailType, replacements, deleteBy.UTC().Format(time.RFC3339))
+		log.FromContext(ctx).Info("replacing interrupted node", "replacements", replacements, "deleteBy", deleteBy)
+		recordEvent(c.recorder, nc, node, corev1.EventTypeWarning, reasons[msg.Kind], what)
+		done(nil)
+	})
+}
+
+// replaceBatch is the batcher's flush: one Replace for every node.
+func (c *Controller) replaceBatch(ctx context.Context, nodes []string) ([]string, error) {
+	claims, err := c.replacer.Replace(ctx, nodes)
+	names := make([]string, 0, len(claims))
+	for _, nc := range claims {
+		names = append(names, nc.Name)
+	}
+	return names, err
+}
