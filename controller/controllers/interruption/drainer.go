@@ -23,8 +23,10 @@ import (
 const DrainPoll = time.Second
 
 // Drainer deletes interrupted NodeClaims (termination drains and
-// terminates them) once their replacements have launched, or at their
-// delete-by time, whichever comes first.
+// terminates them) once their replacements are up, or at their delete-by
+// time, whichever comes first. "Up" is Initialized, not merely Launched: an
+// instance takes ~30 s to join, and draining into a node that isn't there
+// yet leaves pods Pending while half the warning is still unused.
 type Drainer struct {
 	kube     client.Client
 	clock    clock.Clock
@@ -53,11 +55,11 @@ func (d *Drainer) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile.Re
 	}
 	now := d.clock.Now()
 	// 1. Wait for the replacements, until the delete-by time.
-	launched, err := d.launched(ctx, nc)
+	up, err := d.replacementsUp(ctx, nc)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	if !launched && now.Before(deleteBy) {
+	if !up && now.Before(deleteBy) {
 		return reconcile.Result{RequeueAfter: min(DrainPoll, deleteBy.Sub(now))}, nil
 	}
 	// 2. Taint and delete; termination drains and terminates.
@@ -69,8 +71,8 @@ func (d *Drainer) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile.Re
 		return reconcile.Result{}, err
 	}
 	actions.WithLabelValues(ActionDelete).Inc()
-	why := "replacements launched"
-	if !launched {
+	why := "replacements ready"
+	if !up {
 		why = "delete-by time reached"
 	}
 	if t, err := time.Parse(time.RFC3339, nc.Annotations[MessageTimeAnnotationKey]); err == nil {
@@ -83,9 +85,9 @@ func (d *Drainer) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile.Re
 	return reconcile.Result{}, nil
 }
 
-// launched reports whether every replacement has launched (or there are
-// none); a replacement that is gone never launches.
-func (d *Drainer) launched(ctx context.Context, nc *v1.NodeClaim) (bool, error) {
+// replacementsUp reports whether every replacement is Initialized (or there
+// are none); a replacement that is gone never comes up.
+func (d *Drainer) replacementsUp(ctx context.Context, nc *v1.NodeClaim) (bool, error) {
 	names := nc.Annotations[ReplacementsAnnotationKey]
 	if names == "" {
 		return true, nil
@@ -98,7 +100,7 @@ func (d *Drainer) launched(ctx context.Context, nc *v1.NodeClaim) (bool, error) 
 			}
 			return false, fmt.Errorf("getting replacement nodeclaim %s: %w", name, err)
 		}
-		if !r.IsTrue(v1.ConditionTypeLaunched) {
+		if !r.IsTrue(v1.ConditionTypeInitialized) {
 			return false, nil
 		}
 	}

@@ -38,15 +38,23 @@ func TestDrainer(t *testing.T) {
 	if err != nil || res.RequeueAfter != DrainPoll || !h.claim("a").DeletionTimestamp.IsZero() {
 		t.Fatalf("before launch: %+v, %v, deleted %v", res, err, !h.claim("a").DeletionTimestamp.IsZero())
 	}
-	// 2. Replacement launched: deleted.
+	// 2. Replacement launched but its node not up yet: still wait.
 	repl.SetCondition(v1.ConditionTypeLaunched, metav1.ConditionTrue, "Launched", "")
 	if err := h.kube.Update(ctx, repl); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Reconcile(ctx, h.claim("a")); err != nil || h.claim("a").DeletionTimestamp.IsZero() {
-		t.Fatalf("after launch: %v, not deleted", err)
+	if _, err := d.Reconcile(ctx, h.claim("a")); err != nil || !h.claim("a").DeletionTimestamp.IsZero() {
+		t.Fatalf("launched, not initialized: %v, deleted %v", err, !h.claim("a").DeletionTimestamp.IsZero())
 	}
-	// 3. A replacement that never launches: deleted at the deadline.
+	// 3. Replacement Initialized: deleted.
+	repl.SetCondition(v1.ConditionTypeInitialized, metav1.ConditionTrue, "Initialized", "")
+	if err := h.kube.Update(ctx, repl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Reconcile(ctx, h.claim("a")); err != nil || h.claim("a").DeletionTimestamp.IsZero() {
+		t.Fatalf("after initialization: %v, not deleted", err)
+	}
+	// 4. A replacement that never comes up: deleted at the deadline.
 	b := annotate("b", "missing")
 	if _, err := d.Reconcile(ctx, b); err != nil || !h.claim("b").DeletionTimestamp.IsZero() {
 		t.Fatalf("missing replacement before deadline: %v", err)
