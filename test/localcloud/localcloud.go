@@ -194,11 +194,45 @@ func Up(ctx context.Context, opts Options) (*Cloud, error) {
 
 	ctx, cancel := context.WithTimeout(ctx, opts.ReadyTimeout)
 	defer cancel()
-	if err := c.start(ctx); err != nil {
+	for attempt := 1; ; attempt++ {
+		err := c.start(ctx)
+		if err == nil {
+			return c, nil
+		}
 		_ = c.Down()
-		return nil, err
+		// A port found free can be taken before its component binds it, by
+		// another cloud starting beside this one or by any outgoing
+		// connection's ephemeral port. That is no reason to fail: pick
+		// another port and start again.
+		var taken *portTakenError
+		if attempt == 3 || !errors.As(err, &taken) {
+			return nil, err
+		}
+		fmt.Fprintf(opts.Progress, "  %s: its port was taken before it could bind; starting again on fresh ports\n", taken.component)
+		c.releasePorts(taken.component)
 	}
-	return c, nil
+}
+
+// portTakenError says a component exited at start-up because its port was
+// already in use.
+type portTakenError struct {
+	component string
+	err       error
+}
+
+func (e *portTakenError) Error() string { return e.err.Error() }
+func (e *portTakenError) Unwrap() error { return e.err }
+
+// releasePorts forgets a component's ports so the next start picks new
+// ones. (etcd fails to bind before it writes any data, so its directory
+// needs no reset.)
+func (c *Cloud) releasePorts(component string) {
+	if component == Etcd {
+		delete(c.state.Ports, "etcd-client")
+		delete(c.state.Ports, "etcd-peer")
+		return
+	}
+	delete(c.state.Ports, component)
 }
 
 func (c *Cloud) start(ctx context.Context) error {
@@ -267,7 +301,12 @@ func (c *Cloud) awaitHealthy(ctx context.Context, s componentSpec) error {
 	var lastErr error
 	for {
 		if !p.Alive() {
-			return fmt.Errorf("%s exited during start-up; last log lines from %s:\n%s", s.name, p.Log, p.LogTail(20))
+			tail := p.LogTail(20)
+			err := fmt.Errorf("%s exited during start-up; last log lines from %s:\n%s", s.name, p.Log, tail)
+			if strings.Contains(tail, "address already in use") {
+				return &portTakenError{component: s.name, err: err}
+			}
+			return err
 		}
 		if lastErr = s.healthy(ctx); lastErr == nil {
 			fmt.Fprintf(c.opts.Progress, "  %-24s ready in %-6s pid %-7d log %s\n", s.name,
@@ -307,7 +346,9 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func portFree(port int) bool {
+// portFree is a variable so a test can make a taken port look free, which
+// is what a port stolen between the check and the bind looks like.
+var portFree = func(port int) bool {
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return false
