@@ -137,8 +137,9 @@ docs: $(STAMP)/tfplugindocs-$(TFPLUGINDOCS_VERSION) $(TF_STAMP) ## Regenerate th
 	TF_BINARY=$(TF_PATH) TFPLUGINDOCS=$(TFPLUGINDOCS) go run ./terraform-provider/tools/providerdocs/cmd
 
 .PHONY: bench
-bench: ## Benchmarks: scheduling (pods/s, nodes, $/h) and the AWS endpoint (req/s).
+bench: ## Benchmarks: scheduling (pods/s, nodes, $/h), consolidation passes (ms, peak heap) and the AWS endpoint (req/s).
 	go test -run XXX -bench . -benchtime 3x -benchmem ./controller/scheduling/
+	go test -run XXX -bench . -benchtime 3x -benchmem ./controller/disruption/
 	go test -run XXX -bench . -benchtime 2s ./test/localcloud/awsemu/
 
 .PHONY: lint

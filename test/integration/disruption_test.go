@@ -156,6 +156,25 @@ func (e *env) poolPrice(claims []v1.NodeClaim) float64 {
 	return total
 }
 
+// settledClaims waits until every NodeClaim (exactly n of them, unless n
+// is negative) is Initialized, and returns them. Pods can run on an
+// instance's Node before the controller has written the launch to its
+// claim: a busy apiserver delays that status patch.
+func (e *env) settledClaims(n int) []v1.NodeClaim {
+	e.t.Helper()
+	var claims []v1.NodeClaim
+	e.eventually("initialized nodeclaims", 30*time.Second, func(ctx context.Context) (bool, error) {
+		claims = e.nodeClaims(ctx)
+		for _, nc := range claims {
+			if !nc.IsTrue(v1.ConditionTypeInitialized) {
+				return false, nil
+			}
+		}
+		return n < 0 || len(claims) == n, nil
+	})
+	return claims
+}
+
 func describeClaims(claims []v1.NodeClaim) string {
 	var parts []string
 	for _, nc := range claims {
@@ -242,7 +261,7 @@ func TestDisruptionConsolidationKeepsPDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitReady("inflate", 30, 45*time.Second)
-	claims := e.nodeClaims(ctx)
+	claims := e.settledClaims(-1)
 	before := e.poolPrice(claims)
 	t.Logf("30 pods: %d nodes, $%.4f/h: %s", len(claims), before, describeClaims(claims))
 
@@ -305,7 +324,7 @@ func TestDisruptionBudgetWindowBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitReady("inflate", 3, 45*time.Second)
-	claims := e.nodeClaims(ctx)
+	claims := e.settledClaims(-1)
 	if len(claims) != 3 {
 		t.Fatalf("%d nodes for three pods that each need most of an m5.large: %s", len(claims), describeClaims(claims))
 	}
@@ -378,7 +397,7 @@ func TestDisruptionDoNotDisruptPod(t *testing.T) {
 	}
 	e.waitReady("keeper", 1, 45*time.Second)
 	keeperPod := e.onlyPod(ctx, "keeper")
-	claims := e.nodeClaims(ctx)
+	claims := e.settledClaims(-1)
 	if len(claims) != 2 {
 		t.Fatalf("want 2 nodes (fillers, keeper), got %s", describeClaims(claims))
 	}
@@ -518,10 +537,7 @@ func TestDisruptionDriftOneAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitReady("inflate", 3, 45*time.Second)
-	claims := e.nodeClaims(ctx)
-	if len(claims) != 3 {
-		t.Fatalf("want 3 nodes, got %s", describeClaims(claims))
-	}
+	claims := e.settledClaims(3)
 	originals := map[string]bool{}
 	for _, nc := range claims {
 		originals[nc.Name] = true
@@ -529,7 +545,7 @@ func TestDisruptionDriftOneAtATime(t *testing.T) {
 	old, fresh := e.bumpAMI(ctx)
 	for _, nc := range claims {
 		if nc.Status.ImageID != old {
-			t.Fatalf("nodeclaim %s on %s before the bump, want %s", nc.Name, nc.Status.ImageID, old)
+			t.Fatalf("nodeclaim %s on %q before the bump, want %s; all: %s", nc.Name, nc.Status.ImageID, old, describeClaims(claims))
 		}
 	}
 	t.Logf("AMI %s -> %s", old, fresh)
@@ -594,7 +610,7 @@ func TestDisruptionExpireAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitReady("inflate", 1, 45*time.Second)
-	claims := e.nodeClaims(ctx)
+	claims := e.settledClaims(-1)
 	if len(claims) != 1 {
 		t.Fatalf("want 1 node, got %s", describeClaims(claims))
 	}

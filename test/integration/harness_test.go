@@ -212,7 +212,13 @@ func startController(t *testing.T, cloud *localcloud.Cloud) *controllerProcess {
 		t.Fatalf("starting the controller: %v", err)
 	}
 	c.cmd = cmd
-	t.Cleanup(func() { c.stop(syscall.SIGTERM); logFile.Close() })
+	t.Cleanup(func() {
+		c.stop(syscall.SIGTERM)
+		logFile.Close()
+		if t.Failed() {
+			t.Logf("---- controller log tail (%s)\n%s", c.log, c.tail(60))
+		}
+	})
 	return c
 }
 

@@ -261,6 +261,11 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 			if c.typ.Name == typ && c.offering.Zone == zone {
 				price = c.offering.Price
 			}
+			// The fleet's echo names the template; should it not, the image
+			// still follows from the type's architecture, one image per arch.
+			if image == "" && c.typ.Name == typ {
+				image = imageOf[c.arch]
+			}
 		}
 		id := inst.InstanceIds[0]
 		logger.V(1).Info("fleet returned instance", "id", id, "instanceType", typ, "zone", zone, "price", price)
