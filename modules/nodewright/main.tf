@@ -90,6 +90,7 @@ resource "nodewright_controller" "this" {
   replicas            = var.controller_replicas
   interruption_queue  = try(nodewright_interruption_queue.this[0].name, null)
   controller_role_arn = var.controller_trust == "irsa" ? nodewright_controller_iam.this[0].arn : null
+  env                 = length(var.controller_settings) > 0 ? var.controller_settings : null
 
   depends_on = [nodewright_cluster_access.this]
 }

@@ -78,6 +78,17 @@ variable "controller_replicas" {
   }
 }
 
+variable "controller_settings" {
+  description = "Extra controller settings as environment variables, e.g. { REBALANCE_POLICY = \"Cordon\", DISRUPTION_VALIDATION_DELAY = \"30s\", INTERRUPTION_DRAIN_FRACTION = \"0.5\", LOG_LEVEL = \"debug\" }. They override what the module sets."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.controller_settings) : can(regex("^[A-Z][A-Z0-9_]*$", k))])
+    error_message = "controller_settings keys are environment variable names: upper case letters, digits and underscores, like REBALANCE_POLICY."
+  }
+}
+
 ################################################################################
 # Toggles and tags
 ################################################################################

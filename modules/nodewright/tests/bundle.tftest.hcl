@@ -62,3 +62,24 @@ run "rejects_unknown_trust" {
   }
   expect_failures = [var.controller_trust]
 }
+
+run "controller_settings_reach_the_controller" {
+  command = plan
+
+  variables {
+    controller_settings = { REBALANCE_POLICY = "Cordon" }
+  }
+  assert {
+    condition     = nodewright_controller.this[0].env["REBALANCE_POLICY"] == "Cordon"
+    error_message = "controller_settings must become the controller's environment"
+  }
+}
+
+run "rejects_bad_setting_name" {
+  command = plan
+
+  variables {
+    controller_settings = { "rebalance-policy" = "Cordon" }
+  }
+  expect_failures = [var.controller_settings]
+}
