@@ -355,30 +355,7 @@ func (c *Cluster) Without(names []string, opts Options) (*Result, error) {
 		pods[k] = pi
 	}
 
-	s.minReq = make(vec, len(s.space.names))
-	for i := range s.minReq {
-		s.minReq[i] = -1
-	}
-	for _, pi := range pods {
-		for i, x := range pi.req {
-			if s.minReq[i] < 0 || x < s.minReq[i] {
-				s.minReq[i] = x
-			}
-		}
-	}
-	for i := range s.minReq {
-		s.minReq[i] = max(s.minReq[i], 0)
-	}
-	sort.SliceStable(pods, func(i, j int) bool {
-		a, b := pods[i].req, pods[j].req
-		if a[resCPU] != b[resCPU] {
-			return a[resCPU] > b[resCPU]
-		}
-		if a[resMemory] != b[resMemory] {
-			return a[resMemory] > b[resMemory]
-		}
-		return pods[i].key < pods[j].key
-	})
+	s.order(pods)
 
 	s.open = append(s.open[:0], c.open...)
 	res := &Result{}

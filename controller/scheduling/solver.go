@@ -109,6 +109,22 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 		s.topo.link(pi)
 		pi.tolID = s.tolerationID(pi)
 	}
+	s.order(pods)
+
+	res := &Result{}
+	for _, pi := range pods {
+		if reason := s.place(pi); reason != "" {
+			res.Unschedulable = append(res.Unschedulable, &Unschedulable{Pod: pi.pod, Reason: reason})
+		}
+	}
+	s.finish(res)
+	return res, nil
+}
+
+// order notes the smallest request of each resource (what any node must
+// have left to be worth trying) and sorts the pods largest first; ties by
+// name keep the plan deterministic.
+func (s *solver) order(pods []*podInfo) {
 	s.minReq = make(vec, len(s.space.names))
 	for i := range s.minReq {
 		s.minReq[i] = -1
@@ -123,8 +139,6 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 	for i := range s.minReq {
 		s.minReq[i] = max(s.minReq[i], 0)
 	}
-
-	// Largest first; ties by name keep the plan deterministic.
 	sort.SliceStable(pods, func(i, j int) bool {
 		a, b := pods[i].req, pods[j].req
 		if a[resCPU] != b[resCPU] {
@@ -135,15 +149,6 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 		}
 		return pods[i].key < pods[j].key
 	})
-
-	res := &Result{}
-	for _, pi := range pods {
-		if reason := s.place(pi); reason != "" {
-			res.Unschedulable = append(res.Unschedulable, &Unschedulable{Pod: pi.pod, Reason: reason})
-		}
-	}
-	s.finish(res)
-	return res, nil
 }
 
 // seedExisting turns existing nodes into candidates and counts their pods
