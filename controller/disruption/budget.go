@@ -8,6 +8,7 @@ import (
 	"time"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/cron"
 )
 
 // Allowed is how many of a pool's total nodes may be disrupted at once for
@@ -84,118 +85,10 @@ func Active(schedule string, d time.Duration, now time.Time) (bool, error) {
 // WindowEnd is when the window that contains now closes (the latest tick
 // within d before now, plus d), and whether now is in a window at all.
 func WindowEnd(schedule string, d time.Duration, now time.Time) (time.Time, bool, error) {
-	c, err := ParseCron(schedule)
+	c, err := cron.Parse(schedule)
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	now = now.UTC()
-	t := now.Truncate(time.Minute)
-	// Walk back minute by minute; a year of minutes bounds the search.
-	for steps := 0; now.Sub(t) < d && steps < 366*24*60; steps++ {
-		if c.Matches(t) {
-			return t.Add(d), true, nil
-		}
-		t = t.Add(-time.Minute)
-	}
-	return time.Time{}, false, nil
-}
-
-// Cron is a parsed five-field cron expression: minute hour day-of-month
-// month day-of-week.
-type Cron struct {
-	fields [5]map[int]bool
-	// Standard cron: when both day fields are restricted, either may match.
-	domStar, dowStar bool
-}
-
-var macros = map[string]string{
-	"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-	"@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
-}
-
-var bounds = [5][2]int{{0, 59}, {0, 23}, {1, 31}, {1, 12}, {0, 7}}
-
-// ParseCron parses numbers, *, ?, ranges, lists and steps, and the @ macros.
-// Month and weekday names are not supported.
-func ParseCron(s string) (*Cron, error) {
-	if m, ok := macros[strings.TrimSpace(s)]; ok {
-		s = m
-	}
-	parts := strings.Fields(s)
-	if len(parts) != 5 {
-		return nil, fmt.Errorf("cron %q: want 5 fields", s)
-	}
-	c := &Cron{domStar: parts[2] == "*" || parts[2] == "?", dowStar: parts[4] == "*" || parts[4] == "?"}
-	for i, p := range parts {
-		set, err := parseField(p, bounds[i][0], bounds[i][1])
-		if err != nil {
-			return nil, fmt.Errorf("cron %q field %d: %w", s, i+1, err)
-		}
-		c.fields[i] = set
-	}
-	if c.fields[4][7] {
-		c.fields[4][0] = true
-	}
-	return c, nil
-}
-
-func parseField(p string, lo, hi int) (map[int]bool, error) {
-	set := map[int]bool{}
-	for _, item := range strings.Split(p, ",") {
-		rng, stepStr, hasStep := strings.Cut(item, "/")
-		step := 1
-		if hasStep {
-			n, err := strconv.Atoi(stepStr)
-			if err != nil || n <= 0 {
-				return nil, fmt.Errorf("bad step %q", item)
-			}
-			step = n
-		}
-		a, b := lo, hi
-		switch {
-		case rng == "*" || rng == "?":
-		case strings.Contains(rng, "-"):
-			x, y, _ := strings.Cut(rng, "-")
-			var err1, err2 error
-			a, err1 = strconv.Atoi(x)
-			b, err2 = strconv.Atoi(y)
-			if err1 != nil || err2 != nil {
-				return nil, fmt.Errorf("bad range %q", item)
-			}
-		default:
-			n, err := strconv.Atoi(rng)
-			if err != nil {
-				return nil, fmt.Errorf("bad value %q", item)
-			}
-			a, b = n, n
-			if hasStep {
-				b = hi
-			}
-		}
-		if a < lo || b > hi || a > b {
-			return nil, fmt.Errorf("%q out of range %d-%d", item, lo, hi)
-		}
-		for v := a; v <= b; v += step {
-			set[v] = true
-		}
-	}
-	return set, nil
-}
-
-// Matches reports whether the minute t (UTC) is a tick.
-func (c *Cron) Matches(t time.Time) bool {
-	if !c.fields[0][t.Minute()] || !c.fields[1][t.Hour()] || !c.fields[3][int(t.Month())] {
-		return false
-	}
-	dom, dow := c.fields[2][t.Day()], c.fields[4][int(t.Weekday())]
-	switch {
-	case c.domStar && c.dowStar:
-		return true
-	case c.domStar:
-		return dow
-	case c.dowStar:
-		return dom
-	default:
-		return dom || dow
-	}
+	end, active := c.Window(d, now)
+	return end, active, nil
 }

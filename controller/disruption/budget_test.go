@@ -30,6 +30,8 @@ func TestAllowed(t *testing.T) {
 		{"active window", []v1.Budget{{Nodes: "0", Schedule: str("0 10 * * *"), Duration: hour}}, 10, 0},
 		{"inactive window", []v1.Budget{{Nodes: "0", Schedule: str("0 12 * * *"), Duration: hour}}, 10, 10},
 		{"weekday window", []v1.Budget{{Nodes: "0", Schedule: str("0 9 * * 1-5"), Duration: &metav1.Duration{Duration: 2 * time.Hour}}}, 10, 0},
+		{"weekday names, inside", []v1.Budget{{Nodes: "0", Schedule: str("0 9 * * mon-fri"), Duration: &metav1.Duration{Duration: 2 * time.Hour}}}, 10, 0},
+		{"weekday names, outside", []v1.Budget{{Nodes: "0", Schedule: str("0 9 * * sat,sun"), Duration: &metav1.Duration{Duration: 2 * time.Hour}}}, 10, 10},
 		{"weekend window", []v1.Budget{{Nodes: "0", Schedule: str("0 9 * * 0,6"), Duration: &metav1.Duration{Duration: 2 * time.Hour}}}, 10, 10},
 		{"daily macro, window passed", []v1.Budget{{Nodes: "0", Schedule: str("@daily"), Duration: hour}}, 10, 10},
 		{"hourly macro", []v1.Budget{{Nodes: "0", Schedule: str("@hourly"), Duration: hour}}, 10, 0},
@@ -42,11 +44,11 @@ func TestAllowed(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseCron("61 * * * *"); err == nil {
-		t.Error("minute 61 accepted")
-	}
-	if _, err := ParseCron("* * *"); err == nil {
-		t.Error("three fields accepted")
+	for _, bad := range []string{"61 * * * *", "* * *", "0 9 * * fri-mon"} {
+		b := []v1.Budget{{Nodes: "0", Schedule: str(bad), Duration: hour}}
+		if _, err := Allowed(b, v1.DisruptionReasonEmpty, 10, now); err == nil {
+			t.Errorf("schedule %q accepted", bad)
+		}
 	}
 }
 

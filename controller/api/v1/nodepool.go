@@ -156,6 +156,7 @@ type Disruption struct {
 
 // Budget limits concurrent disruptions, always or during a recurring window.
 //
+// +kubebuilder:validation:XValidation:rule="!has(self.schedule) || cel.bind(n, {'jan': 1, 'feb': 2, 'mar': 3, 'apr': 4, 'may': 5, 'jun': 6, 'jul': 7, 'aug': 8, 'sep': 9, 'oct': 10, 'nov': 11, 'dec': 12, 'sun': 0, 'mon': 1, 'tue': 2, 'wed': 3, 'thu': 4, 'fri': 5, 'sat': 6}, self.schedule.replace(' ', ',').split(',').all(i, cel.bind(r, i.split('/')[0].split('-'), r.size() != 2 || cel.bind(a, r[0].matches('^0*[0-9]{1,3}$') ? int(r[0]) : (r[0].lowerAscii() in n ? n[r[0].lowerAscii()] : -1), cel.bind(b, r[1].matches('^0*[0-9]{1,3}$') ? int(r[1]) : (r[1].lowerAscii() in n ? n[r[1].lowerAscii()] : 99), a <= b)))))",message="a budget schedule has a range that runs backwards (such as 5-3 or fri-mon); write its low end first"
 // +kubebuilder:validation:XValidation:rule="has(self.schedule) == has(self.duration)",message="a budget schedule needs a duration, and a duration needs a schedule"
 type Budget struct {
 	// Reasons the budget applies to; all reasons when empty.
@@ -170,9 +171,11 @@ type Budget struct {
 	// +kubebuilder:default="10%"
 	// +optional
 	Nodes string `json:"nodes"`
-	// Schedule is when the budget's window opens, in cron syntax (five
-	// fields, UTC) or a macro such as @daily.
-	// +kubebuilder:validation:Pattern=`^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*/,?-]+( [0-9A-Za-z*/,?-]+){4})$`
+	// Schedule is when the budget's window opens, in UTC: five cron fields
+	// as Kubernetes CronJobs take them (numbers, month and day names such as
+	// "0 9 * * mon-fri", ranges, lists, steps) or a macro such as @daily.
+	// The pattern is controller/cron.Pattern; a test keeps the two equal.
+	// +kubebuilder:validation:Pattern=`^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\*|\?|0*([0-9]|[1-5][0-9])(-0*([0-9]|[1-5][0-9]))?)(/0*[1-9][0-9]{0,2})?(,(\*|\?|0*([0-9]|[1-5][0-9])(-0*([0-9]|[1-5][0-9]))?)(/0*[1-9][0-9]{0,2})?)* +(\*|\?|0*([0-9]|1[0-9]|2[0-3])(-0*([0-9]|1[0-9]|2[0-3]))?)(/0*[1-9][0-9]{0,2})?(,(\*|\?|0*([0-9]|1[0-9]|2[0-3])(-0*([0-9]|1[0-9]|2[0-3]))?)(/0*[1-9][0-9]{0,2})?)* +(\*|\?|0*([1-9]|[12][0-9]|3[01])(-0*([1-9]|[12][0-9]|3[01]))?)(/0*[1-9][0-9]{0,2})?(,(\*|\?|0*([1-9]|[12][0-9]|3[01])(-0*([1-9]|[12][0-9]|3[01]))?)(/0*[1-9][0-9]{0,2})?)* +(\*|\?|(0*([1-9]|1[0-2])|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))(-(0*([1-9]|1[0-2])|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))?)(/0*[1-9][0-9]{0,2})?(,(\*|\?|(0*([1-9]|1[0-2])|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))(-(0*([1-9]|1[0-2])|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)))?)(/0*[1-9][0-9]{0,2})?)* +(\*|\?|(0*[0-6]|(?i:sun|mon|tue|wed|thu|fri|sat))(-(0*[0-6]|(?i:sun|mon|tue|wed|thu|fri|sat)))?)(/0*[1-9][0-9]{0,2})?(,(\*|\?|(0*[0-6]|(?i:sun|mon|tue|wed|thu|fri|sat))(-(0*[0-6]|(?i:sun|mon|tue|wed|thu|fri|sat)))?)(/0*[1-9][0-9]{0,2})?)*)$`
 	// +kubebuilder:validation:MaxLength=100
 	// +optional
 	Schedule *string `json:"schedule,omitempty"`

@@ -148,7 +148,7 @@ func nodePoolSchema() schema.Schema {
 						MarkdownDescription: "Limits on concurrent disruptions; the most restrictive active budget wins. Default one budget of `10%`.",
 						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 							"nodes":    schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(nodePoolDefaultBudgetNodes), MarkdownDescription: "Nodes that may be disrupted at once: a count (`3`) or a percentage (`10%`)."},
-							"schedule": schema.StringAttribute{Optional: true, MarkdownDescription: "Cron schedule (UTC, five fields, or a macro like `@daily`) opening the budget's window; needs `duration`."},
+							"schedule": schema.StringAttribute{Optional: true, MarkdownDescription: "Cron schedule in UTC opening the budget's window, as Kubernetes CronJobs take it: five fields with numbers, month and day names, ranges, lists and steps (`0 9 * * mon-fri`), or a macro like `@daily`. Needs `duration`."},
 							"duration": schema.StringAttribute{Optional: true, MarkdownDescription: "How long the window stays open after each schedule tick; needs `schedule`."},
 							"reasons":  schema.ListAttribute{Optional: true, ElementType: types.StringType, Validators: []validator.List{listvalidator.ValueStringsAre(stringvalidator.OneOf(nodePoolDisruptionReasons...))}, MarkdownDescription: "Reasons the budget applies to (`" + strings.Join(nodePoolDisruptionReasons, "`, `") + "`); all when unset."},
 						}},

@@ -12,6 +12,7 @@ import (
 	k8sresource "k8s.io/apimachinery/pkg/api/resource"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/cron"
 )
 
 // The same rules the CRDs enforce, checked at plan time so that mistakes
@@ -22,7 +23,6 @@ var (
 	kubeDurationRE     = regexp.MustCompile(`^([0-9]+(s|m|h))+$`)
 	nillableDurationRE = regexp.MustCompile(`^(([0-9]+(s|m|h))+|Never)$`)
 	budgetNodesRE      = regexp.MustCompile(`^((100|[0-9]{1,2})%|[0-9]+)$`)
-	kubeCronRE         = regexp.MustCompile(`^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*/,?-]+( [0-9A-Za-z*/,?-]+){4})$`)
 	nodewrightDomainRE = regexp.MustCompile(`^([^/]+[.])?nodewright[.]dev/`)
 	kubeIntegerRE      = regexp.MustCompile(`^-?[0-9]+$`)
 )
@@ -134,8 +134,12 @@ func validateNodePool(m *nodePoolModel) diag.Diagnostics {
 			if !b.Schedule.IsUnknown() && !b.Duration.IsUnknown() && b.Schedule.IsNull() != b.Duration.IsNull() {
 				bad(bp, "disruption.budgets[%d]: a budget schedule needs a duration, and a duration needs a schedule", i)
 			}
-			if isKnownStr(b.Schedule) && !kubeCronRE.MatchString(b.Schedule.ValueString()) {
-				bad(bp.AtName("schedule"), "disruption.budgets[%d].schedule: %q must be five cron fields (UTC) or a macro like @daily", i, b.Schedule.ValueString())
+			if isKnownStr(b.Schedule) {
+				// The controller's own parser and the CRD's rules, so plan
+				// agrees with the API server and the controller.
+				if err := cron.Validate(b.Schedule.ValueString()); err != nil {
+					bad(bp.AtName("schedule"), "disruption.budgets[%d].schedule: %v", i, err)
+				}
 			}
 			if isKnownStr(b.Duration) && !kubeDurationRE.MatchString(b.Duration.ValueString()) {
 				bad(bp.AtName("duration"), "disruption.budgets[%d].duration: %q must be a duration in h, m and s units, like 8h", i, b.Duration.ValueString())
