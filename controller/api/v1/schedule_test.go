@@ -54,9 +54,10 @@ func TestScheduleAdmissionAgreesWithValidate(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	admitted := 0
 	specs := []string{"0 9 * * mon-fri", "0 9 * * fri-mon", "0 9 * JAN-Mar sun", "5-3 * * * *", "0005-3 * * * *", "*-5 * * * *", "@weekly"}
-	for len(specs) < 400 {
+	for len(specs) < 200 {
 		specs = append(specs, crontest.Expression(r))
 	}
+	began := time.Now()
 	for _, spec := range specs {
 		u := object(t, validNodePool, "spec.disruption", `{budgets: [{nodes: "0", duration: 1h}]}`)
 		budgets, _, _ := unstructured.NestedSlice(u.Object, "spec", "disruption", "budgets")
@@ -88,5 +89,5 @@ func TestScheduleAdmissionAgreesWithValidate(t *testing.T) {
 	if admitted < len(specs)/10 {
 		t.Fatalf("only %d of %d schedules admitted: too few to test agreement", admitted, len(specs))
 	}
-	t.Logf("%d of %d schedules admitted, each exactly as cron.Validate says", admitted, len(specs))
+	t.Logf("%d of %d schedules admitted, each exactly as cron.Validate says (%v per request)", admitted, len(specs), time.Since(began)/time.Duration(len(specs)))
 }

@@ -4,7 +4,9 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -61,5 +63,42 @@ func TestBudgetZeroBlocksEmptiness(t *testing.T) {
 	f.clk.Step(10 * time.Second)
 	if r := f.pass(); len(r.Proposed) != 0 {
 		t.Fatalf("budget 1 is used up, yet %+v", r)
+	}
+}
+
+// nextWeekday is the first time after now that falls on day at hh:mm UTC.
+func nextWeekday(now time.Time, day time.Weekday, hh, mm int) time.Time {
+	t := time.Date(now.Year(), now.Month(), now.Day(), hh, mm, 0, 0, time.UTC)
+	for !t.After(now) || t.Weekday() != day {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t
+}
+
+// TestBudgetDayNamesWindow: a zero budget open "0 9 * * mon-fri" for 8 h
+// holds empty nodes on a Wednesday morning and lets them go once the
+// window has closed. Before schedules took day names, every pass failed.
+func TestBudgetDayNamesWindow(t *testing.T) {
+	np := emptyPool("budget-weekdays", "100%")
+	np.Spec.Disruption.Budgets = []v1.Budget{
+		{Nodes: "0", Schedule: ptr.To("0 9 * * mon-fri"), Duration: &metav1.Duration{Duration: 8 * time.Hour}},
+		{Nodes: "100%"},
+	}
+	f := newFixture(t, np, nil)
+	f.node("budget-weekdays-a")
+	f.node("budget-weekdays-b")
+
+	wednesday := nextWeekday(f.clk.Now(), time.Wednesday, 10, 0)
+	f.clk.SetTime(wednesday)
+	for range 30 {
+		f.clk.Step(10 * time.Second)
+		if r := f.pass(); len(r.Proposed)+len(r.Started) != 0 {
+			t.Fatalf("inside the mon-fri window at %s, yet a decision: %+v", f.clk.Now(), r)
+		}
+	}
+	f.clk.SetTime(wednesday.Add(7 * time.Hour)) // 17:00, the window has closed
+	r := f.pass()
+	if len(r.Proposed) != 1 || len(r.Proposed[0].Candidates) != 2 {
+		t.Fatalf("after the window closed at %s: want one decision for both empty nodes, got %+v", f.clk.Now(), r)
 	}
 }
