@@ -133,7 +133,7 @@ variable "consolidate_after" {
 }
 
 variable "budgets" {
-  description = "Disruption budgets: how many of the pool's nodes may be disrupted at once (a count or a percentage), optionally only in a cron window (schedule + duration) or for some reasons (Empty, Underutilized, Drifted). The most restrictive active budget wins."
+  description = "Disruption budgets: how many of the pool's nodes may be disrupted at once (a count or a percentage), optionally only in a window that a UTC cron schedule opens for a duration (CronJob syntax with day and month names, such as \"0 9 * * mon-fri\", or @daily) or for some reasons (Empty, Underutilized, Drifted). The most restrictive active budget wins."
   type = list(object({
     nodes    = string
     schedule = optional(string)
