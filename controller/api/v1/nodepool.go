@@ -2,7 +2,28 @@ package v1
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// NodePool condition types; Ready (ConditionTypeReady) is True when both are.
+const (
+	// ConditionTypeNodeClassReady: the EC2NodeClass the pool names exists,
+	// is not being deleted and is Ready, so the pool can launch nodes.
+	ConditionTypeNodeClassReady = "NodeClassReady"
+	// ConditionTypeDisruptionBudgetsValid: every disruption budget's nodes
+	// and schedule parse, so disruption can weigh the pool's nodes.
+	ConditionTypeDisruptionBudgetsValid = "DisruptionBudgetsValid"
+)
+
+// Reasons a NodePool cannot use its node class, for the NodeClassReady
+// condition and the events of pods only such a pool could serve.
+const (
+	ReasonNodeClassNotFound = "NodeClassNotFound"
+	ReasonNodeClassDeleting = "NodeClassDeleting"
+	ReasonNodeClassNotReady = "NodeClassNotReady"
+	// ReasonInvalidBudget: a disruption budget does not parse.
+	ReasonInvalidBudget = "InvalidBudget"
 )
 
 // NodePool describes a family of nodes nodewright may launch for pending
@@ -205,4 +226,25 @@ type NodePoolList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []NodePool `json:"items"`
+}
+
+// SetCondition records a condition, stamped with the pool's generation.
+// The transition time only moves when the status changes. An empty reason
+// becomes the condition type, since the API requires one.
+func (np *NodePool) SetCondition(conditionType string, status metav1.ConditionStatus, reason, message string) (changed bool) {
+	if reason == "" {
+		reason = conditionType
+	}
+	return meta.SetStatusCondition(&np.Status.Conditions, metav1.Condition{
+		Type:               conditionType,
+		Status:             status,
+		Reason:             reason,
+		Message:            message,
+		ObservedGeneration: np.Generation,
+	})
+}
+
+// GetCondition returns the condition of that type, or nil.
+func (np *NodePool) GetCondition(conditionType string) *metav1.Condition {
+	return meta.FindStatusCondition(np.Status.Conditions, conditionType)
 }
