@@ -14,6 +14,10 @@ import (
 	"github.com/nodewright/nodewright/controller/scheduling"
 )
 
+// ReasonBudgetsInvalid is the event reason on a NodePool that disruption
+// leaves alone because its budgets cannot be evaluated.
+const ReasonBudgetsInvalid = "DisruptionBudgetsInvalid"
+
 // view is one snapshot with the objects it was built from, so a decision
 // can be carried out on (and reported against) the real objects.
 type view struct {
@@ -53,6 +57,12 @@ func (c *Controller) evaluate(ctx context.Context) (*view, *disruption.Result, e
 	evaluationDuration.Observe(c.clock.Since(began).Seconds())
 	if err != nil {
 		return nil, nil, fmt.Errorf("evaluating disruption: %w", err)
+	}
+	for _, sk := range res.Skipped {
+		log.FromContext(ctx).Info("leaving nodepool out of disruption", "nodepool", sk.NodePool, "reason", sk.Reason)
+		if np := v.pools[sk.NodePool]; np != nil {
+			c.recorder.Eventf(np, nil, corev1.EventTypeWarning, ReasonBudgetsInvalid, "Disrupt", "Not disrupting this pool's nodes: %s", sk.Reason)
+		}
 	}
 	return v, res, nil
 }
