@@ -7,9 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
@@ -162,5 +167,52 @@ func TestReadinessConditions(t *testing.T) {
 		np := reconcile(t, "stuck")
 		expectCondition(t, np, v1.ConditionTypeNodeClassReady, metav1.ConditionTrue, "", "")
 		expectCondition(t, np, v1.ConditionTypeReady, metav1.ConditionTrue, "", "")
+	})
+}
+
+// Registered with a real manager, the controller follows the node class:
+// a pool that names a class not yet created turns Ready when the class is
+// created and resolved, with no change to the pool itself.
+func TestReadinessFollowsNodeClass(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	mgr, err := manager.New(env.RESTConfig, manager.Options{
+		Scheme:                 testutil.Scheme(),
+		Logger:                 logr.Discard(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := readiness.NewController(mgr.GetClient()).Register(ctx, mgr); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
+
+	pool(t, "early", "late")
+	status := func(typ string) metav1.ConditionStatus {
+		var np v1.NodePool
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: "early"}, &np); err != nil {
+			t.Fatal(err)
+		}
+		if c := np.GetCondition(typ); c != nil {
+			return c.Status
+		}
+		return ""
+	}
+	testutil.Eventually(t, 20*time.Second, "NodeClassReady=False for a missing class", func() bool {
+		return status(v1.ConditionTypeNodeClassReady) == metav1.ConditionFalse
+	})
+	nodeClass(t, "late", true)
+	testutil.Eventually(t, 20*time.Second, "Ready=True once the class is ready", func() bool {
+		return status(v1.ConditionTypeReady) == metav1.ConditionTrue
 	})
 }
