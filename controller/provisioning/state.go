@@ -58,28 +58,28 @@ type LeftOut struct {
 const ReasonInstanceTypesUnavailable = "InstanceTypesUnavailable"
 
 // nodeClassProblem says why a NodePool's node class can't launch nodes, or
-// "" when it may. A class that was never resolved (no Ready condition) is
-// left to the cloud provider, whose InstanceTypes knows whether it has what
-// a launch needs. The error is for failed reads, not for a missing class.
+// "" when it may (v1.NodePool.NodeClassProblem). A class that was never
+// resolved (no Ready condition) is left to the cloud provider, whose
+// InstanceTypes knows whether it has what a launch needs. The error is for
+// failed reads, not for a missing class.
 func (p *Provisioner) nodeClassProblem(ctx context.Context, np *v1.NodePool) (reason, message string, err error) {
-	ref := np.Spec.Template.Spec.NodeClassRef
-	if ref == nil || ref.Kind != "EC2NodeClass" || ref.Group != v1.Group {
-		return v1.ReasonNodeClassNotFound, "nodeClassRef does not name an EC2NodeClass", nil
-	}
-	var nc v1.EC2NodeClass
-	if err := p.reader.Get(ctx, client.ObjectKey{Name: ref.Name}, &nc); err != nil {
-		if apierrors.IsNotFound(err) {
-			return v1.ReasonNodeClassNotFound, fmt.Sprintf("EC2NodeClass %s not found", ref.Name), nil
+	var nc *v1.EC2NodeClass
+	if name, ok := np.NodeClassName(); ok {
+		nc = &v1.EC2NodeClass{}
+		if err := p.reader.Get(ctx, client.ObjectKey{Name: name}, nc); err != nil {
+			if !apierrors.IsNotFound(err) {
+				return "", "", fmt.Errorf("getting ec2nodeclass %s: %w", name, err)
+			}
+			nc = nil
 		}
-		return "", "", fmt.Errorf("getting ec2nodeclass %s: %w", ref.Name, err)
 	}
-	if !nc.DeletionTimestamp.IsZero() {
-		return v1.ReasonNodeClassDeleting, fmt.Sprintf("EC2NodeClass %s is being deleted", ref.Name), nil
+	reason, message = np.NodeClassProblem(nc)
+	if reason == v1.ReasonNodeClassNotReady {
+		if status, _ := nc.Readiness(); status == metav1.ConditionUnknown {
+			return "", "", nil
+		}
 	}
-	if status, msg := nc.Readiness(); status == metav1.ConditionFalse {
-		return v1.ReasonNodeClassNotReady, fmt.Sprintf("EC2NodeClass %s not ready: %s", ref.Name, msg), nil
-	}
-	return "", "", nil
+	return reason, message, nil
 }
 
 // TakeSnapshot reads nodes, their pods, NodeClaims, daemonsets and NodePools.

@@ -1,6 +1,8 @@
 package v1
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -247,4 +249,37 @@ func (np *NodePool) SetCondition(conditionType string, status metav1.ConditionSt
 // GetCondition returns the condition of that type, or nil.
 func (np *NodePool) GetCondition(conditionType string) *metav1.Condition {
 	return meta.FindStatusCondition(np.Status.Conditions, conditionType)
+}
+
+// NodeClassName is the EC2NodeClass the pool's nodeClassRef names; false
+// when it names no EC2NodeClass.
+func (np *NodePool) NodeClassName() (string, bool) {
+	ref := np.Spec.Template.Spec.NodeClassRef
+	if ref == nil || ref.Kind != "EC2NodeClass" || ref.Group != Group {
+		return "", false
+	}
+	return ref.Name, true
+}
+
+// NodeClassProblem says why the pool cannot launch nodes from nc, the
+// EC2NodeClass its nodeClassRef names (nil when that does not exist): a
+// reason (ReasonNodeClassNotFound, ReasonNodeClassDeleting or
+// ReasonNodeClassNotReady) and a message quoting the class, or "" when it
+// can. A class never resolved (no Ready condition) is not ready. The
+// NodeClassReady condition and the provisioner's events both say it, so
+// they agree word for word.
+func (np *NodePool) NodeClassProblem(nc *EC2NodeClass) (reason, message string) {
+	name, ok := np.NodeClassName()
+	switch {
+	case !ok:
+		return ReasonNodeClassNotFound, "nodeClassRef does not name an EC2NodeClass"
+	case nc == nil:
+		return ReasonNodeClassNotFound, fmt.Sprintf("EC2NodeClass %s not found", name)
+	case !nc.DeletionTimestamp.IsZero():
+		return ReasonNodeClassDeleting, fmt.Sprintf("EC2NodeClass %s is being deleted", name)
+	}
+	if status, msg := nc.Readiness(); status != metav1.ConditionTrue {
+		return ReasonNodeClassNotReady, fmt.Sprintf("EC2NodeClass %s not ready: %s", name, msg)
+	}
+	return "", ""
 }

@@ -101,27 +101,21 @@ func (c *Controller) Reconcile(ctx context.Context, np *v1.NodePool) (reconcile.
 	return reconcile.Result{}, nil
 }
 
-// nodeClassProblem says why the pool's node class can't launch nodes (a
-// reason and message for NodeClassReady), or "" when it can.
+// nodeClassProblem reads the pool's node class and says why the pool
+// can't launch from it (v1.NodePool.NodeClassProblem), or "" when it can.
 func (c *Controller) nodeClassProblem(ctx context.Context, np *v1.NodePool) (reason, message string, err error) {
-	ref := np.Spec.Template.Spec.NodeClassRef
-	if ref == nil || ref.Kind != "EC2NodeClass" || ref.Group != v1.Group {
-		return v1.ReasonNodeClassNotFound, "nodeClassRef does not name an EC2NodeClass", nil
-	}
-	var nc v1.EC2NodeClass
-	if err := c.kube.Get(ctx, client.ObjectKey{Name: ref.Name}, &nc); err != nil {
-		if apierrors.IsNotFound(err) {
-			return v1.ReasonNodeClassNotFound, fmt.Sprintf("EC2NodeClass %s not found", ref.Name), nil
+	var nc *v1.EC2NodeClass
+	if name, ok := np.NodeClassName(); ok {
+		nc = &v1.EC2NodeClass{}
+		if err := c.kube.Get(ctx, client.ObjectKey{Name: name}, nc); err != nil {
+			if !apierrors.IsNotFound(err) {
+				return "", "", fmt.Errorf("getting ec2nodeclass %s of nodepool %s: %w", name, np.Name, err)
+			}
+			nc = nil
 		}
-		return "", "", fmt.Errorf("getting ec2nodeclass %s of nodepool %s: %w", ref.Name, np.Name, err)
 	}
-	if !nc.DeletionTimestamp.IsZero() {
-		return v1.ReasonNodeClassDeleting, fmt.Sprintf("EC2NodeClass %s is being deleted", ref.Name), nil
-	}
-	if status, msg := nc.Readiness(); status != metav1.ConditionTrue {
-		return v1.ReasonNodeClassNotReady, fmt.Sprintf("EC2NodeClass %s not ready: %s", ref.Name, msg), nil
-	}
-	return "", "", nil
+	reason, message = np.NodeClassProblem(nc)
+	return reason, message, nil
 }
 
 // Register watches NodePools, and EC2NodeClasses through the pools that
