@@ -1,6 +1,7 @@
 package disruption
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -43,6 +44,25 @@ func Allowed(budgets []v1.Budget, reason v1.DisruptionReason, total int, now tim
 		return total, nil
 	}
 	return allowed, nil
+}
+
+// ValidateBudgets reports, for every budget whose nodes or schedule does not
+// parse, why: the budgets Allowed could fail on. The API server's schema
+// rejects most such values; this catches what it lets through (a schedule
+// field out of range, say) and budgets written before a rule existed.
+func ValidateBudgets(budgets []v1.Budget) error {
+	var errs []error
+	for i, b := range budgets {
+		if _, err := budgetNodes(b.Nodes, 0); err != nil {
+			errs = append(errs, fmt.Errorf("budget %d: %w", i, err))
+		}
+		if b.Schedule != nil {
+			if _, err := cron.Parse(*b.Schedule); err != nil {
+				errs = append(errs, fmt.Errorf("budget %d: %w", i, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func covers(b v1.Budget, reason v1.DisruptionReason) bool {

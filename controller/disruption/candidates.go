@@ -67,6 +67,9 @@ func (e *evaluator) classify() {
 		case pool == nil:
 			e.block(n, fmt.Sprintf("nodepool %s not found", n.NodePool))
 			continue
+		case e.skipped[n.NodePool] != "":
+			e.block(n, fmt.Sprintf("nodepool %s %s", n.NodePool, e.skipped[n.NodePool]))
+			continue
 		case !n.Initialized:
 			e.block(n, "not initialized")
 			continue

@@ -36,6 +36,8 @@ type evaluator struct {
 	taken map[string][]*corev1.Pod
 	// spent: pools whose budget windows were already looked at.
 	spent map[string]bool
+	// skipped: pools whose budgets cannot be evaluated, and why.
+	skipped map[string]string
 }
 
 // Evaluate runs one disruption pass over the snapshot: the first method
@@ -63,13 +65,12 @@ func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 	if opts.SpotToSpotMinTypes <= 0 {
 		opts.SpotToSpotMinTypes = DefaultSpotToSpotMinTypes
 	}
-	e := &evaluator{s: s, opts: opts, res: &Result{}, pools: map[string]*Pool{}, left: map[string]map[v1.DisruptionReason]int{}, spent: map[string]bool{}}
+	e := &evaluator{s: s, opts: opts, res: &Result{}, pools: map[string]*Pool{}, left: map[string]map[v1.DisruptionReason]int{}, spent: map[string]bool{},
+		skipped: map[string]string{}}
 	for _, p := range s.Pools {
 		e.pools[p.NodePool.Name] = p
 	}
-	if err := e.budgets(); err != nil {
-		return nil, err
-	}
+	e.budgets()
 	e.classify()
 	if len(e.cands) == 0 {
 		return e.res, nil
@@ -101,8 +102,9 @@ func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 }
 
 // budgets: each pool's allowance per reason, less the nodes already being
-// disrupted.
-func (e *evaluator) budgets() error {
+// disrupted. A pool whose budgets cannot be evaluated is skipped, not the
+// whole pass: one malformed NodePool must not stop disruption everywhere.
+func (e *evaluator) budgets() {
 	total, deleting := map[string]int{}, map[string]int{}
 	for _, n := range e.s.Nodes {
 		if n.NodeClaim == "" || n.NodePool == "" {
@@ -115,15 +117,30 @@ func (e *evaluator) budgets() error {
 	}
 	for name, p := range e.pools {
 		e.left[name] = map[v1.DisruptionReason]int{}
+		budgets := p.NodePool.Spec.Disruption.Budgets
+		err := ValidateBudgets(budgets)
 		for _, r := range []v1.DisruptionReason{v1.DisruptionReasonEmpty, v1.DisruptionReasonUnderutilized, v1.DisruptionReasonDrifted} {
-			n, err := Allowed(p.NodePool.Spec.Disruption.Budgets, r, total[name], e.s.Now)
 			if err != nil {
-				return fmt.Errorf("nodepool %s: %w", name, err)
+				break
 			}
-			e.left[name][r] = max(n-deleting[name], 0)
+			var n int
+			if n, err = Allowed(budgets, r, total[name], e.s.Now); err == nil {
+				e.left[name][r] = max(n-deleting[name], 0)
+			}
+		}
+		if err != nil {
+			e.left[name] = map[v1.DisruptionReason]int{}
+			e.skipped[name] = "budgets cannot be evaluated: " + err.Error()
 		}
 	}
-	return nil
+	names := make([]string, 0, len(e.skipped))
+	for name := range e.skipped {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		e.res.Skipped = append(e.res.Skipped, SkippedPool{NodePool: name, Reason: e.skipped[name]})
+	}
 }
 
 // prepare builds the what-if cluster once, from every node not already
@@ -134,7 +151,8 @@ func (e *evaluator) budgets() error {
 func (e *evaluator) prepare() error {
 	in := scheduling.Input{DaemonSets: e.s.DaemonSets, PodsElsewhere: slices.Clone(e.s.PodsElsewhere)}
 	for _, p := range e.s.Pools {
-		if p.Scheduling != nil && p.NodePool.DeletionTimestamp.IsZero() {
+		// A skipped pool gets no replacements either: no decision touches it.
+		if p.Scheduling != nil && p.NodePool.DeletionTimestamp.IsZero() && e.skipped[p.NodePool.Name] == "" {
 			in.NodePools = append(in.NodePools, p.Scheduling)
 		}
 	}

@@ -121,8 +121,18 @@ type Blocked struct {
 	Reason string
 }
 
+// SkippedPool is a NodePool a pass left alone because its budgets cannot
+// be evaluated: none of its nodes is a candidate, and no replacement is
+// launched into it.
+type SkippedPool struct {
+	NodePool string
+	Reason   string
+}
+
 // Result is what a pass decided.
 type Result struct {
+	// Skipped pools, by name order; the other pools are disrupted as usual.
+	Skipped []SkippedPool
 	// Decisions hold the pass's action: at most one decision, except that
 	// emptiness may remove many nodes (one decision per pool).
 	Decisions []*Decision

@@ -16,6 +16,7 @@ import (
 	nodeclaimdisruption "github.com/nodewright/nodewright/controller/controllers/nodeclaim/disruption"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclass/status"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
+	"github.com/nodewright/nodewright/controller/controllers/nodepool/readiness"
 	provisioningcontroller "github.com/nodewright/nodewright/controller/controllers/provisioning"
 	"github.com/nodewright/nodewright/controller/provisioning"
 )
@@ -45,6 +46,7 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 		status.NewController(kube, cloud, clk),
 		provisioningcontroller.NewController(kube, prov),
 		counter.NewController(kube),
+		readiness.NewController(kube),
 		disruption.NewController(kube, cloud, clk, o.GetEventRecorder("nodewright"), disruption.Options{
 			ValidationDelay: o.Options.DisruptionValidationDelay, ReplacementTimeout: o.Options.DisruptionReplacementTimeout,
 			Interval: o.Options.DisruptionInterval, Reader: o.GetAPIReader()}),

@@ -48,6 +48,9 @@ const (
 	ReasonNominated           = "Nominated"
 	ReasonNodeClaimNotCreated = "NodeClaimNotCreated"
 	ReasonLimitReached        = "LimitReached"
+	// ReasonNodePoolUnavailable: a pod that fits no pool of the batch would
+	// fit a pool left out of it (see LeftOut).
+	ReasonNodePoolUnavailable = "NodePoolUnavailable"
 )
 
 // Provisioner turns batches of unschedulable pods into NodeClaims.
@@ -193,6 +196,7 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 			}
 		}
 	}
+	p.explainLeftOut(ctx, snap, res.Unschedulable)
 	if len(res.Unschedulable) > 0 {
 		logger.Info("pods fit nowhere", "count", len(res.Unschedulable), "first", res.Unschedulable[0].Reason)
 	}
@@ -200,6 +204,37 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 		return res, fmt.Errorf("creating nodeclaims: %s", strings.Join(errs, "; "))
 	}
 	return res, nil
+}
+
+// explainLeftOut tells each pod that no pool of the batch could take, but
+// that a pool left out of it could (its taints, requirements and labels
+// allow the pod), which pool that is and why it cannot launch: the solver's
+// reasons only cover the pools it was given, and otherwise the pod would
+// wait with no word of the node class that holds it up.
+func (p *Provisioner) explainLeftOut(ctx context.Context, snap *Snapshot, unschedulable []*scheduling.Unschedulable) {
+	if len(snap.LeftOut) == 0 {
+		return
+	}
+	told := 0
+	for _, u := range unschedulable {
+		for _, lo := range snap.LeftOut {
+			ok, _, err := scheduling.Compatible(u.Pod, scheduling.NodePoolFor(lo.NodePool, nil))
+			if err != nil {
+				log.FromContext(ctx).V(1).Info("checking pod against left-out nodepool", "pod", client.ObjectKeyFromObject(u.Pod),
+					"nodepool", lo.NodePool.Name, "error", err.Error())
+				continue
+			}
+			if !ok {
+				continue
+			}
+			told++
+			p.recorder.Eventf(u.Pod, corev1.EventTypeWarning, ReasonNodePoolUnavailable,
+				"Nodepool %s could run this pod but cannot launch nodes: %s: %s", lo.NodePool.Name, lo.Reason, lo.Message)
+		}
+	}
+	if told > 0 {
+		log.FromContext(ctx).Info("pods wait for nodepools that cannot launch nodes", "pods", told, "leftOut", len(snap.LeftOut))
+	}
 }
 
 func (p *Provisioner) pendingPods(ctx context.Context, snap *Snapshot) ([]*corev1.Pod, error) {

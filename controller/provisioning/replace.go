@@ -79,6 +79,7 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 	for _, u := range res.Unschedulable {
 		p.recorder.Eventf(u.Pod, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "No replacement capacity: %s", u.Reason)
 	}
+	p.explainLeftOut(ctx, snap, res.Unschedulable)
 	if len(res.Unschedulable) > 0 {
 		logger.Info("replaced pods fit nowhere", "count", len(res.Unschedulable), "first", res.Unschedulable[0].Reason)
 	}

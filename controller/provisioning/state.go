@@ -7,8 +7,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/scheduling"
@@ -32,21 +35,51 @@ type Snapshot struct {
 	// Usage per NodePool: launched capacity, plus the estimated capacity of
 	// claims not launched yet, and "nodes" counting every live claim.
 	Usage map[string]corev1.ResourceList
-	// InstanceTypes per NodePool, for pools whose node class exists.
+	// InstanceTypes per NodePool in NodePools.
 	InstanceTypes map[string][]*scheduling.InstanceType
+	// LeftOut are the pools not in NodePools: not being deleted, but
+	// unable to launch.
+	LeftOut []LeftOut
 }
 
-// nodeClassExists reports whether a NodePool's nodeClassRef resolves.
-func (p *Provisioner) nodeClassExists(ctx context.Context, np *v1.NodePool) (bool, error) {
-	ref := np.Spec.Template.Spec.NodeClassRef
-	if ref == nil || ref.Kind != "EC2NodeClass" || ref.Group != v1.Group {
-		return false, nil
+// LeftOut is a NodePool a batch cannot launch for, and why. One broken
+// pool must not hold up the others: it is left out of the solve, and its
+// pods may still go to other pools.
+type LeftOut struct {
+	NodePool *v1.NodePool
+	// Reason is v1.ReasonNodeClassNotFound, NodeClassDeleting,
+	// NodeClassNotReady, or ReasonInstanceTypesUnavailable.
+	Reason  string
+	Message string
+}
+
+// ReasonInstanceTypesUnavailable: the cloud provider could not list the
+// pool's instance types.
+const ReasonInstanceTypesUnavailable = "InstanceTypesUnavailable"
+
+// nodeClassProblem says why a NodePool's node class can't launch nodes, or
+// "" when it may (v1.NodePool.NodeClassProblem). A class that was never
+// resolved (no Ready condition) is left to the cloud provider, whose
+// InstanceTypes knows whether it has what a launch needs. The error is for
+// failed reads, not for a missing class.
+func (p *Provisioner) nodeClassProblem(ctx context.Context, np *v1.NodePool) (reason, message string, err error) {
+	var nc *v1.EC2NodeClass
+	if name, ok := np.NodeClassName(); ok {
+		nc = &v1.EC2NodeClass{}
+		if err := p.reader.Get(ctx, client.ObjectKey{Name: name}, nc); err != nil {
+			if !apierrors.IsNotFound(err) {
+				return "", "", fmt.Errorf("getting ec2nodeclass %s: %w", name, err)
+			}
+			nc = nil
+		}
 	}
-	var nc v1.EC2NodeClass
-	if err := p.reader.Get(ctx, client.ObjectKey{Name: ref.Name}, &nc); err != nil {
-		return false, client.IgnoreNotFound(err)
+	reason, message = np.NodeClassProblem(nc)
+	if reason == v1.ReasonNodeClassNotReady {
+		if status, _ := nc.Readiness(); status == metav1.ConditionUnknown {
+			return "", "", nil
+		}
 	}
-	return nc.DeletionTimestamp.IsZero(), nil
+	return reason, message, nil
 }
 
 // TakeSnapshot reads nodes, their pods, NodeClaims, daemonsets and NodePools.
@@ -61,16 +94,20 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 		if !np.DeletionTimestamp.IsZero() {
 			continue
 		}
-		ok, err := p.nodeClassExists(ctx, np)
+		reason, message, err := p.nodeClassProblem(ctx, np)
 		if err != nil {
 			return nil, fmt.Errorf("reading node class of nodepool %s: %w", np.Name, err)
 		}
-		if !ok {
-			continue
+		var types []*scheduling.InstanceType
+		if reason == "" {
+			if types, err = p.cloud.InstanceTypes(ctx, np); err != nil {
+				reason, message = ReasonInstanceTypesUnavailable, err.Error()
+			}
 		}
-		types, err := p.cloud.InstanceTypes(ctx, np)
-		if err != nil {
-			return nil, fmt.Errorf("instance types of nodepool %s: %w", np.Name, err)
+		if reason != "" {
+			s.LeftOut = append(s.LeftOut, LeftOut{NodePool: np, Reason: reason, Message: message})
+			log.FromContext(ctx).Info("leaving nodepool out of provisioning", "nodepool", np.Name, "reason", reason, "message", message)
+			continue
 		}
 		s.NodePools = append(s.NodePools, np)
 		s.InstanceTypes[np.Name] = types

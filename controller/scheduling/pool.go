@@ -210,24 +210,9 @@ func (p *poolInfo) compatibleOptions(pi *podInfo) poolCompat {
 		return c
 	}
 	c := poolCompat{}
-	for _, k := range pi.reqs.Keys() {
-		if !pi.reqs[k].Satisfiable() {
-			c.reason = fmt.Sprintf("incompatible with nodepool %s: the pod's node selector, affinity and volumes allow no value of %s", p.np.Name, k)
-			p.compat[pi.reqsID] = c
-			return c
-		}
-	}
-	if key := p.reqs.Conflict(pi.reqs); key != "" {
-		c.reason = fmt.Sprintf("incompatible with nodepool %s: requirement %s conflicts with %s", p.np.Name, pi.reqs[key], p.reqs[key])
+	if c.reason = p.templateConflict(pi); c.reason != "" {
 		p.compat[pi.reqsID] = c
 		return c
-	}
-	for _, k := range pi.reqs.Keys() {
-		if pi.reqs[k].mustExist && !p.labelKeys.Has(k) {
-			c.reason = fmt.Sprintf("incompatible with nodepool %s: label %s is not set on its nodes", p.np.Name, k)
-			p.compat[pi.reqsID] = c
-			return c
-		}
 	}
 	c.merged = p.reqs.Merge(pi.reqs)
 	for _, o := range p.options {
@@ -243,4 +228,58 @@ func (p *poolInfo) compatibleOptions(pi *podInfo) poolCompat {
 	}
 	p.compat[pi.reqsID] = c
 	return c
+}
+
+// templateConflict says why the pod's requirements rule out every node of
+// the pool whatever its instance type ("" when they don't).
+func (p *poolInfo) templateConflict(pi *podInfo) string {
+	for _, k := range pi.reqs.Keys() {
+		if !pi.reqs[k].Satisfiable() {
+			return fmt.Sprintf("incompatible with nodepool %s: the pod's node selector, affinity and volumes allow no value of %s", p.np.Name, k)
+		}
+	}
+	if key := p.reqs.Conflict(pi.reqs); key != "" {
+		return fmt.Sprintf("incompatible with nodepool %s: requirement %s conflicts with %s", p.np.Name, pi.reqs[key], p.reqs[key])
+	}
+	for _, k := range pi.reqs.Keys() {
+		if pi.reqs[k].mustExist && !p.labelKeys.Has(k) {
+			return fmt.Sprintf("incompatible with nodepool %s: label %s is not set on its nodes", p.np.Name, k)
+		}
+	}
+	return ""
+}
+
+// Compatible reports whether the pod could run on a node of the pool as far
+// as the pool's template decides (its taints, requirements and labels),
+// and otherwise why not. Instance types are not looked at, and the labels
+// they would set (v1.WellKnownLabels) count as present: it answers for a
+// pool whose instance types are unknown, such as one the provisioner left
+// out of a batch because its node class is not ready. The checks are the
+// solver's own, with the pod's preferences and required affinity terms
+// relaxed as a solve would.
+func Compatible(pod *corev1.Pod, np *NodePool) (bool, string, error) {
+	space := newResourceSpace()
+	pi, err := newPodInfo(pod, space, nil)
+	if err != nil {
+		return false, "", fmt.Errorf("pod %s: %w", podKey(pod), err)
+	}
+	if ok, t := tolerates(pi.tolerations, np.Taints); !ok {
+		return false, fmt.Sprintf("incompatible with nodepool %s: taint %s not tolerated", np.Name, taintString(t)), nil
+	}
+	withoutTypes := *np
+	withoutTypes.InstanceTypes = nil
+	p, err := newPoolInfo(&withoutTypes, space, nil)
+	if err != nil {
+		return false, "", err
+	}
+	p.labelKeys.Insert(v1.WellKnownLabels.UnsortedList()...)
+	for {
+		reason := p.templateConflict(pi)
+		if reason == "" {
+			return true, "", nil
+		}
+		if !pi.relax() {
+			return false, reason, nil
+		}
+	}
 }

@@ -1,7 +1,10 @@
 package v1
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -31,6 +34,32 @@ const (
 	ConditionTypeAMIsReady            = "AMIsReady"
 	ConditionTypeInstanceProfileReady = "InstanceProfileReady"
 )
+
+// Readiness is the node class's Ready condition status (Unknown when it has
+// none: never resolved) and, unless True, why: the Ready message followed
+// by the messages of the parts that are not ready, e.g. "SubnetsReady not
+// ready: no subnet matches subnetSelectorTerms [...]". Pools and pods that
+// cannot launch quote it, so the user sees the cause without reading the
+// class.
+func (nc *EC2NodeClass) Readiness() (metav1.ConditionStatus, string) {
+	ready := meta.FindStatusCondition(nc.Status.Conditions, ConditionTypeReady)
+	if ready == nil {
+		return metav1.ConditionUnknown, "not resolved yet"
+	}
+	if ready.Status == metav1.ConditionTrue {
+		return ready.Status, ""
+	}
+	parts := []string{ready.Message}
+	for _, t := range []string{ConditionTypeSubnetsReady, ConditionTypeSecurityGroupsReady, ConditionTypeAMIsReady, ConditionTypeInstanceProfileReady} {
+		if c := meta.FindStatusCondition(nc.Status.Conditions, t); c != nil && c.Status != metav1.ConditionTrue && c.Message != "" {
+			parts = append(parts, c.Message)
+		}
+	}
+	if parts[0] == "" {
+		parts[0] = ready.Reason
+	}
+	return ready.Status, strings.Join(parts, ": ")
+}
 
 // EC2NodeClass says how to launch nodes on EC2: networking, image, IAM,
 // storage, instance metadata, tags and kubelet settings.

@@ -1,8 +1,31 @@
 package v1
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// NodePool condition types; Ready (ConditionTypeReady) is True when both are.
+const (
+	// ConditionTypeNodeClassReady: the EC2NodeClass the pool names exists,
+	// is not being deleted and is Ready, so the pool can launch nodes.
+	ConditionTypeNodeClassReady = "NodeClassReady"
+	// ConditionTypeDisruptionBudgetsValid: every disruption budget's nodes
+	// and schedule parse, so disruption can weigh the pool's nodes.
+	ConditionTypeDisruptionBudgetsValid = "DisruptionBudgetsValid"
+)
+
+// Reasons a NodePool cannot use its node class, for the NodeClassReady
+// condition and the events of pods only such a pool could serve.
+const (
+	ReasonNodeClassNotFound = "NodeClassNotFound"
+	ReasonNodeClassDeleting = "NodeClassDeleting"
+	ReasonNodeClassNotReady = "NodeClassNotReady"
+	// ReasonInvalidBudget: a disruption budget does not parse.
+	ReasonInvalidBudget = "InvalidBudget"
 )
 
 // NodePool describes a family of nodes nodewright may launch for pending
@@ -208,4 +231,58 @@ type NodePoolList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []NodePool `json:"items"`
+}
+
+// SetCondition records a condition, stamped with the pool's generation.
+// The transition time only moves when the status changes. An empty reason
+// becomes the condition type, since the API requires one.
+func (np *NodePool) SetCondition(conditionType string, status metav1.ConditionStatus, reason, message string) (changed bool) {
+	if reason == "" {
+		reason = conditionType
+	}
+	return meta.SetStatusCondition(&np.Status.Conditions, metav1.Condition{
+		Type:               conditionType,
+		Status:             status,
+		Reason:             reason,
+		Message:            message,
+		ObservedGeneration: np.Generation,
+	})
+}
+
+// GetCondition returns the condition of that type, or nil.
+func (np *NodePool) GetCondition(conditionType string) *metav1.Condition {
+	return meta.FindStatusCondition(np.Status.Conditions, conditionType)
+}
+
+// NodeClassName is the EC2NodeClass the pool's nodeClassRef names; false
+// when it names no EC2NodeClass.
+func (np *NodePool) NodeClassName() (string, bool) {
+	ref := np.Spec.Template.Spec.NodeClassRef
+	if ref == nil || ref.Kind != "EC2NodeClass" || ref.Group != Group {
+		return "", false
+	}
+	return ref.Name, true
+}
+
+// NodeClassProblem says why the pool cannot launch nodes from nc, the
+// EC2NodeClass its nodeClassRef names (nil when that does not exist): a
+// reason (ReasonNodeClassNotFound, ReasonNodeClassDeleting or
+// ReasonNodeClassNotReady) and a message quoting the class, or "" when it
+// can. A class never resolved (no Ready condition) is not ready. The
+// NodeClassReady condition and the provisioner's events both say it, so
+// they agree word for word.
+func (np *NodePool) NodeClassProblem(nc *EC2NodeClass) (reason, message string) {
+	name, ok := np.NodeClassName()
+	switch {
+	case !ok:
+		return ReasonNodeClassNotFound, "nodeClassRef does not name an EC2NodeClass"
+	case nc == nil:
+		return ReasonNodeClassNotFound, fmt.Sprintf("EC2NodeClass %s not found", name)
+	case !nc.DeletionTimestamp.IsZero():
+		return ReasonNodeClassDeleting, fmt.Sprintf("EC2NodeClass %s is being deleted", name)
+	}
+	if status, msg := nc.Readiness(); status != metav1.ConditionTrue {
+		return ReasonNodeClassNotReady, fmt.Sprintf("EC2NodeClass %s not ready: %s", name, msg)
+	}
+	return "", ""
 }

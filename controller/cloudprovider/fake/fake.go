@@ -33,7 +33,10 @@ type CloudProvider struct {
 	NextError map[string]error
 	// Unavailable records MarkUnavailable calls: "type/zone/capacity" -> ttl.
 	Unavailable map[string]time.Duration
-	seq         int
+	// poolErrors fail InstanceTypes for the named NodePools on every call
+	// (a node class that stays broken), unlike the one-shot NextError.
+	poolErrors map[string]error
+	seq        int
 }
 
 // New returns a fake offering types.
@@ -48,6 +51,19 @@ func (c *CloudProvider) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.Instances, c.Calls, c.NextError, c.Unavailable, c.seq = map[string]*v1.NodeClaim{}, map[string]int{}, map[string]error{}, map[string]time.Duration{}, 0
+	c.poolErrors = map[string]error{}
+}
+
+// FailInstanceTypes makes InstanceTypes fail with err for the named
+// NodePool until Reset, or until called again with a nil err.
+func (c *CloudProvider) FailInstanceTypes(pool string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		delete(c.poolErrors, pool)
+		return
+	}
+	c.poolErrors[pool] = err
 }
 
 func (c *CloudProvider) call(name string) error {
@@ -192,10 +208,13 @@ func (c *CloudProvider) Delete(_ context.Context, nc *v1.NodeClaim) error {
 }
 
 // InstanceTypes implements CloudProvider.
-func (c *CloudProvider) InstanceTypes(context.Context, *v1.NodePool) ([]*scheduling.InstanceType, error) {
+func (c *CloudProvider) InstanceTypes(_ context.Context, np *v1.NodePool) ([]*scheduling.InstanceType, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.call("InstanceTypes"); err != nil {
+		return nil, err
+	}
+	if err := c.poolErrors[np.Name]; err != nil {
 		return nil, err
 	}
 	return c.Types, nil

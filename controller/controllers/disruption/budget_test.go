@@ -1,6 +1,7 @@
 package disruption
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
+	"github.com/nodewright/nodewright/controller/disruption"
 )
 
 // emptyPool is a pool whose empty nodes may go at once, within budget.
@@ -100,5 +102,55 @@ func TestBudgetDayNamesWindow(t *testing.T) {
 	r := f.pass()
 	if len(r.Proposed) != 1 || len(r.Proposed[0].Candidates) != 2 {
 		t.Fatalf("after the window closed at %s: want one decision for both empty nodes, got %+v", f.clk.Now(), r)
+	}
+}
+
+// TestMalformedBudgetSkipsOnlyItsPool runs the real engine through the
+// loop: a pool whose budget schedule cannot be parsed keeps its empty node
+// (and gets an event), while another pool's empty node goes as usual.
+func TestMalformedBudgetSkipsOnlyItsPool(t *testing.T) {
+	f := newFixture(t, emptyPool("iso-good", "100%"), nil)
+	broken := emptyPool("iso-broken", "100%")
+	broken.Spec.Disruption.Budgets = append(broken.Spec.Disruption.Budgets,
+		v1.Budget{Nodes: "0", Schedule: ptr.To("0 9 * * *"), Duration: &metav1.Duration{Duration: time.Hour}})
+	fb := newFixture(t, broken, nil)
+	// The API server now admits only schedules the controller parses, but a
+	// pool stored under an older, looser CRD keeps its value (validation
+	// ratchets): the pass sees such a pool as the API server serves it.
+	bad := "0 25 * * *"
+	f.c.newSnapshot = func(o disruption.Objects) (*disruption.Snapshot, error) {
+		for _, np := range o.NodePools {
+			if np.Name == broken.Name {
+				np.Spec.Disruption.Budgets[1].Schedule = &bad
+			}
+		}
+		return disruption.NewSnapshot(o)
+	}
+	f.node("iso-good-a")
+	fb.node("iso-broken-a")
+
+	f.clk.Step(time.Minute)
+	r := f.pass()
+	if len(r.Proposed) != 1 || len(r.Proposed[0].Candidates) != 1 || r.Proposed[0].Candidates[0].NodeClaim != "iso-good-a" {
+		t.Fatalf("want one decision on iso-good-a, got %+v", r)
+	}
+	f.clk.Step(delay)
+	if r := f.pass(); r.Completed != 1 {
+		t.Fatalf("want the decision carried out, got %+v", r)
+	}
+	if nc := f.claims()["iso-good-a"]; nc == nil || nc.DeletionTimestamp.IsZero() {
+		t.Errorf("iso-good-a not deleted")
+	}
+	if nc := fb.claims()["iso-broken-a"]; nc == nil || !nc.DeletionTimestamp.IsZero() || tainted(fb.getNode("iso-broken-a")) {
+		t.Errorf("iso-broken-a disrupted despite budgets that cannot be evaluated")
+	}
+	found := false
+	for _, ev := range f.events() {
+		if strings.Contains(ev, ReasonBudgetsInvalid) && strings.Contains(ev, `schedule "0 25 * * *"`) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no %s event for nodepool iso-broken", ReasonBudgetsInvalid)
 	}
 }

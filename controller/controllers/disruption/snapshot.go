@@ -14,6 +14,10 @@ import (
 	"github.com/nodewright/nodewright/controller/scheduling"
 )
 
+// ReasonBudgetsInvalid is the event reason on a NodePool that disruption
+// leaves alone because its budgets cannot be evaluated.
+const ReasonBudgetsInvalid = "DisruptionBudgetsInvalid"
+
 // view is one snapshot with the objects it was built from, so a decision
 // can be carried out on (and reported against) the real objects.
 type view struct {
@@ -54,6 +58,14 @@ func (c *Controller) evaluate(ctx context.Context) (*view, *disruption.Result, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("evaluating disruption: %w", err)
 	}
+	for _, sk := range res.Skipped {
+		// Every pass repeats it; the event and the pool's
+		// DisruptionBudgetsValid condition are what users see.
+		log.FromContext(ctx).V(1).Info("leaving nodepool out of disruption", "nodepool", sk.NodePool, "reason", sk.Reason)
+		if np := v.pools[sk.NodePool]; np != nil {
+			c.recorder.Eventf(np, nil, corev1.EventTypeWarning, ReasonBudgetsInvalid, "Disrupt", "Not disrupting this pool's nodes: %s", sk.Reason)
+		}
+	}
 	return v, res, nil
 }
 
@@ -70,8 +82,11 @@ func (c *Controller) snapshot(ctx context.Context) (*view, error) {
 		v.pools[np.Name] = np
 		types, err := c.cloud.InstanceTypes(ctx, np)
 		if err != nil {
-			// Without prices the pool's nodes can't be judged; the engine
-			// leaves them alone.
+			// One pool's failure must not stop the pass: the pool stays in
+			// the snapshot with no instance types, so nothing is launched
+			// into it and its nodes are priced at zero. They are still
+			// candidates: empty ones go, and consolidation may fold them
+			// into others, as a pass that cannot price them can still see.
 			log.FromContext(ctx).V(1).Info("no instance types for nodepool", "nodepool", np.Name, "error", err.Error())
 			continue
 		}

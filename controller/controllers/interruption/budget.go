@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/disruption"
@@ -35,9 +36,19 @@ func (c *Controller) withinBudget(ctx context.Context, nc *v1.NodeClaim) (bool, 
 			disrupting++
 		}
 	}
-	allowed, err := disruption.Allowed(np.Spec.Disruption.Budgets, v1.DisruptionReasonDrifted, len(claims.Items), c.clock.Now())
+	// A pool whose budgets cannot be evaluated has none to spend, as the
+	// disruption loop sees it too: the message waits for redelivery (the
+	// pool may be fixed meanwhile), and no other pool's message is held up.
+	budgets := np.Spec.Disruption.Budgets
+	err := disruption.ValidateBudgets(budgets)
+	allowed := 0
+	if err == nil {
+		allowed, err = disruption.Allowed(budgets, v1.DisruptionReasonDrifted, len(claims.Items), c.clock.Now())
+	}
 	if err != nil {
-		return false, fmt.Errorf("budgets of nodepool %s: %w", poolName, err)
+		log.FromContext(ctx).Info("nodepool budgets cannot be evaluated; no rebalance replacement until they are fixed",
+			"nodepool", poolName, "error", err.Error())
+		return false, nil
 	}
 	return disrupting < allowed, nil
 }

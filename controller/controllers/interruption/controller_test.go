@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -274,5 +276,31 @@ func TestDeleteBy(t *testing.T) {
 				t.Errorf("deleteBy = %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
+// A pool whose budgets cannot be evaluated has no budget for rebalance
+// replacements: the message is left for redelivery as budget-blocked, not
+// failed as an error.
+func TestRebalanceInvalidBudgetIsNoBudget(t *testing.T) {
+	h := newHarness(t, RebalanceReplace, "ten", "a")
+	blocked := actions.WithLabelValues(ActionBudgetBlocked)
+	before := counterValue(t, blocked)
+	h.send("m", body("EC2 Instance Rebalance Recommendation", inst1, ""))
+	time.Sleep(100 * time.Millisecond)
+	if h.q.count("m") != 0 || len(h.r.Calls()) != 0 {
+		t.Error("rebalance acted on despite budgets that cannot be evaluated")
+	}
+	if got := counterValue(t, blocked); got != before+1 {
+		t.Errorf("budget_blocked actions went from %v to %v, want one more", before, got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -70,5 +71,30 @@ func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 		Watches(&v1.NodeClaim{}, handler.Funcs{DeleteFunc: func(context.Context, event.TypedDeleteEvent[client.Object], workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			c.provisioner.Trigger()
 		}}).
+		// A batch leaves out pools that cannot launch; pods only they can
+		// run should not wait for the next Retry once one can.
+		Watches(&v1.NodePool{}, handler.Funcs{
+			CreateFunc: func(context.Context, event.TypedCreateEvent[client.Object], workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+				c.provisioner.Trigger()
+			},
+			UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[client.Object], _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+				if e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() {
+					c.provisioner.Trigger()
+				}
+			}}).
+		Watches(&v1.EC2NodeClass{}, handler.Funcs{
+			UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[client.Object], _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+				if becameReady(e.ObjectOld, e.ObjectNew) {
+					c.provisioner.Trigger()
+				}
+			}}).
 		Complete(reconcile.AsReconciler(mgr.GetClient(), c))
+}
+
+// becameReady: an EC2NodeClass's Ready condition turned True.
+func becameReady(old, updated client.Object) bool {
+	o, ok1 := old.(*v1.EC2NodeClass)
+	n, ok2 := updated.(*v1.EC2NodeClass)
+	return ok1 && ok2 && !meta.IsStatusConditionTrue(o.Status.Conditions, v1.ConditionTypeReady) &&
+		meta.IsStatusConditionTrue(n.Status.Conditions, v1.ConditionTypeReady)
 }

@@ -1,0 +1,139 @@
+package provisioning_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
+	controller "github.com/nodewright/nodewright/controller/controllers/provisioning"
+	"github.com/nodewright/nodewright/controller/crds"
+	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/test/localcloud"
+)
+
+// A pod that only a left-out pool can run gets its claim as soon as the
+// pool's node class turns Ready, not a Retry later.
+func TestNodeClassReadyTriggersBatch(t *testing.T) {
+	lc := localcloud.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := crds.Install(ctx, lc.RESTConfig); err != nil {
+		t.Fatal(err)
+	}
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1.AddToScheme(scheme)
+	// Another test of the package registers the same controller names.
+	mgr, err := manager.New(lc.RESTConfig, manager.Options{Scheme: scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := provisioning.New(mgr.GetClient(), fake.New(scheduling.SyntheticInstanceTypes(8)), clock.RealClock{}, mgr.GetEventRecorderFor("nodewright"),
+		provisioning.Options{BatchIdleDuration: 200 * time.Millisecond, BatchMaxDuration: 2 * time.Second, Reader: mgr.GetAPIReader()})
+	if err := controller.NewController(mgr.GetClient(), p).Register(ctx, mgr); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = mgr.Start(ctx) }()
+	direct, err := client.New(lc.RESTConfig, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A node class whose subnets resolved to nothing, and a pool on it.
+	nc := &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: "late"}, Spec: v1.EC2NodeClassSpec{Role: "nodes",
+		SubnetSelectorTerms:        []v1.SubnetSelectorTerm{{Tags: map[string]string{"k": "v"}}},
+		SecurityGroupSelectorTerms: []v1.SecurityGroupSelectorTerm{{Tags: map[string]string{"k": "v"}}},
+		AMISelectorTerms:           []v1.AMISelectorTerm{{Alias: "al2023@latest"}}}}
+	if err := direct.Create(ctx, nc); err != nil {
+		t.Fatal(err)
+	}
+	meta.SetStatusCondition(&nc.Status.Conditions, metav1.Condition{Type: v1.ConditionTypeReady, Status: metav1.ConditionFalse,
+		Reason: "NotReady", Message: "SubnetsReady not ready"})
+	if err := direct.Status().Update(ctx, nc); err != nil {
+		t.Fatal(err)
+	}
+	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "late"}, Spec: v1.NodePoolSpec{Template: v1.NodeClaimTemplate{
+		Spec: v1.NodeClaimTemplateSpec{NodeClassRef: &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: "late"}}}}}
+	if err := direct.Create(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "default"}}
+	if err := direct.Create(ctx, sa); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "waiting", Namespace: "default"}, Spec: corev1.PodSpec{
+		SchedulerName: "nobody",
+		Containers: []corev1.Container{{Name: "c", Image: "pause", Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}}}
+	if err := direct.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+		Reason: corev1.PodReasonUnschedulable, LastTransitionTime: metav1.Now()}}
+	if err := direct.Status().Update(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+
+	// 1. The batch leaves the pool out and says so on the pod.
+	waitFor(t, 30*time.Second, "a NodePoolUnavailable event", func() bool {
+		var events corev1.EventList
+		_ = direct.List(ctx, &events, client.InNamespace("default"))
+		for _, ev := range events.Items {
+			if ev.Reason == provisioning.ReasonNodePoolUnavailable && ev.InvolvedObject.Name == "waiting" {
+				return true
+			}
+		}
+		return false
+	})
+	if claims := listClaims(t, ctx, direct); len(claims) != 0 {
+		t.Fatalf("%d nodeclaims from a pool whose class is not ready", len(claims))
+	}
+
+	// 2. The class turns Ready: a claim follows well within Retry.
+	meta.SetStatusCondition(&nc.Status.Conditions, metav1.Condition{Type: v1.ConditionTypeReady, Status: metav1.ConditionTrue, Reason: "Ready"})
+	if err := direct.Status().Update(ctx, nc); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, controller.Retry/3, "a nodeclaim once the class is Ready", func() bool {
+		return len(listClaims(t, ctx, direct)) == 1
+	})
+}
+
+func listClaims(t *testing.T, ctx context.Context, kube client.Reader) []v1.NodeClaim {
+	t.Helper()
+	var claims v1.NodeClaimList
+	if err := kube.List(ctx, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return claims.Items
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
