@@ -550,7 +550,7 @@ func TestGetListDelete(t *testing.T) {
 	if err != nil || len(list) != 0 {
 		t.Errorf("List after delete = %v, %v", list, err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for e.instance(instanceID(t, out.Status.ProviderID)).State != "terminated" {
 		if time.Now().After(deadline) {
 			t.Fatal("instance never terminated")

@@ -119,10 +119,10 @@ func TestStartSweepsEveryInterval(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- gc.Start(ctx) }()
-	testutil.Eventually(t, 10*time.Second, "the first sweep", func() bool { return clk.HasWaiters() })
+	testutil.Eventually(t, 30*time.Second, "the first sweep", func() bool { return clk.HasWaiters() })
 	launch(t, cloud, clk, "gc-tick-orphan")
 	clk.Step(time.Minute)
-	testutil.Eventually(t, 10*time.Second, "the orphan to be swept", func() bool {
+	testutil.Eventually(t, 30*time.Second, "the orphan to be swept", func() bool {
 		list, _ := cloud.List(ctx)
 		return len(list) == 0
 	})
