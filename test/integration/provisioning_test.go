@@ -188,11 +188,8 @@ func TestProvisioningLifecycle(t *testing.T) {
 	if err := e.kube.Get(ctx, client.ObjectKey{Name: victim.Status.NodeName}, &node); err != nil {
 		t.Fatalf("node %s went although the PDB forbids evicting its pods: %v", victim.Status.NodeName, err)
 	}
-	if err := e.kube.Get(ctx, client.ObjectKeyFromObject(pdb), pdb); err != nil {
-		t.Fatal(err)
-	}
-	pdb.Spec.MinAvailable = ptr.To(intstr.FromInt32(0))
-	if err := e.kube.Update(ctx, pdb); err != nil {
+	// kube-controller-manager writes the budget's status.
+	if err := kubetest.Update(ctx, e.kube, pdb, func(pdb *policyv1.PodDisruptionBudget) { pdb.Spec.MinAvailable = ptr.To(intstr.FromInt32(0)) }); err != nil {
 		t.Fatal(err)
 	}
 	e.eventually("drained node gone once the PDB is relaxed", 60*time.Second, func(ctx context.Context) (bool, error) {
