@@ -15,35 +15,43 @@ func TestBatcherWindows(t *testing.T) {
 	start := func() {
 		go func() { done <- b.Wait(context.Background()) }()
 	}
+	// waitTimers waits until Wait has armed n timers (and consumed every
+	// trigger), so a Step cannot land before a timer exists.
 	waitTimers := func(n int) {
-		deadline := time.Now().Add(5 * time.Second)
-		for !clk.HasWaiters() || len(done) > 0 {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for len(b.trigger) > 0 || clk.Waiters() != n {
+			if len(done) > 0 {
+				return // closed: the caller's check says so
+			}
 			if time.Now().After(deadline) {
-				t.Fatal("batcher never armed its timers")
+				t.Fatalf("batcher never armed its %d timers (%d waiting, %d triggers pending)", n, clk.Waiters(), len(b.trigger))
 			}
 			time.Sleep(time.Millisecond)
 		}
-		_ = n
 	}
-	closed := func() bool {
+	// closedWithin reports whether the batch closes within d: a short d
+	// to see it is still open, a long one to wait for it to close.
+	closedWithin := func(d time.Duration) bool {
 		select {
 		case <-done:
 			return true
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(d):
 			return false
 		}
 	}
+	const stillOpen, closes = 50 * time.Millisecond, 30 * time.Second
 
 	// Idle: a lone trigger closes after one idle second.
 	b.Trigger()
 	start()
 	waitTimers(2)
 	clk.Step(900 * time.Millisecond)
-	if closed() {
+	if closedWithin(stillOpen) {
 		t.Fatal("closed before the idle window")
 	}
 	clk.Step(200 * time.Millisecond)
-	if !closed() {
+	if !closedWithin(closes) {
 		t.Fatal("idle window did not close the batch")
 	}
 
@@ -54,13 +62,13 @@ func TestBatcherWindows(t *testing.T) {
 	for i := 0; i < 19; i++ {
 		clk.Step(500 * time.Millisecond)
 		b.Trigger()
-		time.Sleep(5 * time.Millisecond)
-		if closed() {
+		waitTimers(2)
+		if closedWithin(stillOpen) {
 			t.Fatalf("closed after %v, before the max window", time.Duration(i+1)*500*time.Millisecond)
 		}
 	}
 	clk.Step(500 * time.Millisecond)
-	if !closed() {
+	if !closedWithin(closes) {
 		t.Fatal("max window did not close the batch")
 	}
 }

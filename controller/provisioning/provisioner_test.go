@@ -22,6 +22,7 @@ import (
 	"github.com/nodewright/nodewright/controller/crds"
 	"github.com/nodewright/nodewright/controller/provisioning"
 	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
@@ -92,8 +93,10 @@ func (e *env) pendingPods(prefix string, n int, cpu string) []*corev1.Pod {
 		if err := e.kube.Create(e.ctx, pod); err != nil {
 			e.t.Fatalf("creating pod: %v", err)
 		}
-		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, LastTransitionTime: metav1.Now()}}
-		if err := e.kube.Status().Update(e.ctx, pod); err != nil {
+		err := kubetest.UpdateStatus(e.ctx, e.kube, pod, func(pod *corev1.Pod) {
+			pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, LastTransitionTime: metav1.Now()}}
+		})
+		if err != nil {
 			e.t.Fatalf("marking pod unschedulable: %v", err)
 		}
 		out = append(out, pod)
@@ -204,8 +207,7 @@ func TestProvisioner(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			nc.Status = launched.Status
-			if err := e.kube.Status().Update(e.ctx, &nc); err != nil {
+			if err := kubetest.UpdateStatus(e.ctx, e.kube, &nc, func(nc *v1.NodeClaim) { nc.Status = launched.Status }); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -246,8 +248,10 @@ func TestProvisioner(t *testing.T) {
 
 	t.Run("limits stop creation", func(t *testing.T) {
 		// The default pool's usage (launched claims) already exceeds 1 cpu.
-		np.Spec.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
-		if err := e.kube.Update(e.ctx, np); err != nil {
+		err := kubetest.Update(e.ctx, e.kube, np, func(np *v1.NodePool) {
+			np.Spec.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		before := len(e.claims())
@@ -269,8 +273,7 @@ func TestProvisioner(t *testing.T) {
 func TestNodeClassMissingSkipsPool(t *testing.T) {
 	e := setup(t)
 	np := e.nodePool("orphan", nil)
-	np.Spec.Template.Spec.NodeClassRef.Name = "missing"
-	if err := e.kube.Update(e.ctx, np); err != nil {
+	if err := kubetest.Update(e.ctx, e.kube, np, func(np *v1.NodePool) { np.Spec.Template.Spec.NodeClassRef.Name = "missing" }); err != nil {
 		t.Fatal(err)
 	}
 	e.pendingPods("p", 1, "100m")

@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 func (e *env) node(name, cpu string) {
@@ -19,10 +20,12 @@ func (e *env) node(name, cpu string) {
 	if err := e.kube.Create(e.ctx, n); err != nil {
 		e.t.Fatal(err)
 	}
-	n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("16Gi"),
-		corev1.ResourcePods: resource.MustParse("110")}
-	n.Status.Capacity = n.Status.Allocatable
-	if err := e.kube.Status().Update(e.ctx, n); err != nil {
+	err := kubetest.UpdateStatus(e.ctx, e.kube, n, func(n *corev1.Node) {
+		n.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("16Gi"),
+			corev1.ResourcePods: resource.MustParse("110")}
+		n.Status.Capacity = n.Status.Allocatable
+	})
+	if err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -26,6 +26,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 // disruptionPool is a NodePool named "default" with a short consolidateAfter.
@@ -334,16 +335,17 @@ func TestDisruptionBudgetWindowBlocks(t *testing.T) {
 	now := time.Now().UTC()
 	opened := now.Truncate(time.Minute)
 	closes := now.Add(35 * time.Second).Truncate(time.Second).Add(time.Second)
-	var np v1.NodePool
-	if err := e.kube.Get(ctx, client.ObjectKey{Name: "default"}, &np); err != nil {
-		t.Fatal(err)
-	}
-	np.Spec.Disruption.Budgets = []v1.Budget{
-		{Nodes: "0", Schedule: ptr.To(fmt.Sprintf("%d %d * * *", opened.Minute(), opened.Hour())),
-			Duration: &metav1.Duration{Duration: closes.Sub(opened)}},
-		{Nodes: "100%"},
-	}
-	if err := e.kube.Update(ctx, &np); err != nil {
+	// nodewright writes the pool's status: a fresh read, and again on a
+	// conflict.
+	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
+	err := kubetest.Update(ctx, e.kube, np, func(np *v1.NodePool) {
+		np.Spec.Disruption.Budgets = []v1.Budget{
+			{Nodes: "0", Schedule: ptr.To(fmt.Sprintf("%d %d * * *", opened.Minute(), opened.Hour())),
+				Duration: &metav1.Duration{Duration: closes.Sub(opened)}},
+			{Nodes: "100%"},
+		}
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("budget 0 from %s for %s (until %s)", opened.Format(time.TimeOnly), closes.Sub(opened), closes.Format(time.TimeOnly))

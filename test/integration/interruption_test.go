@@ -27,6 +27,7 @@ import (
 	"github.com/nodewright/nodewright/controller/controllers/index"
 	"github.com/nodewright/nodewright/controller/controllers/interruption"
 	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
@@ -340,12 +341,9 @@ func TestInterruption(t *testing.T) {
 
 	t.Run("rebalance under Replace: replaced within budget", func(t *testing.T) {
 		setBudget := func(nodes string) {
-			var np v1.NodePool
-			if err := e.kube.Get(ctx, client.ObjectKey{Name: "default"}, &np); err != nil {
-				t.Fatal(err)
-			}
-			np.Spec.Disruption.Budgets = []v1.Budget{{Nodes: nodes}}
-			if err := e.kube.Update(ctx, &np); err != nil {
+			// nodewright writes the pool's status.
+			np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
+			if err := kubetest.Update(ctx, e.kube, np, func(np *v1.NodePool) { np.Spec.Disruption.Budgets = []v1.Budget{{Nodes: nodes}} }); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 func inflate(name string, replicas int32, cpu, memory string) *appsv1.Deployment {
@@ -48,12 +49,9 @@ func inflate(name string, replicas int32, cpu, memory string) *appsv1.Deployment
 func (e *env) scale(name string, replicas int32) {
 	e.t.Helper()
 	ctx := context.Background()
-	var d appsv1.Deployment
-	if err := e.kube.Get(ctx, client.ObjectKey{Namespace: "default", Name: name}, &d); err != nil {
-		e.t.Fatal(err)
-	}
-	d.Spec.Replicas = ptr.To(replicas)
-	if err := e.kube.Update(ctx, &d); err != nil {
+	// The deployment controller writes the Deployment's status.
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}}
+	if err := kubetest.Update(ctx, e.kube, d, func(d *appsv1.Deployment) { d.Spec.Replicas = ptr.To(replicas) }); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -190,11 +188,8 @@ func TestProvisioningLifecycle(t *testing.T) {
 	if err := e.kube.Get(ctx, client.ObjectKey{Name: victim.Status.NodeName}, &node); err != nil {
 		t.Fatalf("node %s went although the PDB forbids evicting its pods: %v", victim.Status.NodeName, err)
 	}
-	if err := e.kube.Get(ctx, client.ObjectKeyFromObject(pdb), pdb); err != nil {
-		t.Fatal(err)
-	}
-	pdb.Spec.MinAvailable = ptr.To(intstr.FromInt32(0))
-	if err := e.kube.Update(ctx, pdb); err != nil {
+	// kube-controller-manager writes the budget's status.
+	if err := kubetest.Update(ctx, e.kube, pdb, func(pdb *policyv1.PodDisruptionBudget) { pdb.Spec.MinAvailable = ptr.To(intstr.FromInt32(0)) }); err != nil {
 		t.Fatal(err)
 	}
 	e.eventually("drained node gone once the PDB is relaxed", 60*time.Second, func(ctx context.Context) (bool, error) {

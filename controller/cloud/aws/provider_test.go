@@ -26,6 +26,7 @@ import (
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 	"github.com/nodewright/nodewright/test/localcloud/nodeagent"
 )
@@ -92,8 +93,7 @@ func (e *env) resolved(t *testing.T, nc *v1.EC2NodeClass) *v1.EC2NodeClass {
 	if err := e.kube.Create(ctx, nc); err != nil {
 		t.Fatal(err)
 	}
-	nc.Status = st
-	if err := e.kube.Status().Update(ctx, nc); err != nil {
+	if err := kubetest.UpdateStatus(ctx, e.kube, nc, func(nc *v1.EC2NodeClass) { nc.Status = st }); err != nil {
 		t.Fatal(err)
 	}
 	return nc
@@ -550,7 +550,7 @@ func TestGetListDelete(t *testing.T) {
 	if err != nil || len(list) != 0 {
 		t.Errorf("List after delete = %v, %v", list, err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for e.instance(instanceID(t, out.Status.ProviderID)).State != "terminated" {
 		if time.Now().After(deadline) {
 			t.Fatal("instance never terminated")
@@ -587,8 +587,7 @@ func TestThrottlingIsRetried(t *testing.T) {
 	if err := e.kube.Create(ctx, nc); err != nil {
 		t.Fatal(err)
 	}
-	nc.Status = st
-	if err := e.kube.Status().Update(ctx, nc); err != nil {
+	if err := kubetest.UpdateStatus(ctx, e.kube, nc, func(nc *v1.EC2NodeClass) { nc.Status = st }); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"default-t1", "default-t2", "default-t3"} {

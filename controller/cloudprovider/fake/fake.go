@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,8 +37,12 @@ type CloudProvider struct {
 	// poolErrors fail InstanceTypes for the named NodePools on every call
 	// (a node class that stays broken), unlike the one-shot NextError.
 	poolErrors map[string]error
-	seq        int
 }
+
+// seq numbers instances across every fake in the process, so that a Node
+// one test leaves behind can never carry the providerID of another test's
+// instance.
+var seq atomic.Int64
 
 // New returns a fake offering types.
 func New(types []*scheduling.InstanceType) *CloudProvider {
@@ -50,7 +55,7 @@ func New(types []*scheduling.InstanceType) *CloudProvider {
 func (c *CloudProvider) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.Instances, c.Calls, c.NextError, c.Unavailable, c.seq = map[string]*v1.NodeClaim{}, map[string]int{}, map[string]error{}, map[string]time.Duration{}, 0
+	c.Instances, c.Calls, c.NextError, c.Unavailable = map[string]*v1.NodeClaim{}, map[string]int{}, map[string]error{}, map[string]time.Duration{}
 	c.poolErrors = map[string]error{}
 }
 
@@ -109,9 +114,8 @@ func (c *CloudProvider) Create(_ context.Context, nc *v1.NodeClaim) (*v1.NodeCla
 	if best == nil {
 		return nil, &cloudprovider.InsufficientCapacityError{Err: fmt.Errorf("no offering fits nodeclaim %s", nc.Name)}
 	}
-	c.seq++
 	out := nc.DeepCopy()
-	out.Status.ProviderID = fmt.Sprintf("fake:///%s/i-%08d", bestOff.Zone, c.seq)
+	out.Status.ProviderID = fmt.Sprintf("fake:///%s/i-%08d", bestOff.Zone, seq.Add(1))
 	out.Status.Capacity = best.Allocatable.DeepCopy()
 	out.Status.Allocatable = best.Allocatable.DeepCopy()
 	if out.Labels == nil {

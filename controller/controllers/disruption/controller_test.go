@@ -10,6 +10,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/disruption"
 	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 // replaceOne decides to replace the named claim while it is a candidate.
@@ -109,8 +110,7 @@ func TestReplacementFirstThenTaintAndDelete(t *testing.T) {
 func TestReplacementGoneDrainsNothing(t *testing.T) {
 	f, cand, rep := launch(t)
 	// Lifecycle deletes a claim whose launch found no capacity.
-	rep.Finalizers = nil
-	f.must(env.Client.Update(f.ctx, rep))
+	f.must(kubetest.Update(f.ctx, env.Client, rep, func(nc *v1.NodeClaim) { nc.Finalizers = nil }))
 	f.must(env.Client.Delete(f.ctx, rep))
 	f.clk.Step(time.Second)
 	if r := f.pass(); r.Failed != 1 || r.Completed != 0 {

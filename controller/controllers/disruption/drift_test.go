@@ -11,6 +11,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/disruption"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 // TestDriftedNodeIsReplaced runs the real engine through the loop: a
@@ -24,8 +25,9 @@ func TestDriftedNodeIsReplaced(t *testing.T) {
 	f.node("drift-a")
 	ns := f.deployment(1)
 	nc := f.claims()["drift-a"]
-	nc.SetCondition(v1.ConditionTypeDrifted, metav1.ConditionTrue, "NodePoolDrifted", "nodepool template changed")
-	f.must(env.Client.Status().Update(f.ctx, nc))
+	f.must(kubetest.UpdateStatus(f.ctx, env.Client, nc, func(nc *v1.NodeClaim) {
+		nc.SetCondition(v1.ConditionTypeDrifted, metav1.ConditionTrue, "NodePoolDrifted", "nodepool template changed")
+	}))
 	completed := value(t, decisionsTotal.WithLabelValues(string(disruption.MethodDrift), string(v1.DisruptionReasonDrifted), OutcomeCompleted))
 	nodes := value(t, nodesDisruptedTotal.WithLabelValues(string(disruption.MethodDrift), "drift"))
 

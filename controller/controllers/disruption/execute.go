@@ -213,16 +213,28 @@ func (c *Controller) taint(ctx context.Context, name string) error {
 	})
 }
 
+// untaint removes the disrupted taint; like taint, it reads the Node again
+// and retries when the kubelet or another controller wrote it meanwhile.
 func (c *Controller) untaint(ctx context.Context, node *corev1.Node) error {
-	stored := node.DeepCopy()
-	var kept []corev1.Taint
-	for _, t := range node.Spec.Taints {
-		if t.Key != v1.DisruptedTaintKey {
-			kept = append(kept, t)
+	fresh := true
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if !fresh {
+			if err := c.kube.Get(ctx, client.ObjectKeyFromObject(node), node); err != nil {
+				return err
+			}
 		}
-	}
-	node.Spec.Taints = kept
-	if err := c.kube.Patch(ctx, node, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); client.IgnoreNotFound(err) != nil {
+		fresh = false
+		stored := node.DeepCopy()
+		var kept []corev1.Taint
+		for _, t := range node.Spec.Taints {
+			if t.Key != v1.DisruptedTaintKey {
+				kept = append(kept, t)
+			}
+		}
+		node.Spec.Taints = kept
+		return c.kube.Patch(ctx, node, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{}))
+	})
+	if client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("removing the disrupted taint from node %s: %w", node.Name, err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 // TestStableWorkloadReachesAFixedPoint runs the real engine through the
@@ -124,8 +125,7 @@ func (f *fixture) settle(ns string, replicas int) {
 				_ = env.Client.Delete(f.ctx, &pods.Items[i], client.GracePeriodSeconds(0))
 			}
 			_ = env.Client.Delete(f.ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}})
-			nc.Finalizers = nil
-			f.must(client.IgnoreNotFound(env.Client.Update(f.ctx, nc)))
+			f.must(client.IgnoreNotFound(kubetest.Update(f.ctx, env.Client, nc, func(nc *v1.NodeClaim) { nc.Finalizers = nil })))
 		case nc.Status.ProviderID == "":
 			f.register(nc)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/disruption"
 	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
@@ -115,14 +116,15 @@ func (f *fixture) node(name string) {
 func (f *fixture) register(nc *v1.NodeClaim) {
 	f.t.Helper()
 	name := nc.Name
-	nc.Status.ProviderID = "fake:///us-east-1a/" + name
-	nc.Status.NodeName = name
-	nc.Status.Capacity = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")}
-	nc.Status.Allocatable = nc.Status.Capacity.DeepCopy()
-	nc.SetCondition(v1.ConditionTypeLaunched, metav1.ConditionTrue, "", "")
-	nc.SetCondition(v1.ConditionTypeRegistered, metav1.ConditionTrue, "", "")
-	nc.SetCondition(v1.ConditionTypeInitialized, metav1.ConditionTrue, "", "")
-	f.must(env.Client.Status().Update(f.ctx, nc))
+	f.must(kubetest.UpdateStatus(f.ctx, env.Client, nc, func(nc *v1.NodeClaim) {
+		nc.Status.ProviderID = "fake:///us-east-1a/" + name
+		nc.Status.NodeName = name
+		nc.Status.Capacity = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")}
+		nc.Status.Allocatable = nc.Status.Capacity.DeepCopy()
+		nc.SetCondition(v1.ConditionTypeLaunched, metav1.ConditionTrue, "", "")
+		nc.SetCondition(v1.ConditionTypeRegistered, metav1.ConditionTrue, "", "")
+		nc.SetCondition(v1.ConditionTypeInitialized, metav1.ConditionTrue, "", "")
+	}))
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
 		v1.NodePoolLabelKey: f.pool.Name, corev1.LabelHostname: name, corev1.LabelInstanceTypeStable: "m5.large",
 		corev1.LabelTopologyZone: "us-east-1a", v1.CapacityTypeLabelKey: v1.CapacityTypeOnDemand,
@@ -143,7 +145,7 @@ func (f *fixture) register(nc *v1.NodeClaim) {
 // kube-controller-manager's node controllers.
 func (f *fixture) updateNode(name string, update func(*corev1.Node) error) {
 	f.t.Helper()
-	f.must(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	f.must(retry.RetryOnConflict(kubetest.Backoff, func() error {
 		n := &corev1.Node{}
 		if err := env.Client.Get(f.ctx, client.ObjectKey{Name: name}, n); err != nil {
 			return err
@@ -194,8 +196,9 @@ func (f *fixture) replacements() []*v1.NodeClaim {
 
 func (f *fixture) initialize(nc *v1.NodeClaim) {
 	f.t.Helper()
-	nc.SetCondition(v1.ConditionTypeInitialized, metav1.ConditionTrue, "", "")
-	f.must(env.Client.Status().Update(f.ctx, nc))
+	f.must(kubetest.UpdateStatus(f.ctx, env.Client, nc, func(nc *v1.NodeClaim) {
+		nc.SetCondition(v1.ConditionTypeInitialized, metav1.ConditionTrue, "", "")
+	}))
 }
 
 // events drains the recorder.
@@ -214,9 +217,7 @@ func (f *fixture) events() []string {
 // cleanup removes the pool's claims and nodes, finalizers and all.
 func (f *fixture) cleanup() {
 	for _, nc := range f.claims() {
-		nc.Finalizers = nil
-		_ = env.Client.Update(f.ctx, nc)
-		_ = env.Client.Delete(f.ctx, nc)
+		_ = kubetest.Purge(f.ctx, env.Client, nc)
 	}
 	var nodes corev1.NodeList
 	_ = env.Client.List(f.ctx, &nodes, client.MatchingLabels{v1.NodePoolLabelKey: f.pool.Name})

@@ -120,7 +120,7 @@ func (h *harness) send(handle, b string) {
 
 func (h *harness) waitDeleted(handle string) {
 	h.t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for h.q.count(handle) == 0 {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("message %s not deleted", handle)

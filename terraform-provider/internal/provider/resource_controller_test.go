@@ -33,6 +33,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/crds"
+	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
@@ -229,13 +230,13 @@ func TestAccController(t *testing.T) {
 			{
 				// Drift made outside Terraform is planned away.
 				PreConfig: func() {
-					dep := &appsv1.Deployment{}
-					ctx := context.Background()
-					if err := c.Get(ctx, client.ObjectKey{Namespace: "nodewright", Name: "nodewright"}, dep); err != nil {
-						t.Fatal(err)
-					}
-					dep.Spec.Template.Spec.Containers[0].Image = ControllerImageRepository + ":drifted"
-					if err := c.Update(ctx, dep); err != nil {
+					// The deployment controller writes its status: a fresh
+					// read, and again on a conflict.
+					dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "nodewright", Name: "nodewright"}}
+					err := kubetest.Update(context.Background(), c, dep, func(dep *appsv1.Deployment) {
+						dep.Spec.Template.Spec.Containers[0].Image = ControllerImageRepository + ":drifted"
+					})
+					if err != nil {
 						t.Fatal(err)
 					}
 				},
@@ -349,12 +350,8 @@ func testDestroyRemovesNodes(t *testing.T, stopController bool) {
 			return nil
 		}
 		ctx := context.Background()
-		dep := &appsv1.Deployment{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: "nodewright", Name: "nodewright"}, dep); err != nil {
-			return err
-		}
-		dep.Spec.Replicas = ptr.To[int32](0)
-		if err := c.Update(ctx, dep); err != nil {
+		dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "nodewright", Name: "nodewright"}}
+		if err := kubetest.Update(ctx, c, dep, func(dep *appsv1.Deployment) { dep.Spec.Replicas = ptr.To[int32](0) }); err != nil {
 			return err
 		}
 		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {

@@ -149,10 +149,10 @@ func FuzzServeHTTP(f *testing.F) {
 		}()
 		select {
 		case <-done:
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			// Only long polls may take this long, and they are excluded above.
 			buf := make([]byte, 1<<20)
-			t.Fatalf("no answer within 5s for target %q action %q path %q\n%s", target, action, path, buf[:runtime.Stack(buf, true)])
+			t.Fatalf("no answer within 30s for target %q action %q path %q\n%s", target, action, path, buf[:runtime.Stack(buf, true)])
 		}
 		if code := rec.Code; code != 200 && (code < 400 || code > 599) {
 			t.Fatalf("status %d for target %q action %q path %q", code, target, action, path)

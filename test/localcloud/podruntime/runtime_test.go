@@ -417,7 +417,7 @@ func (h *harness) testMissingSecret(t *testing.T) {
 		return len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].State.Waiting != nil &&
 			p.Status.ContainerStatuses[0].State.Waiting.Reason == "CreateContainerConfigError"
 	})
-	eventually(t, 10*time.Second, "Failed event naming the secret", func() error {
+	eventually(t, 30*time.Second, "Failed event naming the secret", func() error {
 		evs, err := h.client.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{
 			FieldSelector: "involvedObject.name=" + pod.Name + ",reason=Failed",
 		})

@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 // Workloads leave first, then daemonsets, then critical pods; then the
@@ -103,10 +104,11 @@ func TestPDBBlocksDrainUntilRelaxed(t *testing.T) {
 		t.Fatal("instance terminated while draining")
 	}
 
-	got := &policyv1.PodDisruptionBudget{}
-	f.must(env.Client.Get(f.ctx, client.ObjectKeyFromObject(pdb), got))
-	got.Spec.MinAvailable = ptr.To(intstr.FromInt32(0))
-	f.must(env.Client.Update(f.ctx, got))
+	// kube-controller-manager writes the budget's status: a fresh read, and
+	// again on a conflict.
+	f.must(kubetest.Update(f.ctx, env.Client, pdb, func(p *policyv1.PodDisruptionBudget) {
+		p.Spec.MinAvailable = ptr.To(intstr.FromInt32(0))
+	}))
 	testutil.Eventually(t, 60*time.Second, "the node to drain and go", func() bool {
 		if _, ok := f.getNode(); !ok {
 			return true

@@ -23,6 +23,7 @@ import (
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/node/termination"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 var env *testutil.Env
@@ -70,12 +71,7 @@ func newFixture(t *testing.T, grace *time.Duration) *fixture {
 	f.must(env.Client.Create(f.ctx, node))
 	f.node = node.Name
 	t.Cleanup(func() {
-		n := &corev1.Node{}
-		if env.Client.Get(f.ctx, client.ObjectKey{Name: f.node}, n) == nil {
-			n.Finalizers = nil
-			_ = env.Client.Update(f.ctx, n)
-			_ = env.Client.Delete(f.ctx, n)
-		}
+		_ = kubetest.Purge(f.ctx, env.Client, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: f.node}})
 		_ = env.Client.Delete(f.ctx, ns)
 	})
 	return f

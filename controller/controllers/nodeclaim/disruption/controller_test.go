@@ -14,6 +14,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/disruption"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 var env *testutil.Env
@@ -92,24 +93,21 @@ func newWorld(t *testing.T, ctx context.Context, launched bool) *world {
 
 func (w *world) updatePool(t *testing.T, ctx context.Context, mutate func(*v1.NodePool)) {
 	t.Helper()
-	mutate(w.pool)
-	if err := env.Client.Update(ctx, w.pool); err != nil {
+	if err := kubetest.Update(ctx, env.Client, w.pool, mutate); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (w *world) updateClassStatus(t *testing.T, ctx context.Context, mutate func(*v1.EC2NodeClassStatus)) {
 	t.Helper()
-	mutate(&w.class.Status)
-	if err := env.Client.Status().Update(ctx, w.class); err != nil {
+	if err := kubetest.UpdateStatus(ctx, env.Client, w.class, func(c *v1.EC2NodeClass) { mutate(&c.Status) }); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (w *world) updateClaim(t *testing.T, ctx context.Context, mutate func(*v1.NodeClaim)) {
 	t.Helper()
-	mutate(w.claim)
-	if err := env.Client.Update(ctx, w.claim); err != nil {
+	if err := kubetest.Update(ctx, env.Client, w.claim, mutate); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/garbagecollection"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 var env *testutil.Env
@@ -50,12 +51,7 @@ func store(t *testing.T, launched *v1.NodeClaim) *v1.NodeClaim {
 	nc.SetCondition(v1.ConditionTypeLaunched, metav1.ConditionTrue, "", "")
 	must(t, env.Client.Status().Patch(ctx, nc, client.MergeFrom(stored)))
 	t.Cleanup(func() {
-		got := &v1.NodeClaim{}
-		if env.Client.Get(ctx, client.ObjectKeyFromObject(nc), got) == nil {
-			got.Finalizers = nil
-			_ = env.Client.Update(ctx, got)
-			_ = env.Client.Delete(ctx, got)
-		}
+		_ = kubetest.Purge(ctx, env.Client, &v1.NodeClaim{ObjectMeta: metav1.ObjectMeta{Name: nc.Name}})
 	})
 	return nc
 }
@@ -123,10 +119,10 @@ func TestStartSweepsEveryInterval(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- gc.Start(ctx) }()
-	testutil.Eventually(t, 10*time.Second, "the first sweep", func() bool { return clk.HasWaiters() })
+	testutil.Eventually(t, 30*time.Second, "the first sweep", func() bool { return clk.HasWaiters() })
 	launch(t, cloud, clk, "gc-tick-orphan")
 	clk.Step(time.Minute)
-	testutil.Eventually(t, 10*time.Second, "the orphan to be swept", func() bool {
+	testutil.Eventually(t, 30*time.Second, "the orphan to be swept", func() bool {
 		list, _ := cloud.List(ctx)
 		return len(list) == 0
 	})

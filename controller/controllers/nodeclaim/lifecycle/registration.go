@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -54,7 +55,34 @@ func (c *Controller) awaitRegistration(ctx context.Context, nc *v1.NodeClaim) (r
 // reference (so deleting the claim deletes the Node), the termination
 // finalizer, and no unregistered taint, which lets pods on.
 func (c *Controller) register(ctx context.Context, nc *v1.NodeClaim, node *corev1.Node) error {
-	stored := node.DeepCopy()
+	// The patch is optimistically locked (a merge patch replaces taints and
+	// finalizers whole) and the kubelet writes the Node all the time: on a
+	// conflict, read it again and redo the changes.
+	fresh := true
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		if !fresh {
+			if err := c.kube.Get(ctx, client.ObjectKeyFromObject(node), node); err != nil {
+				return err
+			}
+		}
+		fresh = false
+		stored := node.DeepCopy()
+		adopt(nc, node)
+		return c.kube.Patch(ctx, node, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{}))
+	})
+	if err != nil {
+		return fmt.Errorf("registering node %s for nodeclaim %s: %w", node.Name, nc.Name, err)
+	}
+	log.FromContext(ctx).Info("registered node", "node", node.Name, "providerID", node.Spec.ProviderID)
+
+	storedNC := nc.DeepCopy()
+	nc.Status.NodeName = node.Name
+	c.setCondition(nc, v1.ConditionTypeRegistered, metav1.ConditionTrue, "Registered", "")
+	return c.patchStatus(ctx, nc, storedNC)
+}
+
+// adopt makes node nc's, in memory.
+func adopt(nc *v1.NodeClaim, node *corev1.Node) {
 	if node.Labels == nil {
 		node.Labels = map[string]string{}
 	}
@@ -85,15 +113,6 @@ func (c *Controller) register(ctx context.Context, nc *v1.NodeClaim, node *corev
 		})
 	}
 	controllerutil.AddFinalizer(node, v1.TerminationFinalizer)
-	if err := c.kube.Patch(ctx, node, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
-		return fmt.Errorf("registering node %s for nodeclaim %s: %w", node.Name, nc.Name, err)
-	}
-	log.FromContext(ctx).Info("registered node", "node", node.Name, "providerID", node.Spec.ProviderID)
-
-	storedNC := nc.DeepCopy()
-	nc.Status.NodeName = node.Name
-	c.setCondition(nc, v1.ConditionTypeRegistered, metav1.ConditionTrue, "Registered", "")
-	return c.patchStatus(ctx, nc, storedNC)
 }
 
 // hasTaint matches on key and effect, as the scheduler does for tolerations.

@@ -19,6 +19,7 @@ import (
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/lifecycle"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 var env *testutil.Env
@@ -103,13 +104,7 @@ func (f *fixture) node(name string) *corev1.Node {
 func releaseNode(t *testing.T, name string) {
 	t.Cleanup(func() {
 		ctx := context.Background()
-		n := &corev1.Node{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: name}, n); err != nil {
-			return
-		}
-		n.Finalizers = nil
-		_ = env.Client.Update(ctx, n)
-		_ = env.Client.Delete(ctx, n)
+		_ = kubetest.Purge(ctx, env.Client, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}})
 	})
 }
 

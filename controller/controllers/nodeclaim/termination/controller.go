@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -79,9 +80,22 @@ func (c *Controller) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile
 	}
 
 	// 3. The claim.
-	stored := nc.DeepCopy()
-	controllerutil.RemoveFinalizer(nc, v1.TerminationFinalizer)
-	if err := c.kube.Patch(ctx, nc, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
+	// The patch is optimistically locked, since a merge patch replaces the
+	// finalizer list whole; other controllers write the claim (its status
+	// above all), so a conflict means reading it again, not failing.
+	fresh := true
+	err = retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		if !fresh {
+			if err := c.kube.Get(ctx, client.ObjectKeyFromObject(nc), nc); err != nil {
+				return err
+			}
+		}
+		fresh = false
+		stored := nc.DeepCopy()
+		controllerutil.RemoveFinalizer(nc, v1.TerminationFinalizer)
+		return c.kube.Patch(ctx, nc, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{}))
+	})
+	if err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("removing finalizer from nodeclaim %s: %w", nc.Name, err))
 	}
 	return reconcile.Result{}, nil

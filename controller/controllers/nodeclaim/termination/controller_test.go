@@ -16,6 +16,7 @@ import (
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/termination"
+	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 var env *testutil.Env
@@ -49,6 +50,10 @@ func (f *fixture) claim(launch bool) *v1.NodeClaim {
 	nc := testutil.NodeClaim("nct")
 	nc.Finalizers = []string{v1.TerminationFinalizer}
 	f.must(env.Client.Create(f.ctx, nc))
+	// A test that fails midway must not leave a claim holding the finalizer.
+	f.t.Cleanup(func() {
+		_ = kubetest.Purge(context.Background(), env.Client, &v1.NodeClaim{ObjectMeta: metav1.ObjectMeta{Name: nc.Name}})
+	})
 	if launch {
 		created, err := f.cloud.Create(f.ctx, nc)
 		f.must(err)
@@ -103,6 +108,9 @@ func TestNodeGoesBeforeInstanceBeforeClaim(t *testing.T) {
 	node := testutil.NodeFor(nc, "nct-"+nc.Name)
 	node.Finalizers = []string{v1.TerminationFinalizer} // node termination's, held here to watch the wait
 	f.must(env.Client.Create(f.ctx, node))
+	t.Cleanup(func() {
+		_ = kubetest.Purge(context.Background(), env.Client, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node.Name}})
+	})
 	f.must(env.Client.Delete(f.ctx, nc))
 
 	if after := f.reconcile(nc); after != termination.NodeWait {
@@ -118,9 +126,10 @@ func TestNodeGoesBeforeInstanceBeforeClaim(t *testing.T) {
 		t.Fatal("instance or claim gone while the node still exists")
 	}
 
-	got.Finalizers = nil // node termination finishes
-	f.must(env.Client.Update(f.ctx, got))
-	testutil.Eventually(t, 10*time.Second, "node to go", func() bool {
+	// Node termination finishes. kube-controller-manager and kwok write the
+	// Node too, so this is a fresh read and a retry on conflict.
+	f.must(kubetest.Update(f.ctx, env.Client, got, func(n *corev1.Node) { n.Finalizers = nil }))
+	testutil.Eventually(t, 30*time.Second, "node to go", func() bool {
 		return apierrors.IsNotFound(env.Client.Get(f.ctx, client.ObjectKeyFromObject(node), &corev1.Node{}))
 	})
 	if after := f.reconcile(nc); after != 0 {
@@ -155,10 +164,4 @@ func TestLiveClaimIgnored(t *testing.T) {
 	if f.cloud.Calls["Delete"] != 0 || f.get(nc) == nil {
 		t.Error("live claim terminated")
 	}
-	t.Cleanup(func() {
-		got := f.get(nc)
-		got.Finalizers = nil
-		_ = env.Client.Update(f.ctx, got)
-		_ = env.Client.Delete(f.ctx, got)
-	})
 }

@@ -14,6 +14,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
 	"github.com/nodewright/nodewright/controller/crds"
+	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
@@ -43,8 +44,8 @@ func TestCounter(t *testing.T) {
 		if cpu == "" {
 			return // not launched yet
 		}
-		nc.Status.Capacity = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)}
-		if err := kube.Status().Update(ctx, nc); err != nil {
+		capacity := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)}
+		if err := kubetest.UpdateStatus(ctx, kube, nc, func(nc *v1.NodeClaim) { nc.Status.Capacity = capacity }); err != nil {
 			t.Fatal(err)
 		}
 	}
