@@ -9,11 +9,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/controllers/internal/patch"
 	"github.com/nodewright/nodewright/controller/disruption"
 	"github.com/nodewright/nodewright/controller/provisioning"
 )
@@ -196,35 +196,21 @@ func eventReason(d *disruption.Decision) string {
 }
 
 func (c *Controller) taint(ctx context.Context, name string) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		node := &corev1.Node{}
-		if err := c.kube.Get(ctx, client.ObjectKey{Name: name}, node); err != nil {
-			return client.IgnoreNotFound(err)
+	node := &corev1.Node{}
+	if err := c.kube.Get(ctx, client.ObjectKey{Name: name}, node); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	return client.IgnoreNotFound(patch.Locked(ctx, c.kube, node, func(node *corev1.Node) {
+		if !hasTaint(node, v1.DisruptedNoScheduleTaint) {
+			node.Spec.Taints = append(node.Spec.Taints, v1.DisruptedNoScheduleTaint)
 		}
-		if hasTaint(node, v1.DisruptedNoScheduleTaint) {
-			return nil
-		}
-		stored := node.DeepCopy()
-		node.Spec.Taints = append(node.Spec.Taints, v1.DisruptedNoScheduleTaint)
-		if err := c.kube.Patch(ctx, node, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
-			return client.IgnoreNotFound(err)
-		}
-		return nil
-	})
+	}))
 }
 
 // untaint removes the disrupted taint; like taint, it reads the Node again
 // and retries when the kubelet or another controller wrote it meanwhile.
 func (c *Controller) untaint(ctx context.Context, node *corev1.Node) error {
-	fresh := true
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if !fresh {
-			if err := c.kube.Get(ctx, client.ObjectKeyFromObject(node), node); err != nil {
-				return err
-			}
-		}
-		fresh = false
-		stored := node.DeepCopy()
+	err := patch.Locked(ctx, c.kube, node, func(node *corev1.Node) {
 		var kept []corev1.Taint
 		for _, t := range node.Spec.Taints {
 			if t.Key != v1.DisruptedTaintKey {
@@ -232,7 +218,6 @@ func (c *Controller) untaint(ctx context.Context, node *corev1.Node) error {
 			}
 		}
 		node.Spec.Taints = kept
-		return c.kube.Patch(ctx, node, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{}))
 	})
 	if client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("removing the disrupted taint from node %s: %w", node.Name, err)

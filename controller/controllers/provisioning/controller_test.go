@@ -30,30 +30,9 @@ import (
 // Pending Deployment pods, marked unschedulable by the real kube-scheduler,
 // become NodeClaims through a real manager.
 func TestRegisterEndToEnd(t *testing.T) {
-	lc := localcloud.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := crds.Install(ctx, lc.RESTConfig); err != nil {
-		t.Fatal(err)
-	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1.AddToScheme(scheme)
-	// Controller names are unique per process: -count=N starts this
-	// manager N times.
-	mgr, err := manager.New(lc.RESTConfig, manager.Options{Scheme: scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cloud := fake.New(scheduling.SyntheticInstanceTypes(8))
-	p := provisioning.New(mgr.GetClient(), cloud, clock.RealClock{}, mgr.GetEventRecorderFor("nodewright"),
-		provisioning.Options{BatchIdleDuration: 200 * time.Millisecond, BatchMaxDuration: 2 * time.Second, Reader: mgr.GetAPIReader()})
-	if err := controller.NewController(mgr.GetClient(), p).Register(ctx, mgr); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = mgr.Start(ctx) }()
+	lc, mgr, scheme, _ := startManager(ctx, t)
 
 	kube := mgr.GetAPIReader()
 	direct, _ := client.New(lc.RESTConfig, client.Options{Scheme: scheme})
@@ -103,4 +82,34 @@ func TestRegisterEndToEnd(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// startManager starts a local control plane with the CRDs, and a real
+// manager running the provisioning controller over a fake cloud with
+// eight synthetic instance types, until ctx ends.
+func startManager(ctx context.Context, t *testing.T) (*localcloud.Cloud, manager.Manager, *runtime.Scheme, *fake.CloudProvider) {
+	t.Helper()
+	lc := localcloud.Start(t)
+	if err := crds.Install(ctx, lc.RESTConfig); err != nil {
+		t.Fatal(err)
+	}
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = v1.AddToScheme(scheme)
+	// Controller names are unique per process: -count=N, and every test of
+	// the package, start the same controller again.
+	mgr, err := manager.New(lc.RESTConfig, manager.Options{Scheme: scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud := fake.New(scheduling.SyntheticInstanceTypes(8))
+	p := provisioning.New(mgr.GetClient(), cloud, clock.RealClock{}, mgr.GetEventRecorderFor("nodewright"),
+		provisioning.Options{BatchIdleDuration: 200 * time.Millisecond, BatchMaxDuration: 2 * time.Second, Reader: mgr.GetAPIReader()})
+	if err := controller.NewController(mgr.GetClient(), p).Register(ctx, mgr); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = mgr.Start(ctx) }()
+	return lc, mgr, scheme, cloud
 }

@@ -10,49 +10,19 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/utils/clock"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	controller "github.com/nodewright/nodewright/controller/controllers/provisioning"
-	"github.com/nodewright/nodewright/controller/crds"
 	"github.com/nodewright/nodewright/controller/provisioning"
-	"github.com/nodewright/nodewright/controller/scheduling"
-	"github.com/nodewright/nodewright/test/localcloud"
 )
 
 // A pod that only a left-out pool can run gets its claim as soon as the
 // pool's node class turns Ready, not a Retry later.
 func TestNodeClassReadyTriggersBatch(t *testing.T) {
-	lc := localcloud.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := crds.Install(ctx, lc.RESTConfig); err != nil {
-		t.Fatal(err)
-	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1.AddToScheme(scheme)
-	// Another test of the package registers the same controller names.
-	mgr, err := manager.New(lc.RESTConfig, manager.Options{Scheme: scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := provisioning.New(mgr.GetClient(), fake.New(scheduling.SyntheticInstanceTypes(8)), clock.RealClock{}, mgr.GetEventRecorderFor("nodewright"),
-		provisioning.Options{BatchIdleDuration: 200 * time.Millisecond, BatchMaxDuration: 2 * time.Second, Reader: mgr.GetAPIReader()})
-	if err := controller.NewController(mgr.GetClient(), p).Register(ctx, mgr); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = mgr.Start(ctx) }()
+	lc, _, scheme, _ := startManager(ctx, t)
 	direct, err := client.New(lc.RESTConfig, client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)

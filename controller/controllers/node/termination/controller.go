@@ -19,7 +19,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -32,6 +31,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/controllers/index"
+	"github.com/nodewright/nodewright/controller/controllers/internal/patch"
 )
 
 // DrainRetry is how soon a Node whose pods are still leaving is looked at
@@ -68,7 +68,7 @@ func (c *Controller) Reconcile(ctx context.Context, node *corev1.Node) (reconcil
 
 	// 1. Cordon, so nothing new lands while pods leave.
 	if !hasTaint(node.Spec.Taints, v1.DisruptedNoScheduleTaint) {
-		err := c.patchNode(ctx, node, func(n *corev1.Node) {
+		err := patch.Locked(ctx, c.kube, node, func(n *corev1.Node) {
 			if !hasTaint(n.Spec.Taints, v1.DisruptedNoScheduleTaint) {
 				n.Spec.Taints = append(n.Spec.Taints, v1.DisruptedNoScheduleTaint)
 			}
@@ -108,32 +108,12 @@ func (c *Controller) Reconcile(ctx context.Context, node *corev1.Node) (reconcil
 	}
 
 	// 4. The Node.
-	err = c.patchNode(ctx, node, func(n *corev1.Node) { controllerutil.RemoveFinalizer(n, v1.TerminationFinalizer) })
+	err = patch.Locked(ctx, c.kube, node, func(n *corev1.Node) { controllerutil.RemoveFinalizer(n, v1.TerminationFinalizer) })
 	if err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("removing finalizer from node %s: %w", node.Name, err))
 	}
 	log.FromContext(ctx).Info("deleted node")
 	return reconcile.Result{}, nil
-}
-
-// patchNode applies mutate to node and patches it. The patch is
-// optimistically locked, since a merge patch replaces lists (taints,
-// finalizers) whole; the kubelet (kwok), kube-controller-manager and others
-// write Nodes all the time, so on a conflict it reads the Node again and
-// reapplies mutate rather than failing the pass.
-func (c *Controller) patchNode(ctx context.Context, node *corev1.Node, mutate func(*corev1.Node)) error {
-	fresh := true
-	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		if !fresh {
-			if err := c.kube.Get(ctx, client.ObjectKeyFromObject(node), node); err != nil {
-				return err
-			}
-		}
-		fresh = false
-		stored := node.DeepCopy()
-		mutate(node)
-		return c.kube.Patch(ctx, node, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{}))
-	})
 }
 
 func (c *Controller) deleteClaims(ctx context.Context, node *corev1.Node) error {

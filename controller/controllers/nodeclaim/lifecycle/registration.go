@@ -6,7 +6,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -14,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/controllers/internal/patch"
 )
 
 // NodeForProviderID returns the Node whose spec.providerID is providerID,
@@ -55,21 +55,7 @@ func (c *Controller) awaitRegistration(ctx context.Context, nc *v1.NodeClaim) (r
 // reference (so deleting the claim deletes the Node), the termination
 // finalizer, and no unregistered taint, which lets pods on.
 func (c *Controller) register(ctx context.Context, nc *v1.NodeClaim, node *corev1.Node) error {
-	// The patch is optimistically locked (a merge patch replaces taints and
-	// finalizers whole) and the kubelet writes the Node all the time: on a
-	// conflict, read it again and redo the changes.
-	fresh := true
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		if !fresh {
-			if err := c.kube.Get(ctx, client.ObjectKeyFromObject(node), node); err != nil {
-				return err
-			}
-		}
-		fresh = false
-		stored := node.DeepCopy()
-		adopt(nc, node)
-		return c.kube.Patch(ctx, node, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{}))
-	})
+	err := patch.Locked(ctx, c.kube, node, func(node *corev1.Node) { adopt(nc, node) })
 	if err != nil {
 		return fmt.Errorf("registering node %s for nodeclaim %s: %w", node.Name, nc.Name, err)
 	}

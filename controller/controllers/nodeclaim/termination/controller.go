@@ -10,7 +10,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -22,6 +21,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/controllers/internal/patch"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/lifecycle"
 )
 
@@ -80,21 +80,8 @@ func (c *Controller) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile
 	}
 
 	// 3. The claim.
-	// The patch is optimistically locked, since a merge patch replaces the
-	// finalizer list whole; other controllers write the claim (its status
-	// above all), so a conflict means reading it again, not failing.
-	fresh := true
-	err = retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		if !fresh {
-			if err := c.kube.Get(ctx, client.ObjectKeyFromObject(nc), nc); err != nil {
-				return err
-			}
-		}
-		fresh = false
-		stored := nc.DeepCopy()
-		controllerutil.RemoveFinalizer(nc, v1.TerminationFinalizer)
-		return c.kube.Patch(ctx, nc, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{}))
-	})
+	// Other controllers write the claim (its status above all).
+	err = patch.Locked(ctx, c.kube, nc, func(nc *v1.NodeClaim) { controllerutil.RemoveFinalizer(nc, v1.TerminationFinalizer) })
 	if err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("removing finalizer from nodeclaim %s: %w", nc.Name, err))
 	}
