@@ -101,48 +101,6 @@ func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 	return e.res, nil
 }
 
-// budgets: each pool's allowance per reason, less the nodes already being
-// disrupted. A pool whose budgets cannot be evaluated is skipped, not the
-// whole pass: one malformed NodePool must not stop disruption everywhere.
-func (e *evaluator) budgets() {
-	total, deleting := map[string]int{}, map[string]int{}
-	for _, n := range e.s.Nodes {
-		if n.NodeClaim == "" || n.NodePool == "" {
-			continue
-		}
-		total[n.NodePool]++
-		if n.Deleting {
-			deleting[n.NodePool]++
-		}
-	}
-	for name, p := range e.pools {
-		e.left[name] = map[v1.DisruptionReason]int{}
-		budgets := p.NodePool.Spec.Disruption.Budgets
-		err := ValidateBudgets(budgets)
-		for _, r := range []v1.DisruptionReason{v1.DisruptionReasonEmpty, v1.DisruptionReasonUnderutilized, v1.DisruptionReasonDrifted} {
-			if err != nil {
-				break
-			}
-			var n int
-			if n, err = Allowed(budgets, r, total[name], e.s.Now); err == nil {
-				e.left[name][r] = max(n-deleting[name], 0)
-			}
-		}
-		if err != nil {
-			e.left[name] = map[v1.DisruptionReason]int{}
-			e.skipped[name] = "budgets cannot be evaluated: " + err.Error()
-		}
-	}
-	names := make([]string, 0, len(e.skipped))
-	for name := range e.skipped {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		e.res.Skipped = append(e.res.Skipped, SkippedPool{NodePool: name, Reason: e.skipped[name]})
-	}
-}
-
 // prepare builds the what-if cluster once, from every node not already
 // going away. The pods of nodes that are going away still need homes: they
 // are placed first (one what-if on a cluster that still has those nodes),
@@ -230,35 +188,6 @@ func (e *evaluator) next(t time.Time) {
 	if e.res.NextCheck.IsZero() || t.Before(e.res.NextCheck) {
 		e.res.NextCheck = t
 	}
-}
-
-// budgetSpent notes that a pool's budget held a node back: the node may
-// become a candidate when a scheduled budget's window closes (nodes
-// finishing their disruption free budget too, but that is an event).
-func (e *evaluator) budgetSpent(pool string) {
-	p := e.pools[pool]
-	if p == nil || e.spent[pool] {
-		return
-	}
-	e.spent[pool] = true
-	for _, b := range p.NodePool.Spec.Disruption.Budgets {
-		if b.Schedule == nil || b.Duration == nil {
-			continue
-		}
-		if end, ok, err := WindowEnd(*b.Schedule, b.Duration.Duration, e.s.Now); err == nil && ok {
-			e.next(end)
-		}
-	}
-}
-
-// take spends one of the pool's budget for reason, if any is left.
-func (e *evaluator) take(pool string, r v1.DisruptionReason) bool {
-	if e.left[pool][r] <= 0 {
-		e.budgetSpent(pool)
-		return false
-	}
-	e.left[pool][r]--
-	return true
 }
 
 func (e *evaluator) emptiness() ([]*Decision, error) {
