@@ -215,10 +215,15 @@ func (p *Provisioner) explainLeftOut(ctx context.Context, snap *Snapshot, unsche
 	if len(snap.LeftOut) == 0 {
 		return
 	}
+	// Each left-out pool's scheduling view, built once, not once per pod.
+	pools := make([]*scheduling.NodePool, len(snap.LeftOut))
+	for i, lo := range snap.LeftOut {
+		pools[i] = scheduling.NodePoolFor(lo.NodePool, nil)
+	}
 	told := 0
 	for _, u := range unschedulable {
-		for _, lo := range snap.LeftOut {
-			ok, _, err := scheduling.Compatible(u.Pod, scheduling.NodePoolFor(lo.NodePool, nil))
+		for i, lo := range snap.LeftOut {
+			ok, _, err := scheduling.Compatible(u.Pod, pools[i])
 			if err != nil {
 				log.FromContext(ctx).V(1).Info("checking pod against left-out nodepool", "pod", client.ObjectKeyFromObject(u.Pod),
 					"nodepool", lo.NodePool.Name, "error", err.Error())
