@@ -28,6 +28,63 @@ type InstanceType struct {
 	Labels      map[string]string
 	Allocatable corev1.ResourceList
 	Offerings   []Offering
+	// Burst is set for burstable types (t2, t3, t3a, t4g): CPU requested
+	// above their baseline is paid for as surplus credits.
+	Burst *Burst
+}
+
+// Burst is how a burstable type charges for CPU above its baseline in
+// unlimited mode, the mode EKS launches burstable nodes in.
+type Burst struct {
+	// BaselineMilliCPU is vCPUs × the type's baseline share per vCPU.
+	BaselineMilliCPU int64 `json:"baselineMilliCPU"`
+	// SurplusPerVCPUHour is the $ per vCPU-hour of surplus credits.
+	SurplusPerVCPUHour float64 `json:"surplusPerVCPUHour"`
+}
+
+// Surplus is the $/h a node of the type pays in surplus credits when its
+// pods and daemonsets request cpuMilli: requests are taken as use, the
+// only reading of use available before launch.
+func (b *Burst) Surplus(cpuMilli int64) float64 {
+	if b == nil || cpuMilli <= b.BaselineMilliCPU {
+		return 0
+	}
+	return float64(cpuMilli-b.BaselineMilliCPU) / 1000 * b.SurplusPerVCPUHour
+}
+
+// NodeCost is what every node of a pool costs on top of its instance.
+type NodeCost struct {
+	// Volumes is the $/h of the node's EBS volumes (the node class's block
+	// device mappings, or the default root volume).
+	Volumes float64 `json:"volumes"`
+	// Overhead is the pool's per-node cost (per-host licences, say).
+	Overhead float64 `json:"overhead"`
+}
+
+// Total is the $/h every node of the pool adds.
+func (c NodeCost) Total() float64 { return c.Volumes + c.Overhead }
+
+// Cost is a node's true cost per hour, by part: what the plan minimises
+// and every price nodewright prints.
+type Cost struct {
+	Instance     float64 `json:"instance"`
+	Volumes      float64 `json:"volumes"`
+	Overhead     float64 `json:"overhead"`
+	BurstSurplus float64 `json:"burstSurplus"`
+}
+
+// Total is the node's $/h.
+func (c Cost) Total() float64 { return c.Instance + c.Volumes + c.Overhead + c.BurstSurplus }
+
+// Add sums two costs part by part.
+func (c Cost) Add(o Cost) Cost {
+	return Cost{Instance: c.Instance + o.Instance, Volumes: c.Volumes + o.Volumes, Overhead: c.Overhead + o.Overhead, BurstSurplus: c.BurstSurplus + o.BurstSurplus}
+}
+
+// NodeCostOf is the true cost of a node launched on offering off of it
+// in a pool whose nodes cost nc each, with cpuMilli of CPU requested on it.
+func NodeCostOf(it *InstanceType, off Offering, nc NodeCost, cpuMilli int64) Cost {
+	return Cost{Instance: off.Price, Volumes: nc.Volumes, Overhead: nc.Overhead, BurstSurplus: it.Burst.Surplus(cpuMilli)}
 }
 
 // NodePool is a NodePool as the engine sees it: its template, limits and
@@ -49,6 +106,8 @@ type NodePool struct {
 	// InUse is what the pool's existing nodes already consume toward limits.
 	InUse         corev1.ResourceList
 	InstanceTypes []*InstanceType
+	// NodeCost is what each of the pool's nodes costs beyond its instance.
+	NodeCost NodeCost
 }
 
 // ExistingNode is a node (or an in-flight NodeClaim) that pods may use.
