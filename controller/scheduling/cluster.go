@@ -356,6 +356,7 @@ func (c *Cluster) Without(names []string, opts Options) (*Result, error) {
 	}
 
 	s.order(pods)
+	s.classify(pods)
 
 	s.open = append(s.open[:0], c.open...)
 	res := &Result{}
@@ -498,7 +499,7 @@ func (lc *linkCache) link(pi *podInfo) {
 // clone copies what placing a pod changes, sharing what it only reads.
 func (pi *podInfo) clone() *podInfo {
 	out := *pi
-	out.freshPool, out.fresh, out.freshReqsID = nil, 0, 0
+	out.class = nil
 	out.counts = nil
 	if len(pi.constraints) > 0 {
 		out.constraints = make([]*constraint, len(pi.constraints))

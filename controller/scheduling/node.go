@@ -2,7 +2,6 @@ package scheduling
 
 import (
 	"fmt"
-	"math"
 	"reflect"
 	"slices"
 	"sort"
@@ -25,12 +24,16 @@ type simNode struct {
 	reqs   Requirements      // new nodes
 	taints []corev1.Taint
 
-	used    vec
-	cap     vec // existing: allocatable; new: the largest option, per resource
+	used vec
+	// cap is what pods may use: an existing node's allocatable; a new
+	// node's target option's, or (plain first-fit) its largest option's.
+	cap     vec
 	options []*optionInfo
-	pods    []*podInfo
-	ports   []hostPort
-	closed  bool
+	// target is the option a new node is sized for (cost-aware solves).
+	target *optionInfo
+	pods   []*podInfo
+	ports  []hostPort
+	closed bool
 
 	// candidates caches, per topology key, the values the node could still
 	// take under its own requirements; reset whenever it changes.
@@ -108,18 +111,12 @@ func (s *solver) admit(n *simNode, pi *podInfo) *placement {
 			pl.reqs = n.reqs.Merge(pi.reqs)
 		}
 	}
-	if n.existing == nil && s.costAware && len(n.pods) > 0 && !s.joinAffordable(n, pi) {
-		return nil
-	}
 	if reason := s.admitTopology(n, pi, &pl); reason != "" {
 		return nil
 	}
 	if n.existing == nil {
 		var reason string
 		if pl, reason = s.narrowOptions(n, pi, pl); reason != "" {
-			return nil
-		}
-		if s.costAware && len(n.pods) > 0 && s.joinCost(n, &pl) > s.freshCost(n.pool, pi)*(1+1e-9) {
 			return nil
 		}
 	}
@@ -320,6 +317,12 @@ func (s *solver) narrowOptions(n *simNode, pi *podInfo, pl placement) (placement
 		}
 		return false
 	}
+	// A sized node keeps its size: a pod that would rule its target out
+	// looks elsewhere rather than reshape it.
+	sized := s.costAware && n.target != nil
+	if sized && !matches(n.target) {
+		return pl, "rules out the instance type the node is sized for"
+	}
 	keep := n.options
 	for i, o := range n.options {
 		if !matches(o) {
@@ -345,7 +348,11 @@ func (s *solver) narrowOptions(n *simNode, pi *podInfo, pl placement) (placement
 		}
 	}
 	pl.options = keep
-	pl.cap = maxAlloc(keep, len(n.used))
+	if sized {
+		pl.cap = n.cap
+	} else {
+		pl.cap = maxAlloc(keep, len(n.used))
+	}
 	return pl, ""
 }
 
@@ -420,6 +427,10 @@ func (s *solver) commit(n *simNode, pi *podInfo, pl *placement) {
 			n.compatible = map[int]bool{}
 		}
 		n.reqs, n.options, n.cap = pl.reqs, pl.options, pl.cap
+		if !s.costAware {
+			// Joined at a premium (placeAnywhere): no longer sized.
+			n.target = nil
+		}
 	}
 	n.candidates = nil
 	n.used.addInPlace(pi.req)
@@ -429,50 +440,4 @@ func (s *solver) commit(n *simNode, pi *podInfo, pl *placement) {
 	if !fitsWith(n.used, s.minReq, n.cap) {
 		n.closed = true
 	}
-}
-
-// joinCost is what adding a pod to a new node adds to its price: the node's
-// cheapest option after, less its cheapest option before (options stay
-// ordered by price, and all of them fit).
-func (s *solver) joinCost(n *simNode, pl *placement) float64 {
-	return pl.options[0].minPrice - n.options[0].minPrice
-}
-
-// joinAffordable is a quick pre-check of joinCost: could any option
-// within the pod's fresh-node budget hold it, by resources alone? Options
-// are in price order, so the scan stops at the budget.
-func (s *solver) joinAffordable(n *simNode, pi *podInfo) bool {
-	limit := n.options[0].minPrice + s.freshCost(n.pool, pi)*(1+1e-9)
-	for _, o := range n.options {
-		if o.minPrice > limit {
-			return false
-		}
-		if fitsWith(n.used, pi.req, o.alloc) {
-			return true
-		}
-	}
-	return false
-}
-
-// freshCost is the price of the cheapest node the pool could open for the
-// pod alone; +Inf if it can open none. A pod joins a node only if that
-// costs no more than a node of its own, so a plan never pays a premium for
-// packing (two GPUs on one big node when two small ones are cheaper).
-func (s *solver) freshCost(p *poolInfo, pi *podInfo) float64 {
-	if pi.freshPool == p && pi.freshReqsID == pi.reqsID {
-		return pi.fresh
-	}
-	pi.freshPool, pi.freshReqsID, pi.fresh = p, pi.reqsID, math.Inf(1)
-	c := p.compatibleOptions(pi)
-	if c.reason != "" {
-		return pi.fresh
-	}
-	zero := make(vec, len(pi.req))
-	for _, o := range c.options { // cheapest first
-		if fitsWith(zero, pi.req, o.alloc) {
-			pi.fresh = o.minPrice
-			break
-		}
-	}
-	return pi.fresh
 }

@@ -33,11 +33,9 @@ type podInfo struct {
 	tolerations []corev1.Toleration
 	tolID       int
 
-	// fresh caches freshCost for one pool and requirement set.
-	fresh       float64
-	freshPool   *poolInfo
-	freshReqsID int
-	hostPorts   []hostPort
+	hostPorts []hostPort
+	// class is the pod's packing class (cost-aware solves).
+	class *podClass
 
 	// constraints bind this pod; counts are groups whose selector matches it.
 	constraints []*constraint

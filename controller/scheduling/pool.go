@@ -18,6 +18,16 @@ type optionInfo struct {
 	capacity  vec
 	offerings []Offering // available ones only
 	minPrice  float64
+	// daemonCPU is what the pool's daemonsets request on it: it counts
+	// toward a burstable type's surplus like any pod's.
+	daemonCPU int64
+}
+
+// cost is the option's true $/h on its cheapest offering in pool p, with
+// podCPU millicores of pods on it: instance, the pool's per-node costs, and
+// any burst surplus.
+func (o *optionInfo) cost(p *poolInfo, podCPU int64) float64 {
+	return o.minPrice + p.nodeCost + o.it.Burst.Surplus(podCPU+o.daemonCPU)
 }
 
 // poolInfo is a NodePool compiled for the solve.
@@ -33,6 +43,9 @@ type poolInfo struct {
 	limitNodes int // -1: unlimited
 	committed  vec
 	nodes      int
+
+	// nodeCost is the $/h each node adds beyond its instance.
+	nodeCost float64
 
 	// caches keyed by pod requirement / toleration ids
 	tolerated map[int]*corev1.Taint // nil value: tolerated
@@ -60,7 +73,7 @@ func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolI
 		}
 	}
 	p := &poolInfo{np: np, reqs: reqs, minValues: np.MinValues, labelKeys: sets.New[string](),
-		tolerated: map[int]*corev1.Taint{}, compat: map[int]poolCompat{}, limitNodes: -1}
+		tolerated: map[int]*corev1.Taint{}, compat: map[int]poolCompat{}, limitNodes: -1, nodeCost: np.NodeCost.Total()}
 	for k := range reqs {
 		p.labelKeys.Insert(k)
 	}
@@ -91,6 +104,7 @@ func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolI
 				o.alloc = o.alloc.sub(d.req)
 			}
 		}
+		o.daemonCPU = o.capacity[resCPU] - o.alloc[resCPU]
 		usable := true
 		for _, x := range o.alloc {
 			if x < 0 {

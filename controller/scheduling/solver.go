@@ -8,8 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
-
-	v1 "github.com/nodewright/nodewright/controller/api/v1"
 )
 
 // MaxOptionTypes caps the instance types whose offerings a NodeClaim plan
@@ -31,6 +29,8 @@ type solver struct {
 
 	reqIDs map[string]int
 	tolIDs map[string]int
+	// look is the demand ahead, for sizing new nodes (cost-aware solves).
+	look *lookahead
 
 	// A Cluster's what-if solves share one solver: journal (when set)
 	// records what placement changes so it can be rolled back; removed
@@ -110,6 +110,7 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 		pi.tolID = s.tolerationID(pi)
 	}
 	s.order(pods)
+	s.classify(pods)
 
 	res := &Result{}
 	for _, pi := range pods {
@@ -210,6 +211,7 @@ func (s *solver) seedExisting(in Input) {
 // place finds a home for one pod, relaxing its preferences as needed, and
 // returns the reason it can't be placed, if so.
 func (s *solver) place(pi *podInfo) string {
+	defer s.placed(pi)
 	for {
 		for _, n := range s.open {
 			if n.closed {
@@ -278,16 +280,8 @@ func (s *solver) openNode(pi *podInfo) []string {
 	var reasons []string
 	s.internReqs(pi)
 	for _, p := range s.pools {
-		tolID := pi.tolID
-		taint, seen := p.tolerated[tolID]
-		if !seen {
-			if ok, t := tolerates(pi.tolerations, p.np.Taints); !ok {
-				taint = t
-			}
-			p.tolerated[tolID] = taint
-		}
-		if taint != nil {
-			reasons = append(reasons, fmt.Sprintf("incompatible with nodepool %s: taint %s not tolerated", p.np.Name, taintString(taint)))
+		if !p.tolerates(pi) {
+			reasons = append(reasons, fmt.Sprintf("incompatible with nodepool %s: taint %s not tolerated", p.np.Name, taintString(p.tolerated[pi.tolID])))
 			continue
 		}
 		c := p.compatibleOptions(pi)
@@ -308,7 +302,7 @@ func (s *solver) openNode(pi *podInfo) []string {
 		}
 		n := &simNode{name: fmt.Sprintf("nodeclaim-%d", len(s.nodes)-s.removed), pool: p, reqs: c.merged, taints: p.np.Taints,
 			used: zero, options: fitting, cap: maxAlloc(fitting, len(zero)),
-			compatible: map[int]bool{pi.reqsID: true}, tolerated: map[int]bool{tolID: true}}
+			compatible: map[int]bool{pi.reqsID: true}, tolerated: map[int]bool{pi.tolID: true}}
 		if p.hasLimits {
 			if reason := p.limitDelta(nil, fitting, true); reason != "" {
 				reasons = append(reasons, reason)
@@ -329,6 +323,11 @@ func (s *solver) openNode(pi *podInfo) []string {
 				p.nodes--
 			}
 			continue
+		}
+		if s.costAware {
+			if n.target = s.chooseTarget(p, pl, pi, s.demand(p, pi)); n.target != nil {
+				pl.cap = n.target.alloc
+			}
 		}
 		s.nodes = append(s.nodes, n)
 		s.open = append(s.open, n)
@@ -388,25 +387,6 @@ func (s *solver) tolerationID(pi *podInfo) int {
 	return id
 }
 
-func compareOptions(a, b Option) int {
-	if a.Offering.Price != b.Offering.Price {
-		if a.Offering.Price < b.Offering.Price {
-			return -1
-		}
-		return 1
-	}
-	if c := strings.Compare(a.InstanceType.Name, b.InstanceType.Name); c != 0 {
-		return c
-	}
-	if offeringLess(a.Offering, b.Offering) {
-		return -1
-	}
-	if offeringLess(b.Offering, a.Offering) {
-		return 1
-	}
-	return 0
-}
-
 // finish turns the simulation's nodes into the plan.
 func (s *solver) finish(res *Result) {
 	for _, n := range s.nodes {
@@ -421,37 +401,74 @@ func (s *solver) finish(res *Result) {
 			res.ExistingNodes = append(res.ExistingNodes, &ExistingPlacement{Node: n.name, Pods: pods})
 			continue
 		}
-		plan := &NodeClaimPlan{NodePool: n.pool.np.Name, Pods: pods}
-		var types []string
-		for i, o := range n.options {
-			// Options are ordered by their cheapest offering, so the offerings
-			// of the first MaxOptionTypes hold every cheaper alternative.
-			if i >= MaxOptionTypes {
-				break
-			}
-			types = append(types, o.it.Name)
-			for _, off := range o.offerings {
-				if offeringCompatible(n.reqs, off) {
-					plan.Options = append(plan.Options, Option{InstanceType: o.it, Offering: off})
-				}
-			}
-		}
-		// Price, then type name, then spot first, then zone: a total order
-		// on distinct offerings, so an unstable sort gives the one answer,
-		// and without reflection (what-if sweeps finish thousands of plans).
-		slices.SortFunc(plan.Options, compareOptions)
-		plan.InstanceTypes = len(n.options)
-		plan.Requirements = n.reqs.Clone()
-		plan.Requirements.Add(&Requirement{Key: corev1.LabelInstanceTypeStable, values: uniqueSorted(types), mustExist: true})
-		chosen := plan.Options[0]
-		for _, o := range n.options {
-			if o.it == chosen.InstanceType {
-				overhead := s.space.vector(o.it.Allocatable).sub(o.alloc)
-				plan.Requests = s.space.list(n.used.add(overhead))
-			}
-		}
-		res.NodeClaims = append(res.NodeClaims, plan)
-		res.TotalPrice += chosen.Offering.Price
+		res.NodeClaims = append(res.NodeClaims, s.claimPlan(n, pods))
+		res.Cost = res.Cost.Add(res.NodeClaims[len(res.NodeClaims)-1].Cost)
 	}
-	_ = v1.CapacityTypeSpot
+	res.TotalPrice = res.Cost.Total()
+}
+
+// claimPlan lists a new node's offerings by true cost, cheapest first.
+func (s *solver) claimPlan(n *simNode, pods []*corev1.Pod) *NodeClaimPlan {
+	plan := &NodeClaimPlan{NodePool: n.pool.np.Name, Pods: pods, InstanceTypes: len(n.options)}
+	type priced struct {
+		Option
+		cost Cost
+	}
+	var all []priced
+	var types []string
+	sawFixed := false
+	for i, o := range n.options {
+		// Options are in order of their cheapest offering, and only burst
+		// surplus can move a later one ahead of an earlier one: once the
+		// first MaxOptionTypes and a type without surplus are in, every
+		// cheaper alternative is.
+		if i >= MaxOptionTypes && sawFixed {
+			break
+		}
+		sawFixed = sawFixed || o.it.Burst == nil
+		types = append(types, o.it.Name)
+		cpu := n.used[resCPU] + o.daemonCPU
+		for _, off := range o.offerings {
+			if offeringCompatible(n.reqs, off) {
+				all = append(all, priced{Option{InstanceType: o.it, Offering: off}, NodeCostOf(o.it, off, n.pool.np.NodeCost, cpu)})
+			}
+		}
+	}
+	// True cost, then type name, then spot first, then zone: a total order
+	// on distinct offerings, so an unstable sort gives the one answer,
+	// and without reflection (what-if sweeps finish thousands of plans).
+	slices.SortFunc(all, func(a, b priced) int {
+		if x, y := a.cost.Total(), b.cost.Total(); x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(a.InstanceType.Name, b.InstanceType.Name); c != 0 {
+			return c
+		}
+		if offeringLess(a.Offering, b.Offering) {
+			return -1
+		}
+		if offeringLess(b.Offering, a.Offering) {
+			return 1
+		}
+		return 0
+	})
+	plan.Options = make([]Option, len(all))
+	for i, p := range all {
+		plan.Options[i] = p.Option
+	}
+	plan.Cost = all[0].cost
+	plan.Requirements = n.reqs.Clone()
+	plan.Requirements.Add(&Requirement{Key: corev1.LabelInstanceTypeStable, values: uniqueSorted(types), mustExist: true})
+	chosen := plan.Options[0]
+	for _, o := range n.options {
+		if o.it == chosen.InstanceType {
+			overhead := s.space.vector(o.it.Allocatable).sub(o.alloc)
+			plan.Requests = s.space.list(n.used.add(overhead))
+			break
+		}
+	}
+	return plan
 }

@@ -148,8 +148,10 @@ type Result struct {
 	ExistingNodes []*ExistingPlacement
 	NodeClaims    []*NodeClaimPlan
 	Unschedulable []*Unschedulable
-	// TotalPrice is the $/hour of the new NodeClaims' chosen offerings.
+	// TotalPrice is the true $/hour of the new NodeClaims (Cost.Total()).
 	TotalPrice float64
+	// Cost is the new NodeClaims' true cost by part.
+	Cost Cost
 }
 
 // ExistingPlacement lists the pods that go to an existing node.
@@ -169,8 +171,10 @@ type NodeClaimPlan struct {
 	// Options are the compatible offerings that fit, cheapest first; the
 	// first is the plan's choice.
 	Options []Option
-	// InstanceTypes counts the distinct instance types among Options.
+	// InstanceTypes counts the distinct instance types that fit.
 	InstanceTypes int
+	// Cost is the true cost of the first option, by part.
+	Cost Cost
 }
 
 // Option is an instance type offering a NodeClaim may launch.
