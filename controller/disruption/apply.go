@@ -80,7 +80,7 @@ func replacementNode(plan *scheduling.NodeClaimPlan, pool *Pool, name string) (*
 		ExistingNode: scheduling.ExistingNode{Name: name, Labels: labels, Taints: taints,
 			Allocatable: o.InstanceType.Allocatable, Pods: append([]*corev1.Pod(nil), plan.Pods...), NodePool: plan.NodePool},
 		NodeClaim: name, InstanceType: o.InstanceType.Name, Zone: o.Offering.Zone,
-		CapacityType: o.Offering.CapacityType, Price: o.Offering.Price, Initialized: true,
+		CapacityType: o.Offering.CapacityType, Price: o.Cost.Total(), Initialized: true,
 	}, nil
 }
 

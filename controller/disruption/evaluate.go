@@ -374,7 +374,7 @@ func (e *evaluator) consolidate(m Method, cands []*candidate) (*Decision, error)
 			return nil, nil
 		}
 		d.Replacements = []*scheduling.NodeClaimPlan{plan}
-		d.Savings = total - plan.Chosen().Offering.Price
+		d.Savings = total - plan.Chosen().Cost.Total()
 	}
 	d.Message = "Underutilized: " + d.what()
 	return d, nil
@@ -385,7 +385,7 @@ func (e *evaluator) consolidate(m Method, cands []*candidate) (*Decision, error)
 func cheaperThan(plan *scheduling.NodeClaimPlan, price float64) *scheduling.NodeClaimPlan {
 	var opts []scheduling.Option
 	for _, o := range plan.Options {
-		if o.Offering.Price < price {
+		if o.Cost.Total() < price {
 			opts = append(opts, o)
 		}
 	}
@@ -441,7 +441,7 @@ func (d *Decision) what() string {
 		parts := make([]string, len(d.Replacements))
 		for i, p := range d.Replacements {
 			o := p.Chosen()
-			parts[i] = describe(o.InstanceType.Name, o.Offering.CapacityType, o.Offering.Price)
+			parts[i] = describe(o.InstanceType.Name, o.Offering.CapacityType, o.Cost.Total())
 		}
 		b.WriteString(strings.Join(parts, ", "))
 	}

@@ -104,7 +104,7 @@ func newNode(name string, pool *Pool, typeName, capacityType string, pods []*cor
 	n := &Node{
 		ExistingNode: scheduling.ExistingNode{Name: name, Labels: labels, Allocatable: it.Allocatable, Pods: pods, NodePool: pool.NodePool.Name},
 		NodeClaim:    name, InstanceType: typeName, Zone: "zone-a", CapacityType: capacityType,
-		Price:   price(pool.Scheduling.InstanceTypes, typeName, "zone-a", capacityType),
+		Price:   scheduling.ExistingCost(pool.Scheduling, typeName, "zone-a", capacityType, pods).Total(),
 		Created: now.Add(-time.Hour), Initialized: true,
 	}
 	for _, o := range opts {

@@ -101,8 +101,8 @@ func NewSnapshot(o Objects) (*Snapshot, error) {
 			n.Created = node.CreationTimestamp.Time
 			n.Initialized = nodeReady(node)
 		}
-		if pools[n.NodePool] != nil {
-			n.Price = price(o.InstanceTypes[n.NodePool], n.InstanceType, n.Zone, n.CapacityType)
+		if p := pools[n.NodePool]; p != nil {
+			n.Price = scheduling.ExistingCost(p.Scheduling, n.InstanceType, n.Zone, n.CapacityType, n.Pods).Total()
 		}
 		s.Nodes = append(s.Nodes, n)
 	}
@@ -126,7 +126,9 @@ func NewSnapshot(o Objects) (*Snapshot, error) {
 			Allocatable: alloc, Pods: byClaim[nc.Name], NodePool: nc.Labels[v1.NodePoolLabelKey]},
 			NodeClaim: nc.Name, Created: nc.CreationTimestamp.Time}
 		fillFromClaim(n, nc)
-		n.Price = price(o.InstanceTypes[n.NodePool], n.InstanceType, n.Zone, n.CapacityType)
+		if p := pools[n.NodePool]; p != nil {
+			n.Price = scheduling.ExistingCost(p.Scheduling, n.InstanceType, n.Zone, n.CapacityType, n.Pods).Total()
+		}
 		s.Nodes = append(s.Nodes, n)
 	}
 	sort.SliceStable(s.Nodes, func(i, j int) bool { return s.Nodes[i].Name < s.Nodes[j].Name })
@@ -181,29 +183,6 @@ func hasTaint(taints []corev1.Taint, t corev1.Taint) bool {
 	return false
 }
 
-// price is the $/h of the offering a node runs on; when the exact zone is
-// unknown, the cheapest offering of the type and capacity type stands in.
-func price(types []*scheduling.InstanceType, name, zone, capacityType string) float64 {
-	best := -1.0
-	for _, it := range types {
-		if it.Name != name {
-			continue
-		}
-		for _, off := range it.Offerings {
-			if capacityType != "" && off.CapacityType != capacityType {
-				continue
-			}
-			if off.Zone == zone {
-				return off.Price
-			}
-			if best < 0 || off.Price < best {
-				best = off.Price
-			}
-		}
-	}
-	return max(best, 0)
-}
-
 // FromInput turns a scheduling input (a synthetic cluster, or one read by
 // `nodewright simulate`) into a snapshot: nodes with a NodePool are that
 // pool's, initialized, created age ago and priced from the pool's
@@ -211,7 +190,7 @@ func price(types []*scheduling.InstanceType, name, zone, capacityType string) fl
 // when empty or underutilized, at once, within the default budget).
 func FromInput(in scheduling.Input, now time.Time, age time.Duration, newPool func(*scheduling.NodePool) *v1.NodePool) *Snapshot {
 	s := &Snapshot{Now: now, DaemonSets: in.DaemonSets, PodsElsewhere: in.PodsElsewhere}
-	types := map[string][]*scheduling.InstanceType{}
+	pools := map[string]*scheduling.NodePool{}
 	for _, sp := range in.NodePools {
 		var np *v1.NodePool
 		if newPool != nil {
@@ -223,7 +202,7 @@ func FromInput(in scheduling.Input, now time.Time, age time.Duration, newPool fu
 			np.Spec.Disruption = v1.Disruption{ConsolidationPolicy: v1.ConsolidationPolicyWhenEmptyOrUnderutilized, ConsolidateAfter: "0s"}
 		}
 		s.Pools = append(s.Pools, &Pool{NodePool: np, Scheduling: sp})
-		types[sp.Name] = sp.InstanceTypes
+		pools[sp.Name] = sp
 	}
 	for _, en := range in.Nodes {
 		n := &Node{ExistingNode: *en}
@@ -234,7 +213,7 @@ func FromInput(in scheduling.Input, now time.Time, age time.Duration, newPool fu
 			n.NodeClaim = en.Name
 			n.Initialized = true
 			n.Created = now.Add(-age)
-			n.Price = price(types[en.NodePool], n.InstanceType, n.Zone, n.CapacityType)
+			n.Price = scheduling.ExistingCost(pools[en.NodePool], n.InstanceType, n.Zone, n.CapacityType, en.Pods).Total()
 		}
 		s.Nodes = append(s.Nodes, n)
 	}

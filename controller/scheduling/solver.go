@@ -56,6 +56,23 @@ type Options struct {
 
 // SolveWith is Solve with options.
 func SolveWith(in Input, opts Options) (*Result, error) {
+	s, pods, err := newSolver(in, opts)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	for _, pi := range pods {
+		if reason := s.place(pi); reason != "" {
+			res.Unschedulable = append(res.Unschedulable, &Unschedulable{Pod: pi.pod, Reason: reason})
+		}
+	}
+	s.finish(res)
+	return res, nil
+}
+
+// newSolver compiles the input: pods in placement order and classified,
+// pools heaviest first, existing nodes seeded.
+func newSolver(in Input, opts Options) (*solver, []*podInfo, error) {
 	s := &solver{costAware: !opts.PlainFirstFitDecreasing, space: newResourceSpace(), topo: newTopology(), reqIDs: map[string]int{}, tolIDs: map[string]int{}}
 	for _, p := range in.Pods {
 		for n := range podRequests(p) {
@@ -74,10 +91,10 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 	for _, p := range in.Pods {
 		pi, err := newPodInfo(p, s.space, in.VolumeRequirements)
 		if err != nil {
-			return nil, fmt.Errorf("pod %s: %w", podKey(p), err)
+			return nil, nil, fmt.Errorf("pod %s: %w", podKey(p), err)
 		}
 		if err := s.topo.compile(pi); err != nil {
-			return nil, fmt.Errorf("pod %s: %w", podKey(p), err)
+			return nil, nil, fmt.Errorf("pod %s: %w", podKey(p), err)
 		}
 		pods = append(pods, pi)
 	}
@@ -85,7 +102,7 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 	for _, d := range in.DaemonSets {
 		di, err := newPodInfo(d, s.space, nil)
 		if err != nil {
-			return nil, fmt.Errorf("daemonset pod %s: %w", podKey(d), err)
+			return nil, nil, fmt.Errorf("daemonset pod %s: %w", podKey(d), err)
 		}
 		daemons = append(daemons, di)
 	}
@@ -99,7 +116,7 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 	for _, np := range sortedPools {
 		p, err := newPoolInfo(np, s.space, daemons)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.pools = append(s.pools, p)
 	}
@@ -111,15 +128,7 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 	}
 	s.order(pods)
 	s.classify(pods)
-
-	res := &Result{}
-	for _, pi := range pods {
-		if reason := s.place(pi); reason != "" {
-			res.Unschedulable = append(res.Unschedulable, &Unschedulable{Pod: pi.pod, Reason: reason})
-		}
-	}
-	s.finish(res)
-	return res, nil
+	return s, pods, nil
 }
 
 // order notes the smallest request of each resource (what any node must
@@ -401,8 +410,9 @@ func (s *solver) finish(res *Result) {
 			res.ExistingNodes = append(res.ExistingNodes, &ExistingPlacement{Node: n.name, Pods: pods})
 			continue
 		}
-		res.NodeClaims = append(res.NodeClaims, s.claimPlan(n, pods))
-		res.Cost = res.Cost.Add(res.NodeClaims[len(res.NodeClaims)-1].Cost)
+		plan := s.claimPlan(n, pods)
+		res.NodeClaims = append(res.NodeClaims, plan)
+		res.Cost = res.Cost.Add(plan.Chosen().Cost)
 	}
 	res.TotalPrice = res.Cost.Total()
 }
@@ -410,11 +420,7 @@ func (s *solver) finish(res *Result) {
 // claimPlan lists a new node's offerings by true cost, cheapest first.
 func (s *solver) claimPlan(n *simNode, pods []*corev1.Pod) *NodeClaimPlan {
 	plan := &NodeClaimPlan{NodePool: n.pool.np.Name, Pods: pods, InstanceTypes: len(n.options)}
-	type priced struct {
-		Option
-		cost Cost
-	}
-	var all []priced
+	var all []Option
 	var types []string
 	sawFixed := false
 	for i, o := range n.options {
@@ -430,15 +436,15 @@ func (s *solver) claimPlan(n *simNode, pods []*corev1.Pod) *NodeClaimPlan {
 		cpu := n.used[resCPU] + o.daemonCPU
 		for _, off := range o.offerings {
 			if offeringCompatible(n.reqs, off) {
-				all = append(all, priced{Option{InstanceType: o.it, Offering: off}, NodeCostOf(o.it, off, n.pool.np.NodeCost, cpu)})
+				all = append(all, Option{InstanceType: o.it, Offering: off, Cost: NodeCostOf(o.it, off, n.pool.np.NodeCost, cpu)})
 			}
 		}
 	}
 	// True cost, then type name, then spot first, then zone: a total order
 	// on distinct offerings, so an unstable sort gives the one answer,
 	// and without reflection (what-if sweeps finish thousands of plans).
-	slices.SortFunc(all, func(a, b priced) int {
-		if x, y := a.cost.Total(), b.cost.Total(); x != y {
+	slices.SortFunc(all, func(a, b Option) int {
+		if x, y := a.Cost.Total(), b.Cost.Total(); x != y {
 			if x < y {
 				return -1
 			}
@@ -455,11 +461,7 @@ func (s *solver) claimPlan(n *simNode, pods []*corev1.Pod) *NodeClaimPlan {
 		}
 		return 0
 	})
-	plan.Options = make([]Option, len(all))
-	for i, p := range all {
-		plan.Options[i] = p.Option
-	}
-	plan.Cost = all[0].cost
+	plan.Options = all
 	plan.Requirements = n.reqs.Clone()
 	plan.Requirements.Add(&Requirement{Key: corev1.LabelInstanceTypeStable, values: uniqueSorted(types), mustExist: true})
 	chosen := plan.Options[0]

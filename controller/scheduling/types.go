@@ -33,60 +33,6 @@ type InstanceType struct {
 	Burst *Burst
 }
 
-// Burst is how a burstable type charges for CPU above its baseline in
-// unlimited mode, the mode EKS launches burstable nodes in.
-type Burst struct {
-	// BaselineMilliCPU is vCPUs × the type's baseline share per vCPU.
-	BaselineMilliCPU int64 `json:"baselineMilliCPU"`
-	// SurplusPerVCPUHour is the $ per vCPU-hour of surplus credits.
-	SurplusPerVCPUHour float64 `json:"surplusPerVCPUHour"`
-}
-
-// Surplus is the $/h a node of the type pays in surplus credits when its
-// pods and daemonsets request cpuMilli: requests are taken as use, the
-// only reading of use available before launch.
-func (b *Burst) Surplus(cpuMilli int64) float64 {
-	if b == nil || cpuMilli <= b.BaselineMilliCPU {
-		return 0
-	}
-	return float64(cpuMilli-b.BaselineMilliCPU) / 1000 * b.SurplusPerVCPUHour
-}
-
-// NodeCost is what every node of a pool costs on top of its instance.
-type NodeCost struct {
-	// Volumes is the $/h of the node's EBS volumes (the node class's block
-	// device mappings, or the default root volume).
-	Volumes float64 `json:"volumes"`
-	// Overhead is the pool's per-node cost (per-host licences, say).
-	Overhead float64 `json:"overhead"`
-}
-
-// Total is the $/h every node of the pool adds.
-func (c NodeCost) Total() float64 { return c.Volumes + c.Overhead }
-
-// Cost is a node's true cost per hour, by part: what the plan minimises
-// and every price nodewright prints.
-type Cost struct {
-	Instance     float64 `json:"instance"`
-	Volumes      float64 `json:"volumes"`
-	Overhead     float64 `json:"overhead"`
-	BurstSurplus float64 `json:"burstSurplus"`
-}
-
-// Total is the node's $/h.
-func (c Cost) Total() float64 { return c.Instance + c.Volumes + c.Overhead + c.BurstSurplus }
-
-// Add sums two costs part by part.
-func (c Cost) Add(o Cost) Cost {
-	return Cost{Instance: c.Instance + o.Instance, Volumes: c.Volumes + o.Volumes, Overhead: c.Overhead + o.Overhead, BurstSurplus: c.BurstSurplus + o.BurstSurplus}
-}
-
-// NodeCostOf is the true cost of a node launched on offering off of it
-// in a pool whose nodes cost nc each, with cpuMilli of CPU requested on it.
-func NodeCostOf(it *InstanceType, off Offering, nc NodeCost, cpuMilli int64) Cost {
-	return Cost{Instance: off.Price, Volumes: nc.Volumes, Overhead: nc.Overhead, BurstSurplus: it.Burst.Surplus(cpuMilli)}
-}
-
 // NodePool is a NodePool as the engine sees it: its template, limits and
 // the instance types its NodeClass resolves to.
 type NodePool struct {
@@ -173,14 +119,14 @@ type NodeClaimPlan struct {
 	Options []Option
 	// InstanceTypes counts the distinct instance types that fit.
 	InstanceTypes int
-	// Cost is the true cost of the first option, by part.
-	Cost Cost
 }
 
 // Option is an instance type offering a NodeClaim may launch.
 type Option struct {
 	InstanceType *InstanceType
 	Offering     Offering
+	// Cost is the node's true cost on this offering, with the plan's pods.
+	Cost Cost
 }
 
 // Chosen is the offering the plan prices the node at.
