@@ -49,6 +49,12 @@ type InstanceType struct {
 	BranchENIs           int
 	MaxPodsENI           int // EKS max-pods table value
 	EBSBandwidthMbps     int
+	// BaselineCPUPerVCPU is a burstable type's baseline share of each vCPU
+	// (0.2 for 20%); 0 for types that do not burst.
+	BaselineCPUPerVCPU float64
+	// SurplusPerVCPUHour is the unlimited-mode surplus credit price of a
+	// burstable type; 0 when not burstable or no source gives it.
+	SurplusPerVCPUHour float64
 }
 
 var (
@@ -114,8 +120,38 @@ func Parse(r io.Reader) ([]InstanceType, error) {
 		if row.err != nil {
 			return nil, fmt.Errorf("catalog line %d (%s): %w", line, it.Name, row.err)
 		}
+		if it.Burstable {
+			if err := it.fillBurst(); err != nil {
+				return nil, fmt.Errorf("catalog line %d: %w", line, err)
+			}
+		}
 		out = append(out, it)
 	}
+}
+
+// fillBurst sets a burstable type's baseline and surplus price from the
+// credit table; a burstable type missing from it is an error, not a silent
+// zero baseline (which would price every millicore as surplus).
+func (it *InstanceType) fillBurst() error {
+	if _, err := Baselines(); err != nil {
+		return err
+	}
+	b, ok := BurstableBaseline(it.Name)
+	if !ok {
+		return fmt.Errorf("%s is burstable but has no row in data/burstable-baselines.csv", it.Name)
+	}
+	it.BaselineCPUPerVCPU = b
+	it.SurplusPerVCPUHour, _ = SurplusPerVCPUHour(it.Family)
+	return nil
+}
+
+// FillBurst is fillBurst for records built elsewhere (from
+// DescribeInstanceTypes, say): it leaves non-burstable types alone.
+func (it *InstanceType) FillBurst() error {
+	if !it.Burstable {
+		return nil
+	}
+	return it.fillBurst()
 }
 
 // Price returns the on-demand price in region, falling back to us-east-1

@@ -38,6 +38,11 @@ type CloudProvider interface {
 	// InstanceTypes are the instance types, with offerings and prices, that
 	// the NodePool's node class can launch.
 	InstanceTypes(ctx context.Context, np *v1.NodePool) ([]*scheduling.InstanceType, error)
+	// NodeVolumeCost is the $/h of the volumes each of the NodePool's nodes
+	// launches with (scheduling.NodeCost.Volumes). With an error the number
+	// is what could be priced, a lower bound (0 when nothing could): callers
+	// use it and report the error rather than drop the pool.
+	NodeVolumeCost(ctx context.Context, np *v1.NodePool) (float64, error)
 	// MarkUnavailable makes the (instance type, zone, capacity type)
 	// offering show unavailable, and launches skip it, for ttl: an
 	// interruption warning says that pool is short of capacity.

@@ -33,6 +33,7 @@ func NewSnapshot(o Objects) (*Snapshot, error) {
 			return nil, fmt.Errorf("nodepool %s is listed twice", np.Name)
 		}
 		p := &Pool{NodePool: np, Scheduling: scheduling.NodePoolFor(np, o.InstanceTypes[np.Name])}
+		p.Scheduling.NodeCost.Volumes = o.NodeVolumes[np.Name]
 		pools[np.Name] = p
 		s.Pools = append(s.Pools, p)
 	}

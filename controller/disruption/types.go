@@ -156,6 +156,9 @@ type Objects struct {
 	// InstanceTypes are each NodePool's instance types with offerings and
 	// prices, by NodePool name; they price the nodes and the replacements.
 	InstanceTypes map[string][]*scheduling.InstanceType
+	// NodeVolumes are the $/h of each NodePool's per-node volumes, by
+	// NodePool name (scheduling.NodeCost.Volumes).
+	NodeVolumes map[string]float64
 	// Pods are all pods; bound ones belong to the node named by spec.nodeName.
 	Pods       []*corev1.Pod
 	DaemonSets []*appsv1.DaemonSet

@@ -264,6 +264,7 @@ func (p *Provisioner) input(snap *Snapshot, pending []*corev1.Pod) scheduling.In
 	in := scheduling.Input{Pods: pending, Nodes: snap.Nodes, DaemonSets: snap.DaemonSets, PodsElsewhere: snap.PodsElsewhere}
 	for _, np := range snap.NodePools {
 		sp := SchedulingNodePool(np, snap.InstanceTypes[np.Name])
+		sp.NodeCost.Volumes = snap.NodeVolumes[np.Name]
 		// The snapshot's usage is fresher than status (the counter may lag a
 		// launch) and includes claims not launched yet.
 		if u, ok := snap.Usage[np.Name]; ok {

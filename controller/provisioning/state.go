@@ -37,6 +37,8 @@ type Snapshot struct {
 	Usage map[string]corev1.ResourceList
 	// InstanceTypes per NodePool in NodePools.
 	InstanceTypes map[string][]*scheduling.InstanceType
+	// NodeVolumes per NodePool in NodePools: the $/h of each node's volumes.
+	NodeVolumes map[string]float64
 	// LeftOut are the pools not in NodePools: not being deleted, but
 	// unable to launch.
 	LeftOut []LeftOut
@@ -82,9 +84,21 @@ func (p *Provisioner) nodeClassProblem(ctx context.Context, np *v1.NodePool) (re
 	return reason, message, nil
 }
 
+// nodeVolumeCost is the pool's per-node volume cost; a cost the cloud
+// provider can only partly price is used as it is (a lower bound), since
+// an unpriced volume must not stop the pool from launching.
+func (p *Provisioner) nodeVolumeCost(ctx context.Context, np *v1.NodePool) float64 {
+	usd, err := p.cloud.NodeVolumeCost(ctx, np)
+	if err != nil {
+		log.FromContext(ctx).V(1).Info("node volume cost is partial", "nodepool", np.Name, "usdPerHour", usd, "error", err.Error())
+	}
+	return usd
+}
+
 // TakeSnapshot reads nodes, their pods, NodeClaims, daemonsets and NodePools.
 func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
-	s := &Snapshot{Claims: map[string]*v1.NodeClaim{}, Usage: map[string]corev1.ResourceList{}, InstanceTypes: map[string][]*scheduling.InstanceType{}}
+	s := &Snapshot{Claims: map[string]*v1.NodeClaim{}, Usage: map[string]corev1.ResourceList{}, InstanceTypes: map[string][]*scheduling.InstanceType{},
+		NodeVolumes: map[string]float64{}}
 	var pools v1.NodePoolList
 	if err := p.reader.List(ctx, &pools); err != nil {
 		return nil, fmt.Errorf("listing nodepools: %w", err)
@@ -111,6 +125,7 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 		}
 		s.NodePools = append(s.NodePools, np)
 		s.InstanceTypes[np.Name] = types
+		s.NodeVolumes[np.Name] = p.nodeVolumeCost(ctx, np)
 	}
 	var claims v1.NodeClaimList
 	if err := p.reader.List(ctx, &claims); err != nil {

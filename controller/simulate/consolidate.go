@@ -75,15 +75,19 @@ func Consolidate(opts Options, now time.Time) (*ConsolidationReport, error) {
 	}
 	typesOf := instanceTypeSource(opts, objs)
 	types := map[string][]*scheduling.InstanceType{}
+	volumes := map[string]float64{}
 	for _, np := range pools {
 		t, err := typesOf(np)
 		if err != nil {
 			return nil, err
 		}
 		types[np.Name] = t
+		if volumes[np.Name], err = nodeVolumeCost(opts, objs, np); err != nil {
+			return nil, err
+		}
 	}
 	snap, err := disruption.NewSnapshot(disruption.Objects{
-		Now: now, Nodes: objs.Nodes, NodeClaims: objs.NodeClaims, NodePools: pools, InstanceTypes: types,
+		Now: now, Nodes: objs.Nodes, NodeClaims: objs.NodeClaims, NodePools: pools, InstanceTypes: types, NodeVolumes: volumes,
 		Pods: objs.Pods, PDBs: objs.PDBs, AdoptLabelledNodes: len(objs.NodeClaims) == 0,
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -12,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/catalog"
+	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/provisioning"
 	"github.com/nodewright/nodewright/controller/scheduling"
 )
@@ -61,7 +64,11 @@ func Load(opts Options) (scheduling.Input, error) {
 		if err != nil {
 			return in, err
 		}
-		in.NodePools = []*scheduling.NodePool{{Name: "default", InstanceTypes: t}}
+		vol, err := nodeVolumeCost(opts, objs, nil)
+		if err != nil {
+			return in, err
+		}
+		in.NodePools = []*scheduling.NodePool{{Name: "default", InstanceTypes: t, NodeCost: scheduling.NodeCost{Volumes: vol}}}
 		return in, nil
 	}
 	for _, np := range objs.NodePools {
@@ -69,9 +76,38 @@ func Load(opts Options) (scheduling.Input, error) {
 		if err != nil {
 			return in, err
 		}
-		in.NodePools = append(in.NodePools, provisioning.SchedulingNodePool(np, t))
+		vol, err := nodeVolumeCost(opts, objs, np)
+		if err != nil {
+			return in, err
+		}
+		sp := provisioning.SchedulingNodePool(np, t)
+		sp.NodeCost.Volumes = vol
+		in.NodePools = append(in.NodePools, sp)
 	}
 	return in, nil
+}
+
+// nodeVolumeCost is the $/h of the volumes of a node of np (nil: the
+// default pool), from its EC2NodeClass in the input files; a pool without
+// one gets the default root volume, as the controller would launch it. A
+// volume part the embedded prices lack counts as the priced rest (a lower
+// bound, as in the controller); a volume type EBS does not have is an error.
+func nodeVolumeCost(opts Options, objs Objects, np *v1.NodePool) (float64, error) {
+	var nc *v1.EC2NodeClass
+	if np != nil {
+		if ref := np.Spec.Template.Spec.NodeClassRef; ref != nil {
+			nc = objs.NodeClasses[ref.Name]
+		}
+	}
+	usd, err := nwaws.VolumeCost(nc, opts.Region)
+	if err != nil && !errors.Is(err, catalog.ErrUnpriced) {
+		name := "default"
+		if np != nil {
+			name = np.Name
+		}
+		return 0, fmt.Errorf("nodepool %s: %w", name, err)
+	}
+	return usd, nil
 }
 
 // instanceTypeSource returns a NodePool's instance types (np nil: the

@@ -3,6 +3,7 @@
 package aws
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -33,7 +34,7 @@ type Zone struct {
 // Unavailable pools are still listed, marked so, for ICE caching.
 func InstanceType(it catalog.InstanceType, region string, zones []Zone, pricing Pricing, maxPods int, unavailable func(typ, zone, capacityType string) bool) *scheduling.InstanceType {
 	_, allocatable := catalog.Resources(it, maxPods)
-	out := &scheduling.InstanceType{Name: it.Name, Labels: Labels(it, region), Allocatable: allocatable}
+	out := &scheduling.InstanceType{Name: it.Name, Labels: Labels(it, region), Allocatable: allocatable, Burst: burst(it)}
 	od, odOK := pricing.OnDemand(it)
 	for _, z := range zones {
 		if z.Offers != nil && !z.Offers(it.Name) {
@@ -49,6 +50,26 @@ func InstanceType(it catalog.InstanceType, region string, zones []Zone, pricing 
 		}
 	}
 	return out
+}
+
+// burst is a burstable type's baseline and surplus price, nil for other
+// types. The launch template sets no credit specification, so T3/T3a/T4g
+// run in unlimited mode, their EC2 default, and CPU above the baseline is
+// billed as surplus credits. T2 defaults to standard mode (EC2 user guide,
+// burstable-credits-baseline-concepts): no surplus is billed, the CPU is
+// throttled to the baseline instead; charging T2 the surplus rate anyway
+// keeps the planner from counting on CPU a T2 node cannot sustain. A type
+// with no surplus price in the data (t3a, t4g: catalog/data/README.md)
+// still gets its baseline, with bursting priced at zero, which understates
+// its cost.
+func burst(it catalog.InstanceType) *scheduling.Burst {
+	if !it.Burstable || it.BaselineCPUPerVCPU <= 0 {
+		return nil
+	}
+	return &scheduling.Burst{
+		BaselineMilliCPU:   int64(math.Round(float64(it.VCPU) * it.BaselineCPUPerVCPU * 1000)),
+		SurplusPerVCPUHour: it.SurplusPerVCPUHour,
+	}
 }
 
 // Labels are the well-known labels of an instance type, as set on its nodes.

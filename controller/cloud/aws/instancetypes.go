@@ -127,6 +127,11 @@ func fromEC2(info ec2types.InstanceTypeInfo, embedded *catalog.InstanceType) (ca
 	}
 	it.BareMetal = aws.ToBool(info.BareMetal)
 	it.Burstable = aws.ToBool(info.BurstablePerformanceSupported)
+	it.BaselineCPUPerVCPU, it.SurplusPerVCPUHour = 0, 0
+	// A burstable type the credit table lacks keeps no baseline and is
+	// scheduled as if it did not burst: better than a zero baseline that
+	// would bill every millicore as surplus.
+	_ = it.FillBurst()
 	if info.NetworkInfo != nil {
 		it.MaxENIs = int(aws.ToInt32(info.NetworkInfo.MaximumNetworkInterfaces))
 		it.IPv4PerENI = int(aws.ToInt32(info.NetworkInfo.Ipv4AddressesPerInterface))

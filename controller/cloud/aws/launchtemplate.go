@@ -136,21 +136,29 @@ func metadataOptions(m *v1.MetadataOptions) *ec2types.LaunchTemplateInstanceMeta
 	return out
 }
 
+// The family default volumes, as Karpenter's (pkg/providers/amifamily
+// DefaultEBS: encrypted gp3, 20Gi; Bottlerocket adds a 4Gi OS volume).
+const (
+	defaultDataVolumeGiB    = 20
+	bottlerocketOSVolumeGiB = 4
+	defaultVolumeType       = ec2types.VolumeTypeGp3
+)
+
 // blockDevices are the node class's, else the family's default root volume:
 // 20 GiB encrypted gp3 (Bottlerocket adds its small OS volume first).
 func blockDevices(nc *v1.EC2NodeClass) []ec2types.LaunchTemplateBlockDeviceMappingRequest {
 	ebs := func(gib int32) *ec2types.LaunchTemplateEbsBlockDeviceRequest {
-		return &ec2types.LaunchTemplateEbsBlockDeviceRequest{VolumeSize: aws.Int32(gib), VolumeType: ec2types.VolumeTypeGp3,
+		return &ec2types.LaunchTemplateEbsBlockDeviceRequest{VolumeSize: aws.Int32(gib), VolumeType: defaultVolumeType,
 			Encrypted: aws.Bool(true), DeleteOnTermination: aws.Bool(true)}
 	}
 	if len(nc.Spec.BlockDeviceMappings) == 0 {
 		if amiFamily(nc) == v1.AMIFamilyBottlerocket {
 			return []ec2types.LaunchTemplateBlockDeviceMappingRequest{
-				{DeviceName: aws.String("/dev/xvda"), Ebs: ebs(4)},
-				{DeviceName: aws.String("/dev/xvdb"), Ebs: ebs(20)},
+				{DeviceName: aws.String("/dev/xvda"), Ebs: ebs(bottlerocketOSVolumeGiB)},
+				{DeviceName: aws.String("/dev/xvdb"), Ebs: ebs(defaultDataVolumeGiB)},
 			}
 		}
-		return []ec2types.LaunchTemplateBlockDeviceMappingRequest{{DeviceName: aws.String("/dev/xvda"), Ebs: ebs(20)}}
+		return []ec2types.LaunchTemplateBlockDeviceMappingRequest{{DeviceName: aws.String("/dev/xvda"), Ebs: ebs(defaultDataVolumeGiB)}}
 	}
 	var out []ec2types.LaunchTemplateBlockDeviceMappingRequest
 	for _, b := range nc.Spec.BlockDeviceMappings {

@@ -26,6 +26,9 @@ type CloudProvider struct {
 	mu sync.Mutex
 	// Types are what InstanceTypes returns for every NodePool.
 	Types []*scheduling.InstanceType
+	// VolumeCosts are what NodeVolumeCost returns, by NodePool name (0 for
+	// pools not listed).
+	VolumeCosts map[string]float64
 	// Instances by providerID.
 	Instances map[string]*v1.NodeClaim
 	// Calls counts calls by method name.
@@ -222,6 +225,26 @@ func (c *CloudProvider) InstanceTypes(_ context.Context, np *v1.NodePool) ([]*sc
 		return nil, err
 	}
 	return c.Types, nil
+}
+
+// NodeVolumeCost implements CloudProvider.
+func (c *CloudProvider) NodeVolumeCost(_ context.Context, np *v1.NodePool) (float64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.call("NodeVolumeCost"); err != nil {
+		return 0, err
+	}
+	return c.VolumeCosts[np.Name], nil
+}
+
+// SetVolumeCost makes NodeVolumeCost return usdPerHour for the pool.
+func (c *CloudProvider) SetVolumeCost(pool string, usdPerHour float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.VolumeCosts == nil {
+		c.VolumeCosts = map[string]float64{}
+	}
+	c.VolumeCosts[pool] = usdPerHour
 }
 
 // MarkUnavailable implements CloudProvider: the offering turns unavailable

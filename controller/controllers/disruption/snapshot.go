@@ -70,7 +70,7 @@ func (c *Controller) evaluate(ctx context.Context) (*view, *disruption.Result, e
 }
 
 func (c *Controller) snapshot(ctx context.Context) (*view, error) {
-	o := disruption.Objects{Now: c.clock.Now(), InstanceTypes: map[string][]*scheduling.InstanceType{}}
+	o := disruption.Objects{Now: c.clock.Now(), InstanceTypes: map[string][]*scheduling.InstanceType{}, NodeVolumes: map[string]float64{}}
 	v := &view{pools: map[string]*v1.NodePool{}, claims: map[string]*v1.NodeClaim{}, nodes: map[string]*corev1.Node{}}
 	var pools v1.NodePoolList
 	if err := c.kube.List(ctx, &pools); err != nil {
@@ -91,6 +91,12 @@ func (c *Controller) snapshot(ctx context.Context) (*view, error) {
 			continue
 		}
 		o.InstanceTypes[np.Name] = types
+		// A partly priced volume cost is still the best figure there is.
+		vol, err := c.cloud.NodeVolumeCost(ctx, np)
+		if err != nil {
+			log.FromContext(ctx).V(1).Info("node volume cost is partial", "nodepool", np.Name, "usdPerHour", vol, "error", err.Error())
+		}
+		o.NodeVolumes[np.Name] = vol
 	}
 	var claims v1.NodeClaimList
 	if err := c.kube.List(ctx, &claims); err != nil {

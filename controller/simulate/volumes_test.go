@@ -1,0 +1,87 @@
+package simulate
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nodewright/nodewright/controller/catalog"
+)
+
+// Each pool's NodeCost.Volumes comes from its EC2NodeClass in the input
+// files; a run without NodePools prices the default root volume.
+func TestLoadPricesEachPoolsVolumes(t *testing.T) {
+	dir := t.TempDir()
+	pools := filepath.Join(dir, "pools.yaml")
+	err := os.WriteFile(pools, []byte(`apiVersion: nodewright.dev/v1
+kind: EC2NodeClass
+metadata: {name: big}
+spec:
+  role: r
+  amiSelectorTerms: [{alias: al2023@latest}]
+  blockDeviceMappings:
+  - {deviceName: /dev/xvda, ebs: {volumeSize: 100Gi, volumeType: gp2}}
+---
+apiVersion: nodewright.dev/v1
+kind: EC2NodeClass
+metadata: {name: plain}
+spec:
+  role: r
+  amiSelectorTerms: [{alias: al2023@latest}]
+---
+apiVersion: nodewright.dev/v1
+kind: NodePool
+metadata: {name: big}
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: nodewright.dev, kind: EC2NodeClass, name: big}
+---
+apiVersion: nodewright.dev/v1
+kind: NodePool
+metadata: {name: plain}
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: nodewright.dev, kind: EC2NodeClass, name: plain}
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := Load(Options{PodsFile: examples(t, "workload.yaml"), NodePoolsFile: pools})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"big": 100 * 0.10 / catalog.HoursPerMonth, "plain": 20 * 0.08 / catalog.HoursPerMonth}
+	for _, np := range in.NodePools {
+		if math.Abs(np.NodeCost.Volumes-want[np.Name]) > 1e-12 {
+			t.Errorf("pool %s volumes %v/h, want %v", np.Name, np.NodeCost.Volumes, want[np.Name])
+		}
+	}
+	in, err = Load(Options{PodsFile: examples(t, "workload.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := in.NodePools[0].NodeCost.Volumes; math.Abs(got-want["plain"]) > 1e-12 {
+		t.Errorf("default pool volumes %v/h, want the 20 GiB gp3 root %v", got, want["plain"])
+	}
+
+	bad := strings.Replace(mustRead(t, pools), "volumeType: gp2", "volumeType: gp9", 1)
+	if err := os.WriteFile(pools, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(Options{PodsFile: examples(t, "workload.yaml"), NodePoolsFile: pools}); err == nil || !strings.Contains(err.Error(), "gp9") {
+		t.Errorf("an unknown volume type must fail the load naming it, got %v", err)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
