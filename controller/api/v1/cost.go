@@ -12,6 +12,9 @@ import (
 // strconv.ParseFloat alone would take "-1", "1e3" and "Inf".
 const CostPerHourPattern = `^[0-9]+([.][0-9]+)?$`
 
+// CostPerHourMaxLength is the CRD's MaxLength for CostPerNodeHour.
+const CostPerHourMaxLength = 32
+
 var costPerHourRE = regexp.MustCompile(CostPerHourPattern)
 
 // ParseCostPerHour reads a cost such as "0.012" ($/h). The empty string is

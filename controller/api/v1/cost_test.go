@@ -116,6 +116,9 @@ func TestCostPatternIsCRDPattern(t *testing.T) {
 	if field["pattern"] != v1.CostPerHourPattern {
 		t.Errorf("CRD pattern %v is not v1.CostPerHourPattern %s: copy it into the marker and run make generate", field["pattern"], v1.CostPerHourPattern)
 	}
+	if n, ok := field["maxLength"].(float64); !ok || int(n) != v1.CostPerHourMaxLength {
+		t.Errorf("CRD maxLength %v is not v1.CostPerHourMaxLength %d", field["maxLength"], v1.CostPerHourMaxLength)
+	}
 	rules, _ := field["x-kubernetes-validations"].([]any)
 	if len(rules) != 1 || rules[0].(map[string]any)["rule"] != "self.matches('"+v1.CostPerHourPattern+"')" {
 		t.Errorf("CRD CEL rules %v do not match v1.CostPerHourPattern", rules)
