@@ -34,10 +34,10 @@ func TestNodePoolCostPerNodeHour(t *testing.T) {
 func TestValidateNodePoolCostPerNodeHour(t *testing.T) {
 	for in, want := range map[string]string{
 		"0": "", "0.012": "", "1.5": "", "0." + strings.Repeat("1", 30): "",
-		"-1":  `"-1" must be a non-negative decimal number of US dollars per node per hour`,
-		"abc": `"abc" must be a non-negative decimal number`,
-		"1e3": `"1e3" must be a non-negative decimal number`,
-		"":    "of 1 to 32 characters",
+		"-1":                           `"-1" must be a non-negative decimal number of US dollars per node per hour`,
+		"abc":                          `"abc" must be a non-negative decimal number`,
+		"1e3":                          `"1e3" must be a non-negative decimal number`,
+		"":                             "of 1 to 32 characters",
 		"0." + strings.Repeat("1", 31): "of 1 to 32 characters",
 	} {
 		d := validateNodePool(&nodePoolModel{CostPerNodeHour: types.StringValue(in)})
