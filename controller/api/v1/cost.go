@@ -6,6 +6,11 @@ import (
 	"strconv"
 )
 
+// The field is a decimal string named for its unit because the Kubernetes
+// API conventions want units in the field name or the value, and no floats
+// (kubernetes/community, contributors/devel/sig-architecture/
+// api-conventions.md, "Units" and "Primitive types").
+
 // CostPerHourPattern is the CRD's pattern for NodePoolSpec.CostPerNodeHour
 // (a test keeps the marker equal to it): plain decimals only, so what the
 // apiserver admits always parses and is never negative, infinite or NaN;
