@@ -9,15 +9,18 @@ import (
 // NodePoolFor is the engine's view of a NodePool's template: requirements
 // (with minValues), labels and taints (startup taints are expected to go
 // away, so pods need not tolerate them), weight, and the instance types its
-// node class resolves to. Limits are the caller's to add: provisioning
+// node class resolves to, and the pool's per-node overhead
+// (costPerNodeHour). Limits are the caller's to add: provisioning
 // enforces them, while disruption, which takes nodes away as it adds them,
-// does not.
+// does not. NodeCost.Volumes is left to whoever resolves the node class's
+// volumes.
 func NodePoolFor(np *v1.NodePool, types []*InstanceType) *NodePool {
 	out := &NodePool{
 		Name:          np.Name,
 		Labels:        np.Spec.Template.ObjectMeta.Labels,
 		Taints:        np.Spec.Template.Spec.Taints,
 		InstanceTypes: types,
+		NodeCost:      NodeCost{Overhead: np.Spec.NodeOverheadPerHour()},
 	}
 	if np.Spec.Weight != nil {
 		out.Weight = *np.Spec.Weight

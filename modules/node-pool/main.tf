@@ -28,6 +28,8 @@ resource "nodewright_node_pool" "this" {
   weight     = var.weight
   limits     = var.limits
 
+  cost_per_node_hour = var.cost_per_node_hour
+
   requirements = concat([
     { key = "nodewright.dev/capacity-type", operator = "In", values = var.capacity_types },
     { key = "nodewright.dev/instance-category", operator = "In", values = var.instance_categories },

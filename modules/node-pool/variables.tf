@@ -175,3 +175,14 @@ variable "weight" {
   type        = number
   default     = null
 }
+
+variable "cost_per_node_hour" {
+  description = "What each node costs on top of its instance and volumes, in US dollars per node per hour (per-host licences of monitoring or security agents, say), as a decimal string such as \"0.012\". nodewright counts it in every node's cost, so the pool favours fewer, larger nodes. Changing it does not replace existing nodes. null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cost_per_node_hour == null || can(regex("^[0-9]+([.][0-9]+)?$", var.cost_per_node_hour)) && try(length(var.cost_per_node_hour) <= 32, false)
+    error_message = "cost_per_node_hour must be a non-negative decimal number of US dollars per node per hour of at most 32 characters, such as \"0.012\" (no sign, exponent or unit); round computed values with format(\"%.6f\", ...)."
+  }
+}

@@ -56,6 +56,8 @@ func TestNodePoolHash(t *testing.T) {
 		},
 		"weight":     func(np *v1.NodePool) { w := int32(5); np.Spec.Weight = &w },
 		"disruption": func(np *v1.NodePool) { np.Spec.Disruption.ConsolidateAfter = "5m" },
+		// A cost only changes how nodewright weighs nodes, not the nodes.
+		"costPerNodeHour": func(np *v1.NodePool) { np.Spec.CostPerNodeHour = "0.012" },
 	}
 	for name, mutate := range same {
 		np := hashPool()

@@ -69,6 +69,18 @@ type NodePoolSpec struct {
 	// +kubebuilder:validation:Maximum=100
 	// +optional
 	Weight *int32 `json:"weight,omitempty"`
+	// CostPerNodeHour is what each of the pool's nodes costs on top of its
+	// instance and volumes, in US dollars per node per hour: per-host
+	// licences of monitoring or security agents, say. Nodewright adds it to
+	// every node's price when it chooses, packs and consolidates nodes, so
+	// a pool with it favours fewer, larger nodes. A plain non-negative
+	// decimal such as "0.012" (a string: Kubernetes APIs avoid floats).
+	// Changing it does not make existing nodes drift.
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^[0-9]+([.][0-9]+)?$`
+	// +kubebuilder:validation:XValidation:rule=`self.matches('^[0-9]+([.][0-9]+)?$')`,message="costPerNodeHour must be a non-negative decimal number of US dollars per node per hour, such as \"0.012\": no sign, exponent or unit"
+	// +optional
+	CostPerNodeHour string `json:"costPerNodeHour,omitempty"`
 }
 
 // NodeClaimTemplate is the part of a NodeClaim a NodePool decides.

@@ -24,6 +24,10 @@ run "good_defaults" {
     error_message = "default consolidation policy must be WhenEmptyOrUnderutilized"
   }
   assert {
+    condition     = nodewright_node_pool.this.cost_per_node_hour == null
+    error_message = "no per-node cost unless one is given"
+  }
+  assert {
     condition     = nodewright_node_class.this.subnet_selector_terms[0].tags["nodewright.dev/discovery"] == "prod"
     error_message = "subnets must be discovered by the cluster's discovery tag"
   }
@@ -79,4 +83,45 @@ run "rejects_schedule_without_duration" {
     budgets = [{ nodes = "0", schedule = "@daily" }]
   }
   expect_failures = [var.budgets]
+}
+
+run "cost_per_node_hour_passes_through" {
+  command = plan
+
+  variables {
+    # A number is converted to the decimal string the NodePool takes.
+    cost_per_node_hour = 0.012
+  }
+
+  assert {
+    condition     = nodewright_node_pool.this.cost_per_node_hour == "0.012"
+    error_message = "cost_per_node_hour should reach the node pool as given"
+  }
+}
+
+run "rejects_negative_cost_per_node_hour" {
+  command = plan
+
+  variables {
+    cost_per_node_hour = "-1"
+  }
+  expect_failures = [var.cost_per_node_hour]
+}
+
+run "rejects_exponent_cost_per_node_hour" {
+  command = plan
+
+  variables {
+    cost_per_node_hour = "1e3"
+  }
+  expect_failures = [var.cost_per_node_hour]
+}
+
+run "rejects_unrounded_cost_per_node_hour" {
+  command = plan
+
+  variables {
+    cost_per_node_hour = 1 / 3
+  }
+  expect_failures = [var.cost_per_node_hour]
 }

@@ -219,6 +219,7 @@ type nodePoolModel struct {
 	Disruption             *disruptionModel   `tfsdk:"disruption"`
 	Limits                 types.Map          `tfsdk:"limits"`
 	Weight                 types.Int64        `tfsdk:"weight"`
+	CostPerNodeHour        types.String       `tfsdk:"cost_per_node_hour"`
 	DeleteTimeout          types.String       `tfsdk:"delete_timeout"`
 	UID                    types.String       `tfsdk:"uid"`
 }
@@ -327,6 +328,7 @@ func nodePoolSpec(m *nodePoolModel) (v1.NodePoolSpec, error) {
 		}
 	}
 	spec.Weight = kubeOptInt32(m.Weight)
+	spec.CostPerNodeHour = m.CostPerNodeHour.ValueString()
 	return spec, nil
 }
 
@@ -397,6 +399,7 @@ func nodePoolFromAPI(np *v1.NodePool, m *nodePoolModel) {
 	}
 	m.Limits = kubeQuantityMapValue(prior.Limits, limits)
 	m.Weight = kubeOptInt32Value(spec.Weight)
+	m.CostPerNodeHour = kubeStrValue(spec.CostPerNodeHour)
 	if prior.DeleteTimeout.IsNull() || prior.DeleteTimeout.IsUnknown() {
 		m.DeleteTimeout = types.StringValue(defaultDeleteTimeout)
 	}

@@ -155,9 +155,10 @@ func nodePoolSchema() schema.Schema {
 					},
 				},
 			},
-			"limits":         schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Caps on the resources the pool's nodes add up to, as quantities: `{ cpu = \"1000\", memory = \"1000Gi\" }`."},
-			"weight":         schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(1, 100)}, MarkdownDescription: "Higher weights are tried first (1-100)."},
-			"delete_timeout": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultDeleteTimeout), MarkdownDescription: "How long destroy waits for the pool's NodeClaims to go away. Default `" + defaultDeleteTimeout + "`."},
+			"limits":             schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Caps on the resources the pool's nodes add up to, as quantities: `{ cpu = \"1000\", memory = \"1000Gi\" }`."},
+			"weight":             schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(1, 100)}, MarkdownDescription: "Higher weights are tried first (1-100)."},
+			"cost_per_node_hour": schema.StringAttribute{Optional: true, MarkdownDescription: "What each of the pool's nodes costs on top of its instance and volumes, in US dollars per node per hour: per-host licences of monitoring or security agents, say. nodewright counts it in every node's cost, so the pool favours fewer, larger nodes. A non-negative decimal such as `\"0.012\"` (a number such as `0.012` is converted); at most " + fmt.Sprint(costPerNodeHourMaxLen) + " characters, so round computed values, e.g. `format(\"%.6f\", var.licence_per_month / 730)`. Changing it does not replace or drift existing nodes."},
+			"delete_timeout":     schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultDeleteTimeout), MarkdownDescription: "How long destroy waits for the pool's NodeClaims to go away. Default `" + defaultDeleteTimeout + "`."},
 			// Computed.
 			"uid": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}, MarkdownDescription: "Kubernetes UID of the NodePool."},
 		},

@@ -112,6 +112,8 @@ resource "nodewright_node_pool" "test" {
   termination_grace_period = "90m"
   expire_after = "Never"
   weight = 10
+  # A number: Terraform converts it to the string the CRD stores.
+  cost_per_node_hour = 0.012
   disruption = {
     consolidation_policy = "WhenEmpty"
     consolidate_after    = "5m"
@@ -138,6 +140,7 @@ func TestAccNodePool(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameUID.AddStateValue("nodewright_node_pool.test", tfjsonpath.New("uid")),
 					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("expire_after"), knownvalue.StringExact("720h")),
+					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("cost_per_node_hour"), knownvalue.Null()),
 					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("disruption").AtMapKey("consolidation_policy"), knownvalue.StringExact("WhenEmptyOrUnderutilized")),
 					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("disruption").AtMapKey("budgets"), knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.ObjectPartial(map[string]knownvalue.Check{"nodes": knownvalue.StringExact("10%")}),
@@ -167,6 +170,7 @@ func TestAccNodePool(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					sameUID.AddStateValue("nodewright_node_pool.test", tfjsonpath.New("uid")),
 					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("weight"), knownvalue.Int64Exact(10)),
+					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("cost_per_node_hour"), knownvalue.StringExact("0.012")),
 				},
 				Check: func(*terraform.State) error {
 					var np v1.NodePool
@@ -183,6 +187,9 @@ func TestAccNodePool(t *testing.T) {
 					b := np.Spec.Disruption.Budgets
 					if len(b) != 2 || b[1].Schedule == nil || *b[1].Schedule != "0 9 * * mon-fri" || b[1].Duration.Duration.String() != "8h0m0s" {
 						return fmt.Errorf("budgets = %+v", b)
+					}
+					if np.Spec.CostPerNodeHour != "0.012" || np.Spec.NodeOverheadPerHour() != 0.012 {
+						return fmt.Errorf("costPerNodeHour = %q", np.Spec.CostPerNodeHour)
 					}
 					if np.Spec.Template.Spec.ExpireAfter != v1.Never || np.Spec.Disruption.ConsolidationPolicy != v1.ConsolidationPolicyWhenEmpty {
 						return fmt.Errorf("expireAfter %q, consolidationPolicy %q", np.Spec.Template.Spec.ExpireAfter, np.Spec.Disruption.ConsolidationPolicy)

@@ -27,6 +27,9 @@ var (
 	kubeIntegerRE      = regexp.MustCompile(`^-?[0-9]+$`)
 )
 
+// costPerNodeHourMaxLen is the CRD's MaxLength for costPerNodeHour.
+const costPerNodeHourMaxLen = v1.CostPerHourMaxLength
+
 // checkNodeLabelKey says what is wrong with a label or requirement key, or "".
 func checkNodeLabelKey(k string) string {
 	switch {
@@ -112,6 +115,13 @@ func validateNodePool(m *nodePoolModel) diag.Diagnostics {
 	}
 	if isKnownStr(m.TerminationGracePeriod) && !kubeDurationRE.MatchString(m.TerminationGracePeriod.ValueString()) {
 		bad(path.Root("termination_grace_period"), "termination_grace_period: %q must be a duration in h, m and s units, like 1h or 30m", m.TerminationGracePeriod.ValueString())
+	}
+	if isKnownStr(m.CostPerNodeHour) {
+		if v := m.CostPerNodeHour.ValueString(); v == "" || len(v) > costPerNodeHourMaxLen {
+			bad(path.Root("cost_per_node_hour"), "cost_per_node_hour: %q must be a non-negative decimal number of US dollars per node per hour of 1 to %d characters, such as \"0.012\"; round a computed value with format(\"%%.6f\", ...)", v, costPerNodeHourMaxLen)
+		} else if _, err := v1.ParseCostPerHour(v); err != nil {
+			bad(path.Root("cost_per_node_hour"), "cost_per_node_hour: %q must be a non-negative decimal number of US dollars per node per hour, such as \"0.012\" (no sign, exponent or unit)", v)
+		}
 	}
 	if isKnownStr(m.DeleteTimeout) && !kubeDurationRE.MatchString(m.DeleteTimeout.ValueString()) {
 		bad(path.Root("delete_timeout"), "delete_timeout: %q must be a duration in h, m and s units, like 10m", m.DeleteTimeout.ValueString())

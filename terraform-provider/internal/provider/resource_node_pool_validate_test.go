@@ -80,6 +80,18 @@ func TestAccNodePoolValidation(t *testing.T) {
 			{nodePoolWith(`weight = 0`), "weight value must be between 1 and 100, got: 0"},
 			{nodePoolWith(`limits = { cpu = "lots" }`), `limits["cpu"]: "lots" is not a quantity`},
 			{nodePoolWith(`taints = [{ key = "example.com/x", effect = "NoWay" }]`), `got: "NoWay"`},
+			{nodePoolWith(`cost_per_node_hour = "0.012"`), ""},
+			// A number is converted to the string the CRD stores.
+			{nodePoolWith(`cost_per_node_hour = 1.5`), ""},
+			{nodePoolWith(`cost_per_node_hour = "-1"`), `cost_per_node_hour: "-1" must be a non-negative decimal number of US dollars per node per hour`},
+			{nodePoolWith(`cost_per_node_hour = -0.5`), `cost_per_node_hour: "-0.5" must be a non-negative decimal number`},
+			{nodePoolWith(`cost_per_node_hour = "abc"`), `cost_per_node_hour: "abc" must be a non-negative decimal number`},
+			{nodePoolWith(`cost_per_node_hour = "1e3"`), `cost_per_node_hour: "1e3" must be a non-negative decimal number`},
+			{nodePoolWith(`cost_per_node_hour = ""`), `of 1 to 32 characters`},
+			// Terraform divides with 512-bit precision: unrounded, 1/3 is far
+			// longer than the CRD takes.
+			{nodePoolWith(`cost_per_node_hour = 1 / 3`), `round a computed value with format("%.6f", ...)`},
+			{nodePoolWith(`cost_per_node_hour = format("%.6f", 1 / 3)`), ""},
 		}),
 	})
 }

@@ -15,6 +15,10 @@ resource "nodewright_node_pool" "general" {
 
   limits = { cpu = "1000", memory = "4000Gi" }
 
+  # Per-host agent licences, in US dollars per node per hour: nodewright
+  # counts them in every node's cost, so the pool leans to fewer, larger nodes.
+  cost_per_node_hour = "0.012"
+
   expire_after             = "720h"
   termination_grace_period = "1h"
 
