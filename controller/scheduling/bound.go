@@ -24,25 +24,61 @@ func LowerBound(in Input) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	type charge struct {
-		fixed, rate, base float64 // base: baseline CPU left to pods, in cores
-		inv               [3]float64
+	b := s.boundInput()
+	best := 0.0
+	const steps = 10
+	for x := 0; x <= steps; x++ {
+		for y := 0; x+y <= steps; y++ {
+			w := [3]float64{float64(x) / steps, float64(y) / steps, float64(steps-x-y) / steps}
+			best = max(best, b.total(w, false), b.total(w, true))
+		}
 	}
-	type class struct {
-		n       int
-		req     [3]float64
-		options []charge
-	}
-	var classes []*class
+	return best, nil
+}
+
+// boundOption is an instance type of a pool as the bound sees it: its
+// fixed cost, burst terms, and per resource the dual feasible function
+// pods' shares of it are rounded by.
+type boundOption struct {
+	rate, base float64 // burst: $/vCPU-hour, baseline CPU left to pods (cores)
+	alloc      [3]float64
+	dff        [3]int // 0: shares are not rounded
+	uses       []boundUse
+}
+
+// boundUse is a class that may use an option.
+type boundUse struct {
+	class *boundClass
+	// fixed is the node's cost without surplus, as cheap as the class's
+	// requirements allow (a pinned zone may price it higher).
+	fixed float64
+	// share of each resource, as is and rounded by the option's dff
+	share, rounded [3]float64
+}
+
+type boundClass struct {
+	n     int
+	cpu   float64 // cores
+	least float64 // scratch: the least charge for the current weights
+}
+
+type boundData struct {
+	classes []*boundClass
+	options []*boundOption
+}
+
+// boundInput lists the classes that need new capacity and, per option, the
+// classes that could use it, with their shares rounded.
+func (s *solver) boundInput() *boundData {
+	b := &boundData{}
+	byOption := map[*optionInfo]map[*poolInfo]*boundOption{}
 	for _, c := range s.look.classes {
 		pi := c.rep
 		if s.fitsExisting(pi) {
 			continue
 		}
-		cl := &class{n: c.left}
-		for r := range cl.req {
-			cl.req[r] = float64(c.req[r])
-		}
+		bc := &boundClass{n: c.left, cpu: float64(c.req[resCPU]) / 1000}
+		used := false
 		for _, p := range s.pools {
 			if !p.tolerates(pi) {
 				continue
@@ -57,50 +93,133 @@ func LowerBound(in Input) (float64, error) {
 				if !ok || !fitsWith(zero, pi.req, o.alloc) {
 					continue
 				}
-				ch := charge{fixed: price + p.nodeCost}
-				for r := range ch.inv {
-					if o.alloc[r] > 0 {
-						ch.inv[r] = 1 / float64(o.alloc[r])
+				if byOption[o] == nil {
+					byOption[o] = map[*poolInfo]*boundOption{}
+				}
+				bo := byOption[o][p]
+				if bo == nil {
+					bo = &boundOption{}
+					for r := range bo.alloc {
+						bo.alloc[r] = float64(o.alloc[r])
+					}
+					byOption[o][p] = bo
+					b.options = append(b.options, bo)
+				}
+				if bst := o.it.Burst; bst != nil {
+					bo.rate, bo.base = bst.SurplusPerVCPUHour, float64(bst.BaselineMilliCPU-o.daemonCPU)/1000
+				}
+				u := boundUse{class: bc, fixed: price + p.nodeCost}
+				for r := range u.share {
+					if bo.alloc[r] > 0 {
+						u.share[r] = float64(c.req[r]) / bo.alloc[r]
 					}
 				}
-				if b := o.it.Burst; b != nil {
-					base := float64(b.BaselineMilliCPU-o.daemonCPU) / 1000
-					if ch.fixed-b.SurplusPerVCPUHour*base >= 0 {
-						ch.rate, ch.base = b.SurplusPerVCPUHour, base
-					}
-				}
-				cl.options = append(cl.options, ch)
+				bo.uses = append(bo.uses, u)
+				used = true
 			}
 		}
-		if len(cl.options) > 0 {
-			classes = append(classes, cl)
+		if used {
+			b.classes = append(b.classes, bc)
 		}
 	}
-	best := 0.0
-	const steps = 10
-	for a := 0; a <= steps; a++ {
-		for b := 0; a+b <= steps; b++ {
-			w := [3]float64{float64(a) / steps, float64(b) / steps, float64(steps-a-b) / steps}
-			total := 0.0
-			for _, cl := range classes {
-				least := math.Inf(1)
-				for _, ch := range cl.options {
-					share := 0.0
-					for r := range w {
-						share += w[r] * cl.req[r] * ch.inv[r]
-					}
-					v := ch.fixed * share
-					if ch.rate > 0 {
-						v = ch.rate*cl.req[resCPU]/1000 + (ch.fixed-ch.rate*ch.base)*share
-					}
-					least = min(least, v)
-				}
-				total += float64(cl.n) * least
+	for _, bo := range b.options {
+		for _, u := range bo.uses {
+			if bo.rate > 0 && u.fixed-bo.rate*bo.base < 0 {
+				bo.rate = 0
 			}
-			best = max(best, total)
+		}
+		for i := range bo.uses {
+			bo.uses[i].rounded = bo.uses[i].share
+		}
+		for r := range bo.dff {
+			bo.dff[r] = bestDFF(bo.uses, r)
+			if k := bo.dff[r]; k > 0 {
+				for i := range bo.uses {
+					bo.uses[i].rounded[r] = dff(k, bo.uses[i].share[r])
+				}
+			}
 		}
 	}
-	return best, nil
+	return b
+}
+
+// total is the bound for weights w, with shares rounded or as they are.
+func (b *boundData) total(w [3]float64, rounded bool) float64 {
+	for _, c := range b.classes {
+		c.least = math.Inf(1)
+	}
+	for _, bo := range b.options {
+		// No node of the type can be fuller than all the demand that may use
+		// it: dividing by that fill charges small demand for the whole node.
+		weigh := func(u *boundUse) float64 {
+			sh := &u.share
+			if rounded {
+				sh = &u.rounded
+			}
+			return w[0]*sh[0] + w[1]*sh[1] + w[2]*sh[2]
+		}
+		fill := 0.0
+		for i := range bo.uses {
+			fill += float64(bo.uses[i].class.n) * weigh(&bo.uses[i])
+		}
+		fill = min(fill, 1)
+		if fill <= 0 {
+			continue
+		}
+		for i := range bo.uses {
+			u := &bo.uses[i]
+			share := weigh(u) / fill
+			v := u.fixed * share
+			if bo.rate > 0 {
+				v = bo.rate*u.class.cpu + (u.fixed-bo.rate*bo.base)*share
+			}
+			u.class.least = min(u.class.least, v)
+		}
+	}
+	total := 0.0
+	for _, c := range b.classes {
+		total += float64(c.n) * c.least
+	}
+	return total
+}
+
+// dff is the dual feasible function u_k of Fekete and Schepers: shares
+// that sum to at most 1 still do after it. It rounds a pod that fits k
+// times but not k+1 times up to 1/k of the node.
+func dff(k int, x float64) float64 {
+	y := float64(k+1) * x
+	if y == math.Trunc(y) {
+		return x
+	}
+	return math.Floor(y) / float64(k)
+}
+
+// bestDFF picks, for one resource of an option, the u_k that rounds its
+// heaviest user's share to exactly its whole-pod fit, if that raises the
+// demand's total share; 0 keeps shares as they are.
+func bestDFF(uses []boundUse, r int) int {
+	heaviest, weight := -1, 0.0
+	for i, u := range uses {
+		if v := float64(u.class.n) * u.share[r]; v > weight {
+			heaviest, weight = i, v
+		}
+	}
+	if heaviest < 0 {
+		return 0
+	}
+	k := int(math.Floor(1 / uses[heaviest].share[r]))
+	if k < 1 {
+		return 0
+	}
+	before, after := 0.0, 0.0
+	for _, u := range uses {
+		before += float64(u.class.n) * u.share[r]
+		after += float64(u.class.n) * dff(k, u.share[r])
+	}
+	if after <= before {
+		return 0
+	}
+	return k
 }
 
 // fitsExisting reports whether some existing node could take pi by its
