@@ -84,6 +84,9 @@ func TestEC2CatalogAgreesWithController(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if got := p.PricesReadAt(); !got.Equal(at) {
+			t.Errorf("PricesReadAt = %s, want %s", got, at)
+		}
 		offline, err := simulate.EC2Catalog(region, zones, 0, at)
 		if err != nil {
 			t.Fatal(err)
