@@ -126,7 +126,7 @@ func (r *Recorder) write(ctx context.Context, dir, final string, rec *provisioni
 	}
 	plan := simulate.NewReport(rec.Result, rec.SolveTime)
 	batch := Batch{Time: rec.Began.UTC(), At: r.pricesAt().UTC(), Region: r.region, Zones: zones(in),
-		Pods: len(in.Pods), NodeClaims: len(plan.NodeClaims), PricePerHour: plan.TotalPricePerHour, Caveats: caveats(in)}
+		Pods: len(in.Pods), NodeClaims: len(plan.NodeClaims), PricePerHour: plan.TotalPricePerHour, Caveats: caveats(in, rec.Result)}
 	batch.Replay = fmt.Sprintf("nodewright simulate --at %s --region %s --zones %s --pods %s --nodepools %s",
 		batch.At.Format(time.RFC3339Nano), batch.Region, strings.Join(batch.Zones, ","),
 		filepath.Join(final, PodsFile), filepath.Join(final, NodePoolsFile))
@@ -224,16 +224,22 @@ func poolZones(np *scheduling.NodePool) map[string]bool {
 	return set
 }
 
-// caveats say what of the solve's input simulate does not take: it starts
-// from an empty cluster and offers every catalog type in every zone of
-// --zones, in every architecture, all available.
-func caveats(in scheduling.Input) []string {
+// caveats say what of the solve's input simulate does not take, where it
+// could change the plan: simulate starts from an empty cluster and offers
+// every catalog type in every zone of --zones, in every architecture, all
+// available. Existing nodes that took no pod change nothing for pods that
+// have no topology spread or (anti-)affinity.
+func caveats(in scheduling.Input, res *scheduling.Result) []string {
 	var out []string
-	if n := len(in.Nodes); n > 0 {
-		out = append(out, fmt.Sprintf("the solve could also place pods on %d existing nodes or NodeClaims in flight; simulate starts from an empty cluster", n))
+	placed := 0
+	for _, e := range res.ExistingNodes {
+		placed += len(e.Pods)
 	}
-	if n := len(in.PodsElsewhere); n > 0 {
-		out = append(out, fmt.Sprintf("%d pods on nodes that take no new pods counted for topology spread and affinity; simulate does not see them", n))
+	if placed > 0 {
+		out = append(out, fmt.Sprintf("the solve placed %d pods on existing nodes or NodeClaims in flight; simulate starts from an empty cluster and launches for them", placed))
+	}
+	if n := len(in.Nodes) + len(in.PodsElsewhere); n > 0 && anyRelational(in.Pods) {
+		out = append(out, fmt.Sprintf("%d existing nodes and %d pods on nodes that take no new pods counted for topology spread and affinity; simulate does not see them", len(in.Nodes), len(in.PodsElsewhere)))
 	}
 	if n := len(in.VolumeRequirements); n > 0 {
 		out = append(out, fmt.Sprintf("%d bound volumes constrained pods' zones; simulate does not see them", n))
@@ -262,6 +268,17 @@ func caveats(in scheduling.Input) []string {
 	return out
 }
 
+// anyRelational reports whether a pod's placement depends on other pods.
+func anyRelational(pods []*corev1.Pod) bool {
+	for _, p := range pods {
+		a := p.Spec.Affinity
+		if len(p.Spec.TopologySpreadConstraints) > 0 || a != nil && (a.PodAffinity != nil || a.PodAntiAffinity != nil) {
+			return true
+		}
+	}
+	return false
+}
+
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -283,4 +300,3 @@ func ReadBatch(dir string) (*Batch, error) {
 	}
 	return &b, nil
 }
-
