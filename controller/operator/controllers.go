@@ -19,6 +19,7 @@ import (
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/readiness"
 	provisioningcontroller "github.com/nodewright/nodewright/controller/controllers/provisioning"
 	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/controller/simulate/recording"
 )
 
 // registrar is what every controller offers the operator.
@@ -39,9 +40,18 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("creating the AWS cloud provider: %w", err)
 	}
-	prov := provisioning.New(kube, cloud, clk, recorder, provisioning.Options{
+	provOpts := provisioning.Options{
 		BatchIdleDuration: o.Options.BatchIdleDuration, BatchMaxDuration: o.Options.BatchMaxDuration, Reader: o.GetAPIReader(),
-	})
+	}
+	if dir := o.Options.RecordSolves; dir != "" {
+		rec, err := recording.New(dir, o.AWS.Region, cloud.PricesReadAt, o.GetAPIReader())
+		if err != nil {
+			return fmt.Errorf("--record-solves: %w", err)
+		}
+		provOpts.RecordSolve = rec.Record
+		o.Log.Info("recording provisioning solves", "dir", dir)
+	}
+	prov := provisioning.New(kube, cloud, clk, recorder, provOpts)
 	controllers := []registrar{
 		status.NewController(kube, cloud, clk),
 		provisioningcontroller.NewController(kube, prov),

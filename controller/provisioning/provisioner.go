@@ -31,6 +31,22 @@ type Options struct {
 	// manager's cached client may not yet show the NodeClaims and pod
 	// nominations of the previous batch; mgr.GetAPIReader() always does.
 	Reader client.Reader
+	// RecordSolve, when set, is given every batch's solve before any
+	// NodeClaim is created (`controller --record-solves`). It runs in the
+	// batch loop: an error is logged and the batch goes on.
+	RecordSolve func(context.Context, *SolveRecord) error
+}
+
+// SolveRecord is one batch's solve: what the engine was given and what it
+// chose. Nothing in it may be changed.
+type SolveRecord struct {
+	// Began is when the batch began.
+	Began    time.Time
+	Snapshot *Snapshot
+	Input    scheduling.Input
+	Result   *scheduling.Result
+	// SolveTime is how long scheduling.Solve took.
+	SolveTime time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -61,6 +77,8 @@ type Provisioner struct {
 	clock    clock.Clock
 	recorder record.EventRecorder
 	batcher  *Batcher
+	// recordSolve is Options.RecordSolve.
+	recordSolve func(context.Context, *SolveRecord) error
 }
 
 // New returns a Provisioner. Start runs its batching loop; Trigger feeds it.
@@ -71,7 +89,7 @@ func New(kube client.Client, cloud cloudprovider.CloudProvider, clk clock.Clock,
 		reader = kube
 	}
 	return &Provisioner{kube: kube, reader: reader, cloud: cloud, clock: clk, recorder: recorder,
-		batcher: NewBatcher(clk, opts.BatchIdleDuration, opts.BatchMaxDuration)}
+		batcher: NewBatcher(clk, opts.BatchIdleDuration, opts.BatchMaxDuration), recordSolve: opts.RecordSolve}
 }
 
 // Trigger says a pod became provisionable; the next batch will include it.
@@ -149,9 +167,17 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 	}
 	logger.Info("found provisionable pods", "count", len(pending))
 	in := p.input(snap, pending)
+	solveStart := p.clock.Now()
 	res, err := scheduling.Solve(in)
 	if err != nil {
 		return nil, fmt.Errorf("solving %d pods: %w", len(pending), err)
+	}
+	if p.recordSolve != nil {
+		// Before nominations, which annotate the pending pods in place.
+		rec := &SolveRecord{Began: began, Snapshot: snap, Input: in, Result: res, SolveTime: p.clock.Since(solveStart)}
+		if err := p.recordSolve(ctx, rec); err != nil {
+			logger.Error(err, "recording the solve")
+		}
 	}
 	inFlight := map[string]bool{}
 	for name, nc := range snap.Claims {

@@ -3,6 +3,7 @@ package scheduling_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/nodewright/nodewright/controller/scheduling"
 	"github.com/nodewright/nodewright/controller/simulate"
@@ -11,7 +12,7 @@ import (
 // BenchmarkSolveEC2Catalog runs the benchmark's pods against the real EC2
 // catalog (1382 types, 3 zones, spot and on-demand).
 func BenchmarkSolveEC2Catalog(b *testing.B) {
-	types, err := simulate.EC2Catalog("us-east-1", []string{"us-east-1a", "us-east-1b", "us-east-1c"}, 0)
+	types, err := simulate.EC2Catalog("us-east-1", []string{"us-east-1a", "us-east-1b", "us-east-1c"}, 0, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		b.Fatal(err)
 	}

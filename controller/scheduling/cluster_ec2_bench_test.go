@@ -17,7 +17,7 @@ import (
 // a NodeClaim priced over the whole catalog.
 func BenchmarkClusterWithoutEC2(b *testing.B) {
 	zones := []string{"us-east-1a", "us-east-1b", "us-east-1c"}
-	types, err := simulate.EC2Catalog("us-east-1", zones, 0)
+	types, err := simulate.EC2Catalog("us-east-1", zones, 0, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package scheduling_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/nodewright/nodewright/controller/scheduling"
 	"github.com/nodewright/nodewright/controller/simulate"
@@ -14,7 +15,7 @@ import (
 // On the real EC2 catalog, where small types are cheaper per unit, the
 // plan must cost no more; it may use more, smaller nodes to get there.
 func TestNeverWorseThanFirstFitDecreasing(t *testing.T) {
-	ec2, err := simulate.EC2Catalog("us-east-1", []string{"us-east-1a", "us-east-1b", "us-east-1c"}, 0)
+	ec2, err := simulate.EC2Catalog("us-east-1", []string{"us-east-1a", "us-east-1b", "us-east-1c"}, 0, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}

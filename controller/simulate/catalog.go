@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -87,9 +88,11 @@ func LoadCatalogFile(path string) ([]*scheduling.InstanceType, error) {
 }
 
 // EC2Catalog is the embedded real EC2 catalog as a NodePool in region sees
-// it: EKS's allocatable (VM overhead, kube-reserved, max pods), every type
-// in every zone, catalog on-demand prices and synthetic spot prices.
-func EC2Catalog(region string, zones []string, maxPods int) ([]*scheduling.InstanceType, error) {
+// it at time at: EKS's allocatable (VM overhead, kube-reserved, max pods),
+// every type in every zone, and the prices the local cloud's endpoints serve
+// at that time (catalog on-demand, synthetic spot for at's hour), which are
+// the prices the controller reads there.
+func EC2Catalog(region string, zones []string, maxPods int, at time.Time) ([]*scheduling.InstanceType, error) {
 	types, err := catalog.InstanceTypes()
 	if err != nil {
 		return nil, err
@@ -98,7 +101,7 @@ func EC2Catalog(region string, zones []string, maxPods int) ([]*scheduling.Insta
 	for i, z := range zones {
 		zs[i] = nwaws.Zone{Name: z}
 	}
-	pricing := nwaws.CatalogPricing{Region: region}
+	pricing := nwaws.CatalogPricing{Region: region, At: at}
 	out := make([]*scheduling.InstanceType, 0, len(types))
 	for _, t := range types {
 		it := nwaws.InstanceType(t, region, zs, pricing, maxPods, nil)

@@ -43,14 +43,12 @@ type ConsolidationAction struct {
 // emptiness and consolidation passes to a fixed point, offline. Without
 // NodeClaims, nodes labelled with a NodePool are taken as the pool's. The
 // NodePools come from opts.NodePoolsFile, else one "default" pool that
-// consolidates when empty or underutilized. now is the time of the passes
-// (consolidateAfter counts from the nodes' creation).
-func Consolidate(opts Options, now time.Time) (*ConsolidationReport, error) {
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
-	if len(opts.Zones) == 0 {
-		opts.Zones = []string{opts.Region + "a", opts.Region + "b", opts.Region + "c"}
+// consolidates when empty or underutilized. opts.At is the time of the
+// passes (consolidateAfter counts from the nodes' creation) and of the prices.
+func Consolidate(opts Options) (*ConsolidationReport, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	if opts.NodesFile == "" {
 		return nil, fmt.Errorf("--consolidate needs --nodes")
@@ -87,7 +85,7 @@ func Consolidate(opts Options, now time.Time) (*ConsolidationReport, error) {
 		}
 	}
 	snap, err := disruption.NewSnapshot(disruption.Objects{
-		Now: now, Nodes: objs.Nodes, NodeClaims: objs.NodeClaims, NodePools: pools, InstanceTypes: types, NodeVolumes: volumes,
+		Now: opts.At, Nodes: objs.Nodes, NodeClaims: objs.NodeClaims, NodePools: pools, InstanceTypes: types, NodeVolumes: volumes,
 		Pods: objs.Pods, PDBs: objs.PDBs, AdoptLabelledNodes: len(objs.NodeClaims) == 0,
 	})
 	if err != nil {

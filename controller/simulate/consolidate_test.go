@@ -35,7 +35,7 @@ func writeList(t *testing.T, path string, objs ...runtime.Object) {
 // not nodewright's holds a pod that must stay.
 func consolidationCluster(t *testing.T) (nodesFile, podsFile string) {
 	dir := t.TempDir()
-	created := metav1.NewTime(time.Now().Add(-24 * time.Hour))
+	created := metav1.NewTime(testAt.Add(-24 * time.Hour))
 	node := func(name, typ string, ours bool) *corev1.Node {
 		labels := map[string]string{corev1.LabelInstanceTypeStable: typ, corev1.LabelTopologyZone: "us-east-1a", corev1.LabelHostname: name}
 		if ours {
@@ -71,7 +71,7 @@ func consolidationCluster(t *testing.T) (nodesFile, podsFile string) {
 
 func TestConsolidate(t *testing.T) {
 	nodes, pods := consolidationCluster(t)
-	rep, err := Consolidate(Options{NodesFile: nodes, PodsFile: pods}, time.Now())
+	rep, err := Consolidate(Options{NodesFile: nodes, PodsFile: pods, At: testAt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestConsolidate(t *testing.T) {
 		if err := os.WriteFile(pods, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := Consolidate(Options{NodesFile: nodes, PodsFile: pods}, time.Now())
+		rep, err := Consolidate(Options{NodesFile: nodes, PodsFile: pods, At: testAt})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func TestConsolidate(t *testing.T) {
 		}
 	})
 	t.Run("needs nodes", func(t *testing.T) {
-		if _, err := Consolidate(Options{PodsFile: pods}, time.Now()); err == nil {
+		if _, err := Consolidate(Options{PodsFile: pods, At: testAt}); err == nil {
 			t.Error("no error without --nodes")
 		}
 	})
@@ -138,7 +138,7 @@ func TestConsolidate(t *testing.T) {
 // m5.large goes first, and the result is cheaper with every pod placed.
 func TestConsolidateExample(t *testing.T) {
 	dir := filepath.Join("..", "..", "examples", "simulate", "cluster")
-	r, err := Consolidate(Options{NodesFile: filepath.Join(dir, "nodes.yaml"), PodsFile: filepath.Join(dir, "pods.yaml")}, time.Now())
+	r, err := Consolidate(Options{NodesFile: filepath.Join(dir, "nodes.yaml"), PodsFile: filepath.Join(dir, "pods.yaml"), At: testAt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,5 +153,19 @@ func TestConsolidateExample(t *testing.T) {
 	}
 	if len(r.Blocked) != 0 {
 		t.Errorf("no node should be blocked, got %+v", r.Blocked)
+	}
+	// The example README shows this run's output at testAt: keep it true.
+	var out bytes.Buffer
+	if err := r.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(dir, "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if line != "" && !strings.Contains(string(readme), line+"\n") {
+			t.Errorf("examples/simulate/README.md lacks the line %q of:\n%s", line, out.String())
+		}
 	}
 }

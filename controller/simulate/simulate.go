@@ -19,8 +19,12 @@ import (
 	"github.com/nodewright/nodewright/controller/scheduling"
 )
 
-// Options say where the inputs come from.
+// Options say where the inputs come from, and when.
 type Options struct {
+	// At is the moment simulated: the embedded catalog is priced as the
+	// controller would find prices then (spot prices change on the hour),
+	// and consolidation counts consolidateAfter up to it. Required.
+	At       time.Time
 	PodsFile string
 	// NodesFile holds a running cluster's Nodes (and NodeClaims, if any),
 	// for Consolidate.
@@ -35,11 +39,9 @@ type Options struct {
 // one NodePool named "default" allows everything.
 func Load(opts Options) (scheduling.Input, error) {
 	var in scheduling.Input
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
-	}
-	if len(opts.Zones) == 0 {
-		opts.Zones = []string{opts.Region + "a", opts.Region + "b", opts.Region + "c"}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return in, err
 	}
 	var objs Objects
 	if opts.PodsFile == "" {
@@ -110,6 +112,21 @@ func nodeVolumeCost(opts Options, objs Objects, np *v1.NodePool) (float64, error
 	return usd, nil
 }
 
+// withDefaults fills in the region and zones, and refuses a zero At:
+// offline prices depend on the hour, so the caller must say which.
+func (o Options) withDefaults() (Options, error) {
+	if o.At.IsZero() {
+		return o, fmt.Errorf("no time to price at: set Options.At (simulate --at)")
+	}
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if len(o.Zones) == 0 {
+		o.Zones = []string{o.Region + "a", o.Region + "b", o.Region + "c"}
+	}
+	return o, nil
+}
+
 // instanceTypeSource returns a NodePool's instance types (np nil: the
 // default pool's): the catalog file, or the embedded EC2 catalog with the
 // max pods of the pool's EC2NodeClass.
@@ -124,7 +141,7 @@ func instanceTypeSource(opts Options, objs Objects) func(np *v1.NodePool) ([]*sc
 		if opts.CatalogFile != "" {
 			t, err = LoadCatalogFile(opts.CatalogFile)
 		} else {
-			t, err = EC2Catalog(opts.Region, opts.Zones, maxPods)
+			t, err = EC2Catalog(opts.Region, opts.Zones, maxPods, opts.At)
 		}
 		typesFor[maxPods] = t
 		return t, err
@@ -188,7 +205,14 @@ func Run(in scheduling.Input) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{SolveSeconds: time.Since(start).Seconds(), TotalPricePerHour: res.TotalPrice,
+	return NewReport(res, time.Since(start)), nil
+}
+
+// NewReport is a solve's plan as simulate prints it. The controller's solve
+// recorder writes its plans with it too, so a recorded plan and a replayed
+// one compare field by field.
+func NewReport(res *scheduling.Result, solveTime time.Duration) *Report {
+	r := &Report{SolveSeconds: solveTime.Seconds(), TotalPricePerHour: res.TotalPrice,
 		NodeClaims: []NodeClaimReport{}, ExistingNodes: []ExistingNodeReport{}, Unschedulable: []UnschedulableReport{}}
 	for i, nc := range res.NodeClaims {
 		c := nc.Chosen()
@@ -207,7 +231,7 @@ func Run(in scheduling.Input) (*Report, error) {
 	for _, u := range res.Unschedulable {
 		r.Unschedulable = append(r.Unschedulable, UnschedulableReport{Pod: u.Pod.Namespace + "/" + u.Pod.Name, Reason: u.Reason})
 	}
-	return r, nil
+	return r
 }
 
 func podNames(pods []*corev1.Pod) []string {

@@ -7,7 +7,11 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
+
+// testAt pins the synthetic spot prices, so plans are the same every hour.
+var testAt = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 func examples(t *testing.T, name string) string {
 	_, file, _, _ := runtime.Caller(0)
@@ -18,7 +22,7 @@ func examples(t *testing.T, name string) string {
 // shape: every pod placed but the impossible one, spread and anti-affinity
 // honoured, GPUs on the GPU pool, daemonset overhead counted.
 func TestExamples(t *testing.T) {
-	in, err := Load(Options{PodsFile: examples(t, "workload.yaml"), NodePoolsFile: examples(t, "nodepools.yaml")})
+	in, err := Load(Options{PodsFile: examples(t, "workload.yaml"), NodePoolsFile: examples(t, "nodepools.yaml"), At: testAt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +103,7 @@ func TestBenchmarkWorkloadFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := Load(Options{PodsFile: pods, CatalogFile: cat})
+	in, err := Load(Options{PodsFile: pods, CatalogFile: cat, At: testAt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,12 +125,16 @@ func TestBenchmarkWorkloadFiles(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
-	for name, tc := range map[string]struct{ opts Options }{
-		"no pods flag": {Options{}},
-		"missing file": {Options{PodsFile: filepath.Join(dir, "nope.yaml")}},
+	for name, tc := range map[string]struct {
+		opts Options
+		want string
+	}{
+		"no pods flag": {Options{At: testAt}, "--pods is required"},
+		"missing file": {Options{PodsFile: filepath.Join(dir, "nope.yaml"), At: testAt}, "no such file"},
+		"no time":      {Options{PodsFile: examples(t, "workload.yaml")}, "no time to price at"},
 	} {
-		if _, err := Load(tc.opts); err == nil {
-			t.Errorf("%s: want an error", name)
+		if _, err := Load(tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: want an error containing %q, got %v", name, tc.want, err)
 		}
 	}
 	err := Read(strings.NewReader("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n"), &Objects{})

@@ -39,7 +39,9 @@ type env struct {
 	ctrl  *controllerProcess
 }
 
-func newEnv(t *testing.T, nodePool string) *env {
+// newEnv starts the local cloud and the controller; extraEnv (KEY=value)
+// adds to or overrides the controller's environment.
+func newEnv(t *testing.T, nodePool string, extraEnv ...string) *env {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts the local cloud and the controller")
@@ -67,7 +69,7 @@ func newEnv(t *testing.T, nodePool string) *env {
 	e := &env{t: t, cloud: cloud, kube: kube, ec2: ec2.NewFromConfig(cfg)}
 	e.apply(fmt.Sprintf(nodeClassYAML, cloud.ClusterName(), cloud.ClusterName()))
 	e.apply(nodePool)
-	e.ctrl = startController(t, cloud)
+	e.ctrl = startController(t, cloud, extraEnv...)
 	return e
 }
 
@@ -190,7 +192,7 @@ type controllerProcess struct {
 	log string
 }
 
-func startController(t *testing.T, cloud *localcloud.Cloud) *controllerProcess {
+func startController(t *testing.T, cloud *localcloud.Cloud, extraEnv ...string) *controllerProcess {
 	t.Helper()
 	bin, err := localcloud.DefaultBinDir()
 	if err != nil {
@@ -206,6 +208,8 @@ func startController(t *testing.T, cloud *localcloud.Cloud) *controllerProcess {
 	cmd.Env = append(cmd.Env, "KUBECONFIG="+cloud.Kubeconfig, "METRICS_PORT=0", "HEALTH_PROBE_PORT=0",
 		"LEADER_ELECTION_NAMESPACE=default", "BATCH_IDLE_DURATION=500ms", "BATCH_MAX_DURATION=3s", "LOG_LEVEL=debug",
 		"DISRUPTION_VALIDATION_DELAY=2s")
+	// exec.Cmd keeps the last value of a repeated key.
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

@@ -59,8 +59,16 @@ func (c *iceCache) unavailable(typ, zone, capacityType string) bool {
 type cached[T any] struct {
 	mu      sync.Mutex
 	value   T
+	fetched time.Time
 	expires time.Time
 	ok      bool
+}
+
+// fetchedAt is when the value held was fetched; zero before the first fetch.
+func (c *cached[T]) fetchedAt() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fetched
 }
 
 func (c *cached[T]) get(now time.Time, ttl time.Duration, fetch func() (T, error)) (T, error) {
@@ -78,6 +86,6 @@ func (c *cached[T]) get(now time.Time, ttl time.Duration, fetch func() (T, error
 		var zero T
 		return zero, err
 	}
-	c.value, c.expires, c.ok = v, now.Add(ttl), true
+	c.value, c.fetched, c.expires, c.ok = v, now, now.Add(ttl), true
 	return v, nil
 }

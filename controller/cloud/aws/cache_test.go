@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -23,5 +24,34 @@ func TestICECacheMarkFor(t *testing.T) {
 	clk.Step(time.Minute)
 	if c.unavailable("m5.large", "us-east-1a", "spot") {
 		t.Error("pool still unavailable after 3m")
+	}
+}
+
+// TestCachedFetchedAt: the time of a cached value is that of its fetch,
+// kept while the value is reused, and kept when a refetch fails and the
+// stale value is served.
+func TestCachedFetchedAt(t *testing.T) {
+	var c cached[int]
+	t0 := time.Date(2026, 11, 23, 5, 59, 0, 0, time.UTC)
+	if !c.fetchedAt().IsZero() {
+		t.Fatal("fetched before any fetch")
+	}
+	n := 0
+	ok := func() (int, error) { n++; return n, nil }
+	for _, step := range []struct {
+		after       time.Duration
+		fetch       func() (int, error)
+		want        int
+		wantFetched time.Duration
+	}{
+		{0, ok, 1, 0},
+		{time.Minute, ok, 1, 0},
+		{6 * time.Minute, ok, 2, 6 * time.Minute},
+		{12 * time.Minute, func() (int, error) { return 0, errors.New("throttled") }, 2, 6 * time.Minute},
+	} {
+		v, err := c.get(t0.Add(step.after), 5*time.Minute, step.fetch)
+		if err != nil || v != step.want || !c.fetchedAt().Equal(t0.Add(step.wantFetched)) {
+			t.Errorf("at +%s: got %d, %v, fetched %s; want %d fetched at +%s", step.after, v, err, c.fetchedAt(), step.want, step.wantFetched)
+		}
 	}
 }

@@ -98,11 +98,15 @@ func Labels(it catalog.InstanceType, region string) map[string]string {
 	return l
 }
 
-// CatalogPricing prices from the embedded catalog: on-demand from its price
-// table, spot from the synthetic formula. It is the offline fallback, and
-// what `nodewright simulate` uses.
+// CatalogPricing prices from the embedded catalog as the local cloud's
+// endpoints serve it at At: on-demand from the price table (what its Price
+// List GetProducts returns), spot from the synthetic formula for At's hour
+// (what its DescribeSpotPriceHistory returns as the newest point). It is the
+// offline fallback, and what `nodewright simulate --at` uses.
 type CatalogPricing struct {
 	Region string
+	// At picks the hour of the synthetic spot prices.
+	At time.Time
 }
 
 // OnDemand implements Pricing.
@@ -110,8 +114,5 @@ func (p CatalogPricing) OnDemand(it catalog.InstanceType) (float64, bool) { retu
 
 // Spot implements Pricing.
 func (p CatalogPricing) Spot(it catalog.InstanceType, zone string) (float64, bool) {
-	return it.SyntheticSpotPrice(p.Region, zone, referenceHour)
+	return it.SyntheticSpotPrice(p.Region, zone, p.At)
 }
-
-// referenceHour pins offline spot prices to one hour, so simulate is reproducible.
-var referenceHour = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)

@@ -41,6 +41,12 @@ func (p *prices) Spot(it catalog.InstanceType, zone string) (float64, bool) {
 	return v, ok && v > 0
 }
 
+// PricesReadAt is when the prices offerings now carry were read from AWS;
+// zero before the first read. They are cached for PricesTTL and spot prices
+// change on the hour, so this, not a batch's own time, is the moment at
+// which `nodewright simulate --at` prices a recorded batch as it was solved.
+func (p *CloudProvider) PricesReadAt() time.Time { return p.prices.fetchedAt() }
+
 func (p *CloudProvider) pricesFor(ctx context.Context, _ *typeCatalog) (*prices, error) {
 	return p.prices.get(p.clock.Now(), p.opts.PricesTTL, func() (*prices, error) {
 		od, err := p.fetchOnDemand(ctx)

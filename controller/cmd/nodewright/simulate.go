@@ -20,8 +20,17 @@ func simulateCmd(args []string, out io.Writer) error {
 	zones := fs.String("zones", "", "comma-separated zones of the embedded catalog (default: <region>a,b,c)")
 	fs.StringVar(&opts.NodesFile, "nodes", "", "a running cluster's Nodes (kubectl get nodes -o yaml) and optionally NodeClaims; their pods come from --pods by spec.nodeName")
 	consolidate := fs.Bool("consolidate", false, "with --nodes: print what consolidation would do to that cluster and the $/h it saves")
+	at := fs.String("at", "", "RFC 3339 time to simulate, e.g. 2026-11-01T15:04:05Z (default: now): spot prices are those the controller reads from the local cloud in that hour, and --consolidate counts consolidateAfter up to it")
 	output := fs.String("output", "table", "table or json")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), simulateUsage)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if opts.At, err = parseAt(*at, time.Now()); err != nil {
 		return err
 	}
 	if *zones != "" {
@@ -31,7 +40,7 @@ func simulateCmd(args []string, out io.Writer) error {
 		return fmt.Errorf("--output must be table or json, not %q", *output)
 	}
 	if *consolidate {
-		rep, err := simulate.Consolidate(opts, time.Now())
+		rep, err := simulate.Consolidate(opts)
 		if err != nil {
 			return err
 		}
@@ -55,6 +64,30 @@ func simulateCmd(args []string, out io.Writer) error {
 		return rep.WriteJSON(out)
 	}
 	return rep.WriteTable(out)
+}
+
+const simulateUsage = `usage: nodewright simulate --pods FILE [--nodepools FILE] [--at TIME] [flags]
+
+Shows what nodewright would launch for a workload, offline, with the
+controller's scheduling engine. Without --catalog, instance types come from
+the embedded EC2 catalog priced as the controller finds them on the local
+cloud at --at: on-demand from the catalog's price table, spot from the
+synthetic hourly price. A batch the controller recorded with --record-solves
+replays with the --at, --region and --zones of its batch.yaml.
+
+flags:
+`
+
+// parseAt reads --at; empty means now.
+func parseAt(v string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return now, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at %q is not an RFC 3339 time such as 2026-11-01T15:04:05Z or 2026-11-01T16:04:05+01:00", v)
+	}
+	return t, nil
 }
 
 func benchWorkloadCmd(args []string, out io.Writer) error {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,7 +57,7 @@ func TestSimulateConsolidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := simulateCmd([]string{"--nodes", nodes, "--pods", pods, "--consolidate"}, &out); err != nil {
+	if err := simulateCmd([]string{"--nodes", nodes, "--pods", pods, "--consolidate", "--at", "2026-11-01T00:00:00Z"}, &out); err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
@@ -67,5 +70,52 @@ func TestSimulateConsolidate(t *testing.T) {
 	t.Logf("output:\n%s", got)
 	if err := simulateCmd([]string{"--nodes", nodes, "--pods", pods}, &out); err == nil || !strings.Contains(err.Error(), "--consolidate") {
 		t.Errorf("--nodes without --consolidate: %v", err)
+	}
+}
+
+func TestSimulateAt(t *testing.T) {
+	dir := t.TempDir()
+	pods := filepath.Join(dir, "pods.yaml")
+	if err := os.WriteFile(pods, []byte(consolidatePods), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"yesterday", "2026-11-01", "2026-11-01 10:00:00", "2026-11-01T10:00:00"} {
+		err := simulateCmd([]string{"--pods", pods, "--at", bad}, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--at") || !strings.Contains(err.Error(), "RFC 3339") {
+			t.Errorf("--at %q: want an error naming --at and RFC 3339, got %v", bad, err)
+		}
+	}
+	// The pod is scheduled anew (simulate ignores spec.nodeName without
+	// --consolidate) on spot, whose price follows the hour: the same hour
+	// in two offsets prints the same plan, and some other hour another price.
+	plan := func(at string) string {
+		var out bytes.Buffer
+		if err := simulateCmd([]string{"--pods", pods, "--at", at, "--output", "json"}, &out); err != nil {
+			t.Fatalf("--at %s: %v", at, err)
+		}
+		var rep struct {
+			NodeClaims []struct {
+				InstanceType, Zone, CapacityType string
+				PricePerHour                     float64
+			}
+		}
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.NodeClaims) != 1 {
+			t.Fatalf("--at %s: %d nodes, want 1", at, len(rep.NodeClaims))
+		}
+		return fmt.Sprintf("%+v", rep.NodeClaims[0])
+	}
+	base := plan("2026-11-01T10:05:00Z")
+	if same := plan("2026-11-01T11:59:59+01:00"); same != base {
+		t.Errorf("the same hour priced differently: %s and %s", base, same)
+	}
+	differ := false
+	for h := 1; h < 24 && !differ; h++ {
+		differ = plan(fmt.Sprintf("2026-11-01T%02d:05:00Z", (10+h)%24)) != base
+	}
+	if !differ {
+		t.Errorf("the plan %s is the same at every hour of the day: --at does not reach the prices", base)
 	}
 }

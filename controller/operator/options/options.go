@@ -45,6 +45,10 @@ type Options struct {
 
 	LeaderElection          bool
 	LeaderElectionNamespace string
+
+	// RecordSolves, when set, is a directory where every provisioning
+	// batch's solve is written as `nodewright simulate` input.
+	RecordSolves string
 }
 
 // AddFlags registers every setting on fs. Each flag's default is its
@@ -118,6 +122,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	num(&o.MetricsPort, "metrics-port", "METRICS_PORT", 8080, "Prometheus metrics port (0 turns it off)")
 	num(&o.HealthProbePort, "health-probe-port", "HEALTH_PROBE_PORT", 8081, "liveness (/healthz) and readiness (/readyz) port")
 	boolean(&o.LeaderElection, "leader-elect", "LEADER_ELECT", true, "elect a leader, so that several replicas are safe")
+	str(&o.RecordSolves, "record-solves", "RECORD_SOLVES", "", "directory to write each provisioning batch's solve into, as simulate input and plan, for replay with nodewright simulate (debugging aid; nothing is pruned)")
 	str(&o.LeaderElectionNamespace, "leader-election-namespace", "LEADER_ELECTION_NAMESPACE", envOr("POD_NAMESPACE", "kube-system"), "namespace of the leader-election lease")
 }
 
