@@ -165,25 +165,29 @@ func instanceTypeSource(opts Options, objs Objects) func(np *v1.NodePool) ([]*sc
 
 // Report is the plan as `simulate --output json` prints it.
 type Report struct {
-	NodeClaims        []NodeClaimReport     `json:"nodeClaims"`
-	ExistingNodes     []ExistingNodeReport  `json:"existingNodes"`
+	NodeClaims    []NodeClaimReport    `json:"nodeClaims"`
+	ExistingNodes []ExistingNodeReport `json:"existingNodes"`
+	// TotalPricePerHour is the plan's true cost: Cost's parts summed.
 	TotalPricePerHour float64               `json:"totalPricePerHour"`
+	Cost              scheduling.Cost       `json:"cost"`
 	Unschedulable     []UnschedulableReport `json:"unschedulable"`
 	SolveSeconds      float64               `json:"solveSeconds"`
 }
 
 // NodeClaimReport is one node to launch.
 type NodeClaimReport struct {
-	Name                string   `json:"name"`
-	NodePool            string   `json:"nodePool"`
-	InstanceType        string   `json:"instanceType"`
-	Zone                string   `json:"zone"`
-	CapacityType        string   `json:"capacityType"`
-	PricePerHour        float64  `json:"pricePerHour"`
-	InstanceTypeOptions int      `json:"instanceTypeOptions"`
-	CPUUtilization      float64  `json:"cpuUtilization"`
-	MemoryUtilization   float64  `json:"memoryUtilization"`
-	Pods                []string `json:"pods"`
+	Name         string `json:"name"`
+	NodePool     string `json:"nodePool"`
+	InstanceType string `json:"instanceType"`
+	Zone         string `json:"zone"`
+	CapacityType string `json:"capacityType"`
+	// PricePerHour is the node's true cost, Cost's parts summed.
+	PricePerHour        float64         `json:"pricePerHour"`
+	Cost                scheduling.Cost `json:"cost"`
+	InstanceTypeOptions int             `json:"instanceTypeOptions"`
+	CPUUtilization      float64         `json:"cpuUtilization"`
+	MemoryUtilization   float64         `json:"memoryUtilization"`
+	Pods                []string        `json:"pods"`
 }
 
 // ExistingNodeReport lists pods placed on a node that exists.
@@ -218,7 +222,7 @@ func NewReport(res *scheduling.Result, solveTime time.Duration) *Report {
 		c := nc.Chosen()
 		rep := NodeClaimReport{
 			Name: fmt.Sprintf("%s-%d", nc.NodePool, i+1), NodePool: nc.NodePool, InstanceType: c.InstanceType.Name,
-			Zone: c.Offering.Zone, CapacityType: c.Offering.CapacityType, PricePerHour: c.Offering.Price,
+			Zone: c.Offering.Zone, CapacityType: c.Offering.CapacityType, PricePerHour: c.Cost.Total(), Cost: c.Cost,
 			InstanceTypeOptions: nc.InstanceTypes, Pods: podNames(nc.Pods),
 			CPUUtilization:    utilization(nc.Requests, c.InstanceType.Allocatable, corev1.ResourceCPU),
 			MemoryUtilization: utilization(nc.Requests, c.InstanceType.Allocatable, corev1.ResourceMemory),
@@ -273,7 +277,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, e := range r.ExistingNodes {
 		fmt.Fprintf(w, "existing node %s takes %d pods\n", e.Name, len(e.Pods))
 	}
-	fmt.Fprintf(w, "\n%d nodes, $%.4f/hour, solved in %.3fs\n", len(r.NodeClaims), r.TotalPricePerHour, r.SolveSeconds)
+	c := r.Cost
+	fmt.Fprintf(w, "\n%d nodes, $%.4f/hour (instances $%.4f, volumes $%.4f, per-node overhead $%.4f, burst surplus $%.4f), solved in %.3fs\n",
+		len(r.NodeClaims), r.TotalPricePerHour, c.Instance, c.Volumes, c.Overhead, c.BurstSurplus, r.SolveSeconds)
 	if len(r.Unschedulable) > 0 {
 		fmt.Fprintf(w, "\n%d pods cannot be scheduled:\n", len(r.Unschedulable))
 		for _, u := range r.Unschedulable {

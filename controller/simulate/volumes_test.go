@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nodewright/nodewright/controller/catalog"
 )
@@ -50,7 +51,7 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := Load(Options{PodsFile: examples(t, "workload.yaml"), NodePoolsFile: pools})
+	in, err := Load(Options{PodsFile: examples(t, "workload.yaml"), NodePoolsFile: pools, At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ spec:
 			t.Errorf("pool %s volumes %v/h, want %v", np.Name, np.NodeCost.Volumes, want[np.Name])
 		}
 	}
-	in, err = Load(Options{PodsFile: examples(t, "workload.yaml")})
+	in, err = Load(Options{PodsFile: examples(t, "workload.yaml"), At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func TestSimulateConsolidate(t *testing.T) {
 	}
 	got := out.String()
 	// b is empty; then a's one pod fits on a cheaper node than an m5.xlarge.
-	for _, want := range []string{"2 nodes, $0.2880/hour", "Empty: deleting m5.large (on-demand, $0.096/h)", "Underutilized: replacing m5.xlarge (on-demand, $0.192/h) with ", "saves $"} {
+	for _, want := range []string{"2 nodes, $0.2924/hour", "Empty: deleting m5.large (on-demand, $0.09819/h)", "Underutilized: replacing m5.xlarge (on-demand, $0.1942/h) with ", "saves $"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
