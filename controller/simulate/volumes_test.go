@@ -51,7 +51,8 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := Load(Options{PodsFile: examples(t, "workload.yaml"), NodePoolsFile: pools, At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	in, err := Load(Options{PodsFile: examples(t, "workload.yaml"), NodePoolsFile: pools, At: at})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ spec:
 			t.Errorf("pool %s volumes %v/h, want %v", np.Name, np.NodeCost.Volumes, want[np.Name])
 		}
 	}
-	in, err = Load(Options{PodsFile: examples(t, "workload.yaml"), At: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+	in, err = Load(Options{PodsFile: examples(t, "workload.yaml"), At: at})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ spec:
 	if err := os.WriteFile(pools, []byte(bad), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(Options{PodsFile: examples(t, "workload.yaml"), NodePoolsFile: pools}); err == nil || !strings.Contains(err.Error(), "gp9") {
+	if _, err := Load(Options{PodsFile: examples(t, "workload.yaml"), NodePoolsFile: pools, At: at}); err == nil || !strings.Contains(err.Error(), "gp9") {
 		t.Errorf("an unknown volume type must fail the load naming it, got %v", err)
 	}
 }
