@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/nodewright/nodewright/controller/scheduling"
 )
 
 // testAt pins the synthetic spot prices, so plans are the same every hour.
@@ -120,6 +124,45 @@ func TestBenchmarkWorkloadFiles(t *testing.T) {
 	}
 	if placed != 500 || len(rep.Unschedulable) != 0 {
 		t.Fatalf("placed %d of 500 pods, %d unschedulable", placed, len(rep.Unschedulable))
+	}
+}
+
+// TestRealisticWorkloadFiles round-trips the realistic workload through a
+// file, as `nodewright bench-workload --workload realistic` writes it, and
+// solves it over the embedded EC2 catalog.
+func TestRealisticWorkloadFiles(t *testing.T) {
+	const n = 300
+	pods, err := WriteRealisticWorkload(t.TempDir(), n, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := Load(Options{PodsFile: pods, At: testAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := scheduling.RealisticPods(n, 7)
+	if len(in.Pods) != n || len(in.DaemonSets) != len(scheduling.RealisticDaemonSets()) {
+		t.Fatalf("loaded %d pods and %d daemonsets", len(in.Pods), len(in.DaemonSets))
+	}
+	for i, p := range in.Pods {
+		w := want[i]
+		if p.Name != w.Name || p.Namespace != w.Namespace || !equality.Semantic.DeepEqual(p.Spec, w.Spec) || !equality.Semantic.DeepEqual(p.OwnerReferences, w.OwnerReferences) {
+			t.Fatalf("pod %d: loaded %s/%s differs from the generated %s/%s", i, p.Namespace, p.Name, w.Namespace, w.Name)
+		}
+	}
+	rep, err := Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := 0
+	for _, nc := range rep.NodeClaims {
+		placed += len(nc.Pods)
+	}
+	if placed != n || len(rep.Unschedulable) != 0 {
+		t.Fatalf("placed %d of %d pods, %d unschedulable", placed, n, len(rep.Unschedulable))
+	}
+	if _, err := WriteRealisticWorkload(t.TempDir(), 0, 1); err == nil {
+		t.Error("0 pods: want an error")
 	}
 }
 

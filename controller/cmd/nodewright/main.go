@@ -14,7 +14,7 @@ const usage = `usage: nodewright <command> [flags]
 commands:
   controller      run the controller (leader-elected; see 'nodewright controller --help')
   simulate        show what nodewright would launch for a workload, offline
-  bench-workload  write the benchmark's synthetic workload as simulate input
+  bench-workload  write a benchmark workload (synthetic or realistic) as simulate input
 
 Run 'nodewright <command> --help' for a command's flags.
 `

@@ -92,15 +92,29 @@ func parseAt(v string, now time.Time) (time.Time, error) {
 
 func benchWorkloadCmd(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench-workload", flag.ContinueOnError)
-	dir := fs.String("dir", ".", "directory to write pods-<n>.yaml and catalog-400.json into")
+	dir := fs.String("dir", ".", "directory to write the workload into")
 	n := fs.Int("pods", 1000, "number of pods")
+	workload := fs.String("workload", "diverse", "diverse: Karpenter's benchmark shape, as pods-<n>.yaml with the synthetic catalog-400.json; "+
+		"realistic: a cluster-shaped mix of Deployments, StatefulSets and DaemonSets, as realistic-<n>-seed<seed>.yaml for the embedded EC2 catalog")
+	seed := fs.Uint64("seed", 1, "seed of the realistic workload (the same seed and --pods give the same file)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pods, cat, err := simulate.WriteBenchmarkWorkload(*dir, *n)
-	if err != nil {
-		return err
+	switch *workload {
+	case "diverse":
+		pods, cat, err := simulate.WriteBenchmarkWorkload(*dir, *n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote %s and %s\nrun: nodewright simulate --pods %s --catalog %s\n", pods, cat, pods, cat)
+	case "realistic":
+		pods, err := simulate.WriteRealisticWorkload(*dir, *n, *seed)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote %s\nrun: nodewright simulate --pods %s\n", pods, pods)
+	default:
+		return fmt.Errorf("--workload must be diverse or realistic, not %q", *workload)
 	}
-	fmt.Fprintf(out, "wrote %s and %s\nrun: nodewright simulate --pods %s --catalog %s\n", pods, cat, pods, cat)
 	return nil
 }

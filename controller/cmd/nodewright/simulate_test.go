@@ -119,3 +119,35 @@ func TestSimulateAt(t *testing.T) {
 		t.Errorf("the plan %s is the same at every hour of the day: --at does not reach the prices", base)
 	}
 }
+
+func TestBenchWorkloadRealistic(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	if err := benchWorkloadCmd([]string{"--dir", dir, "--pods", "120", "--workload", "realistic", "--seed", "5"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "realistic-120-seed5.yaml")
+	if !strings.Contains(out.String(), "run: nodewright simulate --pods "+file+"\n") {
+		t.Errorf("output: %s", out.String())
+	}
+	first, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := benchWorkloadCmd([]string{"--dir", dir, "--pods", "120", "--workload", "realistic", "--seed", "5"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := os.ReadFile(file); !bytes.Equal(first, again) {
+		t.Error("the same --pods and --seed wrote different files")
+	}
+	out.Reset()
+	if err := simulateCmd([]string{"--pods", file, "--output", "json"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"unschedulable": []`) {
+		t.Errorf("simulate of the realistic workload left pods unschedulable:\n%.2000s", out.String())
+	}
+	if err := benchWorkloadCmd([]string{"--dir", dir, "--workload", "nope"}, &out); err == nil || !strings.Contains(err.Error(), "diverse or realistic") {
+		t.Errorf("--workload nope: %v", err)
+	}
+}
