@@ -15,28 +15,7 @@ import (
 func TestLowerBoundNeverAboveAPlan(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for trial := 0; trial < 200; trial++ {
-		var types []*InstanceType
-		for i := 0; i < 1+r.IntN(6); i++ {
-			cpu, mem := 1<<r.IntN(5), 1<<(1+r.IntN(6))
-			price := float64(cpu)*0.02 + float64(mem)*0.004 + r.Float64()*0.05
-			it := itype(fmt.Sprintf("t%d", i), fmt.Sprint(cpu), fmt.Sprintf("%dGi", mem), 4+r.IntN(60), price,
-				offerings(off(zoneA, od, price), off(zoneB, spot, price*(0.3+r.Float64()*0.5))))
-			if r.IntN(3) == 0 {
-				it.Burst = &Burst{BaselineMilliCPU: int64(cpu) * 1000 * int64(1+r.IntN(4)) / 10, SurplusPerVCPUHour: 0.05}
-			}
-			types = append(types, it)
-		}
-		np := pool("default", types)
-		np.NodeCost = NodeCost{Volumes: r.Float64() * 0.01, Overhead: r.Float64() * 0.01}
-		var ps []*corev1.Pod
-		for i := 0; i < 1+r.IntN(40); i++ {
-			var opts []podOpt
-			if r.IntN(4) == 0 {
-				opts = append(opts, nodeSelector(zoneKey, zoneA))
-			}
-			ps = append(ps, pod(fmt.Sprintf("p%d", i), fmt.Sprintf("%dm", 100*(1+r.IntN(20))), fmt.Sprintf("%dMi", 128*(1+r.IntN(30))), opts...))
-		}
-		in := Input{Pods: ps, NodePools: []*NodePool{np}}
+		in := randomInput(r)
 		lb, err := LowerBound(in)
 		if err != nil {
 			t.Fatal(err)
@@ -72,6 +51,69 @@ func TestLowerBoundIsExactForOneClass(t *testing.T) {
 		}
 		if math.Abs(lb-want) > 1e-9 {
 			t.Errorf("%d pods: bound $%.4f, want $%.4f", n, lb, want)
+		}
+	}
+}
+
+// randomInput is up to 40 pods (some pinned to a zone) over up to 6 types
+// with spot and on-demand prices, some burstable, in a pool with per-node
+// costs.
+func randomInput(r *rand.Rand) Input {
+	var types []*InstanceType
+	for i := 0; i < 1+r.IntN(6); i++ {
+		cpu, mem := 1<<r.IntN(5), 1<<(1+r.IntN(6))
+		price := float64(cpu)*0.02 + float64(mem)*0.004 + r.Float64()*0.05
+		it := itype(fmt.Sprintf("t%d", i), fmt.Sprint(cpu), fmt.Sprintf("%dGi", mem), 4+r.IntN(60), price,
+			offerings(off(zoneA, od, price), off(zoneB, spot, price*(0.3+r.Float64()*0.5))))
+		if r.IntN(3) == 0 {
+			it.Burst = &Burst{BaselineMilliCPU: int64(cpu) * 1000 * int64(1+r.IntN(4)) / 10, SurplusPerVCPUHour: 0.05}
+		}
+		types = append(types, it)
+	}
+	np := pool("default", types)
+	np.NodeCost = NodeCost{Volumes: r.Float64() * 0.01, Overhead: r.Float64() * 0.01}
+	var ps []*corev1.Pod
+	for i := 0; i < 1+r.IntN(40); i++ {
+		var opts []podOpt
+		if r.IntN(4) == 0 {
+			opts = append(opts, nodeSelector(zoneKey, zoneA))
+		}
+		ps = append(ps, pod(fmt.Sprintf("p%d", i), fmt.Sprintf("%dm", 100*(1+r.IntN(20))), fmt.Sprintf("%dMi", 128*(1+r.IntN(30))), opts...))
+	}
+	in := Input{Pods: ps, NodePools: []*NodePool{np}}
+	return in
+}
+
+// The Pricer prices a plan's own claims as the plan does: it is the rule
+// other planners' plans are priced by in the comparison benchmark.
+func TestPricerAgreesWithPlans(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	for trial := 0; trial < 100; trial++ {
+		in := randomInput(r)
+		res, err := Solve(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, err := NewPricer(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, nc := range res.NodeClaims {
+			var types []string
+			for _, o := range nc.Options {
+				types = append(types, o.InstanceType.Name)
+			}
+			var reqs []corev1.NodeSelectorRequirement
+			for _, req := range nc.Requirements.NodeSelectorRequirements() {
+				if req.Key == zoneKey || req.Key == ctKey {
+					reqs = append(reqs, req)
+				}
+			}
+			got, fits, ok := pr.Cheapest(nc.NodePool, types, reqs, nc.Pods)
+			want := nc.Chosen().Cost.Total()
+			if !ok || !fits || math.Abs(got.Cost.Total()-want) > 1e-12 {
+				t.Fatalf("trial %d: pricer says $%.6f (fits %v, ok %v), the plan $%.6f", trial, got.Cost.Total(), fits, ok, want)
+			}
 		}
 	}
 }

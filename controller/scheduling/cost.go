@@ -1,6 +1,8 @@
 package scheduling
 
 import (
+	"math"
+
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -102,4 +104,69 @@ func ExistingCost(np *NodePool, instanceType, zone, capacityType string, pods []
 		c.BurstSurplus = it.Burst.Surplus(cpu)
 	}
 	return c
+}
+
+// Pricer prices nodes by the engine's own true-cost rule, for plans made
+// elsewhere: Karpenter's, in the comparison benchmark, so both plans are
+// priced alike (volumes, overhead, and surplus with daemonsets counted).
+type Pricer struct {
+	s     *solver
+	pools map[string]*poolInfo
+}
+
+// NewPricer compiles in's pools and daemonsets.
+func NewPricer(in Input) (*Pricer, error) {
+	s, _, err := newSolver(Input{NodePools: in.NodePools, DaemonSets: in.DaemonSets, Pods: in.Pods}, Options{})
+	if err != nil {
+		return nil, err
+	}
+	p := &Pricer{s: s, pools: map[string]*poolInfo{}}
+	for _, pi := range s.pools {
+		p.pools[pi.np.Name] = pi
+	}
+	return p, nil
+}
+
+// Cheapest is the least true cost of a node of the pool that holds pods,
+// over the offerings of the named types that reqs (zone, capacity type)
+// allow. fits is false when no such type has room for the pods as the
+// engine counts it; the cheapest offering is still priced then.
+func (p *Pricer) Cheapest(pool string, types []string, reqs []corev1.NodeSelectorRequirement, pods []*corev1.Pod) (opt Option, fits, ok bool) {
+	pi := p.pools[pool]
+	if pi == nil {
+		return Option{}, false, false
+	}
+	r, err := NewRequirements(reqs...)
+	if err != nil {
+		return Option{}, false, false
+	}
+	used := make(vec, len(p.s.space.names))
+	for _, pod := range pods {
+		used.addInPlace(p.s.space.vector(podRequests(pod)))
+	}
+	zero := make(vec, len(used))
+	named := map[string]bool{}
+	for _, t := range types {
+		named[t] = true
+	}
+	best := math.Inf(1)
+	for _, o := range pi.options {
+		if !named[o.it.Name] {
+			continue
+		}
+		room := fitsWith(zero, used, o.alloc)
+		if fits && !room {
+			continue
+		}
+		for _, off := range o.offerings {
+			if !offeringCompatible(r, off) {
+				continue
+			}
+			c := NodeCostOf(o.it, off, pi.np.NodeCost, used[resCPU]+o.daemonCPU)
+			if (room && !fits) || c.Total() < best {
+				opt, best, fits, ok = Option{InstanceType: o.it, Offering: off, Cost: c}, c.Total(), room, true
+			}
+		}
+	}
+	return opt, fits, ok
 }

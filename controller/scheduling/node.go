@@ -426,13 +426,17 @@ func (s *solver) commit(n *simNode, pi *podInfo, pl *placement) {
 		if len(pl.reqs) != len(n.reqs) || len(pi.reqs) > 0 || len(pl.pins) > 0 {
 			n.compatible = map[int]bool{}
 		}
+		// The values a node could still take depend only on its
+		// requirements and options: most joins change neither.
+		if !sameRequirements(pl.reqs, n.reqs) || len(pl.options) != len(n.options) {
+			n.candidates = nil
+		}
 		n.reqs, n.options, n.cap = pl.reqs, pl.options, pl.cap
 		if !s.costAware {
 			// Joined at a premium (placeAnywhere): no longer sized.
 			n.target = nil
 		}
 	}
-	n.candidates = nil
 	n.used.addInPlace(pi.req)
 	n.pods = append(n.pods, pi)
 	n.ports = append(n.ports, pi.hostPorts...)
