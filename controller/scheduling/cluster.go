@@ -158,6 +158,7 @@ func NewCluster(in Input) (*Cluster, error) {
 		}
 		s.pools = append(s.pools, p)
 	}
+	s.offers = newOfferIndex(s.pools)
 	c.seed(podDims)
 	s.journal = &c.j
 	s.topo.journal = &c.j
@@ -325,6 +326,7 @@ func (c *Cluster) Without(names []string, opts Options) (*Result, error) {
 	}
 	s.costAware = !opts.PlainFirstFitDecreasing
 	s.removed = len(idx)
+	s.closedSince = 0
 	// A plain solve has no inactive dimension, so a node overcommitted only
 	// there is no fuller for it.
 	for _, oc := range c.overcommit {

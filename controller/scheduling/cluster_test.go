@@ -68,7 +68,7 @@ func TestClusterWithoutErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := Solve(explicitWithout(in, []string{"node-00001"}))
+	want, _ := SolveWith(explicitWithout(in, []string{"node-00001"}), Options{})
 	if describeResult(got) != describeResult(want) {
 		t.Fatalf("after a failed what-if:\n%s\nwant\n%s", describeResult(got), describeResult(want))
 	}
@@ -110,7 +110,7 @@ func checkWithout(t *testing.T, in Input, sets [][]string) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := Solve(explicitWithout(in, names))
+		want, err := SolveWith(explicitWithout(in, names), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -369,7 +369,7 @@ func TestClusterWithoutGroupOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := Solve(explicitWithout(in, []string{"n3"}))
+	want, err := SolveWith(explicitWithout(in, []string{"n3"}), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

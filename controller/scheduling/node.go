@@ -256,6 +256,9 @@ func sameRequirements(a, b Requirements) bool {
 }
 
 func (s *solver) computeCandidates(n *simNode, reqs Requirements, key string) []string {
+	if (key == corev1.LabelTopologyZone || key == v1.CapacityTypeLabelKey) && s.offers.ok {
+		return s.offers.candidateValues(n.options, reqs, key)
+	}
 	if key == corev1.LabelTopologyZone || key == v1.CapacityTypeLabelKey {
 		// A handful of values over many options: a small slice beats a set.
 		var vals []string
@@ -295,6 +298,11 @@ func (s *solver) narrowOptions(n *simNode, pi *podInfo, pl placement) (placement
 	// adds (its own requirements and the keys it pins) needs checking.
 	delta := len(pi.reqs) > 0 || len(pl.pins) > 0
 	offerings := delta && (pi.reqs[corev1.LabelTopologyZone] != nil || pi.reqs[v1.CapacityTypeLabelKey] != nil || len(pl.pins) > 0)
+	var zones uint64
+	var cts [2]bool
+	if offerings && s.offers.ok {
+		zones, cts = s.offers.allowed(pl.reqs)
+	}
 	matches := func(o *optionInfo) bool {
 		if !fitsWith(n.used, pi.req, o.alloc) {
 			return false
@@ -309,6 +317,9 @@ func (s *solver) narrowOptions(n *simNode, pi *podInfo, pl placement) (placement
 		}
 		if !offerings {
 			return true
+		}
+		if s.offers.ok {
+			return o.offers(zones, cts)
 		}
 		for _, off := range o.offerings {
 			if offeringCompatible(pl.reqs, off) {
@@ -419,6 +430,16 @@ func (s *solver) commit(n *simNode, pi *podInfo, pl *placement) {
 	if s.journal != nil && n.existing != nil {
 		s.journal.touch(n)
 	}
+	// Keep the demand ahead's view of open room current.
+	tracked := s.look != nil && s.look.spare != nil
+	if tracked && (n.existing != nil || len(n.pods) > 0) {
+		s.look.spare = s.look.spare.sub(s.spareOf(n))
+	}
+	defer func() {
+		if tracked {
+			s.look.spare.addInPlace(s.spareOf(n))
+		}
+	}()
 	if n.existing == nil {
 		if n.pool.hasLimits {
 			n.pool.committed = n.pool.committed.add(pl.options[0].capacity).sub(n.options[0].capacity)
@@ -441,7 +462,8 @@ func (s *solver) commit(n *simNode, pi *podInfo, pl *placement) {
 	n.pods = append(n.pods, pi)
 	n.ports = append(n.ports, pi.hostPorts...)
 	s.topo.record(pi, n.domain)
-	if !fitsWith(n.used, s.minReq, n.cap) {
+	if !n.closed && !fitsWith(n.used, s.minReq, n.cap) {
 		n.closed = true
+		s.closedSince++
 	}
 }

@@ -1,6 +1,7 @@
 package scheduling
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -35,6 +36,12 @@ type podClass struct {
 	// together: required hostname affinity to its own pods, so one node
 	// must take them all.
 	together bool
+	// memo: a node that refuses one pod of the class refuses every later
+	// one (no preference to relax, no spread or affinity that other
+	// placements could satisfy), so skip counts the open nodes, from the
+	// front, known to refuse the class.
+	memo bool
+	skip int
 }
 
 // share is how many of the class's pending pods one new node could take.
@@ -62,6 +69,10 @@ type lookahead struct {
 	// extended marks resources beyond cpu, memory, pods and ephemeral
 	// storage: demand for them (GPUs) only sizes nodes opened for it.
 	extended []bool
+	// spare is the room left on open nodes (existing ones, and new ones up
+	// to the size they aim at): demand it can absorb needs no new node.
+	// nil until the first node opens.
+	spare vec
 }
 
 // classify groups the pods to place into classes; it runs after order, so
@@ -83,9 +94,18 @@ func (s *solver) classify(pods []*podInfo) {
 			b.WriteByte('|')
 			b.WriteString(strconv.FormatInt(x, 10))
 		}
+		// What binds the pod, what it counts toward (its labels, for
+		// others' constraints) and its host ports decide where it may go.
 		for _, c := range pi.constraints {
-			b.WriteByte('|')
+			b.WriteString("|c")
 			b.WriteString(c.group.desc)
+		}
+		for _, g := range pi.counts {
+			b.WriteString("|g")
+			b.WriteString(g.desc)
+		}
+		for _, hp := range pi.hostPorts {
+			fmt.Fprintf(&b, "|p%s/%s/%d", hp.protocol, hp.ip, hp.port)
 		}
 		key := b.String()
 		c, ok := byKey[key]
@@ -105,6 +125,10 @@ func (s *solver) classify(pods []*podInfo) {
 				case con.group.key == corev1.LabelHostname && con.group.kind == kindAffinity:
 					c.together = true
 				}
+			}
+			c.memo = len(pi.preferred) == 0 && len(pi.soft) == 0 && len(pi.terms) <= 1
+			for _, con := range pi.constraints {
+				c.memo = c.memo && con.group.kind == kindAntiAffinity
 			}
 			byKey[key] = c
 			s.look.classes = append(s.look.classes, c)
@@ -129,8 +153,15 @@ func (s *solver) demand(p *poolInfo, pi *podInfo) vec {
 	list, ok := s.look.compat[key]
 	if !ok {
 		merged := p.compatibleOptions(pi).merged
+		ext := s.needsExtended(pi.req)
 		for _, c := range s.look.classes {
 			if s.needsOtherResource(c.req, pi.req) || !p.tolerates(c.rep) {
+				continue
+			}
+			// A node opened for a GPU is sized by the GPU demand alone: pods
+			// without one may fill its gaps, but are not worth a bigger GPU
+			// type.
+			if ext && !s.needsExtended(c.req) {
 				continue
 			}
 			s.internReqs(c.rep)
@@ -141,22 +172,61 @@ func (s *solver) demand(p *poolInfo, pi *podInfo) vec {
 		}
 		s.look.compat[key] = list
 	}
-	d := make(vec, len(pi.req))
+	others := make(vec, len(pi.req))
 	for _, c := range list {
 		k := int64(c.share())
-		if k == 0 {
+		if k == 0 || c == pi.class {
 			continue
 		}
 		for r, x := range c.req {
-			d[r] += k * x
+			others[r] += k * x
 		}
 	}
-	// The opener always counts, even when its class is not listed (its
-	// requirements were relaxed since it was classified).
+	// Pods of the opener's class fit no open node, as it did not; the rest
+	// of the demand goes first to the room open nodes have left.
+	spare := s.openSpare()
+	own := int64(1)
+	if pi.class != nil {
+		own = int64(max(1, pi.class.share()))
+	}
+	d := make(vec, len(pi.req))
 	for r, x := range pi.req {
-		d[r] = max(d[r], x)
+		d[r] = own*x + max(0, others[r]-spare[r])
 	}
 	return d
+}
+
+// openSpare is the room open nodes have left, worked out on first use.
+func (s *solver) openSpare() vec {
+	if s.look.spare == nil {
+		s.look.spare = make(vec, len(s.space.names))
+		for _, n := range s.open {
+			s.look.spare.addInPlace(s.spareOf(n))
+		}
+	}
+	return s.look.spare
+}
+
+// spareOf is the room a node offers the demand ahead: none once closed,
+// and none on a node not sized for any.
+func (s *solver) spareOf(n *simNode) vec {
+	out := make(vec, len(s.space.names))
+	if n.closed || (n.existing == nil && n.target == nil) {
+		return out
+	}
+	for r := range out {
+		out[r] = max(0, n.cap[r]-n.used[r])
+	}
+	return out
+}
+
+func (s *solver) needsExtended(req vec) bool {
+	for r, x := range req {
+		if x > 0 && s.look.extended[r] {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *solver) needsOtherResource(req, opener vec) bool {

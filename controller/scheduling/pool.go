@@ -21,6 +21,8 @@ type optionInfo struct {
 	// daemonCPU is what the pool's daemonsets request on it: it counts
 	// toward a burstable type's surplus like any pod's.
 	daemonCPU int64
+	// zmask: per capacity type, the zones it is offered in (offermask.go).
+	zmask [2]uint64
 }
 
 // cost is the option's true $/h on its cheapest offering in pool p, with
