@@ -119,14 +119,19 @@ func TestSeedPlacesEveryPodOnNodesThatFit(t *testing.T) {
 	if len(plan.NodeClaims) == 0 || plan.SolveSeconds <= 0 {
 		t.Fatalf("plan has %d claims, solve %.6fs", len(plan.NodeClaims), plan.SolveSeconds)
 	}
+	cheapest := map[string]float64{}
+	for _, it := range in.InstanceTypes {
+		cheapest[it.Name] = it.Offerings[0].Price // the spot offering
+	}
 	for _, nc := range plan.NodeClaims {
-		for _, name := range nc.InstanceTypes {
-			if name == "g1.large" {
-				t.Errorf("a CPU-only claim offers the GPU type (cheaper ones fit): %v", nc.InstanceTypes)
+		// Karpenter keeps every type that fits as an option, cheapest first.
+		for i := 1; i < len(nc.InstanceTypes); i++ {
+			if cheapest[nc.InstanceTypes[i]] < cheapest[nc.InstanceTypes[i-1]] {
+				t.Errorf("options not cheapest first: %v", nc.InstanceTypes)
 			}
 		}
-		if nc.Price <= 0 {
-			t.Errorf("claim on %v has no price", nc.InstanceTypes)
+		if nc.Price != cheapest[nc.InstanceTypes[0]] {
+			t.Errorf("claim on %v priced %.3f, want its first option's spot price %.3f", nc.InstanceTypes, nc.Price, cheapest[nc.InstanceTypes[0]])
 		}
 	}
 	t.Logf("%d claims, first %+v", len(plan.NodeClaims), plan.NodeClaims[0])
