@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime"
@@ -55,21 +56,26 @@ func run(inPath, outPath string, workers int) error {
 	if err != nil {
 		return err
 	}
-	w := os.Stdout
-	if outPath != "-" {
-		f, err := os.Create(outPath)
-		if err != nil {
-			return fmt.Errorf("creating output: %w", err)
-		}
-		defer f.Close()
-		w = f
+	if outPath == "-" {
+		return writePlan(os.Stdout, plan)
 	}
-	enc := json.NewEncoder(w)
-	if err := enc.Encode(plan); err != nil {
+	f, err := os.Create(outPath)
+	if err != nil {
+		return fmt.Errorf("creating output: %w", err)
+	}
+	if err := writePlan(f, plan); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing plan: %w", err)
 	}
-	if w != os.Stdout {
-		return w.Close()
+	return nil
+}
+
+func writePlan(w io.Writer, plan *Plan) error {
+	if err := json.NewEncoder(w).Encode(plan); err != nil {
+		return fmt.Errorf("writing plan: %w", err)
 	}
 	return nil
 }

@@ -179,6 +179,25 @@ func TestKeysAreTranslatedBothWays(t *testing.T) {
 	}
 }
 
+// A type without a GPU must not match a pod that asks for a GPU name,
+// although it lacks the label rather than carrying another value.
+func TestMissingLabelsDoNotMatch(t *testing.T) {
+	in := seedInput()
+	gpu := pod("trainer", "500m", "512Mi")
+	gpu.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{
+			Key: "nodewright.dev/instance-gpu-name", Operator: corev1.NodeSelectorOpExists}}}}}}}
+	in.Pods = []*corev1.Pod{gpu}
+	plan, err := Run(context.Background(), in, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlan(t, in, plan)
+	if len(plan.NodeClaims) != 1 || len(plan.NodeClaims[0].InstanceTypes) != 1 || plan.NodeClaims[0].InstanceTypes[0] != "g1.large" {
+		t.Fatalf("claims %+v, want one on g1.large only", plan.NodeClaims)
+	}
+}
+
 func TestBadInputIsRefused(t *testing.T) {
 	for name, mutate := range map[string]func(*Input){
 		"no pools":       func(in *Input) { in.NodePools = nil },
