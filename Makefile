@@ -13,6 +13,10 @@ KWOK_VERSION := v0.8.0
 TOFU_VERSION := v1.10.10
 CONTROLLER_TOOLS_VERSION := v0.23.0
 TFPLUGINDOCS_VERSION := v0.24.0
+# Karpenter core, for comparing schedulers (test/tools/karpenterbench pins
+# the same version). It needs a newer Go than the root module's.
+KARPENTER_VERSION := v1.15.0
+KARPENTERBENCH_GOTOOLCHAIN ?= go1.27.3
 
 ROOT  := $(CURDIR)
 BIN   := $(ROOT)/bin
@@ -81,6 +85,22 @@ $(STAMP)/tfplugindocs-$(TFPLUGINDOCS_VERSION):
 	@mkdir -p $(STAMP)
 	cd $(TOOLS)/tfplugindocs && go build -trimpath -ldflags '-s -w' -o $(TFPLUGINDOCS) github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs
 	@rm -f $(STAMP)/tfplugindocs-* && touch $@
+
+# Karpenter core's own scheduler as a comparator (test/tools/karpenterbench,
+# its own module: Karpenter never enters the root go.mod). Rebuilt when the
+# Karpenter version or the tool's source changes.
+KARPENTERBENCH := $(BIN)/karpenterbench
+KARPENTERBENCH_SRC := $(wildcard $(TOOLS)/karpenterbench/*.go) $(TOOLS)/karpenterbench/go.mod $(TOOLS)/karpenterbench/go.sum
+.PHONY: karpenterbench
+karpenterbench: $(STAMP)/karpenterbench-$(KARPENTER_VERSION) ## Build bin/karpenterbench: Karpenter's scheduler on a benchvs input.
+
+$(STAMP)/karpenterbench-$(KARPENTER_VERSION): $(KARPENTERBENCH_SRC)
+	@mkdir -p $(STAMP)
+	@grep -q 'sigs.k8s.io/karpenter $(KARPENTER_VERSION)$$' $(TOOLS)/karpenterbench/go.mod || \
+	  { echo "test/tools/karpenterbench/go.mod does not pin sigs.k8s.io/karpenter $(KARPENTER_VERSION): run go get there"; exit 1; }
+	@echo ">> building karpenterbench (Karpenter $(KARPENTER_VERSION), with $(KARPENTERBENCH_GOTOOLCHAIN))"
+	cd $(TOOLS)/karpenterbench && GOTOOLCHAIN=$(KARPENTERBENCH_GOTOOLCHAIN) go build -trimpath -ldflags '-s -w' -o $(KARPENTERBENCH) .
+	@rm -f $(STAMP)/karpenterbench-* && touch $@
 
 .PHONY: generate
 generate: $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION) ## Regenerate deepcopy code and the CRDs (controller/crds) from controller/api.
