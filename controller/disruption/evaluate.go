@@ -353,6 +353,15 @@ func (e *evaluator) consolidate(m Method, cands []*candidate) (*Decision, error)
 	if err != nil {
 		return nil, err
 	}
+	if len(res.Unschedulable) == 0 && len(res.NodeClaims) > 1 {
+		// Sized packing may split the pods over several right-sized nodes
+		// where one bigger node would do; consolidation launches at most
+		// one, and first-fit decreasing grows one claim as far as the
+		// catalog allows, so ask it before giving up.
+		if res, err = e.without(names, scheduling.Options{PlainFirstFitDecreasing: true}); err != nil {
+			return nil, err
+		}
+	}
 	if len(res.Unschedulable) > 0 || len(res.NodeClaims) > 1 {
 		return nil, nil
 	}

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/scheduling"
 )
 
 func TestEmptiness(t *testing.T) {
@@ -281,6 +282,27 @@ func TestSingleNodeReplace(t *testing.T) {
 	}
 	if r.InstanceTypes != len(r.Options)/2 { // two zones per type
 		t.Errorf("InstanceTypes %d for %d options", r.InstanceTypes, len(r.Options))
+	}
+}
+
+// TestSingleNodeReplaceWithOneBiggerNode: when right-sized packing would
+// split the pods over two nodes (no 8-vCPU type, so a 7 and a 1), the
+// replacement is still one node, the cheapest that holds them all.
+func TestSingleNodeReplaceWithOneBiggerNode(t *testing.T) {
+	var types []*scheduling.InstanceType
+	for _, it := range catalog(32) {
+		if it.Name != "t-8x" {
+			types = append(types, it)
+		}
+	}
+	p := newPool("p", types, capacityTypes(od))
+	s := snapshot([]*Pool{p}, newNode("n", p, "t-32x", od, pods(8, "1")))
+	d := only(t, evaluate(t, s, Options{}))
+	if d.Method != MethodSingleNodeConsolidation || len(d.Replacements) != 1 {
+		t.Fatalf("got %s %s", d.Method, d.Message)
+	}
+	if got := d.Replacements[0].Chosen().InstanceType.Name; got != "t-9x" {
+		t.Errorf("replacement %s, want t-9x, the smallest type left that holds 8 one-vCPU pods", got)
 	}
 }
 
