@@ -162,6 +162,10 @@ bench: ## Benchmarks: scheduling (pods/s, nodes, $/h), consolidation passes (ms,
 	go test -run XXX -bench . -benchtime 3x -benchmem ./controller/disruption/
 	go test -run XXX -bench . -benchtime 2s ./test/localcloud/awsemu/
 
+.PHONY: bench-vs-karpenter
+bench-vs-karpenter: karpenterbench ## nodewright against Karpenter's own scheduler: solve time, nodes, true $/h and lower bound per workload, and a 48-hour price-stability sweep.
+	go run ./test/benchvs/cmd/vskarpenter -karpenter $(KARPENTERBENCH)
+
 .PHONY: lint
 lint: ## gofmt and go vet, for the root module and the tools module.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
