@@ -2,23 +2,28 @@ package scheduling
 
 import (
 	"math"
+	"slices"
 )
 
 // LowerBound is a true cost per hour that no plan placing in's pending
 // pods on new nodes can beat: the yardstick plans are measured against.
 //
 // The bound charges each pod a share of a node's cost. For weights w over
-// cpu, memory and pod slots that sum to 1, a node of cost C whose pods use
+// the resources a node has (cpu, memory, pod slots, GPUs and other
+// extended resources) that sum to 1, a node of cost C whose pods use
 // fractions f_r of its allocatable has Σ_pods Σ_r w_r·f_r(pod) ≤ 1, so
 // charging each pod C·Σ_r w_r·f_r(pod) never charges a node more than it
-// costs. Each pod is charged at the type where that is least, so the sum
-// of charges is at most any plan's cost; the bound is the best such sum
-// over a grid of weights (a restricted dual of the LP relaxation over
-// instance types). On a burstable type a pod can also be charged
-// rate·cpu + (C − rate·baseline)·Σ_r w_r·f_r, which its node's surplus
-// pays for. Integrality, topology and limits are ignored, which only
-// lowers the bound; pods that an existing node could host are charged
-// nothing, and pods no pool can host are left out.
+// costs. The weights may differ per instance type, as the argument is per
+// node: one weight vector is renormalised over the resources each type
+// has, so a CPU-only type spends nothing on a GPU weight. Each pod is
+// charged at the type where that is least, so the sum of charges is at
+// most any plan's cost; the bound is the best such sum over a grid of
+// weights (a restricted dual of the LP relaxation over instance types).
+// On a burstable type a pod can also be charged rate·cpu + (C −
+// rate·baseline)·Σ_r w_r·f_r, which its node's surplus pays for.
+// Integrality, topology and limits are ignored, which only lowers the
+// bound; pods that an existing node could host are charged nothing, and
+// pods no pool can host are left out.
 func LowerBound(in Input) (float64, error) {
 	s, _, err := newSolver(in, Options{})
 	if err != nil {
@@ -26,12 +31,26 @@ func LowerBound(in Input) (float64, error) {
 	}
 	b := s.boundInput()
 	best := 0.0
-	const steps = 10
-	for x := 0; x <= steps; x++ {
-		for y := 0; x+y <= steps; y++ {
-			w := [3]float64{float64(x) / steps, float64(y) / steps, float64(steps-x-y) / steps}
+	w := make([]float64, len(b.dims))
+	// Finer grids for few resources; each grid has a few hundred points.
+	steps := map[int]int{1: 1, 2: 20, 3: 10, 4: 10, 5: 6}[len(b.dims)]
+	if steps == 0 {
+		steps = 4
+	}
+	var walk func(d, left int)
+	walk = func(d, left int) {
+		if d == len(w)-1 {
+			w[d] = float64(left) / float64(steps)
 			best = max(best, b.total(w, false), b.total(w, true))
+			return
 		}
+		for x := 0; x <= left; x++ {
+			w[d] = float64(x) / float64(steps)
+			walk(d+1, left-x)
+		}
+	}
+	if len(w) > 0 {
+		walk(0, steps)
 	}
 	return best, nil
 }
@@ -41,9 +60,10 @@ func LowerBound(in Input) (float64, error) {
 // pods' shares of it are rounded by.
 type boundOption struct {
 	rate, base float64 // burst: $/vCPU-hour, baseline CPU left to pods (cores)
-	alloc      [3]float64
-	dff        [3]int // 0: shares are not rounded
+	alloc      []float64
+	dff        []int // 0: shares are not rounded
 	uses       []boundUse
+	w          []float64 // scratch: the weights renormalised to this type
 }
 
 // boundUse is a class that may use an option.
@@ -53,7 +73,7 @@ type boundUse struct {
 	// requirements allow (a pinned zone may price it higher).
 	fixed float64
 	// share of each resource, as is and rounded by the option's dff
-	share, rounded [3]float64
+	share, rounded []float64
 }
 
 type boundClass struct {
@@ -63,6 +83,8 @@ type boundClass struct {
 }
 
 type boundData struct {
+	// dims are the resource indices some pending pod requests.
+	dims    []int
 	classes []*boundClass
 	options []*boundOption
 }
@@ -71,6 +93,14 @@ type boundData struct {
 // classes that could use it, with their shares rounded.
 func (s *solver) boundInput() *boundData {
 	b := &boundData{}
+	for r := range s.space.names {
+		for _, c := range s.look.classes {
+			if c.req[r] > 0 {
+				b.dims = append(b.dims, r)
+				break
+			}
+		}
+	}
 	byOption := map[*optionInfo]map[*poolInfo]*boundOption{}
 	for _, c := range s.look.classes {
 		pi := c.rep
@@ -98,9 +128,9 @@ func (s *solver) boundInput() *boundData {
 				}
 				bo := byOption[o][p]
 				if bo == nil {
-					bo = &boundOption{}
-					for r := range bo.alloc {
-						bo.alloc[r] = float64(o.alloc[r])
+					bo = &boundOption{alloc: make([]float64, len(b.dims)), dff: make([]int, len(b.dims)), w: make([]float64, len(b.dims))}
+					for i, r := range b.dims {
+						bo.alloc[i] = float64(o.alloc[r])
 					}
 					byOption[o][p] = bo
 					b.options = append(b.options, bo)
@@ -108,10 +138,10 @@ func (s *solver) boundInput() *boundData {
 				if bst := o.it.Burst; bst != nil {
 					bo.rate, bo.base = bst.SurplusPerVCPUHour, float64(bst.BaselineMilliCPU-o.daemonCPU)/1000
 				}
-				u := boundUse{class: bc, fixed: price + p.nodeCost}
-				for r := range u.share {
-					if bo.alloc[r] > 0 {
-						u.share[r] = float64(c.req[r]) / bo.alloc[r]
+				u := boundUse{class: bc, fixed: price + p.nodeCost, share: make([]float64, len(b.dims))}
+				for i, r := range b.dims {
+					if bo.alloc[i] > 0 {
+						u.share[i] = float64(c.req[r]) / bo.alloc[i]
 					}
 				}
 				bo.uses = append(bo.uses, u)
@@ -129,7 +159,7 @@ func (s *solver) boundInput() *boundData {
 			}
 		}
 		for i := range bo.uses {
-			bo.uses[i].rounded = bo.uses[i].share
+			bo.uses[i].rounded = slices.Clone(bo.uses[i].share)
 		}
 		for r := range bo.dff {
 			bo.dff[r] = bestDFF(bo.uses, r)
@@ -144,31 +174,47 @@ func (s *solver) boundInput() *boundData {
 }
 
 // total is the bound for weights w, with shares rounded or as they are.
-func (b *boundData) total(w [3]float64, rounded bool) float64 {
+func (b *boundData) total(w []float64, rounded bool) float64 {
 	for _, c := range b.classes {
 		c.least = math.Inf(1)
 	}
 	for _, bo := range b.options {
+		sum := 0.0
+		for i, x := range w {
+			if bo.alloc[i] > 0 {
+				sum += x
+			}
+		}
+		for i, x := range w {
+			bo.w[i] = 0
+			if bo.alloc[i] > 0 && sum > 0 {
+				bo.w[i] = x / sum
+			}
+		}
+		weigh := func(u *boundUse) float64 {
+			sh := u.share
+			if rounded {
+				sh = u.rounded
+			}
+			v := 0.0
+			for i, x := range bo.w {
+				v += x * sh[i]
+			}
+			return v
+		}
 		// No node of the type can be fuller than all the demand that may use
 		// it: dividing by that fill charges small demand for the whole node.
-		weigh := func(u *boundUse) float64 {
-			sh := &u.share
-			if rounded {
-				sh = &u.rounded
-			}
-			return w[0]*sh[0] + w[1]*sh[1] + w[2]*sh[2]
-		}
 		fill := 0.0
 		for i := range bo.uses {
 			fill += float64(bo.uses[i].class.n) * weigh(&bo.uses[i])
 		}
 		fill = min(fill, 1)
-		if fill <= 0 {
-			continue
-		}
 		for i := range bo.uses {
 			u := &bo.uses[i]
-			share := weigh(u) / fill
+			share := 0.0 // weights on nothing the pods use charge nothing
+			if fill > 0 {
+				share = weigh(u) / fill
+			}
 			v := u.fixed * share
 			if bo.rate > 0 {
 				v = bo.rate*u.class.cpu + (u.fixed-bo.rate*bo.base)*share

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // A bound above any feasible plan would be wrong; plans from both solvers
@@ -115,5 +116,31 @@ func TestPricerAgreesWithPlans(t *testing.T) {
 				t.Fatalf("trial %d: pricer says $%.6f (fits %v, ok %v), the plan $%.6f", trial, got.Cost.Total(), fits, ok, want)
 			}
 		}
+	}
+}
+
+// GPU pods on one-GPU types need a node each however little else they
+// ask: the bound weighs the GPU dimension, so it reaches the optimum,
+// three GPU nodes whose spare CPU hosts the CPU pods.
+func TestLowerBoundCountsGPUs(t *testing.T) {
+	gpuType := itype("g", "8", "32Gi", 110, 1.0)
+	gpuType.Allocatable["nvidia.com/gpu"] = resource.MustParse("1")
+	cpuType := itype("c", "8", "32Gi", 110, 0.4)
+	pods := replicas(3, "gpu", "1", "1Gi", requests("nvidia.com/gpu", "1"))
+	pods = append(pods, replicas(8, "cpu", "1", "1Gi")...)
+	in := Input{Pods: pods, NodePools: []*NodePool{pool("default", []*InstanceType{gpuType, cpuType})}}
+	lb, err := LowerBound(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 3 * 1.0; math.Abs(lb-want) > 1e-9 {
+		t.Errorf("bound $%.4f, want $%.4f: three one-GPU nodes", lb, want)
+	}
+	res, err := Solve(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lb > res.TotalPrice*(1+1e-9) {
+		t.Errorf("bound $%.4f above the plan's $%.4f", lb, res.TotalPrice)
 	}
 }

@@ -1,8 +1,10 @@
 package scheduling
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -38,7 +40,9 @@ type poolInfo struct {
 	reqs      Requirements
 	minValues map[string]int
 	labelKeys sets.Set[string]
-	options   []*optionInfo
+	// typeKeys caches hasLabelKey's scans of the instance types.
+	typeKeys map[string]bool
+	options  []*optionInfo
 
 	hasLimits  bool
 	limits     vec // -1: unlimited
@@ -75,20 +79,18 @@ func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolI
 		}
 	}
 	p := &poolInfo{np: np, reqs: reqs, minValues: np.MinValues, labelKeys: sets.New[string](),
-		tolerated: map[int]*corev1.Taint{}, compat: map[int]poolCompat{}, limitNodes: -1, nodeCost: np.NodeCost.Total()}
+		tolerated: map[int]*corev1.Taint{}, compat: map[int]poolCompat{}, limitNodes: -1, nodeCost: np.NodeCost.Total(),
+		options: make([]*optionInfo, 0, len(np.InstanceTypes))}
 	for k := range reqs {
 		p.labelKeys.Insert(k)
 	}
 	p.labelKeys.Insert(corev1.LabelTopologyZone, v1.CapacityTypeLabelKey, corev1.LabelTopologyRegion, corev1.LabelHostname)
 
 	for _, it := range np.InstanceTypes {
-		for k := range it.Labels {
-			p.labelKeys.Insert(k)
-		}
 		if ok, _ := labelsCompatible(reqs, it.Labels); !ok {
 			continue
 		}
-		o := &optionInfo{it: it, alloc: space.vector(it.Allocatable)}
+		o := &optionInfo{it: it, alloc: space.vector(it.Allocatable), offerings: make([]Offering, 0, len(it.Offerings))}
 		o.capacity = o.alloc
 		for _, off := range it.Offerings {
 			if off.Available && offeringCompatible(reqs, off) {
@@ -98,12 +100,14 @@ func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolI
 		if len(o.offerings) == 0 {
 			continue
 		}
-		sort.Slice(o.offerings, func(i, j int) bool { return offeringLess(o.offerings[i], o.offerings[j]) })
+		slices.SortFunc(o.offerings, offeringCompare)
 		o.minPrice = o.offerings[0].Price
-		labels := mergeLabels(np.Labels, it.Labels, map[string]string{v1.NodePoolLabelKey: np.Name})
-		for _, d := range daemons {
-			if daemonLands(d, np, reqs, labels) {
-				o.alloc = o.alloc.sub(d.req)
+		if len(daemons) > 0 {
+			labels := mergeLabels(np.Labels, it.Labels, map[string]string{v1.NodePoolLabelKey: np.Name})
+			for _, d := range daemons {
+				if daemonLands(d, np, reqs, labels) {
+					o.alloc = o.alloc.sub(d.req)
+				}
 			}
 		}
 		o.daemonCPU = o.capacity[resCPU] - o.alloc[resCPU]
@@ -118,11 +122,11 @@ func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolI
 		}
 	}
 	// Cheapest first: finalization and limit checks read options in order.
-	sort.SliceStable(p.options, func(i, j int) bool {
-		if p.options[i].minPrice != p.options[j].minPrice {
-			return p.options[i].minPrice < p.options[j].minPrice
+	slices.SortStableFunc(p.options, func(a, b *optionInfo) int {
+		if c := cmp.Compare(a.minPrice, b.minPrice); c != 0 {
+			return c
 		}
-		return p.options[i].it.Name < p.options[j].it.Name
+		return strings.Compare(a.it.Name, b.it.Name)
 	})
 
 	if len(np.Limits) > 0 {
@@ -162,21 +166,49 @@ func mergeLabels(maps ...map[string]string) map[string]string {
 	return out
 }
 
-func offeringLess(a, b Offering) bool {
-	if a.Price != b.Price {
-		return a.Price < b.Price
+// offeringCompare orders offerings cheapest first, spot before on-demand
+// at the same price, then by zone.
+func offeringCompare(a, b Offering) int {
+	if c := cmp.Compare(a.Price, b.Price); c != 0 {
+		return c
 	}
 	if a.CapacityType != b.CapacityType {
-		return a.CapacityType == v1.CapacityTypeSpot
+		if a.CapacityType == v1.CapacityTypeSpot {
+			return -1
+		}
+		return 1
 	}
-	return a.Zone < b.Zone
+	return strings.Compare(a.Zone, b.Zone)
+}
+
+// hasLabelKey reports whether some node of the pool could carry label k:
+// the template's, the well-known keys every node has, or an instance
+// type's. Instance types are scanned on the first ask for a key, not at
+// compile time, as only pods requiring a label to exist ever ask.
+func (p *poolInfo) hasLabelKey(k string) bool {
+	if has, ok := p.typeKeys[k]; ok {
+		return has
+	}
+	has := p.labelKeys.Has(k)
+	for _, it := range p.np.InstanceTypes {
+		if has {
+			break
+		}
+		_, has = it.Labels[k]
+	}
+	if p.typeKeys == nil {
+		p.typeKeys = map[string]bool{}
+	}
+	p.typeKeys[k] = has
+	return has
 }
 
 // labelsCompatible checks the instance type's own labels against reqs;
 // keys the type doesn't define are left to the rest of the node's labels.
 func labelsCompatible(reqs Requirements, labels map[string]string) (bool, string) {
-	for k, v := range labels {
-		if r, ok := reqs[k]; ok && !r.Has(v) {
+	// reqs is the shorter map: a pool constrains a handful of keys.
+	for k, r := range reqs {
+		if v, ok := labels[k]; ok && !r.Has(v) {
 			return false, k
 		}
 	}
@@ -258,7 +290,7 @@ func (p *poolInfo) templateConflict(pi *podInfo) string {
 		return fmt.Sprintf("incompatible with nodepool %s: requirement %s conflicts with %s", p.np.Name, pi.reqs[key], p.reqs[key])
 	}
 	for _, k := range pi.reqs.Keys() {
-		if pi.reqs[k].mustExist && !p.labelKeys.Has(k) {
+		if pi.reqs[k].mustExist && !p.hasLabelKey(k) {
 			return fmt.Sprintf("incompatible with nodepool %s: label %s is not set on its nodes", p.np.Name, k)
 		}
 	}

@@ -514,13 +514,7 @@ func (s *solver) claimPlan(n *simNode, pods []*corev1.Pod) *NodeClaimPlan {
 		if c := strings.Compare(a.InstanceType.Name, b.InstanceType.Name); c != 0 {
 			return c
 		}
-		if offeringLess(a.Offering, b.Offering) {
-			return -1
-		}
-		if offeringLess(b.Offering, a.Offering) {
-			return 1
-		}
-		return 0
+		return offeringCompare(a.Offering, b.Offering)
 	})
 	plan.Options = all
 	plan.Requirements = n.reqs.Clone()
