@@ -312,7 +312,8 @@ func (p *Provisioner) create(ctx context.Context, np *v1.NodePool, plan *schedul
 	chosen := plan.Chosen()
 	log.FromContext(ctx).Info("created nodeclaim", "nodeclaim", nc.Name, "nodepool", np.Name,
 		"instanceTypes", plan.InstanceTypes, "cheapest", chosen.InstanceType.Name, "zone", chosen.Offering.Zone,
-		"capacityType", chosen.Offering.CapacityType, "price", chosen.Offering.Price, "pods", len(plan.Pods))
+		"capacityType", chosen.Offering.CapacityType, "price", chosen.Offering.Price, "cost", chosen.Cost.Total(),
+		"costParts", chosen.Cost, "pods", len(plan.Pods))
 	return nc, nil
 }
 

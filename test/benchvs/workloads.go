@@ -48,9 +48,14 @@ func Workloads(at time.Time, sizes []int) ([]Workload, error) {
 			DaemonSets: scheduling.RealisticDaemonSets(),
 			NodePools:  []*scheduling.NodePool{{Name: "default", InstanceTypes: ec2, NodeCost: cost}}}})
 	}
+	cost.Overhead = WalkthroughOverhead
 	out = append(out, Walkthrough(ec2, cost))
 	return out, nil
 }
+
+// WalkthroughOverhead is examples/local's cost_per_node_hour, which the
+// demo's walkthrough runs under.
+const WalkthroughOverhead = 0.01
 
 // Walkthrough is the seed walkthrough: 10 pods of 1 CPU / 1.5 GiB, and a
 // NodePool of c/m/r types of generation above 2, spot and on-demand, both

@@ -162,21 +162,31 @@ func (w *walker) nodeClaims(ctx context.Context) []unstructured.Unstructured {
 	return list.Items
 }
 
-// printNodes shows each NodeClaim with its node, offering and price (from
-// the controller's "launched instance" log line).
+// printNodes shows each NodeClaim with its node and offering, and the
+// plan's true cost of it (instance, root volume, per-node overhead and burst
+// surplus, from the controller's "created nodeclaim" log line) beside the
+// instance's own price (from "launched instance": the fleet may have
+// launched another of the claim's options).
 func (w *walker) printNodes(ctx context.Context) {
-	prices := map[string]string{}
+	prices, costs := map[string]float64{}, map[string]float64{}
 	for _, l := range w.logLines("launched instance") {
-		prices[fmt.Sprint(l["nodeclaim"])] = fmt.Sprint(l["price"])
+		prices[fmt.Sprint(l["nodeclaim"])], _ = l["price"].(float64)
+	}
+	for _, l := range w.logLines("created nodeclaim") {
+		costs[fmt.Sprint(l["nodeclaim"])], _ = l["cost"].(float64)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "    NODECLAIM\tNODE\tTYPE\tZONE\tCAPACITY\t$/H")
+	fmt.Fprintln(tw, "    NODECLAIM\tNODE\tTYPE\tZONE\tCAPACITY\tINSTANCE $/H\tPLANNED TRUE $/H")
+	var price, cost float64
 	for _, nc := range w.nodeClaims(ctx) {
 		l := nc.GetLabels()
 		node, _, _ := unstructured.NestedString(nc.Object, "status", "nodeName")
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%s\n", nc.GetName(), node, l["node.kubernetes.io/instance-type"],
-			l["topology.kubernetes.io/zone"], l["nodewright.dev/capacity-type"], prices[nc.GetName()])
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\t%s\t%.4f\t%.4f\n", nc.GetName(), node, l["node.kubernetes.io/instance-type"],
+			l["topology.kubernetes.io/zone"], l["nodewright.dev/capacity-type"], prices[nc.GetName()], costs[nc.GetName()])
+		price += prices[nc.GetName()]
+		cost += costs[nc.GetName()]
 	}
+	fmt.Fprintf(tw, "    total\t\t\t\t\t%.4f\t%.4f\n", price, cost)
 	tw.Flush()
 }
 
