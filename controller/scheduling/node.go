@@ -303,6 +303,17 @@ func (s *solver) narrowOptions(n *simNode, pi *podInfo, pl placement) (placement
 	if offerings && s.offers.ok {
 		zones, cts = s.offers.allowed(pl.reqs)
 	}
+	// The pool's options are already those its requirements allow, so the
+	// pod's own label requirements come down to the pool's cached answer
+	// for this requirement set.
+	var compat []bool
+	if len(pi.reqs) > 0 {
+		c := n.pool.compatibleOptions(pi)
+		if c.reason != "" {
+			return pl, c.reason
+		}
+		compat = c.has
+	}
 	matches := func(o *optionInfo) bool {
 		if !fitsWith(n.used, pi.req, o.alloc) {
 			return false
@@ -310,10 +321,8 @@ func (s *solver) narrowOptions(n *simNode, pi *podInfo, pl placement) (placement
 		if !delta {
 			return true
 		}
-		for k, r := range pi.reqs {
-			if v, ok := o.it.Labels[k]; ok && !r.Has(v) {
-				return false
-			}
+		if compat != nil && !compat[o.idx] {
+			return false
 		}
 		if !offerings {
 			return true

@@ -15,6 +15,8 @@ import (
 // optionInfo is an instance type as one pool can use it: what pods may
 // use once the daemonsets that would land on it are counted.
 type optionInfo struct {
+	// idx is the option's place in its pool's options.
+	idx       int
 	it        *InstanceType
 	alloc     vec
 	capacity  vec
@@ -61,6 +63,8 @@ type poolInfo struct {
 type poolCompat struct {
 	merged  Requirements
 	options []*optionInfo
+	// has: by option idx, whether the option is in options.
+	has []bool
 	reason  string
 }
 
@@ -128,6 +132,9 @@ func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolI
 		}
 		return strings.Compare(a.it.Name, b.it.Name)
 	})
+	for i, o := range p.options {
+		o.idx = i
+	}
 
 	if len(np.Limits) > 0 {
 		p.hasLimits = true
@@ -263,6 +270,7 @@ func (p *poolInfo) compatibleOptions(pi *podInfo) poolCompat {
 		return c
 	}
 	c.merged = p.reqs.Merge(pi.reqs)
+	c.has = make([]bool, len(p.options))
 	for _, o := range p.options {
 		if ok, _ := labelsCompatible(c.merged, o.it.Labels); !ok {
 			continue
@@ -270,6 +278,7 @@ func (p *poolInfo) compatibleOptions(pi *podInfo) poolCompat {
 		for _, off := range o.offerings {
 			if offeringCompatible(c.merged, off) {
 				c.options = append(c.options, o)
+				c.has[o.idx] = true
 				break
 			}
 		}

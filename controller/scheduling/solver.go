@@ -121,8 +121,10 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 // pools heaviest first, existing nodes seeded.
 func newSolver(in Input, opts Options) (*solver, []*podInfo, error) {
 	s := &solver{costAware: !opts.PlainFirstFitDecreasing, space: newResourceSpace(), topo: newTopology(), reqIDs: map[string]int{}, tolIDs: map[string]int{}}
-	for _, p := range in.Pods {
-		for n := range podRequests(p) {
+	requests := make([]corev1.ResourceList, len(in.Pods))
+	for i, p := range in.Pods {
+		requests[i] = podRequests(p)
+		for n := range requests[i] {
 			s.space.add(n)
 		}
 	}
@@ -135,8 +137,8 @@ func newSolver(in Input, opts Options) (*solver, []*podInfo, error) {
 	}
 
 	pods := make([]*podInfo, 0, len(in.Pods))
-	for _, p := range in.Pods {
-		pi, err := newPodInfo(p, s.space, in.VolumeRequirements)
+	for i, p := range in.Pods {
+		pi, err := newPodInfoWith(p, requests[i], s.space, in.VolumeRequirements)
 		if err != nil {
 			return nil, nil, fmt.Errorf("pod %s: %w", podKey(p), err)
 		}
