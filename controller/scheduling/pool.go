@@ -64,8 +64,8 @@ type poolCompat struct {
 	merged  Requirements
 	options []*optionInfo
 	// has: by option idx, whether the option is in options.
-	has []bool
-	reason  string
+	has    []bool
+	reason string
 }
 
 func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolInfo, error) {
