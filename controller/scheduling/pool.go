@@ -271,6 +271,15 @@ func (p *poolInfo) compatibleOptions(pi *podInfo) poolCompat {
 	}
 	c.merged = p.reqs.Merge(pi.reqs)
 	c.has = make([]bool, len(p.options))
+	if len(pi.reqs) == 0 {
+		// Options already meet the pool's requirements, offerings included.
+		c.options = p.options
+		for i := range c.has {
+			c.has[i] = true
+		}
+		p.compat[pi.reqsID] = c
+		return c
+	}
 	for _, o := range p.options {
 		if ok, _ := labelsCompatible(c.merged, o.it.Labels); !ok {
 			continue

@@ -43,8 +43,10 @@ type vec []int64
 
 func (s *resourceSpace) vector(list corev1.ResourceList) vec {
 	v := make(vec, len(s.names))
-	for n, q := range list {
-		i, ok := s.index[n]
+	// The space holds a handful of names; looking each up beats ranging
+	// over the list and hashing every name twice.
+	for i, n := range s.names {
+		q, ok := list[n]
 		if !ok {
 			continue
 		}
