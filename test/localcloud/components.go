@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 )
 
 type componentSpec struct {
@@ -135,6 +137,9 @@ func (c *Cloud) awsArgs() []string {
 	for image, bin := range c.opts.Images {
 		args = append(args, "--image="+image+"="+bin)
 	}
+	if c.opts.NoAuth {
+		args = append(args, "--no-auth")
+	}
 	return args
 }
 
@@ -210,10 +215,12 @@ func (c *Cloud) writeEnv() error {
 	return os.WriteFile(filepath.Join(c.opts.Dir, "env"), []byte(b.String()), 0o644)
 }
 
-// Static credentials the AWS endpoint accepts (it accepts any).
+// The administrator's keys: the identity Terraform and the tests sign
+// with. The AWS endpoint checks every signature against them or another
+// key it issued.
 const (
-	AccessKeyID     = "AKIDLOCALCLOUD"
-	SecretAccessKey = "localcloud-secret"
+	AccessKeyID     = awsemu.AdminAccessKeyID
+	SecretAccessKey = awsemu.AdminSecretAccessKey
 )
 
 // AWSEnv is the environment an AWS SDK client (or the controller) needs to

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +69,9 @@ type Options struct {
 	// these images on the system node run as real processes. The nodewright
 	// image maps to BinDir's nodewright when it is built.
 	Images map[string]string
+	// NoAuth turns off the AWS endpoint's signature checks and IAM
+	// authorization (for debugging a policy problem, never in tests).
+	NoAuth bool
 }
 
 // ControllerImage is the nodewright controller's image repository; on the
@@ -419,6 +423,9 @@ type ComponentStatus struct {
 	Log     string
 	// LogTail is set for crashed components.
 	LogTail string
+	// Mode says how a component runs where that matters to a user: for
+	// the AWS endpoint, whether IAM is enforced.
+	Mode string
 }
 
 // Status reports each recorded component; a crashed one carries its log tail.
@@ -435,6 +442,12 @@ func Status(dir string) ([]ComponentStatus, error) {
 		}
 		cs := ComponentStatus{Name: name, PID: p.PID, Running: p.Alive(), Log: p.Log}
 		cs.Crashed = !cs.Running && !p.Stopped
+		if name == AWS {
+			cs.Mode = "IAM enforced"
+			if slices.Contains(p.Args, "--no-auth") {
+				cs.Mode = "IAM off (--no-auth)"
+			}
+		}
 		if cs.Crashed {
 			cs.LogTail = p.LogTail(15)
 		}

@@ -37,8 +37,8 @@ func kubeAccPreCheck(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("acceptance test: set TF_ACC=1 (and TF_ACC_TERRAFORM_PATH, NODEWRIGHT_BIN_DIR)")
 	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_ACCESS_KEY_ID", localcloud.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", localcloud.SecretAccessKey)
 	// The provider's buffering HTTP client can't take a custom CA bundle;
 	// the emulator is plain HTTP anyway.
 	t.Setenv("AWS_CA_BUNDLE", "")

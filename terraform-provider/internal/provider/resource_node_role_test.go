@@ -38,8 +38,8 @@ func awsTest(t *testing.T) (*awsemu.Server, string) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Setenv("TF_ACC", "1")
 	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_ACCESS_KEY_ID", awsemu.AdminAccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", awsemu.AdminSecretAccessKey)
 	t.Setenv("AWS_PROFILE", "")
 	// The provider's buffering HTTP client cannot take a custom CA bundle,
 	// and the emulator is plain HTTP anyway.

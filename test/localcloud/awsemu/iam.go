@@ -20,6 +20,7 @@ type IAMState struct {
 	Policies         map[string]*IAMPolicy          `json:"policies"`
 	InstanceProfiles map[string]*IAMInstanceProfile `json:"instanceProfiles"`
 	OIDCProviders    map[string]*IAMOIDCProvider    `json:"oidcProviders"`
+	Users            map[string]*IAMUser            `json:"users"`
 }
 
 // IAMTag is an IAM tag; IAM keeps tags in the order they were added.
@@ -97,6 +98,7 @@ func newIAMState(w *World) *IAMState {
 		Policies:         map[string]*IAMPolicy{},
 		InstanceProfiles: map[string]*IAMInstanceProfile{},
 		OIDCProviders:    map[string]*IAMOIDCProvider{},
+		Users:            map[string]*IAMUser{},
 	}
 }
 
@@ -537,13 +539,23 @@ func (s *Server) registerIAM() {
 	reg("DeletePolicy", true, s.iamDeletePolicy)
 	reg("TagPolicy", true, s.iamTagPolicy)
 
-	reg("AttachRolePolicy", true, s.iamAttachRolePolicy)
-	reg("DetachRolePolicy", true, s.iamDetachRolePolicy)
-	reg("ListAttachedRolePolicies", false, s.iamListAttachedRolePolicies)
-	reg("PutRolePolicy", true, s.iamPutRolePolicy)
-	reg("GetRolePolicy", false, s.iamGetRolePolicy)
-	reg("DeleteRolePolicy", true, s.iamDeleteRolePolicy)
-	reg("ListRolePolicies", false, s.iamListRolePolicies)
+	byRole := func(h func(*Call, policyHolder) (any, error)) func(*Call) (any, error) {
+		return func(c *Call) (any, error) {
+			r, err := s.iamRole(c.Form.Get("RoleName"))
+			if err != nil {
+				return nil, err
+			}
+			return h(c, r.holder())
+		}
+	}
+	reg("AttachRolePolicy", true, byRole(s.attachPolicy))
+	reg("DetachRolePolicy", true, byRole(s.detachPolicy))
+	reg("ListAttachedRolePolicies", false, byRole(s.listAttachedPolicies))
+	reg("PutRolePolicy", true, byRole(s.putInlinePolicy))
+	reg("GetRolePolicy", false, byRole(s.getInlinePolicy))
+	reg("DeleteRolePolicy", true, byRole(s.deleteInlinePolicy))
+	reg("ListRolePolicies", false, byRole(s.listInlinePolicies))
+	s.registerIAMUsers(reg)
 
 	s.registerIAMInstanceProfiles(reg)
 	s.registerIAMOIDC(reg)
@@ -1077,185 +1089,4 @@ func (s *Server) iamTagPolicy(c *Call) (any, error) {
 	}
 	p.Tags = tags
 	return nil, nil
-}
-
-// --- role policies ---
-
-func (s *Server) iamAttachRolePolicy(c *Call) (any, error) {
-	var in struct {
-		RoleName  string
-		PolicyArn string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	p, _, err := s.world.IAM.policy(in.PolicyArn)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range r.AttachedPolicies {
-		if a == p.ARN {
-			return nil, nil // attaching twice is a no-op in IAM
-		}
-	}
-	if len(r.AttachedPolicies) >= 10 {
-		return nil, errLimitExceeded("Cannot exceed quota for PoliciesPerRole: 10")
-	}
-	r.AttachedPolicies = append(r.AttachedPolicies, p.ARN)
-	return nil, nil
-}
-
-func (s *Server) iamDetachRolePolicy(c *Call) (any, error) {
-	var in struct {
-		RoleName  string
-		PolicyArn string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	for i, a := range r.AttachedPolicies {
-		if a == in.PolicyArn {
-			r.AttachedPolicies = append(r.AttachedPolicies[:i], r.AttachedPolicies[i+1:]...)
-			return nil, nil
-		}
-	}
-	return nil, errNoSuchEntity("Policy %s was not found.", in.PolicyArn)
-}
-
-func (s *Server) iamListAttachedRolePolicies(c *Call) (any, error) {
-	var in struct {
-		RoleName   string
-		PathPrefix string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	pg := pageFromForm(c)
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	type attached struct {
-		PolicyName string
-		PolicyArn  string
-	}
-	var all []attached
-	for _, a := range r.AttachedPolicies {
-		p, _, perr := s.world.IAM.policy(a)
-		if perr != nil || !strings.HasPrefix(p.Path, in.PathPrefix) {
-			continue
-		}
-		all = append(all, attached{p.Name, p.ARN})
-	}
-	page, marker, truncated, err := paginate(all, pg.Marker, pg.MaxItems)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		AttachedPolicies []attached `xml:"AttachedPolicies>member"`
-		IsTruncated      bool
-		Marker           string `xml:",omitempty"`
-	}{page, truncated, marker}, nil
-}
-
-func (s *Server) iamPutRolePolicy(c *Call) (any, error) {
-	var in struct {
-		RoleName       string
-		PolicyName     string
-		PolicyDocument string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	if err := validateIAMName("PolicyName", in.PolicyName, 128); err != nil {
-		return nil, err
-	}
-	if err := validatePolicyDocument(in.PolicyDocument); err != nil {
-		return nil, err
-	}
-	if r.InlinePolicies == nil {
-		r.InlinePolicies = map[string]string{}
-	}
-	r.InlinePolicies[in.PolicyName] = in.PolicyDocument
-	return nil, nil
-}
-
-func (s *Server) iamGetRolePolicy(c *Call) (any, error) {
-	var in struct {
-		RoleName   string
-		PolicyName string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	doc, ok := r.InlinePolicies[in.PolicyName]
-	if !ok {
-		return nil, errNoSuchEntity("The role policy with name %s cannot be found.", in.PolicyName)
-	}
-	return struct {
-		RoleName       string
-		PolicyName     string
-		PolicyDocument string
-	}{r.Name, in.PolicyName, iamEncode(doc)}, nil
-}
-
-func (s *Server) iamDeleteRolePolicy(c *Call) (any, error) {
-	var in struct {
-		RoleName   string
-		PolicyName string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := r.InlinePolicies[in.PolicyName]; !ok {
-		return nil, errNoSuchEntity("The role policy with name %s cannot be found.", in.PolicyName)
-	}
-	delete(r.InlinePolicies, in.PolicyName)
-	return nil, nil
-}
-
-func (s *Server) iamListRolePolicies(c *Call) (any, error) {
-	var in struct{ RoleName string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	pg := pageFromForm(c)
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(r.InlinePolicies))
-	for n := range r.InlinePolicies {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	page, marker, truncated, err := paginate(names, pg.Marker, pg.MaxItems)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		PolicyNames []string `xml:"PolicyNames>member"`
-		IsTruncated bool
-		Marker      string `xml:",omitempty"`
-	}{page, truncated, marker}, nil
 }

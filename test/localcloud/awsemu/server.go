@@ -49,6 +49,9 @@ type Options struct {
 	World WorldOptions
 	// Logger receives one line per state change; nil discards.
 	Logger *slog.Logger
+	// NoAuth turns off signature checks and IAM authorization, for
+	// debugging: every request then acts as the administrator.
+	NoAuth bool
 }
 
 // Server is a running emulator.
@@ -97,8 +100,10 @@ type Call struct {
 	Path      map[string]string // REST path parameters
 	Query     url.Values
 	HTTP      *http.Request
-	proto     protocol
-	server    *Server
+	// Caller is who signed the request; nil for an anonymous call.
+	Caller *Caller
+	proto  protocol
+	server *Server
 }
 
 // Decode fills in from the request: form values for query protocols, the
@@ -186,7 +191,7 @@ func NewForTest(t interface {
 func (s *Server) Config() aws.Config {
 	return aws.Config{
 		Region:       s.opts.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDLOCALCLOUD", "localcloud-secret", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(AdminAccessKeyID, AdminSecretAccessKey, ""),
 		BaseEndpoint: aws.String(s.URL),
 		// The emulator's own fault injection decides when to throttle; SDK
 		// retries stay on, as in production.
@@ -360,6 +365,12 @@ func (s *Server) invoke(c *Call, op operation) (out any, apiErr *Error) {
 			out, apiErr = nil, &Error{Code: "InternalFailure", Message: fmt.Sprintf("internal error in %s: %v", c.Action, p), Status: 500, Server: true}
 		}
 	}()
+	caller, authErr := s.authenticate(c, op.proto)
+	if authErr != nil {
+		s.log.Info("request refused: not authenticated", "service", c.Service, "action", c.Action, "code", authErr.Code)
+		return nil, authErr
+	}
+	c.Caller = caller
 	if e := s.faults.apiFault(c.Service, c.Action); e != nil {
 		return nil, e
 	}
@@ -508,6 +519,7 @@ func (s *Server) Tick() {
 func (s *Server) tickLocked(now time.Time) {
 	s.ec2TickLocked(now)
 	s.sqsTickLocked(now)
+	s.expireSessionsLocked(now)
 	s.dirty = true
 	s.changed.Broadcast()
 }

@@ -8,32 +8,34 @@ import (
 	"time"
 )
 
-// The identity every caller of the emulator is: one IAM user.
-const (
-	callerUserName = "localcloud"
-	callerUserID   = "AIDALOCALCLOUDUSER001"
-)
-
-// CallerARN is the ARN GetCallerIdentity reports.
-var CallerARN = "arn:aws:iam::" + AccountID + ":user/" + callerUserName
-
 func (s *Server) registerSTS() {
 	// GetCallerIdentity also arrives as a presigned GET (the EKS bearer-token
 	// scheme: the URL, with an x-k8s-aws-id header signed in, is the token).
 	// The dispatcher reads the service from X-Amz-Credential and the action
-	// from the query string; signatures are not checked, so the header needs
-	// no special handling.
+	// from the query string, and the signature covers the header.
 	s.register("sts", "GetCallerIdentity", protoQuery, false, s.stsGetCallerIdentity)
-	s.register("sts", "AssumeRole", protoQuery, false, s.stsAssumeRole)
-	s.register("sts", "AssumeRoleWithWebIdentity", protoQuery, false, s.stsAssumeRoleWithWebIdentity)
+	s.register("sts", "AssumeRole", protoQuery, true, s.stsAssumeRole)
+	s.register("sts", "AssumeRoleWithWebIdentity", protoQuery, true, s.stsAssumeRoleWithWebIdentity)
 }
 
+// stsGetCallerIdentity needs no permission: on AWS no policy can deny it.
 func (s *Server) stsGetCallerIdentity(c *Call) (any, error) {
+	if c.Caller == nil {
+		return nil, authError("sts", protoQuery, authMissing, "Request is missing Authentication Token")
+	}
 	return struct {
 		UserId  string
 		Account string
 		Arn     string
-	}{callerUserID, AccountID, CallerARN}, nil
+	}{c.Caller.UserID, AccountID, c.Caller.ARN}, nil
+}
+
+// callerARN names the caller in error messages.
+func (c *Call) callerARN() string {
+	if c.Caller == nil {
+		return "anonymous"
+	}
+	return c.Caller.ARN
 }
 
 type stsCredentials struct {
@@ -59,7 +61,7 @@ func stsRandom(alphabet string, n int) string {
 }
 
 // assume checks what both AssumeRole flavours check and mints credentials.
-func (s *Server) assume(roleARN, session string, duration int) (stsCredentials, assumedRoleUser, *Error) {
+func (s *Server) assume(c *Call, roleARN, session string, duration int) (stsCredentials, assumedRoleUser, *Error) {
 	if roleARN == "" {
 		return stsCredentials{}, assumedRoleUser{}, errIAMValidation("1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null")
 	}
@@ -71,7 +73,7 @@ func (s *Server) assume(roleARN, session string, duration int) (stsCredentials, 
 	}
 	role := s.world.IAM.RoleByARN(roleARN)
 	if role == nil {
-		return stsCredentials{}, assumedRoleUser{}, Errorf(403, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", CallerARN, roleARN)
+		return stsCredentials{}, assumedRoleUser{}, Errorf(403, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", c.callerARN(), roleARN)
 	}
 	if duration == 0 {
 		duration = 3600
@@ -91,6 +93,12 @@ func (s *Server) assume(roleARN, session string, duration int) (stsCredentials, 
 		AssumedRoleId: role.ID + ":" + session,
 		Arn:           "arn:aws:sts::" + AccountID + ":assumed-role/" + role.Name + "/" + session,
 	}
+	s.world.STS.Sessions[creds.AccessKeyId] = &STSSession{
+		AccessKeyID: creds.AccessKeyId, Secret: creds.SecretAccessKey, Token: creds.SessionToken,
+		RoleARN: role.ARN, SessionName: session, SessionARN: user.Arn, AssumedRole: user.AssumedRoleId,
+		Expiration: s.clock.Now().Add(time.Duration(duration) * time.Second).UTC(),
+	}
+	s.log.Info("sts: issued session", "role", role.ARN, "session", session, "accessKeyId", creds.AccessKeyId)
 	return creds, user, nil
 }
 
@@ -103,7 +111,7 @@ func (s *Server) stsAssumeRole(c *Call) (any, error) {
 	if err := c.Decode(&in); err != nil {
 		return nil, err
 	}
-	creds, user, err := s.assume(in.RoleArn, in.RoleSessionName, in.DurationSeconds)
+	creds, user, err := s.assume(c, in.RoleArn, in.RoleSessionName, in.DurationSeconds)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +168,7 @@ func (s *Server) stsAssumeRoleWithWebIdentity(c *Call) (any, error) {
 	if !ok {
 		return nil, Errorf(400, "InvalidIdentityToken", "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.")
 	}
-	creds, user, err := s.assume(in.RoleArn, in.RoleSessionName, in.DurationSeconds)
+	creds, user, err := s.assume(c, in.RoleArn, in.RoleSessionName, in.DurationSeconds)
 	if err != nil {
 		return nil, err
 	}

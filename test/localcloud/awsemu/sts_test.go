@@ -83,15 +83,16 @@ func TestSTSPresignedGetCallerIdentity(t *testing.T) {
 		}
 	}
 
-	// A plain http.Get of the URL (no extra header) works too.
+	// Without the signed x-k8s-aws-id header the signature does not match,
+	// so a token minted for one cluster is refused by another.
 	resp2, err := http.Get(req.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body2, _ := io.ReadAll(resp2.Body)
 	resp2.Body.Close()
-	if resp2.StatusCode != http.StatusOK || !strings.Contains(string(body2), AccountID) {
-		t.Errorf("http.Get presigned URL: %d %s", resp2.StatusCode, body2)
+	if resp2.StatusCode != http.StatusForbidden || !strings.Contains(string(body2), "<Code>SignatureDoesNotMatch</Code>") {
+		t.Errorf("http.Get presigned URL without its signed header: %d %s, want 403 SignatureDoesNotMatch", resp2.StatusCode, body2)
 	}
 }
 

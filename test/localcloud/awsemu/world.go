@@ -79,6 +79,7 @@ type World struct {
 	Events  *EventsState `json:"events"`
 	SSM     *SSMState    `json:"ssm"`
 	EKS     *EKSState    `json:"eks"`
+	STS     *STSState    `json:"sts"`
 }
 
 func newWorld(opts WorldOptions, region string) *World {
@@ -90,6 +91,7 @@ func newWorld(opts WorldOptions, region string) *World {
 	w.Events = newEventsState(w)
 	w.SSM = newSSMState(w)
 	w.EKS = newEKSState(w)
+	w.STS = &STSState{Sessions: map[string]*STSSession{}}
 	return w
 }
 

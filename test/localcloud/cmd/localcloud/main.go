@@ -15,7 +15,7 @@ import (
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
-const usage = `usage: localcloud [--dir DIR] [--bin DIR] [--profile P] up|down|status|inject|serve
+const usage = `usage: localcloud [--dir DIR] [--bin DIR] [--profile P] [--no-auth] up|down|status|inject|serve
 
   up      start etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
           kwok and the AWS endpoint on 127.0.0.1, and wait until they are ready
@@ -35,6 +35,7 @@ func main() {
 	profile := fs.String("profile", "default", "instance timing: default (nodes join ~3 s after launch) or realistic (~30 s)")
 	images := imageFlags{}
 	fs.Var(images, "image", "repository=binary: pods with this image on the system node run the binary (repeatable)")
+	noAuth := fs.Bool("no-auth", false, "up: the AWS endpoint accepts unsigned requests and skips IAM authorization (debugging only; status shows the mode)")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, usage); fs.PrintDefaults() }
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() >= 1 && fs.Arg(0) == "serve" {
@@ -72,7 +73,7 @@ func main() {
 	case "up":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		c, err := localcloud.Up(ctx, localcloud.Options{Dir: *dir, BinDir: *bin, Detach: true, Progress: os.Stdout, Profile: *profile, Images: images})
+		c, err := localcloud.Up(ctx, localcloud.Options{Dir: *dir, BinDir: *bin, Detach: true, Progress: os.Stdout, Profile: *profile, Images: images, NoAuth: *noAuth})
 		if err != nil {
 			fail(err)
 		}
@@ -102,6 +103,9 @@ func main() {
 			}
 			healthy = healthy && s.Running
 			fmt.Printf("%-24s %-8s pid %-7d log %s\n", s.Name, state, s.PID, s.Log)
+			if s.Mode != "" {
+				fmt.Printf("    %s\n", s.Mode)
+			}
 			if s.Crashed {
 				fmt.Printf("    last log lines:\n%s\n", indent(s.LogTail))
 			}

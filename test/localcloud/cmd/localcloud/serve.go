@@ -55,6 +55,7 @@ func serve(args []string) error {
 	region := fs.String("region", "us-east-1", "default AWS region")
 	cluster := fs.String("cluster-name", "localcloud", "EKS cluster name")
 	profile := fs.String("profile", "default", "timing profile: default or realistic")
+	noAuth := fs.Bool("no-auth", false, "accept unsigned requests and skip IAM authorization (debugging only)")
 	images := imageFlags{}
 	fs.Var(images, "image", "repository=binary: pods with this image on the system node run the binary (repeatable)")
 	_ = fs.Parse(args)
@@ -80,6 +81,7 @@ func serve(args []string) error {
 		Addr:      *addr,
 		StateFile: filepath.Join(*dir, "aws-state.json"),
 		Logger:    logger,
+		NoAuth:    *noAuth,
 		World: awsemu.WorldOptions{
 			ClusterName:     *cluster,
 			ClusterEndpoint: restCfg.Host,
@@ -91,7 +93,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("serving AWS endpoint", "url", emu.URL, "region", *region, "cluster", *cluster, "profile", *profile)
+	logger.Info("serving AWS endpoint", "url", emu.URL, "region", *region, "cluster", *cluster, "profile", *profile, "iamEnforced", !*noAuth)
 
 	client, err := kubernetes.NewForConfig(restCfg)
 	if err != nil {
