@@ -38,6 +38,9 @@ type Caller struct {
 // STSState holds the temporary credentials issued, by access key id.
 type STSState struct {
 	Sessions map[string]*STSSession `json:"sessions"`
+	// Denials holds the decoded form of EC2's encoded authorization
+	// messages, by the token the error carried.
+	Denials map[string]string `json:"denials"`
 }
 
 // STSSession is one set of temporary credentials for a role.

@@ -79,23 +79,23 @@ func (s *Server) cluster(name string) *Error {
 }
 
 func (s *Server) registerEKS() {
-	r := func(method, path string, mutates bool, h func(*Call) (any, error)) {
-		s.registerREST("eks", method, path, mutates, h)
+	r := func(action, method, path string, mutates bool, h func(*Call) (any, error)) {
+		s.registerREST("eks", action, method, path, mutates, h)
 	}
-	r("GET", "/clusters", false, s.eksListClusters)
-	r("GET", "/clusters/{name}", false, s.eksDescribeCluster)
-	r("POST", "/clusters/{clusterName}/access-entries", true, s.eksCreateAccessEntry)
-	r("GET", "/clusters/{clusterName}/access-entries", false, s.eksListAccessEntries)
-	r("GET", "/clusters/{clusterName}/access-entries/{principalArn}", false, s.eksDescribeAccessEntry)
-	r("POST", "/clusters/{clusterName}/access-entries/{principalArn}", true, s.eksUpdateAccessEntry)
-	r("DELETE", "/clusters/{clusterName}/access-entries/{principalArn}", true, s.eksDeleteAccessEntry)
-	r("POST", "/clusters/{clusterName}/pod-identity-associations", true, s.eksCreatePodIdentityAssociation)
-	r("GET", "/clusters/{clusterName}/pod-identity-associations", false, s.eksListPodIdentityAssociations)
-	r("GET", "/clusters/{clusterName}/pod-identity-associations/{associationId}", false, s.eksDescribePodIdentityAssociation)
-	r("DELETE", "/clusters/{clusterName}/pod-identity-associations/{associationId}", true, s.eksDeletePodIdentityAssociation)
-	r("POST", "/tags/{resourceArn}", true, s.eksTagResource)
-	r("DELETE", "/tags/{resourceArn}", true, s.eksUntagResource)
-	r("GET", "/tags/{resourceArn}", false, s.eksListTagsForResource)
+	r("ListClusters", "GET", "/clusters", false, s.eksListClusters)
+	r("DescribeCluster", "GET", "/clusters/{name}", false, s.eksDescribeCluster)
+	r("CreateAccessEntry", "POST", "/clusters/{clusterName}/access-entries", true, s.eksCreateAccessEntry)
+	r("ListAccessEntries", "GET", "/clusters/{clusterName}/access-entries", false, s.eksListAccessEntries)
+	r("DescribeAccessEntry", "GET", "/clusters/{clusterName}/access-entries/{principalArn}", false, s.eksDescribeAccessEntry)
+	r("UpdateAccessEntry", "POST", "/clusters/{clusterName}/access-entries/{principalArn}", true, s.eksUpdateAccessEntry)
+	r("DeleteAccessEntry", "DELETE", "/clusters/{clusterName}/access-entries/{principalArn}", true, s.eksDeleteAccessEntry)
+	r("CreatePodIdentityAssociation", "POST", "/clusters/{clusterName}/pod-identity-associations", true, s.eksCreatePodIdentityAssociation)
+	r("ListPodIdentityAssociations", "GET", "/clusters/{clusterName}/pod-identity-associations", false, s.eksListPodIdentityAssociations)
+	r("DescribePodIdentityAssociation", "GET", "/clusters/{clusterName}/pod-identity-associations/{associationId}", false, s.eksDescribePodIdentityAssociation)
+	r("DeletePodIdentityAssociation", "DELETE", "/clusters/{clusterName}/pod-identity-associations/{associationId}", true, s.eksDeletePodIdentityAssociation)
+	r("TagResource", "POST", "/tags/{resourceArn}", true, s.eksTagResource)
+	r("UntagResource", "DELETE", "/tags/{resourceArn}", true, s.eksUntagResource)
+	r("ListTagsForResource", "GET", "/tags/{resourceArn}", false, s.eksListTagsForResource)
 }
 
 // eksPage applies maxResults/nextToken paging; the token is the next index.

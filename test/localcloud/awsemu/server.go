@@ -26,6 +26,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nodewright/nodewright/test/localcloud/iameval"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"k8s.io/utils/clock"
@@ -77,7 +79,9 @@ type Server struct {
 	// changed is signalled (with mu) after every mutation, waking long polls.
 	changed *sync.Cond
 
-	ops      map[string]map[string]operation // service -> action -> handler
+	ops map[string]map[string]operation // service -> action -> handler
+	// policies caches parsed policy documents (under mu).
+	policies map[string]*iameval.Policy
 	rest     []restRoute
 	inflight sync.WaitGroup
 }
@@ -151,7 +155,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, clock: opts.Clock, log: opts.Logger, catalog: catalog,
 		stop: make(chan struct{}), ops: map[string]map[string]operation{},
-		faults: newFaults(),
+		faults: newFaults(), policies: map[string]*iameval.Policy{},
 	}
 	s.changed = sync.NewCond(&s.mu)
 	s.world, err = s.loadWorld()
@@ -371,6 +375,9 @@ func (s *Server) invoke(c *Call, op operation) (out any, apiErr *Error) {
 		return nil, authErr
 	}
 	c.Caller = caller
+	if e := s.authorize(c); e != nil {
+		return nil, e
+	}
 	if e := s.faults.apiFault(c.Service, c.Action); e != nil {
 		return nil, e
 	}
@@ -419,20 +426,22 @@ func serviceForAction(action string) string {
 }
 
 type restRoute struct {
+	action  string // the IAM action name, e.g. DescribeCluster
 	method  string
 	pattern *regexp.Regexp
 	names   []string
 	op      operation
 }
 
-// registerREST adds a REST route; path segments written {name} become Call.Path["name"].
-func (s *Server) registerREST(service, method, path string, mutates bool, h func(*Call) (any, error)) {
+// registerREST adds a REST route for an action; path segments written
+// {name} become Call.Path["name"].
+func (s *Server) registerREST(service, action, method, path string, mutates bool, h func(*Call) (any, error)) {
 	names := []string{}
 	re := regexp.MustCompile(`\{([a-zA-Z]+)\}`).ReplaceAllStringFunc(path, func(m string) string {
 		names = append(names, m[1:len(m)-1])
 		return `([^/]+)`
 	})
-	s.rest = append(s.rest, restRoute{method: method, pattern: regexp.MustCompile("^" + re + "$"), names: names,
+	s.rest = append(s.rest, restRoute{action: action, method: method, pattern: regexp.MustCompile("^" + re + "$"), names: names,
 		op: operation{proto: protoRESTJSON, handler: h, mutates: mutates}})
 }
 
@@ -450,7 +459,7 @@ func (s *Server) matchREST(method, path string, c *Call) (operation, bool) {
 			v, _ := url.PathUnescape(m[i+1])
 			c.Path[n] = v
 		}
-		c.Action = method + " " + rt.pattern.String()
+		c.Action = rt.action
 		return rt.op, true
 	}
 	return operation{}, false

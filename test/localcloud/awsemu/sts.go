@@ -16,6 +16,21 @@ func (s *Server) registerSTS() {
 	s.register("sts", "GetCallerIdentity", protoQuery, false, s.stsGetCallerIdentity)
 	s.register("sts", "AssumeRole", protoQuery, true, s.stsAssumeRole)
 	s.register("sts", "AssumeRoleWithWebIdentity", protoQuery, true, s.stsAssumeRoleWithWebIdentity)
+	s.register("sts", "DecodeAuthorizationMessage", protoQuery, false, s.stsDecodeAuthorizationMessage)
+}
+
+// stsDecodeAuthorizationMessage turns EC2's encoded failure message back
+// into the request's context and the statements that decided it.
+func (s *Server) stsDecodeAuthorizationMessage(c *Call) (any, error) {
+	msg := c.Form.Get("EncodedMessage")
+	if msg == "" {
+		return nil, errIAMValidation("1 validation error detected: Value null at 'encodedMessage' failed to satisfy constraint: Member must not be null")
+	}
+	decoded, ok := s.world.STS.Denials[msg]
+	if !ok {
+		return nil, Errorf(400, "InvalidAuthorizationMessageException", "The encoded message could not be decoded: it is not one this account issued, or it has been discarded.")
+	}
+	return struct{ DecodedMessage string }{decoded}, nil
 }
 
 // stsGetCallerIdentity needs no permission: on AWS no policy can deny it.

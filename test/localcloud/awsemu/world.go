@@ -91,7 +91,7 @@ func newWorld(opts WorldOptions, region string) *World {
 	w.Events = newEventsState(w)
 	w.SSM = newSSMState(w)
 	w.EKS = newEKSState(w)
-	w.STS = &STSState{Sessions: map[string]*STSSession{}}
+	w.STS = &STSState{Sessions: map[string]*STSSession{}, Denials: map[string]string{}}
 	return w
 }
 
