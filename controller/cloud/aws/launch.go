@@ -174,7 +174,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 		}
 		cfg, ok := configs[image]
 		if !ok {
-			name, err := p.ensureLaunchTemplate(ctx, nodeClass.Name, launchTemplateData(nodeClass, image, userData))
+			name, err := p.ensureLaunchTemplate(ctx, nodeClass.Name, p.launchTemplateData(nodeClass, image, userData))
 			if err != nil {
 				return nil, err
 			}
@@ -302,18 +302,25 @@ func zoneOfSubnet(nc *v1.EC2NodeClass, id string) string {
 
 // instanceTags: the node class's tags, then nodewright's, which win.
 func (p *CloudProvider) instanceTags(nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass) map[string]string {
+	tags := p.nodeClassTags(nodeClass)
+	tags[v1.NodeClaimTagKey] = nc.Name
+	if np := nc.Labels[v1.NodePoolLabelKey]; np != "" {
+		tags[v1.NodePoolTagKey] = np
+	}
+	tags["Name"] = nc.Name
+	return tags
+}
+
+// nodeClassTags are the tags of everything launched for a node class: its
+// own tags and the cluster's ownership tags.
+func (p *CloudProvider) nodeClassTags(nodeClass *v1.EC2NodeClass) map[string]string {
 	tags := map[string]string{}
 	for k, v := range nodeClass.Spec.Tags {
 		tags[k] = v
 	}
 	tags[p.clusterTag()] = "owned"
 	tags[v1.EKSClusterNameTagKey] = p.opts.ClusterName
-	tags[v1.NodeClaimTagKey] = nc.Name
 	tags[v1.EC2NodeClassTagKey] = nodeClass.Name
-	if np := nc.Labels[v1.NodePoolLabelKey]; np != "" {
-		tags[v1.NodePoolTagKey] = np
-	}
-	tags["Name"] = nc.Name
 	return tags
 }
 

@@ -94,14 +94,22 @@ func ec2Tags(m map[string]string) []ec2types.Tag {
 }
 
 // launchTemplateData is the part of a launch that every offering of a node
-// class and image shares.
-func launchTemplateData(nc *v1.EC2NodeClass, imageID, userData string) *ec2types.RequestLaunchTemplateData {
+// class and image shares. A launch also creates a network interface, and a
+// spot request for spot; CreateFleet cannot tag those, so the template does,
+// with the node class's tags: IAM authorizes their creation on those
+// request tags, and the controller's policy requires the cluster's.
+func (p *CloudProvider) launchTemplateData(nc *v1.EC2NodeClass, imageID, userData string) *ec2types.RequestLaunchTemplateData {
+	tags := ec2Tags(p.nodeClassTags(nc))
 	d := &ec2types.RequestLaunchTemplateData{
 		ImageId:             aws.String(imageID),
 		UserData:            aws.String(userData),
 		IamInstanceProfile:  &ec2types.LaunchTemplateIamInstanceProfileSpecificationRequest{Name: aws.String(nc.Status.InstanceProfile)},
 		MetadataOptions:     metadataOptions(nc.Spec.MetadataOptions),
 		BlockDeviceMappings: blockDevices(nc),
+		TagSpecifications: []ec2types.LaunchTemplateTagSpecificationRequest{
+			{ResourceType: ec2types.ResourceTypeNetworkInterface, Tags: tags},
+			{ResourceType: ec2types.ResourceTypeSpotInstancesRequest, Tags: tags},
+		},
 	}
 	for _, g := range nc.Status.SecurityGroups {
 		d.SecurityGroupIds = append(d.SecurityGroupIds, g.ID)

@@ -38,10 +38,12 @@ const (
 )
 
 type env struct {
-	emu  *awsemu.Server
-	cfg  aws.Config
-	kube client.Client
-	p    *nwaws.CloudProvider
+	emu *awsemu.Server
+	cfg aws.Config
+	// adminCfg is the administrator's config when cfg is a narrower role's.
+	adminCfg aws.Config
+	kube     client.Client
+	p        *nwaws.CloudProvider
 }
 
 func setup(t *testing.T) *env {

@@ -73,8 +73,12 @@ func Statements(o Options) []Statement {
 	clusterTag := "kubernetes.io/cluster/" + o.ClusterName
 	inRegion := map[string]any{"aws:RequestedRegion": r}
 
-	// Resources a launch creates, which carry the pool's tags from birth.
-	launched := []string{ec2ARN("fleet"), ec2ARN("instance"), ec2ARN("volume"), ec2ARN("network-interface"), ec2ARN("spot-instances-request")}
+	// Resources a launch creates, which carry the pool's tags from birth
+	// (CreateFleet's tag specifications).
+	launched := []string{ec2ARN("fleet"), ec2ARN("instance"), ec2ARN("volume")}
+	// Resources a launch creates that CreateFleet cannot tag: the launch
+	// template tags them, with the node class's tags, which name no pool.
+	launchedByTemplate := []string{ec2ARN("network-interface"), ec2ARN("spot-instances-request")}
 	// Resources a launch only references.
 	referenced := []string{
 		fmt.Sprintf("arn:%s:ec2:%s::image/*", p, r), fmt.Sprintf("arn:%s:ec2:%s::snapshot/*", p, r),
@@ -103,18 +107,34 @@ func Statements(o Options) []Statement {
 			},
 		},
 		{
-			// Launch templates belong to a node class, not a pool, so only
-			// the cluster's ownership tag is required on them.
-			Sid: "EC2LaunchTemplateCreate", Effect: "Allow", Resource: []string{ec2ARN("launch-template")},
-			Action: []string{"ec2:CreateLaunchTemplate", "ec2:RunInstances", "ec2:CreateFleet"},
+			Sid: "EC2LaunchCreatedByTemplate", Effect: "Allow", Resource: launchedByTemplate,
+			Action: []string{"ec2:RunInstances", "ec2:CreateFleet"},
 			Condition: map[string]map[string]any{
 				"StringEquals": {"aws:RequestTag/" + clusterTag: "owned", "aws:RequestedRegion": r},
 			},
 		},
 		{
+			// Launch templates belong to a node class, not a pool, so only
+			// the cluster's ownership tag is required on them.
+			Sid: "EC2LaunchTemplateCreate", Effect: "Allow", Resource: []string{ec2ARN("launch-template")},
+			Action: []string{"ec2:CreateLaunchTemplate"},
+			Condition: map[string]map[string]any{
+				"StringEquals": {"aws:RequestTag/" + clusterTag: "owned", "aws:RequestedRegion": r},
+			},
+		},
+		{
+			// A launch references an existing template, so the template's
+			// own tag is what scopes it (a request tag is never present).
+			Sid: "EC2LaunchTemplateUse", Effect: "Allow", Resource: []string{ec2ARN("launch-template")},
+			Action: []string{"ec2:RunInstances", "ec2:CreateFleet"},
+			Condition: map[string]map[string]any{
+				"StringEquals": {"aws:ResourceTag/" + clusterTag: "owned", "aws:RequestedRegion": r},
+			},
+		},
+		{
 			// Tagging is allowed only as part of the call that creates the
 			// resource, so existing resources can never be re-tagged into scope.
-			Sid: "EC2TagOnCreate", Effect: "Allow", Resource: append(append([]string{}, launched...), ec2ARN("launch-template")),
+			Sid: "EC2TagOnCreate", Effect: "Allow", Resource: append(append(append([]string{}, launched...), launchedByTemplate...), ec2ARN("launch-template")),
 			Action: []string{"ec2:CreateTags"},
 			Condition: map[string]map[string]any{
 				"StringEquals": {"aws:RequestTag/" + clusterTag: "owned", "aws:RequestedRegion": r,
@@ -189,11 +209,14 @@ func Document(o Options) (string, error) {
 	if err := o.Validate(); err != nil {
 		return "", err
 	}
-	b, err := json.Marshal(document{Version: "2012-10-17", Statement: Statements(o)})
-	if err != nil {
-		return "", fmt.Errorf("encoding policy: %w", err)
-	}
-	return string(b), nil
+	return Render(Statements(o)), nil
+}
+
+// Render writes statements as an IAM policy document. Statements hold only
+// strings and string lists, so encoding cannot fail.
+func Render(statements []Statement) string {
+	b, _ := json.Marshal(document{Version: "2012-10-17", Statement: statements})
+	return string(b)
 }
 
 // Actions returns every action some statement allows, sorted and unique.
