@@ -1,7 +1,6 @@
 package iameval
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
@@ -124,62 +123,43 @@ func parseOperator(name string) (op *operator, q Qualifier, ifExists bool, ok bo
 	return op, q, ifExists, true
 }
 
-func parseConditions(raw json.RawMessage, stmt int) ([]Condition, error) {
-	block, err := object(raw)
+func parseConditions(v any, stmt int) ([]Condition, error) {
+	block, err := asObject(v)
 	if err != nil {
 		return nil, err
 	}
 	var out []Condition
 	for _, opName := range sortedKeys(block) {
+		// A missing operator level shows up as a non-object here, which AWS
+		// reports as a plain syntax error.
+		keys, err := asObject(block[opName])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", opName, err)
+		}
 		op, q, ifExists, ok := parseOperator(opName)
 		if !ok {
 			return nil, &ParseError{Message: "Invalid Condition type : " + opName, Statement: stmt}
 		}
-		keys, err := object(block[opName])
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", opName, err)
-		}
 		for _, key := range sortedKeys(keys) {
-			vals, err := conditionValues(keys[key])
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", opName, key, err)
+			items, isList := keys[key].([]any)
+			if !isList {
+				items = []any{keys[key]}
 			}
-			out = append(out, Condition{Operator: op.name, Qualifier: q, IfExists: ifExists, Key: key, Values: vals})
-		}
-	}
-	return out, nil
-}
-
-// conditionValues accepts a string, number or boolean, or a list of them.
-func conditionValues(raw json.RawMessage) ([]string, error) {
-	scalar := func(r json.RawMessage) (string, error) {
-		switch c := lead(r); {
-		case c == '"':
-			return str(r)
-		case c == 't' || c == 'f' || c == '-' || (c >= '0' && c <= '9'):
-			var v any
-			if err := json.Unmarshal(r, &v); err != nil {
-				return "", fmt.Errorf("decode condition value: %w", err)
+			c := Condition{Operator: op.name, Qualifier: q, IfExists: ifExists, Key: key, Values: []string{}}
+			for _, it := range items {
+				switch x := it.(type) {
+				case string:
+					c.Values = append(c.Values, x)
+				case json.Number:
+					c.Values = append(c.Values, x.String())
+				case bool:
+					c.Values = append(c.Values, strconv.FormatBool(x))
+				default:
+					return nil, fmt.Errorf("%s %s: values must be strings, numbers or booleans", opName, key)
+				}
 			}
-			return string(bytes.TrimSpace(r)), nil
+			out = append(out, c)
 		}
-		return "", fmt.Errorf("condition values must be strings, numbers or booleans")
-	}
-	if lead(raw) != '[' {
-		s, err := scalar(raw)
-		return []string{s}, err
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, fmt.Errorf("decode condition values: %w", err)
-	}
-	out := make([]string, 0, len(items))
-	for _, it := range items {
-		s, err := scalar(it)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
 	}
 	return out, nil
 }
@@ -252,7 +232,7 @@ func (c *Condition) eval(ec *evalCtx, vars bool) bool {
 	return hit != op.negated
 }
 
-// compare parses both sides and applies cmp to their ordering; a value that
+// compare parses both sides and applies want to their ordering; a value that
 // does not parse makes the comparison false rather than an error, since the
 // request context is not under the policy author's control.
 func compare[T interface{ Compare(T) int }](req, pol string, parse func(string) (T, bool), want func(int) bool) bool {

@@ -31,13 +31,8 @@ const (
 )
 
 func (d Decision) String() string {
-	switch d {
-	case ImplicitDeny:
-		return "ImplicitDeny"
-	case Allow:
-		return "Allow"
-	case ExplicitDeny:
-		return "ExplicitDeny"
+	if names := []string{"ImplicitDeny", "Allow", "ExplicitDeny"}; d >= 0 && int(d) < len(names) {
+		return names[d]
 	}
 	return fmt.Sprintf("Decision(%d)", int(d))
 }

@@ -240,11 +240,35 @@ func (s *Statement) principalGrant(c caller) grant {
 		return s.Principal.grantTo(c)
 	case s.NotPrincipal != nil:
 		for _, id := range c.identities() {
-			if s.NotPrincipal.grantTo(id) == grantNone {
+			if !s.NotPrincipal.names(id) {
 				return grantDirect
 			}
 		}
 		return grantNone
 	}
 	return grantDirect
+}
+
+// names is NotPrincipal's test, stricter than grantTo: an account entry
+// names only the account itself, so the documented pattern of listing a user
+// together with its account still applies the statement to everyone else in
+// that account.
+func (p *Principals) names(id caller) bool {
+	if p.All {
+		return true
+	}
+	for _, e := range p.AWS {
+		if e == "*" || e == id.arn || (id.kind == callerRoot && e == id.account) {
+			return true
+		}
+		if id.kind == callerRole && awsEntryGrant(e, id) == grantDirect {
+			return true
+		}
+	}
+	for _, e := range append(append([]string{}, p.Service...), p.Federated...) {
+		if e == "*" || e == id.arn {
+			return true
+		}
+	}
+	return false
 }

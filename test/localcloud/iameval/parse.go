@@ -3,6 +3,7 @@ package iameval
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -59,18 +60,6 @@ const (
 	TrustPolicy                // a role's AssumeRolePolicyDocument
 )
 
-func (k Kind) String() string {
-	switch k {
-	case IdentityPolicy:
-		return "identity policy"
-	case ResourcePolicy:
-		return "resource policy"
-	case TrustPolicy:
-		return "trust policy"
-	}
-	return fmt.Sprintf("Kind(%d)", int(k))
-}
-
 // ParseError is returned by Parse. Message is worded like IAM's
 // MalformedPolicyDocument messages so it can be sent back unchanged.
 type ParseError struct {
@@ -112,45 +101,45 @@ func syntaxErr(stmt int, err error) *ParseError {
 // Parse reads a JSON policy document and checks it the way IAM does for a
 // document of the given kind.
 func Parse(doc string, kind Kind) (*Policy, error) {
-	top, err := object([]byte(doc))
+	d := json.NewDecoder(bytes.NewReader([]byte(doc)))
+	d.UseNumber() // keeps condition numbers in their written form
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, syntaxErr(-1, fmt.Errorf("decode policy: %w", err))
+	}
+	if strings.TrimSpace(doc[d.InputOffset():]) != "" {
+		return nil, syntaxErr(-1, errors.New("data after the policy document"))
+	}
+	top, err := asObject(v)
 	if err != nil {
 		return nil, syntaxErr(-1, err)
 	}
 	p := &Policy{}
-	var stmts []json.RawMessage
-	hasVersion, hasStatement := false, false
+	var stmts []any
 	for _, k := range sortedKeys(top) {
-		raw := top[k]
 		switch k {
 		case "Version":
-			hasVersion = true
-			if p.Version, err = str(raw); err != nil {
-				return nil, syntaxErr(-1, fmt.Errorf("Version: %w", err))
-			}
+			p.Version, err = asString(top[k])
 		case "Id":
-			if p.ID, err = str(raw); err != nil {
-				return nil, syntaxErr(-1, fmt.Errorf("Id: %w", err))
-			}
+			p.ID, err = asString(top[k])
 		case "Statement":
-			hasStatement = true
-			switch lead(raw) {
-			case '{':
-				stmts = []json.RawMessage{raw}
-			case '[':
-				if err := json.Unmarshal(raw, &stmts); err != nil {
-					return nil, syntaxErr(-1, fmt.Errorf("Statement: %w", err))
-				}
-			default:
-				return nil, syntaxErr(-1, fmt.Errorf("Statement is neither an object nor a list"))
+			stmts, _ = top[k].([]any)
+			if _, one := top[k].(map[string]any); one {
+				stmts = []any{top[k]}
+			} else if stmts == nil {
+				err = errors.New("expected an object or a list")
 			}
 		default:
 			return nil, &ParseError{Message: "Unknown field " + k, Statement: -1}
 		}
+		if err != nil {
+			return nil, syntaxErr(-1, fmt.Errorf("%s: %w", k, err))
+		}
 	}
-	if hasVersion && p.Version != Version2012 && p.Version != Version2008 {
+	if _, has := top["Version"]; has && p.Version != Version2012 && p.Version != Version2008 {
 		return nil, &ParseError{Message: msgVersion, Statement: -1}
 	}
-	if !hasStatement {
+	if _, has := top["Statement"]; !has {
 		return nil, &ParseError{Message: msgNoStatement, Statement: -1}
 	}
 	sids := map[string]bool{}
@@ -159,94 +148,82 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.Sid != "" {
-			if sids[s.Sid] {
-				return nil, &ParseError{Message: msgDuplicateSid, Statement: i}
-			}
-			sids[s.Sid] = true
+		if s.Sid != "" && sids[s.Sid] {
+			return nil, &ParseError{Message: msgDuplicateSid, Statement: i}
 		}
+		sids[s.Sid] = true
 		p.Statements = append(p.Statements, s)
 	}
 	return p, nil
 }
 
-func parseStatement(raw json.RawMessage, i int, kind Kind, modern bool) (Statement, error) {
+func parseStatement(v any, i int, kind Kind, modern bool) (Statement, error) {
 	var s Statement
-	m, err := object(raw)
+	m, err := asObject(v)
 	if err != nil {
 		return s, syntaxErr(i, err)
 	}
 	fail := func(msg string) (Statement, error) { return s, &ParseError{Message: msg, Statement: i} }
+	lists := map[string]*[]string{"Action": &s.Action, "NotAction": &s.NotAction, "Resource": &s.Resource, "NotResource": &s.NotResource}
 	for _, k := range sortedKeys(m) {
-		v := m[k]
-		var err error
 		switch k {
 		case "Sid":
-			s.Sid, err = str(v)
+			s.Sid, err = asString(m[k])
 		case "Effect":
 			var e string
-			e, err = str(v)
+			e, err = asString(m[k])
 			s.Effect = Effect(e)
 		case "Principal":
-			s.Principal, err = parsePrincipals(v, i)
+			s.Principal, err = parsePrincipals(m[k], i)
 		case "NotPrincipal":
-			s.NotPrincipal, err = parsePrincipals(v, i)
-		case "Action":
-			s.Action, err = strList(v)
-		case "NotAction":
-			s.NotAction, err = strList(v)
-		case "Resource":
-			s.Resource, err = strList(v)
-		case "NotResource":
-			s.NotResource, err = strList(v)
+			s.NotPrincipal, err = parsePrincipals(m[k], i)
 		case "Condition":
-			s.Condition, err = parseConditions(v, i)
+			s.Condition, err = parseConditions(m[k], i)
 		default:
-			return fail("Unknown field " + k)
-		}
-		if err != nil {
-			if pe, ok := err.(*ParseError); ok {
-				return s, pe
+			dst, ok := lists[k]
+			if !ok {
+				return fail("Unknown field " + k)
 			}
+			*dst, err = asList(m[k])
+		}
+		if pe := (*ParseError)(nil); errors.As(err, &pe) {
+			return s, pe
+		} else if err != nil {
 			return s, syntaxErr(i, fmt.Errorf("%s: %w", k, err))
 		}
 	}
-	_, hasAction := m["Action"]
-	_, hasNotAction := m["NotAction"]
-	_, hasResource := m["Resource"]
-	_, hasNotResource := m["NotResource"]
+	has := func(k string) bool { _, ok := m[k]; return ok }
 	switch {
 	case s.Effect == "":
 		return fail(msgNoEffect)
 	case s.Effect != EffectAllow && s.Effect != EffectDeny:
 		return fail("Invalid effect: " + string(s.Effect))
-	case hasAction && hasNotAction, hasResource && hasNotResource, s.Principal != nil && s.NotPrincipal != nil:
+	case has("Action") && has("NotAction"), has("Resource") && has("NotResource"), s.Principal != nil && s.NotPrincipal != nil:
 		return fail(msgSyntax)
 	case len(s.Action) == 0 && len(s.NotAction) == 0:
 		return fail(msgNoAction)
 	}
 	for _, a := range append(append([]string{}, s.Action...), s.NotAction...) {
-		if msg := checkAction(a); msg != "" {
-			return fail(msg)
+		if a == "*" {
+			continue
+		}
+		if n := strings.Count(a, ":"); n == 0 || strings.HasPrefix(a, ":") {
+			return fail(msgVendor)
+		} else if n > 1 {
+			return fail(msgOneColon)
 		}
 	}
 	hasPrincipal := s.Principal != nil || s.NotPrincipal != nil
-	switch kind {
-	case IdentityPolicy:
-		if hasPrincipal {
-			return fail(msgHasPrincipal)
-		}
-		if len(s.Resource) == 0 && len(s.NotResource) == 0 {
-			return fail(msgNoResource)
-		}
-	case ResourcePolicy, TrustPolicy:
-		if !hasPrincipal {
-			return fail(msgNoPrincipal)
-		}
+	switch {
+	case kind == IdentityPolicy && hasPrincipal:
+		return fail(msgHasPrincipal)
+	case kind == IdentityPolicy && len(s.Resource) == 0 && len(s.NotResource) == 0:
+		return fail(msgNoResource)
+	case kind != IdentityPolicy && !hasPrincipal:
+		return fail(msgNoPrincipal)
+	case kind == TrustPolicy && (has("Resource") || has("NotResource")):
 		// A trust policy's resource is always the role it is attached to.
-		if kind == TrustPolicy && (hasResource || hasNotResource) {
-			return fail(msgTrustResource)
-		}
+		return fail(msgTrustResource)
 	}
 	for _, r := range append(append([]string{}, s.Resource...), s.NotResource...) {
 		if r == "*" || (strings.HasPrefix(r, "arn:") && strings.Count(r, ":") >= 5) {
@@ -271,125 +248,70 @@ func parseStatement(raw json.RawMessage, i int, kind Kind, modern bool) (Stateme
 	return s, nil
 }
 
-func checkAction(a string) string {
-	if a == "*" {
-		return ""
-	}
-	switch n := strings.Count(a, ":"); {
-	case n == 0 || strings.HasPrefix(a, ":"):
-		return msgVendor
-	case n > 1:
-		return msgOneColon
-	}
-	return ""
-}
-
-func parsePrincipals(raw json.RawMessage, i int) (*Principals, error) {
+func parsePrincipals(v any, i int) (*Principals, error) {
 	invalid := func(s string) error {
 		return &ParseError{Message: "Invalid principal in policy: " + s, Statement: i}
 	}
-	if lead(raw) == '"' {
-		s, err := str(raw)
-		if err != nil {
-			return nil, err
-		}
+	if s, ok := v.(string); ok {
 		if s != "*" {
 			return nil, invalid(fmt.Sprintf("%q", s))
 		}
 		return &Principals{All: true}, nil
 	}
-	m, err := object(raw)
+	m, err := asObject(v)
 	if err != nil {
 		return nil, err
 	}
 	p := &Principals{}
+	dst := map[string]*[]string{"AWS": &p.AWS, "Service": &p.Service, "Federated": &p.Federated}
 	for _, k := range sortedKeys(m) {
-		vals, err := strList(m[k])
-		if err != nil {
+		if dst[k] == nil {
+			return nil, invalid(fmt.Sprintf("%q", k))
+		}
+		if *dst[k], err = asList(m[k]); err != nil {
 			return nil, err
 		}
-		for _, v := range vals {
+		for _, e := range *dst[k] {
 			// A wildcard may only stand for everything, never part of a name.
-			bad := v == "" || (v != "*" && strings.ContainsAny(v, "*?"))
-			if k == "AWS" && !bad && v != "*" && !isAccountID(v) && !strings.HasPrefix(v, "arn:") {
-				bad = true
+			bad := e == "" || (e != "*" && strings.ContainsAny(e, "*?"))
+			if bad || (k == "AWS" && e != "*" && !isAccountID(e) && !strings.HasPrefix(e, "arn:")) {
+				return nil, invalid(fmt.Sprintf("%q:%q", k, e))
 			}
-			if bad {
-				return nil, invalid(fmt.Sprintf("%q:%q", k, v))
-			}
-		}
-		switch k {
-		case "AWS":
-			p.AWS = vals
-		case "Service":
-			p.Service = vals
-		case "Federated":
-			p.Federated = vals
-		default:
-			return nil, invalid(fmt.Sprintf("%q", k))
 		}
 	}
 	return p, nil
 }
 
 func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	return strings.Trim(s, "0123456789") == ""
+	return len(s) == 12 && strings.Trim(s, "0123456789") == ""
 }
 
-// lead returns the first significant byte of a JSON value; it tells strings,
-// lists, objects and literals apart without the null-into-string trap.
-func lead(raw []byte) byte {
-	raw = bytes.TrimLeft(raw, " \t\r\n")
-	if len(raw) == 0 {
-		return 0
+func asObject(v any) (map[string]any, error) {
+	if m, ok := v.(map[string]any); ok {
+		return m, nil
 	}
-	return raw[0]
+	return nil, errors.New("expected a JSON object")
 }
 
-func object(raw []byte) (map[string]json.RawMessage, error) {
-	if lead(raw) != '{' {
-		return nil, fmt.Errorf("expected a JSON object")
+func asString(v any) (string, error) {
+	if s, ok := v.(string); ok {
+		return s, nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("decode object: %w", err)
-	}
-	return m, nil
+	return "", errors.New("expected a string")
 }
 
-func str(raw json.RawMessage) (string, error) {
-	if lead(raw) != '"' {
-		return "", fmt.Errorf("expected a string")
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", fmt.Errorf("decode string: %w", err)
-	}
-	return s, nil
-}
-
-// strList accepts the single-string shorthand AWS allows for list elements.
-func strList(raw json.RawMessage) ([]string, error) {
-	if lead(raw) == '"' {
-		s, err := str(raw)
-		if err != nil {
-			return nil, err
-		}
+// asList accepts the single-string shorthand AWS allows for list elements.
+func asList(v any) ([]string, error) {
+	if s, ok := v.(string); ok {
 		return []string{s}, nil
 	}
-	if lead(raw) != '[' {
-		return nil, fmt.Errorf("expected a string or a list of strings")
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, fmt.Errorf("decode list: %w", err)
+	items, ok := v.([]any)
+	if !ok {
+		return nil, errors.New("expected a string or a list of strings")
 	}
 	out := make([]string, 0, len(items))
 	for _, it := range items {
-		s, err := str(it)
+		s, err := asString(it)
 		if err != nil {
 			return nil, err
 		}
