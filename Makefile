@@ -123,6 +123,10 @@ test: tools build provider ## Run unit, integration, acceptance and end-to-end t
 	@# End-to-end tests have time targets (pods Running within 20 s): run them one package at a time.
 	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) -p 1 ./test/integration/ ./test/e2e/
 
+.PHONY: test-iam
+test-iam: ## Least-privilege sweep: each controller-policy statement and action removed in turn, the controller's AWS flows run with IAM enforced (a few minutes).
+	NODEWRIGHT_IAM_SWEEP=1 go test -count=1 -timeout 20m -run TestLeastPrivilege -v ./controller/cloud/aws/ 2>&1 | grep -v '^\s*>' | grep -E '^(=== RUN|---|\s+policy_sweep|ok|FAIL|PASS)|:' | cut -c1-400
+
 # The same acceptance and end-to-end tests with OpenTofu (bin/tofu) in place
 # of terraform. terraform-plugin-testing names the provider under test with
 # the legacy namespace "-", which only terraform accepts: give it one.

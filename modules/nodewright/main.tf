@@ -51,6 +51,7 @@ resource "nodewright_controller_iam" "this" {
   cluster_name           = var.cluster_name
   node_role_arn          = local.node_role_arn
   interruption_queue_arn = try(nodewright_interruption_queue.this[0].queue_arn, null)
+  ami_ssm_parameters     = length(var.ami_ssm_parameters) > 0 ? var.ami_ssm_parameters : null
   pod_identity           = var.controller_trust == "pod_identity"
   tags                   = var.tags
 

@@ -40,6 +40,17 @@ variable "controller_trust" {
   }
 }
 
+variable "ami_ssm_parameters" {
+  description = "This account's SSM parameters (paths, * allowed) that node classes name in an AMI selector term's ssmParameter; the controller may read them. AWS's public parameters under /aws/service/ are always readable."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.ami_ssm_parameters : startswith(p, "/") && !startswith(p, "/aws/service/")])
+    error_message = "Each ami_ssm_parameters entry must start with / and must not be under /aws/service/ (always readable)."
+  }
+}
+
 variable "cluster_access_mode" {
   description = "How the node role is mapped into the cluster: \"access_entry\" (an EKS access entry of type EC2_LINUX) or \"aws_auth\" (the aws-auth ConfigMap)."
   type        = string

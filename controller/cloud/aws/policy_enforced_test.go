@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -37,9 +38,7 @@ func underRole(t *testing.T, statements func([]iampolicy.Statement) []iampolicy.
 	if _, err := sqs.NewFromConfig(e.cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("interruption")}); err != nil {
 		t.Fatal(err)
 	}
-	opts := iampolicy.Options{Region: region, AccountID: awsemu.AccountID, ClusterName: clusterName,
-		NodeRoleARN: "arn:aws:iam::" + awsemu.AccountID + ":role/node-role",
-		QueueARN:    "arn:aws:sqs:" + region + ":" + awsemu.AccountID + ":interruption"}
+	opts := policyOptions()
 	doc, err := iampolicy.Document(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +62,10 @@ func underRole(t *testing.T, statements func([]iampolicy.Statement) []iampolicy.
 		t.Fatal(err)
 	}
 	e.kube = fake.NewClientBuilder().WithScheme(scheme).WithStatusSubresource(&v1.EC2NodeClass{}).Build()
+	e.admin, err = nwaws.New(e.cfg, nwaws.Options{ClusterName: clusterName, ClusterEndpoint: endpoint, ClusterCABundle: "Y2E=", Kube: e.kube})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.p, err = nwaws.New(cfg, nwaws.Options{ClusterName: clusterName, ClusterEndpoint: endpoint, ClusterCABundle: "Y2E=", Kube: e.kube})
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +73,16 @@ func underRole(t *testing.T, statements func([]iampolicy.Statement) []iampolicy.
 	e.adminCfg, e.cfg = e.cfg, cfg
 	return e
 }
+
+// policyOptions are the policy's options for the test cluster.
+func policyOptions() iampolicy.Options {
+	return iampolicy.Options{Region: region, AccountID: awsemu.AccountID, ClusterName: clusterName,
+		NodeRoleARN: "arn:aws:iam::" + awsemu.AccountID + ":role/node-role",
+		QueueARN:      "arn:aws:sqs:" + region + ":" + awsemu.AccountID + ":interruption",
+		SSMParameters: []string{"/team/amis/*"}}
+}
+
+func clientKey(name string) client.ObjectKey { return client.ObjectKey{Name: name} }
 
 func isDenied(err error) bool {
 	var ae smithy.APIError
@@ -199,8 +212,7 @@ func TestControllerPolicyRefusesWhatIsNotItsOwn(t *testing.T) {
 }
 
 // imageID is an image the emulator offers.
-func imageID(t *testing.T, e *env) string {
-	t.Helper()
+func imageID(_ *testing.T, e *env) string {
 	var id string
 	e.emu.Do(func(w *awsemu.World) { id = w.EC2.Images[0].ID })
 	return id

@@ -12,6 +12,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	pricingtypes "github.com/aws/aws-sdk-go-v2/service/pricing/types"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/nodewright/nodewright/controller/catalog"
 )
@@ -51,7 +52,9 @@ func (p *CloudProvider) pricesFor(ctx context.Context, _ *typeCatalog) (*prices,
 	return p.prices.get(p.clock.Now(), p.opts.PricesTTL, func() (*prices, error) {
 		od, err := p.fetchOnDemand(ctx)
 		if err != nil {
-			// The embedded catalog prices on-demand well enough to keep scheduling.
+			// The embedded catalog prices on-demand well enough to keep
+			// scheduling; a denied or failing Price List is worth a line.
+			log.FromContext(ctx).Error(err, "reading on-demand prices from the Price List; using the embedded catalog's until the next refresh")
 			od = map[string]float64{}
 		}
 		spot, err := p.fetchSpot(ctx)

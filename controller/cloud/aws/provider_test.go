@@ -40,8 +40,10 @@ const (
 type env struct {
 	emu *awsemu.Server
 	cfg aws.Config
-	// adminCfg is the administrator's config when cfg is a narrower role's.
+	// adminCfg and admin are the administrator's config and provider when
+	// cfg and p are a narrower role's.
 	adminCfg aws.Config
+	admin    *nwaws.CloudProvider
 	kube     client.Client
 	p        *nwaws.CloudProvider
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -46,6 +47,7 @@ var (
 	sqsARNRE         = regexp.MustCompile(`^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?$`)
 	regionRE         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	eksClusterNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
+	ssmParamRE       = regexp.MustCompile(`^/[A-Za-z0-9_.*/-]+$`)
 )
 
 type controllerIAMResource struct{ data *providerData }
@@ -63,6 +65,7 @@ type controllerIAMModel struct {
 	ClusterName          types.String `tfsdk:"cluster_name"`
 	NodeRoleARN          types.String `tfsdk:"node_role_arn"`
 	InterruptionQueueARN types.String `tfsdk:"interruption_queue_arn"`
+	AMISSMParameters     types.List   `tfsdk:"ami_ssm_parameters"`
 	Region               types.String `tfsdk:"region"`
 	PodIdentity          types.Bool   `tfsdk:"pod_identity"`
 	Tags                 types.Map    `tfsdk:"tags"`
@@ -83,7 +86,11 @@ func (r *controllerIAMResource) Schema(_ context.Context, _ resource.SchemaReque
 
 func controllerIAMSchema() schema.Schema {
 	return schema.Schema{
-		MarkdownDescription: "The IAM role the nodewright controller runs as, with one least-privilege inline policy (`" + controllerPolicyName + "`): launches and terminations are limited to resources tagged for this cluster, `iam:PassRole` to the node role, and SQS to the interruption queue. Trusted through IRSA or EKS Pod Identity; set exactly one of `irsa` and `pod_identity`.",
+		MarkdownDescription: "The IAM role the nodewright controller runs as, with one least-privilege inline policy (`" + controllerPolicyName + "`): launches and terminations are limited to resources tagged for this cluster, `iam:PassRole` to the node role, and SQS to the interruption queue. Trusted through IRSA or EKS Pod Identity; set exactly one of `irsa` and `pod_identity`.\n\n" +
+			"Each statement of the policy, and the controller flows that fail without it. The table is measured: `make test-iam` removes each statement (and each action) in turn, runs the controller's flows against the local cloud with IAM enforced, and fails when this table is out of date.\n\n" +
+			iampolicy.FlowsTable(iampolicy.Options{Region: "<region>", AccountID: "<account>", ClusterName: "<cluster>",
+				NodeRoleARN: "arn:aws:iam::<account>:role/<node-role>", QueueARN: "arn:aws:sqs:<region>:<account>:<queue>",
+				SSMParameters: []string{"/<your-amis>/*"}}),
 		Attributes: map[string]schema.Attribute{
 			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Role name. Changing it replaces the role.",
 				Validators: []validator.String{iamNameValidator()}, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
@@ -94,6 +101,9 @@ func controllerIAMSchema() schema.Schema {
 
 			"interruption_queue_arn": schema.StringAttribute{Optional: true, MarkdownDescription: "ARN of the interruption queue (`nodewright_interruption_queue.<name>.queue_arn`). Without it the controller gets no SQS access.",
 				Validators: []validator.String{stringvalidator.RegexMatches(sqsARNRE, "must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>)")}},
+			"ami_ssm_parameters": schema.ListAttribute{Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "This account's SSM parameters that node classes name in an AMI selector term's `ssmParameter`, e.g. `[\"/team/amis/*\"]` (`ssm:GetParameter` on them). AWS's public parameters under `/aws/service/` are always readable.",
+				Validators:          []validator.List{listvalidator.ValueStringsAre(stringvalidator.RegexMatches(ssmParamRE, "must be a parameter path starting with /: letters, digits, _ . - / and * (a wildcard)"))}},
 			"region": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Region the policy allows launches in. Defaults to the provider's region.",
 				Validators: []validator.String{stringvalidator.RegexMatches(regionRE, "must be an AWS region such as us-east-1")}},
 			"pod_identity": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
@@ -130,6 +140,12 @@ func (r *controllerIAMResource) ValidateConfig(ctx context.Context, req resource
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	for i, e := range m.AMISSMParameters.Elements() {
+		if v, ok := e.(types.String); ok && strings.HasPrefix(v.ValueString(), "/aws/service/") {
+			resp.Diagnostics.AddAttributeError(path.Root("ami_ssm_parameters").AtListIndex(i), "Public parameter listed",
+				fmt.Sprintf("%s is one of AWS's public parameters, which the policy always allows; list only this account's own parameters.", v.ValueString()))
+		}
 	}
 	if m.PodIdentity.IsUnknown() {
 		return
@@ -174,6 +190,11 @@ func (m *controllerIAMModel) policyOptions() iampolicy.Options {
 	parts := strings.Split(role, ":")
 	o := iampolicy.Options{Region: m.Region.ValueString(), ClusterName: m.ClusterName.ValueString(), NodeRoleARN: role,
 		QueueARN: m.InterruptionQueueARN.ValueString()}
+	for _, e := range m.AMISSMParameters.Elements() {
+		if v, ok := e.(types.String); ok {
+			o.SSMParameters = append(o.SSMParameters, v.ValueString())
+		}
+	}
 	if len(parts) > 4 {
 		o.Partition, o.AccountID = parts[1], parts[4]
 	}
@@ -197,7 +218,7 @@ func (r *controllerIAMResource) ModifyPlan(ctx context.Context, req resource.Mod
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("region"), plan.Region)...)
 		}
 	}
-	if plan.Region.IsUnknown() || plan.ClusterName.IsUnknown() || plan.NodeRoleARN.IsUnknown() || plan.InterruptionQueueARN.IsUnknown() {
+	if plan.Region.IsUnknown() || plan.ClusterName.IsUnknown() || plan.NodeRoleARN.IsUnknown() || plan.InterruptionQueueARN.IsUnknown() || plan.AMISSMParameters.IsUnknown() {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("policy_json"), types.StringUnknown())...)
 		return
 	}

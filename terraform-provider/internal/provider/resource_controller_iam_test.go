@@ -80,6 +80,8 @@ resource "nodewright_controller_iam" "test" {
 			{Config: cfg("", ""), PlanOnly: true, ExpectError: regexp.MustCompile(`Set exactly one of an irsa block or pod_identity`)},
 			{Config: cfg(irsa, "  pod_identity = true\n"), PlanOnly: true, ExpectError: regexp.MustCompile(`Set exactly one of irsa and pod_identity`)},
 			{Config: cfg("  pod_identity = true\n", `  interruption_queue_arn = "https://sqs/q"`+"\n"), PlanOnly: true, ExpectError: regexp.MustCompile(`must be an SQS queue ARN`)},
+			{Config: cfg("  pod_identity = true\n", `  ami_ssm_parameters = ["team/amis"]`+"\n"), PlanOnly: true, ExpectError: regexp.MustCompile(`must be a parameter path starting with /`)},
+			{Config: cfg("  pod_identity = true\n", `  ami_ssm_parameters = ["/aws/service/eks/*"]`+"\n"), PlanOnly: true, ExpectError: regexp.MustCompile(`one of AWS's public parameters`)},
 			{
 				Config: cfg(irsa, ""),
 				ConfigStateChecks: []statecheck.StateCheck{

@@ -468,6 +468,19 @@ func iamRules() {
 	for _, a := range []string{"ListRoles", "ListPolicies", "ListUsers", "ListInstanceProfiles", "ListOpenIDConnectProviders"} {
 		authzRules["iam:"+a] = anyResource("iam:" + a)
 	}
+	// IAM authorizes tags given at creation as a separate tagging action
+	// ("Permissions required for tagging IAM resources").
+	for create, tag := range map[string]string{"CreateRole": "TagRole", "CreateUser": "TagUser", "CreatePolicy": "TagPolicy",
+		"CreateInstanceProfile": "TagInstanceProfile", "CreateOpenIDConnectProvider": "TagOpenIDConnectProvider"} {
+		rule := authzRules["iam:"+create]
+		authzRules["iam:"+create] = func(s *Server, c *Call) []authzCheck {
+			out := rule(s, c)
+			if r := out[0].resources[0]; len(r.keys["aws:TagKeys"]) > 0 {
+				out = append(out, authzCheck{action: "iam:" + tag, resources: []authzResource{r}})
+			}
+			return out
+		}
+	}
 }
 
 func iamResourceTagKeys(tags []IAMTag) map[string][]string {

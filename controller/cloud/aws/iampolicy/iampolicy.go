@@ -24,6 +24,10 @@ type Options struct {
 	NodeRoleARN string
 	// QueueARN is the interruption queue; without it no SQS access is granted.
 	QueueARN string
+	// SSMParameters are the account's own parameters node classes may name
+	// in an AMI selector term's ssmParameter ("/team/amis/*"); AWS's public
+	// parameters under /aws/service/ are always readable.
+	SSMParameters []string
 }
 
 // Statement is one IAM policy statement.
@@ -61,6 +65,11 @@ func (o Options) Validate() error {
 		return fmt.Errorf("node role ARN %q is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)", o.NodeRoleARN)
 	case o.QueueARN != "" && !strings.HasPrefix(o.QueueARN, "arn:"):
 		return fmt.Errorf("queue ARN %q is not an ARN", o.QueueARN)
+	}
+	for _, p := range o.SSMParameters {
+		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "/aws/service/") {
+			return fmt.Errorf("SSM parameter %q must be a path of this account's, starting with / and not under /aws/service/ (always readable)", p)
+		}
 	}
 	return nil
 }
@@ -195,10 +204,21 @@ func Statements(o Options) []Statement {
 			Action:   []string{"eks:DescribeCluster"},
 		},
 	}
+	if len(o.SSMParameters) > 0 {
+		var res []string
+		for _, name := range o.SSMParameters {
+			res = append(res, fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/%s", p, r, a, strings.TrimPrefix(name, "/")))
+		}
+		st = append(st, Statement{
+			// Node classes that pick their AMI by their own parameter.
+			Sid: "SSMNodeClassParameters", Effect: "Allow", Resource: res,
+			Action: []string{"ssm:GetParameter"},
+		})
+	}
 	if o.QueueARN != "" {
 		st = append(st, Statement{
 			Sid: "InterruptionQueue", Effect: "Allow", Resource: []string{o.QueueARN},
-			Action: []string{"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
+			Action: []string{"sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
 		})
 	}
 	return st
@@ -247,4 +267,53 @@ func Allows(o Options, action string) bool {
 		}
 	}
 	return false
+}
+
+// StatementFlows says which controller flows need each statement: without
+// the statement, exactly these fail. The least-privilege sweep
+// (controller/cloud/aws TestLeastPrivilege, make test-iam) measures it
+// against the local cloud's IAM enforcement and fails when this table is
+// out of date; the controller IAM resource's docs render it.
+var StatementFlows = map[string][]string{
+	"EC2Read":                      {"node-class resolution", "node-class resolution (own AMI parameter)", "instance types and prices", "provisioning (spot)", "provisioning (on-demand)", "read and garbage collection", "teardown"},
+	"EC2LaunchReferenced":          {"provisioning (spot)", "provisioning (on-demand)"},
+	"EC2LaunchCreated":             {"provisioning (spot)", "provisioning (on-demand)"},
+	"EC2LaunchCreatedByTemplate":   {"provisioning (spot)", "provisioning (on-demand)"},
+	"EC2LaunchTemplateCreate":      {"provisioning (spot)", "provisioning (on-demand)"},
+	"EC2LaunchTemplateUse":         {"provisioning (spot)", "provisioning (on-demand)"},
+	"EC2TagOnCreate":               {"provisioning (spot)", "provisioning (on-demand)"},
+	"EC2TerminateOwned":            {"disruption and termination"},
+	"EC2DeleteLaunchTemplateOwned": {"teardown"},
+	"PassNodeRole":                 {"node-class resolution", "node-class resolution (own AMI parameter)"},
+	"InstanceProfileCreate":        {"node-class resolution", "node-class resolution (own AMI parameter)"},
+	"InstanceProfileManage":        {"node-class resolution", "node-class resolution (own AMI parameter)", "teardown"},
+	"InstanceProfileRead":          {"node-class resolution", "node-class resolution (own AMI parameter)", "teardown"},
+	"SSMPublicParameters":          {"node-class resolution"},
+	// Without it the price refresh logs the denial and keeps the embedded
+	// catalog's on-demand prices: plans drift from the bill, nothing fails.
+	"Pricing":           nil,
+	"EKSCluster":        {"cluster discovery"},
+	"InterruptionQueue": {"interruption"},
+	// Only with ami_ssm_parameters; measured by the sweep's own parameter flow.
+	"SSMNodeClassParameters": {"node-class resolution (own AMI parameter)"},
+}
+
+// NoFailingFlow names the statements no flow fails without, and why each
+// is still granted.
+var NoFailingFlow = map[string]string{
+	"Pricing": "on-demand price refresh: without it the controller logs the denial and prices from the embedded catalog, which drifts from the bill",
+}
+
+// FlowsTable renders StatementFlows as a Markdown table, in policy order.
+func FlowsTable(o Options) string {
+	var b strings.Builder
+	b.WriteString("| Statement | Actions | Needed by |\n|---|---|---|\n")
+	for _, st := range Statements(o) {
+		needs := strings.Join(StatementFlows[st.Sid], ", ")
+		if why := NoFailingFlow[st.Sid]; why != "" {
+			needs = "no flow fails without it: " + why
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", st.Sid, "`"+strings.Join(st.Action, "`, `")+"`", needs)
+	}
+	return b.String()
 }

@@ -29,7 +29,7 @@ var controllerCalls = []string{
 	"iam:CreateInstanceProfile", "iam:GetInstanceProfile", "iam:AddRoleToInstanceProfile",
 	"iam:RemoveRoleFromInstanceProfile", "iam:DeleteInstanceProfile", "iam:TagInstanceProfile",
 	"iam:PassRole", "eks:DescribeCluster",
-	"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes",
+	"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueUrl",
 }
 
 func TestEveryControllerCallIsAllowed(t *testing.T) {
