@@ -60,6 +60,7 @@ func (s *Server) authorize(c *Call) *Error {
 		return Errorf(500, "InternalFailure", "the local cloud has no authorization rule for %s; add it to authzRules", key)
 	}
 	base := s.callerContext(c)
+	identity := s.policySet(c.Caller)
 	for _, chk := range rule(s, c) {
 		for _, res := range chk.resources {
 			req := iameval.Request{Principal: c.Caller.ARN, PrincipalAccount: AccountID, Action: chk.action, Resource: res.arn, Context: base}
@@ -72,7 +73,7 @@ func (s *Server) authorize(c *Call) *Error {
 					req.Context[k] = v
 				}
 			}
-			set := s.policySet(c.Caller)
+			set := identity
 			if res.policy != "" {
 				if p, err := s.parsedPolicy(res.policy, res.policyKind); err == nil {
 					set.Resource = &iameval.NamedPolicy{Name: "resource policy", Policy: p}

@@ -43,7 +43,7 @@ func TestEveryServedActionHasAnAuthorizationRule(t *testing.T) {
 }
 
 // userConfig creates a user holding policy and returns a config signing as it.
-func userConfig(t *testing.T, s *Server, name, policy string) aws.Config {
+func userConfig(t testing.TB, s *Server, name, policy string) aws.Config {
 	t.Helper()
 	ctx := context.Background()
 	admin := iam.NewFromConfig(s.Config())

@@ -1,7 +1,9 @@
 package iameval
 
 import (
+	"slices"
 	"strings"
+	"sync"
 )
 
 // glob matches s against p, where '*' spans any run of characters and '?'
@@ -74,10 +76,14 @@ func arnGlob(parts [][]pchar, arn string) bool {
 // actionMatches compares "service:Action" patterns without regard to case,
 // keeping a wildcard in the service prefix out of the action name.
 func actionMatches(pattern, action string) bool {
-	pattern, action = strings.ToLower(pattern), strings.ToLower(action)
 	if pattern == "*" {
 		return true
 	}
+	// Most patterns name one action: no glob needed.
+	if !strings.ContainsAny(pattern, "*?") {
+		return strings.EqualFold(pattern, action)
+	}
+	pattern, action = strings.ToLower(pattern), strings.ToLower(action)
 	ps, pn, ok1 := strings.Cut(pattern, ":")
 	as, an, ok2 := strings.Cut(action, ":")
 	if !ok1 || !ok2 {
@@ -86,14 +92,29 @@ func actionMatches(pattern, action string) bool {
 	return glob(rawPattern(ps), as) && glob(rawPattern(pn), an)
 }
 
+// compiledARNs caches Resource patterns split into fields: a policy's
+// patterns are few and evaluated on every request. The cached slices are
+// never written; substitution works on a copy.
+var compiledARNs sync.Map
+
 // resourceMatches applies one Resource entry. Variables are substituted only
 // in the resource field, the part after the fifth colon, as AWS documents.
 func (ec *evalCtx) resourceMatches(pattern, resource string, vars bool) bool {
 	if pattern == "*" {
 		return true
 	}
-	parts := splitARN(rawPattern(pattern))
-	if vars && len(parts) == 6 {
+	if !strings.ContainsAny(pattern, "*?$") {
+		return pattern == resource
+	}
+	var parts [][]pchar
+	if cached, ok := compiledARNs.Load(pattern); ok {
+		parts = cached.([][]pchar)
+	} else {
+		parts = splitARN(rawPattern(pattern))
+		compiledARNs.Store(pattern, parts)
+	}
+	if vars && len(parts) == 6 && strings.Contains(pattern, "${") {
+		parts = slices.Clone(parts)
 		_, tail, _ := strings.Cut(pattern, ":")
 		for range 4 {
 			_, tail, _ = strings.Cut(tail, ":")
