@@ -26,6 +26,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/nodewright/nodewright/test/localcloud/iameval"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,6 +56,10 @@ type Options struct {
 	// NoAuth turns off signature checks and IAM authorization, for
 	// debugging: every request then acts as the administrator.
 	NoAuth bool
+	// ClusterKeys returns the cluster's service-account issuer keys (its
+	// JWKS, as the apiserver serves /openid/v1/jwks), against which STS
+	// and EKS Pod Identity verify service-account tokens.
+	ClusterKeys func(ctx context.Context) ([]byte, error)
 }
 
 // Server is a running emulator.
@@ -82,6 +88,9 @@ type Server struct {
 	ops map[string]map[string]operation // service -> action -> handler
 	// policies caches parsed policy documents (under mu).
 	policies map[string]*iameval.Policy
+	// jwks caches ClusterKeys (under mu).
+	jwks     *jose.JSONWebKeySet
+	jwksAt   time.Time
 	rest     []restRoute
 	inflight sync.WaitGroup
 }
@@ -285,6 +294,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	if strings.HasPrefix(r.URL.Path, adminPrefix) {
 		s.serveAdmin(w, r)
+		return
+	}
+	if r.URL.Path == PodIdentityPath && r.Method == http.MethodGet {
+		s.servePodIdentity(w, r)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))

@@ -2,10 +2,11 @@ package awsemu
 
 import (
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
-	"strings"
+	"fmt"
+	"slices"
 	"time"
+
+	"github.com/nodewright/nodewright/test/localcloud/iameval"
 )
 
 func (s *Server) registerSTS() {
@@ -137,34 +138,11 @@ func (s *Server) stsAssumeRole(c *Call) (any, error) {
 	}{creds, user, 0}, nil
 }
 
-// jwtClaims reads a JWT's payload without verifying it: the emulator trusts
-// any token, but reports its subject, audience and issuer as STS does.
-func jwtClaims(token string) (sub, aud, iss string, ok bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return "", "", "", false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return "", "", "", false
-	}
-	var claims struct {
-		Sub string          `json:"sub"`
-		Aud json.RawMessage `json:"aud"`
-		Iss string          `json:"iss"`
-	}
-	if json.Unmarshal(payload, &claims) != nil {
-		return "", "", "", false
-	}
-	// aud is a string or a list of strings.
-	var one string
-	var many []string
-	if json.Unmarshal(claims.Aud, &one) != nil && json.Unmarshal(claims.Aud, &many) == nil && len(many) > 0 {
-		one = many[0]
-	}
-	return claims.Sub, one, claims.Iss, true
-}
-
+// stsAssumeRoleWithWebIdentity is IRSA's exchange, checked as STS does:
+// the token's issuer must be an IAM OIDC provider of the account whose
+// client ids include the token's audience, the signature must verify
+// against the issuer's keys, and the role's trust policy must allow the
+// provider with conditions on <issuer>:sub and <issuer>:aud.
 func (s *Server) stsAssumeRoleWithWebIdentity(c *Call) (any, error) {
 	var in struct {
 		RoleArn          string
@@ -179,18 +157,37 @@ func (s *Server) stsAssumeRoleWithWebIdentity(c *Call) (any, error) {
 	if in.WebIdentityToken == "" {
 		return nil, errIAMValidation("1 validation error detected: Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null")
 	}
-	sub, aud, iss, ok := jwtClaims(in.WebIdentityToken)
-	if !ok {
-		return nil, Errorf(400, "InvalidIdentityToken", "The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.")
+	invalid := func(why string) error {
+		s.log.Info("sts: web identity token refused", "reason", why)
+		return Errorf(400, "InvalidIdentityToken", "The web identity token that was passed could not be validated by AWS: %s. Get a new identity token from the identity provider and then retry the request.", why)
 	}
-	creds, user, err := s.assume(c, in.RoleArn, in.RoleSessionName, in.DurationSeconds)
+	claims, err := s.verifyServiceAccountToken(c.HTTP.Context(), in.WebIdentityToken, "")
 	if err != nil {
-		return nil, err
+		return nil, invalid(err.Error())
+	}
+	host := issuerHost(claims.Issuer)
+	provider := s.world.IAM.OIDCProviders["arn:aws:iam::"+AccountID+":oidc-provider/"+host]
+	if provider == nil {
+		return nil, invalid("no OpenIDConnect provider found in your account for " + claims.Issuer)
+	}
+	aud := claims.audiences()
+	if !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(provider.ClientIDs, a) }) {
+		return nil, invalid(fmt.Sprintf("incorrect token audience %v for provider %s", aud, provider.ARN))
+	}
+	trust := s.roleTrust(in.RoleArn)
+	req := iameval.Request{Principal: provider.ARN, PrincipalAccount: AccountID, Action: "sts:AssumeRoleWithWebIdentity", Resource: in.RoleArn,
+		Context: map[string][]string{host + ":sub": {claims.Subject}, host + ":aud": aud, "aws:FederatedProvider": {provider.ARN}}}
+	if r := s.trustAllows(trust, req); r.Decision != iameval.Allow {
+		return nil, Errorf(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+	}
+	creds, user, aerr := s.assume(c, in.RoleArn, in.RoleSessionName, in.DurationSeconds)
+	if aerr != nil {
+		return nil, aerr
 	}
 	// For OpenID Connect tokens STS reports the iss claim as the provider.
-	provider := iss
+	prov := claims.Issuer
 	if in.ProviderId != "" {
-		provider = in.ProviderId
+		prov = in.ProviderId
 	}
 	return struct {
 		Credentials                 stsCredentials
@@ -199,5 +196,19 @@ func (s *Server) stsAssumeRoleWithWebIdentity(c *Call) (any, error) {
 		PackedPolicySize            int
 		Provider                    string
 		Audience                    string
-	}{creds, sub, user, 0, provider, aud}, nil
+	}{creds, claims.Subject, user, 0, prov, aud[0]}, nil
+}
+
+// trustAllows evaluates a role's trust policy alone, for principals that
+// hold no identity policies (federated providers, AWS services).
+func (s *Server) trustAllows(trust authzResource, req iameval.Request) iameval.Result {
+	var set iameval.PolicySet
+	if p, err := s.parsedPolicy(trust.policy, iameval.TrustPolicy); err == nil {
+		set.Resource = &iameval.NamedPolicy{Name: "trust policy", Policy: p}
+	}
+	set.TrustEvaluation = true
+	for k, v := range trust.keys {
+		req.Context[k] = v
+	}
+	return iameval.Evaluate(req, set)
 }
