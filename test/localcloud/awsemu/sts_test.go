@@ -96,7 +96,6 @@ func TestSTSPresignedGetCallerIdentity(t *testing.T) {
 	}
 }
 
-
 func TestSTSAssumeRole(t *testing.T) {
 	s := NewForTest(t, Options{})
 	ctx := context.Background()
