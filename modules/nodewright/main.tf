@@ -65,6 +65,15 @@ resource "nodewright_controller_iam" "this" {
   }
 }
 
+resource "nodewright_pod_identity_association" "controller" {
+  count = var.create && var.controller_trust == "pod_identity" ? 1 : 0
+
+  cluster_name    = var.cluster_name
+  namespace       = var.namespace
+  service_account = "nodewright"
+  role_arn        = nodewright_controller_iam.this[0].arn
+}
+
 ################################################################################
 # Cluster access
 ################################################################################
@@ -91,7 +100,10 @@ resource "nodewright_controller" "this" {
   replicas            = var.controller_replicas
   interruption_queue  = try(nodewright_interruption_queue.this[0].name, null)
   controller_role_arn = var.controller_trust == "irsa" ? nodewright_controller_iam.this[0].arn : null
+  pod_identity        = var.controller_trust == "pod_identity" && var.create
   env                 = length(var.controller_settings) > 0 ? var.controller_settings : null
 
-  depends_on = [nodewright_cluster_access.this]
+  # The association exists before the controller starts, so its pod gets
+  # the role from its first AWS call.
+  depends_on = [nodewright_cluster_access.this, nodewright_pod_identity_association.controller]
 }

@@ -77,7 +77,7 @@ func underRole(t *testing.T, statements func([]iampolicy.Statement) []iampolicy.
 // policyOptions are the policy's options for the test cluster.
 func policyOptions() iampolicy.Options {
 	return iampolicy.Options{Region: region, AccountID: awsemu.AccountID, ClusterName: clusterName,
-		NodeRoleARN: "arn:aws:iam::" + awsemu.AccountID + ":role/node-role",
+		NodeRoleARN:   "arn:aws:iam::" + awsemu.AccountID + ":role/node-role",
 		QueueARN:      "arn:aws:sqs:" + region + ":" + awsemu.AccountID + ":interruption",
 		SSMParameters: []string{"/team/amis/*"}}
 }

@@ -36,6 +36,10 @@ run "creates_the_bundle" {
     error_message = "pod identity is the default trust"
   }
   assert {
+    condition     = length(nodewright_pod_identity_association.controller) == 1 && nodewright_pod_identity_association.controller[0].service_account == "nodewright" && nodewright_controller.this[0].pod_identity
+    error_message = "the controller's service account is associated with its role, and the controller runs without static credentials"
+  }
+  assert {
     condition     = nodewright_interruption_queue.this[0].name == "nodewright-prod"
     error_message = "the queue is named after the cluster"
   }

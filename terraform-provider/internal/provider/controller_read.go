@@ -97,6 +97,7 @@ func readDeployment(dep *appsv1.Deployment, m *controllerModel, importing bool) 
 	m.DeleteTimeout = types.StringValue(defaultDeleteTimeout)
 	m.ServiceAccountAnnotations = types.MapNull(types.StringType)
 	m.ControllerRoleARN = types.StringNull()
+	m.PodIdentity = types.BoolValue(false)
 	if digest, err := crdsDigest(); err == nil {
 		m.CRDsVersion = types.StringValue(digest)
 	}

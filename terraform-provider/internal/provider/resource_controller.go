@@ -84,6 +84,7 @@ type controllerModel struct {
 	InterruptionQueue         types.String `tfsdk:"interruption_queue"`
 	ServiceAccountAnnotations types.Map    `tfsdk:"service_account_annotations"`
 	ControllerRoleARN         types.String `tfsdk:"controller_role_arn"`
+	PodIdentity               types.Bool   `tfsdk:"pod_identity"`
 	Resources                 types.Object `tfsdk:"resources"`
 	PriorityClassName         types.String `tfsdk:"priority_class_name"`
 	NodeSelector              types.Map    `tfsdk:"node_selector"`
@@ -178,6 +179,8 @@ func controllerSchema() schema.Schema {
 			"service_account_annotations": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Annotations on the controller's ServiceAccount, for example `" + roleARNAnnotation + "` for IRSA."},
 			"controller_role_arn": schema.StringAttribute{Optional: true, MarkdownDescription: "IAM role the controller assumes through IRSA (`nodewright_controller_iam.role_arn`): sets the `" + roleARNAnnotation + "` annotation on the ServiceAccount."},
+			"pod_identity": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "The controller's ServiceAccount has an EKS Pod Identity association (`nodewright_pod_identity_association`), so the EKS Pod Identity agent gives it its role. With this or `controller_role_arn` the Deployment carries no AWS credentials; without either, and only against an endpoint override (a local or test cloud), it gets the provider's own."},
 			"resources": schema.SingleNestedAttribute{Optional: true, Computed: true, Default: objectdefault.StaticValue(defaultResources()),
 				MarkdownDescription: "Requests and limits of the controller container.",
 				Attributes: map[string]schema.Attribute{
@@ -313,10 +316,12 @@ func (r *controllerResource) spec(ctx context.Context, m *controllerModel) (cont
 	}
 	s.AWS = map[string]string{"AWS_REGION": r.data.AWS.Region}
 	if ep := r.data.AWS.BaseEndpoint; ep != nil && *ep != "" {
-		// An endpoint override is a local or test cloud without IRSA: the
-		// controller gets the endpoint and the provider's own credentials.
+		// An endpoint override is a local or test cloud: the controller
+		// gets the endpoint, and when no role is set up for it, the
+		// provider's own credentials.
 		s.AWS["AWS_ENDPOINT_URL"] = *ep
-		if creds, err := r.data.AWS.Credentials.Retrieve(ctx); err == nil {
+		hasRole := m.ControllerRoleARN.ValueString() != "" || m.PodIdentity.ValueBool()
+		if creds, err := r.data.AWS.Credentials.Retrieve(ctx); err == nil && !hasRole {
 			s.AWS["AWS_ACCESS_KEY_ID"] = creds.AccessKeyID
 			s.AWS["AWS_SECRET_ACCESS_KEY"] = creds.SecretAccessKey
 		}

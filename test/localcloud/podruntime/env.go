@@ -54,6 +54,7 @@ func (w *podWorker) containerEnv(ctx context.Context, pod *corev1.Pod, c *corev1
 	if kubeconfig != "" {
 		env.set("KUBECONFIG", kubeconfig)
 	}
+	w.setAWSIdentity(env)
 
 	secrets := map[string]*corev1.Secret{}
 	configMaps := map[string]*corev1.ConfigMap{}

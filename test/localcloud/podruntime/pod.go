@@ -81,8 +81,11 @@ type podWorker struct {
 	exits        chan exitEvent
 	containers   []*container
 	tokenRefresh time.Time
-	written      *statusSummary
-	startTime    metav1.Time
+	// identity is the pod's AWS identity, once looked up.
+	identity      *AWSIdentity
+	identityKnown bool
+	written       *statusSummary
+	startTime     metav1.Time
 }
 
 func newPodWorker(r *Runtime, pod *corev1.Pod) *podWorker {

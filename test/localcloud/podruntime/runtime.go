@@ -43,6 +43,9 @@ type Config struct {
 	// StateDir receives pods/: per-pod token, kubeconfig and container logs.
 	StateDir string
 	Logger   *slog.Logger
+	// AWSIdentity, when set, says which AWS identity EKS would give a pod
+	// (nil: none).
+	AWSIdentity func(ctx context.Context, pod *corev1.Pod) (*AWSIdentity, error)
 }
 
 // Runtime is the system node's kubelet.

@@ -22,10 +22,7 @@ const tokenLifetime = 3600
 // kubeconfig names the token by file, so clients pick up a refresh without
 // restarting.
 func (w *podWorker) refreshToken(ctx context.Context, pod *corev1.Pod) error {
-	sa := pod.Spec.ServiceAccountName
-	if sa == "" {
-		sa = "default"
-	}
+	sa := serviceAccount(pod)
 	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
 		ExpirationSeconds: ptr.To[int64](tokenLifetime),
 		BoundObjectRef:    &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: pod.Name, UID: pod.UID},
@@ -44,6 +41,9 @@ func (w *podWorker) refreshToken(ctx context.Context, pod *corev1.Pod) error {
 		return err
 	}
 	if err := w.writeKubeconfig(); err != nil {
+		return err
+	}
+	if err := w.refreshAWSToken(tctx, pod); err != nil {
 		return err
 	}
 	// Refresh at 80% of the lifetime, as kubelet does for projected tokens.

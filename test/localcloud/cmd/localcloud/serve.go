@@ -14,6 +14,9 @@ import (
 	"syscall"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -76,7 +79,16 @@ func serve(args []string) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 
+	client, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return err
+	}
 	emu, err := awsemu.New(awsemu.Options{
+		// STS and Pod Identity verify service-account tokens against the
+		// keys the apiserver publishes, as AWS fetches an issuer's JWKS.
+		ClusterKeys: func(ctx context.Context) ([]byte, error) {
+			return client.CoreV1().RESTClient().Get().AbsPath("/openid/v1/jwks").DoRaw(ctx)
+		},
 		Region:    *region,
 		Addr:      *addr,
 		StateFile: filepath.Join(*dir, "aws-state.json"),
@@ -95,17 +107,13 @@ func serve(args []string) error {
 	}
 	logger.Info("serving AWS endpoint", "url", emu.URL, "region", *region, "cluster", *cluster, "profile", *profile, "iamEnforced", !*noAuth)
 
-	client, err := kubernetes.NewForConfig(restCfg)
-	if err != nil {
-		return errors.Join(err, emu.Close())
-	}
 	agent, err := nodeagent.New(nodeagent.Config{Emulator: emu, Client: client, BootDelay: p.bootDelay, Region: *region, Logger: logger})
 	if err != nil {
 		return errors.Join(err, emu.Close())
 	}
 
 	runtime, err := podruntime.New(podruntime.Config{Client: client, RESTConfig: restCfg, Images: images,
-		StateDir: filepath.Join(*dir, "podruntime"), Logger: logger})
+		StateDir: filepath.Join(*dir, "podruntime"), Logger: logger, AWSIdentity: awsIdentity(emu, client)})
 	if err != nil {
 		return errors.Join(err, emu.Close())
 	}
@@ -133,4 +141,44 @@ func serve(args []string) error {
 		all = append(all, err)
 	}
 	return errors.Join(append(all, emu.Close())...)
+}
+
+// awsIdentity gives pods what EKS's webhooks would: a Pod Identity token
+// and the agent's endpoint when their service account has an association,
+// else a web identity token and the role when the service account carries
+// IRSA's role annotation.
+func awsIdentity(emu *awsemu.Server, client kubernetes.Interface) func(context.Context, *corev1.Pod) (*podruntime.AWSIdentity, error) {
+	return func(ctx context.Context, pod *corev1.Pod) (*podruntime.AWSIdentity, error) {
+		sa := pod.Spec.ServiceAccountName
+		if sa == "" {
+			sa = "default"
+		}
+		associated := false
+		emu.Do(func(w *awsemu.World) {
+			for _, a := range w.EKS.PodIdentityAssociations {
+				associated = associated || (a.Namespace == pod.Namespace && a.ServiceAccount == sa)
+			}
+		})
+		if associated {
+			return &podruntime.AWSIdentity{Audience: awsemu.PodIdentityAudience, TokenFile: "eks-pod-identity-token", Env: map[string]string{
+				"AWS_CONTAINER_CREDENTIALS_FULL_URI":     emu.URL + awsemu.PodIdentityPath,
+				"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": podruntime.TokenFileVar,
+			}}, nil
+		}
+		account, err := client.CoreV1().ServiceAccounts(pod.Namespace).Get(ctx, sa, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if arn := account.Annotations["eks.amazonaws.com/role-arn"]; arn != "" {
+			return &podruntime.AWSIdentity{Audience: "sts.amazonaws.com", TokenFile: "aws-web-identity-token", Env: map[string]string{
+				"AWS_ROLE_ARN":                arn,
+				"AWS_WEB_IDENTITY_TOKEN_FILE": podruntime.TokenFileVar,
+				"AWS_STS_REGIONAL_ENDPOINTS":  "regional",
+			}}, nil
+		}
+		return nil, nil
+	}
 }
