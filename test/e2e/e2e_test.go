@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,6 +121,7 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 	if err := kube.List(ctx, &claims); err != nil || len(claims.Items) == 0 {
 		t.Fatalf("no NodeClaims for the inflate pods: %v", err)
 	}
+	checkControllerRole(t, cs, cloud)
 	uids := map[string]bool{}
 	for _, c := range claims.Items {
 		uids[string(c.UID)] = true
@@ -278,4 +281,45 @@ func TestEKSExamplePlans(t *testing.T) {
 	if !strings.Contains(out, "nodewright_controller.this[0] will be created") || !strings.Contains(out, "nodewright_node_pool.this will be created") {
 		t.Errorf("plan of examples/eks does not create the controller and the NodePool:\n%s", out)
 	}
+}
+
+// checkControllerRole: the controller Deployment carries no AWS
+// credentials, and the launches were made by the controller role's Pod
+// Identity session, which the local cloud's IAM held to the module's policy.
+func checkControllerRole(t *testing.T, cs kubernetes.Interface, cloud *localcloud.Cloud) {
+	t.Helper()
+	d, err := cs.AppsV1().Deployments("nodewright").Get(context.Background(), "nodewright", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range d.Spec.Template.Spec.Containers {
+		for _, e := range c.Env {
+			if e.Name == "AWS_ACCESS_KEY_ID" || e.Name == "AWS_SECRET_ACCESS_KEY" || e.Name == "AWS_SESSION_TOKEN" {
+				t.Errorf("the controller Deployment carries %s", e.Name)
+			}
+		}
+	}
+	resp, err := http.Get(cloud.AWSEndpoint() + "/_localcloud/world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var world struct {
+		STS struct {
+			Sessions map[string]struct {
+				RoleARN string            `json:"roleArn"`
+				Tags    map[string]string `json:"tags"`
+			} `json:"sessions"`
+		} `json:"sts"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&world); err != nil {
+		t.Fatal(err)
+	}
+	want := ":role/nodewright-" + cloud.ClusterName() + "-controller"
+	for _, sess := range world.STS.Sessions {
+		if strings.HasSuffix(sess.RoleARN, want) && sess.Tags["kubernetes-service-account"] == "nodewright" {
+			return
+		}
+	}
+	t.Errorf("no Pod Identity session of the controller role (%s) among %d sessions", want, len(world.STS.Sessions))
 }

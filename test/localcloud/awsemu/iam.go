@@ -539,15 +539,13 @@ func (s *Server) registerIAM() {
 	reg("DeletePolicy", true, s.iamDeletePolicy)
 	reg("TagPolicy", true, s.iamTagPolicy)
 
-	byRole := func(h func(*Call, policyHolder) (any, error)) func(*Call) (any, error) {
-		return func(c *Call) (any, error) {
-			r, err := s.iamRole(c.Form.Get("RoleName"))
-			if err != nil {
-				return nil, err
-			}
-			return h(c, r.holder())
+	byRole := s.holderHandler(func(c *Call) (policyHolder, *Error) {
+		r, err := s.iamRole(c.Form.Get("RoleName"))
+		if err != nil {
+			return policyHolder{}, err
 		}
-	}
+		return r.holder(), nil
+	})
 	reg("AttachRolePolicy", true, byRole(s.attachPolicy))
 	reg("DetachRolePolicy", true, byRole(s.detachPolicy))
 	reg("ListAttachedRolePolicies", false, byRole(s.listAttachedPolicies))
@@ -648,22 +646,7 @@ func (s *Server) iamGetRole(c *Call) (any, error) {
 }
 
 func (s *Server) iamListRoles(c *Call) (any, error) {
-	var in struct {
-		PathPrefix string
-		Marker     string
-		MaxItems   int
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	var roles []*IAMRole
-	for _, r := range s.world.IAM.Roles {
-		if strings.HasPrefix(r.Path, in.PathPrefix) {
-			roles = append(roles, r)
-		}
-	}
-	sort.Slice(roles, func(i, j int) bool { return strings.ToLower(roles[i].Name) < strings.ToLower(roles[j].Name) })
-	page, marker, truncated, err := paginate(roles, in.Marker, in.MaxItems)
+	page, marker, truncated, err := pageByPath(c, s.world.IAM.Roles, func(r *IAMRole) (string, string) { return r.Path, r.Name })
 	if err != nil {
 		return nil, err
 	}
@@ -676,6 +659,32 @@ func (s *Server) iamListRoles(c *Call) (any, error) {
 		out.Roles = append(out.Roles, r.xml())
 	}
 	return out, nil
+}
+
+// pageByPath is one page of a List action over IAM entities: those under
+// PathPrefix, in name order (IAM compares names without case).
+func pageByPath[T any](c *Call, all map[string]*T, pathAndName func(*T) (string, string)) ([]*T, string, bool, error) {
+	var in struct {
+		PathPrefix string
+		Marker     string
+		MaxItems   int
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, "", false, err
+	}
+	var items []*T
+	for _, x := range all {
+		if path, _ := pathAndName(x); strings.HasPrefix(path, in.PathPrefix) {
+			items = append(items, x)
+		}
+	}
+	name := func(x *T) string { _, n := pathAndName(x); return strings.ToLower(n) }
+	sort.Slice(items, func(i, j int) bool { return name(items[i]) < name(items[j]) })
+	page, marker, truncated, err := paginate(items, in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, "", false, err
+	}
+	return page, marker, truncated, nil
 }
 
 func pageFromForm(c *Call) pageInput {

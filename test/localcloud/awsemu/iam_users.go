@@ -57,15 +57,13 @@ func (s *Server) registerIAMUsers(reg func(string, bool, func(*Call) (any, error
 	reg("ListAccessKeys", false, s.iamListAccessKeys)
 	reg("UpdateAccessKey", true, s.iamUpdateAccessKey)
 	reg("DeleteAccessKey", true, s.iamDeleteAccessKey)
-	byUser := func(h func(*Call, policyHolder) (any, error)) func(*Call) (any, error) {
-		return func(c *Call) (any, error) {
-			u, err := s.iamUser(c.Form.Get("UserName"))
-			if err != nil {
-				return nil, err
-			}
-			return h(c, u.holder())
+	byUser := s.holderHandler(func(c *Call) (policyHolder, *Error) {
+		u, err := s.iamUser(c.Form.Get("UserName"))
+		if err != nil {
+			return policyHolder{}, err
 		}
-	}
+		return u.holder(), nil
+	})
 	reg("AttachUserPolicy", true, byUser(s.attachPolicy))
 	reg("DetachUserPolicy", true, byUser(s.detachPolicy))
 	reg("ListAttachedUserPolicies", false, byUser(s.listAttachedPolicies))
@@ -154,22 +152,7 @@ func (s *Server) iamGetUser(c *Call) (any, error) {
 }
 
 func (s *Server) iamListUsers(c *Call) (any, error) {
-	var in struct {
-		PathPrefix string
-		Marker     string
-		MaxItems   int
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	var users []*IAMUser
-	for _, u := range s.world.IAM.Users {
-		if strings.HasPrefix(u.Path, in.PathPrefix) {
-			users = append(users, u)
-		}
-	}
-	sort.Slice(users, func(i, j int) bool { return strings.ToLower(users[i].Name) < strings.ToLower(users[j].Name) })
-	page, marker, truncated, err := paginate(users, in.Marker, in.MaxItems)
+	page, marker, truncated, err := pageByPath(c, s.world.IAM.Users, func(u *IAMUser) (string, string) { return u.Path, u.Name })
 	if err != nil {
 		return nil, err
 	}
@@ -284,6 +267,19 @@ func (s *Server) iamDeleteAccessKey(c *Call) (any, error) {
 }
 
 // --- policies on users and roles ---
+
+// holderHandler makes a handler of h for the user or role lookup finds.
+func (s *Server) holderHandler(lookup func(*Call) (policyHolder, *Error)) func(func(*Call, policyHolder) (any, error)) func(*Call) (any, error) {
+	return func(h func(*Call, policyHolder) (any, error)) func(*Call) (any, error) {
+		return func(c *Call) (any, error) {
+			holder, err := lookup(c)
+			if err != nil {
+				return nil, err
+			}
+			return h(c, holder)
+		}
+	}
+}
 
 func (s *Server) attachPolicy(c *Call, h policyHolder) (any, error) {
 	p, _, err := s.world.IAM.policy(c.Form.Get("PolicyArn"))
