@@ -7,12 +7,15 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
@@ -94,6 +97,7 @@ func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator
 		return nil, fmt.Errorf("loading AWS config: %w", err)
 	}
 	awsCfg.HTTPClient = nwaws.BufferResponses(awsCfg.HTTPClient)
+	webIdentityOnEndpoint(&awsCfg)
 	if awsCfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: set AWS_REGION")
 	}
@@ -122,4 +126,18 @@ func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator
 	}
 	return &Operator{Manager: mgr, Options: opts, RESTConfig: restCfg, AWS: awsCfg, Log: log,
 		KubernetesVersion: ver.Major + "." + strings.TrimSuffix(ver.Minor, "+")}, nil
+}
+
+// webIdentityOnEndpoint sends IRSA's AssumeRoleWithWebIdentity to the
+// configured endpoint. The SDK resolves credentials before it reads
+// AWS_ENDPOINT_URL, so its web identity provider always calls the public
+// STS endpoint (aws/aws-sdk-go-v2#2802). On EKS there is no override and
+// this does nothing.
+func webIdentityOnEndpoint(cfg *aws.Config) {
+	role, token := os.Getenv("AWS_ROLE_ARN"), os.Getenv("AWS_WEB_IDENTITY_TOKEN_FILE")
+	if cfg.BaseEndpoint == nil || role == "" || token == "" {
+		return
+	}
+	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewWebIdentityRoleProvider(sts.NewFromConfig(*cfg), role,
+		stscreds.IdentityTokenFile(token), func(o *stscreds.WebIdentityRoleOptions) { o.RoleSessionName = os.Getenv("AWS_ROLE_SESSION_NAME") }))
 }

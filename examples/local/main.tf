@@ -22,6 +22,18 @@ variable "kubeconfig" {
   type        = string
 }
 
+variable "controller_trust" {
+  description = "How the controller gets its role: \"pod_identity\" (the default) or \"irsa\", which needs oidc_provider_arn."
+  type        = string
+  default     = "pod_identity"
+}
+
+variable "oidc_provider_arn" {
+  description = "The cluster's IAM OIDC provider, for controller_trust = \"irsa\"."
+  type        = string
+  default     = ""
+}
+
 variable "extra_requirements" {
   description = "More requirements for the default NodePool."
   type = list(object({
@@ -46,6 +58,8 @@ module "nodewright" {
 
   cluster_name        = var.cluster_name
   controller_replicas = 1
+  controller_trust    = var.controller_trust
+  oidc_provider_arn   = var.oidc_provider_arn
 }
 
 module "default_pool" {

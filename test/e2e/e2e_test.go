@@ -48,19 +48,7 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 	cloud := localcloud.Start(t)
 	ctx := context.Background()
 
-	// Work on a copy of the example, so runs leave nothing in the repository.
-	dir := t.TempDir()
-	copyExample(t, filepath.Join(root, "examples", "local"), dir, filepath.Join(root, "modules"))
-
-	env := map[string]string{"TF_CLI_CONFIG_FILE": rc, "TF_IN_AUTOMATION": "1"}
-	for _, kv := range cloud.AWSEnv() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	opts := &terraform.Options{
-		TerraformDir: filepath.Join(dir, "examples", "local"), TerraformBinary: tfBin, NoColor: true, EnvVars: env,
-		Vars: map[string]any{"kubeconfig": cloud.Kubeconfig, "cluster_name": cloud.ClusterName()},
-	}
+	dir, opts := localExample(t, root, cloud, tfBin)
 	destroyed := false
 	t.Cleanup(func() {
 		if !destroyed {
@@ -121,7 +109,7 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 	if err := kube.List(ctx, &claims); err != nil || len(claims.Items) == 0 {
 		t.Fatalf("no NodeClaims for the inflate pods: %v", err)
 	}
-	checkControllerRole(t, cs, cloud)
+	checkControllerRole(t, cs, cloud, true)
 	uids := map[string]bool{}
 	for _, c := range claims.Items {
 		uids[string(c.UID)] = true
@@ -165,6 +153,24 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 	destroyed = true
 	t.Logf("destroy took %s", time.Since(start).Round(100*time.Millisecond))
 	assertNothingLeft(t, cloud)
+}
+
+// localExample copies examples/local (so runs leave nothing in the
+// repository) and returns its directory and Terraform options against the
+// cloud, signed with the administrator's keys.
+func localExample(t *testing.T, root string, cloud *localcloud.Cloud, tfBin string) (string, *terraform.Options) {
+	t.Helper()
+	dir := t.TempDir()
+	copyExample(t, filepath.Join(root, "examples", "local"), dir, filepath.Join(root, "modules"))
+	env := map[string]string{"TF_CLI_CONFIG_FILE": filepath.Join(root, "bin", "terraform.rc"), "TF_IN_AUTOMATION": "1"}
+	for _, kv := range cloud.AWSEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return dir, &terraform.Options{
+		TerraformDir: filepath.Join(dir, "examples", "local"), TerraformBinary: tfBin, NoColor: true, EnvVars: env,
+		Vars: map[string]any{"kubeconfig": cloud.Kubeconfig, "cluster_name": cloud.ClusterName()},
+	}
 }
 
 func assertNothingLeft(t *testing.T, cloud *localcloud.Cloud) {
@@ -284,9 +290,10 @@ func TestEKSExamplePlans(t *testing.T) {
 }
 
 // checkControllerRole: the controller Deployment carries no AWS
-// credentials, and the launches were made by the controller role's Pod
-// Identity session, which the local cloud's IAM held to the module's policy.
-func checkControllerRole(t *testing.T, cs kubernetes.Interface, cloud *localcloud.Cloud) {
+// credentials, and the launches were made by a session of the controller
+// role (from the Pod Identity agent, or from IRSA's web identity exchange),
+// which the local cloud's IAM held to the module's policy.
+func checkControllerRole(t *testing.T, cs kubernetes.Interface, cloud *localcloud.Cloud, podIdentity bool) {
 	t.Helper()
 	d, err := cs.AppsV1().Deployments("nodewright").Get(context.Background(), "nodewright", metav1.GetOptions{})
 	if err != nil {
@@ -317,9 +324,92 @@ func checkControllerRole(t *testing.T, cs kubernetes.Interface, cloud *localclou
 	}
 	want := ":role/nodewright-" + cloud.ClusterName() + "-controller"
 	for _, sess := range world.STS.Sessions {
-		if strings.HasSuffix(sess.RoleARN, want) && sess.Tags["kubernetes-service-account"] == "nodewright" {
+		if strings.HasSuffix(sess.RoleARN, want) && (sess.Tags["kubernetes-service-account"] == "nodewright") == podIdentity {
 			return
 		}
 	}
-	t.Errorf("no Pod Identity session of the controller role (%s) among %d sessions", want, len(world.STS.Sessions))
+	t.Errorf("no session of the controller role (%s, pod identity %v) among %d sessions", want, podIdentity, len(world.STS.Sessions))
+}
+
+// TestLocalExampleIRSA runs the controller through IRSA instead: the
+// cluster's IAM OIDC provider (which a user's own Terraform creates beside
+// the bundle, here the test), the module's irsa trust, and the pod
+// runtime's web identity token, exchanged at STS and checked against the
+// apiserver's keys. The controller launches nodes for pending pods.
+func TestLocalExampleIRSA(t *testing.T) {
+	if testing.Short() {
+		t.Skip("applies examples/local to a local cloud")
+	}
+	root, err := localcloud.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud := localcloud.Start(t)
+	ctx := context.Background()
+	issuer := strings.TrimPrefix(localcloud.ServiceAccountIssuer, "https://")
+	oidc, err := iam.NewFromConfig(cloud.AWSConfig()).CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
+		Url: aws.String(localcloud.ServiceAccountIssuer), ClientIDList: []string{"sts.amazonaws.com"}, ThumbprintList: []string{strings.Repeat("0", 40)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, opts := localExample(t, root, cloud, tfBinary(t))
+	opts.Vars["controller_trust"], opts.Vars["oidc_provider_arn"] = "irsa", aws.ToString(oidc.OpenIDConnectProviderArn)
+	t.Cleanup(func() { terraform.Destroy(t, opts) })
+	terraform.InitAndApply(t, opts)
+
+	cs := kubernetes.NewForConfigOrDie(cloud.RESTConfig)
+	sa, err := cs.CoreV1().ServiceAccounts("nodewright").Get(ctx, "nodewright", metav1.GetOptions{})
+	if err != nil || !strings.HasSuffix(sa.Annotations["eks.amazonaws.com/role-arn"], "-controller") {
+		t.Fatalf("the controller's service account is not annotated with its role: %v %v", sa.Annotations, err)
+	}
+	labels := map[string]string{"app": "irsa"}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "irsa", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
+				TerminationGracePeriodSeconds: ptr.To[int64](0),
+				Containers: []corev1.Container{{Name: "pause", Image: "registry.k8s.io/pause:3.10",
+					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}}}}}
+	poll(t, "default service account", time.Minute, func() bool {
+		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		return err == nil
+	})
+	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			logControllerTail(t, cloud)
+		}
+	})
+	poll(t, "pods Running on launched nodes", 90*time.Second, func() bool {
+		pods, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=irsa"})
+		running := 0
+		for _, p := range pods.Items {
+			if p.Status.Phase == corev1.PodRunning {
+				running++
+			}
+		}
+		return err == nil && running == 2
+	})
+	checkControllerRole(t, cs, cloud, false)
+	t.Logf("the controller assumed its role through the OIDC provider for %s", issuer)
+	if err := cs.AppsV1().Deployments("default").Delete(ctx, "irsa", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// logControllerTail logs the end of the controller's log, which the pod
+// runtime keeps in the cloud's directory, so a failure says why.
+func logControllerTail(t *testing.T, cloud *localcloud.Cloud) {
+	files, _ := filepath.Glob(filepath.Join(cloud.Dir(), "podruntime", "pods", "nodewright_*.log"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if len(b) > 6000 {
+			b = b[len(b)-6000:]
+		}
+		t.Logf("%s:\n%s", filepath.Base(f), b)
+	}
 }

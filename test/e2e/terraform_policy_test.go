@@ -2,9 +2,9 @@ package e2e
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,30 +48,16 @@ func TestTerraformUserPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	dir := t.TempDir()
-	copyExample(t, filepath.Join(root, "examples", "local"), dir, filepath.Join(root, "modules"))
-	env := map[string]string{"TF_CLI_CONFIG_FILE": filepath.Join(root, "bin", "terraform.rc"), "TF_IN_AUTOMATION": "1"}
-	for _, kv := range cloud.AWSEnv() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
-	opts := &terraform.Options{
-		TerraformDir: filepath.Join(dir, "examples", "local"), TerraformBinary: tfBinary(t), NoColor: true, EnvVars: env,
-		Vars: map[string]any{"kubeconfig": cloud.Kubeconfig, "cluster_name": cloud.ClusterName()},
-	}
-	if _, err := terraform.InitAndApplyE(t, opts); err != nil {
+	_, adminOpts := localExample(t, root, cloud, tfBinary(t))
+	opts := *adminOpts
+	opts.EnvVars = maps.Clone(adminOpts.EnvVars)
+	opts.EnvVars["AWS_ACCESS_KEY_ID"], opts.EnvVars["AWS_SECRET_ACCESS_KEY"] = aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
+	if _, err := terraform.InitAndApplyE(t, &opts); err != nil {
 		// Leave nothing behind whatever the policy lacked.
-		adminOpts := *opts
-		adminOpts.EnvVars = map[string]string{}
-		for k, v := range env {
-			adminOpts.EnvVars[k] = v
-		}
-		adminOpts.EnvVars["AWS_ACCESS_KEY_ID"], adminOpts.EnvVars["AWS_SECRET_ACCESS_KEY"] = localcloud.AccessKeyID, localcloud.SecretAccessKey
-		terraform.Destroy(t, &adminOpts)
+		terraform.Destroy(t, adminOpts)
 		t.Fatalf("apply as the policy's user: %v", err)
 	}
-	if _, err := terraform.DestroyE(t, opts); err != nil {
+	if _, err := terraform.DestroyE(t, &opts); err != nil {
 		t.Fatalf("destroy as the policy's user: %v", err)
 	}
 }
