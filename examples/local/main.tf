@@ -29,7 +29,7 @@ variable "controller_trust" {
 }
 
 variable "oidc_provider_arn" {
-  description = "The cluster's IAM OIDC provider, for controller_trust = \"irsa\"."
+  description = "The cluster's IAM OIDC provider, for controller_trust = \"irsa\"; empty registers the cluster's issuer."
   type        = string
   default     = ""
 }
@@ -58,8 +58,9 @@ module "nodewright" {
 
   cluster_name        = var.cluster_name
   controller_replicas = 1
-  controller_trust    = var.controller_trust
-  oidc_provider_arn   = var.oidc_provider_arn
+  controller_trust     = var.controller_trust
+  oidc_provider_arn    = var.oidc_provider_arn
+  create_oidc_provider = var.controller_trust == "irsa" && var.oidc_provider_arn == ""
 }
 
 module "default_pool" {

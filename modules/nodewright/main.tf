@@ -58,11 +58,17 @@ resource "nodewright_controller_iam" "this" {
   dynamic "irsa" {
     for_each = var.controller_trust == "irsa" ? [1] : []
     content {
-      oidc_provider_arn = var.oidc_provider_arn
+      oidc_provider_arn = var.oidc_provider_arn != "" ? var.oidc_provider_arn : try(nodewright_oidc_provider.this[0].arn, "")
       namespace         = var.namespace
       service_account   = "nodewright"
     }
   }
+}
+
+resource "nodewright_oidc_provider" "this" {
+  count = var.create && var.controller_trust == "irsa" && var.oidc_provider_arn == "" && var.create_oidc_provider ? 1 : 0
+
+  cluster_name = var.cluster_name
 }
 
 resource "nodewright_pod_identity_association" "controller" {

@@ -29,6 +29,12 @@ variable "oidc_provider_arn" {
   default     = ""
 }
 
+variable "create_oidc_provider" {
+  description = "With controller_trust = \"irsa\" and no oidc_provider_arn: register the cluster's service-account issuer with IAM (nodewright_oidc_provider). Leave false when the account already has the cluster's provider."
+  type        = bool
+  default     = false
+}
+
 variable "controller_trust" {
   description = "How the controller assumes its IAM role: \"pod_identity\" (EKS Pod Identity) or \"irsa\" (IAM roles for service accounts)."
   type        = string

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -24,9 +25,11 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/cloud/aws/iampolicy"
 	"github.com/nodewright/nodewright/controller/crds"
 	"github.com/nodewright/nodewright/controller/operator"
 	"github.com/nodewright/nodewright/test/localcloud"
+	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 )
 
 // env is one local cloud with nodewright's CRDs, a node role, an
@@ -205,6 +208,7 @@ func startController(t *testing.T, cloud *localcloud.Cloud, extraEnv ...string) 
 	}
 	cmd := exec.Command(filepath.Join(bin, "nodewright"), "controller")
 	cmd.Env = append(os.Environ(), cloud.AWSEnv()...)
+	cmd.Env = append(cmd.Env, controllerRoleEnv(t, cloud, extraEnv)...)
 	cmd.Env = append(cmd.Env, "KUBECONFIG="+cloud.Kubeconfig, "METRICS_PORT=0", "HEALTH_PROBE_PORT=0",
 		"LEADER_ELECTION_NAMESPACE=default", "BATCH_IDLE_DURATION=500ms", "BATCH_MAX_DURATION=3s", "LOG_LEVEL=debug",
 		"DISRUPTION_VALIDATION_DELAY=2s")
@@ -224,6 +228,50 @@ func startController(t *testing.T, cloud *localcloud.Cloud, extraEnv ...string) 
 		}
 	})
 	return c
+}
+
+// controllerRoleEnv runs the controller as the role the module creates, not
+// the administrator: a role holding the controller policy for this cluster
+// (and the interruption queue the test uses), whose session's temporary
+// keys replace the administrator's. The local cloud enforces the policy, so
+// every flow the suite drives proves it sufficient.
+func controllerRoleEnv(t *testing.T, cloud *localcloud.Cloud, extraEnv []string) []string {
+	t.Helper()
+	ctx := context.Background()
+	cfg := cloud.AWSConfig()
+	queue := os.Getenv("INTERRUPTION_QUEUE")
+	for _, kv := range extraEnv {
+		if v, ok := strings.CutPrefix(kv, "INTERRUPTION_QUEUE="); ok {
+			queue = v
+		}
+	}
+	opts := iampolicy.Options{Region: cfg.Region, AccountID: awsemu.AccountID, ClusterName: cloud.ClusterName(),
+		NodeRoleARN: "arn:aws:iam::" + awsemu.AccountID + ":role/nodewright-node"}
+	if queue != "" {
+		opts.QueueARN = "arn:aws:sqs:" + cfg.Region + ":" + awsemu.AccountID + ":" + queue
+	}
+	doc, err := iampolicy.Document(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := iam.NewFromConfig(cfg)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + awsemu.AccountID + `:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("nodewright-controller"), AssumeRolePolicyDocument: aws.String(trust),
+		MaxSessionDuration: aws.Int32(12 * 3600)}); err != nil && !strings.Contains(err.Error(), "EntityAlreadyExists") {
+		t.Fatal(err)
+	}
+	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("nodewright-controller"), PolicyName: aws.String("nodewright-controller"),
+		PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := sts.NewFromConfig(cfg).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + awsemu.AccountID + ":role/nodewright-controller"),
+		RoleSessionName: aws.String("integration"), DurationSeconds: aws.Int32(4 * 3600)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := out.Credentials
+	return []string{"AWS_ACCESS_KEY_ID=" + aws.ToString(cr.AccessKeyId), "AWS_SECRET_ACCESS_KEY=" + aws.ToString(cr.SecretAccessKey),
+		"AWS_SESSION_TOKEN=" + aws.ToString(cr.SessionToken)}
 }
 
 func (c *controllerProcess) stop(sig syscall.Signal) {
