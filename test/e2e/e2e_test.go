@@ -78,20 +78,7 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 	})
 
 	// 3. Inflate 0 -> 10: pods Running within the demo's promise.
-	labels := map[string]string{"app": "inflate"}
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "inflate", Namespace: "default"},
-		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](10), Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
-				TerminationGracePeriodSeconds: ptr.To[int64](0),
-				Containers: []corev1.Container{{Name: "inflate", Image: "registry.k8s.io/pause:3.10",
-					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}}}}}
-	poll(t, "default service account", time.Minute, func() bool {
-		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
-		return err == nil
-	})
-	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	deployPause(t, cs, "inflate", 10)
 	poll(t, "10 pods Running", 45*time.Second, func() bool {
 		pods, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=inflate"})
 		if err != nil {
@@ -357,20 +344,7 @@ func TestLocalExampleIRSA(t *testing.T) {
 	if err != nil || !strings.HasSuffix(sa.Annotations["eks.amazonaws.com/role-arn"], "-controller") {
 		t.Fatalf("the controller's service account is not annotated with its role: %v %v", sa.Annotations, err)
 	}
-	labels := map[string]string{"app": "irsa"}
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "irsa", Namespace: "default"},
-		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
-				TerminationGracePeriodSeconds: ptr.To[int64](0),
-				Containers: []corev1.Container{{Name: "pause", Image: "registry.k8s.io/pause:3.10",
-					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}}}}}
-	poll(t, "default service account", time.Minute, func() bool {
-		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
-		return err == nil
-	})
-	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	deployPause(t, cs, "irsa", 2)
 	t.Cleanup(func() {
 		if t.Failed() {
 			logControllerTail(t, cloud)
@@ -406,5 +380,26 @@ func logControllerTail(t *testing.T, cloud *localcloud.Cloud) {
 			b = b[len(b)-6000:]
 		}
 		t.Logf("%s:\n%s", filepath.Base(f), b)
+	}
+}
+
+// deployPause creates a Deployment app=name of pause pods asking 1 CPU
+// each, in default, once its service account exists.
+func deployPause(t *testing.T, cs kubernetes.Interface, name string, replicas int32) {
+	t.Helper()
+	ctx := context.Background()
+	labels := map[string]string{"app": name}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To(replicas), Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
+				TerminationGracePeriodSeconds: ptr.To[int64](0),
+				Containers: []corev1.Container{{Name: name, Image: "registry.k8s.io/pause:3.10",
+					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}}}}}
+	poll(t, "default service account", time.Minute, func() bool {
+		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		return err == nil
+	})
+	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }
