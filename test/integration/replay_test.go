@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,9 +34,8 @@ import (
 // cluster must get as many nodes, of the same capacity types.
 func TestSimulateReplaysLiveBatch(t *testing.T) {
 	solves := filepath.Join(t.TempDir(), "solves")
-	// The pods are created at once, not by a ReplicaSet's slow start, and a
-	// 3 s idle window keeps them in one batch on a busy machine.
-	e := newEnv(t, defaultNodePool, "RECORD_SOLVES="+solves, "BATCH_IDLE_DURATION=3s", "BATCH_MAX_DURATION=10s")
+	ctrlEnv := []string{"RECORD_SOLVES=" + solves, "BATCH_IDLE_DURATION=3s", "BATCH_MAX_DURATION=10s"}
+	e := newEnv(t, defaultNodePool, ctrlEnv...)
 	ctx := context.Background()
 	e.eventually("EC2NodeClass Ready", 30*time.Second, func(ctx context.Context) (bool, error) {
 		var nc v1.EC2NodeClass
@@ -44,6 +44,10 @@ func TestSimulateReplaysLiveBatch(t *testing.T) {
 		}
 		return meta.IsStatusConditionTrue(nc.Status.Conditions, "Ready") && len(nc.Status.AMIs) >= 2, nil
 	})
+	// The controller is stopped while the pods are created, so the first
+	// batch it solves after it starts again holds all ten, however slowly
+	// a busy machine creates them.
+	e.ctrl.stop(syscall.SIGTERM)
 	// Until the API server's admission sees the default service account
 	// (kube-controller-manager makes it), pods are refused.
 	tmpl := inflate("inflate", 10, "1", "1.5Gi").Spec.Template
@@ -55,6 +59,8 @@ func TestSimulateReplaysLiveBatch(t *testing.T) {
 			return err == nil, err
 		}, 100*time.Millisecond)
 	}
+
+	e.ctrl = startController(t, e.cloud, ctrlEnv...)
 
 	var batchDir string
 	e.eventually("a recorded batch", 30*time.Second, func(context.Context) (bool, error) {
