@@ -173,14 +173,9 @@ func (s *Server) ruleResource(c *Call, name string, reqTags map[string]string) a
 	return authzResource{arn: "arn:aws:events:" + c.Region + ":" + AccountID + ":rule/" + name, keys: keys}
 }
 
-// ssmResource is a parameter's ARN. AWS's public parameters (/aws/service)
-// belong to no account, so their ARNs have an empty account field.
+// ssmResource is a parameter's ARN, as SSM writes it.
 func ssmResource(c *Call, name string) authzResource {
-	account := AccountID
-	if strings.HasPrefix(name, "/aws/service/") {
-		account = ""
-	}
-	return authzResource{arn: "arn:aws:ssm:" + c.Region + ":" + account + ":parameter/" + strings.TrimPrefix(name, "/")}
+	return authzResource{arn: ssmARN(ssmRegion(c), name)}
 }
 
 // --- EKS ---
