@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/shlex"
 	toml "github.com/pelletier/go-toml/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -263,17 +264,21 @@ func configTaints(v any) ([]corev1.Taint, error) {
 }
 
 // applyKubeletFlags reads the registration flags kubelet would be started
-// with. Both --flag=value and "--flag value" spellings are accepted.
+// with. nodeadm joins the NodeConfig's flags into one environment variable
+// that systemd splits into words, unquoting each as a shell would, so
+// `--node-labels="a=b,c=d"` (Karpenter writes it with Go's %q) reaches kubelet
+// without its quotes. The same splitting is done here. Both --flag=value and
+// "--flag value" spellings are accepted.
 func applyKubeletFlags(b *Bootstrap, flags []string) error {
-	for i := 0; i < len(flags); i++ {
-		name, value, hasValue := strings.Cut(strings.TrimSpace(flags[i]), "=")
-		if !hasValue {
-			if f := strings.Fields(name); len(f) == 2 {
-				name, value = f[0], f[1]
-			} else if i+1 < len(flags) && !strings.HasPrefix(flags[i+1], "-") {
-				i++
-				value = flags[i]
-			}
+	words, err := shlex.Split(strings.Join(flags, " "))
+	if err != nil {
+		return fmt.Errorf("kubelet flags %q: %w", flags, err)
+	}
+	for i := 0; i < len(words); i++ {
+		name, value, hasValue := strings.Cut(words[i], "=")
+		if !hasValue && i+1 < len(words) && !strings.HasPrefix(words[i+1], "-") {
+			i++
+			value = words[i]
 		}
 		switch name {
 		case "--node-labels":

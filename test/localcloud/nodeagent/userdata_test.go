@@ -67,6 +67,44 @@ spec:
 	}
 }
 
+// Karpenter's AL2023 NodeConfig quotes these flags with Go's %q; nodeadm
+// hands them to kubelet through systemd, which unquotes them.
+func TestParseUserDataUnquotesKubeletFlagsAsSystemdDoes(t *testing.T) {
+	doc := `apiVersion: node.eks.aws/v1alpha1
+kind: NodeConfig
+spec:
+  cluster:
+    name: prod
+    apiServerEndpoint: https://example.eks.amazonaws.com
+  kubelet:
+    flags:
+    - --node-labels="karpenter.sh/nodepool=default,team=blue"
+    - --register-with-taints="karpenter.sh/unregistered:NoExecute,dedicated=batch:NoSchedule"
+    - '--max-pods 17'
+`
+	b, err := nodeagent.ParseUserData(b64(doc))
+	if err != nil {
+		t.Fatalf("ParseUserData: %v", err)
+	}
+	if want := map[string]string{"karpenter.sh/nodepool": "default", "team": "blue"}; !reflect.DeepEqual(b.Labels, want) {
+		t.Errorf("labels = %v, want %v", b.Labels, want)
+	}
+	want := []corev1.Taint{
+		{Key: "karpenter.sh/unregistered", Effect: corev1.TaintEffectNoExecute},
+		{Key: "dedicated", Value: "batch", Effect: corev1.TaintEffectNoSchedule},
+	}
+	if !reflect.DeepEqual(b.Taints, want) {
+		t.Errorf("taints = %v, want %v", b.Taints, want)
+	}
+	if b.MaxPods != 17 {
+		t.Errorf("maxPods = %d, want 17", b.MaxPods)
+	}
+	// An unbalanced quote is a kubelet that never starts: say so.
+	if _, err := nodeagent.ParseUserData(b64(strings.Replace(doc, `blue"`, `blue`, 1))); err == nil {
+		t.Error("an unterminated quote was accepted")
+	}
+}
+
 func TestParseUserDataMergesNodeConfigParts(t *testing.T) {
 	doc := "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=BOUNDARY\n\n" +
 		"--BOUNDARY\nContent-Type: application/node.eks.aws\n\n" +
@@ -118,7 +156,7 @@ func TestParseUserDataMalformed(t *testing.T) {
 		{"wrong kind", b64("apiVersion: v1\nkind: ConfigMap\n"), "not a node.eks.aws NodeConfig"},
 		{"no cluster name", b64(nodeConfig("  cluster:\n    apiServerEndpoint: https://a\n")), "names no cluster"},
 		{"no endpoint", b64(nodeConfig("  cluster:\n    name: prod\n")), "no API server endpoint"},
-		{"bad label", b64(nodeConfig(cluster + "  kubelet:\n    flags: [\"--node-labels=bad key=v\"]\n")), "label key"},
+		{"bad label", b64(nodeConfig(cluster + "  kubelet:\n    flags: ['--node-labels=\"bad key=v\"']\n")), "label key"},
 		{"label without value", b64(nodeConfig(cluster + "  kubelet:\n    flags: [\"--node-labels=novalue\"]\n")), "not key=value"},
 		{"bad taint effect", b64(nodeConfig(cluster + "  kubelet:\n    flags: [\"--register-with-taints=a=b:Sometimes\"]\n")), "unknown effect"},
 		{"taint without effect", b64(nodeConfig(cluster + "  kubelet:\n    flags: [\"--register-with-taints=a=b\"]\n")), "no effect"},
