@@ -14,6 +14,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
+	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 	"github.com/nodewright/nodewright/test/localcloud/nodeagent"
 )
 
@@ -46,6 +47,34 @@ func TestOnDemandPricesFromPriceList(t *testing.T) {
 	}
 	if _, ok := pr.Spot(c5, "us-east-1a"); ok {
 		t.Error("a type without spot history has a spot price")
+	}
+}
+
+// Against the emulator's Price List, which files bare metal apart (as AWS
+// does), both kinds of type get their on-demand price.
+func TestOnDemandPricesCoverBareMetal(t *testing.T) {
+	emu := awsemu.NewForTest(t, awsemu.Options{})
+	p := newWithClients(Options{Region: "us-east-1"}, nil, nil, pricing.NewFromConfig(emu.Config()), nil)
+	got, err := p.fetchOnDemand(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	types, err := catalog.InstanceTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, it := range types {
+		if it.Name != "m5.large" && it.Name != "m5.metal" && it.Name != "c7g.metal" {
+			continue
+		}
+		checked++
+		if want, _ := it.Price("us-east-1"); got[it.Name] != want || want == 0 {
+			t.Errorf("%s = %v, want %v", it.Name, got[it.Name], want)
+		}
+	}
+	if checked != 3 {
+		t.Fatalf("the catalog holds %d of the three types checked", checked)
 	}
 }
 

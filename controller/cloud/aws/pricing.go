@@ -80,28 +80,39 @@ type priceListItem struct {
 	} `json:"terms"`
 }
 
+// onDemandQueries are the two Price List queries that between them cover
+// every Linux on-demand type: the Price List files bare-metal types under
+// their own product family with tenancy Dedicated, apart from the shared
+// virtualised ones (Karpenter's pricing provider queries the same way).
+var onDemandQueries = [][2]string{
+	{"Compute Instance", "Shared"},
+	{"Compute Instance (bare metal)", "Dedicated"},
+}
+
 func (p *CloudProvider) fetchOnDemand(ctx context.Context) (map[string]float64, error) {
 	term := func(field, value string) pricingtypes.Filter {
 		return pricingtypes.Filter{Type: pricingtypes.FilterTypeTermMatch, Field: aws.String(field), Value: aws.String(value)}
 	}
-	pages := pricing.NewGetProductsPaginator(p.pricing, &pricing.GetProductsInput{
-		ServiceCode:   aws.String("AmazonEC2"),
-		FormatVersion: aws.String("aws_v1"),
-		Filters: []pricingtypes.Filter{
-			term("regionCode", p.opts.Region), term("operatingSystem", "Linux"), term("tenancy", "Shared"),
-			term("preInstalledSw", "NA"), term("capacitystatus", "Used"),
-		},
-	})
 	out := map[string]float64{}
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("getting on-demand prices: %w", err)
-		}
-		for _, doc := range page.PriceList {
-			name, price, ok := parsePriceListItem(doc)
-			if ok {
-				out[name] = price
+	for _, q := range onDemandQueries {
+		family, tenancy := q[0], q[1]
+		pages := pricing.NewGetProductsPaginator(p.pricing, &pricing.GetProductsInput{
+			ServiceCode:   aws.String("AmazonEC2"),
+			FormatVersion: aws.String("aws_v1"),
+			Filters: []pricingtypes.Filter{
+				term("regionCode", p.opts.Region), term("operatingSystem", "Linux"), term("tenancy", tenancy),
+				term("productFamily", family), term("preInstalledSw", "NA"), term("capacitystatus", "Used"),
+			},
+		})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("getting on-demand prices (%s, tenancy %s): %w", family, tenancy, err)
+			}
+			for _, doc := range page.PriceList {
+				if name, price, ok := parsePriceListItem(doc); ok {
+					out[name] = price
+				}
 			}
 		}
 	}

@@ -52,6 +52,23 @@ func formatGiB(mib int64) string {
 	return s + " GiB"
 }
 
+// The Price List files bare-metal types apart from virtualised ones: their
+// own product family, with tenancy Dedicated, because a metal instance is
+// the whole host. Karpenter's pricing provider queries the two separately.
+func (p pricingProduct) family() string {
+	if p.it.BareMetal {
+		return "Compute Instance (bare metal)"
+	}
+	return "Compute Instance"
+}
+
+func (p pricingProduct) tenancy() string {
+	if p.it.BareMetal {
+		return "Dedicated"
+	}
+	return "Shared"
+}
+
 func (p pricingProduct) sku() string {
 	h := sha256.Sum256([]byte("AmazonEC2/" + p.region + "/" + p.it.Name))
 	return base32.StdEncoding.EncodeToString(h[:10])
@@ -96,7 +113,7 @@ func (p pricingProduct) attribute(name string) (string, bool) {
 	case "operatingSystem":
 		return "Linux", true
 	case "tenancy":
-		return "Shared", true
+		return p.tenancy(), true
 	case "preInstalledSw":
 		return "NA", true
 	case "capacitystatus":
@@ -150,7 +167,7 @@ func (p pricingProduct) attributes() map[string]string {
 func (p pricingProduct) field(name string) (string, bool) {
 	switch strings.ToLower(name) {
 	case "productfamily":
-		return "Compute Instance", true
+		return p.family(), true
 	case "sku":
 		return p.sku(), true
 	}
@@ -193,7 +210,7 @@ func (p pricingProduct) priceListJSON() (string, error) {
 		Version         string                     `json:"version"`
 		PublicationDate string                     `json:"publicationDate"`
 	}{ServiceCode: "AmazonEC2", Version: pricingVersion, PublicationDate: pricingPublished}
-	doc.Product.ProductFamily = "Compute Instance"
+	doc.Product.ProductFamily = p.family()
 	doc.Product.Attributes = p.attributes()
 	doc.Product.SKU = sku
 	doc.Terms = map[string]map[string]term{"OnDemand": {termKey: {

@@ -111,6 +111,46 @@ func TestPricingGetProductsM5Large(t *testing.T) {
 	}
 }
 
+// Karpenter finds bare-metal prices with productFamily "Compute Instance
+// (bare metal)" and tenancy Dedicated, and virtualised ones with "Compute
+// Instance" and Shared: each query must find its kind and only that.
+func TestPricingFilesBareMetalApart(t *testing.T) {
+	s := NewForTest(t, Options{})
+	client := newPricingClient(s, "us-east-1")
+	query := func(family, tenancy string) map[string]bool {
+		t.Helper()
+		p := pricing.NewGetProductsPaginator(client, &pricing.GetProductsInput{
+			ServiceCode: aws.String("AmazonEC2"),
+			Filters: []pricingtypes.Filter{termMatch("regionCode", "us-east-1"), termMatch("tenancy", tenancy),
+				termMatch("productFamily", family)},
+		})
+		got := map[string]bool{}
+		for p.HasMorePages() {
+			page, err := p.NextPage(context.Background())
+			if err != nil {
+				t.Fatalf("GetProducts %s/%s: %v", family, tenancy, err)
+			}
+			for _, item := range decodePriceList(t, page.PriceList) {
+				if item.Product.ProductFamily != family || item.Product.Attributes["tenancy"] != tenancy {
+					t.Fatalf("query %s/%s returned %s/%s", family, tenancy, item.Product.ProductFamily, item.Product.Attributes["tenancy"])
+				}
+				got[item.Product.Attributes["instanceType"]] = true
+			}
+		}
+		return got
+	}
+	metal, shared := query("Compute Instance (bare metal)", "Dedicated"), query("Compute Instance", "Shared")
+	if !metal["m5.metal"] || !metal["c7g.metal"] || len(metal) < 50 {
+		t.Errorf("bare-metal query found %d types, m5.metal %v, c7g.metal %v", len(metal), metal["m5.metal"], metal["c7g.metal"])
+	}
+	if shared["m5.metal"] || !shared["m5.large"] {
+		t.Errorf("shared query: m5.metal %v (want false), m5.large %v (want true)", shared["m5.metal"], shared["m5.large"])
+	}
+	if len(query("Compute Instance", "Dedicated")) != 0 {
+		t.Error("virtualised types are not offered with tenancy Dedicated here, yet some were found")
+	}
+}
+
 func TestPricingGetProductsPaginatesOneRegion(t *testing.T) {
 	s := NewForTest(t, Options{})
 	wantCount := 0
