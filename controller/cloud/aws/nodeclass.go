@@ -181,8 +181,9 @@ func aliasParameter(family, k8sVersion, arch string) (string, bool) {
 	case "al2023":
 		return fmt.Sprintf("/aws/service/eks/optimized-ami/%s/amazon-linux-2023/%s/standard/recommended/image_id", k8sVersion, arch), true
 	case "bottlerocket":
-		brArch := map[string]string{"x86_64": "x86_64", "arm64": "aarch64"}[arch]
-		return fmt.Sprintf("/aws/service/bottlerocket/aws-k8s-%s/%s/latest/image_id", k8sVersion, brArch), true
+		// Bottlerocket's parameter paths spell the architecture as EC2 does
+		// (arm64), though its image names say aarch64.
+		return fmt.Sprintf("/aws/service/bottlerocket/aws-k8s-%s/%s/latest/image_id", k8sVersion, arch), true
 	}
 	return "", false
 }
@@ -280,7 +281,10 @@ func pinnedImageNames(family, k8sVersion, version string) []string {
 	case "al2023":
 		return []string{fmt.Sprintf("amazon-eks-node-al2023-*-standard-%s-%s", k8sVersion, version)}
 	case "bottlerocket":
-		return []string{fmt.Sprintf("bottlerocket-aws-k8s-%s-*-%s-*", k8sVersion, version)}
+		// Name the architectures: a wildcard there would also match the
+		// nvidia variant (bottlerocket-aws-k8s-1.37-nvidia-x86_64-...).
+		return []string{fmt.Sprintf("bottlerocket-aws-k8s-%s-x86_64-%s-*", k8sVersion, version),
+			fmt.Sprintf("bottlerocket-aws-k8s-%s-aarch64-%s-*", k8sVersion, version)}
 	}
 	return []string{"no-such-family"}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -37,8 +38,53 @@ func TestSSMPublicAMIParameters(t *testing.T) {
 			want[img.SSMParameter] = img.ID
 		}
 	})
-	if len(want) != 12 {
-		t.Fatalf("expected 12 default images with parameters, got %d", len(want))
+	// The public paths as AWS documents them and Karpenter's AMI families
+	// read them: each must name an image of its architecture and variant.
+	var published []string
+	for _, v := range []string{"1.35", "1.36", "1.37"} {
+		for _, p := range []string{
+			"/aws/service/eks/optimized-ami/%s/amazon-linux-2023/x86_64/standard/recommended/image_id",
+			"/aws/service/eks/optimized-ami/%s/amazon-linux-2023/arm64/standard/recommended/image_id",
+			"/aws/service/eks/optimized-ami/%s/amazon-linux-2023/x86_64/nvidia/recommended/image_id",
+			"/aws/service/eks/optimized-ami/%s/amazon-linux-2023/arm64/nvidia/recommended/image_id",
+			"/aws/service/eks/optimized-ami/%s/amazon-linux-2023/x86_64/neuron/recommended/image_id",
+			"/aws/service/bottlerocket/aws-k8s-%s/x86_64/latest/image_id",
+			"/aws/service/bottlerocket/aws-k8s-%s/arm64/latest/image_id",
+			"/aws/service/bottlerocket/aws-k8s-%s-nvidia/x86_64/latest/image_id",
+			"/aws/service/bottlerocket/aws-k8s-%s-nvidia/arm64/latest/image_id",
+		} {
+			published = append(published, fmt.Sprintf(p, v))
+		}
+	}
+	var images map[string]Image
+	s.Do(func(w *World) {
+		images = map[string]Image{}
+		for _, img := range w.EC2.Images {
+			images[img.ID] = *img
+		}
+	})
+	for _, name := range published {
+		id, ok := want[name]
+		if !ok {
+			t.Errorf("no image is published at %s", name)
+			continue
+		}
+		img := images[id]
+		arch, variant := "x86_64", "standard"
+		if strings.Contains(name, "/arm64/") {
+			arch = "arm64"
+		}
+		for _, v := range []string{"nvidia", "neuron"} {
+			if strings.Contains(name, v) {
+				variant = v
+			}
+		}
+		if img.Architecture != arch || img.Variant != variant || (variant != "standard" && !strings.Contains(img.Name, variant)) {
+			t.Errorf("%s names %s (%s, %s, %s), want %s %s", name, id, img.Name, img.Architecture, img.Variant, arch, variant)
+		}
+	}
+	if len(want) != len(published) {
+		t.Errorf("%d parameters published, want the %d AWS documents", len(want), len(published))
 	}
 	for name, id := range want {
 		out, err := client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
@@ -88,7 +134,7 @@ func TestSSMGetParameters(t *testing.T) {
 	s := NewForTest(t, Options{})
 	client := newSSMClient(t, s)
 	ctx := context.Background()
-	bottlerocket := "/aws/service/bottlerocket/aws-k8s-1.36/aarch64/latest/image_id"
+	bottlerocket := "/aws/service/bottlerocket/aws-k8s-1.36/arm64/latest/image_id"
 	out, err := client.GetParameters(ctx, &ssm.GetParametersInput{Names: []string{al2023Param, "/missing/one", bottlerocket, "missing-two"}})
 	if err != nil {
 		t.Fatalf("GetParameters: %v", err)
@@ -196,7 +242,8 @@ func TestSSMGetParametersByPath(t *testing.T) {
 	client := newSSMClient(t, s)
 	ctx := context.Background()
 
-	// Recursive under one Kubernetes version: 2 archs x (image_id, image_name, release_version).
+	// Recursive under one Kubernetes version: 5 images (standard and nvidia on
+	// both architectures, neuron on x86_64) x (image_id, image_name, release_version).
 	var names []string
 	p := ssm.NewGetParametersByPathPaginator(client, &ssm.GetParametersByPathInput{
 		Path: aws.String("/aws/service/eks/optimized-ami/1.36"), Recursive: aws.Bool(true), MaxResults: aws.Int32(4)})
@@ -211,7 +258,7 @@ func TestSSMGetParametersByPath(t *testing.T) {
 			names = append(names, aws.ToString(prm.Name))
 		}
 	}
-	if pages != 2 || len(names) != 6 {
+	if pages != 4 || len(names) != 15 {
 		t.Fatalf("got %d pages, names %v", pages, names)
 	}
 	for i := 1; i < len(names); i++ {
@@ -237,7 +284,7 @@ func TestSSMGetParametersByPath(t *testing.T) {
 	// Filtering by data type keeps image ids only.
 	out, err = client.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String("/aws/service/eks/optimized-ami/1.35"), Recursive: aws.Bool(true),
 		ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("DataType"), Values: []string{"aws:ec2:image"}}}})
-	if err != nil || len(out.Parameters) != 2 {
+	if err != nil || len(out.Parameters) != 5 {
 		t.Fatalf("filtered: %v %d", err, len(out.Parameters))
 	}
 

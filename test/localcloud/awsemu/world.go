@@ -2,6 +2,7 @@ package awsemu
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -132,6 +133,7 @@ type Image struct {
 	Owner        string            `json:"owner"`
 	Architecture string            `json:"architecture"` // x86_64 | arm64
 	Family       string            `json:"family"`       // al2023 | bottlerocket | custom
+	Variant      string            `json:"variant"`      // standard | nvidia | neuron, for the EKS-optimized families
 	K8sVersion   string            `json:"k8sVersion"`
 	CreationDate time.Time         `json:"creationDate"`
 	Tags         map[string]string `json:"tags"`
@@ -145,34 +147,57 @@ const EKSImageOwner = "602401143452"
 // Kubernetes versions with published EKS-optimized images.
 var eksImageVersions = []string{"1.35", "1.36", "1.37"}
 
+// eksImageVariants are the accelerated AL2023 and Bottlerocket images
+// published beside the standard ones, per architecture, as Karpenter's AMI
+// families look them up: AL2023 nvidia on both architectures and neuron on
+// x86_64 only; Bottlerocket nvidia on both. idPrefix keeps every id stable
+// across releases of the emulator.
+var eksImageVariants = []struct {
+	family, variant, idPrefix string
+	arches                    []string
+}{
+	{"al2023", "standard", "ami-0a1023", []string{"x86_64", "arm64"}},
+	{"al2023", "nvidia", "ami-0a1024", []string{"x86_64", "arm64"}},
+	{"al2023", "neuron", "ami-0a1025", []string{"x86_64"}},
+	{"bottlerocket", "standard", "ami-0b0771", []string{"x86_64", "arm64"}},
+	{"bottlerocket", "nvidia", "ami-0b0772", []string{"x86_64", "arm64"}},
+}
+
 // defaultImages returns the EKS-optimized images, with stable ids so that
-// the SSM parameters and DescribeImages agree across restarts.
+// the SSM parameters and DescribeImages agree across restarts. Names and
+// parameter paths follow AWS's: AL2023 names its variant in both; a
+// Bottlerocket variant is a suffix of the Kubernetes version, its parameter
+// path spells the architecture arm64 and its image name aarch64.
 func defaultImages() []*Image {
 	created := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	var out []*Image
-	n := 0
-	for _, v := range eksImageVersions {
-		for _, arch := range []string{"x86_64", "arm64"} {
-			n++
-			ssmArch := arch
-			if arch == "arm64" {
-				ssmArch = "arm64"
+	for _, vr := range eksImageVariants {
+		n := 0
+		for _, v := range eksImageVersions {
+			for _, arch := range []string{"x86_64", "arm64"} {
+				n++
+				if !slices.Contains(vr.arches, arch) {
+					continue
+				}
+				img := &Image{
+					ID: fmt.Sprintf("%s%011d", vr.idPrefix, n), Owner: EKSImageOwner, Architecture: arch, Family: vr.family,
+					Variant: vr.variant, K8sVersion: v, CreationDate: created, Tags: map[string]string{},
+				}
+				switch vr.family {
+				case "al2023":
+					img.Name = fmt.Sprintf("amazon-eks-node-al2023-%s-%s-%s-v20261101", arch, vr.variant, v)
+					img.SSMParameter = fmt.Sprintf("/aws/service/eks/optimized-ami/%s/amazon-linux-2023/%s/%s/recommended/image_id", v, arch, vr.variant)
+				case "bottlerocket":
+					flavor := ""
+					if vr.variant != "standard" {
+						flavor = "-" + vr.variant
+					}
+					nameArch := map[string]string{"x86_64": "x86_64", "arm64": "aarch64"}[arch]
+					img.Name = fmt.Sprintf("bottlerocket-aws-k8s-%s%s-%s-v1.50.0-20261101", v, flavor, nameArch)
+					img.SSMParameter = fmt.Sprintf("/aws/service/bottlerocket/aws-k8s-%s%s/%s/latest/image_id", v, flavor, arch)
+				}
+				out = append(out, img)
 			}
-			out = append(out, &Image{
-				ID: fmt.Sprintf("ami-0a1023%011d", n), Owner: EKSImageOwner, Architecture: arch, Family: "al2023",
-				K8sVersion: v, CreationDate: created,
-				Name:         fmt.Sprintf("amazon-eks-node-al2023-%s-standard-%s-v20261101", ssmArch, v),
-				SSMParameter: fmt.Sprintf("/aws/service/eks/optimized-ami/%s/amazon-linux-2023/%s/standard/recommended/image_id", v, ssmArch),
-				Tags:         map[string]string{},
-			})
-			brArch := map[string]string{"x86_64": "x86_64", "arm64": "aarch64"}[arch]
-			out = append(out, &Image{
-				ID: fmt.Sprintf("ami-0b0771%011d", n), Owner: EKSImageOwner, Architecture: arch, Family: "bottlerocket",
-				K8sVersion: v, CreationDate: created,
-				Name:         fmt.Sprintf("bottlerocket-aws-k8s-%s-%s-v1.50.0-20261101", v, brArch),
-				SSMParameter: fmt.Sprintf("/aws/service/bottlerocket/aws-k8s-%s/%s/latest/image_id", v, brArch),
-				Tags:         map[string]string{},
-			})
 		}
 	}
 	return out
