@@ -102,6 +102,26 @@ $(STAMP)/karpenterbench-$(KARPENTER_VERSION): $(KARPENTERBENCH_SRC)
 	cd $(TOOLS)/karpenterbench && GOTOOLCHAIN=$(KARPENTERBENCH_GOTOOLCHAIN) go build -trimpath -ldflags '-s -w' -o $(KARPENTERBENCH) .
 	@rm -f $(STAMP)/karpenterbench-* && touch $@
 
+# Real Karpenter (aws/karpenter-provider-aws, Apache-2.0), unmodified, as a
+# conformance client of the local cloud: built from its own module under
+# test/tools/karpenter, with its CRDs copied beside it. Never in go.mod.
+KARPENTER_CONTROLLER := $(STAMP)/karpenter-controller-$(KARPENTER_VERSION)
+$(KARPENTER_CONTROLLER): $(TOOLS)/karpenter/go.mod $(TOOLS)/karpenter/go.sum
+	@mkdir -p $(STAMP)
+	@grep -q 'github.com/aws/karpenter-provider-aws $(KARPENTER_VERSION)' $(TOOLS)/karpenter/go.mod || \
+	  { echo "test/tools/karpenter/go.mod does not pin karpenter-provider-aws $(KARPENTER_VERSION)"; exit 1; }
+	@echo ">> building Karpenter $(KARPENTER_VERSION) (with $(KARPENTERBENCH_GOTOOLCHAIN); about 10 minutes cold)"
+	cd $(TOOLS)/karpenter && GOTOOLCHAIN=$(KARPENTERBENCH_GOTOOLCHAIN) go build -trimpath -ldflags '-s -w' \
+	  -o $(BIN)/karpenter-controller github.com/aws/karpenter-provider-aws/cmd/controller
+	rm -rf $(BIN)/karpenter-crds && mkdir -p $(BIN)/karpenter-crds
+	cp "$$(cd $(TOOLS)/karpenter && GOTOOLCHAIN=$(KARPENTERBENCH_GOTOOLCHAIN) go list -m -f '{{.Dir}}' github.com/aws/karpenter-provider-aws)"/pkg/apis/crds/*.yaml $(BIN)/karpenter-crds/
+	chmod u+w $(BIN)/karpenter-crds/*
+	@rm -f $(STAMP)/karpenter-controller-* && touch $@
+
+.PHONY: test-karpenter
+test-karpenter: tools build $(KARPENTER_CONTROLLER) ## Real Karpenter, unmodified, on a fresh local cloud: NodeClass Ready, 10 pods, a spot interruption, scale to zero, only AWS-real errors.
+	NODEWRIGHT_KARPENTER=1 NODEWRIGHT_BIN_DIR=$(BIN) go test -count=1 -timeout 20m -v -run TestKarpenter ./test/karpenter/
+
 .PHONY: generate
 generate: $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION) ## Regenerate deepcopy code and the CRDs (controller/crds) from controller/api.
 	$(CONTROLLER_GEN) object paths=./controller/api/...
