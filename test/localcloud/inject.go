@@ -74,6 +74,27 @@ func (c *Cloud) InjectCapacity(ctx context.Context, instanceType, zone, capacity
 	return err
 }
 
+// Calls returns how many authenticated requests the AWS endpoint has
+// answered per "service:Action" (e.g. "ec2:CreateFleet") since it started
+// or since ResetCalls.
+func (c *Cloud) Calls(ctx context.Context) (map[string]int, error) {
+	out, err := adminCall(ctx, c.AWSEndpoint(), http.MethodGet, "calls", nil)
+	if err != nil {
+		return nil, err
+	}
+	calls := map[string]int{}
+	if err := json.Unmarshal(out, &calls); err != nil {
+		return nil, fmt.Errorf("reading the AWS endpoint's call counts: %w", err)
+	}
+	return calls, nil
+}
+
+// ResetCalls zeroes the AWS endpoint's call counts.
+func (c *Cloud) ResetCalls(ctx context.Context) error {
+	_, err := adminCall(ctx, c.AWSEndpoint(), http.MethodPost, "calls/reset", nil)
+	return err
+}
+
 func adminCall(ctx context.Context, endpoint, method, route string, body any) ([]byte, error) {
 	data, err := json.Marshal(body)
 	if err != nil {

@@ -56,6 +56,10 @@ const (
 	// SecurityGroupIDsAnnotationKey on a NodeClaim records its instance's
 	// security groups, sorted and comma-separated.
 	SecurityGroupIDsAnnotationKey = Group + "/security-group-ids"
+	// InstanceTerminatedAnnotationKey on a NodeClaim records that its Node's
+	// termination already terminated the instance, so the claim's own
+	// finalizer does not call TerminateInstances a second time.
+	InstanceTerminatedAnnotationKey = Group + "/instance-terminated"
 )
 
 // UnregisteredNoExecuteTaint keeps pods off a node until it is registered.

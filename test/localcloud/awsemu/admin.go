@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -24,6 +25,8 @@ var adminRoutes = map[string]adminHandler{
 	"POST faults/capacity":   adminCapacity,
 	"POST faults/never-join": adminNeverJoin,
 	"POST faults/clear":      func(s *Server, _ []byte) (any, error) { s.faults = newFaults(); return s.faults, nil },
+	"GET calls":              func(s *Server, _ []byte) (any, error) { return maps.Clone(s.calls), nil },
+	"POST calls/reset":       func(s *Server, _ []byte) (any, error) { clear(s.calls); return s.calls, nil },
 	"GET health":             func(s *Server, _ []byte) (any, error) { return map[string]string{"status": "ok"}, nil },
 }
 

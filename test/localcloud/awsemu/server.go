@@ -83,6 +83,9 @@ type Server struct {
 	changed *sync.Cond
 
 	ops map[string]map[string]operation // service -> action -> handler
+	// calls counts authenticated requests per "service:Action" (under mu),
+	// answered or refused, so a test can see how a client uses the API.
+	calls map[string]int
 	// policies caches parsed policy documents (under mu).
 	policies map[string]*iameval.Policy
 	// jwks caches ClusterKeys (under mu).
@@ -161,7 +164,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, clock: opts.Clock, log: opts.Logger, catalog: catalog,
 		stop: make(chan struct{}), ops: map[string]map[string]operation{},
-		faults: newFaults(), policies: map[string]*iameval.Policy{},
+		faults: newFaults(), policies: map[string]*iameval.Policy{}, calls: map[string]int{},
 	}
 	s.changed = sync.NewCond(&s.mu)
 	s.world, err = s.loadWorld()
@@ -385,6 +388,7 @@ func (s *Server) invoke(c *Call, op operation) (out any, apiErr *Error) {
 		return nil, authErr
 	}
 	c.Caller = caller
+	s.calls[c.Service+":"+c.Action]++
 	if e := s.authorize(c); e != nil {
 		return nil, e
 	}

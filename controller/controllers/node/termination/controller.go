@@ -17,6 +17,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -102,8 +103,9 @@ func (c *Controller) Reconcile(ctx context.Context, node *corev1.Node) (reconcil
 			log.FromContext(ctx).Info("terminated instance", "instance", path.Base(node.Spec.ProviderID))
 		}
 	}
-	// A Node deleted on its own (by a user) takes its claim with it.
-	if err := c.deleteClaims(ctx, node); err != nil {
+	// Its claims learn the instance is gone; a Node deleted on its own (by a
+	// user) takes its claim with it.
+	if err := c.settleClaims(ctx, node); err != nil {
 		return reconcile.Result{}, err
 	}
 
@@ -116,7 +118,10 @@ func (c *Controller) Reconcile(ctx context.Context, node *corev1.Node) (reconcil
 	return reconcile.Result{}, nil
 }
 
-func (c *Controller) deleteClaims(ctx context.Context, node *corev1.Node) error {
+// settleClaims marks the node's claims as having no instance left to
+// terminate, before the Node's finalizer goes and wakes them, and deletes
+// those not already going.
+func (c *Controller) settleClaims(ctx context.Context, node *corev1.Node) error {
 	if node.Spec.ProviderID == "" {
 		return nil
 	}
@@ -126,7 +131,18 @@ func (c *Controller) deleteClaims(ctx context.Context, node *corev1.Node) error 
 	}
 	for i := range claims.Items {
 		nc := &claims.Items[i]
-		if nc.Status.ProviderID != node.Spec.ProviderID || !nc.DeletionTimestamp.IsZero() {
+		if nc.Status.ProviderID != node.Spec.ProviderID {
+			continue
+		}
+		if nc.Annotations[v1.InstanceTerminatedAnnotationKey] != nc.Status.ProviderID {
+			err := patch.Locked(ctx, c.kube, nc, func(nc *v1.NodeClaim) {
+				metav1.SetMetaDataAnnotation(&nc.ObjectMeta, v1.InstanceTerminatedAnnotationKey, nc.Status.ProviderID)
+			})
+			if client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("marking nodeclaim %s of node %s terminated: %w", nc.Name, node.Name, err)
+			}
+		}
+		if !nc.DeletionTimestamp.IsZero() {
 			continue
 		}
 		if err := c.kube.Delete(ctx, nc); client.IgnoreNotFound(err) != nil {

@@ -66,8 +66,9 @@ func (c *Controller) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile
 		return reconcile.Result{RequeueAfter: NodeWait}, nil
 	}
 
-	// 2. The instance. A claim that never launched has none.
-	if nc.Status.ProviderID != "" {
+	// 2. The instance. A claim that never launched has none, and the Node's
+	// termination may already have terminated it.
+	if nc.Status.ProviderID != "" && nc.Annotations[v1.InstanceTerminatedAnnotationKey] != nc.Status.ProviderID {
 		err := c.cloud.Delete(ctx, nc)
 		switch {
 		case err == nil:
