@@ -218,3 +218,17 @@ func ec2CreateFleetRule(s *Server, c *Call) []authzCheck {
 	out := s.launchChecks(c, "ec2:CreateFleet", l, fleet)
 	return append(out, s.launchChecks(c, "ec2:RunInstances", l)[0])
 }
+
+// The rules of the EC2 actions served beyond those authz_rules.go lists.
+// Per the Service Authorization Reference, DescribeCapacityReservations and
+// DescribePlacementGroups take no resource type (so "*"), and
+// RebootInstances is authorized on each instance* it names, with the
+// instance's tags as aws:ResourceTag and ec2:ResourceTag.
+func init() {
+	for _, a := range []string{"DescribeCapacityReservations", "DescribePlacementGroups"} {
+		authzRules["ec2:"+a] = anyResource("ec2:" + a)
+	}
+	authzRules["ec2:RebootInstances"] = func(s *Server, c *Call) []authzCheck {
+		return check("ec2:RebootInstances", s.ec2Resources(c, formList(c.Form, "InstanceId"), nil)...)
+	}
+}

@@ -26,6 +26,50 @@ type EC2State struct {
 	Reservations map[string]string `json:"reservations"`
 	// VolumeTags are the tags requested for an instance's volumes.
 	VolumeTags map[string]map[string]string `json:"volumeTags"`
+	// Launches keeps, by instance id, what the launch fixed about an
+	// instance that Instance does not hold; DescribeInstances reports it.
+	// A world saved before it existed has none: see launchOf.
+	Launches map[string]*LaunchDetails `json:"launches,omitempty"`
+	// ScheduledEvents are the instances' scheduled events (reboots,
+	// retirement, maintenance), by instance id, as DescribeInstanceStatus
+	// lists them. Fault injection adds them.
+	ScheduledEvents map[string][]*ScheduledEvent `json:"scheduledEvents,omitempty"`
+	// CapacityReservations by id and PlacementGroups by name; the admin API
+	// adds them, the Describe operations list them.
+	CapacityReservations map[string]*CapacityReservation `json:"capacityReservations,omitempty"`
+	PlacementGroups      map[string]*PlacementGroup      `json:"placementGroups,omitempty"`
+}
+
+// LaunchDetails are the parts of a launch request an instance keeps.
+type LaunchDetails struct {
+	// LaunchIndex is the instance's place among those one RunInstances
+	// call launched (amiLaunchIndex); 0 for fleet launches.
+	LaunchIndex int    `json:"launchIndex"`
+	ClientToken string `json:"clientToken,omitempty"`
+	KeyName     string `json:"keyName,omitempty"`
+	// Devices are the EBS volumes attached at launch, root first.
+	Devices  []LaunchDevice  `json:"devices"`
+	Metadata MetadataOptions `json:"metadata"`
+	// ENITags are the tags requested for the primary network interface.
+	ENITags map[string]string `json:"eniTags,omitempty"`
+}
+
+// LaunchDevice is one EBS volume an instance was launched with.
+type LaunchDevice struct {
+	Name                string `json:"name"`
+	DeleteOnTermination bool   `json:"deleteOnTermination"`
+}
+
+// ScheduledEvent is an EC2 scheduled event of an instance.
+type ScheduledEvent struct {
+	ID          string    `json:"id"`
+	Code        string    `json:"code"`
+	Description string    `json:"description"`
+	NotBefore   time.Time `json:"notBefore"`
+	NotAfter    time.Time `json:"notAfter"`
+	// NotBeforeDeadline is the latest the event may be rescheduled to;
+	// zero when it cannot be rescheduled.
+	NotBeforeDeadline time.Time `json:"notBeforeDeadline"`
 }
 
 // Subnet is a private subnet of the default VPC.
@@ -69,6 +113,7 @@ type LaunchTemplate struct {
 type LaunchTemplateData struct {
 	ImageID             string                `json:"imageId" query:"ImageId"`
 	InstanceType        string                `json:"instanceType"`
+	KeyName             string                `json:"keyName,omitempty"`
 	UserData            string                `json:"userData"`
 	SecurityGroupIDs    []string              `json:"securityGroupIds" query:"SecurityGroupId"`
 	SecurityGroupNames  []string              `json:"securityGroupNames" query:"SecurityGroup"`
@@ -154,6 +199,8 @@ func newEC2State(w *World) *EC2State {
 		Instances: map[string]*Instance{}, Images: defaultImages(),
 		LaunchTemplates: map[string]*LaunchTemplate{}, Fleets: map[string]*FleetRecord{},
 		Reservations: map[string]string{}, VolumeTags: map[string]map[string]string{},
+		Launches: map[string]*LaunchDetails{}, ScheduledEvents: map[string][]*ScheduledEvent{},
+		CapacityReservations: map[string]*CapacityReservation{}, PlacementGroups: map[string]*PlacementGroup{},
 		VPCID: "vpc-0" + stableHex("vpc/"+w.Options.ClusterName, 16),
 	}
 	cluster := w.Options.ClusterName
@@ -313,6 +360,8 @@ func (s *Server) ec2TickLocked(now time.Time) {
 				delete(st.Instances, id)
 				delete(st.Reservations, id)
 				delete(st.VolumeTags, id)
+				delete(st.Launches, id)
+				delete(st.ScheduledEvents, id)
 			}
 		}
 	}
@@ -336,6 +385,9 @@ func (s *Server) registerEC2() {
 	s.register("ec2", "TerminateInstances", protoEC2Query, true, s.ec2TerminateInstances)
 	s.register("ec2", "CreateTags", protoEC2Query, true, s.ec2CreateTags)
 	s.register("ec2", "DeleteTags", protoEC2Query, true, s.ec2DeleteTags)
+	s.register("ec2", "RebootInstances", protoEC2Query, true, s.ec2RebootInstances)
+	s.register("ec2", "DescribeCapacityReservations", protoEC2Query, false, s.ec2DescribeCapacityReservations)
+	s.register("ec2", "DescribePlacementGroups", protoEC2Query, false, s.ec2DescribePlacementGroups)
 }
 
 // ---- shared request/response plumbing ----

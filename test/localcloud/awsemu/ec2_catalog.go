@@ -2,7 +2,6 @@ package awsemu
 
 import (
 	"strconv"
-	"strings"
 
 	"github.com/nodewright/nodewright/controller/catalog"
 )
@@ -10,31 +9,31 @@ import (
 // ---- DescribeInstanceTypes ----
 
 type instanceTypeInfoXML struct {
-	InstanceType                  string              `xml:"instanceType"`
-	CurrentGeneration             bool                `xml:"currentGeneration"`
-	FreeTierEligible              bool                `xml:"freeTierEligible"`
-	SupportedUsageClasses         items[string]       `xml:"supportedUsageClasses"`
-	SupportedRootDeviceTypes      items[string]       `xml:"supportedRootDeviceTypes"`
-	SupportedVirtualizationTypes  items[string]       `xml:"supportedVirtualizationTypes"`
-	BareMetal                     bool                `xml:"bareMetal"`
-	Hypervisor                    string              `xml:"hypervisor,omitempty"`
-	ProcessorInfo                 processorInfoXML    `xml:"processorInfo"`
-	VCpuInfo                      vcpuInfoXML         `xml:"vCpuInfo"`
-	MemoryInfo                    memoryInfoXML       `xml:"memoryInfo"`
-	InstanceStorageSupported      bool                `xml:"instanceStorageSupported"`
-	InstanceStorageInfo           *instanceStorageXML `xml:"instanceStorageInfo,omitempty"`
-	EbsInfo                       ebsInfoXML          `xml:"ebsInfo"`
-	NetworkInfo                   networkInfoXML      `xml:"networkInfo"`
-	GpuInfo                       *gpuInfoXML         `xml:"gpuInfo,omitempty"`
-	NeuronInfo                    *neuronInfoXML      `xml:"neuronInfo,omitempty"`
-	InferenceAcceleratorInfo      *inferenceInfoXML   `xml:"inferenceAcceleratorInfo,omitempty"`
-	BurstablePerformanceSupported bool                `xml:"burstablePerformanceSupported"`
-	HibernationSupported          bool                `xml:"hibernationSupported"`
-	AutoRecoverySupported         bool                `xml:"autoRecoverySupported"`
-	DedicatedHostsSupported       bool                `xml:"dedicatedHostsSupported"`
-	SupportedBootModes            items[string]       `xml:"supportedBootModes"`
-	NitroEnclavesSupport          string              `xml:"nitroEnclavesSupport,omitempty"`
-	PlacementGroupInfo            *placementGroupXML  `xml:"placementGroupInfo,omitempty"`
+	InstanceType                  string                 `xml:"instanceType"`
+	CurrentGeneration             bool                   `xml:"currentGeneration"`
+	FreeTierEligible              bool                   `xml:"freeTierEligible"`
+	SupportedUsageClasses         items[string]          `xml:"supportedUsageClasses"`
+	SupportedRootDeviceTypes      items[string]          `xml:"supportedRootDeviceTypes"`
+	SupportedVirtualizationTypes  items[string]          `xml:"supportedVirtualizationTypes"`
+	BareMetal                     bool                   `xml:"bareMetal"`
+	Hypervisor                    string                 `xml:"hypervisor,omitempty"`
+	ProcessorInfo                 processorInfoXML       `xml:"processorInfo"`
+	VCpuInfo                      vcpuInfoXML            `xml:"vCpuInfo"`
+	MemoryInfo                    memoryInfoXML          `xml:"memoryInfo"`
+	InstanceStorageSupported      bool                   `xml:"instanceStorageSupported"`
+	InstanceStorageInfo           *instanceStorageXML    `xml:"instanceStorageInfo,omitempty"`
+	EbsInfo                       ebsInfoXML             `xml:"ebsInfo"`
+	NetworkInfo                   networkInfoXML         `xml:"networkInfo"`
+	GpuInfo                       *gpuInfoXML            `xml:"gpuInfo,omitempty"`
+	NeuronInfo                    *neuronInfoXML         `xml:"neuronInfo,omitempty"`
+	InferenceAcceleratorInfo      *inferenceInfoXML      `xml:"inferenceAcceleratorInfo,omitempty"`
+	BurstablePerformanceSupported bool                   `xml:"burstablePerformanceSupported"`
+	HibernationSupported          bool                   `xml:"hibernationSupported"`
+	AutoRecoverySupported         bool                   `xml:"autoRecoverySupported"`
+	DedicatedHostsSupported       bool                   `xml:"dedicatedHostsSupported"`
+	SupportedBootModes            items[string]          `xml:"supportedBootModes"`
+	NitroEnclavesSupport          string                 `xml:"nitroEnclavesSupport,omitempty"`
+	PlacementGroupInfo            *placementGroupInfoXML `xml:"placementGroupInfo,omitempty"`
 }
 
 type processorInfoXML struct {
@@ -64,13 +63,18 @@ type instanceStorageXML struct {
 }
 
 type ebsInfoXML struct {
-	EbsOptimizedSupport string `xml:"ebsOptimizedSupport"`
-	EncryptionSupport   string `xml:"encryptionSupport"`
-	NvmeSupport         string `xml:"nvmeSupport"`
-	EbsOptimizedInfo    *struct {
-		BaselineBandwidthInMbps int `xml:"baselineBandwidthInMbps"`
-		MaximumBandwidthInMbps  int `xml:"maximumBandwidthInMbps"`
-	} `xml:"ebsOptimizedInfo,omitempty"`
+	EbsOptimizedSupport string               `xml:"ebsOptimizedSupport"`
+	EncryptionSupport   string               `xml:"encryptionSupport"`
+	NvmeSupport         string               `xml:"nvmeSupport"`
+	EbsOptimizedInfo    *ebsOptimizedInfoXML `xml:"ebsOptimizedInfo,omitempty"`
+}
+
+// ebsOptimizedInfoXML has no IOPS: the catalog does not give them.
+type ebsOptimizedInfoXML struct {
+	BaselineBandwidthInMbps  int     `xml:"baselineBandwidthInMbps"`
+	BaselineThroughputInMBps float64 `xml:"baselineThroughputInMBps"`
+	MaximumBandwidthInMbps   int     `xml:"maximumBandwidthInMbps"`
+	MaximumThroughputInMBps  float64 `xml:"maximumThroughputInMBps"`
 }
 
 type networkCardXML struct {
@@ -108,22 +112,56 @@ type gpuInfoXML struct {
 	TotalGpuMemoryInMiB int64               `xml:"totalGpuMemoryInMiB"`
 }
 
+type neuronDeviceXML struct {
+	Count    int    `xml:"count"`
+	Name     string `xml:"name"`
+	CoreInfo struct {
+		Count   int `xml:"count"`
+		Version int `xml:"version"`
+	} `xml:"coreInfo"`
+	MemoryInfo memoryInfoXML `xml:"memoryInfo"`
+}
+
 type neuronInfoXML struct {
-	NeuronDevices items[struct {
-		Count int    `xml:"count"`
-		Name  string `xml:"name"`
-	}] `xml:"neuronDevices"`
+	NeuronDevices                items[neuronDeviceXML] `xml:"neuronDevices"`
+	TotalNeuronDeviceMemoryInMiB int64                  `xml:"totalNeuronDeviceMemoryInMiB"`
+}
+
+type inferenceDeviceXML struct {
+	Count        int           `xml:"count"`
+	Name         string        `xml:"name"`
+	Manufacturer string        `xml:"manufacturer"`
+	MemoryInfo   memoryInfoXML `xml:"memoryInfo"`
 }
 
 type inferenceInfoXML struct {
-	Accelerators items[struct {
-		Count        int    `xml:"count"`
-		Name         string `xml:"name"`
-		Manufacturer string `xml:"manufacturer"`
-	}] `xml:"accelerators"`
+	Accelerators              items[inferenceDeviceXML] `xml:"accelerators"`
+	TotalInferenceMemoryInMiB int64                     `xml:"totalInferenceMemoryInMiB"`
 }
 
-type placementGroupXML struct {
+// neuronDevice is what DescribeInstanceTypes says about one AWS neuron
+// accelerator chip.
+type neuronDevice struct {
+	name        string
+	cores       int // NeuronCores per chip
+	coreVersion int // NeuronCore-v1, -v2, -v3
+	memoryMiB   int64
+}
+
+// neuronDevices by the catalog's accelerator name. Cores and memory per chip
+// are from the AWS Neuron architecture docs (Inferentia: 4 NeuronCore-v1 and
+// 8 GiB; Inferentia2 and Trainium: 2 NeuronCore-v2 and 32 GiB; Trainium2: 8
+// NeuronCore-v3 and 96 GiB). The inf2 and trn1 entries match the real
+// DescribeInstanceTypes output Karpenter v1.15.0 records in
+// pkg/fake/zz_generated.describe_instance_types.go.
+var neuronDevices = map[string]neuronDevice{
+	"inferentia":  {name: "Inferentia", cores: 4, coreVersion: 1, memoryMiB: 8 * 1024},
+	"inferentia2": {name: "Inferentia2", cores: 2, coreVersion: 2, memoryMiB: 32 * 1024},
+	"trainium":    {name: "Trainium", cores: 2, coreVersion: 2, memoryMiB: 32 * 1024},
+	"trainium2":   {name: "Trainium2", cores: 8, coreVersion: 3, memoryMiB: 96 * 1024},
+}
+
+type placementGroupInfoXML struct {
 	SupportedStrategies items[string] `xml:"supportedStrategies"`
 }
 
@@ -202,10 +240,11 @@ func typeInfo(it *catalog.InstanceType) instanceTypeInfoXML {
 		x.EbsInfo.NvmeSupport = "required"
 	}
 	if it.EBSBandwidthMbps > 0 {
-		x.EbsInfo.EbsOptimizedInfo = &struct {
-			BaselineBandwidthInMbps int `xml:"baselineBandwidthInMbps"`
-			MaximumBandwidthInMbps  int `xml:"maximumBandwidthInMbps"`
-		}{it.EBSBandwidthMbps, it.EBSBandwidthMbps}
+		// Throughput in MB/s is bandwidth in Mbps over 8, as AWS reports it
+		// (4750 Mbps, 593.75 MB/s).
+		mbps := it.EBSBandwidthMbps
+		x.EbsInfo.EbsOptimizedInfo = &ebsOptimizedInfoXML{BaselineBandwidthInMbps: mbps, BaselineThroughputInMBps: float64(mbps) / 8,
+			MaximumBandwidthInMbps: mbps, MaximumThroughputInMBps: float64(mbps) / 8}
 	}
 	perf := networkPerformance(it.NetworkBandwidthMbps, it.Burstable)
 	cardENIs := it.MaxENIsDefaultCard
@@ -228,47 +267,126 @@ func typeInfo(it *catalog.InstanceType) instanceTypeInfoXML {
 		x.GpuInfo.Gpus.Item = []gpuDeviceXML{{Name: it.GPUName, Manufacturer: titleMfr(it.GPUManufacturer), Count: it.GPUCount,
 			MemoryInfo: memoryInfoXML{SizeInMiB: it.GPUMemoryMiB}}}
 	}
-	if it.AcceleratorCount > 0 {
-		switch {
-		case it.AcceleratorName == "inferentia" && it.AcceleratorMfr == "aws":
-			x.InferenceAcceleratorInfo = &inferenceInfoXML{}
-			x.InferenceAcceleratorInfo.Accelerators.Item = append(x.InferenceAcceleratorInfo.Accelerators.Item, struct {
-				Count        int    `xml:"count"`
-				Name         string `xml:"name"`
-				Manufacturer string `xml:"manufacturer"`
-			}{it.AcceleratorCount, "Inferentia", "AWS"})
-			fallthrough
-		case it.AcceleratorMfr == "aws":
-			x.NeuronInfo = &neuronInfoXML{}
-			x.NeuronInfo.NeuronDevices.Item = append(x.NeuronInfo.NeuronDevices.Item, struct {
-				Count int    `xml:"count"`
-				Name  string `xml:"name"`
-			}{it.AcceleratorCount, strings.ToTitle(it.AcceleratorName[:1]) + it.AcceleratorName[1:]})
+	if dev, ok := neuronDevices[it.AcceleratorName]; ok && it.AcceleratorMfr == "aws" && it.AcceleratorCount > 0 {
+		x.NeuronInfo = &neuronInfoXML{TotalNeuronDeviceMemoryInMiB: dev.memoryMiB * int64(it.AcceleratorCount)}
+		d := neuronDeviceXML{Count: it.AcceleratorCount, Name: dev.name, MemoryInfo: memoryInfoXML{SizeInMiB: dev.memoryMiB}}
+		d.CoreInfo.Count, d.CoreInfo.Version = dev.cores, dev.coreVersion
+		x.NeuronInfo.NeuronDevices.Item = []neuronDeviceXML{d}
+		// AWS describes the first Inferentia (inf1) as an inference
+		// accelerator too, as it did before neuronInfo existed.
+		if it.AcceleratorName == "inferentia" {
+			x.InferenceAcceleratorInfo = &inferenceInfoXML{TotalInferenceMemoryInMiB: x.NeuronInfo.TotalNeuronDeviceMemoryInMiB}
+			x.InferenceAcceleratorInfo.Accelerators.Item = []inferenceDeviceXML{{Count: it.AcceleratorCount, Name: dev.name,
+				Manufacturer: "AWS", MemoryInfo: memoryInfoXML{SizeInMiB: dev.memoryMiB}}}
 		}
 	}
 	if !it.Burstable {
-		x.PlacementGroupInfo = &placementGroupXML{SupportedStrategies: items[string]{Item: []string{"cluster", "partition", "spread"}}}
+		x.PlacementGroupInfo = &placementGroupInfoXML{SupportedStrategies: items[string]{Item: []string{"cluster", "partition", "spread"}}}
 	}
 	return x
 }
 
-var typeFields = filterFields[*catalog.InstanceType]{
-	"instance-type": func(it *catalog.InstanceType) []string { return []string{it.Name} },
-	"processor-info.supported-architecture": func(it *catalog.InstanceType) []string {
-		return []string{ec2Arch(it.Architecture)}
+// typeFields read DescribeInstanceTypes' filters from the very answer the
+// type gets, so a filter and the response never disagree.
+var typeFields = filterFields[*instanceTypeInfoXML]{
+	"auto-recovery-supported":         func(x *instanceTypeInfoXML) []string { return boolVal(x.AutoRecoverySupported) },
+	"bare-metal":                      func(x *instanceTypeInfoXML) []string { return boolVal(x.BareMetal) },
+	"burstable-performance-supported": func(x *instanceTypeInfoXML) []string { return boolVal(x.BurstablePerformanceSupported) },
+	"current-generation":              func(x *instanceTypeInfoXML) []string { return boolVal(x.CurrentGeneration) },
+	"dedicated-hosts-supported":       func(x *instanceTypeInfoXML) []string { return boolVal(x.DedicatedHostsSupported) },
+	"ebs-info.ebs-optimized-info.baseline-bandwidth-in-mbps": ebsOptimized(func(e *ebsOptimizedInfoXML) string {
+		return strconv.Itoa(e.BaselineBandwidthInMbps)
+	}),
+	"ebs-info.ebs-optimized-info.baseline-throughput-in-mbps": ebsOptimized(func(e *ebsOptimizedInfoXML) string {
+		return strconv.FormatFloat(e.BaselineThroughputInMBps, 'f', -1, 64)
+	}),
+	"ebs-info.ebs-optimized-info.maximum-bandwidth-in-mbps": ebsOptimized(func(e *ebsOptimizedInfoXML) string {
+		return strconv.Itoa(e.MaximumBandwidthInMbps)
+	}),
+	"ebs-info.ebs-optimized-info.maximum-throughput-in-mbps": ebsOptimized(func(e *ebsOptimizedInfoXML) string {
+		return strconv.FormatFloat(e.MaximumThroughputInMBps, 'f', -1, 64)
+	}),
+	"ebs-info.ebs-optimized-support": func(x *instanceTypeInfoXML) []string { return set(x.EbsInfo.EbsOptimizedSupport) },
+	"ebs-info.encryption-support":    func(x *instanceTypeInfoXML) []string { return set(x.EbsInfo.EncryptionSupport) },
+	"ebs-info.nvme-support":          func(x *instanceTypeInfoXML) []string { return set(x.EbsInfo.NvmeSupport) },
+	"free-tier-eligible":             func(x *instanceTypeInfoXML) []string { return boolVal(x.FreeTierEligible) },
+	"hibernation-supported":          func(x *instanceTypeInfoXML) []string { return boolVal(x.HibernationSupported) },
+	"hypervisor":                     func(x *instanceTypeInfoXML) []string { return set(x.Hypervisor) },
+	"instance-storage-info.disk.count": storage(func(st *instanceStorageXML) []string {
+		var out []string
+		for _, d := range st.Disks.Item {
+			out = append(out, strconv.Itoa(d.Count))
+		}
+		return out
+	}),
+	"instance-storage-info.disk.size-in-gb": storage(func(st *instanceStorageXML) []string {
+		var out []string
+		for _, d := range st.Disks.Item {
+			out = append(out, strconv.Itoa(d.SizeInGB))
+		}
+		return out
+	}),
+	"instance-storage-info.disk.type": storage(func(st *instanceStorageXML) []string {
+		var out []string
+		for _, d := range st.Disks.Item {
+			out = append(out, d.Type)
+		}
+		return out
+	}),
+	"instance-storage-info.encryption-support": storage(func(st *instanceStorageXML) []string { return set(st.EncryptionSupport) }),
+	"instance-storage-info.nvme-support":       storage(func(st *instanceStorageXML) []string { return set(st.NvmeSupport) }),
+	"instance-storage-info.total-size-in-gb":   storage(func(st *instanceStorageXML) []string { return intVal(st.TotalSizeInGB) }),
+	"instance-storage-supported":               func(x *instanceTypeInfoXML) []string { return boolVal(x.InstanceStorageSupported) },
+	"instance-type":                            func(x *instanceTypeInfoXML) []string { return one(x.InstanceType) },
+	"memory-info.size-in-mib":                  func(x *instanceTypeInfoXML) []string { return one(strconv.FormatInt(x.MemoryInfo.SizeInMiB, 10)) },
+	"network-info.efa-supported":               func(x *instanceTypeInfoXML) []string { return boolVal(x.NetworkInfo.EfaSupported) },
+	"network-info.ena-support":                 func(x *instanceTypeInfoXML) []string { return set(x.NetworkInfo.EnaSupport) },
+	"network-info.encryption-in-transit-supported": func(x *instanceTypeInfoXML) []string {
+		return boolVal(x.NetworkInfo.EncryptionInTransit)
 	},
-	"vcpu-info.default-vcpus": func(it *catalog.InstanceType) []string { return []string{strconv.Itoa(it.VCPU)} },
-	"memory-info.size-in-mib": func(it *catalog.InstanceType) []string { return []string{strconv.FormatInt(it.MemoryMiB, 10)} },
-	"bare-metal":              func(it *catalog.InstanceType) []string { return []string{strconv.FormatBool(it.BareMetal)} },
-	"burstable-performance-supported": func(it *catalog.InstanceType) []string {
-		return []string{strconv.FormatBool(it.Burstable)}
+	"network-info.ipv4-addresses-per-interface": func(x *instanceTypeInfoXML) []string {
+		return intVal(x.NetworkInfo.Ipv4AddressesPerInterface)
 	},
-	"hypervisor":                 func(it *catalog.InstanceType) []string { return []string{it.Hypervisor} },
-	"instance-storage-supported": func(it *catalog.InstanceType) []string { return []string{strconv.FormatBool(it.LocalNVMeGB > 0)} },
-	"current-generation": func(it *catalog.InstanceType) []string {
-		return []string{strconv.FormatBool(it.Generation >= 5 || (it.Burstable && it.Generation >= 3))}
+	"network-info.ipv6-addresses-per-interface": func(x *instanceTypeInfoXML) []string {
+		return intVal(x.NetworkInfo.Ipv6AddressesPerInterface)
 	},
-	"supported-usage-class": func(it *catalog.InstanceType) []string { return []string{"on-demand", "spot"} },
+	"network-info.ipv6-supported":        func(x *instanceTypeInfoXML) []string { return boolVal(x.NetworkInfo.Ipv6Supported) },
+	"network-info.maximum-network-cards": func(x *instanceTypeInfoXML) []string { return intVal(x.NetworkInfo.MaximumNetworkCards) },
+	"network-info.maximum-network-interfaces": func(x *instanceTypeInfoXML) []string {
+		return intVal(x.NetworkInfo.MaximumNetworkInterfaces)
+	},
+	"network-info.network-performance": func(x *instanceTypeInfoXML) []string { return set(x.NetworkInfo.NetworkPerformance) },
+	"processor-info.supported-architecture": func(x *instanceTypeInfoXML) []string {
+		return x.ProcessorInfo.SupportedArchitectures.Item
+	},
+	"supported-boot-mode":                func(x *instanceTypeInfoXML) []string { return x.SupportedBootModes.Item },
+	"supported-root-device-type":         func(x *instanceTypeInfoXML) []string { return x.SupportedRootDeviceTypes.Item },
+	"supported-usage-class":              func(x *instanceTypeInfoXML) []string { return x.SupportedUsageClasses.Item },
+	"supported-virtualization-type":      func(x *instanceTypeInfoXML) []string { return x.SupportedVirtualizationTypes.Item },
+	"vcpu-info.default-cores":            func(x *instanceTypeInfoXML) []string { return intVal(x.VCpuInfo.DefaultCores) },
+	"vcpu-info.default-threads-per-core": func(x *instanceTypeInfoXML) []string { return intVal(x.VCpuInfo.DefaultThreadsPerCore) },
+	"vcpu-info.default-vcpus":            func(x *instanceTypeInfoXML) []string { return intVal(x.VCpuInfo.DefaultVCpus) },
+}
+
+// ebsOptimized reads a field of ebsInfo.ebsOptimizedInfo, none when the
+// type has no EBS-optimized figures.
+func ebsOptimized(f func(*ebsOptimizedInfoXML) string) func(*instanceTypeInfoXML) []string {
+	return func(x *instanceTypeInfoXML) []string {
+		if x.EbsInfo.EbsOptimizedInfo == nil {
+			return nil
+		}
+		return one(f(x.EbsInfo.EbsOptimizedInfo))
+	}
+}
+
+// storage reads instanceStorageInfo, none when the type has no instance store.
+func storage(f func(*instanceStorageXML) []string) func(*instanceTypeInfoXML) []string {
+	return func(x *instanceTypeInfoXML) []string {
+		if x.InstanceStorageInfo == nil {
+			return nil
+		}
+		return f(x.InstanceStorageInfo)
+	}
 }
 
 func (s *Server) ec2DescribeInstanceTypes(c *Call) (any, error) {
@@ -303,14 +421,35 @@ func (s *Server) ec2DescribeInstanceTypes(c *Call) (any, error) {
 			list[i] = &s.catalog.Types[i]
 		}
 	}
-	list, err := applyFilters(list, in.Filters, typeFields, nil)
-	if err != nil {
-		return nil, err
+	// Render only the page when nothing filters: a full listing pages 14 times.
+	var infos []*instanceTypeInfoXML
+	render := func(list []*catalog.InstanceType) []*instanceTypeInfoXML {
+		out := make([]*instanceTypeInfoXML, len(list))
+		for i, it := range list {
+			x := typeInfo(it)
+			out[i] = &x
+		}
+		return out
+	}
+	if len(in.Filters) > 0 {
+		var err error
+		if infos, err = applyFilters("DescribeInstanceTypes", render(list), in.Filters, typeFields, nil); err != nil {
+			return nil, err
+		}
 	}
 	if in.MaxResults == 0 {
 		in.MaxResults = 100
 	}
-	pg, next, err := page(list, in.NextToken, in.MaxResults, 5, 100)
+	var pg []*instanceTypeInfoXML
+	var next string
+	var err error
+	if len(in.Filters) > 0 {
+		pg, next, err = page(infos, in.NextToken, in.MaxResults, 5, 100)
+	} else {
+		var types []*catalog.InstanceType
+		types, next, err = page(list, in.NextToken, in.MaxResults, 5, 100)
+		pg = render(types)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -319,8 +458,8 @@ func (s *Server) ec2DescribeInstanceTypes(c *Call) (any, error) {
 		NextToken string                     `xml:"nextToken,omitempty"`
 	}{NextToken: next}
 	out.Types.Item = make([]instanceTypeInfoXML, len(pg))
-	for i, it := range pg {
-		out.Types.Item[i] = typeInfo(it)
+	for i, x := range pg {
+		out.Types.Item[i] = *x
 	}
 	return out, nil
 }
@@ -386,9 +525,9 @@ func (s *Server) ec2DescribeInstanceTypeOfferings(c *Call) (any, error) {
 	default:
 		return nil, errInvalidParameterValue("Value (%s) for parameter locationType is invalid. Valid values: region, availability-zone, availability-zone-id", in.LocationType)
 	}
-	list, err := applyFilters(list, in.Filters, filterFields[offeringXML]{
-		"instance-type": func(o offeringXML) []string { return []string{o.InstanceType} },
-		"location":      func(o offeringXML) []string { return []string{o.Location} },
+	list, err := applyFilters("DescribeInstanceTypeOfferings", list, in.Filters, filterFields[offeringXML]{
+		"instance-type": func(o offeringXML) []string { return one(o.InstanceType) },
+		"location":      func(o offeringXML) []string { return one(o.Location) },
 	}, nil)
 	if err != nil {
 		return nil, err
@@ -451,12 +590,19 @@ func (s *Server) ec2DescribeAvailabilityZones(c *Call) (any, error) {
 		}
 		list = keep
 	}
-	list, err := applyFilters(list, in.Filters, filterFields[zoneXML]{
-		"zone-name":   func(z zoneXML) []string { return []string{z.ZoneName} },
-		"zone-id":     func(z zoneXML) []string { return []string{z.ZoneID} },
-		"state":       func(z zoneXML) []string { return []string{z.ZoneState} },
-		"region-name": func(z zoneXML) []string { return []string{z.RegionName} },
-		"zone-type":   func(z zoneXML) []string { return []string{z.ZoneType} },
+	list, err := applyFilters("DescribeAvailabilityZones", list, in.Filters, filterFields[zoneXML]{
+		"zone-name":     func(z zoneXML) []string { return one(z.ZoneName) },
+		"zone-id":       func(z zoneXML) []string { return one(z.ZoneID) },
+		"state":         func(z zoneXML) []string { return one(z.ZoneState) },
+		"region-name":   func(z zoneXML) []string { return one(z.RegionName) },
+		"zone-type":     func(z zoneXML) []string { return one(z.ZoneType) },
+		"group-name":    func(z zoneXML) []string { return one(z.GroupName) },
+		"opt-in-status": func(z zoneXML) []string { return one(z.OptInStatus) },
+		// Availability zones have no messages and no parent zone (only
+		// Local and Wavelength Zones do).
+		"message":          func(zoneXML) []string { return nil },
+		"parent-zone-id":   func(zoneXML) []string { return nil },
+		"parent-zone-name": func(zoneXML) []string { return nil },
 	}, nil)
 	if err != nil {
 		return nil, err

@@ -21,79 +21,6 @@ type groupXML struct {
 	GroupName string `xml:"groupName"`
 }
 
-type instanceXML struct {
-	InstanceID     string           `xml:"instanceId"`
-	ImageID        string           `xml:"imageId"`
-	InstanceState  instanceStateXML `xml:"instanceState"`
-	PrivateDNSName string           `xml:"privateDnsName"`
-	DNSName        string           `xml:"dnsName"`
-	AmiLaunchIndex int              `xml:"amiLaunchIndex"`
-	InstanceType   string           `xml:"instanceType"`
-	LaunchTime     string           `xml:"launchTime"`
-	Placement      struct {
-		AvailabilityZone   string `xml:"availabilityZone"`
-		AvailabilityZoneID string `xml:"availabilityZoneId"`
-		Tenancy            string `xml:"tenancy"`
-	} `xml:"placement"`
-	SubnetID              string          `xml:"subnetId,omitempty"`
-	VpcID                 string          `xml:"vpcId,omitempty"`
-	PrivateIPAddress      string          `xml:"privateIpAddress,omitempty"`
-	GroupSet              items[groupXML] `xml:"groupSet"`
-	Architecture          string          `xml:"architecture"`
-	RootDeviceType        string          `xml:"rootDeviceType"`
-	RootDeviceName        string          `xml:"rootDeviceName"`
-	VirtualizationType    string          `xml:"virtualizationType"`
-	Hypervisor            string          `xml:"hypervisor"`
-	InstanceLifecycle     string          `xml:"instanceLifecycle,omitempty"`
-	SpotInstanceRequestID string          `xml:"spotInstanceRequestId,omitempty"`
-	IamInstanceProfile    *struct {
-		Arn string `xml:"arn"`
-		ID  string `xml:"id"`
-	} `xml:"iamInstanceProfile,omitempty"`
-	StateReason *struct {
-		Code    string `xml:"code"`
-		Message string `xml:"message"`
-	} `xml:"stateReason,omitempty"`
-	TagSet *tagSet `xml:"tagSet,omitempty"`
-}
-
-func (s *Server) instanceXML(in *Instance) instanceXML {
-	x := instanceXML{InstanceID: in.ID, ImageID: in.ImageID, InstanceState: stateXML(in.State), PrivateDNSName: in.PrivateDNS,
-		InstanceType: in.Type, LaunchTime: ec2Time(in.LaunchTime), Architecture: in.Architecture,
-		RootDeviceType: "ebs", RootDeviceName: "/dev/xvda", VirtualizationType: "hvm", Hypervisor: "xen", TagSet: tagsXML(in.Tags)}
-	x.Placement.AvailabilityZone, x.Placement.AvailabilityZoneID, x.Placement.Tenancy = in.Zone, s.zoneIDOf(in.Zone), "default"
-	if in.State != "terminated" {
-		x.SubnetID, x.VpcID, x.PrivateIPAddress = in.SubnetID, s.ec2().VPCID, in.PrivateIP
-		for _, g := range in.SecurityGroups {
-			name := g
-			if sg := s.groupByID(g); sg != nil {
-				name = sg.Name
-			}
-			x.GroupSet.Item = append(x.GroupSet.Item, groupXML{g, name})
-		}
-	} else {
-		x.PrivateDNSName = ""
-		x.StateReason = &struct {
-			Code    string `xml:"code"`
-			Message string `xml:"message"`
-		}{"Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown"}
-		if !in.InterruptAt.IsZero() {
-			x.StateReason.Code, x.StateReason.Message = "Server.SpotInstanceTermination", "Server.SpotInstanceTermination: Spot instance termination"
-		}
-	}
-	if in.CapacityType == "spot" {
-		x.InstanceLifecycle = "spot"
-		x.SpotInstanceRequestID = "sir-" + strings.TrimPrefix(in.ID, "i-")[:8]
-	}
-	if in.InstanceProfileARN != "" {
-		x.IamInstanceProfile = &struct {
-			Arn string `xml:"arn"`
-			ID  string `xml:"id"`
-		}{in.InstanceProfileARN, "AIPA" + strings.ToUpper(stableHex(in.InstanceProfileARN, 16))}
-	}
-	return x
-}
-
 type reservationXML struct {
 	ReservationID string             `xml:"reservationId"`
 	OwnerID       string             `xml:"ownerId"`
@@ -116,6 +43,9 @@ func (s *Server) ec2RunInstances(c *Call) (any, error) {
 		Placement             struct{ AvailabilityZone string }
 		TagSpecifications     []TagSpecification `query:"TagSpecification"`
 		InstanceMarketOptions InstanceMarketOptions
+		KeyName               string
+		ClientToken           string
+		MetadataOptions       *MetadataOptions
 	}
 	if err := c.Decode(&in); err != nil {
 		return nil, err
@@ -163,6 +93,17 @@ func (s *Server) ec2RunInstances(c *Call) (any, error) {
 	for k, v := range tagsFromSpecs(in.TagSpecifications, "volume") {
 		sp.volumeTags[k] = v
 	}
+	if sp.details.ENITags == nil {
+		sp.details.ENITags = map[string]string{}
+	}
+	for k, v := range tagsFromSpecs(in.TagSpecifications, "network-interface") {
+		sp.details.ENITags[k] = v
+	}
+	sp.details.KeyName = firstNonEmpty(in.KeyName, sp.details.KeyName)
+	sp.details.ClientToken = in.ClientToken
+	if in.MetadataOptions != nil {
+		sp.details.Metadata = *in.MetadataOptions
+	}
 	if in.InstanceType == "" {
 		return nil, errMissingParameter("InstanceType")
 	}
@@ -201,6 +142,7 @@ func (s *Server) ec2RunInstances(c *Call) (any, error) {
 	sp.reservation = newID("r")
 	out := reservationXML{ReservationID: sp.reservation, OwnerID: AccountID}
 	for i := 0; i < in.MaxCount; i++ {
+		sp.details.LaunchIndex = i
 		out.Instances.Item = append(out.Instances.Item, s.instanceXML(s.launchLocked(sp, now)))
 	}
 	return out, nil
@@ -213,28 +155,9 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-var instanceFields = filterFields[*Instance]{
-	"instance-id":         func(in *Instance) []string { return []string{in.ID} },
-	"instance-state-name": func(in *Instance) []string { return []string{in.State} },
-	"availability-zone":   func(in *Instance) []string { return []string{in.Zone} },
-	"instance-type":       func(in *Instance) []string { return []string{in.Type} },
-	"subnet-id":           func(in *Instance) []string { return []string{in.SubnetID} },
-	"image-id":            func(in *Instance) []string { return []string{in.ImageID} },
-	"private-ip-address":  func(in *Instance) []string { return []string{in.PrivateIP} },
-	"private-dns-name":    func(in *Instance) []string { return []string{in.PrivateDNS} },
-	"architecture":        func(in *Instance) []string { return []string{in.Architecture} },
-	"instance-lifecycle": func(in *Instance) []string {
-		if in.CapacityType == "spot" {
-			return []string{"spot"}
-		}
-		return nil
-	},
-	"instance.group-id": func(in *Instance) []string { return in.SecurityGroups },
-}
-
 // selectInstances resolves InstanceIds (all must exist) or lists every
-// instance, in launch order, then applies filters.
-func (s *Server) selectInstances(ids []string, filters []ec2Filter) ([]*Instance, error) {
+// instance, in launch order.
+func (s *Server) selectInstances(ids []string) ([]*Instance, error) {
 	st := s.ec2()
 	var list []*Instance
 	if len(ids) > 0 {
@@ -264,7 +187,15 @@ func (s *Server) selectInstances(ids []string, filters []ec2Filter) ([]*Instance
 			return list[i].ID < list[j].ID
 		})
 	}
-	return applyFilters(list, filters, instanceFields, func(in *Instance) map[string]string { return in.Tags })
+	return list, nil
+}
+
+// reservationOf is the reservation the instance was launched in.
+func (s *Server) reservationOf(id string) string {
+	if rid := s.ec2().Reservations[id]; rid != "" {
+		return rid
+	}
+	return "r-" + stableHex(id, 17)
 }
 
 func (s *Server) ec2DescribeInstances(c *Call) (any, error) {
@@ -284,11 +215,19 @@ func (s *Server) ec2DescribeInstances(c *Call) (any, error) {
 	if len(in.InstanceIDs) > 0 && in.MaxResults != 0 {
 		return nil, Errorf(400, "InvalidParameterCombination", "The parameter instancesSet cannot be used with the parameter maxResults")
 	}
-	list, err := s.selectInstances(in.InstanceIDs, in.Filters)
+	list, err := s.selectInstances(in.InstanceIDs)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(list, in.NextToken, in.MaxResults, 5, 1000)
+	views := make([]instanceView, len(list))
+	for i, inst := range list {
+		views[i] = instanceView{in: inst, x: s.instanceXML(inst), eniTags: s.launchOf(inst.ID).ENITags, reservation: s.reservationOf(inst.ID)}
+	}
+	views, err = applyFilters("DescribeInstances", views, in.Filters, instanceFields, func(v instanceView) map[string]string { return v.in.Tags })
+	if err != nil {
+		return nil, err
+	}
+	pg, next, err := page(views, in.NextToken, in.MaxResults, 5, 1000)
 	if err != nil {
 		return nil, err
 	}
@@ -297,102 +236,17 @@ func (s *Server) ec2DescribeInstances(c *Call) (any, error) {
 		NextToken    string                `xml:"nextToken,omitempty"`
 	}{NextToken: next}
 	index := map[string]int{}
-	for _, inst := range pg {
-		rid := s.ec2().Reservations[inst.ID]
-		if rid == "" {
-			rid = "r-" + stableHex(inst.ID, 17)
-		}
-		i, ok := index[rid]
+	for _, v := range pg {
+		i, ok := index[v.reservation]
 		if !ok {
 			i = len(out.Reservations.Item)
-			index[rid] = i
-			out.Reservations.Item = append(out.Reservations.Item, reservationXML{ReservationID: rid, OwnerID: AccountID})
+			index[v.reservation] = i
+			out.Reservations.Item = append(out.Reservations.Item, reservationXML{ReservationID: v.reservation, OwnerID: AccountID})
 		}
 		r := &out.Reservations.Item[i]
-		r.Instances.Item = append(r.Instances.Item, s.instanceXML(inst))
+		r.Instances.Item = append(r.Instances.Item, v.x)
 	}
 	return out, nil
-}
-
-type statusSummaryXML struct {
-	Status  string `xml:"status"`
-	Details items[struct {
-		Name   string `xml:"name"`
-		Status string `xml:"status"`
-	}] `xml:"details"`
-}
-
-func statusSummary(state string) statusSummaryXML {
-	st := statusSummaryXML{Status: "not-applicable"}
-	status := ""
-	switch state {
-	case "running":
-		st.Status, status = "ok", "passed"
-	case "pending":
-		st.Status, status = "initializing", "initializing"
-	}
-	if status != "" {
-		st.Details.Item = append(st.Details.Item, struct {
-			Name   string `xml:"name"`
-			Status string `xml:"status"`
-		}{"reachability", status})
-	}
-	return st
-}
-
-type instanceStatusXML struct {
-	InstanceID         string           `xml:"instanceId"`
-	AvailabilityZone   string           `xml:"availabilityZone"`
-	AvailabilityZoneID string           `xml:"availabilityZoneId"`
-	InstanceState      instanceStateXML `xml:"instanceState"`
-	InstanceStatus     statusSummaryXML `xml:"instanceStatus"`
-	SystemStatus       statusSummaryXML `xml:"systemStatus"`
-}
-
-func (s *Server) ec2DescribeInstanceStatus(c *Call) (any, error) {
-	var in struct {
-		DryRun              bool
-		InstanceIDs         []string    `query:"InstanceId"`
-		Filters             []ec2Filter `query:"Filter"`
-		IncludeAllInstances bool
-		MaxResults          int
-		NextToken           string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	if in.DryRun {
-		return nil, errDryRun()
-	}
-	list, err := s.selectInstances(in.InstanceIDs, nil)
-	if err != nil {
-		return nil, err
-	}
-	var statuses []instanceStatusXML
-	for _, inst := range list {
-		if !in.IncludeAllInstances && inst.State != "running" {
-			continue
-		}
-		statuses = append(statuses, instanceStatusXML{InstanceID: inst.ID, AvailabilityZone: inst.Zone, AvailabilityZoneID: s.zoneIDOf(inst.Zone),
-			InstanceState: stateXML(inst.State), InstanceStatus: statusSummary(inst.State), SystemStatus: statusSummary(inst.State)})
-	}
-	statuses, err = applyFilters(statuses, in.Filters, filterFields[instanceStatusXML]{
-		"availability-zone":      func(x instanceStatusXML) []string { return []string{x.AvailabilityZone} },
-		"instance-state-name":    func(x instanceStatusXML) []string { return []string{x.InstanceState.Name} },
-		"instance-status.status": func(x instanceStatusXML) []string { return []string{x.InstanceStatus.Status} },
-		"system-status.status":   func(x instanceStatusXML) []string { return []string{x.SystemStatus.Status} },
-	}, nil)
-	if err != nil {
-		return nil, err
-	}
-	pg, next, err := page(statuses, in.NextToken, in.MaxResults, 5, 1000)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		Statuses  items[instanceStatusXML] `xml:"instanceStatusSet"`
-		NextToken string                   `xml:"nextToken,omitempty"`
-	}{items[instanceStatusXML]{pg}, next}, nil
 }
 
 type stateChangeXML struct {
@@ -412,7 +266,7 @@ func (s *Server) ec2TerminateInstances(c *Call) (any, error) {
 	if len(in.InstanceIDs) == 0 {
 		return nil, errMissingParameter("InstanceId")
 	}
-	list, err := s.selectInstances(in.InstanceIDs, nil)
+	list, err := s.selectInstances(in.InstanceIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -431,4 +285,27 @@ func (s *Server) ec2TerminateInstances(c *Call) (any, error) {
 		out.Changes.Item = append(out.Changes.Item, stateChangeXML{inst.ID, stateXML(inst.State), stateXML(prev)})
 	}
 	return out, nil
+}
+
+// ec2RebootInstances queues a reboot. Instances here have no guest to
+// restart, so a reboot changes nothing visible; AWS ignores requests to
+// reboot terminated instances, and so does this.
+func (s *Server) ec2RebootInstances(c *Call) (any, error) {
+	var in struct {
+		DryRun      bool
+		InstanceIDs []string `query:"InstanceId"`
+	}
+	if err := c.Decode(&in); err != nil {
+		return nil, err
+	}
+	if len(in.InstanceIDs) == 0 {
+		return nil, errMissingParameter("InstanceId")
+	}
+	if _, err := s.selectInstances(in.InstanceIDs); err != nil {
+		return nil, err
+	}
+	if in.DryRun {
+		return nil, errDryRun()
+	}
+	return returnXML{true}, nil
 }

@@ -26,6 +26,8 @@ type launchSpec struct {
 	volumeTags   map[string]string
 	spotPrice    float64
 	reservation  string
+	// details are kept for DescribeInstances; LaunchIndex is set per instance.
+	details LaunchDetails
 }
 
 // specFromLT fills the launch template's part of a spec.
@@ -39,6 +41,12 @@ func (s *Server) specFromLT(lt *LaunchTemplate, version string) launchSpec {
 			if g.Name == name {
 				sp.groups = append(sp.groups, g.ID)
 			}
+		}
+	}
+	sp.details = LaunchDetails{KeyName: d.KeyName, Metadata: d.MetadataOptions, ENITags: tagsFromSpecs(d.TagSpecifications, "network-interface")}
+	for _, m := range d.BlockDeviceMappings {
+		if m.DeviceName != "" {
+			sp.details.Devices = append(sp.details.Devices, LaunchDevice{Name: m.DeviceName, DeleteOnTermination: m.Ebs.DeleteOnTermination != "false"})
 		}
 	}
 	sp.tags["aws:ec2launchtemplate:id"] = lt.ID
@@ -110,6 +118,12 @@ func (s *Server) launchLocked(sp launchSpec, now time.Time) *Instance {
 	}
 	st.Instances[in.ID] = in
 	st.Reservations[in.ID] = sp.reservation
+	details := sp.details
+	details.Devices = rootFirst(details.Devices)
+	if st.Launches == nil { // a world saved before launches were kept
+		st.Launches = map[string]*LaunchDetails{}
+	}
+	st.Launches[in.ID] = &details
 	if len(sp.volumeTags) > 0 {
 		st.VolumeTags[in.ID] = sp.volumeTags
 	}
@@ -397,4 +411,21 @@ func orderPools(pools []*pool, capType, strategy string) {
 	default:
 		sort.SliceStable(pools, byPrice)
 	}
+}
+
+// rootDevice is the root device name of every image the emulator holds.
+const rootDevice = "/dev/xvda"
+
+// rootFirst puts the root volume first, adding it when the launch did not
+// map it: every instance boots from an EBS root volume here.
+func rootFirst(devs []LaunchDevice) []LaunchDevice {
+	out := []LaunchDevice{{Name: rootDevice, DeleteOnTermination: true}}
+	for _, d := range devs {
+		if d.Name == rootDevice {
+			out[0] = d
+		} else {
+			out = append(out, d)
+		}
+	}
+	return out
 }

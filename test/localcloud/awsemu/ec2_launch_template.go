@@ -130,7 +130,7 @@ func (s *Server) ec2DescribeLaunchTemplates(c *Call) (any, error) {
 		}
 		sort.SliceStable(list, func(i, j int) bool { return list[i].CreateTime.Before(list[j].CreateTime) })
 	}
-	list, err := applyFilters(list, in.Filters, filterFields[*LaunchTemplate]{
+	list, err := applyFilters("DescribeLaunchTemplates", list, in.Filters, filterFields[*LaunchTemplate]{
 		"launch-template-name": func(lt *LaunchTemplate) []string { return []string{lt.Name} },
 		"create-time":          func(lt *LaunchTemplate) []string { return []string{ec2Time(lt.CreateTime)} },
 	}, func(lt *LaunchTemplate) map[string]string { return lt.Tags })

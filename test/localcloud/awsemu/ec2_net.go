@@ -2,33 +2,91 @@ package awsemu
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 )
 
 // ---- subnets, security groups, images, tags ----
 
 type subnetXML struct {
-	SubnetID                string  `xml:"subnetId"`
-	SubnetArn               string  `xml:"subnetArn"`
-	State                   string  `xml:"state"`
-	VpcID                   string  `xml:"vpcId"`
-	OwnerID                 string  `xml:"ownerId"`
-	CidrBlock               string  `xml:"cidrBlock"`
-	AvailableIPAddressCount int     `xml:"availableIpAddressCount"`
-	AvailabilityZone        string  `xml:"availabilityZone"`
-	AvailabilityZoneID      string  `xml:"availabilityZoneId"`
-	DefaultForAz            bool    `xml:"defaultForAz"`
-	MapPublicIPOnLaunch     bool    `xml:"mapPublicIpOnLaunch"`
-	TagSet                  *tagSet `xml:"tagSet,omitempty"`
+	SubnetID                string `xml:"subnetId"`
+	SubnetArn               string `xml:"subnetArn"`
+	State                   string `xml:"state"`
+	VpcID                   string `xml:"vpcId"`
+	OwnerID                 string `xml:"ownerId"`
+	CidrBlock               string `xml:"cidrBlock"`
+	AvailableIPAddressCount int    `xml:"availableIpAddressCount"`
+	AvailabilityZone        string `xml:"availabilityZone"`
+	AvailabilityZoneID      string `xml:"availabilityZoneId"`
+	DefaultForAz            bool   `xml:"defaultForAz"`
+	MapPublicIPOnLaunch     bool   `xml:"mapPublicIpOnLaunch"`
+	MapCustomerOwnedIP      bool   `xml:"mapCustomerOwnedIpOnLaunch"`
+	EnableDNS64             bool   `xml:"enableDns64"`
+	IPv6Native              bool   `xml:"ipv6Native"`
+	PrivateDNSNameOptions   struct {
+		HostnameType     string `xml:"hostnameType"`
+		EnableARecord    bool   `xml:"enableResourceNameDnsARecord"`
+		EnableAAAARecord bool   `xml:"enableResourceNameDnsAAAARecord"`
+	} `xml:"privateDnsNameOptionsOnLaunch"`
+	TagSet *tagSet `xml:"tagSet,omitempty"`
 }
 
 func (s *Server) subnetXML(sn *Subnet) subnetXML {
-	return subnetXML{SubnetID: sn.ID, SubnetArn: "arn:aws:ec2:" + s.world.Region + ":" + AccountID + ":subnet/" + sn.ID,
+	x := subnetXML{SubnetID: sn.ID, SubnetArn: "arn:aws:ec2:" + s.world.Region + ":" + AccountID + ":subnet/" + sn.ID,
 		State: "available", VpcID: s.ec2().VPCID, OwnerID: AccountID, CidrBlock: sn.CIDR,
 		AvailableIPAddressCount: subnetSize - 5 - sn.Used, AvailabilityZone: sn.Zone, AvailabilityZoneID: sn.ZoneID,
 		TagSet: tagsXML(sn.Tags)}
+	x.PrivateDNSNameOptions.HostnameType = "ip-name"
+	return x
 }
+
+// subnetView is a subnet with its answer, which the filters read.
+type subnetView struct {
+	sn *Subnet
+	x  subnetXML
+}
+
+// subnetFields are DescribeSubnets' filters. The default VPC's subnets are
+// IPv4-only private subnets in the region (no Outpost, no customer-owned
+// pool, no local network interfaces), so those filters match nothing.
+var subnetFields = func() filterFields[subnetView] {
+	f := filterFields[subnetView]{
+		"availability-zone":                           func(v subnetView) []string { return one(v.x.AvailabilityZone) },
+		"availability-zone-id":                        func(v subnetView) []string { return one(v.x.AvailabilityZoneID) },
+		"available-ip-address-count":                  func(v subnetView) []string { return intVal(v.x.AvailableIPAddressCount) },
+		"cidr-block":                                  func(v subnetView) []string { return one(v.x.CidrBlock) },
+		"customer-owned-ipv4-pool":                    func(subnetView) []string { return nil },
+		"default-for-az":                              func(v subnetView) []string { return boolVal(v.x.DefaultForAz) },
+		"enable-dns64":                                func(v subnetView) []string { return boolVal(v.x.EnableDNS64) },
+		"enable-lni-at-device-index":                  func(subnetView) []string { return nil },
+		"ipv6-cidr-block-association.ipv6-cidr-block": func(subnetView) []string { return nil },
+		"ipv6-cidr-block-association.association-id":  func(subnetView) []string { return nil },
+		"ipv6-cidr-block-association.state":           func(subnetView) []string { return nil },
+		"ipv6-native":                                 func(v subnetView) []string { return boolVal(v.x.IPv6Native) },
+		"map-customer-owned-ip-on-launch":             func(v subnetView) []string { return boolVal(v.x.MapCustomerOwnedIP) },
+		"map-public-ip-on-launch":                     func(v subnetView) []string { return boolVal(v.x.MapPublicIPOnLaunch) },
+		"outpost-arn":                                 func(subnetView) []string { return nil },
+		"owner-id":                                    func(v subnetView) []string { return one(v.x.OwnerID) },
+		"private-dns-name-options-on-launch.hostname-type": func(v subnetView) []string {
+			return one(v.x.PrivateDNSNameOptions.HostnameType)
+		},
+		"private-dns-name-options-on-launch.enable-resource-name-dns-a-record": func(v subnetView) []string {
+			return boolVal(v.x.PrivateDNSNameOptions.EnableARecord)
+		},
+		"private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record": func(v subnetView) []string {
+			return boolVal(v.x.PrivateDNSNameOptions.EnableAAAARecord)
+		},
+		"state":      func(v subnetView) []string { return one(v.x.State) },
+		"subnet-arn": func(v subnetView) []string { return one(v.x.SubnetArn) },
+		"subnet-id":  func(v subnetView) []string { return one(v.x.SubnetID) },
+		"vpc-id":     func(v subnetView) []string { return one(v.x.VpcID) },
+	}
+	// The alternative names the reference gives.
+	for alias, name := range map[string]string{"availabilityZone": "availability-zone", "availabilityZoneId": "availability-zone-id",
+		"cidr": "cidr-block", "cidrBlock": "cidr-block", "defaultForAz": "default-for-az"} {
+		f[alias] = f[name]
+	}
+	return f
+}()
 
 func (s *Server) ec2DescribeSubnets(c *Call) (any, error) {
 	var in struct {
@@ -55,21 +113,15 @@ func (s *Server) ec2DescribeSubnets(c *Call) (any, error) {
 			list = append(list, sn)
 		}
 	}
-	vpc := s.ec2().VPCID
-	list, err := applyFilters(list, in.Filters, filterFields[*Subnet]{
-		"subnet-id":            func(sn *Subnet) []string { return []string{sn.ID} },
-		"vpc-id":               func(*Subnet) []string { return []string{vpc} },
-		"availability-zone":    func(sn *Subnet) []string { return []string{sn.Zone} },
-		"availability-zone-id": func(sn *Subnet) []string { return []string{sn.ZoneID} },
-		"cidr-block":           func(sn *Subnet) []string { return []string{sn.CIDR} },
-		"state":                func(*Subnet) []string { return []string{"available"} },
-		"owner-id":             func(*Subnet) []string { return []string{AccountID} },
-		"default-for-az":       func(*Subnet) []string { return []string{"false"} },
-	}, func(sn *Subnet) map[string]string { return sn.Tags })
+	views := make([]subnetView, len(list))
+	for i, sn := range list {
+		views[i] = subnetView{sn, s.subnetXML(sn)}
+	}
+	views, err := applyFilters("DescribeSubnets", views, in.Filters, subnetFields, func(v subnetView) map[string]string { return v.sn.Tags })
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(list, in.NextToken, in.MaxResults, 5, 1000)
+	pg, next, err := page(views, in.NextToken, in.MaxResults, 5, 1000)
 	if err != nil {
 		return nil, err
 	}
@@ -77,8 +129,8 @@ func (s *Server) ec2DescribeSubnets(c *Call) (any, error) {
 		Subnets   items[subnetXML] `xml:"subnetSet"`
 		NextToken string           `xml:"nextToken,omitempty"`
 	}{NextToken: next}
-	for _, sn := range pg {
-		out.Subnets.Item = append(out.Subnets.Item, s.subnetXML(sn))
+	for _, v := range pg {
+		out.Subnets.Item = append(out.Subnets.Item, v.x)
 	}
 	return out, nil
 }
@@ -97,6 +149,7 @@ type securityGroupXML struct {
 	VpcID               string                 `xml:"vpcId"`
 	OwnerID             string                 `xml:"ownerId"`
 	SecurityGroupArn    string                 `xml:"securityGroupArn"`
+	IPPermissions       items[ipPermissionXML] `xml:"ipPermissions"`
 	IPPermissionsEgress items[ipPermissionXML] `xml:"ipPermissionsEgress"`
 	TagSet              *tagSet                `xml:"tagSet,omitempty"`
 }
@@ -139,18 +192,16 @@ func (s *Server) ec2DescribeSecurityGroups(c *Call) (any, error) {
 			list = append(list, g)
 		}
 	}
-	vpc := s.ec2().VPCID
-	list, err := applyFilters(list, in.Filters, filterFields[*SecurityGroup]{
-		"group-id":    func(g *SecurityGroup) []string { return []string{g.ID} },
-		"group-name":  func(g *SecurityGroup) []string { return []string{g.Name} },
-		"description": func(g *SecurityGroup) []string { return []string{g.Description} },
-		"vpc-id":      func(*SecurityGroup) []string { return []string{vpc} },
-		"owner-id":    func(*SecurityGroup) []string { return []string{AccountID} },
-	}, func(g *SecurityGroup) map[string]string { return g.Tags })
+	views := make([]securityGroupView, len(list))
+	for i, g := range list {
+		views[i] = securityGroupView{g, s.securityGroupXML(g)}
+	}
+	views, err := applyFilters("DescribeSecurityGroups", views, in.Filters, securityGroupFields,
+		func(v securityGroupView) map[string]string { return v.g.Tags })
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(list, in.NextToken, in.MaxResults, 5, 1000)
+	pg, next, err := page(views, in.NextToken, in.MaxResults, 5, 1000)
 	if err != nil {
 		return nil, err
 	}
@@ -158,18 +209,67 @@ func (s *Server) ec2DescribeSecurityGroups(c *Call) (any, error) {
 		Groups    items[securityGroupXML] `xml:"securityGroupInfo"`
 		NextToken string                  `xml:"nextToken,omitempty"`
 	}{NextToken: next}
-	for _, g := range pg {
-		x := securityGroupXML{GroupID: g.ID, GroupName: g.Name, GroupDescription: g.Description, VpcID: vpc, OwnerID: AccountID,
-			SecurityGroupArn: "arn:aws:ec2:" + s.world.Region + ":" + AccountID + ":security-group/" + g.ID, TagSet: tagsXML(g.Tags)}
-		egress := ipPermissionXML{IPProtocol: "-1"}
-		egress.IPRanges.Item = append(egress.IPRanges.Item, struct {
-			CidrIP string `xml:"cidrIp"`
-		}{"0.0.0.0/0"})
-		x.IPPermissionsEgress.Item = []ipPermissionXML{egress}
-		out.Groups.Item = append(out.Groups.Item, x)
+	for _, v := range pg {
+		out.Groups.Item = append(out.Groups.Item, v.x)
 	}
 	return out, nil
 }
+
+// securityGroupXML answers for a group: the emulator's groups have no
+// inbound rules and the default outbound rule, all traffic to 0.0.0.0/0.
+func (s *Server) securityGroupXML(g *SecurityGroup) securityGroupXML {
+	x := securityGroupXML{GroupID: g.ID, GroupName: g.Name, GroupDescription: g.Description, VpcID: s.ec2().VPCID, OwnerID: AccountID,
+		SecurityGroupArn: "arn:aws:ec2:" + s.world.Region + ":" + AccountID + ":security-group/" + g.ID, TagSet: tagsXML(g.Tags)}
+	egress := ipPermissionXML{IPProtocol: "-1"}
+	egress.IPRanges.Item = append(egress.IPRanges.Item, struct {
+		CidrIP string `xml:"cidrIp"`
+	}{"0.0.0.0/0"})
+	x.IPPermissionsEgress.Item = []ipPermissionXML{egress}
+	return x
+}
+
+type securityGroupView struct {
+	g *SecurityGroup
+	x securityGroupXML
+}
+
+// permissionFields reads the rules of one direction. Rules here name no
+// ports (all traffic), no IPv6 ranges, prefix lists or group pairs, so
+// those filters match nothing.
+func permissionFields(f filterFields[securityGroupView], prefix string, perms func(securityGroupXML) []ipPermissionXML) {
+	f[prefix+"cidr"] = func(v securityGroupView) []string {
+		var out []string
+		for _, p := range perms(v.x) {
+			for _, r := range p.IPRanges.Item {
+				out = append(out, r.CidrIP)
+			}
+		}
+		return out
+	}
+	f[prefix+"protocol"] = func(v securityGroupView) []string {
+		var out []string
+		for _, p := range perms(v.x) {
+			out = append(out, p.IPProtocol)
+		}
+		return out
+	}
+	for _, name := range []string{"from-port", "to-port", "group-id", "group-name", "ipv6-cidr", "prefix-list-id", "user-id"} {
+		f[prefix+name] = func(securityGroupView) []string { return nil }
+	}
+}
+
+var securityGroupFields = func() filterFields[securityGroupView] {
+	f := filterFields[securityGroupView]{
+		"description": func(v securityGroupView) []string { return one(v.x.GroupDescription) },
+		"group-id":    func(v securityGroupView) []string { return one(v.x.GroupID) },
+		"group-name":  func(v securityGroupView) []string { return one(v.x.GroupName) },
+		"owner-id":    func(v securityGroupView) []string { return one(v.x.OwnerID) },
+		"vpc-id":      func(v securityGroupView) []string { return one(v.x.VpcID) },
+	}
+	permissionFields(f, "egress.ip-permission.", func(x securityGroupXML) []ipPermissionXML { return x.IPPermissionsEgress.Item })
+	permissionFields(f, "ip-permission.", func(x securityGroupXML) []ipPermissionXML { return x.IPPermissions.Item })
+	return f
+}()
 
 type imageXML struct {
 	ImageID                string  `xml:"imageId"`
@@ -245,20 +345,15 @@ func (s *Server) ec2DescribeImages(c *Call) (any, error) {
 		}
 		list = keep
 	}
-	list, err := applyFilters(list, in.Filters, filterFields[*Image]{
-		"image-id":     func(im *Image) []string { return []string{im.ID} },
-		"name":         func(im *Image) []string { return []string{im.Name} },
-		"owner-id":     func(im *Image) []string { return []string{im.Owner} },
-		"owner-alias":  func(im *Image) []string { return []string{ownerAlias(im)} },
-		"architecture": func(im *Image) []string { return []string{im.Architecture} },
-		"state":        func(*Image) []string { return []string{"available"} },
-		"image-type":   func(*Image) []string { return []string{"machine"} },
-		"is-public":    func(im *Image) []string { return []string{strconv.FormatBool(im.Owner != AccountID)} },
-	}, func(im *Image) map[string]string { return im.Tags })
+	views := make([]imageView, len(list))
+	for i, im := range list {
+		views[i] = imageView{im, imageXMLOf(im)}
+	}
+	views, err := applyFilters("DescribeImages", views, in.Filters, imageFields, func(v imageView) map[string]string { return v.im.Tags })
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(list, in.NextToken, in.MaxResults, 1, 1000)
+	pg, next, err := page(views, in.NextToken, in.MaxResults, 1, 1000)
 	if err != nil {
 		return nil, err
 	}
@@ -266,20 +361,67 @@ func (s *Server) ec2DescribeImages(c *Call) (any, error) {
 		Images    items[imageXML] `xml:"imagesSet"`
 		NextToken string          `xml:"nextToken,omitempty"`
 	}{NextToken: next}
-	for _, im := range pg {
-		desc := "EKS-optimized Kubernetes node based on Amazon Linux 2023, (k8s: " + im.K8sVersion + ")"
-		if im.Family == "bottlerocket" {
-			desc = "Bottlerocket OS for Kubernetes " + im.K8sVersion
-		}
-		out.Images.Item = append(out.Images.Item, imageXML{ImageID: im.ID, ImageLocation: "amazon/" + im.Name, ImageState: "available",
-			ImageOwnerID: im.Owner, ImageOwnerAlias: ownerAlias(im), CreationDate: ec2Time(im.CreationDate), IsPublic: im.Owner != AccountID,
-			Architecture: im.Architecture, ImageType: "machine", Name: im.Name, Description: desc, RootDeviceType: "ebs",
-			RootDeviceName: "/dev/xvda", VirtualizationType: "hvm", Hypervisor: "xen", EnaSupport: true,
-			PlatformDetails: "Linux/UNIX", UsageOperation: "RunInstances", BootMode: "uefi-preferred",
-			TagSet: tagsXML(im.Tags)})
+	for _, v := range pg {
+		out.Images.Item = append(out.Images.Item, v.x)
 	}
 	return out, nil
 }
+
+func imageXMLOf(im *Image) imageXML {
+	desc := "EKS-optimized Kubernetes node based on Amazon Linux 2023, (k8s: " + im.K8sVersion + ")"
+	if im.Family == "bottlerocket" {
+		desc = "Bottlerocket OS for Kubernetes " + im.K8sVersion
+	}
+	return imageXML{ImageID: im.ID, ImageLocation: "amazon/" + im.Name, ImageState: "available",
+		ImageOwnerID: im.Owner, ImageOwnerAlias: ownerAlias(im), CreationDate: ec2Time(im.CreationDate), IsPublic: im.Owner != AccountID,
+		Architecture: im.Architecture, ImageType: "machine", Name: im.Name, Description: desc, RootDeviceType: "ebs",
+		RootDeviceName: rootDevice, VirtualizationType: "hvm", Hypervisor: "xen", EnaSupport: true,
+		PlatformDetails: "Linux/UNIX", UsageOperation: "RunInstances", BootMode: "uefi-preferred",
+		PublicSsmParameterName: im.SSMParameter, TagSet: tagsXML(im.Tags)}
+}
+
+type imageView struct {
+	im *Image
+	x  imageXML
+}
+
+// noImageValue reads a field no image here has: images are Linux, made by
+// AWS rather than copied or created from an instance, carry no product
+// code, kernel or ramdisk, no watermark, and no Amazon Inspector scan (the
+// account has no Inspector), and none has failed.
+func noImageValue(imageView) []string { return nil }
+
+var imageFields = func() filterFields[imageView] {
+	f := filterFields[imageView]{
+		"architecture":              func(v imageView) []string { return one(v.x.Architecture) },
+		"creation-date":             func(v imageView) []string { return one(v.x.CreationDate) },
+		"description":               func(v imageView) []string { return one(v.x.Description) },
+		"ena-support":               func(v imageView) []string { return boolVal(v.x.EnaSupport) },
+		"hypervisor":                func(v imageView) []string { return one(v.x.Hypervisor) },
+		"image-id":                  func(v imageView) []string { return one(v.x.ImageID) },
+		"image-type":                func(v imageView) []string { return one(v.x.ImageType) },
+		"is-public":                 func(v imageView) []string { return boolVal(v.x.IsPublic) },
+		"manifest-location":         func(v imageView) []string { return one(v.x.ImageLocation) },
+		"name":                      func(v imageView) []string { return one(v.x.Name) },
+		"owner-alias":               func(v imageView) []string { return set(v.x.ImageOwnerAlias) },
+		"owner-id":                  func(v imageView) []string { return one(v.x.ImageOwnerID) },
+		"public-ssm-parameter-name": func(v imageView) []string { return set(v.x.PublicSsmParameterName) },
+		"root-device-name":          func(v imageView) []string { return one(v.x.RootDeviceName) },
+		"root-device-type":          func(v imageView) []string { return one(v.x.RootDeviceType) },
+		"state":                     func(v imageView) []string { return one(v.x.ImageState) },
+		"virtualization-type":       func(v imageView) []string { return one(v.x.VirtualizationType) },
+	}
+	for _, name := range []string{"image-watermark.source-image-creation-time", "image-watermark.source-image-id",
+		"image-watermark.source-image-region", "image-watermark.watermark-creation-time", "image-watermark.watermark-key",
+		"kernel-id", "platform", "product-code", "product-code.type", "ramdisk-id",
+		"scan-result.critical-fix-available-since", "scan-result.finding-scan-date", "scan-result.high-fix-available-since",
+		"scan-result.highest-finding-severity-label", "scan-result.informational-fix-available-since",
+		"scan-result.low-fix-available-since", "scan-result.medium-fix-available-since",
+		"source-image-id", "source-image-region", "source-instance-id", "state-reason-code", "state-reason-message"} {
+		f[name] = noImageValue
+	}
+	return f
+}()
 
 func ownerAlias(im *Image) string {
 	if im.Owner == EKSImageOwner {

@@ -34,6 +34,7 @@ func (s *Server) ec2DescribeSpotPriceHistory(c *Call) (any, error) {
 		InstanceTypes       []string `query:"InstanceType"`
 		ProductDescriptions []string `query:"ProductDescription"`
 		AvailabilityZone    string
+		AvailabilityZoneID  string `query:"AvailabilityZoneId"`
 		// Strings: the core query decoder does not parse time.Time fields yet.
 		StartTime  string
 		EndTime    string
@@ -87,7 +88,7 @@ func (s *Server) ec2DescribeSpotPriceHistory(c *Call) (any, error) {
 	}
 	var list []spotPriceXML
 	for _, z := range s.world.Options.Zones {
-		if in.AvailabilityZone != "" && in.AvailabilityZone != z {
+		if in.AvailabilityZone != "" && in.AvailabilityZone != z || in.AvailabilityZoneID != "" && in.AvailabilityZoneID != s.zoneIDOf(z) {
 			continue
 		}
 		for _, name := range types {
@@ -107,20 +108,31 @@ func (s *Server) ec2DescribeSpotPriceHistory(c *Call) (any, error) {
 			}
 		}
 	}
-	list, err = applyFilters(list, in.Filters, filterFields[spotPriceXML]{
-		"instance-type":       func(p spotPriceXML) []string { return []string{p.InstanceType} },
-		"availability-zone":   func(p spotPriceXML) []string { return []string{p.AvailabilityZone} },
-		"product-description": func(p spotPriceXML) []string { return []string{p.ProductDescription} },
-		"spot-price":          func(p spotPriceXML) []string { return []string{p.SpotPrice} },
-		"timestamp":           func(p spotPriceXML) []string { return []string{p.Timestamp} },
+	list, err = applyFilters("DescribeSpotPriceHistory", list, in.Filters, filterFields[spotPriceXML]{
+		"instance-type":        func(p spotPriceXML) []string { return one(p.InstanceType) },
+		"availability-zone":    func(p spotPriceXML) []string { return one(p.AvailabilityZone) },
+		"availability-zone-id": func(p spotPriceXML) []string { return one(p.AvailabilityZoneID) },
+		"product-description":  func(p spotPriceXML) []string { return one(p.ProductDescription) },
+		"spot-price":           func(p spotPriceXML) []string { return one(p.SpotPrice) },
+		"timestamp":            func(p spotPriceXML) []string { return one(p.Timestamp) },
 	}, nil)
 	if err != nil {
 		return nil, err
 	}
-	if in.MaxResults == 0 {
-		in.MaxResults = 1000
+	// The API reference sets no bounds on MaxResults here (its model types
+	// it a plain Integer, unlike the bounded MaxResults of other Describe
+	// calls), and EC2 takes larger values: Karpenter v1.15.0 asks for 2000
+	// ("EC2 doesn't seem to limit page size here"). EC2 may return fewer
+	// items than asked, with a NextToken; the emulator answers at most
+	// spotPageSize per page, the largest page EC2's bounded Describe calls
+	// allow.
+	if in.MaxResults < 0 {
+		return nil, errInvalidParameterValue("Value (%d) for parameter maxResults is invalid. Expecting a positive value.", in.MaxResults)
 	}
-	pg, next, err := page(list, in.NextToken, in.MaxResults, 1, 1000)
+	if in.MaxResults == 0 || in.MaxResults > spotPageSize {
+		in.MaxResults = spotPageSize
+	}
+	pg, next, err := page(list, in.NextToken, in.MaxResults, 1, spotPageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +141,9 @@ func (s *Server) ec2DescribeSpotPriceHistory(c *Call) (any, error) {
 		NextToken string              `xml:"nextToken,omitempty"`
 	}{items[spotPriceXML]{pg}, next}, nil
 }
+
+// spotPageSize is the most price points one DescribeSpotPriceHistory page holds.
+const spotPageSize = 1000
 
 func formatPrice(p float64) string { return fmt.Sprintf("%.4f", p) }
 
