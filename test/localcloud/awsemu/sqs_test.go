@@ -392,7 +392,10 @@ func TestQueuePolicyEvaluation(t *testing.T) {
 		{"source arn equals", stmt(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"ArnEquals":{"aws:SourceArn":"` + rule + `"}}}`), true},
 		{"source arn like", stmt(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:events:*:111122223333:rule/*"}}}`), true},
 		{"source arn mismatch", stmt(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:events:us-east-1:111122223333:rule/other"}}}`), false},
-		{"other conditions ignored", stmt(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"999"}}}`), true},
+		{"source account mismatch", stmt(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"999"}}}`), false},
+		{"source account match", stmt(`{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}`), true},
+		// Karpenter's CloudFormation writes the TLS condition as a JSON boolean.
+		{"boolean condition value", stmt(`{"Effect":"Allow","Principal":{"Service":["events.amazonaws.com","sqs.amazonaws.com"]},"Action":"sqs:SendMessage","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"sqs:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false}}}`), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := policyAllowsService(tc.policy, "events.amazonaws.com", "sqs:SendMessage", queue, rule); got != tc.want {
