@@ -2,6 +2,7 @@ package awsemu
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/nodewright/nodewright/controller/catalog"
 )
@@ -193,6 +194,20 @@ func networkPerformance(mbps int, burstable bool) string {
 		return "Up to " + label
 	}
 	return label
+}
+
+// typeInfos caches each catalog type's answer, which never changes: a
+// filtered DescribeInstanceTypes reads every type's. Callers must not
+// modify what cachedTypeInfo returns.
+var typeInfos sync.Map // *catalog.InstanceType -> *instanceTypeInfoXML
+
+func cachedTypeInfo(it *catalog.InstanceType) *instanceTypeInfoXML {
+	if x, ok := typeInfos.Load(it); ok {
+		return x.(*instanceTypeInfoXML)
+	}
+	x := typeInfo(it)
+	typeInfos.Store(it, &x)
+	return &x
 }
 
 func typeInfo(it *catalog.InstanceType) instanceTypeInfoXML {
@@ -426,8 +441,7 @@ func (s *Server) ec2DescribeInstanceTypes(c *Call) (any, error) {
 	render := func(list []*catalog.InstanceType) []*instanceTypeInfoXML {
 		out := make([]*instanceTypeInfoXML, len(list))
 		for i, it := range list {
-			x := typeInfo(it)
-			out[i] = &x
+			out[i] = cachedTypeInfo(it)
 		}
 		return out
 	}
