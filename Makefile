@@ -147,6 +147,19 @@ test: tools build provider ## Run unit, integration, acceptance and end-to-end t
 test-iam: ## Least-privilege sweep: each controller-policy statement and action removed in turn, the controller's AWS flows run with IAM enforced (a few minutes).
 	NODEWRIGHT_IAM_SWEEP=1 go test -count=1 -timeout 20m -run TestLeastPrivilege -v ./controller/cloud/aws/ 2>&1 | grep -v '^\s*>' | grep -E '^(=== RUN|---|\s+policy_sweep|ok|FAIL|PASS)|:' | cut -c1-400
 
+# The AWS CLI (botocore) is a client independent of aws-sdk-go-v2: its own
+# serializers, parsers and error handling. Without aws on PATH, Debian's
+# awscli is installed; a CLI older than April 2024 (Debian 12's 2.9) speaks
+# SQS's query protocol, which the emulator does not serve, and lacks the
+# newer EKS commands, whose cases it skips.
+.PHONY: test-awscli
+test-awscli: ## The AWS emulator driven by the AWS CLI: every served operation and each protocol's error paths (about a minute).
+	@command -v aws >/dev/null || { \
+		echo "aws is not on PATH: installing Debian's awscli"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update && $$sudo apt-get install -y awscli; }
+	NODEWRIGHT_AWSCLI=1 go test -count=1 -timeout 10m -parallel 4 ./test/awscli/
+
 # The same acceptance and end-to-end tests with OpenTofu (bin/tofu) in place
 # of terraform. terraform-plugin-testing names the provider under test with
 # the legacy namespace "-", which only terraform accepts: give it one.
