@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -76,10 +77,12 @@ func TestKarpenterRunsUnmodified(t *testing.T) {
 	})
 
 	// 2. Ten pods of 1 CPU / 1.5 GiB run on nodes Karpenter launched.
+	e.resetCalls()
 	deployInflate(t, e.kube, 10)
 	e.eventually("10 inflate pods Running on Karpenter's nodes", 3*time.Minute, func() bool {
 		return e.runningOnKarpenterNodes(ctx) == 10
 	})
+	e.logCalls("the scale-up")
 	claims := e.nodeClaims(ctx)
 	t.Logf("Karpenter launched %d NodeClaims: %s", len(claims), describeClaims(claims))
 
@@ -102,12 +105,14 @@ func TestKarpenterRunsUnmodified(t *testing.T) {
 	})
 
 	// 4. Scale to zero: every node goes and every instance is terminated.
+	e.resetCalls()
 	if err := e.kube.AppsV1().Deployments("default").Delete(ctx, "inflate", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	e.eventually("no NodeClaims and no live instances", 4*time.Minute, func() bool {
 		return len(e.nodeClaims(ctx)) == 0 && len(e.liveInstances(ctx)) == 0
 	})
+	e.logCalls("the scale to zero")
 
 	// 5. Every AWS error it logged is one real AWS returns in these flows.
 	for _, line := range e.unexpectedErrors() {
@@ -278,6 +283,26 @@ var expectedErrors = []*regexp.Regexp{
 	regexp.MustCompile(`not found`),
 }
 
+func (e *env) resetCalls() {
+	if err := e.cloud.ResetCalls(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// logCalls prints the AWS calls Karpenter made since resetCalls, by action,
+// for comparison with nodewright's.
+func (e *env) logCalls(what string) {
+	calls, err := e.cloud.Calls(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(calls)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, calls[k]))
+	}
+	e.t.Logf("AWS calls during %s: %s", what, strings.Join(parts, " "))
+}
+
 // awsErrorCode picks an AWS error code out of a log line, as the SDK
 // formats it ("api error Code: message").
 var awsErrorCode = regexp.MustCompile(`api error ([A-Za-z.]+):`)
@@ -291,6 +316,7 @@ func (e *env) unexpectedErrors() []string {
 	}
 	defer f.Close()
 	var out []string
+	levels, expected := map[string]int{}, map[string]int{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -299,13 +325,22 @@ func (e *env) unexpectedErrors() []string {
 			Level string `json:"level"`
 		}
 		_ = json.Unmarshal([]byte(line), &entry)
+		levels[entry.Level]++
 		if entry.Level != "ERROR" && !awsErrorCode.MatchString(line) {
 			continue
 		}
-		if !slices.ContainsFunc(expectedErrors, func(r *regexp.Regexp) bool { return r.MatchString(line) }) {
+		i := slices.IndexFunc(expectedErrors, func(r *regexp.Regexp) bool { return r.MatchString(line) })
+		if i < 0 {
 			out = append(out, line)
+			continue
 		}
+		expected[expectedErrors[i].String()]++
 	}
+	// The scan proves something only if it read Karpenter's JSON lines.
+	if levels["INFO"] == 0 {
+		e.t.Errorf("read no INFO lines from Karpenter's log: levels %v", levels)
+	}
+	e.t.Logf("Karpenter log lines by level %v; expected errors seen %v", levels, expected)
 	return out
 }
 
