@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -165,6 +167,20 @@ func (e *env) nodeClaims(ctx context.Context) []v1.NodeClaim {
 }
 
 // liveInstances counts pending or running instances in the emulator.
+// calls formats the AWS endpoint's call counts since the last ResetCalls,
+// by action.
+func (e *env) calls(ctx context.Context) string {
+	calls, err := e.cloud.Calls(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(calls)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, calls[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
 func (e *env) liveInstances(ctx context.Context) []ec2types.Instance {
 	out, err := e.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
 		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}}}})

@@ -89,6 +89,9 @@ func TestProvisioningLifecycle(t *testing.T) {
 	if err := e.kube.Create(ctx, inflate("inflate", 0, "1", "1.5Gi")); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.cloud.ResetCalls(ctx); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	e.scale("inflate", 10)
 	e.eventually("10 inflate pods Running", 20*time.Second, func(ctx context.Context) (bool, error) {
@@ -96,6 +99,7 @@ func TestProvisioningLifecycle(t *testing.T) {
 		return running == 10, nil
 	})
 	t.Logf("10 pods Running %s after scaling up", time.Since(start).Round(100*time.Millisecond))
+	t.Logf("AWS calls during the scale-up: %s", e.calls(ctx))
 	e.eventually("NodeClaims Ready", 20*time.Second, func(ctx context.Context) (bool, error) {
 		claims := e.nodeClaims(ctx)
 		for _, nc := range claims {
@@ -125,6 +129,10 @@ func TestProvisioningLifecycle(t *testing.T) {
 	}
 
 	// 3. Scale to zero: empty nodes go after consolidateAfter (30 s), within 45 s.
+	instances := len(e.nodeClaims(ctx))
+	if err := e.cloud.ResetCalls(ctx); err != nil {
+		t.Fatal(err)
+	}
 	e.scale("inflate", 0)
 	start = time.Now()
 	e.eventually("nodes removed", 45*time.Second, func(ctx context.Context) (bool, error) {
@@ -138,6 +146,13 @@ func TestProvisioningLifecycle(t *testing.T) {
 	e.eventually("instances terminated", 15*time.Second, func(ctx context.Context) (bool, error) {
 		return len(e.liveInstances(ctx)) == 0, nil
 	})
+	// Each instance is terminated once: the Node's termination and the
+	// claim's finalizer must not both call TerminateInstances.
+	calls := e.calls(ctx)
+	t.Logf("AWS calls during the scale to zero: %s", calls)
+	if got, _ := e.cloud.Calls(ctx); got["ec2:TerminateInstances"] != instances {
+		t.Errorf("%d TerminateInstances calls for %d instances", got["ec2:TerminateInstances"], instances)
+	}
 
 	// 7. Pods no instance type can hold: an event with the reason, nothing launched.
 	if err := e.kube.Create(ctx, inflate("huge", 1, "1000", "1Gi")); err != nil {

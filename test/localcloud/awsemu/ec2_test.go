@@ -209,7 +209,7 @@ func TestEC2DefaultNetworkAndImages(t *testing.T) {
 	expectCode(t, err, "InvalidGroup.NotFound")
 
 	imgs, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"},
-		Filters: []types.Filter{filter("name", "amazon-eks-node-al2023-*-1.37-*"), filter("architecture", "arm64")}})
+		Filters: []types.Filter{filter("name", "amazon-eks-node-al2023-*-standard-1.37-*"), filter("architecture", "arm64")}})
 	if err != nil {
 		t.Fatal(err)
 	}
