@@ -138,10 +138,11 @@ build: ## Build nodewright's own binaries into bin/.
 	go build -o $(BIN)/ ./test/localcloud/cmd/localcloud ./controller/cmd/nodewright
 
 .PHONY: test
-test: tools build provider ## Run unit, integration, acceptance and end-to-end tests (builds the tools first if needed).
-	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC=1 TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) $$(go list ./... | grep -v -e /test/integration -e /test/e2e)
+test: tools build provider $(KARPENTER_CONTROLLER) ## Run unit, integration, acceptance and end-to-end tests, and real Karpenter on the local cloud (builds the tools first if needed).
+	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC=1 TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) $$(go list ./... | grep -v -e /test/integration -e /test/e2e -e /test/karpenter)
 	@# End-to-end tests have time targets (pods Running within 20 s): run them one package at a time.
 	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) -p 1 ./test/integration/ ./test/e2e/
+	$(MAKE) --no-print-directory test-karpenter
 
 .PHONY: test-iam
 test-iam: ## Least-privilege sweep: each controller-policy statement and action removed in turn, the controller's AWS flows run with IAM enforced (a few minutes).
