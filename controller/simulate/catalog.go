@@ -89,7 +89,7 @@ func LoadCatalogFile(path string) ([]*scheduling.InstanceType, error) {
 
 // EC2Catalog is the embedded real EC2 catalog as a NodePool in region sees
 // it at time at: EKS's allocatable (VM overhead, kube-reserved, max pods),
-// every type in every zone, and the prices the local cloud's endpoints serve
+// every type an EKS-optimized image can run in every zone, and the prices the local cloud's endpoints serve
 // at that time (catalog on-demand, synthetic spot for at's hour), which are
 // the prices the controller reads there.
 func EC2Catalog(region string, zones []string, maxPods int, at time.Time) ([]*scheduling.InstanceType, error) {
@@ -102,8 +102,12 @@ func EC2Catalog(region string, zones []string, maxPods int, at time.Time) ([]*sc
 		zs[i] = nwaws.Zone{Name: z}
 	}
 	pricing := nwaws.CatalogPricing{Region: region, At: at}
+	images := nwaws.EKSOptimizedImages()
 	out := make([]*scheduling.InstanceType, 0, len(types))
 	for _, t := range types {
+		if !nwaws.Launchable(images, nwaws.Labels(t, region)) {
+			continue
+		}
 		it := nwaws.InstanceType(t, region, zs, pricing, maxPods, nil)
 		if len(it.Offerings) > 0 {
 			out = append(out, it)

@@ -26,6 +26,10 @@ const (
 	InstanceGPUMfrLabel     = Group + "/instance-gpu-manufacturer"
 	InstanceHypervisorLabel = Group + "/instance-hypervisor"
 	InstanceLocalNVMeLabel  = Group + "/instance-local-nvme"
+	// The accelerators that are not GPUs: AWS Inferentia and Trainium.
+	InstanceAcceleratorCountLabel = Group + "/instance-accelerator-count"
+	InstanceAcceleratorNameLabel  = Group + "/instance-accelerator-name"
+	InstanceAcceleratorMfrLabel   = Group + "/instance-accelerator-manufacturer"
 
 	// NodeInitializedLabelKey marks nodes whose NodeClaim is Initialized.
 	NodeInitializedLabelKey = Group + "/initialized"
@@ -75,6 +79,7 @@ var WellKnownLabels = sets.New(
 	InstanceCategoryLabel, InstanceFamilyLabel, InstanceGenerationLabel, InstanceSizeLabel,
 	InstanceCPULabel, InstanceMemoryLabel, InstanceGPUCountLabel, InstanceGPUNameLabel,
 	InstanceGPUMfrLabel, InstanceHypervisorLabel, InstanceLocalNVMeLabel,
+	InstanceAcceleratorCountLabel, InstanceAcceleratorNameLabel, InstanceAcceleratorMfrLabel,
 	corev1.LabelInstanceTypeStable, corev1.LabelTopologyZone, corev1.LabelTopologyRegion,
 	corev1.LabelArchStable, corev1.LabelOSStable,
 )

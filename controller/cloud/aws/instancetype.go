@@ -92,6 +92,11 @@ func Labels(it catalog.InstanceType, region string) map[string]string {
 		l[v1.InstanceGPUNameLabel] = strings.ToLower(it.GPUName)
 		l[v1.InstanceGPUMfrLabel] = strings.ToLower(it.GPUManufacturer)
 	}
+	if it.AcceleratorCount > 0 {
+		l[v1.InstanceAcceleratorCountLabel] = strconv.Itoa(it.AcceleratorCount)
+		l[v1.InstanceAcceleratorNameLabel] = strings.ToLower(it.AcceleratorName)
+		l[v1.InstanceAcceleratorMfrLabel] = strings.ToLower(it.AcceleratorMfr)
+	}
 	if it.LocalNVMeGB > 0 {
 		l[v1.InstanceLocalNVMeLabel] = strconv.Itoa(it.LocalNVMeGB)
 	}

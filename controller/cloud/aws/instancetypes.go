@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
@@ -202,23 +201,15 @@ func (p *CloudProvider) instanceTypesFor(ctx context.Context, nc *v1.EC2NodeClas
 		offered := cat.offered[z]
 		zones = append(zones, Zone{Name: z, Offers: func(t string) bool { return offered[t] }})
 	}
-	arches := map[string]bool{}
-	for _, ami := range nc.Status.AMIs {
-		for _, r := range ami.Requirements {
-			if r.Key == corev1.LabelArchStable && r.Operator == corev1.NodeSelectorOpIn {
-				for _, v := range r.Values {
-					arches[v] = true
-				}
-			}
-		}
-	}
 	maxPods := 0
 	if k := nc.Spec.Kubelet; k != nil && k.MaxPods != nil {
 		maxPods = int(*k.MaxPods)
 	}
 	var out []*scheduling.InstanceType
 	for _, it := range cat.types {
-		if len(arches) > 0 && !arches[it.Architecture] {
+		// A type no image of the class can run is not offered: a GPU type
+		// needs an image with its driver.
+		if _, ok := imageFor(nc.Status.AMIs, Labels(it, p.opts.Region)); len(nc.Status.AMIs) > 0 && !ok {
 			continue
 		}
 		st := InstanceType(it, p.opts.Region, zones, pr, maxPods, p.ice.unavailable)

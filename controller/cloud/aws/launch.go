@@ -22,7 +22,6 @@ import (
 type candidate struct {
 	typ      *scheduling.InstanceType
 	offering scheduling.Offering
-	arch     string
 }
 
 // Create implements cloudprovider.CloudProvider.
@@ -97,7 +96,7 @@ func candidates(nc *v1.NodeClaim, types []*scheduling.InstanceType) ([]candidate
 			if r, ok := reqs[v1.CapacityTypeLabelKey]; ok && !r.Has(o.CapacityType) {
 				continue
 			}
-			out = append(out, candidate{typ: it, offering: o, arch: it.Labels[corev1.LabelArchStable]})
+			out = append(out, candidate{typ: it, offering: o})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -144,16 +143,6 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 			subnetOf[s.Zone] = s.ID
 		}
 	}
-	imageOf := map[string]string{}
-	for _, ami := range nodeClass.Status.AMIs {
-		for _, r := range ami.Requirements {
-			if r.Key == corev1.LabelArchStable && len(r.Values) > 0 {
-				for _, a := range r.Values {
-					imageOf[a] = ami.ID
-				}
-			}
-		}
-	}
 	boot, err := p.bootstrapFor(nc, nodeClass)
 	if err != nil {
 		return nil, err
@@ -168,7 +157,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 	templateImage := map[string]string{}
 	var order []string
 	for _, c := range cands {
-		image, ok := imageOf[c.arch]
+		image, ok := imageFor(nodeClass.Status.AMIs, c.typ.Labels)
 		if !ok {
 			continue
 		}
@@ -262,9 +251,9 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 				price = c.offering.Price
 			}
 			// The fleet's echo names the template; should it not, the image
-			// still follows from the type's architecture, one image per arch.
+			// still follows from the type, as it did for the request.
 			if image == "" && c.typ.Name == typ {
-				image = imageOf[c.arch]
+				image, _ = imageFor(nodeClass.Status.AMIs, c.typ.Labels)
 			}
 		}
 		id := inst.InstanceIds[0]

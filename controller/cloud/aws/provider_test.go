@@ -263,15 +263,17 @@ func TestResolveNodeClass(t *testing.T) {
 	if len(nc.Status.SecurityGroups) != 1 || !strings.HasPrefix(nc.Status.SecurityGroups[0].ID, "sg-") {
 		t.Errorf("security groups %+v", nc.Status.SecurityGroups)
 	}
-	var arches []string
+	// One image per architecture and variant AWS publishes, each for the
+	// instance types it has drivers for.
+	var kinds []string
 	for _, a := range nc.Status.AMIs {
-		arches = append(arches, a.Requirements[0].Values[0])
+		kinds = append(kinds, a.Requirements[0].Values[0]+"/"+strings.Split(a.Name, "-")[5])
 		if !strings.Contains(a.Name, "al2023") || !strings.Contains(a.Name, "1.37") {
-			t.Errorf("AMI %s %s is not the 1.37 al2023 image", a.ID, a.Name)
+			t.Errorf("AMI %s %s is not a 1.37 al2023 image", a.ID, a.Name)
 		}
 	}
-	if !slices.Equal(arches, []string{"amd64", "arm64"}) {
-		t.Errorf("AMI architectures %v", arches)
+	if want := []string{"amd64/neuron", "amd64/nvidia", "amd64/standard", "arm64/nvidia", "arm64/standard"}; !slices.Equal(kinds, want) {
+		t.Errorf("AMIs %v, want %v", kinds, want)
 	}
 	if nc.Status.InstanceProfile != e.p.InstanceProfileName("default") {
 		t.Errorf("instance profile %q", nc.Status.InstanceProfile)
@@ -306,7 +308,8 @@ func TestResolveNodeClass(t *testing.T) {
 	if err := e.p.ResolveNodeClass(ctx, br); err != nil {
 		t.Fatal(err)
 	}
-	if len(br.Status.AMIs) != 2 || !strings.HasPrefix(br.Status.AMIs[1].Name, "bottlerocket") || len(br.Status.SecurityGroups) != 1 {
+	// Bottlerocket's standard x86_64 image also serves Neuron types.
+	if len(br.Status.AMIs) != 5 || !strings.HasPrefix(br.Status.AMIs[1].Name, "bottlerocket") || len(br.Status.SecurityGroups) != 1 {
 		t.Errorf("bottlerocket status %+v", br.Status)
 	}
 
@@ -317,7 +320,7 @@ func TestResolveNodeClass(t *testing.T) {
 		if err := e.p.ResolveNodeClass(ctx, pinned); err != nil {
 			t.Fatal(err)
 		}
-		if len(pinned.Status.AMIs) != 2 || !strings.HasPrefix(pinned.Status.AMIs[0].Name, prefix) || !strings.Contains(pinned.Status.AMIs[0].Name, "1.37") {
+		if len(pinned.Status.AMIs) != 5 || !strings.HasPrefix(pinned.Status.AMIs[0].Name, prefix) || !strings.Contains(pinned.Status.AMIs[0].Name, "1.37") {
 			t.Errorf("%s resolved to %+v", alias, pinned.Status.AMIs)
 		}
 	}
@@ -606,6 +609,40 @@ func TestThrottlingIsRetried(t *testing.T) {
 	}
 }
 
+// A GPU or Neuron type launches the image with its driver, and a type no
+// image serves (an AMD GPU: AWS publishes no AL2023 image for it) is not
+// offered at all.
+func TestAcceleratedTypesGetTheirImages(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	nc := e.resolved(t, nodeClass("default"))
+	types, err := e.p.InstanceTypes(ctx, nodePool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, offered := range map[string]bool{"m5.large": true, "g5.xlarge": true, "inf2.xlarge": true, "g4ad.xlarge": false} {
+		if got := find(types, name) != nil; got != offered {
+			t.Errorf("%s offered = %v, want %v", name, got, offered)
+		}
+	}
+	for name, variant := range map[string]string{"m5.large": "standard", "g5.xlarge": "nvidia", "inf2.xlarge": "neuron", "m6g.large": "standard"} {
+		out, err := e.p.Create(ctx, nodeClaim("default-"+strings.ReplaceAll(name, ".", "-"), in(corev1.LabelInstanceTypeStable, name)))
+		if err != nil {
+			t.Fatalf("launching %s: %v", name, err)
+		}
+		inst := e.instance(instanceID(t, out.Status.ProviderID))
+		var image string
+		for _, a := range nc.Status.AMIs {
+			if a.ID == inst.ImageID {
+				image = a.Name
+			}
+		}
+		if !strings.Contains(image, "-"+variant+"-") {
+			t.Errorf("%s launched image %s (%s), want the %s one", name, inst.ImageID, image, variant)
+		}
+	}
+}
+
 func TestCreateBottlerocketArm64(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
@@ -624,7 +661,7 @@ func TestCreateBottlerocketArm64(t *testing.T) {
 	}
 	var armImage string
 	for _, a := range nc.Status.AMIs {
-		if a.Requirements[0].Values[0] == "arm64" {
+		if a.Requirements[0].Values[0] == "arm64" && !strings.Contains(a.Name, "nvidia") {
 			armImage = a.ID
 		}
 	}

@@ -56,7 +56,8 @@ func init() {
 		"nodewright.dev/instance-cpu", "nodewright.dev/instance-memory",
 		"nodewright.dev/instance-gpu-count", "nodewright.dev/instance-gpu-name",
 		"nodewright.dev/instance-gpu-manufacturer", "nodewright.dev/instance-hypervisor",
-		"nodewright.dev/instance-local-nvme",
+		"nodewright.dev/instance-local-nvme", "nodewright.dev/instance-accelerator-count",
+		"nodewright.dev/instance-accelerator-name", "nodewright.dev/instance-accelerator-manufacturer",
 	)
 }
 

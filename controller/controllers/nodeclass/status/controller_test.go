@@ -78,7 +78,7 @@ func TestStatusController(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !meta.IsStatusConditionTrue(got.Status.Conditions, v1.ConditionTypeReady) || len(got.Status.Subnets) != 3 ||
-		len(got.Status.AMIs) != 2 || got.Status.InstanceProfile == "" {
+		len(got.Status.AMIs) != 5 || got.Status.InstanceProfile == "" {
 		t.Fatalf("status %+v", got.Status)
 	}
 	if len(got.Finalizers) != 1 || got.Finalizers[0] != v1.TerminationFinalizer {
