@@ -718,7 +718,7 @@ func TestDisruptionReplacementICEDrainsNothing(t *testing.T) {
 		return ""
 	})
 	e.eventually("a replacement launch refused for capacity", 40*time.Second, func(ctx context.Context) (bool, error) {
-		return strings.Contains(e.ctrl.tail(2000), "InsufficientInstanceCapacity"), nil
+		return strings.Contains(e.ctrl.Tail(2000), "InsufficientInstanceCapacity"), nil
 	}, time.Second)
 	time.Sleep(10 * time.Second) // a few more passes, each failing the same way
 	untouched.finish(t, "no drain without a replacement")

@@ -1,25 +1,17 @@
 package integration
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -27,11 +19,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/cloud/aws/iampolicy"
 	"github.com/nodewright/nodewright/controller/crds"
 	"github.com/nodewright/nodewright/controller/operator"
+	"github.com/nodewright/nodewright/test/harness"
 	"github.com/nodewright/nodewright/test/localcloud"
-	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 )
 
 // env is one local cloud with nodewright's CRDs, a node role, an
@@ -41,7 +32,7 @@ type env struct {
 	cloud *localcloud.Cloud
 	kube  client.Client
 	ec2   *ec2.Client
-	ctrl  *controllerProcess
+	ctrl  *harness.Controller
 }
 
 // newEnv starts the local cloud and the controller; extraEnv (KEY=value)
@@ -65,16 +56,13 @@ func newEnv(t *testing.T, nodePool string, extraEnv ...string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := cloud.AWSConfig()
-	_, err = iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("nodewright-node"),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
-	if err != nil {
+	if err := harness.CreateNodeRole(ctx, cloud, harness.NodeRole); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, cloud: cloud, kube: kube, ec2: ec2.NewFromConfig(cfg)}
+	e := &env{t: t, cloud: cloud, kube: kube, ec2: ec2.NewFromConfig(cloud.AWSConfig())}
 	e.apply(fmt.Sprintf(nodeClassYAML, cloud.ClusterName(), cloud.ClusterName()))
 	e.apply(nodePool)
-	e.ctrl = startController(t, cloud, extraEnv...)
+	e.ctrl = harness.StartController(t, cloud, extraEnv...)
 	return e
 }
 
@@ -154,7 +142,7 @@ func (e *env) eventually(what string, timeout time.Duration, cond func(ctx conte
 		return ok, nil
 	})
 	if err != nil {
-		e.t.Fatalf("%s: not within %s (last error: %v)\ncontroller log tail:\n%s", what, timeout, last, e.ctrl.tail(40))
+		e.t.Fatalf("%s: not within %s (last error: %v)\ncontroller log tail:\n%s", what, timeout, last, e.ctrl.Tail(40))
 	}
 }
 
@@ -201,135 +189,4 @@ func podReady(p *corev1.Pod) bool {
 		}
 	}
 	return false
-}
-
-// controllerProcess is `bin/nodewright controller` run as users run it: a
-// kubeconfig, an AWS endpoint and the cluster's name, nothing else.
-type controllerProcess struct {
-	t   *testing.T
-	cmd *exec.Cmd
-	log string
-}
-
-func startController(t *testing.T, cloud *localcloud.Cloud, extraEnv ...string) *controllerProcess {
-	t.Helper()
-	bin, err := localcloud.DefaultBinDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &controllerProcess{t: t, log: filepath.Join(t.TempDir(), "controller.log")}
-	logFile, err := os.Create(c.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(filepath.Join(bin, "nodewright"), "controller")
-	cmd.Env = append(os.Environ(), cloud.AWSEnv()...)
-	cmd.Env = append(cmd.Env, controllerRoleEnv(t, cloud, extraEnv)...)
-	cmd.Env = append(cmd.Env, "KUBECONFIG="+cloud.Kubeconfig, "METRICS_PORT=0", "HEALTH_PROBE_PORT=0",
-		"LEADER_ELECTION_NAMESPACE=default", "BATCH_IDLE_DURATION=500ms", "BATCH_MAX_DURATION=3s", "LOG_LEVEL=debug",
-		"DISRUPTION_VALIDATION_DELAY=2s")
-	// exec.Cmd keeps the last value of a repeated key.
-	cmd.Env = append(cmd.Env, extraEnv...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the controller: %v", err)
-	}
-	c.cmd = cmd
-	t.Cleanup(func() {
-		c.stop(syscall.SIGTERM)
-		logFile.Close()
-		if t.Failed() {
-			t.Logf("---- controller log tail (%s)\n%s", c.log, c.tail(60))
-		}
-	})
-	return c
-}
-
-// controllerRoleEnv runs the controller as the role the module creates, not
-// the administrator: a role holding the controller policy for this cluster
-// (and the interruption queue the test uses), whose session's temporary
-// keys replace the administrator's. The local cloud enforces the policy, so
-// every flow the suite drives proves it sufficient.
-func controllerRoleEnv(t *testing.T, cloud *localcloud.Cloud, extraEnv []string) []string {
-	t.Helper()
-	ctx := context.Background()
-	cfg := cloud.AWSConfig()
-	queue := os.Getenv("INTERRUPTION_QUEUE")
-	for _, kv := range extraEnv {
-		if v, ok := strings.CutPrefix(kv, "INTERRUPTION_QUEUE="); ok {
-			queue = v
-		}
-	}
-	opts := iampolicy.Options{Region: cfg.Region, AccountID: awsemu.AccountID, ClusterName: cloud.ClusterName(),
-		NodeRoleARN: "arn:aws:iam::" + awsemu.AccountID + ":role/nodewright-node"}
-	if queue != "" {
-		opts.QueueARN = "arn:aws:sqs:" + cfg.Region + ":" + awsemu.AccountID + ":" + queue
-	}
-	doc, err := iampolicy.Document(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := iam.NewFromConfig(cfg)
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + awsemu.AccountID + `:root"},"Action":"sts:AssumeRole"}]}`
-	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("nodewright-controller"), AssumeRolePolicyDocument: aws.String(trust),
-		MaxSessionDuration: aws.Int32(12 * 3600)}); err != nil && !strings.Contains(err.Error(), "EntityAlreadyExists") {
-		t.Fatal(err)
-	}
-	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("nodewright-controller"), PolicyName: aws.String("nodewright-controller"),
-		PolicyDocument: aws.String(doc)}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := sts.NewFromConfig(cfg).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + awsemu.AccountID + ":role/nodewright-controller"),
-		RoleSessionName: aws.String("integration"), DurationSeconds: aws.Int32(4 * 3600)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cr := out.Credentials
-	return []string{"AWS_ACCESS_KEY_ID=" + aws.ToString(cr.AccessKeyId), "AWS_SECRET_ACCESS_KEY=" + aws.ToString(cr.SecretAccessKey),
-		"AWS_SESSION_TOKEN=" + aws.ToString(cr.SessionToken)}
-}
-
-func (c *controllerProcess) stop(sig syscall.Signal) {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return
-	}
-	_ = c.cmd.Process.Signal(sig)
-	done := make(chan struct{})
-	go func() { _ = c.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-done
-	}
-	c.cmd = nil
-}
-
-// entries returns the controller's JSON log lines whose msg is msg.
-func (c *controllerProcess) entries(msg string) []map[string]any {
-	f, err := os.Open(c.log)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == msg {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func (c *controllerProcess) tail(n int) string {
-	data, _ := os.ReadFile(c.log)
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

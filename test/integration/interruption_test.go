@@ -27,6 +27,7 @@ import (
 	"github.com/nodewright/nodewright/controller/controllers/index"
 	"github.com/nodewright/nodewright/controller/controllers/interruption"
 	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/test/harness"
 	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
@@ -65,7 +66,7 @@ func newInterruptionEnv(t *testing.T, policy string) *interruptionEnv {
 	ie := &interruptionEnv{env: e, sqs: sqs.NewFromConfig(e.cloud.AWSConfig())}
 	ie.url = terraformQueue(t, e.cloud)
 	e.eventually("controller reads the queue", time.Minute, func(context.Context) (bool, error) {
-		return len(e.ctrl.entries("reading interruption queue")) > 0, nil
+		return len(e.ctrl.Entries("reading interruption queue")) > 0, nil
 	})
 	return ie
 }
@@ -289,7 +290,7 @@ func TestInterruption(t *testing.T) {
 			t.Errorf("replacements for %s: %v, want at most 1", node, repl)
 		}
 		handled := 0
-		for _, l := range e.ctrl.entries("replacing interrupted node") {
+		for _, l := range e.ctrl.Entries("replacing interrupted node") {
 			if l["nodeclaim"] == nc.Name {
 				handled++
 			}
@@ -300,7 +301,7 @@ func TestInterruption(t *testing.T) {
 	})
 
 	t.Run("malformed message: deleted, counted, controller healthy", func(t *testing.T) {
-		before := len(e.ctrl.entries("dropping malformed interruption message"))
+		before := len(e.ctrl.Entries("dropping malformed interruption message"))
 		if _, err := ie.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(ie.url), MessageBody: aws.String(`{"source":"aws.ec2","detail-type":`)}); err != nil {
 			t.Fatal(err)
 		}
@@ -308,7 +309,7 @@ func TestInterruption(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.eventually("both logged as dropped", 45*time.Second, func(context.Context) (bool, error) {
-			return len(e.ctrl.entries("dropping malformed interruption message")) == before+2, nil
+			return len(e.ctrl.Entries("dropping malformed interruption message")) == before+2, nil
 		})
 		e.eventually("queue empty", 30*time.Second, func(ctx context.Context) (bool, error) {
 			out, err := ie.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(ie.url),
@@ -318,8 +319,8 @@ func TestInterruption(t *testing.T) {
 			}
 			return out.Attributes["ApproximateNumberOfMessages"] == "0" && out.Attributes["ApproximateNumberOfMessagesNotVisible"] == "0", nil
 		})
-		if e.ctrl.cmd.ProcessState != nil {
-			t.Fatalf("controller exited: %s", e.ctrl.tail(20))
+		if e.ctrl.Cmd.ProcessState != nil {
+			t.Fatalf("controller exited: %s", e.ctrl.Tail(20))
 		}
 	})
 
@@ -356,7 +357,7 @@ func TestInterruption(t *testing.T) {
 		node, nc := e.busiestNode(ctx, "rebal")
 		e.inject("faults/rebalance", index.InstanceID(nc.Status.ProviderID), nil)
 		e.eventually("rebalance held by the budget", 30*time.Second, func(context.Context) (bool, error) {
-			for _, l := range e.ctrl.entries("interruption message not handled; it will be delivered again") {
+			for _, l := range e.ctrl.Entries("interruption message not handled; it will be delivered again") {
 				if strings.Contains(fmt.Sprint(l["error"]), "budget") {
 					return true, nil
 				}
@@ -372,7 +373,7 @@ func TestInterruption(t *testing.T) {
 		e.eventually("rebalanced node replaced and its claim gone", 120*time.Second, func(ctx context.Context) (bool, error) {
 			return e.movedOff(ctx, "rebal", node, 2) && e.claimGone(ctx, nc.Name), nil
 		})
-		if n := len(e.ctrl.entries("replacing interrupted node")); n == 0 {
+		if n := len(e.ctrl.Entries("replacing interrupted node")); n == 0 {
 			t.Error("no replacement logged for the rebalance")
 		}
 	})
@@ -402,19 +403,19 @@ func TestInterruption(t *testing.T) {
 
 	t.Run("rescheduling measured", func(t *testing.T) {
 		e.eventually("warning-to-rescheduled observed", 30*time.Second, func(context.Context) (bool, error) {
-			return len(e.ctrl.entries("interrupted pods running elsewhere")) > 0, nil
+			return len(e.ctrl.Entries("interrupted pods running elsewhere")) > 0, nil
 		})
-		for _, l := range e.ctrl.entries("interrupted pods running elsewhere") {
+		for _, l := range e.ctrl.Entries("interrupted pods running elsewhere") {
 			t.Logf("node %v: pods running elsewhere %v after the warning", l["node"], l["after"])
 		}
 	})
 
 	t.Run("rebalance under Cordon: only cordoned", func(t *testing.T) {
-		e.ctrl.stop(syscall.SIGTERM)
+		e.ctrl.Stop(syscall.SIGTERM)
 		t.Setenv("REBALANCE_POLICY", "Cordon")
-		e.ctrl = startController(t, e.cloud)
+		e.ctrl = harness.StartController(t, e.cloud)
 		e.eventually("restarted controller reads the queue", 90*time.Second, func(context.Context) (bool, error) {
-			return len(e.ctrl.entries("reading interruption queue")) > 0, nil
+			return len(e.ctrl.Entries("reading interruption queue")) > 0, nil
 		})
 		node, nc := e.busiestNode(ctx, "spot")
 		e.inject("faults/rebalance", index.InstanceID(nc.Status.ProviderID), nil)
@@ -481,7 +482,7 @@ func TestInterruptionBurst(t *testing.T) {
 	if len(nodes) != n {
 		t.Fatalf("%d nodes, want %d", len(nodes), n)
 	}
-	fleetsBefore := len(e.ctrl.entries("fleet returned instance")) + len(e.ctrl.entries("pool out of capacity"))
+	fleetsBefore := len(e.ctrl.Entries("fleet returned instance")) + len(e.ctrl.Entries("pool out of capacity"))
 	start := time.Now()
 	for _, id := range nodes {
 		e.inject("faults/spot-interruption", id, map[string]any{"leadSeconds": 120})
@@ -504,12 +505,12 @@ func TestInterruptionBurst(t *testing.T) {
 	}, 200*time.Millisecond)
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	p50, p95 := times[len(times)/2], times[len(times)*95/100]
-	fleets := len(e.ctrl.entries("fleet returned instance")) + len(e.ctrl.entries("pool out of capacity")) - fleetsBefore
+	fleets := len(e.ctrl.Entries("fleet returned instance")) + len(e.ctrl.Entries("pool out of capacity")) - fleetsBefore
 	t.Logf("burst of %d: warning to pod Running elsewhere p50 %s p95 %s max %s; %d CreateFleet calls; %d replacement batches",
 		len(nodes), p50.Round(100*time.Millisecond), p95.Round(100*time.Millisecond), times[len(times)-1].Round(100*time.Millisecond),
-		fleets, len(e.ctrl.entries("replacing interrupted nodes")))
+		fleets, len(e.ctrl.Entries("replacing interrupted nodes")))
 	for _, msg := range []string{"created replacement nodeclaim", "created nodeclaim", "replaced capacity", "pool out of capacity"} {
-		t.Logf("%q: %d lines", msg, len(e.ctrl.entries(msg)))
+		t.Logf("%q: %d lines", msg, len(e.ctrl.Entries(msg)))
 	}
 	if times[len(times)-1] > 120*time.Second {
 		t.Errorf("a pod ran elsewhere only after %s, past the 2-minute deadline", times[len(times)-1])

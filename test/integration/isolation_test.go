@@ -99,8 +99,8 @@ func TestBrokenNodeClassIsolated(t *testing.T) {
 			t.Errorf("nodeclaim %s is from nodepool %s", nc.Name, pool)
 		}
 	}
-	if len(e.ctrl.entries("leaving nodepool out of provisioning")) == 0 {
-		t.Errorf("no log line says the broken pool was left out:\n%s", e.ctrl.tail(30))
+	if len(e.ctrl.Entries("leaving nodepool out of provisioning")) == 0 {
+		t.Errorf("no log line says the broken pool was left out:\n%s", e.ctrl.Tail(30))
 	}
 
 	// 3. A pod only the broken pool could run stays pending, and says why.

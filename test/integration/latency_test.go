@@ -64,7 +64,7 @@ func TestProvisioningLatency(t *testing.T) {
 	t.Logf("pod to NodeClaim created: %s; to instance launched: %s; to pod Running: %s (over %d pods; %d nodeclaims)",
 		percentiles(claimSeen), percentiles(launchSeen), percentiles(runningSeen), pods, len(e.nodeClaims(ctx)))
 	for _, msg := range []string{"took cluster snapshot", "found provisionable pods", "created nodeclaim", "launched instance", "registered node", "initialized"} {
-		if lines := e.ctrl.entries(msg); len(lines) > 0 {
+		if lines := e.ctrl.Entries(msg); len(lines) > 0 {
 			if ts, err := time.Parse("2006-01-02T15:04:05.000Z0700", fmt.Sprint(lines[0]["time"])); err == nil {
 				extra := ""
 				if d, ok := lines[0]["duration"]; ok {

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/test/harness"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
@@ -123,9 +124,9 @@ func TestProvisioningLifecycle(t *testing.T) {
 			t.Errorf("nodeclaim %s launched %s (%s), not one of its planned spot options", nc.Name, typ, nc.Labels[v1.CapacityTypeLabelKey])
 		}
 	}
-	launched := e.ctrl.entries("launched instance")
+	launched := e.ctrl.Entries("launched instance")
 	if len(launched) == 0 {
-		t.Errorf("no \"launched instance\" log line:\n%s", e.ctrl.tail(30))
+		t.Errorf("no \"launched instance\" log line:\n%s", e.ctrl.Tail(30))
 	}
 
 	// 3. Scale to zero: empty nodes go after consolidateAfter (30 s), within 45 s.
@@ -281,8 +282,8 @@ func TestInsufficientCapacityFallsBack(t *testing.T) {
 		}
 		return false, nil
 	})
-	if !strings.Contains(e.ctrl.tail(400), "InsufficientInstanceCapacity") {
-		t.Errorf("the controller log does not say the pool was out of capacity:\n%s", e.ctrl.tail(40))
+	if !strings.Contains(e.ctrl.Tail(400), "InsufficientInstanceCapacity") {
+		t.Errorf("the controller log does not say the pool was out of capacity:\n%s", e.ctrl.Tail(40))
 	}
 }
 
@@ -297,8 +298,8 @@ func TestRestartMidLaunchLeavesNoDuplicate(t *testing.T) {
 	e.eventually("a NodeClaim exists", 30*time.Second, func(ctx context.Context) (bool, error) {
 		return len(e.nodeClaims(ctx)) > 0, nil
 	})
-	e.ctrl.stop(9) // SIGKILL: no chance to finish anything
-	e.ctrl = startController(t, e.cloud)
+	e.ctrl.Stop(9) // SIGKILL: no chance to finish anything
+	e.ctrl = harness.StartController(t, e.cloud)
 	e.eventually("burst pods Running after the restart", 60*time.Second, func(ctx context.Context) (bool, error) {
 		running, _ := e.runningPods(ctx, "burst")
 		return running == 6, nil

@@ -22,6 +22,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/simulate"
 	"github.com/nodewright/nodewright/controller/simulate/recording"
+	"github.com/nodewright/nodewright/test/harness"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
@@ -47,7 +48,7 @@ func TestSimulateReplaysLiveBatch(t *testing.T) {
 	// The controller is stopped while the pods are created, so the first
 	// batch it solves after it starts again holds all ten, however slowly
 	// a busy machine creates them.
-	e.ctrl.stop(syscall.SIGTERM)
+	e.ctrl.Stop(syscall.SIGTERM)
 	// Until the API server's admission sees the default service account
 	// (kube-controller-manager makes it), pods are refused.
 	tmpl := inflate("inflate", 10, "1", "1.5Gi").Spec.Template
@@ -60,7 +61,7 @@ func TestSimulateReplaysLiveBatch(t *testing.T) {
 		}, 100*time.Millisecond)
 	}
 
-	e.ctrl = startController(t, e.cloud, ctrlEnv...)
+	e.ctrl = harness.StartController(t, e.cloud, ctrlEnv...)
 
 	var batchDir string
 	e.eventually("a recorded batch", 30*time.Second, func(context.Context) (bool, error) {
