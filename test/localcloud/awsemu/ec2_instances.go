@@ -1,6 +1,7 @@
 package awsemu
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -155,11 +156,30 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-// selectInstances resolves InstanceIds (all must exist) or lists every
-// instance, in launch order.
+// instanceIDPattern is the form of an instance id: "i-" and 8 (older) or
+// 17 hexadecimal digits.
+var instanceIDPattern = regexp.MustCompile(`^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
+
+// checkInstanceID refuses an id that cannot name an instance, as AWS does
+// wherever it takes one, before it looks the id up:
+// InvalidInstanceID.Malformed, not InvalidInstanceID.NotFound.
+func checkInstanceID(id string) *Error {
+	if !instanceIDPattern.MatchString(id) {
+		return Errorf(400, "InvalidInstanceID.Malformed", "Invalid id: \"%s\"", id)
+	}
+	return nil
+}
+
+// selectInstances resolves InstanceIds (all well-formed, all existing) or
+// lists every instance, in launch order.
 func (s *Server) selectInstances(ids []string) ([]*Instance, error) {
 	st := s.ec2()
 	var list []*Instance
+	for _, id := range ids {
+		if err := checkInstanceID(id); err != nil {
+			return nil, err
+		}
+	}
 	if len(ids) > 0 {
 		var missing []string
 		for _, id := range ids {

@@ -283,6 +283,9 @@ func (s *Server) taggable(id string) (map[string]string, func(map[string]string)
 	st := s.ec2()
 	switch {
 	case strings.HasPrefix(id, "i-"):
+		if err := checkInstanceID(id); err != nil {
+			return nil, nil, err
+		}
 		if in, ok := st.Instances[id]; ok {
 			return in.Tags, func(m map[string]string) { in.Tags = m }, nil
 		}
@@ -333,7 +336,15 @@ func (s *Server) decodeTags(c *Call) (*tagsInput, error) {
 			return nil, errInvalidParameterValue("Tag keys must not be empty")
 		}
 	}
-	// AWS checks every id before changing any.
+	// AWS checks the form of every id, then that each exists, before
+	// changing any.
+	for _, id := range in.ResourceIDs {
+		if strings.HasPrefix(id, "i-") {
+			if err := checkInstanceID(id); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for _, id := range in.ResourceIDs {
 		if _, _, err := s.taggable(id); err != nil {
 			return nil, err

@@ -240,7 +240,7 @@ func TestEC2DefaultNetworkAndImages(t *testing.T) {
 	if len(out.Subnets) != 0 {
 		t.Errorf("tag survived DeleteTags")
 	}
-	_, err = c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{"i-0000000000000000"}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+	_, err = c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{"i-00000000000000000"}, Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
 	expectCode(t, err, "InvalidInstanceID.NotFound")
 }
 
@@ -480,6 +480,63 @@ func TestEC2CreateFleetIdempotencyAndDryRun(t *testing.T) {
 	in.Type = types.FleetTypeMaintain
 	_, err = c.CreateFleet(ctx, in)
 	expectCode(t, err, "Unsupported")
+}
+
+// TestEC2MalformedInstanceIDs checks every operation that takes instance
+// ids: an id that cannot name an instance is InvalidInstanceID.Malformed,
+// even beside an unknown one; a well-formed unknown id (8 or 17 digits) is
+// InvalidInstanceID.NotFound. CreateTags and DeleteTags take any resource,
+// so only an id with the instance prefix is a malformed instance id there.
+func TestEC2MalformedInstanceIDs(t *testing.T) {
+	_, c := newEC2(t, Options{})
+	ctx := context.Background()
+	tag := []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}
+	calls := map[string]func(ids []string) error{
+		"DescribeInstances": func(ids []string) error {
+			_, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
+			return err
+		},
+		"DescribeInstanceStatus": func(ids []string) error {
+			_, err := c.DescribeInstanceStatus(ctx, &ec2.DescribeInstanceStatusInput{InstanceIds: ids})
+			return err
+		},
+		"TerminateInstances": func(ids []string) error {
+			_, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids})
+			return err
+		},
+		"RebootInstances": func(ids []string) error {
+			_, err := c.RebootInstances(ctx, &ec2.RebootInstancesInput{InstanceIds: ids})
+			return err
+		},
+		"CreateTags": func(ids []string) error {
+			_, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids, Tags: tag})
+			return err
+		},
+		"DeleteTags": func(ids []string) error {
+			_, err := c.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: ids, Tags: tag})
+			return err
+		},
+	}
+	for op, call := range calls {
+		t.Run(op, func(t *testing.T) {
+			for _, id := range []string{"i-123", "i-0000000000000000", "i-000000000000000000", "i-0123456789ABCDEF0", "i-0123456789abcdefg", "i-"} {
+				err := call([]string{id})
+				expectCode(t, err, "InvalidInstanceID.Malformed")
+				if !strings.Contains(err.Error(), `"`+id+`"`) {
+					t.Errorf("%s: the message does not name it: %v", id, err)
+				}
+			}
+			expectCode(t, call([]string{"i-0123456789abcdef0", "i-1"}), "InvalidInstanceID.Malformed")
+			if strings.HasSuffix(op, "Tags") {
+				expectCode(t, call([]string{"instance-1"}), "InvalidID")
+			} else {
+				expectCode(t, call([]string{"instance-1"}), "InvalidInstanceID.Malformed")
+			}
+			for _, id := range []string{"i-0123abcd", "i-0123456789abcdef0"} {
+				expectCode(t, call([]string{id}), "InvalidInstanceID.NotFound")
+			}
+		})
+	}
 }
 
 func TestEC2InstanceLifecycle(t *testing.T) {
