@@ -204,6 +204,10 @@ bench: ## Benchmarks: scheduling (pods/s, nodes, $/h), consolidation passes (ms,
 bench-vs-karpenter: karpenterbench ## nodewright against Karpenter's own scheduler: solve time, nodes, true $/h and lower bound per workload, and a 48-hour price-stability sweep.
 	go run ./test/benchvs/cmd/vskarpenter -karpenter $(KARPENTERBENCH)
 
+.PHONY: bench-vs-karpenter-e2e
+bench-vs-karpenter-e2e: tools build $(KARPENTER_CONTROLLER) ## Real Karpenter and nodewright side by side on two local clouds started together: pod latency, NodeClaims, instances, $/h, scale-to-zero time and AWS calls per workload (~8 min).
+	NODEWRIGHT_BENCH_E2E=1 NODEWRIGHT_BIN_DIR=$(BIN) go test -count=1 -timeout 20m -v -run TestBenchVsKarpenterE2E ./test/karpenter/
+
 .PHONY: lint
 lint: ## gofmt and go vet, for the root module and the tools module.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -26,7 +26,6 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -39,6 +38,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
+	"github.com/nodewright/nodewright/test/harness"
 	"github.com/nodewright/nodewright/test/localcloud"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 )
@@ -120,7 +120,9 @@ func TestKarpenterRunsUnmodified(t *testing.T) {
 	}
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv starts a local cloud and Karpenter on it; extraEnv (KEY=value)
+// adds to or overrides Karpenter's environment.
+func newEnv(t *testing.T, extraEnv ...string) *env {
 	t.Helper()
 	bin, err := localcloud.DefaultBinDir()
 	if err != nil {
@@ -151,7 +153,7 @@ func newEnv(t *testing.T) *env {
 		return err == nil
 	})
 	e.awsResources()
-	e.startKarpenter(karpenter)
+	e.startKarpenter(karpenter, extraEnv)
 	return e
 }
 
@@ -159,18 +161,26 @@ func newEnv(t *testing.T) *env {
 // the node role, and the interruption queue with its policy and the four
 // EventBridge rules that feed it.
 func (e *env) awsResources() {
-	t, ctx, cfg, cluster := e.t, context.Background(), e.cloud.AWSConfig(), e.cloud.ClusterName()
-	_, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("KarpenterNodeRole-" + cluster),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
-	if err != nil {
-		t.Fatalf("creating the node role: %v", err)
+	cluster := e.cloud.ClusterName()
+	if err := harness.CreateNodeRole(context.Background(), e.cloud, "KarpenterNodeRole-"+cluster); err != nil {
+		e.t.Fatalf("creating the node role: %v", err)
 	}
-	q, err := sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(cluster),
+	createInterruptionQueue(e.t, e.cloud, cluster, "Karpenter-"+cluster)
+}
+
+// createInterruptionQueue makes an interruption queue named queue, its
+// policy, and the four EventBridge rules (named rulePrefix-...) that feed it,
+// as Karpenter's getting-started CloudFormation does; nodewright's module
+// makes the same.
+func createInterruptionQueue(t testing.TB, cloud *localcloud.Cloud, queue, rulePrefix string) {
+	t.Helper()
+	ctx, cfg := context.Background(), cloud.AWSConfig()
+	q, err := sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(queue),
 		Attributes: map[string]string{"MessageRetentionPeriod": "300", "SqsManagedSseEnabled": "true"}})
 	if err != nil {
 		t.Fatalf("creating the interruption queue: %v", err)
 	}
-	queueARN := fmt.Sprintf("arn:aws:sqs:%s:%s:%s", cfg.Region, awsemu.AccountID, cluster)
+	queueARN := fmt.Sprintf("arn:aws:sqs:%s:%s:%s", cfg.Region, awsemu.AccountID, queue)
 	policy := fmt.Sprintf(`{"Version":"2012-10-17","Id":"EC2InterruptionPolicy","Statement":[`+
 		`{"Effect":"Allow","Principal":{"Service":["events.amazonaws.com","sqs.amazonaws.com"]},"Action":"sqs:SendMessage","Resource":%q},`+
 		`{"Sid":"DenyHTTP","Effect":"Deny","Action":"sqs:*","Resource":%q,"Condition":{"Bool":{"aws:SecureTransport":false}},"Principal":"*"}]}`,
@@ -186,7 +196,7 @@ func (e *env) awsResources() {
 		"RebalanceRule":           `{"source":["aws.ec2"],"detail-type":["EC2 Instance Rebalance Recommendation"]}`,
 		"InstanceStateChangeRule": `{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"]}`,
 	} {
-		rule := "Karpenter-" + cluster + "-" + name
+		rule := rulePrefix + "-" + name
 		if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(rule), EventPattern: aws.String(pattern)}); err != nil {
 			t.Fatalf("creating rule %s: %v", rule, err)
 		}
@@ -199,8 +209,9 @@ func (e *env) awsResources() {
 
 // startKarpenter runs the controller outside the cluster, as its docs
 // describe for development: the cloud's AWS and cluster settings, leader
-// election in a namespace, and free ports for metrics and health.
-func (e *env) startKarpenter(bin string) {
+// election in a namespace, and free ports for metrics and health. extraEnv
+// (KEY=value) adds to or overrides that environment.
+func (e *env) startKarpenter(bin string, extraEnv []string) {
 	t := e.t
 	e.log = filepath.Join(t.TempDir(), "karpenter.log")
 	logFile, err := os.Create(e.log)
@@ -212,6 +223,8 @@ func (e *env) startKarpenter(bin string) {
 	cmd.Env = append(cmd.Env, "KUBECONFIG="+e.cloud.Kubeconfig, "INTERRUPTION_QUEUE="+e.cloud.ClusterName(),
 		"LEADER_ELECTION_NAMESPACE=default", fmt.Sprintf("METRICS_PORT=%d", freePort(t)), fmt.Sprintf("HEALTH_PROBE_PORT=%d", freePort(t)),
 		"BATCH_IDLE_DURATION=1s", "BATCH_MAX_DURATION=5s", "LOG_LEVEL=debug", "FEATURE_GATES=SpotToSpotConsolidation=true")
+	// exec.Cmd keeps the last value of a repeated key.
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -466,19 +479,26 @@ func deployInflate(t *testing.T, kube kubernetes.Interface, replicas int32) {
 				Containers: []corev1.Container{{Name: "inflate", Image: "registry.k8s.io/pause:3.10",
 					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
 						corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1.5Gi")}}}}}}}}
+	awaitDefaultServiceAccount(t, kube)
+	if _, err := kube.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// awaitDefaultServiceAccount waits for the default namespace's service
+// account, without which its pods are not admitted.
+func awaitDefaultServiceAccount(t testing.TB, kube kubernetes.Interface) {
+	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		_, err := kube.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		_, err := kube.CoreV1().ServiceAccounts("default").Get(context.Background(), "default", metav1.GetOptions{})
 		if err == nil {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no default service account: %v", err)
 		}
 		time.Sleep(time.Second)
-	}
-	if _, err := kube.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
 	}
 }
 
