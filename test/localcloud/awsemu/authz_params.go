@@ -32,16 +32,6 @@ func (c *Call) paramList(name string) []string {
 	return v
 }
 
-// paramMap reads a string map (SQS tags).
-func (c *Call) paramMap(name string) map[string]string {
-	if c.Form != nil {
-		return formTags(c.Form, name)
-	}
-	var v map[string]string
-	_ = json.Unmarshal(c.jsonMember(name), &v)
-	return v
-}
-
 // paramTags reads a list of {Key, Value} (EventBridge tags).
 func (c *Call) paramTags(name string) map[string]string {
 	var v []struct{ Key, Value string }

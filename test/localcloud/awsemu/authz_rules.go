@@ -68,7 +68,10 @@ func init() {
 		return check("sqs:GetQueueUrl", s.queueResource(s.world.SQS.Queues[c.param("QueueName")], c.param("QueueName")))
 	}
 	authzRules["sqs:CreateQueue"] = func(s *Server, c *Call) []authzCheck {
-		r := authzResource{arn: s.queueARN(c.param("QueueName")), keys: requestTagKeys(c.paramMap("tags"))}
+		// Decoded as the handler decodes it, whichever protocol it came in.
+		var in sqsCreateQueueInput
+		_ = c.Decode(&in)
+		r := authzResource{arn: s.queueARN(in.QueueName), keys: requestTagKeys(in.Tags)}
 		return check("sqs:CreateQueue", r)
 	}
 	authzRules["sqs:ListQueues"] = anyResource("sqs:ListQueues")
@@ -146,7 +149,9 @@ func sqsQueueRule(action string) authzRule {
 		}
 		r := s.queueResource(q, name)
 		if action == "sqs:TagQueue" {
-			maps.Copy(r.keys, requestTagKeys(c.paramMap("Tags")))
+			var in sqsTagQueueInput
+			_ = c.Decode(&in)
+			maps.Copy(r.keys, requestTagKeys(in.Tags))
 		}
 		return check(action, r)
 	}

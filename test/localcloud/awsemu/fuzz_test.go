@@ -42,6 +42,9 @@ type fuzzQueryTarget struct {
 			Target  *struct{ Capacity int }
 		}
 	} `query:"LaunchTemplateConfigs"`
+	// SQS's: a blob, and a map of structures.
+	Blob             []byte
+	MessageAttribute map[string]SQSMessageAttribute
 }
 
 func FuzzQueryDecoder(f *testing.F) {
@@ -58,6 +61,8 @@ func FuzzQueryDecoder(f *testing.F) {
 		"Tags.member.0.Key=a&Attributes.1.Name=n&Attributes.1.Value=v",
 		"filter.1.name=lower&FILTER.1.VALUE.1=upper",
 		"..=&Filter..Name=x&Filter.1..=y",
+		"MessageAttribute.1.Name=a&MessageAttribute.1.Value.DataType=Binary&MessageAttribute.1.Value.BinaryValue=AAE%3D&MessageAttribute.1.Value.StringListValue.1=x",
+		"Blob=AAE%3D&MessageAttribute.entry.1.key=k&MessageAttribute.entry.1.value.BinaryListValue.1=%21&MessageAttribute.2.Value=flat",
 	} {
 		f.Add(seed)
 	}
@@ -97,6 +102,7 @@ func FuzzServeHTTP(f *testing.F) {
 		{7, "AWSPriceListService.DescribeServices", "", "/", `{"ServiceCode":"AmazonEC2","NextToken":"b2Zmc2V0OjE"}`},
 		{7, "AWSPriceListService.GetAttributeValues", "", "/", `{"ServiceCode":"AmazonEC2","AttributeName":"vcpu"}`},
 		{4, "AmazonSQS.SendMessage", "", "/", `{"QueueUrl":"http://127.0.0.1/111122223333/q","MessageBody":"hi"}`},
+		{4, "", "SendMessage", "/", "Action=SendMessage&Version=2012-11-05&QueueUrl=http%3A%2F%2F127.0.0.1%2F111122223333%2Fq&MessageBody=hi&MessageAttribute.1.Name=b&MessageAttribute.1.Value.DataType=Binary&MessageAttribute.1.Value.BinaryValue=AAE%3D"},
 		{5, "AWSEvents.PutRule", "", "/", `{"Name":"r","EventPattern":"{\"source\":[\"aws.ec2\"]}"}`},
 		{1, "", "DescribeInstances", "/", "Action=DescribeInstances&Version=2016-11-15&Filter.1.Name=instance-type&Filter.1.Value.1=m5.large"},
 		{1, "", "CreateFleet", "/", "Action=CreateFleet&Type=instant&TargetCapacitySpecification.TotalTargetCapacity=x"},

@@ -2,6 +2,7 @@ package awsemu
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -53,7 +54,7 @@ type protocol int
 
 const (
 	protoEC2Query protocol = iota // EC2: form in, XML out, errors in <Response><Errors>
-	protoQuery                    // IAM, STS: form in, XML out with <XResult>, <ErrorResponse>
+	protoQuery                    // IAM, STS, and SQS for older clients: form in, XML out with <XResult>, <ErrorResponse>
 	protoJSON10                   // SQS
 	protoJSON11                   // EventBridge, SSM, Pricing
 	protoRESTJSON                 // EKS
@@ -67,6 +68,23 @@ type named struct {
 
 func (n named) MarshalXML(e *xml.Encoder, _ xml.StartElement) error {
 	return e.EncodeElement(n.value, xml.StartElement{Name: xml.Name{Local: n.name}})
+}
+
+// queryNamespaces are the XML namespaces of the query services' responses.
+var queryNamespaces = map[string]string{
+	"iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+	"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+	"sqs": "http://queue.amazonaws.com/doc/2012-11-05/",
+}
+
+// emptyResults are the query operations whose output shape has no members
+// (botocore's iam, sts and query-protocol sqs service-2.json; checked by
+// TestEmptyResultsMatchBotocore). AWS still writes their empty <XResult/>
+// and botocore looks it up (KeyError 'UpdateRoleResult' without it). An
+// operation with no output shape at all (DeleteRole, DeleteQueue) writes no
+// result element, which is what a handler returning nil gets otherwise.
+var emptyResults = map[string]bool{
+	"iam:UpdateRole": true,
 }
 
 func writeResult(w http.ResponseWriter, proto protocol, service, action, requestID string, out any) {
@@ -85,14 +103,20 @@ func writeResult(w http.ResponseWriter, proto protocol, service, action, request
 		body, err = xml.Marshal(env)
 	case protoQuery:
 		w.Header().Set("Content-Type", "text/xml")
+		if out == nil && emptyResults[service+":"+action] {
+			out = struct{}{}
+		}
 		env := struct {
 			XMLName xml.Name
 			Xmlns   string `xml:"xmlns,attr"`
-			Result  named
+			Result  any
 			Meta    struct {
 				RequestID string `xml:"RequestId"`
 			} `xml:"ResponseMetadata"`
-		}{XMLName: xml.Name{Local: action + "Response"}, Xmlns: "https://" + service + ".amazonaws.com/doc/", Result: named{action + "Result", out}}
+		}{XMLName: xml.Name{Local: action + "Response"}, Xmlns: queryNamespaces[service]}
+		if out != nil {
+			env.Result = named{action + "Result", out}
+		}
 		env.Meta.RequestID = requestID
 		body, err = xml.Marshal(env)
 	case protoJSON10, protoJSON11:
@@ -109,12 +133,39 @@ func writeResult(w http.ResponseWriter, proto protocol, service, action, request
 		body, err = json.Marshal(out)
 	}
 	if err != nil {
-		writeError(w, proto, requestID, &Error{Code: "InternalFailure", Message: "encoding response: " + err.Error(), Status: 500, Server: true})
+		writeError(w, proto, service, requestID, &Error{Code: "InternalFailure", Message: "encoding response: " + err.Error(), Status: 500, Server: true})
 		return
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+}
+
+// encodeFlatMap writes a map the way the query protocol writes a flattened
+// one: an element named for the field per entry, holding the key and the
+// value (<Attribute><Name>k</Name><Value>v</Value></Attribute>), in key order.
+func encodeFlatMap[V any](e *xml.Encoder, start xml.StartElement, keyName, valueName string, m map[string]V) error {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	entry := xml.StartElement{Name: start.Name}
+	for _, k := range keys {
+		if err := e.EncodeToken(entry); err != nil {
+			return err
+		}
+		if err := e.EncodeElement(k, xml.StartElement{Name: xml.Name{Local: keyName}}); err != nil {
+			return err
+		}
+		if err := e.EncodeElement(m[k], xml.StartElement{Name: xml.Name{Local: valueName}}); err != nil {
+			return err
+		}
+		if err := e.EncodeToken(entry.End()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // inline marshals a struct's fields without a wrapping element, so results
@@ -152,10 +203,32 @@ func xmlFieldName(f reflect.StructField) (string, bool) {
 	return name, strings.Contains(opts, "omitempty")
 }
 
-func writeError(w http.ResponseWriter, proto protocol, requestID string, e *Error) {
+// queryCompatible are the JSON services that also serve the AWS query
+// protocol (botocore's "awsQueryCompatible"): SQS, whose clients released
+// before 2024 (aws-cli 2.9 among them) send form-encoded Action requests.
+// Their handlers serve both; only the decoding and encoding differ.
+var queryCompatible = map[string]bool{"sqs": true}
+
+// queryErrorCode is the code an error has in the query protocol. SQS is
+// awsQueryCompatible: its JSON error shapes (QueueDoesNotExist) keep the
+// query codes they had before (AWS.SimpleQueueService.NonExistentQueue),
+// which its query protocol answers with and its JSON protocol sends in
+// x-amzn-query-error.
+func queryErrorCode(service, code string) string {
+	if queryCompatible[service] {
+		return sqsQueryErrorCode(code)
+	}
+	return code
+}
+
+func writeError(w http.ResponseWriter, proto protocol, service, requestID string, e *Error) {
 	status := e.Status
 	if status == 0 {
 		status = 400
+	}
+	fault := "Sender"
+	if e.Server {
+		fault = "Receiver"
 	}
 	w.Header().Set("x-amzn-RequestId", requestID)
 	var body []byte
@@ -166,18 +239,15 @@ func writeError(w http.ResponseWriter, proto protocol, requestID string, e *Erro
 			xmlEscape(e.Code), xmlEscape(e.Message), requestID))
 	case protoQuery:
 		w.Header().Set("Content-Type", "text/xml")
-		typ := "Sender"
-		if e.Server {
-			typ = "Receiver"
-		}
 		body = []byte(fmt.Sprintf(`<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
-			typ, xmlEscape(e.Code), xmlEscape(e.Message), requestID))
+			fault, xmlEscape(queryErrorCode(service, e.Code)), xmlEscape(e.Message), requestID))
 	case protoJSON10, protoJSON11:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		if proto == protoJSON10 {
 			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-			// SQS's JSON protocol also carries the legacy query error code.
-			w.Header().Set("x-amzn-query-error", sqsQueryErrorCode(e.Code)+";Sender")
+		}
+		if queryCompatible[service] {
+			w.Header().Set("x-amzn-query-error", queryErrorCode(service, e.Code)+";"+fault)
 		}
 		body, _ = json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
 	case protoRESTJSON:
@@ -245,6 +315,15 @@ func (n *qnode) decode(v reflect.Value, path string) *Error {
 		}
 		return n.decode(v.Elem(), path)
 	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			// Blobs travel base64-encoded.
+			b, err := base64.StdEncoding.DecodeString(n.value)
+			if err != nil {
+				return errInvalidParameterValue("Value for parameter %s is invalid. Expected base64-encoded binary data.", path)
+			}
+			v.SetBytes(b)
+			return nil
+		}
 		items := n.children
 		if m, ok := n.children["member"]; ok {
 			items = m.children
@@ -268,13 +347,15 @@ func (n *qnode) decode(v reflect.Value, path string) *Error {
 		}
 		v.Set(s)
 	case reflect.Map:
-		// Query maps: Name.entry.N.key / Name.entry.N.value (or Name.N.Name/Value).
+		// Query maps: Name.entry.N.key / Name.entry.N.value, or flattened
+		// Name.N.Name / Name.N.Value (Key / Value for tags); a value may be
+		// a structure (SQS's MessageAttribute.N.Value.DataType).
 		m := reflect.MakeMap(v.Type())
 		entries := n.children
 		if e, ok := n.children["entry"]; ok {
 			entries = e.children
 		}
-		for _, e := range entries {
+		for i, e := range entries {
 			k, val := e.children["key"], e.children["value"]
 			if k == nil {
 				k = e.children["name"]
@@ -282,7 +363,11 @@ func (n *qnode) decode(v reflect.Value, path string) *Error {
 			if k == nil || val == nil {
 				continue
 			}
-			m.SetMapIndex(reflect.ValueOf(k.value), reflect.ValueOf(val.value).Convert(v.Type().Elem()))
+			elem := reflect.New(v.Type().Elem()).Elem()
+			if err := val.decode(elem, fmt.Sprintf("%s.%s.Value", path, i)); err != nil {
+				return err
+			}
+			m.SetMapIndex(reflect.ValueOf(k.value).Convert(v.Type().Key()), elem)
 		}
 		v.Set(m)
 	case reflect.String:

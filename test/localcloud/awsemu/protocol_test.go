@@ -177,7 +177,11 @@ func TestWriteErrorWithRealClients(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				writeError(w, tc.proto, reqID, tc.err)
+				service := ""
+				if tc.proto == protoJSON10 {
+					service = "sqs"
+				}
+				writeError(w, tc.proto, service, reqID, tc.err)
 			}))
 			defer ts.Close()
 			cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1,
@@ -211,7 +215,7 @@ func TestWriteErrorWithRealClients(t *testing.T) {
 func TestWriteErrorDefaultsTo400(t *testing.T) {
 	for _, proto := range []protocol{protoEC2Query, protoQuery, protoJSON10, protoJSON11, protoRESTJSON} {
 		rec := httptest.NewRecorder()
-		writeError(rec, proto, "rid", &Error{Code: "Oops", Message: "m"})
+		writeError(rec, proto, "", "rid", &Error{Code: "Oops", Message: "m"})
 		if rec.Code != 400 || rec.Body.Len() == 0 || rec.Header().Get("x-amzn-RequestId") != "rid" {
 			t.Errorf("proto %d: status %d body %q", proto, rec.Code, rec.Body.String())
 		}

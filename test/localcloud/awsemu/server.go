@@ -302,7 +302,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
 	if err != nil {
-		writeError(w, protoQuery, reqID, Errorf(400, "MalformedRequest", "reading body: %v", err))
+		writeError(w, protoQuery, "", reqID, Errorf(400, "MalformedRequest", "reading body: %v", err))
 		return
 	}
 	service, region := s.scope(r)
@@ -310,29 +310,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var op operation
 	var found bool
+	// proto is the wire format of this request: the operation's own, except
+	// that an operation of a query-compatible service (SQS) reached by its
+	// query Action speaks the query protocol.
+	var proto protocol
 	switch target := r.Header.Get("X-Amz-Target"); {
 	case target != "":
 		prefix, action, _ := strings.Cut(target, ".")
 		c.Service, c.Action = targetPrefixes[prefix], action
 		if c.Service == "" {
-			writeError(w, protoJSON11, reqID, Errorf(400, "UnknownOperationException", "unknown target %q", target))
+			writeError(w, protoJSON11, "", reqID, Errorf(400, "UnknownOperationException", "unknown target %q", target))
 			return
 		}
 		op, found = s.ops[c.Service][action]
 		if !found {
-			proto := protoJSON11
+			proto = protoJSON11
 			if c.Service == "sqs" {
 				proto = protoJSON10
 			}
-			writeError(w, proto, reqID, Errorf(400, "UnknownOperationException", "%s does not support the operation %s", c.Service, action))
+			writeError(w, proto, c.Service, reqID, Errorf(400, "UnknownOperationException", "%s does not support the operation %s", c.Service, action))
 			return
 		}
+		proto = op.proto
 	case c.Service == "eks":
 		op, found = s.matchREST(r.Method, r.URL.EscapedPath(), c)
 		if !found {
-			writeError(w, protoRESTJSON, reqID, Errorf(404, "NotFoundException", "no EKS route for %s %s", r.Method, r.URL.Path))
+			writeError(w, protoRESTJSON, c.Service, reqID, Errorf(404, "NotFoundException", "no EKS route for %s %s", r.Method, r.URL.Path))
 			return
 		}
+		proto = op.proto
 	default:
 		form := r.URL.Query()
 		if r.Method == http.MethodPost {
@@ -347,28 +353,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if c.Service == "" {
 			c.Service = serviceForAction(c.Action)
 		}
-		proto := protoQuery
+		proto = protoQuery
 		if c.Service == "ec2" {
 			proto = protoEC2Query
 		}
 		if c.Action == "" {
-			writeError(w, proto, reqID, Errorf(400, "MissingAction", "The request must contain the parameter Action"))
+			writeError(w, proto, c.Service, reqID, Errorf(400, "MissingAction", "The request must contain the parameter Action"))
 			return
 		}
 		op, found = s.ops[c.Service][c.Action]
 		if !found {
-			writeError(w, proto, reqID, errInvalidAction(c.Action, c.Service))
+			writeError(w, proto, c.Service, reqID, errInvalidAction(c.Action, c.Service))
 			return
 		}
+		if !queryCompatible[c.Service] {
+			proto = op.proto
+		}
 	}
-	c.proto = op.proto
+	c.proto = proto
 
 	out, apiErr := s.invoke(c, op)
 	if apiErr != nil {
-		writeError(w, op.proto, reqID, apiErr)
+		writeError(w, proto, c.Service, reqID, apiErr)
 		return
 	}
-	writeResult(w, op.proto, c.Service, c.Action, reqID, out)
+	writeResult(w, proto, c.Service, c.Action, reqID, out)
 }
 
 // invoke runs a handler under the world lock, applying injected faults
@@ -382,7 +391,7 @@ func (s *Server) invoke(c *Call, op operation) (out any, apiErr *Error) {
 			out, apiErr = nil, &Error{Code: "InternalFailure", Message: fmt.Sprintf("internal error in %s: %v", c.Action, p), Status: 500, Server: true}
 		}
 	}()
-	caller, authErr := s.authenticate(c, op.proto)
+	caller, authErr := s.authenticate(c, c.proto)
 	if authErr != nil {
 		s.log.Info("request refused: not authenticated", "service", c.Service, "action", c.Action, "code", authErr.Code)
 		return nil, authErr

@@ -3,6 +3,7 @@ package awsemu
 import (
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"net/url"
 	"regexp"
 	"sort"
@@ -48,20 +49,63 @@ type SQSMessage struct {
 }
 
 // SQSMessageAttribute is a message attribute as SQS takes and returns it.
+// The query protocol names its lists in the singular (StringListValue.N).
 type SQSMessageAttribute struct {
 	DataType         string   `json:"DataType"`
 	StringValue      *string  `json:"StringValue,omitempty"`
 	BinaryValue      []byte   `json:"BinaryValue,omitempty"`
-	StringListValues []string `json:"StringListValues,omitempty"`
-	BinaryListValues [][]byte `json:"BinaryListValues,omitempty"`
+	StringListValues []string `json:"StringListValues,omitempty" query:"StringListValue"`
+	BinaryListValues [][]byte `json:"BinaryListValues,omitempty" query:"BinaryListValue"`
+}
+
+// MarshalXML writes the attribute as the query protocol does: binary values
+// base64-encoded, lists flattened.
+func (a SQSMessageAttribute) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	out := struct {
+		StringValue      *string  `xml:",omitempty"`
+		BinaryValue      string   `xml:",omitempty"`
+		StringListValues []string `xml:"StringListValue"`
+		BinaryListValues []string `xml:"BinaryListValue"`
+		DataType         string
+	}{StringValue: a.StringValue, StringListValues: a.StringListValues, DataType: a.DataType}
+	if a.BinaryValue != nil {
+		out.BinaryValue = base64.StdEncoding.EncodeToString(a.BinaryValue)
+	}
+	for _, b := range a.BinaryListValues {
+		out.BinaryListValues = append(out.BinaryListValues, base64.StdEncoding.EncodeToString(b))
+	}
+	return e.EncodeElement(out, start)
+}
+
+// SQS's maps, which JSON writes as objects and the query protocol as
+// flattened entries named for the field: <Attribute><Name/><Value/></Attribute>
+// for queue and message system attributes, <Tag><Key/><Value/></Tag> for tags,
+// <MessageAttribute><Name/><Value>...</Value></MessageAttribute>.
+type (
+	sqsAttributes        map[string]string
+	sqsTags              map[string]string
+	sqsMessageAttributes map[string]SQSMessageAttribute
+)
+
+func (m sqsAttributes) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return encodeFlatMap(e, start, "Name", "Value", m)
+}
+
+func (m sqsTags) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return encodeFlatMap(e, start, "Key", "Value", m)
+}
+
+func (m sqsMessageAttributes) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	return encodeFlatMap(e, start, "Name", "Value", m)
 }
 
 func newSQSState(w *World) *SQSState { return &SQSState{Queues: map[string]*Queue{}} }
 
-// sqsQueryErrorCode maps SQS's JSON error shape names to the legacy query
-// codes it also sends in x-amzn-query-error. The SDK keeps the typed error
-// (types.QueueDoesNotExist) but reports the legacy code from ErrorCode(),
-// exactly as against AWS.
+// sqsQueryErrorCode maps SQS's JSON error shape names to the codes of its
+// query protocol (the error codes of the query-protocol botocore model,
+// aws-cli 2.9's), which the JSON protocol also sends in x-amzn-query-error.
+// The SDK keeps the typed error (types.QueueDoesNotExist) but reports the
+// query code from ErrorCode(), exactly as against AWS.
 func sqsQueryErrorCode(code string) string {
 	switch code {
 	case "QueueDoesNotExist":
@@ -233,12 +277,18 @@ type queueURLOutput struct {
 	QueueUrl string `json:"QueueUrl"`
 }
 
+// The query protocol names SQS's lists and maps in the singular, flattened:
+// Attribute.N.Name, Tag.N.Key, AttributeName.N, TagKey.N.
+
+// sqsCreateQueueInput is also read by the authorization rule (its tags).
+type sqsCreateQueueInput struct {
+	QueueName  string
+	Attributes map[string]string `query:"Attribute"`
+	Tags       map[string]string `json:"tags" query:"Tag"`
+}
+
 func (s *Server) sqsCreateQueue(c *Call) (any, error) {
-	var in struct {
-		QueueName  string
-		Attributes map[string]string
-		Tags       map[string]string `json:"tags"`
-	}
+	var in sqsCreateQueueInput
 	if err := c.Decode(&in); err != nil {
 		return nil, err
 	}
@@ -326,8 +376,8 @@ func (s *Server) sqsListQueues(c *Call) (any, error) {
 		start = sort.SearchStrings(names, string(last)+"\x00")
 	}
 	out := struct {
-		QueueUrls []string `json:"QueueUrls,omitempty"`
-		NextToken string   `json:"NextToken,omitempty"`
+		QueueUrls []string `json:"QueueUrls,omitempty" xml:"QueueUrl"`
+		NextToken string   `json:"NextToken,omitempty" xml:",omitempty"`
 	}{}
 	end := len(names)
 	if in.MaxResults != nil {
@@ -348,7 +398,7 @@ func (s *Server) sqsListQueues(c *Call) (any, error) {
 func (s *Server) sqsGetQueueAttributes(c *Call) (any, error) {
 	var in struct {
 		QueueUrl       string
-		AttributeNames []string
+		AttributeNames []string `query:"AttributeName"`
 	}
 	if err := c.Decode(&in); err != nil {
 		return nil, err
@@ -400,7 +450,7 @@ func (s *Server) sqsGetQueueAttributes(c *Call) (any, error) {
 		}
 	}
 	return struct {
-		Attributes map[string]string `json:"Attributes,omitempty"`
+		Attributes sqsAttributes `json:"Attributes,omitempty" xml:"Attribute"`
 	}{out}, nil
 }
 
@@ -419,7 +469,7 @@ func isKnownSQSAttribute(name string) bool {
 func (s *Server) sqsSetQueueAttributes(c *Call) (any, error) {
 	var in struct {
 		QueueUrl   string
-		Attributes map[string]string
+		Attributes map[string]string `query:"Attribute"`
 	}
 	if err := c.Decode(&in); err != nil {
 		return nil, err
@@ -469,9 +519,10 @@ func (s *Server) sqsPurgeQueue(c *Call) (any, error) {
 		return nil, err
 	}
 	now := s.clock.Now()
-	// AWS allows one purge per queue per minute.
+	// AWS allows one purge per queue per minute, and answers another with
+	// 403 (the httpStatusCode of the query-protocol model).
 	if !q.LastPurge.IsZero() && now.Sub(q.LastPurge) < time.Minute {
-		return nil, Errorf(400, "PurgeQueueInProgress", "Only one PurgeQueue operation on %s is allowed every 60 seconds.", q.Name)
+		return nil, Errorf(403, "PurgeQueueInProgress", "Only one PurgeQueue operation on %s is allowed every 60 seconds.", q.Name)
 	}
 	q.LastPurge = now
 	q.Messages = nil

@@ -86,7 +86,7 @@ func validateMessageAttributes(attrs map[string]SQSMessageAttribute) error {
 type sqsSendResult struct {
 	MessageId              string `json:"MessageId"`
 	MD5OfMessageBody       string `json:"MD5OfMessageBody"`
-	MD5OfMessageAttributes string `json:"MD5OfMessageAttributes,omitempty"`
+	MD5OfMessageAttributes string `json:"MD5OfMessageAttributes,omitempty" xml:",omitempty"`
 }
 
 // sqsSendLocked validates and enqueues one message; delay < 0 takes the queue's DelaySeconds.
@@ -132,7 +132,7 @@ func (s *Server) sqsSendMessage(c *Call) (any, error) {
 		QueueUrl          string
 		MessageBody       string
 		DelaySeconds      *int
-		MessageAttributes map[string]SQSMessageAttribute
+		MessageAttributes map[string]SQSMessageAttribute `query:"MessageAttribute"`
 	}
 	if err := c.Decode(&in); err != nil {
 		return nil, err
@@ -200,8 +200,8 @@ func (s *Server) sqsSendMessageBatch(c *Call) (any, error) {
 			Id                string
 			MessageBody       string
 			DelaySeconds      *int
-			MessageAttributes map[string]SQSMessageAttribute
-		}
+			MessageAttributes map[string]SQSMessageAttribute `query:"MessageAttribute"`
+		} `query:"SendMessageBatchRequestEntry"`
 	}
 	if err := c.Decode(&in); err != nil {
 		return nil, err
@@ -222,8 +222,8 @@ func (s *Server) sqsSendMessageBatch(c *Call) (any, error) {
 		sqsSendResult
 	}
 	out := struct {
-		Successful []success       `json:"Successful"`
-		Failed     []sqsBatchError `json:"Failed"`
+		Successful []success       `json:"Successful" xml:"SendMessageBatchResultEntry"`
+		Failed     []sqsBatchError `json:"Failed" xml:"BatchResultErrorEntry"`
 	}{Successful: []success{}, Failed: []sqsBatchError{}}
 	for _, e := range in.Entries {
 		delay := -1
@@ -249,9 +249,9 @@ type sqsReceivedMessage struct {
 	ReceiptHandle          string                         `json:"ReceiptHandle"`
 	MD5OfBody              string                         `json:"MD5OfBody"`
 	Body                   string                         `json:"Body"`
-	Attributes             map[string]string              `json:"Attributes,omitempty"`
-	MD5OfMessageAttributes string                         `json:"MD5OfMessageAttributes,omitempty"`
-	MessageAttributes      map[string]SQSMessageAttribute `json:"MessageAttributes,omitempty"`
+	Attributes             sqsAttributes        `json:"Attributes,omitempty" xml:"Attribute"`
+	MD5OfMessageAttributes string               `json:"MD5OfMessageAttributes,omitempty" xml:",omitempty"`
+	MessageAttributes      sqsMessageAttributes `json:"MessageAttributes,omitempty" xml:"MessageAttribute"`
 }
 
 var sqsSystemAttributes = []string{"ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp", "SentTimestamp", "SenderId"}

@@ -14,9 +14,9 @@ import (
 func (s *Server) sqsReceiveMessage(c *Call) (any, error) {
 	var in struct {
 		QueueUrl                    string
-		AttributeNames              []string
-		MessageSystemAttributeNames []string
-		MessageAttributeNames       []string
+		AttributeNames              []string `query:"AttributeName"`
+		MessageSystemAttributeNames []string `query:"MessageSystemAttributeName"`
+		MessageAttributeNames       []string `query:"MessageAttributeName"`
 		MaxNumberOfMessages         *int
 		VisibilityTimeout           *int
 		WaitTimeSeconds             *int
@@ -90,7 +90,7 @@ func (s *Server) sqsReceiveMessage(c *Call) (any, error) {
 		timeout = q.intAttr("VisibilityTimeout")
 	}
 	out := struct {
-		Messages []sqsReceivedMessage `json:"Messages,omitempty"`
+		Messages []sqsReceivedMessage `json:"Messages,omitempty" xml:"Message"`
 	}{}
 	for _, m := range got {
 		m.ReceiveCount++
@@ -209,7 +209,7 @@ func (s *Server) sqsDeleteMessage(c *Call) (any, error) {
 func (s *Server) sqsDeleteMessageBatch(c *Call) (any, error) {
 	var in struct {
 		QueueUrl string
-		Entries  []struct{ Id, ReceiptHandle string }
+		Entries  []struct{ Id, ReceiptHandle string } `query:"DeleteMessageBatchRequestEntry"`
 	}
 	if err := c.Decode(&in); err != nil {
 		return nil, err
@@ -229,8 +229,8 @@ func (s *Server) sqsDeleteMessageBatch(c *Call) (any, error) {
 		Id string `json:"Id"`
 	}
 	out := struct {
-		Successful []success       `json:"Successful"`
-		Failed     []sqsBatchError `json:"Failed"`
+		Successful []success       `json:"Successful" xml:"DeleteMessageBatchResultEntry"`
+		Failed     []sqsBatchError `json:"Failed" xml:"BatchResultErrorEntry"`
 	}{Successful: []success{}, Failed: []sqsBatchError{}}
 	for _, e := range in.Entries {
 		if err := q.deleteByHandle(e.ReceiptHandle); err != nil {

@@ -7,11 +7,14 @@ import (
 
 // SQS queue tags, and delivery from other services (EventBridge targets).
 
+// sqsTagQueueInput is also read by the authorization rule.
+type sqsTagQueueInput struct {
+	QueueUrl string
+	Tags     map[string]string `query:"Tag"`
+}
+
 func (s *Server) sqsTagQueue(c *Call) (any, error) {
-	var in struct {
-		QueueUrl string
-		Tags     map[string]string
-	}
+	var in sqsTagQueueInput
 	if err := c.Decode(&in); err != nil {
 		return nil, err
 	}
@@ -46,7 +49,7 @@ func (s *Server) sqsTagQueue(c *Call) (any, error) {
 func (s *Server) sqsUntagQueue(c *Call) (any, error) {
 	var in struct {
 		QueueUrl string
-		TagKeys  []string
+		TagKeys  []string `query:"TagKey"`
 	}
 	if err := c.Decode(&in); err != nil {
 		return nil, err
@@ -74,7 +77,7 @@ func (s *Server) sqsListQueueTags(c *Call) (any, error) {
 		return nil, err
 	}
 	return struct {
-		Tags map[string]string `json:"Tags,omitempty"`
+		Tags sqsTags `json:"Tags,omitempty" xml:"Tag"`
 	}{q.Tags}, nil
 }
 
