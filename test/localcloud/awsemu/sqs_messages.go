@@ -245,10 +245,10 @@ func (s *Server) sqsSendMessageBatch(c *Call) (any, error) {
 }
 
 type sqsReceivedMessage struct {
-	MessageId              string                         `json:"MessageId"`
-	ReceiptHandle          string                         `json:"ReceiptHandle"`
-	MD5OfBody              string                         `json:"MD5OfBody"`
-	Body                   string                         `json:"Body"`
+	MessageId              string               `json:"MessageId"`
+	ReceiptHandle          string               `json:"ReceiptHandle"`
+	MD5OfBody              string               `json:"MD5OfBody"`
+	Body                   string               `json:"Body"`
 	Attributes             sqsAttributes        `json:"Attributes,omitempty" xml:"Attribute"`
 	MD5OfMessageAttributes string               `json:"MD5OfMessageAttributes,omitempty" xml:",omitempty"`
 	MessageAttributes      sqsMessageAttributes `json:"MessageAttributes,omitempty" xml:"MessageAttribute"`
