@@ -86,7 +86,7 @@ func TestBenchVsKarpenterE2E(t *testing.T) {
 var benchEnv = []string{"BATCH_IDLE_DURATION=1s", "BATCH_MAX_DURATION=10s", "LOG_LEVEL=info"}
 
 const (
-	benchScaleUpTimeout   = 5 * time.Minute
+	benchScaleUpTimeout   = 3 * time.Minute
 	benchScaleDownTimeout = 5 * time.Minute
 	benchQueue            = "nodewright-interruption"
 )
@@ -296,7 +296,7 @@ func (s *benchSide) create(gvr schema.GroupVersionResource, doc string) {
 
 // benchResult is one controller's figures for one workload.
 type benchResult struct {
-	pods int
+	pods, running int
 	// latency is, per pod, from this process's watch first seeing the pod
 	// to it first seeing the pod Running and Ready, sorted; serverLatency
 	// the same from the pod's own timestamps (creationTimestamp to the
@@ -349,16 +349,20 @@ func (s *benchSide) run(w benchWorkload, await func(point string)) *benchResult 
 		for _, c := range s.listNodeClaims(ctx) {
 			claims[c.GetName()] = true
 		}
-		running := s.runningOnPool(ctx, w.id)
-		if running == r.pods {
+		r.running = s.runningOnPool(ctx, w.id)
+		if r.running == r.pods {
 			break
 		}
+		// The figures so far are still reported, and the scale to zero
+		// still measured, so that the other side carries on.
 		if time.Since(start) > benchScaleUpTimeout {
-			t.Fatalf("%s, %s: only %d of %d pods Running on its nodes after %s\n%s", s.name, w.id, running, r.pods, benchScaleUpTimeout, s.logTail(40))
+			t.Errorf("%s, %s: only %d of %d pods Running on its nodes after %s\n%s", s.name, w.id, r.running, r.pods, benchScaleUpTimeout, s.logTail(20))
+			break
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
 	r.allRunning = time.Since(start)
+	t.Logf("%s, %s: %d of %d pods Running after %s", s.name, w.id, r.running, r.pods, secs(r.allRunning))
 	r.upCalls = s.callsSinceReset()
 	for _, c := range s.listNodeClaims(ctx) {
 		claims[c.GetName()] = true
@@ -397,6 +401,7 @@ func (s *benchSide) run(w benchWorkload, await func(point string)) *benchResult 
 	}
 	r.scaleDown = time.Since(start)
 	r.downCalls = s.callsSinceReset()
+	t.Logf("%s, %s: no node left %s after scale to zero", s.name, w.id, secs(r.scaleDown))
 	for i := range w.shapes {
 		if err := s.kube.AppsV1().Deployments("default").Delete(ctx, fmt.Sprintf("%s-%d", w.id, i), metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
@@ -743,7 +748,7 @@ func (b *benchResults) report(sides ...string) string {
 					spot++
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d (%d+%d)\t%.4f\t%s\t%d\t%d\t\n", w.id, side, r.pods,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d (%d+%d)\t%.4f\t%s\t%d\t%d\t\n", w.id, side, podCount(r),
 				secs(percentile(r.latency, 0.5)), secs(percentile(r.latency, 0.95)), secs(r.allRunning), r.nodeClaims,
 				len(r.instances), spot, len(r.instances)-spot, r.perHour(), secs(r.scaleDown), total(r.upCalls), total(r.downCalls))
 		}
@@ -753,6 +758,8 @@ func (b *benchResults) report(sides ...string) string {
 p50/p95: pod pending -> Running, from this process's pod watch seeing the pod
   created to it seeing the pod Running and Ready (millisecond clock; the pods'
   own creationTimestamp -> Ready times, whole seconds, are below as "server").
+pods: n/m when only n of m pods ran within the scale-up timeout (` + benchScaleUpTimeout.String() + `; the
+  test fails); all Running is then the timeout.
 all Running: from creating the Deployments to the last pod Running.
 instances: launched during the scale-up; $/h: those still running then, on-demand
   at the catalog price, spot at DescribeSpotPriceHistory's price at launch.
@@ -768,8 +775,8 @@ AWS calls: the controller's requests the cloud counted in each phase, less the
 				continue
 			}
 			fmt.Fprintf(&out, "\n%s, %s (%s):\n", side, w.id, w.title)
-			fmt.Fprintf(&out, "  server p50 %s p95 %s; max %s\n", secs(percentile(r.serverLatency, 0.5)), secs(percentile(r.serverLatency, 0.95)),
-				secs(percentile(r.latency, 1)))
+			fmt.Fprintf(&out, "  pending -> Running: watched max %s; server p50 %s p95 %s\n", secs(percentile(r.latency, 1)),
+				secs(percentile(r.serverLatency, 0.5)), secs(percentile(r.serverLatency, 0.95)))
 			var ins []string
 			for _, in := range r.instances {
 				ct := "od"
@@ -788,6 +795,14 @@ AWS calls: the controller's requests the cloud counted in each phase, less the
 		}
 	}
 	return out.String()
+}
+
+// podCount is "10", or "56/60" when not every pod ran.
+func podCount(r *benchResult) string {
+	if r.running == r.pods {
+		return strconv.Itoa(r.pods)
+	}
+	return fmt.Sprintf("%d/%d", r.running, r.pods)
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
