@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,6 +89,52 @@ func (c *awsCLI) atLeast(v string) bool {
 		}
 	}
 	return true
+}
+
+// SQS protocols a CLI may speak: botocore released since April 2024
+// (boto/botocore#3165) speaks JSON 1.0, older releases (Debian 12's aws-cli
+// 2.9) the AWS query protocol. AWS, and the emulator, serve both.
+const (
+	sqsJSON  = "json"
+	sqsQuery = "query"
+)
+
+var (
+	sqsProtocolOnce sync.Once
+	sqsProtocolName string
+	sqsProtocolErr  error
+)
+
+// sqsProtocol is the protocol the CLI speaks to SQS, read off the request
+// one call sends to a stub server, once for all tests.
+func (c *awsCLI) sqsProtocol(t *testing.T) string {
+	t.Helper()
+	sqsProtocolOnce.Do(func() {
+		var mu sync.Mutex
+		var contentType, target string
+		stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			contentType, target = r.Header.Get("Content-Type"), r.Header.Get("X-Amz-Target")
+			mu.Unlock()
+			w.WriteHeader(http.StatusBadRequest)
+		}))
+		defer stub.Close()
+		out := c.run(t, stub.URL, admin, "sqs", "list-queues")
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case strings.HasPrefix(target, "AmazonSQS."):
+			sqsProtocolName = sqsJSON
+		case strings.HasPrefix(contentType, "application/x-www-form-urlencoded"):
+			sqsProtocolName = sqsQuery
+		default:
+			sqsProtocolErr = fmt.Errorf("%s sent neither a JSON nor a query request (Content-Type %q, X-Amz-Target %q):\n%s", out.cmd, contentType, target, out.stderr)
+		}
+	})
+	if sqsProtocolErr != nil {
+		t.Fatal(sqsProtocolErr)
+	}
+	return sqsProtocolName
 }
 
 // creds are the credentials a call signs with.

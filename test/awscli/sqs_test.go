@@ -6,10 +6,14 @@ import "testing"
 // #3165), query-compatible: errors carry their query-protocol code in
 // x-amzn-query-error, which the CLI reports (AWS.SimpleQueueService.*).
 // Older CLIs, Debian 12's aws-cli 2.9 among them, speak the query
-// protocol, which AWS still serves and the emulator does not: their SQS
-// cases fail with "invalid XML received".
+// protocol, which AWS still serves and so does the emulator: the same
+// cases, and the same codes, hold for both.
 
-func TestSQS(t *testing.T) { runScenarios(t, sqsScenarios) }
+func TestSQS(t *testing.T) {
+	cli := cliFor(t)
+	t.Logf("aws-cli %s speaks SQS's %s protocol", cli.version, cli.sqsProtocol(t))
+	runScenarios(t, sqsScenarios)
+}
 
 // A UUID, as SQS's message ids are.
 const uuidPattern = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
