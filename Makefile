@@ -205,7 +205,7 @@ bench-vs-karpenter: karpenterbench ## nodewright against Karpenter's own schedul
 	go run ./test/benchvs/cmd/vskarpenter -karpenter $(KARPENTERBENCH)
 
 .PHONY: bench-vs-karpenter-e2e
-bench-vs-karpenter-e2e: tools build $(KARPENTER_CONTROLLER) ## Real Karpenter and nodewright side by side on two local clouds started together: pod latency, NodeClaims, instances, $/h, scale-to-zero time and AWS calls per workload (~8 min).
+bench-vs-karpenter-e2e: tools build $(KARPENTER_CONTROLLER) ## Real Karpenter and nodewright side by side on two local clouds started together: pod latency, NodeClaims, instances, $/h, scale-to-zero time and AWS calls per workload (~5 min).
 	NODEWRIGHT_BENCH_E2E=1 NODEWRIGHT_BIN_DIR=$(BIN) go test -count=1 -timeout 20m -v -run TestBenchVsKarpenterE2E ./test/karpenter/
 
 .PHONY: lint
