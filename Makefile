@@ -151,8 +151,8 @@ test-iam: ## Least-privilege sweep: each controller-policy statement and action 
 # The AWS CLI (botocore) is a client independent of aws-sdk-go-v2: its own
 # serializers, parsers and error handling. Without aws on PATH, Debian's
 # awscli is installed; a CLI older than April 2024 (Debian 12's 2.9) speaks
-# SQS's query protocol, which the emulator does not serve, and lacks the
-# newer EKS commands, whose cases it skips.
+# SQS's query protocol, which the emulator serves too, and lacks the newer
+# EKS commands, whose cases it skips.
 .PHONY: test-awscli
 test-awscli: ## The AWS emulator driven by the AWS CLI: every served operation and each protocol's error paths (about a minute).
 	@command -v aws >/dev/null || { \
