@@ -226,4 +226,3 @@ func pinnedImageNames(family, k8sVersion, version string) []string {
 	}
 	return []string{"no-such-family"}
 }
-
