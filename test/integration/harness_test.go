@@ -3,8 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,11 +160,7 @@ func (e *env) calls(ctx context.Context) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(calls)) {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, calls[k]))
-	}
-	return strings.Join(parts, " ")
+	return calls.String()
 }
 
 func (e *env) liveInstances(ctx context.Context) []ec2types.Instance {

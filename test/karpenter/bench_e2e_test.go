@@ -3,7 +3,6 @@ package karpenter
 import (
 	"context"
 	"fmt"
-	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -815,10 +814,4 @@ func total(calls map[string]int) int {
 	return n
 }
 
-func byAction(calls map[string]int) string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(calls)) {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, calls[k]))
-	}
-	return strings.Join(parts, " ")
-}
+func byAction(calls map[string]int) string { return localcloud.Calls(calls).String() }

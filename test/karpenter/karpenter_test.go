@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -309,11 +308,7 @@ func (e *env) logCalls(what string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(calls)) {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, calls[k]))
-	}
-	e.t.Logf("AWS calls during %s: %s", what, strings.Join(parts, " "))
+	e.t.Logf("AWS calls during %s: %s", what, calls)
 }
 
 // awsErrorCode picks an AWS error code out of a log line, as the SDK

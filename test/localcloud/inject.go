@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -77,16 +79,28 @@ func (c *Cloud) InjectCapacity(ctx context.Context, instanceType, zone, capacity
 // Calls returns how many authenticated requests the AWS endpoint has
 // answered per "service:Action" (e.g. "ec2:CreateFleet") since it started
 // or since ResetCalls.
-func (c *Cloud) Calls(ctx context.Context) (map[string]int, error) {
+func (c *Cloud) Calls(ctx context.Context) (Calls, error) {
 	out, err := adminCall(ctx, c.AWSEndpoint(), http.MethodGet, "calls", nil)
 	if err != nil {
 		return nil, err
 	}
-	calls := map[string]int{}
+	calls := Calls{}
 	if err := json.Unmarshal(out, &calls); err != nil {
 		return nil, fmt.Errorf("reading the AWS endpoint's call counts: %w", err)
 	}
 	return calls, nil
+}
+
+// Calls counts AWS requests per "service:Action".
+type Calls map[string]int
+
+// String lists the counts by action, sorted: "ec2:CreateFleet=2 sqs:ReceiveMessage=4".
+func (c Calls) String() string {
+	parts := make([]string, 0, len(c))
+	for _, k := range slices.Sorted(maps.Keys(c)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, c[k]))
+	}
+	return strings.Join(parts, " ")
 }
 
 // ResetCalls zeroes the AWS endpoint's call counts.
