@@ -207,12 +207,12 @@ func (p *CloudProvider) instanceTypesFor(ctx context.Context, nc *v1.EC2NodeClas
 	}
 	var out []*scheduling.InstanceType
 	for _, it := range cat.types {
+		st := InstanceType(it, p.opts.Region, zones, pr, maxPods, p.ice.unavailable)
 		// A type no image of the class can run is not offered: a GPU type
 		// needs an image with its driver.
-		if _, ok := imageFor(nc.Status.AMIs, Labels(it, p.opts.Region)); len(nc.Status.AMIs) > 0 && !ok {
+		if len(nc.Status.AMIs) > 0 && !Launchable(nc.Status.AMIs, st.Labels) {
 			continue
 		}
-		st := InstanceType(it, p.opts.Region, zones, pr, maxPods, p.ice.unavailable)
 		if len(st.Offerings) > 0 {
 			out = append(out, st)
 		}
