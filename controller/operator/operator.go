@@ -27,8 +27,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/operator/options"
+	"github.com/nodewright/nodewright/controller/utils/awshttp"
 )
 
 // Operator holds what every controller is built from.
@@ -96,7 +96,7 @@ func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS config: %w", err)
 	}
-	awsCfg.HTTPClient = nwaws.BufferResponses(awsCfg.HTTPClient)
+	awsCfg.HTTPClient = awshttp.BufferResponses(awsCfg.HTTPClient)
 	webIdentityOnEndpoint(&awsCfg)
 	if awsCfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: set AWS_REGION")

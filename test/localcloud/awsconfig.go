@@ -6,7 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/nodewright/nodewright/test/localcloud/awsemu"
+	"github.com/nodewright/nodewright/controller/utils/awshttp"
 )
 
 // AWSConfig is an SDK config for the cloud's AWS endpoint, as a user gets
@@ -16,6 +16,6 @@ func (c *Cloud) AWSConfig() aws.Config {
 		Region:       c.opts.Region,
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
 		BaseEndpoint: aws.String(c.AWSEndpoint()),
-		HTTPClient:   awsemu.BufferingHTTPClient{Client: &http.Client{}},
+		HTTPClient:   awshttp.BufferResponses(&http.Client{}),
 	}
 }

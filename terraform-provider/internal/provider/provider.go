@@ -18,7 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
+	"github.com/nodewright/nodewright/controller/utils/awshttp"
 )
 
 // Address is the provider's registry address; `make provider` installs it
@@ -130,7 +130,7 @@ func loadAWS(ctx context.Context, m providerModel) (aws.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	cfg.HTTPClient = nwaws.BufferResponses(cfg.HTTPClient)
+	cfg.HTTPClient = awshttp.BufferResponses(cfg.HTTPClient)
 	if cfg.Region == "" {
 		return cfg, fmt.Errorf("no AWS region")
 	}

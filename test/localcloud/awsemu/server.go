@@ -7,7 +7,6 @@
 package awsemu
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -29,6 +28,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"k8s.io/utils/clock"
 
+	"github.com/nodewright/nodewright/controller/utils/awshttp"
 	"github.com/nodewright/nodewright/test/localcloud/iameval"
 )
 
@@ -209,30 +209,8 @@ func (s *Server) Config() aws.Config {
 		// The emulator's own fault injection decides when to throttle; SDK
 		// retries stay on, as in production.
 		RetryMaxAttempts: 3,
-		HTTPClient:       BufferingHTTPClient{Client: &http.Client{}},
+		HTTPClient:       awshttp.BufferResponses(&http.Client{}),
 	}
-}
-
-// BufferingHTTPClient reads each response body whole before returning it.
-// smithy-go closes the request body as soon as Do returns; when net/http's
-// write loop then probes that body for EOF it fails and closes the
-// connection under a response still being read (aws-sdk-go-v2#2737). Large
-// responses such as a DescribeInstanceTypes page hit this about one time in
-// five on loopback.
-type BufferingHTTPClient struct{ Client *http.Client }
-
-func (b BufferingHTTPClient) Do(req *http.Request) (*http.Response, error) {
-	resp, err := b.Client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("reading response: %w", err)
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
 }
 
 // Close stops accepting requests, waits for in-flight ones (saying what it

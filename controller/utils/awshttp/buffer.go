@@ -1,13 +1,16 @@
-package aws
+// Package awshttp holds the HTTP client every AWS SDK client in the
+// project uses: the controller's, the Terraform provider's and the local
+// cloud's test clients. It does I/O only through the client it wraps.
+package awshttp
 
 import (
 	"bytes"
-
 	"fmt"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // BufferResponses wraps the SDK's HTTP client (after config loading, so
