@@ -196,8 +196,8 @@ docs: $(STAMP)/tfplugindocs-$(TFPLUGINDOCS_VERSION) $(TF_STAMP) ## Regenerate th
 
 .PHONY: bench
 bench: ## Benchmarks: scheduling (pods/s, nodes, $/h), consolidation passes (ms, peak heap) and the AWS endpoint (req/s).
-	go test -run XXX -bench . -benchtime 3x -benchmem ./controller/scheduling/
-	go test -run XXX -bench . -benchtime 3x -benchmem ./controller/disruption/
+	go test -run XXX -bench . -benchtime 3x -benchmem ./controller/engine/scheduling/
+	go test -run XXX -bench . -benchtime 3x -benchmem ./controller/engine/disruptionplan/
 	go test -run XXX -bench . -benchtime 2s ./test/localcloud/awsemu/
 
 .PHONY: bench-vs-karpenter

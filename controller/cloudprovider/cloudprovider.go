@@ -10,7 +10,7 @@ import (
 	"time"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 // CloudProvider launches and terminates instances for NodeClaims.

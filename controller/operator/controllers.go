@@ -17,8 +17,8 @@ import (
 	"github.com/nodewright/nodewright/controller/controllers/nodeclass/status"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/readiness"
+	"github.com/nodewright/nodewright/controller/controllers/provisioning"
 	provisioningcontroller "github.com/nodewright/nodewright/controller/controllers/provisioning"
-	"github.com/nodewright/nodewright/controller/provisioning"
 	"github.com/nodewright/nodewright/controller/simulate/recording"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/controllers/interruption"
-	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/controller/controllers/provisioning"
 )
 
 // registerInterruption adds the interruption queue consumer.

@@ -9,8 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/disruption"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 // maxConsolidationSteps bounds the passes of a consolidation simulation.
@@ -26,16 +26,16 @@ type ConsolidationReport struct {
 	PricePerHourAfter float64               `json:"pricePerHourAfter"`
 	SavedPerHour      float64               `json:"savedPerHour"`
 	// Blocked are the nodes the last pass could not consider, and why.
-	Blocked []disruption.Blocked `json:"blocked"`
+	Blocked []disruptionplan.Blocked `json:"blocked"`
 }
 
 // ConsolidationAction is one decision.
 type ConsolidationAction struct {
-	Method       disruption.Method `json:"method"`
-	Message      string            `json:"message"`
-	Nodes        []string          `json:"nodes"`
-	Replacements []string          `json:"replacements,omitempty"`
-	SavedPerHour float64           `json:"savedPerHour"`
+	Method       disruptionplan.Method `json:"method"`
+	Message      string                `json:"message"`
+	Nodes        []string              `json:"nodes"`
+	Replacements []string              `json:"replacements,omitempty"`
+	SavedPerHour float64               `json:"savedPerHour"`
 }
 
 // Consolidate reads a running cluster (opts.NodesFile: Nodes and, if any,
@@ -84,7 +84,7 @@ func Consolidate(opts Options) (*ConsolidationReport, error) {
 			return nil, err
 		}
 	}
-	snap, err := disruption.NewSnapshot(disruption.Objects{
+	snap, err := disruptionplan.NewSnapshot(disruptionplan.Objects{
 		Now: opts.At, Nodes: objs.Nodes, NodeClaims: objs.NodeClaims, NodePools: pools, InstanceTypes: types, NodeVolumes: volumes,
 		Pods: objs.Pods, PDBs: objs.PDBs, AdoptLabelledNodes: len(objs.NodeClaims) == 0,
 	})
@@ -95,14 +95,14 @@ func Consolidate(opts Options) (*ConsolidationReport, error) {
 	return consolidate(snap)
 }
 
-func consolidate(snap *disruption.Snapshot) (*ConsolidationReport, error) {
+func consolidate(snap *disruptionplan.Snapshot) (*ConsolidationReport, error) {
 	rep := &ConsolidationReport{Nodes: ours(snap), PricePerHour: snap.Price(), Actions: []ConsolidationAction{}}
-	methods := []disruption.Method{disruption.MethodEmptiness, disruption.MethodMultiNodeConsolidation, disruption.MethodSingleNodeConsolidation}
+	methods := []disruptionplan.Method{disruptionplan.MethodEmptiness, disruptionplan.MethodMultiNodeConsolidation, disruptionplan.MethodSingleNodeConsolidation}
 	for step := 0; ; step++ {
 		if step == maxConsolidationSteps {
 			return nil, fmt.Errorf("consolidation found no fixed point in %d passes", step)
 		}
-		res, err := disruption.Evaluate(snap, disruption.Options{Methods: methods})
+		res, err := disruptionplan.Evaluate(snap, disruptionplan.Options{Methods: methods})
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +133,7 @@ func consolidate(snap *disruption.Snapshot) (*ConsolidationReport, error) {
 	return rep, nil
 }
 
-func ours(s *disruption.Snapshot) int {
+func ours(s *disruptionplan.Snapshot) int {
 	n := 0
 	for _, node := range s.Nodes {
 		if node.NodeClaim != "" {

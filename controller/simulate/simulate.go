@@ -10,13 +10,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/nodewright/nodewright/controller/utils/nodepool"
+
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
-	"github.com/nodewright/nodewright/controller/provisioning"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 // Options say where the inputs come from, and when.
@@ -82,7 +83,7 @@ func Load(opts Options) (scheduling.Input, error) {
 		if err != nil {
 			return in, err
 		}
-		sp := provisioning.SchedulingNodePool(np, t)
+		sp := nodepool.ForScheduling(np, t)
 		sp.NodeCost.Volumes = vol
 		in.NodePools = append(in.NodePools, sp)
 	}

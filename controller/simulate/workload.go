@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 // WriteBenchmarkWorkload writes the benchmark's synthetic workload as

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 // sweepFrom is a fixed start, so the test reads the same spot prices on

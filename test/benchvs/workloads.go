@@ -10,7 +10,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/simulate"
 )
 

@@ -24,9 +24,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/controllers/index"
 	"github.com/nodewright/nodewright/controller/controllers/interruption"
-	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/controller/controllers/provisioning"
+	"github.com/nodewright/nodewright/controller/utils/index"
 	"github.com/nodewright/nodewright/test/harness"
 	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud"

@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/controller/controllers/provisioning"
 )
 
 // brokenBesideGood is the default pool plus a heavier pool on an

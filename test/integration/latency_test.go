@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/controller/controllers/provisioning"
 )
 
 // TestProvisioningLatency scales a deployment of 60 pods from zero and

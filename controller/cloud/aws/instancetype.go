@@ -12,7 +12,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 // Pricing prices an offering; ok is false when the pool has no price.

@@ -15,7 +15,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 // candidate is one offering a NodeClaim may launch into.

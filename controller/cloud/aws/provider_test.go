@@ -25,7 +25,7 @@ import (
 	"github.com/nodewright/nodewright/controller/catalog"
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 	"github.com/nodewright/nodewright/test/localcloud/nodeagent"

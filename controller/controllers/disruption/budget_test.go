@@ -12,7 +12,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
-	"github.com/nodewright/nodewright/controller/disruption"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
 )
 
 // emptyPool is a pool whose empty nodes may go at once, within budget.
@@ -118,13 +118,13 @@ func TestMalformedBudgetSkipsOnlyItsPool(t *testing.T) {
 	// pool stored under an older, looser CRD keeps its value (validation
 	// ratchets): the pass sees such a pool as the API server serves it.
 	bad := "0 25 * * *"
-	f.c.newSnapshot = func(o disruption.Objects) (*disruption.Snapshot, error) {
+	f.c.newSnapshot = func(o disruptionplan.Objects) (*disruptionplan.Snapshot, error) {
 		for _, np := range o.NodePools {
 			if np.Name == broken.Name {
 				np.Spec.Disruption.Budgets[1].Schedule = &bad
 			}
 		}
-		return disruption.NewSnapshot(o)
+		return disruptionplan.NewSnapshot(o)
 	}
 	f.node("iso-good-a")
 	fb.node("iso-broken-a")

@@ -19,11 +19,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/disruption"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
 )
 
 // Evaluator is the disruption engine as the loop sees it; tests swap it.
-type Evaluator func(*disruption.Snapshot) (*disruption.Result, error)
+type Evaluator func(*disruptionplan.Snapshot) (*disruptionplan.Result, error)
 
 // Options tune the loop.
 type Options struct {
@@ -35,7 +35,7 @@ type Options struct {
 	ReplacementTimeout time.Duration
 	// Interval is the longest time between passes. Default 10 s.
 	Interval time.Duration
-	// Evaluator defaults to disruption.Evaluate with default options.
+	// Evaluator defaults to disruptionplan.Evaluate with default options.
 	Evaluator Evaluator
 	// Reader, when set, reads replacement NodeClaims: a cache may not show
 	// one that was just created, and that must not look like a failure.
@@ -53,8 +53,8 @@ func (o Options) withDefaults(kube client.Client) Options {
 		o.Interval = 10 * time.Second
 	}
 	if o.Evaluator == nil {
-		o.Evaluator = func(s *disruption.Snapshot) (*disruption.Result, error) {
-			return disruption.Evaluate(s, disruption.Options{})
+		o.Evaluator = func(s *disruptionplan.Snapshot) (*disruptionplan.Result, error) {
+			return disruptionplan.Evaluate(s, disruptionplan.Options{})
 		}
 	}
 	if o.Reader == nil {
@@ -72,8 +72,8 @@ type Controller struct {
 	opts     Options
 	cache    cache.Cache
 	trigger  chan struct{}
-	// newSnapshot is disruption.NewSnapshot; tests may swap it.
-	newSnapshot func(disruption.Objects) (*disruption.Snapshot, error)
+	// newSnapshot is disruptionplan.NewSnapshot; tests may swap it.
+	newSnapshot func(disruptionplan.Objects) (*disruptionplan.Snapshot, error)
 
 	mu sync.Mutex
 	// pending decisions wait out the validation delay.
@@ -87,7 +87,7 @@ type Controller struct {
 // NewController returns the loop; ValidationDelay 0 is taken as is.
 func NewController(kube client.Client, cloud cloudprovider.CloudProvider, clk clock.Clock, recorder events.EventRecorder, opts Options) *Controller {
 	return &Controller{kube: kube, cloud: cloud, clock: clk, recorder: recorder, opts: opts.withDefaults(kube),
-		trigger: make(chan struct{}, 1), newSnapshot: disruption.NewSnapshot}
+		trigger: make(chan struct{}, 1), newSnapshot: disruptionplan.NewSnapshot}
 }
 
 // Name of the controller in logs.
@@ -96,11 +96,11 @@ func (c *Controller) Name() string { return "disruption" }
 // Report is what one pass did, for the loop's timing and for tests.
 type Report struct {
 	// Proposed decisions now wait for validation.
-	Proposed []*disruption.Decision
+	Proposed []*disruptionplan.Decision
 	// Started decisions passed validation and are being carried out.
-	Started []*disruption.Decision
+	Started []*disruptionplan.Decision
 	// Dropped decisions no longer held after the delay.
-	Dropped []*disruption.Decision
+	Dropped []*disruptionplan.Decision
 	// Completed and Failed count decisions that ended this pass.
 	Completed, Failed int
 	// Next is when the next pass is due.

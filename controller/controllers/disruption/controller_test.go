@@ -8,19 +8,19 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/disruption"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
 // replaceOne decides to replace the named claim while it is a candidate.
 func replaceOne(f **fixture, name string) Evaluator {
-	return func(s *disruption.Snapshot) (*disruption.Result, error) {
+	return func(s *disruptionplan.Snapshot) (*disruptionplan.Result, error) {
 		cands := (*f).candidates(s, name)
 		if cands == nil {
-			return &disruption.Result{}, nil
+			return &disruptionplan.Result{}, nil
 		}
-		return &disruption.Result{Decisions: []*disruption.Decision{{Method: disruption.MethodSingleNodeConsolidation,
+		return &disruptionplan.Result{Decisions: []*disruptionplan.Decision{{Method: disruptionplan.MethodSingleNodeConsolidation,
 			Reason: v1.DisruptionReasonUnderutilized, Candidates: cands, Replacements: []*scheduling.NodeClaimPlan{(*f).plan()},
 			Savings: 0.2, PodsMoved: 3, Message: "Underutilized: replacing " + name + " with m5.large"}}}, nil
 	}
@@ -151,10 +151,10 @@ func TestReplacementTimeoutRollsBack(t *testing.T) {
 func TestDecisionNoLongerHoldingIsDropped(t *testing.T) {
 	var f *fixture
 	calls := 0
-	f = newFixture(t, nil, func(s *disruption.Snapshot) (*disruption.Result, error) {
+	f = newFixture(t, nil, func(s *disruptionplan.Snapshot) (*disruptionplan.Result, error) {
 		calls++
 		if calls > 1 { // a pod landed meanwhile, say
-			return &disruption.Result{}, nil
+			return &disruptionplan.Result{}, nil
 		}
 		return replaceOne(&f, f.pool.Name+"-a")(s)
 	})
@@ -174,7 +174,7 @@ func TestDecisionNoLongerHoldingIsDropped(t *testing.T) {
 func TestDifferentCandidatesAreDropped(t *testing.T) {
 	var f *fixture
 	calls := 0
-	f = newFixture(t, nil, func(s *disruption.Snapshot) (*disruption.Result, error) {
+	f = newFixture(t, nil, func(s *disruptionplan.Snapshot) (*disruptionplan.Result, error) {
 		calls++
 		name := f.pool.Name + "-a"
 		if calls > 1 {
@@ -193,12 +193,12 @@ func TestDifferentCandidatesAreDropped(t *testing.T) {
 
 func TestEmptyNodesGoWithoutReplacement(t *testing.T) {
 	var f *fixture
-	f = newFixture(t, nil, func(s *disruption.Snapshot) (*disruption.Result, error) {
+	f = newFixture(t, nil, func(s *disruptionplan.Snapshot) (*disruptionplan.Result, error) {
 		cands := f.candidates(s, f.pool.Name+"-a", f.pool.Name+"-b")
 		if cands == nil {
-			return &disruption.Result{}, nil
+			return &disruptionplan.Result{}, nil
 		}
-		return &disruption.Result{Decisions: []*disruption.Decision{{Method: disruption.MethodEmptiness,
+		return &disruptionplan.Result{Decisions: []*disruptionplan.Decision{{Method: disruptionplan.MethodEmptiness,
 			Reason: v1.DisruptionReasonEmpty, Candidates: cands, Savings: 0.192, Message: "Empty: 2 nodes"}}}, nil
 	})
 	f.node(f.pool.Name + "-a")
@@ -222,7 +222,7 @@ func TestEmptyNodesGoWithoutReplacement(t *testing.T) {
 }
 
 func TestRestartReleasesOrphanedTaints(t *testing.T) {
-	f := newFixture(t, nil, func(*disruption.Snapshot) (*disruption.Result, error) { return &disruption.Result{}, nil })
+	f := newFixture(t, nil, func(*disruptionplan.Snapshot) (*disruptionplan.Result, error) { return &disruptionplan.Result{}, nil })
 	live, going := f.pool.Name+"-live", f.pool.Name+"-going"
 	f.node(live)
 	f.node(going)
@@ -243,24 +243,24 @@ func TestRestartReleasesOrphanedTaints(t *testing.T) {
 }
 
 func TestMatchingEmptinessAllowsMoreNodes(t *testing.T) {
-	node := func(name string) *disruption.Node { return &disruption.Node{NodeClaim: name} }
-	empty := func(names ...string) *disruption.Decision {
-		d := &disruption.Decision{Method: disruption.MethodEmptiness, Reason: v1.DisruptionReasonEmpty}
+	node := func(name string) *disruptionplan.Node { return &disruptionplan.Node{NodeClaim: name} }
+	empty := func(names ...string) *disruptionplan.Decision {
+		d := &disruptionplan.Decision{Method: disruptionplan.MethodEmptiness, Reason: v1.DisruptionReasonEmpty}
 		for _, n := range names {
 			d.Candidates = append(d.Candidates, node(n))
 		}
 		return d
 	}
-	got := matching(empty("a", "b"), []*disruption.Decision{empty("c", "b", "a")})
+	got := matching(empty("a", "b"), []*disruptionplan.Decision{empty("c", "b", "a")})
 	if got == nil || len(got.Candidates) != 2 || candidateNames(got)[0] != "a" || candidateNames(got)[1] != "b" {
 		t.Fatalf("want the validated nodes a and b, got %+v", got)
 	}
-	if got := matching(empty("a", "b"), []*disruption.Decision{empty("a")}); got != nil {
+	if got := matching(empty("a", "b"), []*disruptionplan.Decision{empty("a")}); got != nil {
 		t.Fatalf("a node no longer empty must drop the decision, got %+v", got)
 	}
-	consolidate := &disruption.Decision{Method: disruption.MethodMultiNodeConsolidation, Candidates: []*disruption.Node{node("a")}}
-	wider := &disruption.Decision{Method: disruption.MethodMultiNodeConsolidation, Candidates: []*disruption.Node{node("a"), node("b")}}
-	if got := matching(consolidate, []*disruption.Decision{wider}); got != nil {
+	consolidate := &disruptionplan.Decision{Method: disruptionplan.MethodMultiNodeConsolidation, Candidates: []*disruptionplan.Node{node("a")}}
+	wider := &disruptionplan.Decision{Method: disruptionplan.MethodMultiNodeConsolidation, Candidates: []*disruptionplan.Node{node("a"), node("b")}}
+	if got := matching(consolidate, []*disruptionplan.Decision{wider}); got != nil {
 		t.Fatalf("consolidation must keep the same candidates, got %+v", got)
 	}
 }

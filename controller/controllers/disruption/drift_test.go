@@ -10,7 +10,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
-	"github.com/nodewright/nodewright/controller/disruption"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
@@ -28,11 +28,11 @@ func TestDriftedNodeIsReplaced(t *testing.T) {
 	f.must(kubetest.UpdateStatus(f.ctx, env.Client, nc, func(nc *v1.NodeClaim) {
 		nc.SetCondition(v1.ConditionTypeDrifted, metav1.ConditionTrue, "NodePoolDrifted", "nodepool template changed")
 	}))
-	completed := value(t, decisionsTotal.WithLabelValues(string(disruption.MethodDrift), string(v1.DisruptionReasonDrifted), OutcomeCompleted))
-	nodes := value(t, nodesDisruptedTotal.WithLabelValues(string(disruption.MethodDrift), "drift"))
+	completed := value(t, decisionsTotal.WithLabelValues(string(disruptionplan.MethodDrift), string(v1.DisruptionReasonDrifted), OutcomeCompleted))
+	nodes := value(t, nodesDisruptedTotal.WithLabelValues(string(disruptionplan.MethodDrift), "drift"))
 
 	r := f.pass()
-	if len(r.Proposed) != 1 || r.Proposed[0].Method != disruption.MethodDrift || len(r.Proposed[0].Replacements) != 1 {
+	if len(r.Proposed) != 1 || r.Proposed[0].Method != disruptionplan.MethodDrift || len(r.Proposed[0].Replacements) != 1 {
 		t.Fatalf("want one drift decision with a replacement, got %+v", r)
 	}
 	f.clk.Step(delay)
@@ -59,10 +59,10 @@ func TestDriftedNodeIsReplaced(t *testing.T) {
 	if got := f.podNodes(ns); got[reps[0].Name] != 1 {
 		t.Fatalf("pod did not move to the replacement: %v", got)
 	}
-	if got := value(t, decisionsTotal.WithLabelValues(string(disruption.MethodDrift), string(v1.DisruptionReasonDrifted), OutcomeCompleted)); got != completed+1 {
+	if got := value(t, decisionsTotal.WithLabelValues(string(disruptionplan.MethodDrift), string(v1.DisruptionReasonDrifted), OutcomeCompleted)); got != completed+1 {
 		t.Fatalf("decisions_total{completed}: want %v, got %v", completed+1, got)
 	}
-	if got := value(t, nodesDisruptedTotal.WithLabelValues(string(disruption.MethodDrift), "drift")); got != nodes+1 {
+	if got := value(t, nodesDisruptedTotal.WithLabelValues(string(disruptionplan.MethodDrift), "drift")); got != nodes+1 {
 		t.Fatalf("nodes_disrupted_total: want %v, got %v", nodes+1, got)
 	}
 	if ev := f.events(); !contains(ev, "Normal Drifted", "nodepool template changed") {

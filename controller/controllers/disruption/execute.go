@@ -7,15 +7,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/controllers/internal/patch"
-	"github.com/nodewright/nodewright/controller/disruption"
-	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
+	"github.com/nodewright/nodewright/controller/utils/patch"
 )
 
 // ReplacesAnnotationKey on a replacement NodeClaim lists the NodeClaims it
@@ -30,7 +31,7 @@ const ReasonDisruptionFailed = "DisruptionFailed"
 // replacements are Initialized it lives only here: the candidates are left
 // untouched, and count as Deleting in this loop's snapshots.
 type command struct {
-	decision     *disruption.Decision
+	decision     *disruptionplan.Decision
 	started      time.Time
 	candidates   []string // NodeClaim names
 	nodes        []string // their Node names
@@ -41,7 +42,7 @@ type command struct {
 
 // execute launches the decision's replacements, or disrupts its candidates
 // at once when it needs none.
-func (c *Controller) execute(ctx context.Context, v *view, d *disruption.Decision, r *Report) error {
+func (c *Controller) execute(ctx context.Context, v *view, d *disruptionplan.Decision, r *Report) error {
 	cmd := &command{decision: d, started: c.clock.Now(), pools: map[string]string{}}
 	for _, n := range d.Candidates {
 		name := claimName(n)
@@ -75,7 +76,7 @@ func (c *Controller) execute(ctx context.Context, v *view, d *disruption.Decisio
 			c.fail(ctx, cmd, fmt.Sprintf("nodepool %s of a replacement is gone", plan.NodePool), r)
 			return nil
 		}
-		nc := provisioning.NodeClaimFor(np, plan)
+		nc := nodeclaim.FromPlan(np, plan)
 		if nc.Annotations == nil {
 			nc.Annotations = map[string]string{}
 		}
@@ -184,11 +185,11 @@ func (c *Controller) fail(ctx context.Context, cmd *command, why string, r *Repo
 }
 
 // eventReason is the budget reason, or Expired for expiration.
-func eventReason(d *disruption.Decision) string {
+func eventReason(d *disruptionplan.Decision) string {
 	switch {
 	case d.Reason != "":
 		return string(d.Reason)
-	case d.Method == disruption.MethodExpiration:
+	case d.Method == disruptionplan.MethodExpiration:
 		return "Expired"
 	default:
 		return string(d.Method)

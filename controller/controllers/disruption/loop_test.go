@@ -11,16 +11,16 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
-	"github.com/nodewright/nodewright/controller/disruption"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
 )
 
 // TestLoopRunsOnTheIntervalAndOnTrigger: Start runs a pass every Interval
 // of clock time, and a trigger brings the next one forward.
 func TestLoopRunsOnTheIntervalAndOnTrigger(t *testing.T) {
 	var passes atomic.Int32
-	f := newFixture(t, nil, func(*disruption.Snapshot) (*disruption.Result, error) {
+	f := newFixture(t, nil, func(*disruptionplan.Snapshot) (*disruptionplan.Result, error) {
 		passes.Add(1)
-		return &disruption.Result{}, nil
+		return &disruptionplan.Result{}, nil
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -64,7 +64,7 @@ func TestLoopRunsOnTheIntervalAndOnTrigger(t *testing.T) {
 // is written to its claim's lastPodEventTime on the next pass; the initial
 // list and daemonset pods are not.
 func TestPodEventsRestartConsolidateAfter(t *testing.T) {
-	f := newFixture(t, nil, func(*disruption.Snapshot) (*disruption.Result, error) { return &disruption.Result{}, nil })
+	f := newFixture(t, nil, func(*disruptionplan.Snapshot) (*disruptionplan.Result, error) { return &disruptionplan.Result{}, nil })
 	name := f.pool.Name + "-a"
 	f.node(name)
 	h := f.c.podHandler()

@@ -10,8 +10,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/disruption"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 // ReasonBudgetsInvalid is the event reason on a NodePool that disruption
@@ -21,7 +21,7 @@ const ReasonBudgetsInvalid = "DisruptionBudgetsInvalid"
 // view is one snapshot with the objects it was built from, so a decision
 // can be carried out on (and reported against) the real objects.
 type view struct {
-	snap   *disruption.Snapshot
+	snap   *disruptionplan.Snapshot
 	pools  map[string]*v1.NodePool
 	claims map[string]*v1.NodeClaim
 	nodes  map[string]*corev1.Node
@@ -30,7 +30,7 @@ type view struct {
 // evaluate lists the cluster, builds the snapshot and runs the engine.
 // Candidates of in-flight commands count as Deleting; their replacements
 // are not candidates until the command is over.
-func (c *Controller) evaluate(ctx context.Context) (*view, *disruption.Result, error) {
+func (c *Controller) evaluate(ctx context.Context) (*view, *disruptionplan.Result, error) {
 	v, err := c.snapshot(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -70,7 +70,7 @@ func (c *Controller) evaluate(ctx context.Context) (*view, *disruption.Result, e
 }
 
 func (c *Controller) snapshot(ctx context.Context) (*view, error) {
-	o := disruption.Objects{Now: c.clock.Now(), InstanceTypes: map[string][]*scheduling.InstanceType{}, NodeVolumes: map[string]float64{}}
+	o := disruptionplan.Objects{Now: c.clock.Now(), InstanceTypes: map[string][]*scheduling.InstanceType{}, NodeVolumes: map[string]float64{}}
 	v := &view{pools: map[string]*v1.NodePool{}, claims: map[string]*v1.NodeClaim{}, nodes: map[string]*corev1.Node{}}
 	var pools v1.NodePoolList
 	if err := c.kube.List(ctx, &pools); err != nil {

@@ -20,8 +20,8 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
-	"github.com/nodewright/nodewright/controller/disruption"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
@@ -60,7 +60,7 @@ func newFixture(t *testing.T, np *v1.NodePool, eval Evaluator) *fixture {
 	f.pool = np
 	opts := Options{ValidationDelay: delay}
 	if eval != nil {
-		opts.Evaluator = func(s *disruption.Snapshot) (*disruption.Result, error) {
+		opts.Evaluator = func(s *disruptionplan.Snapshot) (*disruptionplan.Result, error) {
 			f.evaluations++
 			return eval(s)
 		}
@@ -80,16 +80,16 @@ func (f *fixture) must(err error) {
 	}
 }
 
-// joinOnly stands in for disruption.NewSnapshot in tests of the loop with
+// joinOnly stands in for disruptionplan.NewSnapshot in tests of the loop with
 // a fake engine: each Node joined with its NodeClaim, nothing priced.
-func joinOnly(o disruption.Objects) (*disruption.Snapshot, error) {
-	s := &disruption.Snapshot{Now: o.Now}
+func joinOnly(o disruptionplan.Objects) (*disruptionplan.Snapshot, error) {
+	s := &disruptionplan.Snapshot{Now: o.Now}
 	claims := map[string]*v1.NodeClaim{}
 	for _, nc := range o.NodeClaims {
 		claims[nc.Status.ProviderID] = nc
 	}
 	for _, node := range o.Nodes {
-		n := &disruption.Node{ExistingNode: scheduling.ExistingNode{Name: node.Name, Labels: node.Labels, NodePool: node.Labels[v1.NodePoolLabelKey]}}
+		n := &disruptionplan.Node{ExistingNode: scheduling.ExistingNode{Name: node.Name, Labels: node.Labels, NodePool: node.Labels[v1.NodePoolLabelKey]}}
 		if nc := claims[node.Spec.ProviderID]; nc != nil {
 			n.NodeClaim = nc.Name
 			n.Initialized = nc.IsTrue(v1.ConditionTypeInitialized)
@@ -239,8 +239,8 @@ func (f *fixture) plan() *scheduling.NodeClaimPlan {
 
 // candidates are the snapshot's nodes of the pool with the given claim
 // names that are not Deleting; nil unless all are there.
-func (f *fixture) candidates(s *disruption.Snapshot, names ...string) []*disruption.Node {
-	var out []*disruption.Node
+func (f *fixture) candidates(s *disruptionplan.Snapshot, names ...string) []*disruptionplan.Node {
+	var out []*disruptionplan.Node
 	for _, want := range names {
 		for _, n := range s.Nodes {
 			if n.NodeClaim == want && !n.Deleting && n.NodePool == f.pool.Name {

@@ -7,18 +7,18 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/nodewright/nodewright/controller/disruption"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
 )
 
 // pending decisions were found and wait out the validation delay, so a
 // burst of pod churn (a rollout, a scale-down in progress) does not
 // trigger a disruption the next minute would have regretted.
 type pending struct {
-	decisions []*disruption.Decision
+	decisions []*disruptionplan.Decision
 	due       time.Time
 }
 
-func (c *Controller) propose(ctx context.Context, v *view, ds []*disruption.Decision) {
+func (c *Controller) propose(ctx context.Context, v *view, ds []*disruptionplan.Decision) {
 	c.pending = &pending{decisions: ds, due: c.clock.Now().Add(c.opts.ValidationDelay)}
 	for _, d := range ds {
 		log.FromContext(ctx).Info("found disruption decision, validating", "method", d.Method, "reason", d.Reason,
@@ -55,7 +55,7 @@ func (c *Controller) validate(ctx context.Context, r *Report) error {
 	return nil
 }
 
-func (c *Controller) drop(ctx context.Context, d *disruption.Decision, why string) {
+func (c *Controller) drop(ctx context.Context, d *disruptionplan.Decision, why string) {
 	decisionsTotal.WithLabelValues(string(d.Method), string(d.Reason), OutcomeDropped).Inc()
 	log.FromContext(ctx).Info("dropping disruption decision", "why", why, "method", d.Method, "reason", d.Reason, "candidates", candidateNames(d))
 }
@@ -64,7 +64,7 @@ func (c *Controller) drop(ctx context.Context, d *disruption.Decision, why strin
 // candidates and the same need (or not) for replacements. Emptiness is
 // allowed more: more nodes may have emptied meanwhile, and the ones it
 // validated still may go (the fresh decision, within budget, takes them).
-func matching(d *disruption.Decision, fresh []*disruption.Decision) *disruption.Decision {
+func matching(d *disruptionplan.Decision, fresh []*disruptionplan.Decision) *disruptionplan.Decision {
 	want := candidateNames(d)
 	for _, f := range fresh {
 		if f.Method != d.Method || (len(f.Replacements) > 0) != (len(d.Replacements) > 0) {
@@ -74,7 +74,7 @@ func matching(d *disruption.Decision, fresh []*disruption.Decision) *disruption.
 		if slices.Equal(have, want) {
 			return f
 		}
-		if d.Method == disruption.MethodEmptiness && len(d.Replacements) == 0 && subset(want, have) {
+		if d.Method == disruptionplan.MethodEmptiness && len(d.Replacements) == 0 && subset(want, have) {
 			out := *f
 			out.Candidates = nil
 			for _, n := range f.Candidates {
@@ -98,7 +98,7 @@ func subset(small, big []string) bool {
 }
 
 // candidateNames are the candidates' NodeClaim names, sorted.
-func candidateNames(d *disruption.Decision) []string {
+func candidateNames(d *disruptionplan.Decision) []string {
 	out := make([]string, 0, len(d.Candidates))
 	for _, n := range d.Candidates {
 		out = append(out, claimName(n))
@@ -107,7 +107,7 @@ func candidateNames(d *disruption.Decision) []string {
 	return out
 }
 
-func claimName(n *disruption.Node) string {
+func claimName(n *disruptionplan.Node) string {
 	if n.NodeClaim != "" {
 		return n.NodeClaim
 	}

@@ -9,7 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/disruption"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
 )
 
 // errBudget leaves a rebalance message for redelivery: the budget frees up
@@ -40,10 +40,10 @@ func (c *Controller) withinBudget(ctx context.Context, nc *v1.NodeClaim) (bool, 
 	// disruption loop sees it too: the message waits for redelivery (the
 	// pool may be fixed meanwhile), and no other pool's message is held up.
 	budgets := np.Spec.Disruption.Budgets
-	err := disruption.ValidateBudgets(budgets)
+	err := disruptionplan.ValidateBudgets(budgets)
 	allowed := 0
 	if err == nil {
-		allowed, err = disruption.Allowed(budgets, v1.DisruptionReasonDrifted, len(claims.Items), c.clock.Now())
+		allowed, err = disruptionplan.Allowed(budgets, v1.DisruptionReasonDrifted, len(claims.Items), c.clock.Now())
 	}
 	if err != nil {
 		log.FromContext(ctx).Info("nodepool budgets cannot be evaluated; no rebalance replacement until they are fixed",

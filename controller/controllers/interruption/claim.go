@@ -9,8 +9,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/controllers/index"
-	"github.com/nodewright/nodewright/controller/interruption"
+	"github.com/nodewright/nodewright/controller/engine/awsevents"
+	"github.com/nodewright/nodewright/controller/utils/index"
 )
 
 // Annotations on an interrupted NodeClaim.
@@ -45,7 +45,7 @@ func handled(nc *v1.NodeClaim) bool { return nc.Annotations[KindAnnotationKey] !
 
 // annotate records the interruption on the claim: the Drainer takes it from
 // there, and later messages about the instance are no-ops.
-func annotate(ctx context.Context, kube client.Client, nc *v1.NodeClaim, msg *interruption.Message, deleteBy time.Time, replacements []string) error {
+func annotate(ctx context.Context, kube client.Client, nc *v1.NodeClaim, msg *awsevents.Message, deleteBy time.Time, replacements []string) error {
 	patch := client.MergeFrom(nc.DeepCopy())
 	if nc.Annotations == nil {
 		nc.Annotations = map[string]string{}

@@ -37,7 +37,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/controllers/index"
+	"github.com/nodewright/nodewright/controller/utils/index"
 )
 
 // SQSAPI is the part of the SQS client the controller uses.

@@ -24,8 +24,8 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
-	"github.com/nodewright/nodewright/controller/controllers/index"
-	"github.com/nodewright/nodewright/controller/interruption"
+	"github.com/nodewright/nodewright/controller/engine/awsevents"
+	"github.com/nodewright/nodewright/controller/utils/index"
 )
 
 // fakeSQS records deleted receipt handles.
@@ -260,15 +260,15 @@ func TestDeleteBy(t *testing.T) {
 	at := time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC)
 	for name, tc := range map[string]struct {
 		fraction float64
-		msg      interruption.Message
+		msg      awsevents.Message
 		want     time.Time
 	}{
-		"spot, default half":        {0, interruption.Message{Kind: interruption.KindSpotInterruption, Time: at}, at.Add(time.Minute)},
-		"spot, a quarter":           {0.25, interruption.Message{Kind: interruption.KindSpotInterruption, Time: at}, at.Add(30 * time.Second)},
-		"capacity reservation, all": {1, interruption.Message{Kind: interruption.KindCapacityReservationInterrupted, Time: at}, at.Add(2 * time.Minute)},
-		"scheduled change in 1h":    {0.5, interruption.Message{Kind: interruption.KindScheduledChange, Time: at, StartTime: at.Add(time.Hour)}, at.Add(30 * time.Minute)},
-		"scheduled change in past":  {0.5, interruption.Message{Kind: interruption.KindScheduledChange, Time: at, StartTime: at.Add(-time.Hour)}, at},
-		"out of range falls back":   {1.5, interruption.Message{Kind: interruption.KindSpotInterruption, Time: at}, at.Add(time.Minute)},
+		"spot, default half":        {0, awsevents.Message{Kind: awsevents.KindSpotInterruption, Time: at}, at.Add(time.Minute)},
+		"spot, a quarter":           {0.25, awsevents.Message{Kind: awsevents.KindSpotInterruption, Time: at}, at.Add(30 * time.Second)},
+		"capacity reservation, all": {1, awsevents.Message{Kind: awsevents.KindCapacityReservationInterrupted, Time: at}, at.Add(2 * time.Minute)},
+		"scheduled change in 1h":    {0.5, awsevents.Message{Kind: awsevents.KindScheduledChange, Time: at, StartTime: at.Add(time.Hour)}, at.Add(30 * time.Minute)},
+		"scheduled change in past":  {0.5, awsevents.Message{Kind: awsevents.KindScheduledChange, Time: at, StartTime: at.Add(-time.Hour)}, at},
+		"out of range falls back":   {1.5, awsevents.Message{Kind: awsevents.KindSpotInterruption, Time: at}, at.Add(time.Minute)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := NewController(nil, nil, nil, nil, clock.RealClock{}, nil, Options{DeleteFraction: tc.fraction})

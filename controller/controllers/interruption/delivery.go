@@ -9,7 +9,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/nodewright/nodewright/controller/interruption"
+	"github.com/nodewright/nodewright/controller/engine/awsevents"
 )
 
 // handle parses and acts on one message, deleting it when done. Actions
@@ -17,7 +17,7 @@ import (
 func (c *Controller) handle(ctx context.Context, url string, m sqstypes.Message) {
 	logger := log.FromContext(ctx).WithValues("messageId", aws.ToString(m.MessageId))
 	ctx = log.IntoContext(ctx, logger)
-	msg, err := interruption.Parse([]byte(aws.ToString(m.Body)))
+	msg, err := awsevents.Parse([]byte(aws.ToString(m.Body)))
 	if err != nil {
 		messagesReceived.WithLabelValues("malformed").Inc()
 		actions.WithLabelValues(ActionDropped).Inc()
@@ -49,8 +49,8 @@ func (c *Controller) deleteMessage(ctx context.Context, url string, m sqstypes.M
 // the first error: the message is acknowledged only when every instance's
 // action has started. A message naming no instance would never be
 // acknowledged by the countdown, so it is acknowledged at once.
-func (c *Controller) act(ctx context.Context, msg *interruption.Message, done func(error)) {
-	if msg.Kind == interruption.KindNoOp || len(msg.InstanceIDs) == 0 {
+func (c *Controller) act(ctx context.Context, msg *awsevents.Message, done func(error)) {
+	if msg.Kind == awsevents.KindNoOp || len(msg.InstanceIDs) == 0 {
 		actions.WithLabelValues(ActionIgnore).Inc()
 		done(nil)
 		return

@@ -9,20 +9,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/interruption"
+	"github.com/nodewright/nodewright/controller/engine/awsevents"
 )
 
 // reasons are the event reasons, by kind.
-var reasons = map[interruption.Kind]string{
-	interruption.KindSpotInterruption:               "SpotInterrupted",
-	interruption.KindCapacityReservationInterrupted: "CapacityReservationInterrupted",
-	interruption.KindScheduledChange:                "InstanceScheduledChange",
-	interruption.KindRebalanceRecommendation:        "RebalanceRecommendation",
-	interruption.KindStateChange:                    "InstanceStateChange",
+var reasons = map[awsevents.Kind]string{
+	awsevents.KindSpotInterruption:               "SpotInterrupted",
+	awsevents.KindCapacityReservationInterrupted: "CapacityReservationInterrupted",
+	awsevents.KindScheduledChange:                "InstanceScheduledChange",
+	awsevents.KindRebalanceRecommendation:        "RebalanceRecommendation",
+	awsevents.KindStateChange:                    "InstanceStateChange",
 }
 
 // actOn handles one instance; done is called exactly once.
-func (c *Controller) actOn(ctx context.Context, msg *interruption.Message, instanceID string, done func(error)) {
+func (c *Controller) actOn(ctx context.Context, msg *awsevents.Message, instanceID string, done func(error)) {
 	logger := log.FromContext(ctx).WithValues("instance", instanceID)
 	ctx = log.IntoContext(ctx, logger)
 	nc, err := c.claimFor(ctx, instanceID)
@@ -41,19 +41,19 @@ func (c *Controller) actOn(ctx context.Context, msg *interruption.Message, insta
 	case !nc.DeletionTimestamp.IsZero():
 		actions.WithLabelValues(ActionDuplicate).Inc()
 		done(nil)
-	case msg.Kind == interruption.KindStateChange:
+	case msg.Kind == awsevents.KindStateChange:
 		// The instance is going or gone whatever was done before.
 		done(c.deleteNow(ctx, msg, nc))
 	case handled(nc):
 		// A copy of this message, or an earlier warning, is in hand.
 		actions.WithLabelValues(ActionDuplicate).Inc()
 		done(nil)
-	case msg.Kind == interruption.KindSpotInterruption, msg.Kind == interruption.KindCapacityReservationInterrupted:
+	case msg.Kind == awsevents.KindSpotInterruption, msg.Kind == awsevents.KindCapacityReservationInterrupted:
 		c.markUnavailable(ctx, nc)
 		c.replace(ctx, msg, nc, c.deleteBy(msg), done)
-	case msg.Kind == interruption.KindScheduledChange:
+	case msg.Kind == awsevents.KindScheduledChange:
 		c.replace(ctx, msg, nc, c.deleteBy(msg), done)
-	case msg.Kind == interruption.KindRebalanceRecommendation:
+	case msg.Kind == awsevents.KindRebalanceRecommendation:
 		c.rebalance(ctx, msg, nc, done)
 	default:
 		actions.WithLabelValues(ActionIgnore).Inc()
@@ -64,7 +64,7 @@ func (c *Controller) actOn(ctx context.Context, msg *interruption.Message, insta
 // deleteBy is when an interrupted claim is deleted even if its replacement
 // has not launched: DeleteFraction of the way from the warning to the
 // instance's end, which leaves the rest of the warning for the drain.
-func (c *Controller) deleteBy(msg *interruption.Message) time.Time {
+func (c *Controller) deleteBy(msg *awsevents.Message) time.Time {
 	lead := max(msg.Deadline().Sub(msg.Time), 0)
 	return msg.Time.Add(time.Duration(c.opts.DeleteFraction * float64(lead)))
 }
@@ -83,7 +83,7 @@ func (c *Controller) markUnavailable(ctx context.Context, nc *v1.NodeClaim) {
 
 // deleteNow taints the node and deletes the claim: the instance is going
 // or gone, its pods must reschedule at once.
-func (c *Controller) deleteNow(ctx context.Context, msg *interruption.Message, nc *v1.NodeClaim) error {
+func (c *Controller) deleteNow(ctx context.Context, msg *awsevents.Message, nc *v1.NodeClaim) error {
 	node, err := nodeOf(ctx, c.kube, nc)
 	if err != nil {
 		return err
@@ -101,7 +101,7 @@ func (c *Controller) deleteNow(ctx context.Context, msg *interruption.Message, n
 
 // replace taints the node so nothing new lands on it, and hands it to the
 // batcher; the batch's callback records the replacement on the claim.
-func (c *Controller) replace(ctx context.Context, msg *interruption.Message, nc *v1.NodeClaim, deleteBy time.Time, done func(error)) {
+func (c *Controller) replace(ctx context.Context, msg *awsevents.Message, nc *v1.NodeClaim, deleteBy time.Time, done func(error)) {
 	node, err := nodeOf(ctx, c.kube, nc)
 	if err != nil {
 		done(err)

@@ -8,12 +8,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/interruption"
+	"github.com/nodewright/nodewright/controller/engine/awsevents"
 )
 
 // rebalance follows the policy: Replace (within the NodePool's disruption
 // budget, avoiding the at-risk pool), Cordon, or Ignore.
-func (c *Controller) rebalance(ctx context.Context, msg *interruption.Message, nc *v1.NodeClaim, done func(error)) {
+func (c *Controller) rebalance(ctx context.Context, msg *awsevents.Message, nc *v1.NodeClaim, done func(error)) {
 	switch c.opts.RebalancePolicy {
 	case RebalanceIgnore:
 		actions.WithLabelValues(ActionIgnore).Inc()
@@ -38,7 +38,7 @@ func (c *Controller) rebalance(ctx context.Context, msg *interruption.Message, n
 
 // cordonOnly marks the node unschedulable and the claim handled, with no
 // delete-by: the node stays until something else removes it.
-func (c *Controller) cordonOnly(ctx context.Context, msg *interruption.Message, nc *v1.NodeClaim) error {
+func (c *Controller) cordonOnly(ctx context.Context, msg *awsevents.Message, nc *v1.NodeClaim) error {
 	node, err := nodeOf(ctx, c.kube, nc)
 	if err == nil && node != nil {
 		err = cordon(ctx, c.kube, node)

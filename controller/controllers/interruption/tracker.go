@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/nodewright/nodewright/controller/controllers/index"
+	"github.com/nodewright/nodewright/controller/utils/index"
 )
 
 // tracker measures warning-to-rescheduled cheaply: when an interrupted node

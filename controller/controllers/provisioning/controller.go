@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/provisioning"
 )
 
 // Retry is how often a pod that stays provisionable re-triggers a batch, so
@@ -29,11 +28,11 @@ const Retry = time.Minute
 // Controller triggers the provisioner for provisionable pods.
 type Controller struct {
 	kube        client.Client
-	provisioner *provisioning.Provisioner
+	provisioner *Provisioner
 }
 
 // NewController returns the pod trigger controller.
-func NewController(kube client.Client, p *provisioning.Provisioner) *Controller {
+func NewController(kube client.Client, p *Provisioner) *Controller {
 	return &Controller{kube: kube, provisioner: p}
 }
 
@@ -49,7 +48,7 @@ func (c *Controller) Reconcile(ctx context.Context, pod *corev1.Pod) (reconcile.
 		}
 		return nc.DeletionTimestamp.IsZero()
 	}
-	if !provisioning.Provisionable(pod, live) {
+	if !Provisionable(pod, live) {
 		return reconcile.Result{}, nil
 	}
 	c.provisioner.Trigger()
@@ -66,7 +65,7 @@ func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 		Named(c.Name()).
 		For(&corev1.Pod{}, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			pod, ok := o.(*corev1.Pod)
-			return ok && pod.Spec.NodeName == "" && provisioning.Unschedulable(pod)
+			return ok && pod.Spec.NodeName == "" && Unschedulable(pod)
 		}))).
 		Watches(&v1.NodeClaim{}, handler.Funcs{DeleteFunc: func(context.Context, event.TypedDeleteEvent[client.Object], workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			c.provisioner.Trigger()

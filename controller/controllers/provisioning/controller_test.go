@@ -20,10 +20,9 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
-	controller "github.com/nodewright/nodewright/controller/controllers/provisioning"
+	"github.com/nodewright/nodewright/controller/controllers/provisioning"
 	"github.com/nodewright/nodewright/controller/crds"
-	"github.com/nodewright/nodewright/controller/provisioning"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
@@ -107,7 +106,7 @@ func startManager(ctx context.Context, t *testing.T) (*localcloud.Cloud, manager
 	cloud := fake.New(scheduling.SyntheticInstanceTypes(8))
 	p := provisioning.New(mgr.GetClient(), cloud, clock.RealClock{}, mgr.GetEventRecorderFor("nodewright"),
 		provisioning.Options{BatchIdleDuration: 200 * time.Millisecond, BatchMaxDuration: 2 * time.Second, Reader: mgr.GetAPIReader()})
-	if err := controller.NewController(mgr.GetClient(), p).Register(ctx, mgr); err != nil {
+	if err := provisioning.NewController(mgr.GetClient(), p).Register(ctx, mgr); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = mgr.Start(ctx) }()

@@ -13,8 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	controller "github.com/nodewright/nodewright/controller/controllers/provisioning"
-	"github.com/nodewright/nodewright/controller/provisioning"
+	"github.com/nodewright/nodewright/controller/controllers/provisioning"
 )
 
 // A pod that only a left-out pool can run gets its claim as soon as the
@@ -83,7 +82,7 @@ func TestNodeClassReadyTriggersBatch(t *testing.T) {
 	if err := direct.Status().Update(ctx, nc); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, controller.Retry/3, "a nodeclaim once the class is Ready", func() bool {
+	waitFor(t, provisioning.Retry/3, "a nodeclaim once the class is Ready", func() bool {
 		return len(listClaims(t, ctx, direct)) == 1
 	})
 }

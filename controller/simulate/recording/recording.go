@@ -30,8 +30,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/provisioning"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/controllers/provisioning"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/simulate"
 )
 

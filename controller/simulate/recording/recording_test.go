@@ -16,8 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/provisioning"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/controllers/provisioning"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/simulate"
 	"github.com/nodewright/nodewright/controller/simulate/recording"
 )

@@ -21,7 +21,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 func init() { dataSources = append(dataSources, newInstanceTypesDataSource) }

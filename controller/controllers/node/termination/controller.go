@@ -31,8 +31,8 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/controllers/index"
-	"github.com/nodewright/nodewright/controller/controllers/internal/patch"
+	"github.com/nodewright/nodewright/controller/utils/index"
+	"github.com/nodewright/nodewright/controller/utils/patch"
 )
 
 // DrainRetry is how soon a Node whose pods are still leaving is looked at

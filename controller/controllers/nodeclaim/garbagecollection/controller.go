@@ -9,6 +9,8 @@ import (
 	"path"
 	"time"
 
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
+
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,7 +20,6 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/lifecycle"
 )
 
 // Options tune the sweep.
@@ -107,7 +108,7 @@ func (c *Controller) Reconcile(ctx context.Context) (reconcile.Result, error) {
 // deleteClaim deletes the claim and its Node; their termination finds the
 // instance already gone.
 func (c *Controller) deleteClaim(ctx context.Context, nc *v1.NodeClaim) error {
-	node, err := lifecycle.NodeForProviderID(ctx, c.kube, nc.Status.ProviderID)
+	node, err := nodeclaim.NodeForProviderID(ctx, c.kube, nc.Status.ProviderID)
 	if err != nil {
 		return err
 	}

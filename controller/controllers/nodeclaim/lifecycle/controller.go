@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -136,27 +137,6 @@ func (c *Controller) deleteClaim(ctx context.Context, nc *v1.NodeClaim, reason, 
 func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		For(&v1.NodeClaim{}).
-		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(NodeToNodeClaims(mgr.GetClient()))).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(nodeclaim.NodeToNodeClaims(mgr.GetClient()))).
 		Complete(reconcile.AsReconciler(mgr.GetClient(), c))
-}
-
-// NodeToNodeClaims maps a Node to the claims with its providerID.
-func NodeToNodeClaims(kube client.Client) handler.MapFunc {
-	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		node, ok := o.(*corev1.Node)
-		if !ok || node.Spec.ProviderID == "" {
-			return nil
-		}
-		var list v1.NodeClaimList
-		if err := kube.List(ctx, &list); err != nil {
-			return nil
-		}
-		var out []reconcile.Request
-		for i := range list.Items {
-			if list.Items[i].Status.ProviderID == node.Spec.ProviderID {
-				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: list.Items[i].Name}})
-			}
-		}
-		return out
-	}
 }

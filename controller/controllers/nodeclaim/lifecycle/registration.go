@@ -4,39 +4,21 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/controllers/internal/patch"
+	"github.com/nodewright/nodewright/controller/utils/patch"
 )
 
-// NodeForProviderID returns the Node whose spec.providerID is providerID,
-// or nil. Nodes have no field selector on providerID, so it lists them
-// (from the cache, under a manager).
-func NodeForProviderID(ctx context.Context, kube client.Client, providerID string) (*corev1.Node, error) {
-	if providerID == "" {
-		return nil, nil
-	}
-	var nodes corev1.NodeList
-	if err := kube.List(ctx, &nodes); err != nil {
-		return nil, fmt.Errorf("listing nodes: %w", err)
-	}
-	for i := range nodes.Items {
-		if nodes.Items[i].Spec.ProviderID == providerID {
-			return &nodes.Items[i], nil
-		}
-	}
-	return nil, nil
-}
-
 func (c *Controller) nodeFor(ctx context.Context, nc *v1.NodeClaim) (*corev1.Node, error) {
-	return NodeForProviderID(ctx, c.kube, nc.Status.ProviderID)
+	return nodeclaim.NodeForProviderID(ctx, c.kube, nc.Status.ProviderID)
 }
 
 // awaitRegistration deletes the claim once its Node is overdue, and

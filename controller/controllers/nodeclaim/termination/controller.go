@@ -9,6 +9,8 @@ import (
 	"path"
 	"time"
 
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -21,8 +23,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/controllers/internal/patch"
-	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/lifecycle"
+	"github.com/nodewright/nodewright/controller/utils/patch"
 )
 
 // NodeWait is how often a claim checks whether its draining Node is gone
@@ -53,7 +54,7 @@ func (c *Controller) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile
 
 	// 1. The Node goes first, so its pods are drained while the instance
 	// still runs them.
-	node, err := lifecycle.NodeForProviderID(ctx, c.kube, nc.Status.ProviderID)
+	node, err := nodeclaim.NodeForProviderID(ctx, c.kube, nc.Status.ProviderID)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -93,6 +94,6 @@ func (c *Controller) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile
 func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		For(&v1.NodeClaim{}).
-		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(lifecycle.NodeToNodeClaims(mgr.GetClient()))).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(nodeclaim.NodeToNodeClaims(mgr.GetClient()))).
 		Complete(reconcile.AsReconciler(mgr.GetClient(), c))
 }

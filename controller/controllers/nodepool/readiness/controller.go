@@ -24,7 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/disruption"
+	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
 )
 
 // conflictRetry: another writer (the counter) changed the pool between our
@@ -64,7 +64,7 @@ func (c *Controller) Reconcile(ctx context.Context, np *v1.NodePool) (reconcile.
 	}
 
 	// 3. The disruption budgets, as the disruption engine will read them.
-	if err := disruption.ValidateBudgets(np.Spec.Disruption.Budgets); err != nil {
+	if err := disruptionplan.ValidateBudgets(np.Spec.Disruption.Budgets); err != nil {
 		np.SetCondition(v1.ConditionTypeDisruptionBudgetsValid, metav1.ConditionFalse, v1.ReasonInvalidBudget, err.Error())
 	} else {
 		np.SetCondition(v1.ConditionTypeDisruptionBudgetsValid, metav1.ConditionTrue, "", "")

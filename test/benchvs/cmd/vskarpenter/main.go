@@ -19,7 +19,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nodewright/nodewright/controller/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/test/benchvs"
 )
 

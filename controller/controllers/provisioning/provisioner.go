@@ -1,0 +1,336 @@
+package provisioning
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
+	"github.com/nodewright/nodewright/controller/utils/nodepool"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
+)
+
+// Options tune the provisioner.
+type Options struct {
+	// BatchIdleDuration closes a batch once no pod has become pending for
+	// this long. Default 1 s.
+	BatchIdleDuration time.Duration
+	// BatchMaxDuration closes a batch this long after its first pod,
+	// however busy. Default 10 s.
+	BatchMaxDuration time.Duration
+	// Reader, when set, serves the batch's reads instead of the client. A
+	// manager's cached client may not yet show the NodeClaims and pod
+	// nominations of the previous batch; mgr.GetAPIReader() always does.
+	Reader client.Reader
+	// RecordSolve, when set, is given every batch's solve before any
+	// NodeClaim is created (`controller --record-solves`). It runs in the
+	// batch loop: an error is logged and the batch goes on.
+	RecordSolve func(context.Context, *SolveRecord) error
+}
+
+// SolveRecord is one batch's solve: what the engine was given and what it
+// chose. Nothing in it may be changed.
+type SolveRecord struct {
+	// Began is when the batch began.
+	Began    time.Time
+	Snapshot *Snapshot
+	Input    scheduling.Input
+	Result   *scheduling.Result
+	// SolveTime is how long scheduling.Solve took.
+	SolveTime time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.BatchIdleDuration <= 0 {
+		o.BatchIdleDuration = time.Second
+	}
+	if o.BatchMaxDuration <= 0 {
+		o.BatchMaxDuration = 10 * time.Second
+	}
+	return o
+}
+
+// Event reasons.
+const (
+	ReasonNominated           = "Nominated"
+	ReasonNodeClaimNotCreated = "NodeClaimNotCreated"
+	ReasonLimitReached        = "LimitReached"
+	// ReasonNodePoolUnavailable: a pod that fits no pool of the batch would
+	// fit a pool left out of it (see LeftOut).
+	ReasonNodePoolUnavailable = "NodePoolUnavailable"
+)
+
+// Provisioner turns batches of unschedulable pods into NodeClaims.
+type Provisioner struct {
+	kube     client.Client
+	reader   client.Reader
+	cloud    cloudprovider.CloudProvider
+	clock    clock.Clock
+	recorder record.EventRecorder
+	batcher  *Batcher
+	// recordSolve is Options.RecordSolve.
+	recordSolve func(context.Context, *SolveRecord) error
+}
+
+// New returns a Provisioner. Start runs its batching loop; Trigger feeds it.
+func New(kube client.Client, cloud cloudprovider.CloudProvider, clk clock.Clock, recorder record.EventRecorder, opts Options) *Provisioner {
+	opts = opts.withDefaults()
+	reader := opts.Reader
+	if reader == nil {
+		reader = kube
+	}
+	return &Provisioner{kube: kube, reader: reader, cloud: cloud, clock: clk, recorder: recorder,
+		batcher: NewBatcher(clk, opts.BatchIdleDuration, opts.BatchMaxDuration), recordSolve: opts.RecordSolve}
+}
+
+// Trigger says a pod became provisionable; the next batch will include it.
+func (p *Provisioner) Trigger() { p.batcher.Trigger() }
+
+// Start runs batches until ctx ends. It is a manager.Runnable.
+func (p *Provisioner) Start(ctx context.Context) error {
+	for p.batcher.Wait(ctx) {
+		if _, err := p.Schedule(ctx); err != nil {
+			log.FromContext(ctx).Error(err, "provisioning batch failed")
+			// Pods stay pending; try again shortly rather than wait for
+			// another pod event.
+			go func() {
+				select {
+				case <-ctx.Done():
+				case <-p.clock.After(5 * time.Second):
+					p.Trigger()
+				}
+			}()
+		}
+	}
+	return nil
+}
+
+// NeedLeaderElection: only the leader launches nodes.
+func (p *Provisioner) NeedLeaderElection() bool { return true }
+
+// Unschedulable reports whether kube-scheduler gave up on the pod.
+func Unschedulable(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled {
+			return c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable
+		}
+	}
+	return false
+}
+
+// Provisionable reports whether a pod needs a node from nodewright:
+// kube-scheduler marked it unschedulable, and nothing is already on its way
+// for it. claimLive says whether a NodeClaim exists and is not being deleted.
+func Provisionable(pod *corev1.Pod, claimLive func(name string) bool) bool {
+	if !Unschedulable(pod) || pod.Spec.NodeName != "" || !pod.DeletionTimestamp.IsZero() || terminal(pod) {
+		return false
+	}
+	if pod.Status.NominatedNodeName != "" {
+		return false
+	}
+	for _, o := range pod.OwnerReferences {
+		if o.Kind == "DaemonSet" && o.Controller != nil && *o.Controller {
+			return false
+		}
+	}
+	if name := pod.Annotations[NominatedAnnotationKey]; name != "" && claimLive(name) {
+		return false
+	}
+	return true
+}
+
+// Schedule runs one batch: snapshot, pending pods, solve, create NodeClaims.
+// It returns the plan.
+func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) {
+	logger := log.FromContext(ctx)
+	began := p.clock.Now()
+	snap, err := p.TakeSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := p.pendingPods(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	logger.V(1).Info("took cluster snapshot", "duration", p.clock.Since(began).String(), "pending", len(pending))
+	if len(pending) == 0 {
+		return &scheduling.Result{}, nil
+	}
+	logger.Info("found provisionable pods", "count", len(pending))
+	in := p.input(snap, pending)
+	solveStart := p.clock.Now()
+	res, err := scheduling.Solve(in)
+	if err != nil {
+		return nil, fmt.Errorf("solving %d pods: %w", len(pending), err)
+	}
+	if p.recordSolve != nil {
+		// Before nominations, which annotate the pending pods in place.
+		rec := &SolveRecord{Began: began, Snapshot: snap, Input: in, Result: res, SolveTime: p.clock.Since(solveStart)}
+		if err := p.recordSolve(ctx, rec); err != nil {
+			logger.Error(err, "recording the solve")
+		}
+	}
+	inFlight := map[string]bool{}
+	for name, nc := range snap.Claims {
+		if nc.DeletionTimestamp.IsZero() {
+			inFlight[name] = true
+		}
+	}
+	for _, placed := range res.ExistingNodes {
+		for _, pod := range placed.Pods {
+			if inFlight[placed.Node] {
+				p.nominate(ctx, pod, placed.Node)
+			} else {
+				p.recorder.Eventf(pod, corev1.EventTypeNormal, ReasonNominated, "Nominated for node %s", placed.Node)
+			}
+		}
+	}
+	pools := map[string]*v1.NodePool{}
+	for _, np := range snap.NodePools {
+		pools[np.Name] = np
+	}
+	var errs []string
+	for _, plan := range res.NodeClaims {
+		nc, err := p.create(ctx, pools[plan.NodePool], plan)
+		if err != nil {
+			errs = append(errs, err.Error())
+			for _, pod := range plan.Pods {
+				p.recorder.Eventf(pod, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "Creating a nodeclaim failed: %v", err)
+			}
+			continue
+		}
+		for _, pod := range plan.Pods {
+			p.nominate(ctx, pod, nc.Name)
+		}
+	}
+	limited := map[string]bool{}
+	for _, u := range res.Unschedulable {
+		p.recorder.Eventf(u.Pod, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "%s", u.Reason)
+		for name, np := range pools {
+			if !limited[name] && strings.Contains(u.Reason, "nodepool "+name+" limit reached") {
+				limited[name] = true
+				p.recorder.Eventf(np, corev1.EventTypeWarning, ReasonLimitReached, "limit reached: %s", u.Reason)
+			}
+		}
+	}
+	p.explainLeftOut(ctx, snap, res.Unschedulable)
+	if len(res.Unschedulable) > 0 {
+		logger.Info("pods fit nowhere", "count", len(res.Unschedulable), "first", res.Unschedulable[0].Reason)
+	}
+	if len(errs) > 0 {
+		return res, fmt.Errorf("creating nodeclaims: %s", strings.Join(errs, "; "))
+	}
+	return res, nil
+}
+
+// explainLeftOut tells each pod that no pool of the batch could take, but
+// that a pool left out of it could (its taints, requirements and labels
+// allow the pod), which pool that is and why it cannot launch: the solver's
+// reasons only cover the pools it was given, and otherwise the pod would
+// wait with no word of the node class that holds it up.
+func (p *Provisioner) explainLeftOut(ctx context.Context, snap *Snapshot, unschedulable []*scheduling.Unschedulable) {
+	if len(snap.LeftOut) == 0 {
+		return
+	}
+	// Each left-out pool's scheduling view, built once, not once per pod.
+	pools := make([]*scheduling.NodePool, len(snap.LeftOut))
+	for i, lo := range snap.LeftOut {
+		pools[i] = scheduling.NodePoolFor(lo.NodePool, nil)
+	}
+	told := 0
+	for _, u := range unschedulable {
+		for i, lo := range snap.LeftOut {
+			ok, _, err := scheduling.Compatible(u.Pod, pools[i])
+			if err != nil {
+				log.FromContext(ctx).V(1).Info("checking pod against left-out nodepool", "pod", client.ObjectKeyFromObject(u.Pod),
+					"nodepool", lo.NodePool.Name, "error", err.Error())
+				continue
+			}
+			if !ok {
+				continue
+			}
+			told++
+			p.recorder.Eventf(u.Pod, corev1.EventTypeWarning, ReasonNodePoolUnavailable,
+				"Nodepool %s could run this pod but cannot launch nodes: %s: %s", lo.NodePool.Name, lo.Reason, lo.Message)
+		}
+	}
+	if told > 0 {
+		log.FromContext(ctx).Info("pods wait for nodepools that cannot launch nodes", "pods", told, "leftOut", len(snap.LeftOut))
+	}
+}
+
+func (p *Provisioner) pendingPods(ctx context.Context, snap *Snapshot) ([]*corev1.Pod, error) {
+	var pods corev1.PodList
+	if err := p.reader.List(ctx, &pods); err != nil {
+		return nil, fmt.Errorf("listing pods: %w", err)
+	}
+	live := func(name string) bool {
+		nc, ok := snap.Claims[name]
+		return ok && nc.DeletionTimestamp.IsZero()
+	}
+	var out []*corev1.Pod
+	for i := range pods.Items {
+		if Provisionable(&pods.Items[i], live) {
+			out = append(out, &pods.Items[i])
+		}
+	}
+	return out, nil
+}
+
+func (p *Provisioner) input(snap *Snapshot, pending []*corev1.Pod) scheduling.Input {
+	in := scheduling.Input{Pods: pending, Nodes: snap.Nodes, DaemonSets: snap.DaemonSets, PodsElsewhere: snap.PodsElsewhere}
+	for _, np := range snap.NodePools {
+		sp := nodepool.ForScheduling(np, snap.InstanceTypes[np.Name])
+		sp.NodeCost.Volumes = snap.NodeVolumes[np.Name]
+		// The snapshot's usage is fresher than status (the counter may lag a
+		// launch) and includes claims not launched yet.
+		if u, ok := snap.Usage[np.Name]; ok {
+			sp.InUse = u.DeepCopy()
+		} else {
+			sp.InUse = corev1.ResourceList{}
+		}
+		in.NodePools = append(in.NodePools, sp)
+	}
+	return in
+}
+
+// create makes the NodeClaim for one plan.
+func (p *Provisioner) create(ctx context.Context, np *v1.NodePool, plan *scheduling.NodeClaimPlan) (*v1.NodeClaim, error) {
+	nc := nodeclaim.FromPlan(np, plan)
+	if err := p.kube.Create(ctx, nc); err != nil {
+		return nil, fmt.Errorf("creating nodeclaim for nodepool %s: %w", np.Name, err)
+	}
+	chosen := plan.Chosen()
+	log.FromContext(ctx).Info("created nodeclaim", "nodeclaim", nc.Name, "nodepool", np.Name,
+		"instanceTypes", plan.InstanceTypes, "cheapest", chosen.InstanceType.Name, "zone", chosen.Offering.Zone,
+		"capacityType", chosen.Offering.CapacityType, "price", chosen.Offering.Price, "cost", chosen.Cost.Total(),
+		"costParts", chosen.Cost, "pods", len(plan.Pods))
+	return nc, nil
+}
+
+// nominate marks a pod as waiting for a NodeClaim and says so in an event.
+// A failed patch only costs a possibly redundant NodeClaim next batch.
+func (p *Provisioner) nominate(ctx context.Context, pod *corev1.Pod, claim string) {
+	p.recorder.Eventf(pod, corev1.EventTypeNormal, ReasonNominated, "Nominated for nodeclaim %s", claim)
+	if pod.Annotations[NominatedAnnotationKey] == claim {
+		return
+	}
+	patch := client.MergeFrom(pod.DeepCopy())
+	if pod.Annotations == nil {
+		pod.Annotations = map[string]string{}
+	}
+	pod.Annotations[NominatedAnnotationKey] = claim
+	if err := p.kube.Patch(ctx, pod, patch); client.IgnoreNotFound(err) != nil {
+		log.FromContext(ctx).Error(err, "annotating nominated pod", "pod", client.ObjectKeyFromObject(pod), "nodeclaim", claim)
+	}
+}

@@ -1,0 +1,116 @@
+package provisioning
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
+)
+
+// ReplacementForAnnotationKey is set on NodeClaims that Replace launched:
+// the comma-separated names of the nodes they stand in for.
+const ReplacementForAnnotationKey = v1.Group + "/replacement-for"
+
+// Replace launches capacity for the reschedulable pods of nodes, as if those
+// nodes were already gone: it solves the cluster without them, with their
+// pods pending, and creates the NodeClaims the plan asks for. Pods that fit
+// on the remaining nodes need no new claim. It returns the claims created,
+// annotated with ReplacementForAnnotationKey; the nodes themselves are left
+// alone, for the caller to drain once the replacements are up.
+func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeClaim, error) {
+	if len(nodes) == 0 {
+		return nil, nil
+	}
+	logger := log.FromContext(ctx)
+	snap, err := p.TakeSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gone := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
+		gone[n] = true
+	}
+	var pending []*corev1.Pod
+	kept := snap.Nodes[:0:0]
+	for _, n := range snap.Nodes {
+		if !gone[n.Name] {
+			kept = append(kept, n)
+			continue
+		}
+		for _, pod := range n.Pods {
+			// Pods nominated to a claim of that name are not on the node yet.
+			// Pods already being deleted are not coming back.
+			if pod.Spec.NodeName == n.Name && pod.DeletionTimestamp.IsZero() && scheduling.Reschedulable(pod) {
+				pending = append(pending, pod)
+			}
+		}
+	}
+	snap.Nodes = kept
+	// A cordoned or deleting node is not in Nodes: its pods count only for
+	// topology, under PodsElsewhere. They move too.
+	elsewhere := snap.PodsElsewhere[:0:0]
+	for _, pe := range snap.PodsElsewhere {
+		if gone[pe.Pod.Spec.NodeName] {
+			if pe.Pod.DeletionTimestamp.IsZero() && scheduling.Reschedulable(pe.Pod) {
+				pending = append(pending, pe.Pod)
+			}
+			continue
+		}
+		elsewhere = append(elsewhere, pe)
+	}
+	snap.PodsElsewhere = elsewhere
+	if len(pending) == 0 {
+		logger.Info("no pods to replace", "nodes", nodes)
+		return nil, nil
+	}
+	res, err := scheduling.Solve(p.input(snap, pending))
+	if err != nil {
+		return nil, fmt.Errorf("solving replacement of %d pods from %d nodes: %w", len(pending), len(nodes), err)
+	}
+	pools := map[string]*v1.NodePool{}
+	for _, np := range snap.NodePools {
+		pools[np.Name] = np
+	}
+	for _, u := range res.Unschedulable {
+		p.recorder.Eventf(u.Pod, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "No replacement capacity: %s", u.Reason)
+	}
+	p.explainLeftOut(ctx, snap, res.Unschedulable)
+	if len(res.Unschedulable) > 0 {
+		logger.Info("replaced pods fit nowhere", "count", len(res.Unschedulable), "first", res.Unschedulable[0].Reason)
+	}
+	var out []*v1.NodeClaim
+	var errs []string
+	for _, plan := range res.NodeClaims {
+		nc := nodeclaim.FromPlan(pools[plan.NodePool], plan)
+		if nc.Annotations == nil {
+			nc.Annotations = map[string]string{}
+		}
+		nc.Annotations[ReplacementForAnnotationKey] = strings.Join(nodes, ",")
+		if err := p.kube.Create(ctx, nc); err != nil {
+			errs = append(errs, fmt.Sprintf("creating replacement nodeclaim for nodepool %s: %v", plan.NodePool, err))
+			continue
+		}
+		chosen := plan.Chosen()
+		logger.Info("created replacement nodeclaim", "nodeclaim", nc.Name, "nodepool", plan.NodePool, "replaces", nodes,
+			"instanceTypes", plan.InstanceTypes, "cheapest", chosen.InstanceType.Name, "zone", chosen.Offering.Zone,
+			"capacityType", chosen.Offering.CapacityType, "pods", len(plan.Pods))
+		out = append(out, nc)
+	}
+	placed := 0
+	for _, e := range res.ExistingNodes {
+		placed += len(e.Pods)
+	}
+	logger.Info("replaced capacity", "nodes", len(nodes), "pods", len(pending), "onExistingNodes", placed,
+		"nodeclaims", len(out), "unschedulable", len(res.Unschedulable))
+	if len(errs) > 0 {
+		return out, fmt.Errorf("replacing nodes %v: %s", nodes, strings.Join(errs, "; "))
+	}
+	return out, nil
+}

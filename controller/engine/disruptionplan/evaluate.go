@@ -1,0 +1,495 @@
+package disruptionplan
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
+)
+
+// MultiNodeCandidates caps the prefix multi-node consolidation searches.
+const MultiNodeCandidates = 100
+
+// DefaultSpotToSpotMinTypes is Options.SpotToSpotMinTypes when unset.
+const DefaultSpotToSpotMinTypes = 15
+
+// Methods lists every method in the order a pass tries them.
+var Methods = []Method{MethodEmptiness, MethodDrift, MethodMultiNodeConsolidation, MethodSingleNodeConsolidation, MethodExpiration}
+
+type evaluator struct {
+	s       *Snapshot
+	opts    Options
+	res     *Result
+	pools   map[string]*Pool
+	cluster *scheduling.Cluster
+	cands   []*candidate
+	// left is how many more of a pool's nodes a reason may disrupt.
+	left map[string]map[v1.DisruptionReason]int
+	// taken: the pods of nodes being disrupted that are expected to move
+	// onto each node.
+	taken map[string][]*corev1.Pod
+	// spent: pools whose budget windows were already looked at.
+	spent map[string]bool
+	// skipped: pools whose budgets cannot be evaluated, and why.
+	skipped map[string]string
+}
+
+// Evaluate runs one disruption pass over the snapshot: the first method
+// (in Methods order) that finds something to do decides, with one decision
+// (emptiness: one per pool, each removing every empty node its budget
+// allows).
+//
+// Candidates are initialized, not deleting nodes of a known pool. A node
+// is never a candidate, for any method including drift and expiration,
+// while it or one of its pods carries do-not-disrupt ("true", or a
+// duration not yet elapsed since the pod started; any other value but
+// "false" blocks too), while a PodDisruptionBudget allows no eviction of
+// one of its pods, or while it runs a pod without a controller (daemonset
+// and mirror pods excepted). Emptiness and consolidation further need the
+// pool's policy and its consolidateAfter (since the last pod event, else
+// creation; Never turns them off); drift and expiration do not.
+// Expiration is not budgeted and goes ahead even when some pods would
+// stay pending; drift waits until every pod has a home.
+//
+// Every what-if asks one scheduling.Cluster built at the start of the
+// pass (after placing the pods of nodes already being disrupted, whose
+// room no decision may count on); pool limits are not applied to
+// replacements (see scheduling.NodePoolFor).
+func Evaluate(s *Snapshot, opts Options) (*Result, error) {
+	if opts.SpotToSpotMinTypes <= 0 {
+		opts.SpotToSpotMinTypes = DefaultSpotToSpotMinTypes
+	}
+	e := &evaluator{s: s, opts: opts, res: &Result{}, pools: map[string]*Pool{}, left: map[string]map[v1.DisruptionReason]int{}, spent: map[string]bool{},
+		skipped: map[string]string{}}
+	for _, p := range s.Pools {
+		e.pools[p.NodePool.Name] = p
+	}
+	e.budgets()
+	e.classify()
+	if len(e.cands) == 0 {
+		return e.res, nil
+	}
+	if err := e.prepare(); err != nil {
+		return nil, err
+	}
+	run := map[Method]func() ([]*Decision, error){
+		MethodEmptiness:               e.emptiness,
+		MethodDrift:                   e.drift,
+		MethodMultiNodeConsolidation:  e.multiNode,
+		MethodSingleNodeConsolidation: e.singleNode,
+		MethodExpiration:              e.expiration,
+	}
+	for _, m := range Methods {
+		if len(opts.Methods) > 0 && !slices.Contains(opts.Methods, m) {
+			continue
+		}
+		ds, err := run[m]()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m, err)
+		}
+		if len(ds) > 0 {
+			e.res.Decisions = ds
+			break
+		}
+	}
+	return e.res, nil
+}
+
+// prepare builds the what-if cluster once, from every node not already
+// going away. The pods of nodes that are going away still need homes: they
+// are placed first (one what-if on a cluster that still has those nodes),
+// and where they land is taken, so that no decision counts on room that
+// the drained pods (or a replacement launched for them) will fill.
+func (e *evaluator) prepare() error {
+	in := scheduling.Input{DaemonSets: e.s.DaemonSets, PodsElsewhere: slices.Clone(e.s.PodsElsewhere)}
+	for _, p := range e.s.Pools {
+		// A skipped pool gets no replacements either: no decision touches it.
+		if p.Scheduling != nil && p.NodePool.DeletionTimestamp.IsZero() && e.skipped[p.NodePool.Name] == "" {
+			in.NodePools = append(in.NodePools, p.Scheduling)
+		}
+	}
+	var leaving []string
+	all := make([]*scheduling.ExistingNode, 0, len(e.s.Nodes))
+	for _, n := range e.s.Nodes {
+		all = append(all, &n.ExistingNode)
+		if !n.Deleting {
+			continue
+		}
+		for _, p := range n.Pods {
+			if movable(p) {
+				leaving = append(leaving, n.Name)
+				break
+			}
+		}
+	}
+	taken := map[string][]*corev1.Pod{}
+	placed := map[*corev1.Pod]bool{}
+	if len(leaving) > 0 {
+		withLeaving := in
+		withLeaving.Nodes = all
+		c, err := scheduling.NewCluster(withLeaving)
+		if err != nil {
+			return fmt.Errorf("preparing the cluster: %w", err)
+		}
+		res, err := c.Without(leaving, scheduling.Options{})
+		if err != nil {
+			return fmt.Errorf("placing the pods of nodes being disrupted: %w", err)
+		}
+		e.res.WhatIfs++
+		for _, pl := range res.ExistingNodes {
+			taken[pl.Node] = pl.Pods
+			for _, p := range pl.Pods {
+				placed[p] = true
+			}
+		}
+	}
+	e.taken = taken
+	for _, n := range e.s.Nodes {
+		if n.Deleting {
+			for _, p := range n.Pods {
+				if !placed[p] {
+					in.PodsElsewhere = append(in.PodsElsewhere, scheduling.PodOnDomain{Pod: p, NodeLabels: n.Labels})
+				}
+			}
+			continue
+		}
+		en := &n.ExistingNode
+		if extra := taken[n.Name]; len(extra) > 0 {
+			cp := *en
+			cp.Pods = append(slices.Clone(en.Pods), extra...)
+			en = &cp
+		}
+		in.Nodes = append(in.Nodes, en)
+	}
+	c, err := scheduling.NewCluster(in)
+	if err != nil {
+		return fmt.Errorf("preparing the cluster: %w", err)
+	}
+	e.cluster = c
+	return nil
+}
+
+func (e *evaluator) without(names []string, opts scheduling.Options) (*scheduling.Result, error) {
+	e.res.WhatIfs++
+	return e.cluster.Without(names, opts)
+}
+
+func (e *evaluator) block(n *Node, reason string) {
+	e.res.Blocked = append(e.res.Blocked, Blocked{Node: n.Name, Reason: reason})
+}
+
+func (e *evaluator) next(t time.Time) {
+	if e.res.NextCheck.IsZero() || t.Before(e.res.NextCheck) {
+		e.res.NextCheck = t
+	}
+}
+
+func (e *evaluator) emptiness() ([]*Decision, error) {
+	byPool := map[string]*Decision{}
+	var out []*Decision
+	for _, c := range e.cands {
+		if !c.empty {
+			continue
+		}
+		if len(e.taken[c.node.Name]) > 0 {
+			e.block(c.node, "empty, but pods of nodes being disrupted are expected to move here")
+			continue
+		}
+		if !e.take(c.pool.NodePool.Name, v1.DisruptionReasonEmpty) {
+			e.block(c.node, "empty, but the Empty disruption budget is spent")
+			continue
+		}
+		d := byPool[c.pool.NodePool.Name]
+		if d == nil {
+			d = &Decision{Method: MethodEmptiness, Reason: v1.DisruptionReasonEmpty}
+			byPool[c.pool.NodePool.Name] = d
+			out = append(out, d)
+		}
+		d.Candidates = append(d.Candidates, c.node)
+		d.Savings += c.node.Price
+	}
+	for _, d := range out {
+		d.Message = "Empty: deleting " + describeNodes(d.Candidates)
+	}
+	return out, nil
+}
+
+func (e *evaluator) drift() ([]*Decision, error) {
+	for _, c := range e.cands {
+		if c.node.Drifted == "" {
+			continue
+		}
+		if e.left[c.pool.NodePool.Name][v1.DisruptionReasonDrifted] <= 0 {
+			e.budgetSpent(c.pool.NodePool.Name)
+			continue
+		}
+		res, err := e.without([]string{c.node.Name}, scheduling.Options{})
+		if err != nil {
+			return nil, err
+		}
+		if len(res.Unschedulable) > 0 {
+			e.block(c.node, fmt.Sprintf("drifted, but %d pods would not schedule: %s", len(res.Unschedulable), res.Unschedulable[0].Reason))
+			continue
+		}
+		e.take(c.pool.NodePool.Name, v1.DisruptionReasonDrifted)
+		d := e.decision(MethodDrift, v1.DisruptionReasonDrifted, []*candidate{c}, res)
+		d.Replacements = res.NodeClaims
+		d.Savings = c.node.Price - res.TotalPrice
+		d.Message = fmt.Sprintf("Drifted (%s): %s", c.node.Drifted, d.what())
+		return []*Decision{d}, nil
+	}
+	return nil, nil
+}
+
+func (e *evaluator) expiration() ([]*Decision, error) {
+	for _, c := range e.cands {
+		if !c.expired {
+			continue
+		}
+		res, err := e.without([]string{c.node.Name}, scheduling.Options{})
+		if err != nil {
+			return nil, err
+		}
+		d := e.decision(MethodExpiration, "", []*candidate{c}, res)
+		d.Replacements = res.NodeClaims
+		d.Unschedulable = res.Unschedulable
+		d.Savings = c.node.Price - res.TotalPrice
+		ttl := c.pool.NodePool.Spec.Template.Spec.ExpireAfter
+		d.Message = fmt.Sprintf("Expired (expireAfter %s): %s", ttl, d.what())
+		if len(res.Unschedulable) > 0 {
+			d.Message += fmt.Sprintf("; %d pods have nowhere to go yet", len(res.Unschedulable))
+		}
+		return []*Decision{d}, nil
+	}
+	return nil, nil
+}
+
+// underutilized lists the consolidation candidates with pods that the
+// budgets allow, in order (empty nodes are emptiness's, within its budget).
+func (e *evaluator) underutilized() []*candidate {
+	left := map[string]int{}
+	var out []*candidate
+	for _, c := range e.cands {
+		if !c.underutilized {
+			continue
+		}
+		pool := c.pool.NodePool.Name
+		if _, ok := left[pool]; !ok {
+			left[pool] = e.left[pool][v1.DisruptionReasonUnderutilized]
+		}
+		if left[pool] <= 0 {
+			e.budgetSpent(pool)
+			continue
+		}
+		left[pool]--
+		out = append(out, c)
+	}
+	return out
+}
+
+// multiNode finds, by binary search over prefixes of the ordered
+// candidates, the largest set that consolidates into at most one new node.
+// Success is not monotone in the prefix length; the search is a heuristic
+// that costs log2(n) what-ifs instead of n.
+func (e *evaluator) multiNode() ([]*Decision, error) {
+	cands := e.underutilized()
+	if len(cands) > MultiNodeCandidates {
+		cands = cands[:MultiNodeCandidates]
+	}
+	if len(cands) < 2 {
+		return nil, nil
+	}
+	var best *Decision
+	lo, hi := 2, len(cands)
+	for lo <= hi {
+		mid := (lo + hi) / 2
+		d, err := e.consolidate(MethodMultiNodeConsolidation, cands[:mid])
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			best, lo = d, mid+1
+		} else {
+			hi = mid - 1
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	return []*Decision{best}, nil
+}
+
+func (e *evaluator) singleNode() ([]*Decision, error) {
+	for _, c := range e.underutilized() {
+		d, err := e.consolidate(MethodSingleNodeConsolidation, []*candidate{c})
+		if err != nil {
+			return nil, err
+		}
+		if d != nil {
+			return []*Decision{d}, nil
+		}
+	}
+	return nil, nil
+}
+
+// consolidate asks whether cands may go: their pods fit on the rest of the
+// cluster plus at most one new node that is strictly cheaper than them.
+func (e *evaluator) consolidate(m Method, cands []*candidate) (*Decision, error) {
+	names := make([]string, len(cands))
+	total := 0.0
+	allSpot := true
+	for i, c := range cands {
+		names[i] = c.node.Name
+		total += c.node.Price
+		allSpot = allSpot && c.node.CapacityType == v1.CapacityTypeSpot
+	}
+	res, err := e.without(names, scheduling.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Unschedulable) == 0 && len(res.NodeClaims) > 1 {
+		// Sized packing may split the pods over several right-sized nodes
+		// where one bigger node would do; consolidation launches at most
+		// one, and first-fit decreasing grows one claim as far as the
+		// catalog allows, so ask it before giving up.
+		if res, err = e.without(names, scheduling.Options{PlainFirstFitDecreasing: true}); err != nil {
+			return nil, err
+		}
+	}
+	if len(res.Unschedulable) > 0 || len(res.NodeClaims) > 1 {
+		return nil, nil
+	}
+	d := e.decision(m, v1.DisruptionReasonUnderutilized, cands, res)
+	d.Savings = total
+	if len(res.NodeClaims) == 1 {
+		plan := cheaperThan(res.NodeClaims[0], total)
+		if plan == nil {
+			return nil, nil
+		}
+		if allSpot && plan.Chosen().Offering.CapacityType == v1.CapacityTypeSpot {
+			// Spot to spot only with enough choice left, or the new node
+			// would likely be the next one interrupted.
+			if spotTypes(plan) < e.opts.SpotToSpotMinTypes {
+				return nil, nil
+			}
+		}
+		if !minValuesHold(plan, e.pools[plan.NodePool]) {
+			return nil, nil
+		}
+		d.Replacements = []*scheduling.NodeClaimPlan{plan}
+		d.Savings = total - plan.Chosen().Cost.Total()
+	}
+	d.Message = "Underutilized: " + d.what()
+	return d, nil
+}
+
+// cheaperThan keeps the plan's options that cost strictly less than price,
+// so the launch cannot land on a dearer one; nil when none do.
+func cheaperThan(plan *scheduling.NodeClaimPlan, price float64) *scheduling.NodeClaimPlan {
+	var opts []scheduling.Option
+	for _, o := range plan.Options {
+		if o.Cost.Total() < price {
+			opts = append(opts, o)
+		}
+	}
+	if len(opts) == 0 {
+		return nil
+	}
+	out := *plan
+	out.Options = opts
+	types := map[string]bool{}
+	for _, o := range opts {
+		types[o.InstanceType.Name] = true
+	}
+	out.InstanceTypes = len(types)
+	return &out
+}
+
+func spotTypes(plan *scheduling.NodeClaimPlan) int {
+	types := map[string]bool{}
+	for _, o := range plan.Options {
+		if o.Offering.CapacityType == v1.CapacityTypeSpot {
+			types[o.InstanceType.Name] = true
+		}
+	}
+	return len(types)
+}
+
+// minValuesHold: trimming the options must not break the pool's demand for
+// instance-type flexibility.
+func minValuesHold(plan *scheduling.NodeClaimPlan, pool *Pool) bool {
+	if pool == nil || pool.Scheduling == nil {
+		return true
+	}
+	n, ok := pool.Scheduling.MinValues[corev1.LabelInstanceTypeStable]
+	return !ok || plan.InstanceTypes >= n
+}
+
+func (e *evaluator) decision(m Method, r v1.DisruptionReason, cands []*candidate, res *scheduling.Result) *Decision {
+	d := &Decision{Method: m, Reason: r, Placements: res.ExistingNodes}
+	for _, c := range cands {
+		d.Candidates = append(d.Candidates, c.node)
+		d.PodsMoved += len(c.pods)
+	}
+	return d
+}
+
+// what says what the decision does: "replacing A with B; 4 pods move".
+func (d *Decision) what() string {
+	var b strings.Builder
+	if len(d.Replacements) == 0 {
+		b.WriteString("deleting " + describeNodes(d.Candidates))
+	} else {
+		b.WriteString("replacing " + describeNodes(d.Candidates) + " with ")
+		parts := make([]string, len(d.Replacements))
+		for i, p := range d.Replacements {
+			o := p.Chosen()
+			parts[i] = describe(o.InstanceType.Name, o.Offering.CapacityType, o.Cost.Total())
+		}
+		b.WriteString(strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(&b, "; %d pods move", d.PodsMoved)
+	return b.String()
+}
+
+func describe(instanceType, capacityType string, price float64) string {
+	if instanceType == "" {
+		instanceType = "unknown type"
+	}
+	if capacityType == "" {
+		capacityType = "unknown capacity"
+	}
+	return fmt.Sprintf("%s (%s, $%s/h)", instanceType, capacityType, formatPrice(price))
+}
+
+func formatPrice(p float64) string { return fmt.Sprintf("%.4g", p) }
+
+func describeNodes(nodes []*Node) string {
+	if len(nodes) == 1 {
+		n := nodes[0]
+		return describe(n.InstanceType, n.CapacityType, n.Price)
+	}
+	total := 0.0
+	types := map[string]int{}
+	for _, n := range nodes {
+		total += n.Price
+		types[n.InstanceType]++
+	}
+	names := make([]string, 0, len(types))
+	for t := range types {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	for i, t := range names {
+		if types[t] > 1 {
+			names[i] = fmt.Sprintf("%d×%s", types[t], t)
+		}
+	}
+	return fmt.Sprintf("%d nodes (%s; $%s/h)", len(nodes), strings.Join(names, ", "), formatPrice(total))
+}

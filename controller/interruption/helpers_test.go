@@ -1,5 +1,0 @@
-package interruption
-
-import "fmt"
-
-func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
