@@ -3,7 +3,10 @@ package operator
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -13,13 +16,18 @@ import (
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/controllers/disruption"
+	"github.com/nodewright/nodewright/controller/controllers/interruption"
+	nodetermination "github.com/nodewright/nodewright/controller/controllers/node/termination"
 	nodeclaimdisruption "github.com/nodewright/nodewright/controller/controllers/nodeclaim/disruption"
+	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/garbagecollection"
+	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/lifecycle"
+	nodeclaimtermination "github.com/nodewright/nodewright/controller/controllers/nodeclaim/termination"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclass/status"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/readiness"
 	"github.com/nodewright/nodewright/controller/controllers/provisioning"
-	provisioningcontroller "github.com/nodewright/nodewright/controller/controllers/provisioning"
 	"github.com/nodewright/nodewright/controller/simulate/recording"
+	"github.com/nodewright/nodewright/controller/utils/index"
 )
 
 // registrar is what every controller offers the operator.
@@ -28,11 +36,14 @@ type registrar interface {
 }
 
 // RegisterControllers builds the AWS cloud provider and every controller,
-// and registers them with the manager.
+// and registers them with the manager, after the cache indexes they share.
+// This is the one place that says what runs: every controller, runnable
+// and index is listed here, and they all record events through one
+// events.EventRecorder.
 func (o *Operator) RegisterControllers(ctx context.Context) error {
 	clk := clock.RealClock{}
 	kube := o.GetClient()
-	recorder := o.GetEventRecorderFor("nodewright")
+	recorder := o.GetEventRecorder("nodewright")
 	cloud, err := nwaws.New(o.AWS, nwaws.Options{
 		ClusterName: o.Options.ClusterName, ClusterEndpoint: o.Options.ClusterEndpoint, ClusterCABundle: o.Options.ClusterCABundle,
 		Clock: clk, ICETTL: o.Options.ICETTL, KubernetesVersion: o.KubernetesVersion, Kube: kube,
@@ -40,43 +51,79 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("creating the AWS cloud provider: %w", err)
 	}
-	provOpts := provisioning.Options{
-		BatchIdleDuration: o.Options.BatchIdleDuration, BatchMaxDuration: o.Options.BatchMaxDuration, Reader: o.GetAPIReader(),
+	if err := index.Register(ctx, o.Manager); err != nil {
+		return err
 	}
-	if dir := o.Options.RecordSolves; dir != "" {
-		rec, err := recording.New(dir, o.AWS.Region, cloud.PricesReadAt, o.GetAPIReader())
-		if err != nil {
-			return fmt.Errorf("--record-solves: %w", err)
-		}
-		provOpts.RecordSolve = rec.Record
-		o.Log.Info("recording provisioning solves", "dir", dir)
+	prov, err := o.provisioner(kube, cloud, cloud.PricesReadAt, clk, recorder)
+	if err != nil {
+		return err
 	}
-	prov := provisioning.New(kube, cloud, clk, recorder, provOpts)
 	controllers := []registrar{
+		// NodeClasses and NodePools
 		status.NewController(kube, cloud, clk),
-		provisioningcontroller.NewController(kube, prov),
 		counter.NewController(kube),
 		readiness.NewController(kube),
-		disruption.NewController(kube, cloud, clk, o.GetEventRecorder("nodewright"), disruption.Options{
+		// pending pods → NodeClaims
+		provisioning.NewController(kube, prov),
+		// a NodeClaim's life: launch, register, initialize; drain and
+		// terminate; collect what leaked
+		lifecycle.NewController(kube, cloud, clk, recorder, lifecycle.Options{
+			LaunchTimeout: o.Options.LaunchTimeout, RegistrationTimeout: o.Options.RegistrationTimeout}),
+		nodeclaimtermination.NewController(kube, cloud, clk),
+		nodetermination.NewController(kube, cloud, clk, recorder),
+		garbagecollection.NewController(kube, cloud, clk, garbagecollection.Options{}),
+		// disruption: the claims' conditions, then consolidation, drift and expiry
+		nodeclaimdisruption.NewController(kube),
+		disruption.NewController(kube, cloud, clk, recorder, disruption.Options{
 			ValidationDelay: o.Options.DisruptionValidationDelay, ReplacementTimeout: o.Options.DisruptionReplacementTimeout,
 			Interval: o.Options.DisruptionInterval, Reader: o.GetAPIReader()}),
-		nodeclaimdisruption.NewController(kube),
 	}
-	controllers = append(controllers, o.lifecycleControllers(kube, cloud, clk)...)
+	if o.Options.InterruptionQueue == "" {
+		o.Log.Info("interruption handling is off: INTERRUPTION_QUEUE is not set")
+	} else {
+		ic, err := o.interruption(kube, cloud, prov, clk, recorder)
+		if err != nil {
+			return err
+		}
+		// spot warnings → replacements, then the drain of the claims they mark
+		controllers = append(controllers, ic, ic.Drainer())
+	}
 	for _, c := range controllers {
 		if err := c.Register(ctx, o.Manager); err != nil {
 			return fmt.Errorf("registering %T: %w", c, err)
 		}
 	}
-	if err := o.Add(warmInstanceTypes(kube, cloud)); err != nil {
-		return err
+	return o.Add(warmInstanceTypes(kube, cloud))
+}
+
+// provisioner is the batcher and solver behind the provisioning controller;
+// the interruption controller launches replacements through it too.
+func (o *Operator) provisioner(kube client.Client, cloud cloudprovider.CloudProvider, pricesReadAt func() time.Time,
+	clk clock.Clock, recorder events.EventRecorder) (*provisioning.Provisioner, error) {
+	opts := provisioning.Options{
+		BatchIdleDuration: o.Options.BatchIdleDuration, BatchMaxDuration: o.Options.BatchMaxDuration, Reader: o.GetAPIReader(),
 	}
-	if o.Options.InterruptionQueue == "" {
-		o.Log.Info("interruption handling is off: INTERRUPTION_QUEUE is not set")
-	} else if err := registerInterruption(ctx, o, kube, cloud, prov, clk, recorder); err != nil {
-		return err
+	if dir := o.Options.RecordSolves; dir != "" {
+		rec, err := recording.New(dir, o.AWS.Region, pricesReadAt, o.GetAPIReader())
+		if err != nil {
+			return nil, fmt.Errorf("--record-solves: %w", err)
+		}
+		opts.RecordSolve = rec.Record
+		o.Log.Info("recording provisioning solves", "dir", dir)
 	}
-	return nil
+	return provisioning.New(kube, cloud, clk, recorder, opts), nil
+}
+
+// interruption is the interruption queue's consumer.
+func (o *Operator) interruption(kube client.Client, cloud cloudprovider.CloudProvider, prov *provisioning.Provisioner,
+	clk clock.Clock, recorder events.EventRecorder) (*interruption.Controller, error) {
+	policy, err := interruption.ParseRebalancePolicy(o.Options.RebalancePolicy)
+	if err != nil {
+		return nil, fmt.Errorf("--rebalance-policy (REBALANCE_POLICY): %w", err)
+	}
+	return interruption.NewController(kube, cloud, prov, sqs.NewFromConfig(o.AWS), clk, recorder,
+		interruption.Options{Queue: o.Options.InterruptionQueue, RebalancePolicy: policy,
+			DeleteFraction: o.Options.InterruptionDrainFraction}), nil
 }
 
 // warmInstanceTypes fills the instance-type and price caches at start-up, so

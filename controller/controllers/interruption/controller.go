@@ -29,7 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -37,7 +37,6 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/utils/index"
 )
 
 // SQSAPI is the part of the SQS client the controller uses.
@@ -61,7 +60,7 @@ type Controller struct {
 	replacer Replacer
 	sqs      SQSAPI
 	clock    clock.Clock
-	recorder record.EventRecorder
+	recorder events.EventRecorder
 	opts     Options
 	batcher  *batcher
 	tracker  *tracker
@@ -69,7 +68,7 @@ type Controller struct {
 
 // NewController returns the consumer.
 func NewController(kube client.Client, cloud cloudprovider.CloudProvider, replacer Replacer, q SQSAPI, clk clock.Clock,
-	recorder record.EventRecorder, opts Options) *Controller {
+	recorder events.EventRecorder, opts Options) *Controller {
 	opts = opts.withDefaults()
 	c := &Controller{kube: kube, cloud: cloud, replacer: replacer, sqs: q, clock: clk, recorder: recorder, opts: opts,
 		tracker: newTracker(kube, clk)}
@@ -83,18 +82,16 @@ func (c *Controller) Name() string { return "interruption" }
 // NeedLeaderElection: only the leader acts on interruptions.
 func (c *Controller) NeedLeaderElection() bool { return true }
 
-// Register adds the consumer and its drainer to the manager.
-func (c *Controller) Register(ctx context.Context, mgr manager.Manager) error {
-	if err := index.NodeClaimsByInstanceID(ctx, mgr); err != nil {
-		return err
-	}
-	if err := index.PodsByNode(ctx, mgr); err != nil {
-		return err
-	}
-	if err := NewDrainer(c.kube, c.clock, c.recorder, c.tracker).Register(ctx, mgr); err != nil {
-		return err
-	}
+// Register adds the consumer to the manager. It reads NodeClaims through
+// index.NodeClaimInstanceID, which the operator registers.
+func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 	return mgr.Add(c)
+}
+
+// Drainer is the controller that drains claims this consumer marked for
+// deletion; it shares the consumer's tracker of marked claims.
+func (c *Controller) Drainer() *Drainer {
+	return NewDrainer(c.kube, c.clock, c.recorder, c.tracker)
 }
 
 // Start resolves the queue and long-polls it until ctx ends.

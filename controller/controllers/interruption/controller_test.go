@@ -17,7 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -104,7 +104,7 @@ func newHarness(t *testing.T, policy RebalancePolicy, budget string, claims ...s
 		WithIndex(&corev1.Pod{}, index.PodNodeName, func(o client.Object) []string { return []string{o.(*corev1.Pod).Spec.NodeName} }).
 		Build()
 	h := &harness{t: t, kube: kube, cloud: fake.New(nil), q: &fakeSQS{deleted: map[string]int{}}, r: &fakeReplacer{}}
-	h.c = NewController(kube, h.cloud, h.r, h.q, clock.RealClock{}, record.NewFakeRecorder(100),
+	h.c = NewController(kube, h.cloud, h.r, h.q, clock.RealClock{}, events.NewFakeRecorder(100),
 		Options{Queue: "q", RebalancePolicy: policy, BatchWindow: 20 * time.Millisecond})
 	return h
 }

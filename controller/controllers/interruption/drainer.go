@@ -7,7 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,12 +30,12 @@ const DrainPoll = time.Second
 type Drainer struct {
 	kube     client.Client
 	clock    clock.Clock
-	recorder record.EventRecorder
+	recorder events.EventRecorder
 	tracker  *tracker
 }
 
 // NewDrainer returns the drainer.
-func NewDrainer(kube client.Client, clk clock.Clock, recorder record.EventRecorder, t *tracker) *Drainer {
+func NewDrainer(kube client.Client, clk clock.Clock, recorder events.EventRecorder, t *tracker) *Drainer {
 	return &Drainer{kube: kube, clock: clk, recorder: recorder, tracker: t}
 }
 

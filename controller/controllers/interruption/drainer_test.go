@@ -6,7 +6,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -17,7 +17,7 @@ func TestDrainer(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC)
 	clk := clocktesting.NewFakeClock(now)
-	d := NewDrainer(h.kube, clk, record.NewFakeRecorder(10), newTracker(h.kube, clk))
+	d := NewDrainer(h.kube, clk, events.NewFakeRecorder(10), newTracker(h.kube, clk))
 	repl := &v1.NodeClaim{ObjectMeta: metav1.ObjectMeta{Name: "repl"}}
 	if err := h.kube.Create(ctx, repl); err != nil {
 		t.Fatal(err)

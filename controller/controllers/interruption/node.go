@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -69,9 +69,9 @@ func taintAndDelete(ctx context.Context, kube client.Client, node *corev1.Node, 
 
 // recordEvent records on the claim and, when there is one, its node, where
 // `kubectl describe node` shows why the node is going.
-func recordEvent(recorder record.EventRecorder, nc *v1.NodeClaim, node *corev1.Node, eventType, reason, message string) {
-	recorder.Event(nc, eventType, reason, message)
+func recordEvent(recorder events.EventRecorder, nc *v1.NodeClaim, node *corev1.Node, eventType, reason, message string) {
+	recorder.Eventf(nc, nil, eventType, reason, "Interrupt", "%s", message)
 	if node != nil {
-		recorder.Event(node, eventType, reason, message)
+		recorder.Eventf(node, nc, eventType, reason, "Interrupt", "%s", message)
 	}
 }

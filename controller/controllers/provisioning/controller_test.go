@@ -104,7 +104,7 @@ func startManager(ctx context.Context, t *testing.T) (*localcloud.Cloud, manager
 		t.Fatal(err)
 	}
 	cloud := fake.New(scheduling.SyntheticInstanceTypes(8))
-	p := provisioning.New(mgr.GetClient(), cloud, clock.RealClock{}, mgr.GetEventRecorderFor("nodewright"),
+	p := provisioning.New(mgr.GetClient(), cloud, clock.RealClock{}, mgr.GetEventRecorder("nodewright"),
 		provisioning.Options{BatchIdleDuration: 200 * time.Millisecond, BatchMaxDuration: 2 * time.Second, Reader: mgr.GetAPIReader()})
 	if err := provisioning.NewController(mgr.GetClient(), p).Register(ctx, mgr); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"github.com/nodewright/nodewright/controller/utils/nodepool"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -76,14 +76,14 @@ type Provisioner struct {
 	reader   client.Reader
 	cloud    cloudprovider.CloudProvider
 	clock    clock.Clock
-	recorder record.EventRecorder
+	recorder events.EventRecorder
 	batcher  *Batcher
 	// recordSolve is Options.RecordSolve.
 	recordSolve func(context.Context, *SolveRecord) error
 }
 
 // New returns a Provisioner. Start runs its batching loop; Trigger feeds it.
-func New(kube client.Client, cloud cloudprovider.CloudProvider, clk clock.Clock, recorder record.EventRecorder, opts Options) *Provisioner {
+func New(kube client.Client, cloud cloudprovider.CloudProvider, clk clock.Clock, recorder events.EventRecorder, opts Options) *Provisioner {
 	opts = opts.withDefaults()
 	reader := opts.Reader
 	if reader == nil {
@@ -191,7 +191,7 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 			if inFlight[placed.Node] {
 				p.nominate(ctx, pod, placed.Node)
 			} else {
-				p.recorder.Eventf(pod, corev1.EventTypeNormal, ReasonNominated, "Nominated for node %s", placed.Node)
+				p.recorder.Eventf(pod, nil, corev1.EventTypeNormal, ReasonNominated, "Nominate", "Nominated for node %s", placed.Node)
 			}
 		}
 	}
@@ -205,7 +205,7 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 		if err != nil {
 			errs = append(errs, err.Error())
 			for _, pod := range plan.Pods {
-				p.recorder.Eventf(pod, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "Creating a nodeclaim failed: %v", err)
+				p.recorder.Eventf(pod, nil, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "Provision", "Creating a nodeclaim failed: %v", err)
 			}
 			continue
 		}
@@ -215,11 +215,11 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 	}
 	limited := map[string]bool{}
 	for _, u := range res.Unschedulable {
-		p.recorder.Eventf(u.Pod, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "%s", u.Reason)
+		p.recorder.Eventf(u.Pod, nil, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "Provision", "%s", u.Reason)
 		for name, np := range pools {
 			if !limited[name] && strings.Contains(u.Reason, "nodepool "+name+" limit reached") {
 				limited[name] = true
-				p.recorder.Eventf(np, corev1.EventTypeWarning, ReasonLimitReached, "limit reached: %s", u.Reason)
+				p.recorder.Eventf(np, nil, corev1.EventTypeWarning, ReasonLimitReached, "Provision", "limit reached: %s", u.Reason)
 			}
 		}
 	}
@@ -260,7 +260,7 @@ func (p *Provisioner) explainLeftOut(ctx context.Context, snap *Snapshot, unsche
 				continue
 			}
 			told++
-			p.recorder.Eventf(u.Pod, corev1.EventTypeWarning, ReasonNodePoolUnavailable,
+			p.recorder.Eventf(u.Pod, nil, corev1.EventTypeWarning, ReasonNodePoolUnavailable, "Provision",
 				"Nodepool %s could run this pod but cannot launch nodes: %s: %s", lo.NodePool.Name, lo.Reason, lo.Message)
 		}
 	}
@@ -321,7 +321,7 @@ func (p *Provisioner) create(ctx context.Context, np *v1.NodePool, plan *schedul
 // nominate marks a pod as waiting for a NodeClaim and says so in an event.
 // A failed patch only costs a possibly redundant NodeClaim next batch.
 func (p *Provisioner) nominate(ctx context.Context, pod *corev1.Pod, claim string) {
-	p.recorder.Eventf(pod, corev1.EventTypeNormal, ReasonNominated, "Nominated for nodeclaim %s", claim)
+	p.recorder.Eventf(pod, nil, corev1.EventTypeNormal, ReasonNominated, "Nominate", "Nominated for nodeclaim %s", claim)
 	if pod.Annotations[NominatedAnnotationKey] == claim {
 		return
 	}

@@ -15,7 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -33,7 +33,7 @@ type env struct {
 	ctx      context.Context
 	kube     client.Client
 	cloud    *fake.CloudProvider
-	recorder *record.FakeRecorder
+	recorder *events.FakeRecorder
 	p        *provisioning.Provisioner
 }
 
@@ -51,7 +51,7 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, kube: kube, cloud: fake.New(scheduling.SyntheticInstanceTypes(16)), recorder: record.NewFakeRecorder(1000)}
+	e := &env{t: t, ctx: ctx, kube: kube, cloud: fake.New(scheduling.SyntheticInstanceTypes(16)), recorder: events.NewFakeRecorder(1000)}
 	e.p = provisioning.New(kube, e.cloud, clocktesting.NewFakeClock(time.Now()), e.recorder, provisioning.Options{})
 	if err := kube.Create(ctx, &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: nodeClassSpec()}); err != nil {
 		t.Fatalf("creating nodeclass: %v", err)

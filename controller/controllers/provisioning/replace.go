@@ -79,7 +79,7 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 		pools[np.Name] = np
 	}
 	for _, u := range res.Unschedulable {
-		p.recorder.Eventf(u.Pod, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "No replacement capacity: %s", u.Reason)
+		p.recorder.Eventf(u.Pod, nil, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "Replace", "No replacement capacity: %s", u.Reason)
 	}
 	p.explainLeftOut(ctx, snap, res.Unschedulable)
 	if len(res.Unschedulable) > 0 {

@@ -1,43 +1,38 @@
-// Package index registers the cache indexes controllers share. A field can
-// be indexed once per manager, so controllers ask here instead of
-// registering their own.
+// Package index defines the cache indexes controllers share. The operator
+// registers them all once per manager (a field can be indexed only once),
+// before any controller starts; controllers only read through them.
 package index
 
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
 )
 
 // PodNodeName indexes pods by spec.nodeName (also a server-side field
 // selector, so the same key works against the API server).
 const PodNodeName = "spec.nodeName"
 
-var (
-	// mu guards registered.
-	mu         sync.Mutex
-	registered = map[manager.Manager]map[string]bool{}
-)
-
-// PodsByNode registers the PodNodeName index on mgr, once.
-func PodsByNode(ctx context.Context, mgr manager.Manager) error {
-	mu.Lock()
-	defer mu.Unlock()
-	if registered[mgr][PodNodeName] {
-		return nil
-	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &corev1.Pod{}, PodNodeName, func(o client.Object) []string {
+// Register adds every shared index to mgr's cache.
+func Register(ctx context.Context, mgr manager.Manager) error {
+	indexer := mgr.GetFieldIndexer()
+	if err := indexer.IndexField(ctx, &corev1.Pod{}, PodNodeName, func(o client.Object) []string {
 		return []string{o.(*corev1.Pod).Spec.NodeName}
 	}); err != nil {
 		return fmt.Errorf("indexing pods by node: %w", err)
 	}
-	if registered[mgr] == nil {
-		registered[mgr] = map[string]bool{}
+	if err := indexer.IndexField(ctx, &v1.NodeClaim{}, NodeClaimInstanceID, func(o client.Object) []string {
+		if id := InstanceID(o.(*v1.NodeClaim).Status.ProviderID); id != "" {
+			return []string{id}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("indexing nodeclaims by instance id: %w", err)
 	}
-	registered[mgr][PodNodeName] = true
 	return nil
 }

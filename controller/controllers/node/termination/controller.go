@@ -161,11 +161,9 @@ func hasTaint(taints []corev1.Taint, t corev1.Taint) bool {
 	return false
 }
 
-// Register watches Nodes, and pods so a Node hears its pods leave.
-func (c *Controller) Register(ctx context.Context, mgr manager.Manager) error {
-	if err := index.PodsByNode(ctx, mgr); err != nil {
-		return err
-	}
+// Register watches Nodes, and pods so a Node hears its pods leave. It
+// reads pods through index.PodNodeName, which the operator registers.
+func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		For(&corev1.Node{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {

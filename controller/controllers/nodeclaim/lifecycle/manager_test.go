@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nodewright/nodewright/controller/utils/index"
+
 	"github.com/go-logr/zapr"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -44,6 +46,9 @@ func TestManagerEndToEnd(t *testing.T) {
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := index.Register(ctx, mgr); err != nil {
 		t.Fatal(err)
 	}
 	cloud := fake.New(testutil.InstanceTypes())
