@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nodewright/nodewright/controller/utils/resources"
+
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -102,11 +104,11 @@ func (c *CloudProvider) Create(_ context.Context, nc *v1.NodeClaim) (*v1.NodeCla
 	var best *scheduling.InstanceType
 	var bestOff scheduling.Offering
 	for _, it := range c.Types {
-		if !labelsAllowed(reqs, it.Labels) || !fits(nc.Spec.Resources.Requests, it.Allocatable) {
+		if !reqs.Allows(it.Labels) || !resources.Fits(nc.Spec.Resources.Requests, it.Allocatable) {
 			continue
 		}
 		for _, off := range it.Offerings {
-			if !off.Available || !allows(reqs, corev1.LabelTopologyZone, off.Zone) || !allows(reqs, v1.CapacityTypeLabelKey, off.CapacityType) {
+			if !off.Available || !reqs.AllowsValue(corev1.LabelTopologyZone, off.Zone) || !reqs.AllowsValue(v1.CapacityTypeLabelKey, off.CapacityType) {
 				continue
 			}
 			if best == nil || off.Price < bestOff.Price {
@@ -139,32 +141,6 @@ func requirements(nc *v1.NodeClaim) []corev1.NodeSelectorRequirement {
 		out = append(out, corev1.NodeSelectorRequirement{Key: r.Key, Operator: r.Operator, Values: r.Values})
 	}
 	return out
-}
-
-// labelsAllowed checks only the keys the instance type labels: zone,
-// capacity type, nodepool and template labels are not instance-type labels.
-func labelsAllowed(reqs scheduling.Requirements, labels map[string]string) bool {
-	for k, v := range labels {
-		if r, ok := reqs[k]; ok && !r.Has(v) {
-			return false
-		}
-	}
-	return true
-}
-
-// fits reports whether the type's allocatable covers the claim's requests.
-func fits(requests, allocatable corev1.ResourceList) bool {
-	for k, q := range requests {
-		if a, ok := allocatable[k]; !ok || a.Cmp(q) < 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func allows(reqs scheduling.Requirements, key, value string) bool {
-	r, ok := reqs[key]
-	return !ok || r.Has(value)
 }
 
 // Get implements CloudProvider.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/nodewright/nodewright/controller/utils/resources"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -271,11 +273,11 @@ func (p *Provisioner) estimate(nc *v1.NodeClaim, types []*scheduling.InstanceTyp
 	var best *scheduling.InstanceType
 	bestPrice := 0.0
 	for _, it := range types {
-		if !labelsAllowed(reqs, it.Labels) || !fits(nc.Spec.Resources.Requests, it.Allocatable) {
+		if !reqs.Allows(it.Labels) || !resources.Fits(nc.Spec.Resources.Requests, it.Allocatable) {
 			continue
 		}
 		for _, off := range it.Offerings {
-			if !off.Available || !allows(reqs, corev1.LabelTopologyZone, off.Zone) || !allows(reqs, v1.CapacityTypeLabelKey, off.CapacityType) {
+			if !off.Available || !reqs.AllowsValue(corev1.LabelTopologyZone, off.Zone) || !reqs.AllowsValue(v1.CapacityTypeLabelKey, off.CapacityType) {
 				continue
 			}
 			if best == nil || off.Price < bestPrice {
@@ -287,32 +289,6 @@ func (p *Provisioner) estimate(nc *v1.NodeClaim, types []*scheduling.InstanceTyp
 		return nil
 	}
 	return best.Allocatable.DeepCopy()
-}
-
-// labelsAllowed checks only the keys the instance type labels; zone and
-// capacity type come from offerings, and nodepool and template labels from
-// the pool.
-func labelsAllowed(reqs scheduling.Requirements, labels map[string]string) bool {
-	for k, v := range labels {
-		if r, ok := reqs[k]; ok && !r.Has(v) {
-			return false
-		}
-	}
-	return true
-}
-
-func fits(requests, allocatable corev1.ResourceList) bool {
-	for k, q := range requests {
-		if a, ok := allocatable[k]; !ok || a.Cmp(q) < 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func allows(reqs scheduling.Requirements, key, value string) bool {
-	r, ok := reqs[key]
-	return !ok || r.Has(value)
 }
 
 func nodeSelector(reqs []v1.NodeSelectorRequirementWithMinValues) []corev1.NodeSelectorRequirement {

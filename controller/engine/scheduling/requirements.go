@@ -335,6 +335,26 @@ func (rs Requirements) SatisfiedBy(labels map[string]string) (bool, string) {
 	return true, ""
 }
 
+// Allows reports whether labels break no requirement. Unlike SatisfiedBy it
+// checks only the keys labels has, for a partial view such as an instance
+// type's own labels, where zone, capacity type and the pool's labels come
+// from elsewhere.
+func (rs Requirements) Allows(labels map[string]string) bool {
+	for k, v := range labels {
+		if !rs.AllowsValue(k, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// AllowsValue reports whether key=value breaks no requirement; a key with
+// no requirement allows any value.
+func (rs Requirements) AllowsValue(key, value string) bool {
+	r, ok := rs[key]
+	return !ok || r.Has(value)
+}
+
 // Keys returns the keys in sorted order.
 func (rs Requirements) Keys() []string {
 	keys := make([]string, 0, len(rs))

@@ -216,3 +216,25 @@ func TestRequirementsRoundTrip(t *testing.T) {
 		t.Errorf("rendered %v lost the Exists part: a node without the label satisfies it", r2.NodeSelectorRequirements())
 	}
 }
+
+func TestRequirementsAllowsChecksOnlyTheLabelsGiven(t *testing.T) {
+	rs := Requirements{}
+	rs.Add(mustReq(t, "arch", opIn, "arm64"))
+	rs.Add(mustReq(t, "zone", corev1.NodeSelectorOpExists))
+	for name, tc := range map[string]struct {
+		labels map[string]string
+		want   bool
+	}{
+		"allowed value":          {map[string]string{"arch": "arm64"}, true},
+		"ruled-out value":        {map[string]string{"arch": "amd64"}, false},
+		"required key absent":    {map[string]string{"arch": "arm64", "family": "c7g"}, true},
+		"unconstrained key only": {map[string]string{"family": "c7g"}, true},
+	} {
+		if got := rs.Allows(tc.labels); got != tc.want {
+			t.Errorf("%s: Allows = %v, want %v", name, got, tc.want)
+		}
+	}
+	if !rs.AllowsValue("family", "anything") || rs.AllowsValue("arch", "amd64") {
+		t.Error("AllowsValue: want any value for a free key and none outside In")
+	}
+}

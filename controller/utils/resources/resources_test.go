@@ -1,0 +1,26 @@
+package resources
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+func TestFits(t *testing.T) {
+	alloc := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")}
+	for name, tc := range map[string]struct {
+		req  corev1.ResourceList
+		want bool
+	}{
+		"nothing":              {corev1.ResourceList{}, true},
+		"exactly":              {alloc, true},
+		"too much cpu":         {corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2001m")}, false},
+		"a resource it lacks":  {corev1.ResourceList{"nvidia.com/gpu": resource.MustParse("1")}, false},
+		"zero of one it lacks": {corev1.ResourceList{"nvidia.com/gpu": resource.MustParse("0")}, false},
+	} {
+		if got := Fits(tc.req, alloc); got != tc.want {
+			t.Errorf("%s: Fits = %v, want %v", name, got, tc.want)
+		}
+	}
+}
