@@ -10,14 +10,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nodewright/nodewright/controller/utils/nodepool"
-
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/utils/nodepool"
 )
 
 // Options say where the inputs come from, and when.

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
-
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +14,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
 	"github.com/nodewright/nodewright/controller/utils/patch"
 )
 

@@ -6,9 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
-	"github.com/nodewright/nodewright/controller/utils/nodepool"
-
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -18,6 +15,8 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
+	"github.com/nodewright/nodewright/controller/utils/nodepool"
 )
 
 // Options tune the provisioner.

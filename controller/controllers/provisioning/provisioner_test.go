@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nodewright/nodewright/controller/utils/nodepool"
-
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -24,6 +22,7 @@ import (
 	"github.com/nodewright/nodewright/controller/controllers/provisioning"
 	"github.com/nodewright/nodewright/controller/crds"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/utils/nodepool"
 	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud"
 )

@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
-
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
 )
 
 // ReplacementForAnnotationKey is set on NodeClaims that Replace launched:

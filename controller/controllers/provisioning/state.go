@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/nodewright/nodewright/controller/utils/resources"
-
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,6 +15,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/utils/resources"
 )
 
 // NominatedAnnotationKey marks a pending pod that a NodeClaim still in

@@ -1,4 +1,4 @@
-// Package interruption reads the EventBridge events that warn nodewright an
+// Package awsevents reads the EventBridge events that warn nodewright an
 // instance is going away (spot interruption, rebalance recommendation, AWS
 // Health scheduled change, state change, capacity reservation interruption)
 // into typed messages. It is pure: no AWS or Kubernetes client.

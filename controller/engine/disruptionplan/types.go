@@ -1,4 +1,4 @@
-// Package disruption decides which nodes to take away, and what to launch
+// Package disruptionplan decides which nodes to take away, and what to launch
 // in their place: emptiness, drift, multi- and single-node consolidation and
 // expiration, within each NodePool's budgets. It is a pure simulation over
 // a snapshot of the cluster, built on the scheduling engine; it has no

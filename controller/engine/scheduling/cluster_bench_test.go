@@ -2,15 +2,14 @@ package scheduling
 
 import (
 	"math"
-
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
-
 	"runtime"
 	"sort"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // BenchmarkClusterWithout500 and BenchmarkClusterWithout2000 run the

@@ -9,8 +9,6 @@ import (
 	"path"
 	"time"
 
-	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
-
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,6 +18,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
 )
 
 // Options tune the sweep.

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
-
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,6 +23,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
 )
 
 // Options tune the liveness checks.

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nodewright/nodewright/controller/utils/index"
-
 	"github.com/go-logr/zapr"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -27,6 +25,7 @@ import (
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/garbagecollection"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/lifecycle"
 	nodeclaimtermination "github.com/nodewright/nodewright/controller/controllers/nodeclaim/termination"
+	"github.com/nodewright/nodewright/controller/utils/index"
 )
 
 // Every controller here, registered with a real manager, takes a claim

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -14,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
 	"github.com/nodewright/nodewright/controller/utils/patch"
 )
 

@@ -9,8 +9,6 @@ import (
 	"path"
 	"time"
 
-	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
-
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,6 +21,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
 	"github.com/nodewright/nodewright/controller/utils/patch"
 )
 
