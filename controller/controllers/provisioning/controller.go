@@ -1,5 +1,15 @@
-// Package provisioning wires the provisioner to pod events: every pod that
-// kube-scheduler can't place triggers a batch.
+// Package provisioning turns pods that kube-scheduler can't place into
+// NodeClaims. The controller triggers a batch on every such pod; the
+// Provisioner waits for the batch to settle, snapshots the cluster, asks the
+// scheduling engine for a plan, creates the NodeClaims it names and
+// nominates the pods to them. It does I/O: the cluster through a
+// controller-runtime client, the cloud's instance types and prices through
+// cloudprovider.CloudProvider; the decisions are the engine's.
+//
+// Files: controller.go (pod events → batch), batcher.go (idle and max
+// windows), provisioner.go (batch → plan → NodeClaims), state.go (the
+// snapshot the engine plans on), replace.go (capacity for nodes about to be
+// interrupted).
 package provisioning
 
 import (
