@@ -273,23 +273,3 @@ func (s *Server) iamDeletePolicy(c *Call) (any, error) {
 	delete(s.world.IAM.Policies, p.ARN)
 	return nil, nil
 }
-
-func (s *Server) iamTagPolicy(c *Call) (any, error) {
-	var in struct {
-		PolicyArn string
-		Tags      []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.customerPolicy(in.PolicyArn)
-	if err != nil {
-		return nil, err
-	}
-	tags, terr := mergeTags(p.Tags, in.Tags)
-	if terr != nil {
-		return nil, terr
-	}
-	p.Tags = tags
-	return nil, nil
-}

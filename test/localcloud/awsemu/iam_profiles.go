@@ -13,9 +13,16 @@ func (s *Server) registerIAMInstanceProfiles(reg func(string, bool, func(*Call) 
 	reg("GetInstanceProfile", false, s.iamGetInstanceProfile)
 	reg("AddRoleToInstanceProfile", true, s.iamAddRoleToInstanceProfile)
 	reg("RemoveRoleFromInstanceProfile", true, s.iamRemoveRoleFromInstanceProfile)
-	reg("TagInstanceProfile", true, s.iamTagInstanceProfile)
-	reg("UntagInstanceProfile", true, s.iamUntagInstanceProfile)
-	reg("ListInstanceProfileTags", false, s.iamListInstanceProfileTags)
+	tag, untag, list := iamTagging[profileTagsInput](func(name string) (*[]IAMTag, *Error) {
+		p, err := s.iamProfile(name)
+		if err != nil {
+			return nil, err
+		}
+		return &p.Tags, nil
+	})
+	reg("TagInstanceProfile", true, tag)
+	reg("UntagInstanceProfile", true, untag)
+	reg("ListInstanceProfileTags", false, list)
 	reg("ListInstanceProfiles", false, s.iamListInstanceProfiles)
 	reg("ListInstanceProfilesForRole", false, s.iamListInstanceProfilesForRole)
 	reg("DeleteInstanceProfile", true, s.iamDeleteInstanceProfile)
@@ -128,54 +135,6 @@ func (s *Server) iamRemoveRoleFromInstanceProfile(c *Call) (any, error) {
 	return nil, errNoSuchEntity("The role with name %s cannot be found in instance profile %s.", in.RoleName, p.Name)
 }
 
-func (s *Server) iamTagInstanceProfile(c *Call) (any, error) {
-	var in struct {
-		InstanceProfileName string
-		Tags                []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.iamProfile(in.InstanceProfileName)
-	if err != nil {
-		return nil, err
-	}
-	tags, terr := mergeTags(p.Tags, in.Tags)
-	if terr != nil {
-		return nil, terr
-	}
-	p.Tags = tags
-	return nil, nil
-}
-
-func (s *Server) iamUntagInstanceProfile(c *Call) (any, error) {
-	var in struct {
-		InstanceProfileName string
-		TagKeys             []string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.iamProfile(in.InstanceProfileName)
-	if err != nil {
-		return nil, err
-	}
-	p.Tags = removeTags(p.Tags, in.TagKeys)
-	return nil, nil
-}
-
-func (s *Server) iamListInstanceProfileTags(c *Call) (any, error) {
-	var in struct{ InstanceProfileName string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.iamProfile(in.InstanceProfileName)
-	if err != nil {
-		return nil, err
-	}
-	return tagsResult{Tags: iamTagsXML(p.Tags)}, nil
-}
-
 type profilesResult struct {
 	InstanceProfiles []instanceProfileXML `xml:"InstanceProfiles>member"`
 	IsTruncated      bool
@@ -263,9 +222,16 @@ func (s *Server) registerIAMOIDC(reg func(string, bool, func(*Call) (any, error)
 	reg("GetOpenIDConnectProvider", false, s.iamGetOIDCProvider)
 	reg("ListOpenIDConnectProviders", false, s.iamListOIDCProviders)
 	reg("DeleteOpenIDConnectProvider", true, s.iamDeleteOIDCProvider)
-	reg("TagOpenIDConnectProvider", true, s.iamTagOIDCProvider)
-	reg("UntagOpenIDConnectProvider", true, s.iamUntagOIDCProvider)
-	reg("ListOpenIDConnectProviderTags", false, s.iamListOIDCProviderTags)
+	tag, untag, list := iamTagging[oidcTagsInput](func(arn string) (*[]IAMTag, *Error) {
+		p, err := s.oidcProvider(arn)
+		if err != nil {
+			return nil, err
+		}
+		return &p.Tags, nil
+	})
+	reg("TagOpenIDConnectProvider", true, tag)
+	reg("UntagOpenIDConnectProvider", true, untag)
+	reg("ListOpenIDConnectProviderTags", false, list)
 }
 
 var thumbprintRE = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
@@ -367,52 +333,4 @@ func (s *Server) iamDeleteOIDCProvider(c *Call) (any, error) {
 	}
 	delete(s.world.IAM.OIDCProviders, p.ARN)
 	return nil, nil
-}
-
-func (s *Server) iamTagOIDCProvider(c *Call) (any, error) {
-	var in struct {
-		OpenIDConnectProviderArn string
-		Tags                     []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
-	if err != nil {
-		return nil, err
-	}
-	tags, terr := mergeTags(p.Tags, in.Tags)
-	if terr != nil {
-		return nil, terr
-	}
-	p.Tags = tags
-	return nil, nil
-}
-
-func (s *Server) iamUntagOIDCProvider(c *Call) (any, error) {
-	var in struct {
-		OpenIDConnectProviderArn string
-		TagKeys                  []string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
-	if err != nil {
-		return nil, err
-	}
-	p.Tags = removeTags(p.Tags, in.TagKeys)
-	return nil, nil
-}
-
-func (s *Server) iamListOIDCProviderTags(c *Call) (any, error) {
-	var in struct{ OpenIDConnectProviderArn string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
-	if err != nil {
-		return nil, err
-	}
-	return tagsResult{Tags: iamTagsXML(p.Tags)}, nil
 }

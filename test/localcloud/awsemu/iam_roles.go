@@ -16,9 +16,16 @@ func (s *Server) registerIAM() {
 	reg("ListRoles", false, s.iamListRoles)
 	reg("UpdateAssumeRolePolicy", true, s.iamUpdateAssumeRolePolicy)
 	reg("UpdateRole", true, s.iamUpdateRole)
-	reg("TagRole", true, s.iamTagRole)
-	reg("UntagRole", true, s.iamUntagRole)
-	reg("ListRoleTags", false, s.iamListRoleTags)
+	tagRole, untagRole, listRoleTags := iamTagging[roleTagsInput](func(name string) (*[]IAMTag, *Error) {
+		r, err := s.iamRole(name)
+		if err != nil {
+			return nil, err
+		}
+		return &r.Tags, nil
+	})
+	reg("TagRole", true, tagRole)
+	reg("UntagRole", true, untagRole)
+	reg("ListRoleTags", false, listRoleTags)
 	reg("DeleteRole", true, s.iamDeleteRole)
 	reg("PutRolePermissionsBoundary", true, s.iamPutRolePermissionsBoundary)
 	reg("DeleteRolePermissionsBoundary", true, s.iamDeleteRolePermissionsBoundary)
@@ -32,7 +39,16 @@ func (s *Server) registerIAM() {
 	reg("DeletePolicyVersion", true, s.iamDeletePolicyVersion)
 	reg("SetDefaultPolicyVersion", true, s.iamSetDefaultPolicyVersion)
 	reg("DeletePolicy", true, s.iamDeletePolicy)
-	reg("TagPolicy", true, s.iamTagPolicy)
+	// AWS-managed policies cannot be tagged; untagging and listing policy
+	// tags are not modelled.
+	tagPolicy, _, _ := iamTagging[policyTagsInput](func(arn string) (*[]IAMTag, *Error) {
+		p, err := s.customerPolicy(arn)
+		if err != nil {
+			return nil, err
+		}
+		return &p.Tags, nil
+	})
+	reg("TagPolicy", true, tagPolicy)
 
 	byRole := s.holderHandler(func(c *Call) (policyHolder, *Error) {
 		r, err := s.iamRole(c.Form.Get("RoleName"))
@@ -230,59 +246,6 @@ func (s *Server) iamUpdateRole(c *Call) (any, error) {
 		r.Description = *in.Description
 	}
 	return nil, nil
-}
-
-func (s *Server) iamTagRole(c *Call) (any, error) {
-	var in struct {
-		RoleName string
-		Tags     []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	tags, terr := mergeTags(r.Tags, in.Tags)
-	if terr != nil {
-		return nil, terr
-	}
-	r.Tags = tags
-	return nil, nil
-}
-
-func (s *Server) iamUntagRole(c *Call) (any, error) {
-	var in struct {
-		RoleName string
-		TagKeys  []string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	r.Tags = removeTags(r.Tags, in.TagKeys)
-	return nil, nil
-}
-
-type tagsResult struct {
-	Tags        []xmlTag `xml:"Tags>member"`
-	IsTruncated bool
-}
-
-func (s *Server) iamListRoleTags(c *Call) (any, error) {
-	var in struct{ RoleName string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	return tagsResult{Tags: iamTagsXML(r.Tags)}, nil
 }
 
 func (s *Server) iamDeleteRole(c *Call) (any, error) {
