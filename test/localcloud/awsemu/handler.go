@@ -5,6 +5,10 @@ package awsemu
 // for an operation without output.
 type handlerFunc func(*Call) (any, error)
 
+// noInput is the input of an operation that takes no parameters; the
+// query protocols decode any form into it without error.
+type noInput struct{}
+
 // noOutput is the output of an operation that writes no result element.
 type noOutput struct{}
 
