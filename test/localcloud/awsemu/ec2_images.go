@@ -37,18 +37,21 @@ func (s *Server) imageByID(id string) *Image {
 	return nil
 }
 
-func (s *Server) ec2DescribeImages(c *Call) (any, error) {
-	var in struct {
-		DryRun     bool
-		ImageIDs   []string    `query:"ImageId"`
-		Owners     []string    `query:"Owner"`
-		Filters    []ec2Filter `query:"Filter"`
-		MaxResults int
-		NextToken  string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeImagesInput struct {
+	DryRun     bool
+	ImageIDs   []string    `query:"ImageId"`
+	Owners     []string    `query:"Owner"`
+	Filters    []ec2Filter `query:"Filter"`
+	MaxResults int
+	NextToken  string
+}
+
+type ec2DescribeImagesOutput struct {
+	Images    items[imageXML] `xml:"imagesSet"`
+	NextToken string          `xml:"nextToken,omitempty"`
+}
+
+func (s *Server) ec2DescribeImages(c *Call, in *ec2DescribeImagesInput) (*ec2DescribeImagesOutput, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
@@ -90,14 +93,11 @@ func (s *Server) ec2DescribeImages(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Images    items[imageXML] `xml:"imagesSet"`
-		NextToken string          `xml:"nextToken,omitempty"`
-	}{NextToken: next}
+	out := ec2DescribeImagesOutput{NextToken: next}
 	for _, v := range pg {
 		out.Images.Item = append(out.Images.Item, v.x)
 	}
-	return out, nil
+	return &out, nil
 }
 
 func imageXMLOf(im *Image) imageXML {
