@@ -85,11 +85,7 @@ func (s *Server) ec2DescribeImages(c *Call, in *ec2DescribeImagesInput) (*ec2Des
 	for i, im := range list {
 		views[i] = imageView{im, imageXMLOf(im)}
 	}
-	views, err := applyFilters("DescribeImages", views, in.Filters, imageFields, func(v imageView) map[string]string { return v.im.Tags })
-	if err != nil {
-		return nil, err
-	}
-	pg, next, err := page(views, in.NextToken, in.MaxResults, 1, 1000)
+	pg, next, err := filterPage("DescribeImages", views, in.Filters, imageFields, func(v imageView) map[string]string { return v.im.Tags }, in.NextToken, in.MaxResults, 1, 1000)
 	if err != nil {
 		return nil, err
 	}

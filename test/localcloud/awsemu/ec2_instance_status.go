@@ -146,11 +146,7 @@ func (s *Server) ec2DescribeInstanceStatus(c *Call, in *ec2DescribeInstanceStatu
 		}
 		statuses = append(statuses, s.instanceStatus(inst))
 	}
-	statuses, err = applyFilters("DescribeInstanceStatus", statuses, in.Filters, statusFields, nil)
-	if err != nil {
-		return nil, err
-	}
-	pg, next, err := page(statuses, in.NextToken, in.MaxResults, 5, 1000)
+	pg, next, err := filterPage("DescribeInstanceStatus", statuses, in.Filters, statusFields, nil, in.NextToken, in.MaxResults, 5, 1000)
 	if err != nil {
 		return nil, err
 	}

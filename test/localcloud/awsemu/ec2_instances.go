@@ -244,11 +244,7 @@ func (s *Server) ec2DescribeInstances(c *Call, in *ec2DescribeInstancesInput) (*
 	for i, inst := range list {
 		views[i] = instanceView{in: inst, x: s.instanceXML(inst), eniTags: s.launchOf(inst.ID).ENITags, reservation: s.reservationOf(inst.ID)}
 	}
-	views, err = applyFilters("DescribeInstances", views, in.Filters, instanceFields, func(v instanceView) map[string]string { return v.in.Tags })
-	if err != nil {
-		return nil, err
-	}
-	pg, next, err := page(views, in.NextToken, in.MaxResults, 5, 1000)
+	pg, next, err := filterPage("DescribeInstances", views, in.Filters, instanceFields, func(v instanceView) map[string]string { return v.in.Tags }, in.NextToken, in.MaxResults, 5, 1000)
 	if err != nil {
 		return nil, err
 	}

@@ -133,14 +133,10 @@ func (s *Server) ec2DescribeLaunchTemplates(c *Call, in *ec2DescribeLaunchTempla
 		}
 		sort.SliceStable(list, func(i, j int) bool { return list[i].CreateTime.Before(list[j].CreateTime) })
 	}
-	list, err := applyFilters("DescribeLaunchTemplates", list, in.Filters, filterFields[*LaunchTemplate]{
+	pg, next, err := filterPage("DescribeLaunchTemplates", list, in.Filters, filterFields[*LaunchTemplate]{
 		"launch-template-name": func(lt *LaunchTemplate) []string { return []string{lt.Name} },
 		"create-time":          func(lt *LaunchTemplate) []string { return []string{ec2Time(lt.CreateTime)} },
-	}, func(lt *LaunchTemplate) map[string]string { return lt.Tags })
-	if err != nil {
-		return nil, err
-	}
-	pg, next, err := page(list, in.NextToken, in.MaxResults, 1, 200)
+	}, func(lt *LaunchTemplate) map[string]string { return lt.Tags }, in.NextToken, in.MaxResults, 1, 200)
 	if err != nil {
 		return nil, err
 	}

@@ -120,11 +120,7 @@ func (s *Server) ec2DescribeSubnets(c *Call, in *ec2DescribeSubnetsInput) (*ec2D
 	for i, sn := range list {
 		views[i] = subnetView{sn, s.subnetXML(sn)}
 	}
-	views, err := applyFilters("DescribeSubnets", views, in.Filters, subnetFields, func(v subnetView) map[string]string { return v.sn.Tags })
-	if err != nil {
-		return nil, err
-	}
-	pg, next, err := page(views, in.NextToken, in.MaxResults, 5, 1000)
+	pg, next, err := filterPage("DescribeSubnets", views, in.Filters, subnetFields, func(v subnetView) map[string]string { return v.sn.Tags }, in.NextToken, in.MaxResults, 5, 1000)
 	if err != nil {
 		return nil, err
 	}
@@ -199,12 +195,8 @@ func (s *Server) ec2DescribeSecurityGroups(c *Call, in *ec2DescribeSecurityGroup
 	for i, g := range list {
 		views[i] = securityGroupView{g, s.securityGroupXML(g)}
 	}
-	views, err := applyFilters("DescribeSecurityGroups", views, in.Filters, securityGroupFields,
-		func(v securityGroupView) map[string]string { return v.g.Tags })
-	if err != nil {
-		return nil, err
-	}
-	pg, next, err := page(views, in.NextToken, in.MaxResults, 5, 1000)
+	pg, next, err := filterPage("DescribeSecurityGroups", views, in.Filters, securityGroupFields,
+		func(v securityGroupView) map[string]string { return v.g.Tags }, in.NextToken, in.MaxResults, 5, 1000)
 	if err != nil {
 		return nil, err
 	}

@@ -279,12 +279,8 @@ func (s *Server) ec2DescribeCapacityReservations(c *Call, in *ec2DescribeCapacit
 	for i, cr := range list {
 		views[i] = capacityReservationView{cr, s.capacityReservationXML(cr)}
 	}
-	views, err := applyFilters("DescribeCapacityReservations", views, in.Filters, capacityReservationFields,
-		func(v capacityReservationView) map[string]string { return v.cr.Tags })
-	if err != nil {
-		return nil, err
-	}
-	pg, next, err := page(views, in.NextToken, in.MaxResults, 1, 1000)
+	pg, next, err := filterPage("DescribeCapacityReservations", views, in.Filters, capacityReservationFields,
+		func(v capacityReservationView) map[string]string { return v.cr.Tags }, in.NextToken, in.MaxResults, 1, 1000)
 	if err != nil {
 		return nil, err
 	}
