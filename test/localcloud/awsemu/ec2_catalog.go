@@ -301,17 +301,20 @@ func typeInfo(it *catalog.InstanceType) instanceTypeInfoXML {
 	return x
 }
 
-func (s *Server) ec2DescribeInstanceTypes(c *Call) (any, error) {
-	var in struct {
-		DryRun        bool
-		InstanceTypes []string    `query:"InstanceType"`
-		Filters       []ec2Filter `query:"Filter"`
-		MaxResults    int
-		NextToken     string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeInstanceTypesInput struct {
+	DryRun        bool
+	InstanceTypes []string    `query:"InstanceType"`
+	Filters       []ec2Filter `query:"Filter"`
+	MaxResults    int
+	NextToken     string
+}
+
+type ec2DescribeInstanceTypesOutput struct {
+	Types     items[instanceTypeInfoXML] `xml:"instanceTypeSet"`
+	NextToken string                     `xml:"nextToken,omitempty"`
+}
+
+func (s *Server) ec2DescribeInstanceTypes(c *Call, in *ec2DescribeInstanceTypesInput) (*ec2DescribeInstanceTypesOutput, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
@@ -364,13 +367,10 @@ func (s *Server) ec2DescribeInstanceTypes(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Types     items[instanceTypeInfoXML] `xml:"instanceTypeSet"`
-		NextToken string                     `xml:"nextToken,omitempty"`
-	}{NextToken: next}
+	out := ec2DescribeInstanceTypesOutput{NextToken: next}
 	out.Types.Item = make([]instanceTypeInfoXML, len(pg))
 	for i, x := range pg {
 		out.Types.Item[i] = *x
 	}
-	return out, nil
+	return &out, nil
 }

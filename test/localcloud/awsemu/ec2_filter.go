@@ -149,3 +149,13 @@ func page[T any](list []T, token string, max, lo, hi int) ([]T, string, error) {
 	}
 	return list[start : start+max], "lc1-" + strconv.Itoa(start+max), nil
 }
+
+// filterPage is how every EC2 Describe ends: the request's filters applied
+// to list, then the page its MaxResults and NextToken ask for.
+func filterPage[T any](op string, list []T, filters []ec2Filter, fields filterFields[T], tags func(T) map[string]string, token string, max, lo, hi int) ([]T, string, error) {
+	list, err := applyFilters(op, list, filters, fields, tags)
+	if err != nil {
+		return nil, "", err
+	}
+	return page(list, token, max, lo, hi)
+}

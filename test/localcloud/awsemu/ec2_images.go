@@ -37,18 +37,21 @@ func (s *Server) imageByID(id string) *Image {
 	return nil
 }
 
-func (s *Server) ec2DescribeImages(c *Call) (any, error) {
-	var in struct {
-		DryRun     bool
-		ImageIDs   []string    `query:"ImageId"`
-		Owners     []string    `query:"Owner"`
-		Filters    []ec2Filter `query:"Filter"`
-		MaxResults int
-		NextToken  string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeImagesInput struct {
+	DryRun     bool
+	ImageIDs   []string    `query:"ImageId"`
+	Owners     []string    `query:"Owner"`
+	Filters    []ec2Filter `query:"Filter"`
+	MaxResults int
+	NextToken  string
+}
+
+type ec2DescribeImagesOutput struct {
+	Images    items[imageXML] `xml:"imagesSet"`
+	NextToken string          `xml:"nextToken,omitempty"`
+}
+
+func (s *Server) ec2DescribeImages(c *Call, in *ec2DescribeImagesInput) (*ec2DescribeImagesOutput, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
@@ -82,22 +85,15 @@ func (s *Server) ec2DescribeImages(c *Call) (any, error) {
 	for i, im := range list {
 		views[i] = imageView{im, imageXMLOf(im)}
 	}
-	views, err := applyFilters("DescribeImages", views, in.Filters, imageFields, func(v imageView) map[string]string { return v.im.Tags })
+	pg, next, err := filterPage("DescribeImages", views, in.Filters, imageFields, func(v imageView) map[string]string { return v.im.Tags }, in.NextToken, in.MaxResults, 1, 1000)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(views, in.NextToken, in.MaxResults, 1, 1000)
-	if err != nil {
-		return nil, err
-	}
-	out := struct {
-		Images    items[imageXML] `xml:"imagesSet"`
-		NextToken string          `xml:"nextToken,omitempty"`
-	}{NextToken: next}
+	out := ec2DescribeImagesOutput{NextToken: next}
 	for _, v := range pg {
 		out.Images.Item = append(out.Images.Item, v.x)
 	}
-	return out, nil
+	return &out, nil
 }
 
 func imageXMLOf(im *Image) imageXML {

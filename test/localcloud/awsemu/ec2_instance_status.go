@@ -114,18 +114,21 @@ var statusFields = filterFields[instanceStatusXML]{
 	"attached-ebs-status.status": func(x instanceStatusXML) []string { return one(x.AttachedEbsStatus.Status) },
 }
 
-func (s *Server) ec2DescribeInstanceStatus(c *Call) (any, error) {
-	var in struct {
-		DryRun              bool
-		InstanceIDs         []string    `query:"InstanceId"`
-		Filters             []ec2Filter `query:"Filter"`
-		IncludeAllInstances bool
-		MaxResults          int
-		NextToken           string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeInstanceStatusInput struct {
+	DryRun              bool
+	InstanceIDs         []string    `query:"InstanceId"`
+	Filters             []ec2Filter `query:"Filter"`
+	IncludeAllInstances bool
+	MaxResults          int
+	NextToken           string
+}
+
+type ec2DescribeInstanceStatusOutput struct {
+	Statuses  items[instanceStatusXML] `xml:"instanceStatusSet"`
+	NextToken string                   `xml:"nextToken,omitempty"`
+}
+
+func (s *Server) ec2DescribeInstanceStatus(c *Call, in *ec2DescribeInstanceStatusInput) (*ec2DescribeInstanceStatusOutput, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
@@ -143,18 +146,11 @@ func (s *Server) ec2DescribeInstanceStatus(c *Call) (any, error) {
 		}
 		statuses = append(statuses, s.instanceStatus(inst))
 	}
-	statuses, err = applyFilters("DescribeInstanceStatus", statuses, in.Filters, statusFields, nil)
+	pg, next, err := filterPage("DescribeInstanceStatus", statuses, in.Filters, statusFields, nil, in.NextToken, in.MaxResults, 5, 1000)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(statuses, in.NextToken, in.MaxResults, 5, 1000)
-	if err != nil {
-		return nil, err
-	}
-	return struct {
-		Statuses  items[instanceStatusXML] `xml:"instanceStatusSet"`
-		NextToken string                   `xml:"nextToken,omitempty"`
-	}{items[instanceStatusXML]{pg}, next}, nil
+	return &ec2DescribeInstanceStatusOutput{items[instanceStatusXML]{pg}, next}, nil
 }
 
 // scheduledEventCodes are the EventCode values of the EC2 API, with the

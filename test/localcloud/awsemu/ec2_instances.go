@@ -29,28 +29,26 @@ type reservationXML struct {
 	Instances     items[instanceXML] `xml:"instancesSet"`
 }
 
-func (s *Server) ec2RunInstances(c *Call) (any, error) {
-	var in struct {
-		DryRun                bool
-		ImageID               string `query:"ImageId"`
-		InstanceType          string
-		MinCount              int
-		MaxCount              int
-		SubnetID              string   `query:"SubnetId"`
-		SecurityGroupIDs      []string `query:"SecurityGroupId"`
-		UserData              string
-		IamInstanceProfile    ProfileSpec
-		LaunchTemplate        fleetLTSpec
-		Placement             struct{ AvailabilityZone string }
-		TagSpecifications     []TagSpecification `query:"TagSpecification"`
-		InstanceMarketOptions InstanceMarketOptions
-		KeyName               string
-		ClientToken           string
-		MetadataOptions       *MetadataOptions
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2RunInstancesInput struct {
+	DryRun                bool
+	ImageID               string `query:"ImageId"`
+	InstanceType          string
+	MinCount              int
+	MaxCount              int
+	SubnetID              string   `query:"SubnetId"`
+	SecurityGroupIDs      []string `query:"SecurityGroupId"`
+	UserData              string
+	IamInstanceProfile    ProfileSpec
+	LaunchTemplate        fleetLTSpec
+	Placement             struct{ AvailabilityZone string }
+	TagSpecifications     []TagSpecification `query:"TagSpecification"`
+	InstanceMarketOptions InstanceMarketOptions
+	KeyName               string
+	ClientToken           string
+	MetadataOptions       *MetadataOptions
+}
+
+func (s *Server) ec2RunInstances(c *Call, in *ec2RunInstancesInput) (*reservationXML, error) {
 	if in.MinCount == 0 {
 		return nil, errMissingParameter("MinCount")
 	}
@@ -146,7 +144,7 @@ func (s *Server) ec2RunInstances(c *Call) (any, error) {
 		sp.details.LaunchIndex = i
 		out.Instances.Item = append(out.Instances.Item, s.instanceXML(s.launchLocked(sp, now)))
 	}
-	return out, nil
+	return &out, nil
 }
 
 func firstNonEmpty(a, b string) string {
@@ -218,17 +216,20 @@ func (s *Server) reservationOf(id string) string {
 	return "r-" + stableHex(id, 17)
 }
 
-func (s *Server) ec2DescribeInstances(c *Call) (any, error) {
-	var in struct {
-		DryRun      bool
-		InstanceIDs []string    `query:"InstanceId"`
-		Filters     []ec2Filter `query:"Filter"`
-		MaxResults  int
-		NextToken   string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeInstancesInput struct {
+	DryRun      bool
+	InstanceIDs []string    `query:"InstanceId"`
+	Filters     []ec2Filter `query:"Filter"`
+	MaxResults  int
+	NextToken   string
+}
+
+type ec2DescribeInstancesOutput struct {
+	Reservations items[reservationXML] `xml:"reservationSet"`
+	NextToken    string                `xml:"nextToken,omitempty"`
+}
+
+func (s *Server) ec2DescribeInstances(c *Call, in *ec2DescribeInstancesInput) (*ec2DescribeInstancesOutput, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
@@ -243,18 +244,11 @@ func (s *Server) ec2DescribeInstances(c *Call) (any, error) {
 	for i, inst := range list {
 		views[i] = instanceView{in: inst, x: s.instanceXML(inst), eniTags: s.launchOf(inst.ID).ENITags, reservation: s.reservationOf(inst.ID)}
 	}
-	views, err = applyFilters("DescribeInstances", views, in.Filters, instanceFields, func(v instanceView) map[string]string { return v.in.Tags })
+	pg, next, err := filterPage("DescribeInstances", views, in.Filters, instanceFields, func(v instanceView) map[string]string { return v.in.Tags }, in.NextToken, in.MaxResults, 5, 1000)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(views, in.NextToken, in.MaxResults, 5, 1000)
-	if err != nil {
-		return nil, err
-	}
-	out := struct {
-		Reservations items[reservationXML] `xml:"reservationSet"`
-		NextToken    string                `xml:"nextToken,omitempty"`
-	}{NextToken: next}
+	out := ec2DescribeInstancesOutput{NextToken: next}
 	index := map[string]int{}
 	for _, v := range pg {
 		i, ok := index[v.reservation]
@@ -266,7 +260,7 @@ func (s *Server) ec2DescribeInstances(c *Call) (any, error) {
 		r := &out.Reservations.Item[i]
 		r.Instances.Item = append(r.Instances.Item, v.x)
 	}
-	return out, nil
+	return &out, nil
 }
 
 type stateChangeXML struct {
@@ -275,14 +269,16 @@ type stateChangeXML struct {
 	PreviousState instanceStateXML `xml:"previousState"`
 }
 
-func (s *Server) ec2TerminateInstances(c *Call) (any, error) {
-	var in struct {
-		DryRun      bool
-		InstanceIDs []string `query:"InstanceId"`
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2TerminateInstancesInput struct {
+	DryRun      bool
+	InstanceIDs []string `query:"InstanceId"`
+}
+
+type ec2TerminateInstancesOutput struct {
+	Changes items[stateChangeXML] `xml:"instancesSet"`
+}
+
+func (s *Server) ec2TerminateInstances(c *Call, in *ec2TerminateInstancesInput) (*ec2TerminateInstancesOutput, error) {
 	if len(in.InstanceIDs) == 0 {
 		return nil, errMissingParameter("InstanceId")
 	}
@@ -294,9 +290,7 @@ func (s *Server) ec2TerminateInstances(c *Call) (any, error) {
 		return nil, errDryRun()
 	}
 	now := s.clock.Now()
-	out := struct {
-		Changes items[stateChangeXML] `xml:"instancesSet"`
-	}{}
+	out := ec2TerminateInstancesOutput{}
 	for _, inst := range list {
 		prev := inst.State
 		if prev == "pending" || prev == "running" {
@@ -304,20 +298,18 @@ func (s *Server) ec2TerminateInstances(c *Call) (any, error) {
 		}
 		out.Changes.Item = append(out.Changes.Item, stateChangeXML{inst.ID, stateXML(inst.State), stateXML(prev)})
 	}
-	return out, nil
+	return &out, nil
+}
+
+type ec2RebootInstancesInput struct {
+	DryRun      bool
+	InstanceIDs []string `query:"InstanceId"`
 }
 
 // ec2RebootInstances queues a reboot. Instances here have no guest to
 // restart, so a reboot changes nothing visible; AWS ignores requests to
 // reboot terminated instances, and so does this.
-func (s *Server) ec2RebootInstances(c *Call) (any, error) {
-	var in struct {
-		DryRun      bool
-		InstanceIDs []string `query:"InstanceId"`
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+func (s *Server) ec2RebootInstances(c *Call, in *ec2RebootInstancesInput) (*returnXML, error) {
 	if len(in.InstanceIDs) == 0 {
 		return nil, errMissingParameter("InstanceId")
 	}
@@ -327,5 +319,5 @@ func (s *Server) ec2RebootInstances(c *Call) (any, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
-	return returnXML{true}, nil
+	return &returnXML{true}, nil
 }

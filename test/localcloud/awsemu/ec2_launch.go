@@ -207,11 +207,7 @@ type pool struct {
 	err      *Error
 }
 
-func (s *Server) ec2CreateFleet(c *Call) (any, error) {
-	var in fleetInput
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+func (s *Server) ec2CreateFleet(c *Call, in *fleetInput) (*createFleetOut, error) {
 	switch in.Type {
 	case "instant":
 	case "", "maintain", "request":
@@ -257,7 +253,7 @@ func (s *Server) ec2CreateFleet(c *Call) (any, error) {
 	}
 	st := s.ec2()
 	if rec, ok := st.Fleets[in.ClientToken]; ok && in.ClientToken != "" {
-		return createFleetOut{FleetID: rec.FleetID, Errors: items[createFleetError]{rec.Errors}, Instances: items[createFleetInst]{rec.Instances}}, nil
+		return &createFleetOut{FleetID: rec.FleetID, Errors: items[createFleetError]{rec.Errors}, Instances: items[createFleetInst]{rec.Instances}}, nil
 	}
 	now := s.clock.Now()
 	out := createFleetOut{FleetID: "fleet-" + newID("x")[2:10] + "-" + newID("x")[2:6] + "-" + newID("x")[2:6] + "-" + newID("x")[2:6] + "-" + newID("x")[2:14]}
@@ -377,7 +373,7 @@ func (s *Server) ec2CreateFleet(c *Call) (any, error) {
 		st.Fleets[in.ClientToken] = &FleetRecord{FleetID: out.FleetID, Instances: out.Instances.Item, Errors: out.Errors.Item,
 			Tags: tagsFromSpecs(in.TagSpecifications, "fleet"), Created: now}
 	}
-	return out, nil
+	return &out, nil
 }
 
 // orderPools sorts pools in the order the allocation strategy tries them.

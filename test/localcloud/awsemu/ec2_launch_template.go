@@ -42,16 +42,18 @@ func errLTNameNotFound(name string) *Error {
 	return Errorf(400, "InvalidLaunchTemplateName.NotFoundException", "The specified launch template, with template name %s, does not exist.", name)
 }
 
-func (s *Server) ec2CreateLaunchTemplate(c *Call) (any, error) {
-	var in struct {
-		DryRun             bool
-		LaunchTemplateName string
-		LaunchTemplateData *LaunchTemplateData
-		TagSpecifications  []TagSpecification `query:"TagSpecification"`
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2CreateLaunchTemplateInput struct {
+	DryRun             bool
+	LaunchTemplateName string
+	LaunchTemplateData *LaunchTemplateData
+	TagSpecifications  []TagSpecification `query:"TagSpecification"`
+}
+
+type ec2CreateLaunchTemplateOutput struct {
+	LT launchTemplateXML `xml:"launchTemplate"`
+}
+
+func (s *Server) ec2CreateLaunchTemplate(c *Call, in *ec2CreateLaunchTemplateInput) (*ec2CreateLaunchTemplateOutput, error) {
 	if in.LaunchTemplateName == "" {
 		return nil, errMissingParameter("LaunchTemplateName")
 	}
@@ -88,23 +90,24 @@ func (s *Server) ec2CreateLaunchTemplate(c *Call) (any, error) {
 	lt := &LaunchTemplate{ID: newID("lt"), Name: in.LaunchTemplateName, CreateTime: s.clock.Now(), Data: *d,
 		Tags: tagsFromSpecs(in.TagSpecifications, "launch-template")}
 	s.ec2().LaunchTemplates[lt.ID] = lt
-	return struct {
-		LT launchTemplateXML `xml:"launchTemplate"`
-	}{ltXML(lt)}, nil
+	return &ec2CreateLaunchTemplateOutput{ltXML(lt)}, nil
 }
 
-func (s *Server) ec2DescribeLaunchTemplates(c *Call) (any, error) {
-	var in struct {
-		DryRun     bool
-		IDs        []string    `query:"LaunchTemplateId"`
-		Names      []string    `query:"LaunchTemplateName"`
-		Filters    []ec2Filter `query:"Filter"`
-		MaxResults int
-		NextToken  string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeLaunchTemplatesInput struct {
+	DryRun     bool
+	IDs        []string    `query:"LaunchTemplateId"`
+	Names      []string    `query:"LaunchTemplateName"`
+	Filters    []ec2Filter `query:"Filter"`
+	MaxResults int
+	NextToken  string
+}
+
+type ec2DescribeLaunchTemplatesOutput struct {
+	LTs       items[launchTemplateXML] `xml:"launchTemplates"`
+	NextToken string                   `xml:"nextToken,omitempty"`
+}
+
+func (s *Server) ec2DescribeLaunchTemplates(c *Call, in *ec2DescribeLaunchTemplatesInput) (*ec2DescribeLaunchTemplatesOutput, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
@@ -130,36 +133,31 @@ func (s *Server) ec2DescribeLaunchTemplates(c *Call) (any, error) {
 		}
 		sort.SliceStable(list, func(i, j int) bool { return list[i].CreateTime.Before(list[j].CreateTime) })
 	}
-	list, err := applyFilters("DescribeLaunchTemplates", list, in.Filters, filterFields[*LaunchTemplate]{
+	pg, next, err := filterPage("DescribeLaunchTemplates", list, in.Filters, filterFields[*LaunchTemplate]{
 		"launch-template-name": func(lt *LaunchTemplate) []string { return []string{lt.Name} },
 		"create-time":          func(lt *LaunchTemplate) []string { return []string{ec2Time(lt.CreateTime)} },
-	}, func(lt *LaunchTemplate) map[string]string { return lt.Tags })
+	}, func(lt *LaunchTemplate) map[string]string { return lt.Tags }, in.NextToken, in.MaxResults, 1, 200)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(list, in.NextToken, in.MaxResults, 1, 200)
-	if err != nil {
-		return nil, err
-	}
-	out := struct {
-		LTs       items[launchTemplateXML] `xml:"launchTemplates"`
-		NextToken string                   `xml:"nextToken,omitempty"`
-	}{NextToken: next}
+	out := ec2DescribeLaunchTemplatesOutput{NextToken: next}
 	for _, lt := range pg {
 		out.LTs.Item = append(out.LTs.Item, ltXML(lt))
 	}
-	return out, nil
+	return &out, nil
 }
 
-func (s *Server) ec2DeleteLaunchTemplate(c *Call) (any, error) {
-	var in struct {
-		DryRun             bool
-		LaunchTemplateID   string `query:"LaunchTemplateId"`
-		LaunchTemplateName string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DeleteLaunchTemplateInput struct {
+	DryRun             bool
+	LaunchTemplateID   string `query:"LaunchTemplateId"`
+	LaunchTemplateName string
+}
+
+type ec2DeleteLaunchTemplateOutput struct {
+	LT launchTemplateXML `xml:"launchTemplate"`
+}
+
+func (s *Server) ec2DeleteLaunchTemplate(c *Call, in *ec2DeleteLaunchTemplateInput) (*ec2DeleteLaunchTemplateOutput, error) {
 	lt, err := s.resolveLT(in.LaunchTemplateID, in.LaunchTemplateName)
 	if err != nil {
 		return nil, err
@@ -168,9 +166,7 @@ func (s *Server) ec2DeleteLaunchTemplate(c *Call) (any, error) {
 		return nil, errDryRun()
 	}
 	delete(s.ec2().LaunchTemplates, lt.ID)
-	return struct {
-		LT launchTemplateXML `xml:"launchTemplate"`
-	}{ltXML(lt)}, nil
+	return &ec2DeleteLaunchTemplateOutput{ltXML(lt)}, nil
 }
 
 func (s *Server) resolveLT(id, name string) (*LaunchTemplate, *Error) {

@@ -88,17 +88,20 @@ var subnetFields = func() filterFields[subnetView] {
 	return f
 }()
 
-func (s *Server) ec2DescribeSubnets(c *Call) (any, error) {
-	var in struct {
-		DryRun     bool
-		SubnetIDs  []string    `query:"SubnetId"`
-		Filters    []ec2Filter `query:"Filter"`
-		MaxResults int
-		NextToken  string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeSubnetsInput struct {
+	DryRun     bool
+	SubnetIDs  []string    `query:"SubnetId"`
+	Filters    []ec2Filter `query:"Filter"`
+	MaxResults int
+	NextToken  string
+}
+
+type ec2DescribeSubnetsOutput struct {
+	Subnets   items[subnetXML] `xml:"subnetSet"`
+	NextToken string           `xml:"nextToken,omitempty"`
+}
+
+func (s *Server) ec2DescribeSubnets(c *Call, in *ec2DescribeSubnetsInput) (*ec2DescribeSubnetsOutput, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
@@ -117,22 +120,15 @@ func (s *Server) ec2DescribeSubnets(c *Call) (any, error) {
 	for i, sn := range list {
 		views[i] = subnetView{sn, s.subnetXML(sn)}
 	}
-	views, err := applyFilters("DescribeSubnets", views, in.Filters, subnetFields, func(v subnetView) map[string]string { return v.sn.Tags })
+	pg, next, err := filterPage("DescribeSubnets", views, in.Filters, subnetFields, func(v subnetView) map[string]string { return v.sn.Tags }, in.NextToken, in.MaxResults, 5, 1000)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(views, in.NextToken, in.MaxResults, 5, 1000)
-	if err != nil {
-		return nil, err
-	}
-	out := struct {
-		Subnets   items[subnetXML] `xml:"subnetSet"`
-		NextToken string           `xml:"nextToken,omitempty"`
-	}{NextToken: next}
+	out := ec2DescribeSubnetsOutput{NextToken: next}
 	for _, v := range pg {
 		out.Subnets.Item = append(out.Subnets.Item, v.x)
 	}
-	return out, nil
+	return &out, nil
 }
 
 type ipPermissionXML struct {
@@ -154,18 +150,21 @@ type securityGroupXML struct {
 	TagSet              *tagSet                `xml:"tagSet,omitempty"`
 }
 
-func (s *Server) ec2DescribeSecurityGroups(c *Call) (any, error) {
-	var in struct {
-		DryRun     bool
-		GroupIDs   []string    `query:"GroupId"`
-		GroupNames []string    `query:"GroupName"`
-		Filters    []ec2Filter `query:"Filter"`
-		MaxResults int
-		NextToken  string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeSecurityGroupsInput struct {
+	DryRun     bool
+	GroupIDs   []string    `query:"GroupId"`
+	GroupNames []string    `query:"GroupName"`
+	Filters    []ec2Filter `query:"Filter"`
+	MaxResults int
+	NextToken  string
+}
+
+type ec2DescribeSecurityGroupsOutput struct {
+	Groups    items[securityGroupXML] `xml:"securityGroupInfo"`
+	NextToken string                  `xml:"nextToken,omitempty"`
+}
+
+func (s *Server) ec2DescribeSecurityGroups(c *Call, in *ec2DescribeSecurityGroupsInput) (*ec2DescribeSecurityGroupsOutput, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
@@ -196,23 +195,16 @@ func (s *Server) ec2DescribeSecurityGroups(c *Call) (any, error) {
 	for i, g := range list {
 		views[i] = securityGroupView{g, s.securityGroupXML(g)}
 	}
-	views, err := applyFilters("DescribeSecurityGroups", views, in.Filters, securityGroupFields,
-		func(v securityGroupView) map[string]string { return v.g.Tags })
+	pg, next, err := filterPage("DescribeSecurityGroups", views, in.Filters, securityGroupFields,
+		func(v securityGroupView) map[string]string { return v.g.Tags }, in.NextToken, in.MaxResults, 5, 1000)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(views, in.NextToken, in.MaxResults, 5, 1000)
-	if err != nil {
-		return nil, err
-	}
-	out := struct {
-		Groups    items[securityGroupXML] `xml:"securityGroupInfo"`
-		NextToken string                  `xml:"nextToken,omitempty"`
-	}{NextToken: next}
+	out := ec2DescribeSecurityGroupsOutput{NextToken: next}
 	for _, v := range pg {
 		out.Groups.Item = append(out.Groups.Item, v.x)
 	}
-	return out, nil
+	return &out, nil
 }
 
 // securityGroupXML answers for a group: the emulator's groups have no
@@ -323,17 +315,14 @@ type tagsInput struct {
 	} `query:"Tag"`
 }
 
-func (s *Server) decodeTags(c *Call) (*tagsInput, error) {
-	var in tagsInput
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+// checkTags validates a CreateTags or DeleteTags request.
+func (s *Server) checkTags(in *tagsInput) error {
 	if len(in.ResourceIDs) == 0 {
-		return nil, errMissingParameter("ResourceId")
+		return errMissingParameter("ResourceId")
 	}
 	for _, t := range in.Tags {
 		if t.Key == "" {
-			return nil, errInvalidParameterValue("Tag keys must not be empty")
+			return errInvalidParameterValue("Tag keys must not be empty")
 		}
 	}
 	// AWS checks the form of every id, then that each exists, before
@@ -341,28 +330,27 @@ func (s *Server) decodeTags(c *Call) (*tagsInput, error) {
 	for _, id := range in.ResourceIDs {
 		if strings.HasPrefix(id, "i-") {
 			if err := checkInstanceID(id); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	for _, id := range in.ResourceIDs {
 		if _, _, err := s.taggable(id); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if in.DryRun {
-		return nil, errDryRun()
+		return errDryRun()
 	}
-	return &in, nil
+	return nil
 }
 
 type returnXML struct {
 	Return bool `xml:"return"`
 }
 
-func (s *Server) ec2CreateTags(c *Call) (any, error) {
-	in, err := s.decodeTags(c)
-	if err != nil {
+func (s *Server) ec2CreateTags(c *Call, in *tagsInput) (*returnXML, error) {
+	if err := s.checkTags(in); err != nil {
 		return nil, err
 	}
 	if len(in.Tags) == 0 {
@@ -387,14 +375,13 @@ func (s *Server) ec2CreateTags(c *Call) (any, error) {
 		}
 		set(tags)
 	}
-	return returnXML{true}, nil
+	return &returnXML{true}, nil
 }
 
 // ec2DeleteTags removes the named keys; a tag given with a value is only
 // removed when the value matches, as in EC2. No tags removes all of them.
-func (s *Server) ec2DeleteTags(c *Call) (any, error) {
-	in, err := s.decodeTags(c)
-	if err != nil {
+func (s *Server) ec2DeleteTags(c *Call, in *tagsInput) (*returnXML, error) {
+	if err := s.checkTags(in); err != nil {
 		return nil, err
 	}
 	for _, id := range in.ResourceIDs {
@@ -413,7 +400,7 @@ func (s *Server) ec2DeleteTags(c *Call) (any, error) {
 		}
 		set(tags)
 	}
-	return returnXML{true}, nil
+	return &returnXML{true}, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

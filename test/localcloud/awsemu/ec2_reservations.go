@@ -236,17 +236,20 @@ var capacityReservationFields = filterFields[capacityReservationView]{
 	"placement-group-arn":     func(v capacityReservationView) []string { return set(v.x.PlacementGroupArn) },
 }
 
-func (s *Server) ec2DescribeCapacityReservations(c *Call) (any, error) {
-	var in struct {
-		DryRun     bool
-		IDs        []string    `query:"CapacityReservationId"`
-		Filters    []ec2Filter `query:"Filter"`
-		MaxResults int
-		NextToken  string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeCapacityReservationsInput struct {
+	DryRun     bool
+	IDs        []string    `query:"CapacityReservationId"`
+	Filters    []ec2Filter `query:"Filter"`
+	MaxResults int
+	NextToken  string
+}
+
+type ec2DescribeCapacityReservationsOutput struct {
+	Reservations items[capacityReservationXML] `xml:"capacityReservationSet"`
+	NextToken    string                        `xml:"nextToken,omitempty"`
+}
+
+func (s *Server) ec2DescribeCapacityReservations(c *Call, in *ec2DescribeCapacityReservationsInput) (*ec2DescribeCapacityReservationsOutput, error) {
 	if len(in.IDs) > 0 && in.MaxResults != 0 {
 		return nil, Errorf(400, "InvalidParameterCombination", "The parameter capacityReservationSet cannot be used with the parameter maxResults")
 	}
@@ -276,23 +279,16 @@ func (s *Server) ec2DescribeCapacityReservations(c *Call) (any, error) {
 	for i, cr := range list {
 		views[i] = capacityReservationView{cr, s.capacityReservationXML(cr)}
 	}
-	views, err := applyFilters("DescribeCapacityReservations", views, in.Filters, capacityReservationFields,
-		func(v capacityReservationView) map[string]string { return v.cr.Tags })
+	pg, next, err := filterPage("DescribeCapacityReservations", views, in.Filters, capacityReservationFields,
+		func(v capacityReservationView) map[string]string { return v.cr.Tags }, in.NextToken, in.MaxResults, 1, 1000)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(views, in.NextToken, in.MaxResults, 1, 1000)
-	if err != nil {
-		return nil, err
-	}
-	out := struct {
-		Reservations items[capacityReservationXML] `xml:"capacityReservationSet"`
-		NextToken    string                        `xml:"nextToken,omitempty"`
-	}{NextToken: next}
+	out := ec2DescribeCapacityReservationsOutput{NextToken: next}
 	for _, v := range pg {
 		out.Reservations.Item = append(out.Reservations.Item, v.x)
 	}
-	return out, nil
+	return &out, nil
 }
 
 type placementGroupXML struct {
@@ -321,16 +317,18 @@ var placementGroupFields = filterFields[placementGroupView]{
 
 var pgIDPattern = regexp.MustCompile(`^pg-[0-9a-f]{17}$`)
 
-func (s *Server) ec2DescribePlacementGroups(c *Call) (any, error) {
-	var in struct {
-		DryRun     bool
-		GroupNames []string    `query:"GroupName"`
-		GroupIDs   []string    `query:"GroupId"`
-		Filters    []ec2Filter `query:"Filter"`
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribePlacementGroupsInput struct {
+	DryRun     bool
+	GroupNames []string    `query:"GroupName"`
+	GroupIDs   []string    `query:"GroupId"`
+	Filters    []ec2Filter `query:"Filter"`
+}
+
+type ec2DescribePlacementGroupsOutput struct {
+	Groups items[placementGroupXML] `xml:"placementGroupSet"`
+}
+
+func (s *Server) ec2DescribePlacementGroups(c *Call, in *ec2DescribePlacementGroupsInput) (*ec2DescribePlacementGroupsOutput, error) {
 	st := s.ec2()
 	var list []*PlacementGroup
 	if len(in.GroupNames) > 0 || len(in.GroupIDs) > 0 {
@@ -375,11 +373,9 @@ func (s *Server) ec2DescribePlacementGroups(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Groups items[placementGroupXML] `xml:"placementGroupSet"`
-	}{}
+	out := ec2DescribePlacementGroupsOutput{}
 	for _, v := range views {
 		out.Groups.Item = append(out.Groups.Item, v.x)
 	}
-	return out, nil
+	return &out, nil
 }

@@ -28,23 +28,26 @@ type spotPriceXML struct {
 
 var spotProducts = []string{"Linux/UNIX", "Linux/UNIX (Amazon VPC)"}
 
-func (s *Server) ec2DescribeSpotPriceHistory(c *Call) (any, error) {
-	var in struct {
-		DryRun              bool
-		InstanceTypes       []string `query:"InstanceType"`
-		ProductDescriptions []string `query:"ProductDescription"`
-		AvailabilityZone    string
-		AvailabilityZoneID  string `query:"AvailabilityZoneId"`
-		// Strings: the core query decoder does not parse time.Time fields yet.
-		StartTime  string
-		EndTime    string
-		Filters    []ec2Filter `query:"Filter"`
-		MaxResults int
-		NextToken  string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeSpotPriceHistoryInput struct {
+	DryRun              bool
+	InstanceTypes       []string `query:"InstanceType"`
+	ProductDescriptions []string `query:"ProductDescription"`
+	AvailabilityZone    string
+	AvailabilityZoneID  string `query:"AvailabilityZoneId"`
+	// Strings: the core query decoder does not parse time.Time fields yet.
+	StartTime  string
+	EndTime    string
+	Filters    []ec2Filter `query:"Filter"`
+	MaxResults int
+	NextToken  string
+}
+
+type ec2DescribeSpotPriceHistoryOutput struct {
+	Prices    items[spotPriceXML] `xml:"spotPriceHistorySet"`
+	NextToken string              `xml:"nextToken,omitempty"`
+}
+
+func (s *Server) ec2DescribeSpotPriceHistory(c *Call, in *ec2DescribeSpotPriceHistoryInput) (*ec2DescribeSpotPriceHistoryOutput, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
@@ -136,10 +139,7 @@ func (s *Server) ec2DescribeSpotPriceHistory(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Prices    items[spotPriceXML] `xml:"spotPriceHistorySet"`
-		NextToken string              `xml:"nextToken,omitempty"`
-	}{items[spotPriceXML]{pg}, next}, nil
+	return &ec2DescribeSpotPriceHistoryOutput{items[spotPriceXML]{pg}, next}, nil
 }
 
 // spotPageSize is the most price points one DescribeSpotPriceHistory page holds.

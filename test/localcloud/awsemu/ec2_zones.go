@@ -21,17 +21,20 @@ type offeringXML struct {
 	Location     string `xml:"location"`
 }
 
-func (s *Server) ec2DescribeInstanceTypeOfferings(c *Call) (any, error) {
-	var in struct {
-		DryRun       bool
-		LocationType string
-		Filters      []ec2Filter `query:"Filter"`
-		MaxResults   int
-		NextToken    string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeInstanceTypeOfferingsInput struct {
+	DryRun       bool
+	LocationType string
+	Filters      []ec2Filter `query:"Filter"`
+	MaxResults   int
+	NextToken    string
+}
+
+type ec2DescribeInstanceTypeOfferingsOutput struct {
+	Offerings items[offeringXML] `xml:"instanceTypeOfferingSet"`
+	NextToken string             `xml:"nextToken,omitempty"`
+}
+
+func (s *Server) ec2DescribeInstanceTypeOfferings(c *Call, in *ec2DescribeInstanceTypeOfferingsInput) (*ec2DescribeInstanceTypeOfferingsOutput, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
@@ -75,10 +78,7 @@ func (s *Server) ec2DescribeInstanceTypeOfferings(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Offerings items[offeringXML] `xml:"instanceTypeOfferingSet"`
-		NextToken string             `xml:"nextToken,omitempty"`
-	}{items[offeringXML]{pg}, next}, nil
+	return &ec2DescribeInstanceTypeOfferingsOutput{items[offeringXML]{pg}, next}, nil
 }
 
 type zoneXML struct {
@@ -92,16 +92,18 @@ type zoneXML struct {
 	NetworkBorderGroup string `xml:"networkBorderGroup"`
 }
 
-func (s *Server) ec2DescribeAvailabilityZones(c *Call) (any, error) {
-	var in struct {
-		DryRun    bool
-		ZoneNames []string    `query:"ZoneName"`
-		ZoneIDs   []string    `query:"ZoneId"`
-		Filters   []ec2Filter `query:"Filter"`
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ec2DescribeAvailabilityZonesInput struct {
+	DryRun    bool
+	ZoneNames []string    `query:"ZoneName"`
+	ZoneIDs   []string    `query:"ZoneId"`
+	Filters   []ec2Filter `query:"Filter"`
+}
+
+type ec2DescribeAvailabilityZonesOutput struct {
+	Zones items[zoneXML] `xml:"availabilityZoneInfo"`
+}
+
+func (s *Server) ec2DescribeAvailabilityZones(c *Call, in *ec2DescribeAvailabilityZonesInput) (*ec2DescribeAvailabilityZonesOutput, error) {
 	if in.DryRun {
 		return nil, errDryRun()
 	}
@@ -143,7 +145,5 @@ func (s *Server) ec2DescribeAvailabilityZones(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Zones items[zoneXML] `xml:"availabilityZoneInfo"`
-	}{items[zoneXML]{list}}, nil
+	return &ec2DescribeAvailabilityZonesOutput{items[zoneXML]{list}}, nil
 }

@@ -165,19 +165,19 @@ func (s *Server) publishLocked(source, detailType string, detail json.RawMessage
 }
 
 func (s *Server) registerEvents() {
-	s.register("events", "PutRule", protoJSON11, true, s.eventsPutRule)
-	s.register("events", "DescribeRule", protoJSON11, false, s.eventsDescribeRule)
-	s.register("events", "ListRules", protoJSON11, false, s.eventsListRules)
-	s.register("events", "DeleteRule", protoJSON11, true, s.eventsDeleteRule)
+	s.register("events", "PutRule", protoJSON11, true, handle(s.eventsPutRule))
+	s.register("events", "DescribeRule", protoJSON11, false, handle(s.eventsDescribeRule))
+	s.register("events", "ListRules", protoJSON11, false, handle(s.eventsListRules))
+	s.register("events", "DeleteRule", protoJSON11, true, handle(s.eventsDeleteRule))
 	s.register("events", "EnableRule", protoJSON11, true, s.eventsSetState("ENABLED"))
 	s.register("events", "DisableRule", protoJSON11, true, s.eventsSetState("DISABLED"))
-	s.register("events", "PutTargets", protoJSON11, true, s.eventsPutTargets)
-	s.register("events", "ListTargetsByRule", protoJSON11, false, s.eventsListTargets)
-	s.register("events", "RemoveTargets", protoJSON11, true, s.eventsRemoveTargets)
-	s.register("events", "TagResource", protoJSON11, true, s.eventsTagResource)
-	s.register("events", "UntagResource", protoJSON11, true, s.eventsUntagResource)
-	s.register("events", "ListTagsForResource", protoJSON11, false, s.eventsListTags)
-	s.register("events", "PutEvents", protoJSON11, true, s.eventsPutEvents)
+	s.register("events", "PutTargets", protoJSON11, true, handle(s.eventsPutTargets))
+	s.register("events", "ListTargetsByRule", protoJSON11, false, handle(s.eventsListTargets))
+	s.register("events", "RemoveTargets", protoJSON11, true, handle(s.eventsRemoveTargets))
+	s.register("events", "TagResource", protoJSON11, true, handle(s.eventsTagResource))
+	s.register("events", "UntagResource", protoJSON11, true, handle(s.eventsUntagResource))
+	s.register("events", "ListTagsForResource", protoJSON11, false, handle(s.eventsListTags))
+	s.register("events", "PutEvents", protoJSON11, true, handle(s.eventsPutEvents))
 }
 
 type eventsTag struct {
@@ -185,20 +185,22 @@ type eventsTag struct {
 	Value string `json:"Value"`
 }
 
-func (s *Server) eventsPutRule(c *Call) (any, error) {
-	var in struct {
-		Name               string
-		EventPattern       string
-		ScheduleExpression string
-		State              string
-		Description        string
-		RoleArn            string
-		Tags               []eventsTag
-		EventBusName       string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type eventsPutRuleInput struct {
+	Name               string
+	EventPattern       string
+	ScheduleExpression string
+	State              string
+	Description        string
+	RoleArn            string
+	Tags               []eventsTag
+	EventBusName       string
+}
+
+type eventsPutRuleOutput struct {
+	RuleArn string `json:"RuleArn"`
+}
+
+func (s *Server) eventsPutRule(c *Call, in *eventsPutRuleInput) (*eventsPutRuleOutput, error) {
 	if err := s.checkBus(in.EventBusName); err != nil {
 		return nil, err
 	}
@@ -232,9 +234,7 @@ func (s *Server) eventsPutRule(c *Call) (any, error) {
 	r.EventPattern, r.ScheduleExpression, r.State = in.EventPattern, in.ScheduleExpression, in.State
 	r.Description, r.RoleArn = in.Description, in.RoleArn
 	s.log.Info("events rule put", "rule", r.Name, "state", r.State)
-	return struct {
-		RuleArn string `json:"RuleArn"`
-	}{s.ruleARN(r.Name)}, nil
+	return &eventsPutRuleOutput{s.ruleARN(r.Name)}, nil
 }
 
 type ruleOutput struct {
@@ -254,18 +254,14 @@ func (s *Server) ruleOutput(r *Rule) ruleOutput {
 		State: r.State, Description: r.Description, RoleArn: r.RoleArn, EventBusName: defaultEventBus}
 }
 
-func (s *Server) eventsDescribeRule(c *Call) (any, error) {
-	var in struct{ Name, EventBusName string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+func (s *Server) eventsDescribeRule(c *Call, in *ruleRef) (*ruleOutput, error) {
 	r, err := s.ruleLocked(in.Name, in.EventBusName)
 	if err != nil {
 		return nil, err
 	}
 	out := s.ruleOutput(r)
 	out.CreatedBy = AccountID
-	return out, nil
+	return &out, nil
 }
 
 // pageToken and pageStart implement NextToken as the last name returned.
@@ -276,14 +272,17 @@ func pageStart(names []string, token string) int {
 	return sort.SearchStrings(names, token+"\x00")
 }
 
-func (s *Server) eventsListRules(c *Call) (any, error) {
-	var in struct {
-		NamePrefix, EventBusName, NextToken string
-		Limit                               *int
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type eventsListRulesInput struct {
+	NamePrefix, EventBusName, NextToken string
+	Limit                               *int
+}
+
+type eventsListRulesOutput struct {
+	Rules     []ruleOutput `json:"Rules"`
+	NextToken string       `json:"NextToken,omitempty"`
+}
+
+func (s *Server) eventsListRules(c *Call, in *eventsListRulesInput) (*eventsListRulesOutput, error) {
 	if err := s.checkBus(in.EventBusName); err != nil {
 		return nil, err
 	}
@@ -295,10 +294,7 @@ func (s *Server) eventsListRules(c *Call) (any, error) {
 	}
 	sort.Strings(names)
 	start, end := pageStart(names, in.NextToken), len(names)
-	out := struct {
-		Rules     []ruleOutput `json:"Rules"`
-		NextToken string       `json:"NextToken,omitempty"`
-	}{Rules: []ruleOutput{}}
+	out := eventsListRulesOutput{Rules: []ruleOutput{}}
 	if in.Limit != nil {
 		if *in.Limit < 1 || *in.Limit > 100 {
 			return nil, errValidation("1 validation error detected: Value '%d' at 'limit' failed to satisfy constraint: Member must have value between 1 and 100", *in.Limit)
@@ -311,17 +307,15 @@ func (s *Server) eventsListRules(c *Call) (any, error) {
 	for _, n := range names[start:end] {
 		out.Rules = append(out.Rules, s.ruleOutput(s.world.Events.Rules[n]))
 	}
-	return out, nil
+	return &out, nil
 }
 
-func (s *Server) eventsDeleteRule(c *Call) (any, error) {
-	var in struct {
-		Name, EventBusName string
-		Force              bool
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type eventsDeleteRuleInput struct {
+	Name, EventBusName string
+	Force              bool
+}
+
+func (s *Server) eventsDeleteRule(c *Call, in *eventsDeleteRuleInput) (*noOutput, error) {
 	if err := s.checkBus(in.EventBusName); err != nil {
 		return nil, err
 	}
@@ -338,19 +332,18 @@ func (s *Server) eventsDeleteRule(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) eventsSetState(state string) func(*Call) (any, error) {
-	return func(c *Call) (any, error) {
-		var in struct{ Name, EventBusName string }
-		if err := c.Decode(&in); err != nil {
-			return nil, err
-		}
+type ruleRef struct{ Name, EventBusName string }
+
+// eventsSetState is EnableRule or DisableRule.
+func (s *Server) eventsSetState(state string) handlerFunc {
+	return handle(func(c *Call, in *ruleRef) (*noOutput, error) {
 		r, err := s.ruleLocked(in.Name, in.EventBusName)
 		if err != nil {
 			return nil, err
 		}
 		r.State = state
 		return nil, nil
-	}
+	})
 }
 
 type targetFailure struct {

@@ -8,27 +8,27 @@ import (
 
 // EventBridge PutEvents: custom events matched against the rules.
 
-func (s *Server) eventsPutEvents(c *Call) (any, error) {
-	var in struct {
-		Entries []struct {
-			Time         *float64
-			Source       string
-			Resources    []string
-			DetailType   string
-			Detail       string
-			EventBusName string
-		}
+type eventsPutEventsInput struct {
+	Entries []struct {
+		Time         *float64
+		Source       string
+		Resources    []string
+		DetailType   string
+		Detail       string
+		EventBusName string
 	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+}
+
+type eventsPutEventsOutput struct {
+	FailedEntryCount int                    `json:"FailedEntryCount"`
+	Entries          []putEventsResultEntry `json:"Entries"`
+}
+
+func (s *Server) eventsPutEvents(c *Call, in *eventsPutEventsInput) (*eventsPutEventsOutput, error) {
 	if len(in.Entries) < 1 || len(in.Entries) > 10 {
 		return nil, errValidation("1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10")
 	}
-	out := struct {
-		FailedEntryCount int                    `json:"FailedEntryCount"`
-		Entries          []putEventsResultEntry `json:"Entries"`
-	}{Entries: []putEventsResultEntry{}}
+	out := eventsPutEventsOutput{Entries: []putEventsResultEntry{}}
 	for _, e := range in.Entries {
 		fail := func(code, msg string) {
 			out.Entries = append(out.Entries, putEventsResultEntry{ErrorCode: code, ErrorMessage: msg})
@@ -69,5 +69,5 @@ func (s *Server) eventsPutEvents(c *Call) (any, error) {
 		}
 		out.Entries = append(out.Entries, putEventsResultEntry{EventId: id})
 	}
-	return out, nil
+	return &out, nil
 }

@@ -8,16 +8,14 @@ import (
 
 // EventBridge targets and tags.
 
-func (s *Server) eventsPutTargets(c *Call) (any, error) {
-	var in struct {
-		Rule, EventBusName string
-		Targets            []struct {
-			Id, Arn, Input string
-		}
+type eventsPutTargetsInput struct {
+	Rule, EventBusName string
+	Targets            []struct {
+		Id, Arn, Input string
 	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+}
+
+func (s *Server) eventsPutTargets(c *Call, in *eventsPutTargetsInput) (*targetsResult, error) {
 	r, err := s.ruleLocked(in.Rule, in.EventBusName)
 	if err != nil {
 		return nil, err
@@ -53,44 +51,44 @@ func (s *Server) eventsPutTargets(c *Call) (any, error) {
 		r.Targets = append(r.Targets, &RuleTarget{ID: t.Id, Arn: t.Arn, Input: t.Input})
 	}
 	out.FailedEntryCount = len(out.FailedEntries)
-	return out, nil
+	return &out, nil
 }
 
-func (s *Server) eventsListTargets(c *Call) (any, error) {
-	var in struct {
-		Rule, EventBusName, NextToken string
-		Limit                         *int
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type eventsListTargetsInput struct {
+	Rule, EventBusName, NextToken string
+	Limit                         *int
+}
+
+// listedTarget is a target as ListTargetsByRule reports it.
+type listedTarget struct {
+	Id    string `json:"Id"`
+	Arn   string `json:"Arn"`
+	Input string `json:"Input,omitempty"`
+}
+
+type eventsListTargetsOutput struct {
+	Targets []listedTarget `json:"Targets"`
+}
+
+func (s *Server) eventsListTargets(c *Call, in *eventsListTargetsInput) (*eventsListTargetsOutput, error) {
 	r, err := s.ruleLocked(in.Rule, in.EventBusName)
 	if err != nil {
 		return nil, err
 	}
-	type target struct {
-		Id    string `json:"Id"`
-		Arn   string `json:"Arn"`
-		Input string `json:"Input,omitempty"`
-	}
-	out := struct {
-		Targets []target `json:"Targets"`
-	}{Targets: []target{}}
+	out := eventsListTargetsOutput{Targets: []listedTarget{}}
 	for _, t := range r.Targets {
-		out.Targets = append(out.Targets, target{t.ID, t.Arn, t.Input})
+		out.Targets = append(out.Targets, listedTarget{t.ID, t.Arn, t.Input})
 	}
-	return out, nil
+	return &out, nil
 }
 
-func (s *Server) eventsRemoveTargets(c *Call) (any, error) {
-	var in struct {
-		Rule, EventBusName string
-		Ids                []string
-		Force              bool
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type eventsRemoveTargetsInput struct {
+	Rule, EventBusName string
+	Ids                []string
+	Force              bool
+}
+
+func (s *Server) eventsRemoveTargets(c *Call, in *eventsRemoveTargetsInput) (*targetsResult, error) {
 	r, err := s.ruleLocked(in.Rule, in.EventBusName)
 	if err != nil {
 		return nil, err
@@ -109,7 +107,7 @@ func (s *Server) eventsRemoveTargets(c *Call) (any, error) {
 		}
 	}
 	r.Targets = kept
-	return targetsResult{FailedEntries: []targetFailure{}}, nil
+	return &targetsResult{FailedEntries: []targetFailure{}}, nil
 }
 
 // ruleByARN resolves a rule ARN on the default bus, the only taggable resource here.
@@ -125,14 +123,12 @@ func (s *Server) ruleByARN(arn string) (*Rule, error) {
 	return nil, Errorf(400, "ResourceNotFoundException", "Rule %s does not exist on EventBus default.", strings.TrimPrefix(name, "default/"))
 }
 
-func (s *Server) eventsTagResource(c *Call) (any, error) {
-	var in struct {
-		ResourceARN string
-		Tags        []eventsTag
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type eventsTagResourceInput struct {
+	ResourceARN string
+	Tags        []eventsTag
+}
+
+func (s *Server) eventsTagResource(c *Call, in *eventsTagResourceInput) (*noOutput, error) {
 	r, err := s.ruleByARN(in.ResourceARN)
 	if err != nil {
 		return nil, err
@@ -149,14 +145,12 @@ func (s *Server) eventsTagResource(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) eventsUntagResource(c *Call) (any, error) {
-	var in struct {
-		ResourceARN string
-		TagKeys     []string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type eventsUntagResourceInput struct {
+	ResourceARN string
+	TagKeys     []string
+}
+
+func (s *Server) eventsUntagResource(c *Call, in *eventsUntagResourceInput) (*noOutput, error) {
 	r, err := s.ruleByARN(in.ResourceARN)
 	if err != nil {
 		return nil, err
@@ -167,11 +161,13 @@ func (s *Server) eventsUntagResource(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) eventsListTags(c *Call) (any, error) {
-	var in struct{ ResourceARN string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type eventsListTagsInput struct{ ResourceARN string }
+
+type eventsListTagsOutput struct {
+	Tags []eventsTag `json:"Tags"`
+}
+
+func (s *Server) eventsListTags(c *Call, in *eventsListTagsInput) (*eventsListTagsOutput, error) {
 	r, err := s.ruleByARN(in.ResourceARN)
 	if err != nil {
 		return nil, err
@@ -181,13 +177,11 @@ func (s *Server) eventsListTags(c *Call) (any, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := struct {
-		Tags []eventsTag `json:"Tags"`
-	}{Tags: []eventsTag{}}
+	out := eventsListTagsOutput{Tags: []eventsTag{}}
 	for _, k := range keys {
 		out.Tags = append(out.Tags, eventsTag{k, r.Tags[k]})
 	}
-	return out, nil
+	return &out, nil
 }
 
 type putEventsResultEntry struct {

@@ -2,14 +2,12 @@ package awsemu
 
 // Permissions boundaries on roles, set and removed after creation.
 
-func (s *Server) iamPutRolePermissionsBoundary(c *Call) (any, error) {
-	var in struct {
-		RoleName            string
-		PermissionsBoundary string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamPutRolePermissionsBoundaryInput struct {
+	RoleName            string
+	PermissionsBoundary string
+}
+
+func (s *Server) iamPutRolePermissionsBoundary(c *Call, in *iamPutRolePermissionsBoundaryInput) (*noOutput, error) {
 	r, err := s.iamRole(in.RoleName)
 	if err != nil {
 		return nil, err
@@ -25,11 +23,9 @@ func (s *Server) iamPutRolePermissionsBoundary(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) iamDeleteRolePermissionsBoundary(c *Call) (any, error) {
-	var in struct{ RoleName string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamDeleteRolePermissionsBoundaryInput struct{ RoleName string }
+
+func (s *Server) iamDeleteRolePermissionsBoundary(c *Call, in *iamDeleteRolePermissionsBoundaryInput) (*noOutput, error) {
 	r, err := s.iamRole(in.RoleName)
 	if err != nil {
 		return nil, err

@@ -14,17 +14,15 @@ type policyResult struct {
 	Policy policyXML
 }
 
-func (s *Server) iamCreatePolicy(c *Call) (any, error) {
-	var in struct {
-		PolicyName     string
-		Path           string
-		PolicyDocument string
-		Description    string
-		Tags           []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamCreatePolicyInput struct {
+	PolicyName     string
+	Path           string
+	PolicyDocument string
+	Description    string
+	Tags           []tagInput
+}
+
+func (s *Server) iamCreatePolicy(c *Call, in *iamCreatePolicyInput) (*policyResult, error) {
 	if err := validateIAMName("PolicyName", in.PolicyName, 128); err != nil {
 		return nil, err
 	}
@@ -52,30 +50,32 @@ func (s *Server) iamCreatePolicy(c *Call) (any, error) {
 		Versions: []*IAMPolicyVersion{{ID: "v1", Document: in.PolicyDocument, CreateDate: now}},
 	}
 	st.Policies[p.ARN] = p
-	return policyResult{Policy: st.policyXML(p)}, nil
+	return &policyResult{Policy: st.policyXML(p)}, nil
 }
 
-func (s *Server) iamGetPolicy(c *Call) (any, error) {
-	var in struct{ PolicyArn string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamGetPolicyInput struct{ PolicyArn string }
+
+func (s *Server) iamGetPolicy(c *Call, in *iamGetPolicyInput) (*policyResult, error) {
 	p, _, err := s.world.IAM.policy(in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
-	return policyResult{Policy: s.world.IAM.policyXML(p)}, nil
+	return &policyResult{Policy: s.world.IAM.policyXML(p)}, nil
 }
 
-func (s *Server) iamListPolicies(c *Call) (any, error) {
-	var in struct {
-		Scope        string
-		OnlyAttached bool
-		PathPrefix   string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamListPoliciesInput struct {
+	Scope        string
+	OnlyAttached bool
+	PathPrefix   string
+}
+
+type iamListPoliciesOutput struct {
+	Policies    []policyXML `xml:"Policies>member"`
+	IsTruncated bool
+	Marker      string `xml:",omitempty"`
+}
+
+func (s *Server) iamListPolicies(c *Call, in *iamListPoliciesInput) (*iamListPoliciesOutput, error) {
 	pg := pageFromForm(c)
 	st := s.world.IAM
 	var all []*IAMPolicy
@@ -105,17 +105,13 @@ func (s *Server) iamListPolicies(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Policies    []policyXML `xml:"Policies>member"`
-		IsTruncated bool
-		Marker      string `xml:",omitempty"`
-	}{Policies: []policyXML{}, IsTruncated: truncated, Marker: marker}
+	out := iamListPoliciesOutput{Policies: []policyXML{}, IsTruncated: truncated, Marker: marker}
 	for _, p := range page {
 		x := st.policyXML(p)
 		x.Tags = nil // ListPolicies does not return tags
 		out.Policies = append(out.Policies, x)
 	}
-	return out, nil
+	return &out, nil
 }
 
 // customerPolicy finds a policy the caller may change.
@@ -139,15 +135,15 @@ func (p *IAMPolicy) version(id string) *IAMPolicyVersion {
 	return nil
 }
 
-func (s *Server) iamCreatePolicyVersion(c *Call) (any, error) {
-	var in struct {
-		PolicyArn      string
-		PolicyDocument string
-		SetAsDefault   bool
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamCreatePolicyVersionInput struct {
+	PolicyArn      string
+	PolicyDocument string
+	SetAsDefault   bool
+}
+
+type iamCreatePolicyVersionOutput struct{ PolicyVersion policyVersionXML }
+
+func (s *Server) iamCreatePolicyVersion(c *Call, in *iamCreatePolicyVersionInput) (*iamCreatePolicyVersionOutput, error) {
 	p, err := s.customerPolicy(in.PolicyArn)
 	if err != nil {
 		return nil, err
@@ -166,17 +162,17 @@ func (s *Server) iamCreatePolicyVersion(c *Call) (any, error) {
 		p.DefaultVersion = v.ID
 	}
 	p.UpdateDate = now
-	return struct{ PolicyVersion policyVersionXML }{versionXML(p, v, false)}, nil
+	return &iamCreatePolicyVersionOutput{versionXML(p, v, false)}, nil
 }
 
-func (s *Server) iamGetPolicyVersion(c *Call) (any, error) {
-	var in struct {
-		PolicyArn string
-		VersionId string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamGetPolicyVersionInput struct {
+	PolicyArn string
+	VersionId string
+}
+
+type iamGetPolicyVersionOutput struct{ PolicyVersion policyVersionXML }
+
+func (s *Server) iamGetPolicyVersion(c *Call, in *iamGetPolicyVersionInput) (*iamGetPolicyVersionOutput, error) {
 	p, _, err := s.world.IAM.policy(in.PolicyArn)
 	if err != nil {
 		return nil, err
@@ -185,37 +181,35 @@ func (s *Server) iamGetPolicyVersion(c *Call) (any, error) {
 	if v == nil {
 		return nil, errNoSuchEntity("Policy %s version %s does not exist or is not attachable.", in.PolicyArn, in.VersionId)
 	}
-	return struct{ PolicyVersion policyVersionXML }{versionXML(p, v, true)}, nil
+	return &iamGetPolicyVersionOutput{versionXML(p, v, true)}, nil
 }
 
-func (s *Server) iamListPolicyVersions(c *Call) (any, error) {
-	var in struct{ PolicyArn string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamListPolicyVersionsInput struct{ PolicyArn string }
+
+type iamListPolicyVersionsOutput struct {
+	Versions    []policyVersionXML `xml:"Versions>member"`
+	IsTruncated bool
+}
+
+func (s *Server) iamListPolicyVersions(c *Call, in *iamListPolicyVersionsInput) (*iamListPolicyVersionsOutput, error) {
 	p, _, err := s.world.IAM.policy(in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Versions    []policyVersionXML `xml:"Versions>member"`
-		IsTruncated bool
-	}{}
+	out := iamListPolicyVersionsOutput{}
 	// IAM lists the newest version first.
 	for i := len(p.Versions) - 1; i >= 0; i-- {
 		out.Versions = append(out.Versions, versionXML(p, p.Versions[i], false))
 	}
-	return out, nil
+	return &out, nil
 }
 
-func (s *Server) iamDeletePolicyVersion(c *Call) (any, error) {
-	var in struct {
-		PolicyArn string
-		VersionId string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamDeletePolicyVersionInput struct {
+	PolicyArn string
+	VersionId string
+}
+
+func (s *Server) iamDeletePolicyVersion(c *Call, in *iamDeletePolicyVersionInput) (*noOutput, error) {
 	p, err := s.customerPolicy(in.PolicyArn)
 	if err != nil {
 		return nil, err
@@ -235,14 +229,12 @@ func (s *Server) iamDeletePolicyVersion(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) iamSetDefaultPolicyVersion(c *Call) (any, error) {
-	var in struct {
-		PolicyArn string
-		VersionId string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamSetDefaultPolicyVersionInput struct {
+	PolicyArn string
+	VersionId string
+}
+
+func (s *Server) iamSetDefaultPolicyVersion(c *Call, in *iamSetDefaultPolicyVersionInput) (*noOutput, error) {
 	p, err := s.customerPolicy(in.PolicyArn)
 	if err != nil {
 		return nil, err
@@ -255,11 +247,9 @@ func (s *Server) iamSetDefaultPolicyVersion(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) iamDeletePolicy(c *Call) (any, error) {
-	var in struct{ PolicyArn string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamDeletePolicyInput struct{ PolicyArn string }
+
+func (s *Server) iamDeletePolicy(c *Call, in *iamDeletePolicyInput) (*noOutput, error) {
 	p, err := s.customerPolicy(in.PolicyArn)
 	if err != nil {
 		return nil, err
@@ -271,25 +261,5 @@ func (s *Server) iamDeletePolicy(c *Call) (any, error) {
 		return nil, errDeleteConflict("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
 	}
 	delete(s.world.IAM.Policies, p.ARN)
-	return nil, nil
-}
-
-func (s *Server) iamTagPolicy(c *Call) (any, error) {
-	var in struct {
-		PolicyArn string
-		Tags      []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.customerPolicy(in.PolicyArn)
-	if err != nil {
-		return nil, err
-	}
-	tags, terr := mergeTags(p.Tags, in.Tags)
-	if terr != nil {
-		return nil, terr
-	}
-	p.Tags = tags
 	return nil, nil
 }

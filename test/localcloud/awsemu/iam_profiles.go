@@ -9,16 +9,23 @@ import (
 // Instance profiles and OpenID Connect providers.
 
 func (s *Server) registerIAMInstanceProfiles(reg func(string, bool, func(*Call) (any, error))) {
-	reg("CreateInstanceProfile", true, s.iamCreateInstanceProfile)
-	reg("GetInstanceProfile", false, s.iamGetInstanceProfile)
-	reg("AddRoleToInstanceProfile", true, s.iamAddRoleToInstanceProfile)
-	reg("RemoveRoleFromInstanceProfile", true, s.iamRemoveRoleFromInstanceProfile)
-	reg("TagInstanceProfile", true, s.iamTagInstanceProfile)
-	reg("UntagInstanceProfile", true, s.iamUntagInstanceProfile)
-	reg("ListInstanceProfileTags", false, s.iamListInstanceProfileTags)
-	reg("ListInstanceProfiles", false, s.iamListInstanceProfiles)
-	reg("ListInstanceProfilesForRole", false, s.iamListInstanceProfilesForRole)
-	reg("DeleteInstanceProfile", true, s.iamDeleteInstanceProfile)
+	reg("CreateInstanceProfile", true, handle(s.iamCreateInstanceProfile))
+	reg("GetInstanceProfile", false, handle(s.iamGetInstanceProfile))
+	reg("AddRoleToInstanceProfile", true, handle(s.iamAddRoleToInstanceProfile))
+	reg("RemoveRoleFromInstanceProfile", true, handle(s.iamRemoveRoleFromInstanceProfile))
+	tag, untag, list := iamTagging[profileTagsInput](func(name string) (*[]IAMTag, *Error) {
+		p, err := s.iamProfile(name)
+		if err != nil {
+			return nil, err
+		}
+		return &p.Tags, nil
+	})
+	reg("TagInstanceProfile", true, tag)
+	reg("UntagInstanceProfile", true, untag)
+	reg("ListInstanceProfileTags", false, list)
+	reg("ListInstanceProfiles", false, handle(s.iamListInstanceProfiles))
+	reg("ListInstanceProfilesForRole", false, handle(s.iamListInstanceProfilesForRole))
+	reg("DeleteInstanceProfile", true, handle(s.iamDeleteInstanceProfile))
 }
 
 func (s *Server) iamProfile(name string) (*IAMInstanceProfile, *Error) {
@@ -36,15 +43,13 @@ type profileResult struct {
 	InstanceProfile instanceProfileXML
 }
 
-func (s *Server) iamCreateInstanceProfile(c *Call) (any, error) {
-	var in struct {
-		InstanceProfileName string
-		Path                string
-		Tags                []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamCreateInstanceProfileInput struct {
+	InstanceProfileName string
+	Path                string
+	Tags                []tagInput
+}
+
+func (s *Server) iamCreateInstanceProfile(c *Call, in *iamCreateInstanceProfileInput) (*profileResult, error) {
 	if err := validateIAMName("InstanceProfileName", in.InstanceProfileName, 128); err != nil {
 		return nil, err
 	}
@@ -67,19 +72,17 @@ func (s *Server) iamCreateInstanceProfile(c *Call) (any, error) {
 	}
 	st.InstanceProfiles[strings.ToLower(p.Name)] = p
 	s.log.Info("iam: created instance profile", "profile", p.ARN)
-	return profileResult{st.profileXML(p)}, nil
+	return &profileResult{st.profileXML(p)}, nil
 }
 
-func (s *Server) iamGetInstanceProfile(c *Call) (any, error) {
-	var in struct{ InstanceProfileName string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamGetInstanceProfileInput struct{ InstanceProfileName string }
+
+func (s *Server) iamGetInstanceProfile(c *Call, in *iamGetInstanceProfileInput) (*profileResult, error) {
 	p, err := s.iamProfile(in.InstanceProfileName)
 	if err != nil {
 		return nil, err
 	}
-	return profileResult{s.world.IAM.profileXML(p)}, nil
+	return &profileResult{s.world.IAM.profileXML(p)}, nil
 }
 
 type profileRoleInput struct {
@@ -87,11 +90,7 @@ type profileRoleInput struct {
 	RoleName            string
 }
 
-func (s *Server) iamAddRoleToInstanceProfile(c *Call) (any, error) {
-	var in profileRoleInput
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+func (s *Server) iamAddRoleToInstanceProfile(c *Call, in *profileRoleInput) (*noOutput, error) {
 	p, err := s.iamProfile(in.InstanceProfileName)
 	if err != nil {
 		return nil, err
@@ -107,11 +106,7 @@ func (s *Server) iamAddRoleToInstanceProfile(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) iamRemoveRoleFromInstanceProfile(c *Call) (any, error) {
-	var in profileRoleInput
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+func (s *Server) iamRemoveRoleFromInstanceProfile(c *Call, in *profileRoleInput) (*noOutput, error) {
 	p, err := s.iamProfile(in.InstanceProfileName)
 	if err != nil {
 		return nil, err
@@ -128,61 +123,13 @@ func (s *Server) iamRemoveRoleFromInstanceProfile(c *Call) (any, error) {
 	return nil, errNoSuchEntity("The role with name %s cannot be found in instance profile %s.", in.RoleName, p.Name)
 }
 
-func (s *Server) iamTagInstanceProfile(c *Call) (any, error) {
-	var in struct {
-		InstanceProfileName string
-		Tags                []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.iamProfile(in.InstanceProfileName)
-	if err != nil {
-		return nil, err
-	}
-	tags, terr := mergeTags(p.Tags, in.Tags)
-	if terr != nil {
-		return nil, terr
-	}
-	p.Tags = tags
-	return nil, nil
-}
-
-func (s *Server) iamUntagInstanceProfile(c *Call) (any, error) {
-	var in struct {
-		InstanceProfileName string
-		TagKeys             []string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.iamProfile(in.InstanceProfileName)
-	if err != nil {
-		return nil, err
-	}
-	p.Tags = removeTags(p.Tags, in.TagKeys)
-	return nil, nil
-}
-
-func (s *Server) iamListInstanceProfileTags(c *Call) (any, error) {
-	var in struct{ InstanceProfileName string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.iamProfile(in.InstanceProfileName)
-	if err != nil {
-		return nil, err
-	}
-	return tagsResult{Tags: iamTagsXML(p.Tags)}, nil
-}
-
 type profilesResult struct {
 	InstanceProfiles []instanceProfileXML `xml:"InstanceProfiles>member"`
 	IsTruncated      bool
 	Marker           string `xml:",omitempty"`
 }
 
-func (s *Server) profilesPage(profiles []*IAMInstanceProfile, marker string, maxItems int) (any, error) {
+func (s *Server) profilesPage(profiles []*IAMInstanceProfile, marker string, maxItems int) (*profilesResult, error) {
 	sort.Slice(profiles, func(i, j int) bool {
 		return strings.ToLower(profiles[i].Name) < strings.ToLower(profiles[j].Name)
 	})
@@ -190,40 +137,32 @@ func (s *Server) profilesPage(profiles []*IAMInstanceProfile, marker string, max
 	if err != nil {
 		return nil, err
 	}
-	out := profilesResult{InstanceProfiles: []instanceProfileXML{}, IsTruncated: truncated, Marker: next}
+	return s.profilesResult(page, next, truncated), nil
+}
+
+func (s *Server) profilesResult(page []*IAMInstanceProfile, marker string, truncated bool) *profilesResult {
+	out := profilesResult{InstanceProfiles: []instanceProfileXML{}, IsTruncated: truncated, Marker: marker}
 	for _, p := range page {
 		out.InstanceProfiles = append(out.InstanceProfiles, s.world.IAM.profileXML(p))
 	}
-	return out, nil
+	return &out
 }
 
-func (s *Server) iamListInstanceProfiles(c *Call) (any, error) {
-	var in struct {
-		PathPrefix string
-		Marker     string
-		MaxItems   int
-	}
-	if err := c.Decode(&in); err != nil {
+func (s *Server) iamListInstanceProfiles(c *Call, in *pathPageInput) (*profilesResult, error) {
+	page, marker, truncated, err := pageByPath(in, s.world.IAM.InstanceProfiles, func(p *IAMInstanceProfile) (string, string) { return p.Path, p.Name })
+	if err != nil {
 		return nil, err
 	}
-	var picked []*IAMInstanceProfile
-	for _, p := range s.world.IAM.InstanceProfiles {
-		if strings.HasPrefix(p.Path, in.PathPrefix) {
-			picked = append(picked, p)
-		}
-	}
-	return s.profilesPage(picked, in.Marker, in.MaxItems)
+	return s.profilesResult(page, marker, truncated), nil
 }
 
-func (s *Server) iamListInstanceProfilesForRole(c *Call) (any, error) {
-	var in struct {
-		RoleName string
-		Marker   string
-		MaxItems int
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamListInstanceProfilesForRoleInput struct {
+	RoleName string
+	Marker   string
+	MaxItems int
+}
+
+func (s *Server) iamListInstanceProfilesForRole(c *Call, in *iamListInstanceProfilesForRoleInput) (*profilesResult, error) {
 	r, err := s.iamRole(in.RoleName)
 	if err != nil {
 		return nil, err
@@ -239,11 +178,9 @@ func (s *Server) iamListInstanceProfilesForRole(c *Call) (any, error) {
 	return s.profilesPage(picked, in.Marker, in.MaxItems)
 }
 
-func (s *Server) iamDeleteInstanceProfile(c *Call) (any, error) {
-	var in struct{ InstanceProfileName string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamDeleteInstanceProfileInput struct{ InstanceProfileName string }
+
+func (s *Server) iamDeleteInstanceProfile(c *Call, in *iamDeleteInstanceProfileInput) (*noOutput, error) {
 	p, err := s.iamProfile(in.InstanceProfileName)
 	if err != nil {
 		return nil, err
@@ -259,13 +196,20 @@ func (s *Server) iamDeleteInstanceProfile(c *Call) (any, error) {
 // --- OpenID Connect providers ---
 
 func (s *Server) registerIAMOIDC(reg func(string, bool, func(*Call) (any, error))) {
-	reg("CreateOpenIDConnectProvider", true, s.iamCreateOIDCProvider)
-	reg("GetOpenIDConnectProvider", false, s.iamGetOIDCProvider)
-	reg("ListOpenIDConnectProviders", false, s.iamListOIDCProviders)
-	reg("DeleteOpenIDConnectProvider", true, s.iamDeleteOIDCProvider)
-	reg("TagOpenIDConnectProvider", true, s.iamTagOIDCProvider)
-	reg("UntagOpenIDConnectProvider", true, s.iamUntagOIDCProvider)
-	reg("ListOpenIDConnectProviderTags", false, s.iamListOIDCProviderTags)
+	reg("CreateOpenIDConnectProvider", true, handle(s.iamCreateOIDCProvider))
+	reg("GetOpenIDConnectProvider", false, handle(s.iamGetOIDCProvider))
+	reg("ListOpenIDConnectProviders", false, handle(s.iamListOIDCProviders))
+	reg("DeleteOpenIDConnectProvider", true, handle(s.iamDeleteOIDCProvider))
+	tag, untag, list := iamTagging[oidcTagsInput](func(arn string) (*[]IAMTag, *Error) {
+		p, err := s.oidcProvider(arn)
+		if err != nil {
+			return nil, err
+		}
+		return &p.Tags, nil
+	})
+	reg("TagOpenIDConnectProvider", true, tag)
+	reg("UntagOpenIDConnectProvider", true, untag)
+	reg("ListOpenIDConnectProviderTags", false, list)
 }
 
 var thumbprintRE = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
@@ -281,16 +225,19 @@ func (s *Server) oidcProvider(arn string) (*IAMOIDCProvider, *Error) {
 	return p, nil
 }
 
-func (s *Server) iamCreateOIDCProvider(c *Call) (any, error) {
-	var in struct {
-		Url            string
-		ClientIDList   []string
-		ThumbprintList []string
-		Tags           []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamCreateOIDCProviderInput struct {
+	Url            string
+	ClientIDList   []string
+	ThumbprintList []string
+	Tags           []tagInput
+}
+
+type iamCreateOIDCProviderOutput struct {
+	OpenIDConnectProviderArn string
+	Tags                     []xmlTag `xml:"Tags>member,omitempty"`
+}
+
+func (s *Server) iamCreateOIDCProvider(c *Call, in *iamCreateOIDCProviderInput) (*iamCreateOIDCProviderOutput, error) {
 	host, ok := strings.CutPrefix(in.Url, "https://")
 	host = strings.TrimSuffix(host, "/")
 	if !ok || host == "" || len(in.Url) > 255 {
@@ -318,101 +265,51 @@ func (s *Server) iamCreateOIDCProvider(c *Call) (any, error) {
 	now := s.clock.Now().UTC()
 	p := &IAMOIDCProvider{ARN: arn, URL: host, ClientIDs: in.ClientIDList, Thumbprints: in.ThumbprintList, CreateDate: now, LastModifiedAt: now, Tags: tags}
 	s.world.IAM.OIDCProviders[arn] = p
-	return struct {
-		OpenIDConnectProviderArn string
-		Tags                     []xmlTag `xml:"Tags>member,omitempty"`
-	}{arn, iamTagsXML(tags)}, nil
+	return &iamCreateOIDCProviderOutput{arn, iamTagsXML(tags)}, nil
 }
 
-func (s *Server) iamGetOIDCProvider(c *Call) (any, error) {
-	var in struct{ OpenIDConnectProviderArn string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamGetOIDCProviderInput struct{ OpenIDConnectProviderArn string }
+
+type iamGetOIDCProviderOutput struct {
+	Url            string
+	ClientIDList   []string `xml:"ClientIDList>member"`
+	ThumbprintList []string `xml:"ThumbprintList>member"`
+	CreateDate     string
+	Tags           []xmlTag `xml:"Tags>member,omitempty"`
+}
+
+func (s *Server) iamGetOIDCProvider(c *Call, in *iamGetOIDCProviderInput) (*iamGetOIDCProviderOutput, error) {
 	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Url            string
-		ClientIDList   []string `xml:"ClientIDList>member"`
-		ThumbprintList []string `xml:"ThumbprintList>member"`
-		CreateDate     string
-		Tags           []xmlTag `xml:"Tags>member,omitempty"`
-	}{p.URL, p.ClientIDs, p.Thumbprints, iamTime(p.CreateDate), iamTagsXML(p.Tags)}, nil
+	return &iamGetOIDCProviderOutput{p.URL, p.ClientIDs, p.Thumbprints, iamTime(p.CreateDate), iamTagsXML(p.Tags)}, nil
 }
 
-func (s *Server) iamListOIDCProviders(c *Call) (any, error) {
-	type entry struct{ Arn string }
-	out := struct {
-		OpenIDConnectProviderList []entry `xml:"OpenIDConnectProviderList>member"`
-	}{OpenIDConnectProviderList: []entry{}}
+type oidcProviderEntry struct{ Arn string }
+
+type iamListOIDCProvidersOutput struct {
+	OpenIDConnectProviderList []oidcProviderEntry `xml:"OpenIDConnectProviderList>member"`
+}
+
+func (s *Server) iamListOIDCProviders(c *Call, _ *noInput) (*iamListOIDCProvidersOutput, error) {
+	out := iamListOIDCProvidersOutput{OpenIDConnectProviderList: []oidcProviderEntry{}}
 	for arn := range s.world.IAM.OIDCProviders {
-		out.OpenIDConnectProviderList = append(out.OpenIDConnectProviderList, entry{arn})
+		out.OpenIDConnectProviderList = append(out.OpenIDConnectProviderList, oidcProviderEntry{arn})
 	}
 	sort.Slice(out.OpenIDConnectProviderList, func(i, j int) bool {
 		return out.OpenIDConnectProviderList[i].Arn < out.OpenIDConnectProviderList[j].Arn
 	})
-	return out, nil
+	return &out, nil
 }
 
-func (s *Server) iamDeleteOIDCProvider(c *Call) (any, error) {
-	var in struct{ OpenIDConnectProviderArn string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamDeleteOIDCProviderInput struct{ OpenIDConnectProviderArn string }
+
+func (s *Server) iamDeleteOIDCProvider(c *Call, in *iamDeleteOIDCProviderInput) (*noOutput, error) {
 	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
 	if err != nil {
 		return nil, err
 	}
 	delete(s.world.IAM.OIDCProviders, p.ARN)
 	return nil, nil
-}
-
-func (s *Server) iamTagOIDCProvider(c *Call) (any, error) {
-	var in struct {
-		OpenIDConnectProviderArn string
-		Tags                     []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
-	if err != nil {
-		return nil, err
-	}
-	tags, terr := mergeTags(p.Tags, in.Tags)
-	if terr != nil {
-		return nil, terr
-	}
-	p.Tags = tags
-	return nil, nil
-}
-
-func (s *Server) iamUntagOIDCProvider(c *Call) (any, error) {
-	var in struct {
-		OpenIDConnectProviderArn string
-		TagKeys                  []string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
-	if err != nil {
-		return nil, err
-	}
-	p.Tags = removeTags(p.Tags, in.TagKeys)
-	return nil, nil
-}
-
-func (s *Server) iamListOIDCProviderTags(c *Call) (any, error) {
-	var in struct{ OpenIDConnectProviderArn string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	p, err := s.oidcProvider(in.OpenIDConnectProviderArn)
-	if err != nil {
-		return nil, err
-	}
-	return tagsResult{Tags: iamTagsXML(p.Tags)}, nil
 }

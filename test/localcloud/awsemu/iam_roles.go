@@ -11,28 +11,44 @@ func (s *Server) registerIAM() {
 	reg := func(action string, mutates bool, h func(*Call) (any, error)) {
 		s.register("iam", action, protoQuery, mutates, h)
 	}
-	reg("CreateRole", true, s.iamCreateRole)
-	reg("GetRole", false, s.iamGetRole)
-	reg("ListRoles", false, s.iamListRoles)
-	reg("UpdateAssumeRolePolicy", true, s.iamUpdateAssumeRolePolicy)
-	reg("UpdateRole", true, s.iamUpdateRole)
-	reg("TagRole", true, s.iamTagRole)
-	reg("UntagRole", true, s.iamUntagRole)
-	reg("ListRoleTags", false, s.iamListRoleTags)
-	reg("DeleteRole", true, s.iamDeleteRole)
-	reg("PutRolePermissionsBoundary", true, s.iamPutRolePermissionsBoundary)
-	reg("DeleteRolePermissionsBoundary", true, s.iamDeleteRolePermissionsBoundary)
+	reg("CreateRole", true, handle(s.iamCreateRole))
+	reg("GetRole", false, handle(s.iamGetRole))
+	reg("ListRoles", false, handle(s.iamListRoles))
+	reg("UpdateAssumeRolePolicy", true, handle(s.iamUpdateAssumeRolePolicy))
+	reg("UpdateRole", true, handle(s.iamUpdateRole))
+	tagRole, untagRole, listRoleTags := iamTagging[roleTagsInput](func(name string) (*[]IAMTag, *Error) {
+		r, err := s.iamRole(name)
+		if err != nil {
+			return nil, err
+		}
+		return &r.Tags, nil
+	})
+	reg("TagRole", true, tagRole)
+	reg("UntagRole", true, untagRole)
+	reg("ListRoleTags", false, listRoleTags)
+	reg("DeleteRole", true, handle(s.iamDeleteRole))
+	reg("PutRolePermissionsBoundary", true, handle(s.iamPutRolePermissionsBoundary))
+	reg("DeleteRolePermissionsBoundary", true, handle(s.iamDeleteRolePermissionsBoundary))
 
-	reg("CreatePolicy", true, s.iamCreatePolicy)
-	reg("GetPolicy", false, s.iamGetPolicy)
-	reg("ListPolicies", false, s.iamListPolicies)
-	reg("CreatePolicyVersion", true, s.iamCreatePolicyVersion)
-	reg("GetPolicyVersion", false, s.iamGetPolicyVersion)
-	reg("ListPolicyVersions", false, s.iamListPolicyVersions)
-	reg("DeletePolicyVersion", true, s.iamDeletePolicyVersion)
-	reg("SetDefaultPolicyVersion", true, s.iamSetDefaultPolicyVersion)
-	reg("DeletePolicy", true, s.iamDeletePolicy)
-	reg("TagPolicy", true, s.iamTagPolicy)
+	reg("CreatePolicy", true, handle(s.iamCreatePolicy))
+	reg("GetPolicy", false, handle(s.iamGetPolicy))
+	reg("ListPolicies", false, handle(s.iamListPolicies))
+	reg("CreatePolicyVersion", true, handle(s.iamCreatePolicyVersion))
+	reg("GetPolicyVersion", false, handle(s.iamGetPolicyVersion))
+	reg("ListPolicyVersions", false, handle(s.iamListPolicyVersions))
+	reg("DeletePolicyVersion", true, handle(s.iamDeletePolicyVersion))
+	reg("SetDefaultPolicyVersion", true, handle(s.iamSetDefaultPolicyVersion))
+	reg("DeletePolicy", true, handle(s.iamDeletePolicy))
+	// AWS-managed policies cannot be tagged; untagging and listing policy
+	// tags are not modelled.
+	tagPolicy, _, _ := iamTagging[policyTagsInput](func(arn string) (*[]IAMTag, *Error) {
+		p, err := s.customerPolicy(arn)
+		if err != nil {
+			return nil, err
+		}
+		return &p.Tags, nil
+	})
+	reg("TagPolicy", true, tagPolicy)
 
 	byRole := s.holderHandler(func(c *Call) (policyHolder, *Error) {
 		r, err := s.iamRole(c.Form.Get("RoleName"))
@@ -69,19 +85,17 @@ type roleResult struct {
 	Role roleXML
 }
 
-func (s *Server) iamCreateRole(c *Call) (any, error) {
-	var in struct {
-		RoleName                 string
-		Path                     string
-		AssumeRolePolicyDocument string
-		Description              string
-		MaxSessionDuration       int
-		PermissionsBoundary      string
-		Tags                     []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamCreateRoleInput struct {
+	RoleName                 string
+	Path                     string
+	AssumeRolePolicyDocument string
+	Description              string
+	MaxSessionDuration       int
+	PermissionsBoundary      string
+	Tags                     []tagInput
+}
+
+func (s *Server) iamCreateRole(c *Call, in *iamCreateRoleInput) (*roleResult, error) {
 	if err := validateIAMName("RoleName", in.RoleName, 64); err != nil {
 		return nil, err
 	}
@@ -125,48 +139,47 @@ func (s *Server) iamCreateRole(c *Call) (any, error) {
 	}
 	st.Roles[strings.ToLower(r.Name)] = r
 	s.log.Info("iam: created role", "role", r.ARN)
-	return roleResult{Role: r.xml()}, nil
+	return &roleResult{Role: r.xml()}, nil
 }
 
-func (s *Server) iamGetRole(c *Call) (any, error) {
-	var in struct{ RoleName string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamGetRoleInput struct{ RoleName string }
+
+func (s *Server) iamGetRole(c *Call, in *iamGetRoleInput) (*roleResult, error) {
 	r, err := s.iamRole(in.RoleName)
 	if err != nil {
 		return nil, err
 	}
-	return roleResult{Role: r.xml()}, nil
+	return &roleResult{Role: r.xml()}, nil
 }
 
-func (s *Server) iamListRoles(c *Call) (any, error) {
-	page, marker, truncated, err := pageByPath(c, s.world.IAM.Roles, func(r *IAMRole) (string, string) { return r.Path, r.Name })
+type iamListRolesOutput struct {
+	Roles       []roleXML `xml:"Roles>member"`
+	IsTruncated bool
+	Marker      string `xml:",omitempty"`
+}
+
+func (s *Server) iamListRoles(c *Call, in *pathPageInput) (*iamListRolesOutput, error) {
+	page, marker, truncated, err := pageByPath(in, s.world.IAM.Roles, func(r *IAMRole) (string, string) { return r.Path, r.Name })
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Roles       []roleXML `xml:"Roles>member"`
-		IsTruncated bool
-		Marker      string `xml:",omitempty"`
-	}{Roles: []roleXML{}, IsTruncated: truncated, Marker: marker}
+	out := iamListRolesOutput{Roles: []roleXML{}, IsTruncated: truncated, Marker: marker}
 	for _, r := range page {
 		out.Roles = append(out.Roles, r.xml())
 	}
-	return out, nil
+	return &out, nil
+}
+
+// pathPageInput is the input of a List action over IAM entities by path.
+type pathPageInput struct {
+	PathPrefix string
+	Marker     string
+	MaxItems   int
 }
 
 // pageByPath is one page of a List action over IAM entities: those under
 // PathPrefix, in name order (IAM compares names without case).
-func pageByPath[T any](c *Call, all map[string]*T, pathAndName func(*T) (string, string)) ([]*T, string, bool, error) {
-	var in struct {
-		PathPrefix string
-		Marker     string
-		MaxItems   int
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, "", false, err
-	}
+func pageByPath[T any](in *pathPageInput, all map[string]*T, pathAndName func(*T) (string, string)) ([]*T, string, bool, error) {
 	var items []*T
 	for _, x := range all {
 		if path, _ := pathAndName(x); strings.HasPrefix(path, in.PathPrefix) {
@@ -188,14 +201,12 @@ func pageFromForm(c *Call) pageInput {
 	return p
 }
 
-func (s *Server) iamUpdateAssumeRolePolicy(c *Call) (any, error) {
-	var in struct {
-		RoleName       string
-		PolicyDocument string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamUpdateAssumeRolePolicyInput struct {
+	RoleName       string
+	PolicyDocument string
+}
+
+func (s *Server) iamUpdateAssumeRolePolicy(c *Call, in *iamUpdateAssumeRolePolicyInput) (*noOutput, error) {
 	r, err := s.iamRole(in.RoleName)
 	if err != nil {
 		return nil, err
@@ -207,15 +218,13 @@ func (s *Server) iamUpdateAssumeRolePolicy(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) iamUpdateRole(c *Call) (any, error) {
-	var in struct {
-		RoleName           string
-		Description        *string
-		MaxSessionDuration int
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamUpdateRoleInput struct {
+	RoleName           string
+	Description        *string
+	MaxSessionDuration int
+}
+
+func (s *Server) iamUpdateRole(c *Call, in *iamUpdateRoleInput) (*noOutput, error) {
 	r, err := s.iamRole(in.RoleName)
 	if err != nil {
 		return nil, err
@@ -232,64 +241,9 @@ func (s *Server) iamUpdateRole(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) iamTagRole(c *Call) (any, error) {
-	var in struct {
-		RoleName string
-		Tags     []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	tags, terr := mergeTags(r.Tags, in.Tags)
-	if terr != nil {
-		return nil, terr
-	}
-	r.Tags = tags
-	return nil, nil
-}
+type iamDeleteRoleInput struct{ RoleName string }
 
-func (s *Server) iamUntagRole(c *Call) (any, error) {
-	var in struct {
-		RoleName string
-		TagKeys  []string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	r.Tags = removeTags(r.Tags, in.TagKeys)
-	return nil, nil
-}
-
-type tagsResult struct {
-	Tags        []xmlTag `xml:"Tags>member"`
-	IsTruncated bool
-}
-
-func (s *Server) iamListRoleTags(c *Call) (any, error) {
-	var in struct{ RoleName string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
-	r, err := s.iamRole(in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	return tagsResult{Tags: iamTagsXML(r.Tags)}, nil
-}
-
-func (s *Server) iamDeleteRole(c *Call) (any, error) {
-	var in struct{ RoleName string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+func (s *Server) iamDeleteRole(c *Call, in *iamDeleteRoleInput) (*noOutput, error) {
 	r, err := s.iamRole(in.RoleName)
 	if err != nil {
 		return nil, err

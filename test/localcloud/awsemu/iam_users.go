@@ -49,9 +49,9 @@ func (r *IAMRole) holder() policyHolder {
 }
 
 func (s *Server) registerIAMUsers(reg func(string, bool, func(*Call) (any, error))) {
-	reg("CreateUser", true, s.iamCreateUser)
+	reg("CreateUser", true, handle(s.iamCreateUser))
 	reg("GetUser", false, s.iamGetUser)
-	reg("ListUsers", false, s.iamListUsers)
+	reg("ListUsers", false, handle(s.iamListUsers))
 	reg("DeleteUser", true, s.iamDeleteUser)
 	reg("CreateAccessKey", true, s.iamCreateAccessKey)
 	reg("ListAccessKeys", false, s.iamListAccessKeys)
@@ -97,16 +97,16 @@ func (u *IAMUser) xml() userXML {
 	return userXML{u.Path, u.Name, u.ID, u.ARN, u.CreateDate, u.Tags}
 }
 
-func (s *Server) iamCreateUser(c *Call) (any, error) {
-	var in struct {
-		UserName            string
-		Path                string
-		PermissionsBoundary string
-		Tags                []tagInput
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type iamCreateUserInput struct {
+	UserName            string
+	Path                string
+	PermissionsBoundary string
+	Tags                []tagInput
+}
+
+type iamCreateUserOutput struct{ User userXML }
+
+func (s *Server) iamCreateUser(c *Call, in *iamCreateUserInput) (*iamCreateUserOutput, error) {
 	if err := validateIAMName("UserName", in.UserName, 64); err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func (s *Server) iamCreateUser(c *Call) (any, error) {
 		CreateDate: iamTime(s.clock.Now()), PermissionsBoundary: in.PermissionsBoundary, Tags: tags, InlinePolicies: map[string]string{}}
 	st.Users[strings.ToLower(u.Name)] = u
 	s.log.Info("iam: created user", "user", u.ARN)
-	return struct{ User userXML }{u.xml()}, nil
+	return &iamCreateUserOutput{u.xml()}, nil
 }
 
 // iamGetUser without a name describes the caller, as IAM does for a user's
@@ -151,20 +151,22 @@ func (s *Server) iamGetUser(c *Call) (any, error) {
 	return struct{ User userXML }{u.xml()}, nil
 }
 
-func (s *Server) iamListUsers(c *Call) (any, error) {
-	page, marker, truncated, err := pageByPath(c, s.world.IAM.Users, func(u *IAMUser) (string, string) { return u.Path, u.Name })
+type iamListUsersOutput struct {
+	Users       []userXML `xml:"Users>member"`
+	IsTruncated bool
+	Marker      string `xml:",omitempty"`
+}
+
+func (s *Server) iamListUsers(c *Call, in *pathPageInput) (*iamListUsersOutput, error) {
+	page, marker, truncated, err := pageByPath(in, s.world.IAM.Users, func(u *IAMUser) (string, string) { return u.Path, u.Name })
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Users       []userXML `xml:"Users>member"`
-		IsTruncated bool
-		Marker      string `xml:",omitempty"`
-	}{Users: []userXML{}, IsTruncated: truncated, Marker: marker}
+	out := iamListUsersOutput{Users: []userXML{}, IsTruncated: truncated, Marker: marker}
 	for _, u := range page {
 		out.Users = append(out.Users, u.xml())
 	}
-	return out, nil
+	return &out, nil
 }
 
 func (s *Server) iamDeleteUser(c *Call) (any, error) {

@@ -5,64 +5,9 @@ import (
 	"strings"
 )
 
-// IAM's XML shapes, tags and paging, shared by every IAM action.
+// IAM's XML shapes and paging, shared by every IAM action.
 
 // --- XML shapes ---
-
-type xmlTag struct {
-	Key   string
-	Value string
-}
-
-func iamTagsXML(tags []IAMTag) []xmlTag {
-	out := make([]xmlTag, 0, len(tags))
-	for _, t := range tags {
-		out = append(out, xmlTag(t))
-	}
-	return out
-}
-
-type tagInput struct {
-	Key   string
-	Value string
-}
-
-// mergeTags upserts tags, keeping IAM's limit of 50 per resource.
-func mergeTags(have []IAMTag, add []tagInput) ([]IAMTag, *Error) {
-	out := append([]IAMTag(nil), have...)
-	for _, t := range add {
-		if t.Key == "" || len(t.Key) > 128 || len(t.Value) > 256 {
-			return nil, errIAMValidation("1 validation error detected: Value '%s' at 'tags' failed to satisfy constraint: Tag keys must be 1-128 characters and values at most 256", t.Key)
-		}
-		found := false
-		for i := range out {
-			if out[i].Key == t.Key {
-				out[i].Value, found = t.Value, true
-			}
-		}
-		if !found {
-			out = append(out, IAMTag(t))
-		}
-	}
-	if len(out) > 50 {
-		return nil, errLimitExceeded("The number of tags has reached the maximum limit.")
-	}
-	return out, nil
-}
-
-func removeTags(have []IAMTag, keys []string) []IAMTag {
-	out := have[:0:0]
-	for _, t := range have {
-		drop := false
-		for _, k := range keys {
-			drop = drop || k == t.Key
-		}
-		if !drop {
-			out = append(out, t)
-		}
-	}
-	return out
-}
 
 type boundaryXML struct {
 	PermissionsBoundaryType string

@@ -116,9 +116,9 @@ func pricingPageSize(maxResults *int) (int, *Error) {
 }
 
 func (s *Server) registerPricing() {
-	s.register("pricing", "GetProducts", protoJSON11, false, s.pricingGetProducts)
-	s.register("pricing", "DescribeServices", protoJSON11, false, s.pricingDescribeServices)
-	s.register("pricing", "GetAttributeValues", protoJSON11, false, s.pricingGetAttributeValues)
+	s.register("pricing", "GetProducts", protoJSON11, false, handle(s.pricingGetProducts))
+	s.register("pricing", "DescribeServices", protoJSON11, false, handle(s.pricingDescribeServices))
+	s.register("pricing", "GetAttributeValues", protoJSON11, false, handle(s.pricingGetAttributeValues))
 }
 
 func checkFormatVersion(v string) *Error {
@@ -128,17 +128,21 @@ func checkFormatVersion(v string) *Error {
 	return nil
 }
 
-func (s *Server) pricingGetProducts(c *Call) (any, error) {
-	var in struct {
-		ServiceCode   string
-		Filters       []pricingFilter
-		FormatVersion string
-		MaxResults    *int
-		NextToken     string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type pricingGetProductsInput struct {
+	ServiceCode   string
+	Filters       []pricingFilter
+	FormatVersion string
+	MaxResults    *int
+	NextToken     string
+}
+
+type pricingGetProductsOutput struct {
+	FormatVersion string
+	PriceList     []string
+	NextToken     string `json:",omitempty"`
+}
+
+func (s *Server) pricingGetProducts(c *Call, in *pricingGetProductsInput) (*pricingGetProductsOutput, error) {
 	if in.ServiceCode == "" {
 		return nil, Errorf(400, "InvalidParameterException", "ServiceCode is required")
 	}
@@ -156,13 +160,9 @@ func (s *Server) pricingGetProducts(c *Call) (any, error) {
 	if perr != nil {
 		return nil, perr
 	}
-	out := struct {
-		FormatVersion string
-		PriceList     []string
-		NextToken     string `json:",omitempty"`
-	}{FormatVersion: "aws_v1", PriceList: []string{}}
+	out := pricingGetProductsOutput{FormatVersion: "aws_v1", PriceList: []string{}}
 	if in.ServiceCode != "AmazonEC2" {
-		return out, nil
+		return &out, nil
 	}
 	var matched []pricingProduct
 	for _, region := range s.pricingRegions() {
@@ -192,7 +192,7 @@ func (s *Server) pricingGetProducts(c *Call) (any, error) {
 	if end < len(matched) {
 		out.NextToken = pricingToken(end)
 	}
-	return out, nil
+	return &out, nil
 }
 
 func pricingProductMatches(p pricingProduct, filters []pricingFilter) bool {
@@ -213,16 +213,25 @@ func (s *Server) pricingAttributeNames() []string {
 	return names
 }
 
-func (s *Server) pricingDescribeServices(c *Call) (any, error) {
-	var in struct {
-		ServiceCode   string
-		FormatVersion string
-		MaxResults    *int
-		NextToken     string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type pricingDescribeServicesInput struct {
+	ServiceCode   string
+	FormatVersion string
+	MaxResults    *int
+	NextToken     string
+}
+
+type pricingService struct {
+	ServiceCode    string
+	AttributeNames []string `json:",omitempty"`
+}
+
+type pricingDescribeServicesOutput struct {
+	FormatVersion string
+	Services      []pricingService
+	NextToken     string `json:",omitempty"`
+}
+
+func (s *Server) pricingDescribeServices(c *Call, in *pricingDescribeServicesInput) (*pricingDescribeServicesOutput, error) {
 	if err := checkFormatVersion(in.FormatVersion); err != nil {
 		return nil, err
 	}
@@ -234,16 +243,12 @@ func (s *Server) pricingDescribeServices(c *Call) (any, error) {
 	if perr != nil {
 		return nil, perr
 	}
-	type service struct {
-		ServiceCode    string
-		AttributeNames []string `json:",omitempty"`
-	}
-	var all []service
+	var all []pricingService
 	for _, code := range pricingServices {
 		if in.ServiceCode != "" && in.ServiceCode != code {
 			continue
 		}
-		svc := service{ServiceCode: code}
+		svc := pricingService{ServiceCode: code}
 		if code == "AmazonEC2" {
 			svc.AttributeNames = s.pricingAttributeNames()
 		}
@@ -256,27 +261,28 @@ func (s *Server) pricingDescribeServices(c *Call) (any, error) {
 		return nil, Errorf(400, "InvalidNextTokenException", "The next token is invalid.")
 	}
 	end := min(offset+limit, len(all))
-	out := struct {
-		FormatVersion string
-		Services      []service
-		NextToken     string `json:",omitempty"`
-	}{FormatVersion: "aws_v1", Services: all[offset:end]}
+	out := pricingDescribeServicesOutput{FormatVersion: "aws_v1", Services: all[offset:end]}
 	if end < len(all) {
 		out.NextToken = pricingToken(end)
 	}
-	return out, nil
+	return &out, nil
 }
 
-func (s *Server) pricingGetAttributeValues(c *Call) (any, error) {
-	var in struct {
-		ServiceCode   string
-		AttributeName string
-		MaxResults    *int
-		NextToken     string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type pricingGetAttributeValuesInput struct {
+	ServiceCode   string
+	AttributeName string
+	MaxResults    *int
+	NextToken     string
+}
+
+type pricingAttributeValue struct{ Value string }
+
+type pricingGetAttributeValuesOutput struct {
+	AttributeValues []pricingAttributeValue
+	NextToken       string `json:",omitempty"`
+}
+
+func (s *Server) pricingGetAttributeValues(c *Call, in *pricingGetAttributeValuesInput) (*pricingGetAttributeValuesOutput, error) {
 	if in.ServiceCode == "" || in.AttributeName == "" {
 		return nil, Errorf(400, "InvalidParameterException", "ServiceCode and AttributeName are required")
 	}
@@ -317,16 +323,12 @@ func (s *Server) pricingGetAttributeValues(c *Call) (any, error) {
 		return nil, Errorf(400, "InvalidNextTokenException", "The next token is invalid.")
 	}
 	end := min(offset+limit, len(values))
-	type value struct{ Value string }
-	out := struct {
-		AttributeValues []value
-		NextToken       string `json:",omitempty"`
-	}{AttributeValues: []value{}}
+	out := pricingGetAttributeValuesOutput{AttributeValues: []pricingAttributeValue{}}
 	for _, v := range values[offset:end] {
-		out.AttributeValues = append(out.AttributeValues, value{v})
+		out.AttributeValues = append(out.AttributeValues, pricingAttributeValue{v})
 	}
 	if end < len(values) {
 		out.NextToken = pricingToken(end)
 	}
-	return out, nil
+	return &out, nil
 }

@@ -92,7 +92,9 @@ type Server struct {
 	jwks     *jose.JSONWebKeySet
 	jwksAt   time.Time
 	rest     []restRoute
-	inflight sync.WaitGroup
+	inflight inflight
+	// closeGrace and closeReport time Close (see shutdown).
+	closeGrace, closeReport time.Duration
 }
 
 type operation struct {
@@ -165,6 +167,7 @@ func New(opts Options) (*Server, error) {
 		opts: opts, clock: opts.Clock, log: opts.Logger, catalog: catalog,
 		stop: make(chan struct{}), ops: map[string]map[string]operation{},
 		faults: newFaults(), policies: map[string]*iameval.Policy{}, calls: map[string]int{},
+		closeGrace: closeGrace, closeReport: closeReport,
 	}
 	s.changed = sync.NewCond(&s.mu)
 	s.world, err = s.loadWorld()
@@ -213,22 +216,16 @@ func (s *Server) Config() aws.Config {
 	}
 }
 
-// Close stops accepting requests, waits for in-flight ones (saying what it
-// waits on after a few seconds), stops the background loops and saves state.
+// Close stops accepting requests, waits for in-flight ones (naming those it
+// still waits on after a few seconds, and every few seconds after), stops
+// the background loops and saves state.
 func (s *Server) Close() error {
 	close(s.stop)
 	// Wake long polls so that they answer before the shutdown deadline.
 	s.mu.Lock()
 	s.changed.Broadcast()
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.http.Shutdown(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		s.log.Warn("closing with requests still in flight; waiting for them")
-		s.inflight.Wait()
-		err = nil
-	}
+	err := s.shutdown(s.closeGrace, s.closeReport)
 	s.loops.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -267,8 +264,8 @@ var (
 // protocols, the query Action for query protocols, and the REST path
 // otherwise; the service comes from the SigV4 credential scope or the Host.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.inflight.Add(1)
-	defer s.inflight.Done()
+	id := s.inflight.begin(r.Method, r.URL.String())
+	defer s.inflight.end(id)
 	reqID := newRequestID()
 	if strings.HasPrefix(r.URL.Path, adminPrefix) {
 		s.serveAdmin(w, r)
@@ -349,6 +346,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.proto = proto
+	s.inflight.routed(id, c.Service, c.Action)
 
 	out, apiErr := s.invoke(c, op)
 	if apiErr != nil {

@@ -185,22 +185,22 @@ func (s *Server) sqsTickLocked(now time.Time) {
 }
 
 func (s *Server) registerSQS() {
-	s.register("sqs", "CreateQueue", protoJSON10, true, s.sqsCreateQueue)
-	s.register("sqs", "GetQueueUrl", protoJSON10, false, s.sqsGetQueueURL)
-	s.register("sqs", "ListQueues", protoJSON10, false, s.sqsListQueues)
-	s.register("sqs", "GetQueueAttributes", protoJSON10, false, s.sqsGetQueueAttributes)
-	s.register("sqs", "SetQueueAttributes", protoJSON10, true, s.sqsSetQueueAttributes)
-	s.register("sqs", "DeleteQueue", protoJSON10, true, s.sqsDeleteQueue)
-	s.register("sqs", "PurgeQueue", protoJSON10, true, s.sqsPurgeQueue)
-	s.register("sqs", "SendMessage", protoJSON10, true, s.sqsSendMessage)
-	s.register("sqs", "SendMessageBatch", protoJSON10, true, s.sqsSendMessageBatch)
-	s.register("sqs", "ReceiveMessage", protoJSON10, true, s.sqsReceiveMessage)
-	s.register("sqs", "DeleteMessage", protoJSON10, true, s.sqsDeleteMessage)
-	s.register("sqs", "DeleteMessageBatch", protoJSON10, true, s.sqsDeleteMessageBatch)
-	s.register("sqs", "ChangeMessageVisibility", protoJSON10, true, s.sqsChangeMessageVisibility)
-	s.register("sqs", "TagQueue", protoJSON10, true, s.sqsTagQueue)
-	s.register("sqs", "UntagQueue", protoJSON10, true, s.sqsUntagQueue)
-	s.register("sqs", "ListQueueTags", protoJSON10, false, s.sqsListQueueTags)
+	s.register("sqs", "CreateQueue", protoJSON10, true, handle(s.sqsCreateQueue))
+	s.register("sqs", "GetQueueUrl", protoJSON10, false, handle(s.sqsGetQueueURL))
+	s.register("sqs", "ListQueues", protoJSON10, false, handle(s.sqsListQueues))
+	s.register("sqs", "GetQueueAttributes", protoJSON10, false, handle(s.sqsGetQueueAttributes))
+	s.register("sqs", "SetQueueAttributes", protoJSON10, true, handle(s.sqsSetQueueAttributes))
+	s.register("sqs", "DeleteQueue", protoJSON10, true, handle(s.sqsDeleteQueue))
+	s.register("sqs", "PurgeQueue", protoJSON10, true, handle(s.sqsPurgeQueue))
+	s.register("sqs", "SendMessage", protoJSON10, true, handle(s.sqsSendMessage))
+	s.register("sqs", "SendMessageBatch", protoJSON10, true, handle(s.sqsSendMessageBatch))
+	s.register("sqs", "ReceiveMessage", protoJSON10, true, handle(s.sqsReceiveMessage))
+	s.register("sqs", "DeleteMessage", protoJSON10, true, handle(s.sqsDeleteMessage))
+	s.register("sqs", "DeleteMessageBatch", protoJSON10, true, handle(s.sqsDeleteMessageBatch))
+	s.register("sqs", "ChangeMessageVisibility", protoJSON10, true, handle(s.sqsChangeMessageVisibility))
+	s.register("sqs", "TagQueue", protoJSON10, true, handle(s.sqsTagQueue))
+	s.register("sqs", "UntagQueue", protoJSON10, true, handle(s.sqsUntagQueue))
+	s.register("sqs", "ListQueueTags", protoJSON10, false, handle(s.sqsListQueueTags))
 }
 
 type queueURLOutput struct {
@@ -217,11 +217,7 @@ type sqsCreateQueueInput struct {
 	Tags       map[string]string `json:"tags" query:"Tag"`
 }
 
-func (s *Server) sqsCreateQueue(c *Call) (any, error) {
-	var in sqsCreateQueueInput
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+func (s *Server) sqsCreateQueue(c *Call, in *sqsCreateQueueInput) (*queueURLOutput, error) {
 	if in.QueueName == "" {
 		return nil, errMissingParameter("QueueName")
 	}
@@ -241,7 +237,7 @@ func (s *Server) sqsCreateQueue(c *Call) (any, error) {
 				return nil, Errorf(400, "QueueNameExists", "A queue already exists with the same name and a different value for attribute %s", k)
 			}
 		}
-		return queueURLOutput{s.queueURL(c, q.Name)}, nil
+		return &queueURLOutput{s.queueURL(c, q.Name)}, nil
 	}
 	now := s.clock.Now()
 	q := &Queue{Name: in.QueueName, Attributes: map[string]string{}, Tags: map[string]string{}, Created: now, Modified: now}
@@ -256,17 +252,15 @@ func (s *Server) sqsCreateQueue(c *Call) (any, error) {
 	}
 	s.world.SQS.Queues[q.Name] = q
 	s.log.Info("sqs queue created", "queue", q.Name)
-	return queueURLOutput{s.queueURL(c, q.Name)}, nil
+	return &queueURLOutput{s.queueURL(c, q.Name)}, nil
 }
 
-func (s *Server) sqsGetQueueURL(c *Call) (any, error) {
-	var in struct {
-		QueueName              string
-		QueueOwnerAWSAccountId string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsGetQueueURLInput struct {
+	QueueName              string
+	QueueOwnerAWSAccountId string
+}
+
+func (s *Server) sqsGetQueueURL(c *Call, in *sqsGetQueueURLInput) (*queueURLOutput, error) {
 	if in.QueueName == "" {
 		return nil, errMissingParameter("QueueName")
 	}
@@ -276,18 +270,21 @@ func (s *Server) sqsGetQueueURL(c *Call) (any, error) {
 	if s.world.SQS.Queues[in.QueueName] == nil {
 		return nil, errQueueDoesNotExist()
 	}
-	return queueURLOutput{s.queueURL(c, in.QueueName)}, nil
+	return &queueURLOutput{s.queueURL(c, in.QueueName)}, nil
 }
 
-func (s *Server) sqsListQueues(c *Call) (any, error) {
-	var in struct {
-		QueueNamePrefix string
-		MaxResults      *int
-		NextToken       string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsListQueuesInput struct {
+	QueueNamePrefix string
+	MaxResults      *int
+	NextToken       string
+}
+
+type sqsListQueuesOutput struct {
+	QueueUrls []string `json:"QueueUrls,omitempty" xml:"QueueUrl"`
+	NextToken string   `json:"NextToken,omitempty" xml:",omitempty"`
+}
+
+func (s *Server) sqsListQueues(c *Call, in *sqsListQueuesInput) (*sqsListQueuesOutput, error) {
 	names := make([]string, 0, len(s.world.SQS.Queues))
 	for name := range s.world.SQS.Queues {
 		if strings.HasPrefix(name, in.QueueNamePrefix) {
@@ -305,10 +302,7 @@ func (s *Server) sqsListQueues(c *Call) (any, error) {
 		}
 		start = sort.SearchStrings(names, string(last)+"\x00")
 	}
-	out := struct {
-		QueueUrls []string `json:"QueueUrls,omitempty" xml:"QueueUrl"`
-		NextToken string   `json:"NextToken,omitempty" xml:",omitempty"`
-	}{}
+	out := sqsListQueuesOutput{}
 	end := len(names)
 	if in.MaxResults != nil {
 		if *in.MaxResults < 1 || *in.MaxResults > 1000 {
@@ -322,17 +316,19 @@ func (s *Server) sqsListQueues(c *Call) (any, error) {
 	for _, n := range names[start:end] {
 		out.QueueUrls = append(out.QueueUrls, s.queueURL(c, n))
 	}
-	return out, nil
+	return &out, nil
 }
 
-func (s *Server) sqsGetQueueAttributes(c *Call) (any, error) {
-	var in struct {
-		QueueUrl       string
-		AttributeNames []string `query:"AttributeName"`
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsGetQueueAttributesInput struct {
+	QueueUrl       string
+	AttributeNames []string `query:"AttributeName"`
+}
+
+type sqsGetQueueAttributesOutput struct {
+	Attributes sqsAttributes `json:"Attributes,omitempty" xml:"Attribute"`
+}
+
+func (s *Server) sqsGetQueueAttributes(c *Call, in *sqsGetQueueAttributesInput) (*sqsGetQueueAttributesOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err
@@ -379,9 +375,7 @@ func (s *Server) sqsGetQueueAttributes(c *Call) (any, error) {
 			out[name] = v
 		}
 	}
-	return struct {
-		Attributes sqsAttributes `json:"Attributes,omitempty" xml:"Attribute"`
-	}{out}, nil
+	return &sqsGetQueueAttributesOutput{out}, nil
 }
 
 func isKnownSQSAttribute(name string) bool {
@@ -396,14 +390,12 @@ func isKnownSQSAttribute(name string) bool {
 	return sqsFreeAttributes[name]
 }
 
-func (s *Server) sqsSetQueueAttributes(c *Call) (any, error) {
-	var in struct {
-		QueueUrl   string
-		Attributes map[string]string `query:"Attribute"`
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsSetQueueAttributesInput struct {
+	QueueUrl   string
+	Attributes map[string]string `query:"Attribute"`
+}
+
+func (s *Server) sqsSetQueueAttributes(c *Call, in *sqsSetQueueAttributesInput) (*noOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err
@@ -425,11 +417,9 @@ func (s *Server) sqsSetQueueAttributes(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) sqsDeleteQueue(c *Call) (any, error) {
-	var in struct{ QueueUrl string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsDeleteQueueInput struct{ QueueUrl string }
+
+func (s *Server) sqsDeleteQueue(c *Call, in *sqsDeleteQueueInput) (*noOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err
@@ -439,11 +429,9 @@ func (s *Server) sqsDeleteQueue(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) sqsPurgeQueue(c *Call) (any, error) {
-	var in struct{ QueueUrl string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsPurgeQueueInput struct{ QueueUrl string }
+
+func (s *Server) sqsPurgeQueue(c *Call, in *sqsPurgeQueueInput) (*noOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err

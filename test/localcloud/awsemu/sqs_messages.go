@@ -127,16 +127,14 @@ func newUUID() string {
 // The sender id SQS reports for calls made with the emulator's credentials.
 const sqsSenderID = "AIDALOCALCLOUDSENDER"
 
-func (s *Server) sqsSendMessage(c *Call) (any, error) {
-	var in struct {
-		QueueUrl          string
-		MessageBody       string
-		DelaySeconds      *int
-		MessageAttributes map[string]SQSMessageAttribute `query:"MessageAttribute"`
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsSendMessageInput struct {
+	QueueUrl          string
+	MessageBody       string
+	DelaySeconds      *int
+	MessageAttributes map[string]SQSMessageAttribute `query:"MessageAttribute"`
+}
+
+func (s *Server) sqsSendMessage(c *Call, in *sqsSendMessageInput) (*sqsSendResult, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err
@@ -152,7 +150,7 @@ func (s *Server) sqsSendMessage(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sqsSendResult{MessageId: m.ID, MD5OfMessageBody: m.MD5OfBody, MD5OfMessageAttributes: m.MD5OfAttributes}, nil
+	return &sqsSendResult{MessageId: m.ID, MD5OfMessageBody: m.MD5OfBody, MD5OfMessageAttributes: m.MD5OfAttributes}, nil
 }
 
 type sqsBatchError struct {
@@ -193,19 +191,27 @@ func batchFailure(id string, err error) sqsBatchError {
 	return sqsBatchError{Id: id, SenderFault: !e.Server, Code: e.Code, Message: e.Message}
 }
 
-func (s *Server) sqsSendMessageBatch(c *Call) (any, error) {
-	var in struct {
-		QueueUrl string
-		Entries  []struct {
-			Id                string
-			MessageBody       string
-			DelaySeconds      *int
-			MessageAttributes map[string]SQSMessageAttribute `query:"MessageAttribute"`
-		} `query:"SendMessageBatchRequestEntry"`
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsSendMessageBatchInput struct {
+	QueueUrl string
+	Entries  []struct {
+		Id                string
+		MessageBody       string
+		DelaySeconds      *int
+		MessageAttributes map[string]SQSMessageAttribute `query:"MessageAttribute"`
+	} `query:"SendMessageBatchRequestEntry"`
+}
+
+type sqsSendBatchSuccess struct {
+	Id string `json:"Id"`
+	sqsSendResult
+}
+
+type sqsSendMessageBatchOutput struct {
+	Successful []sqsSendBatchSuccess `json:"Successful" xml:"SendMessageBatchResultEntry"`
+	Failed     []sqsBatchError       `json:"Failed" xml:"BatchResultErrorEntry"`
+}
+
+func (s *Server) sqsSendMessageBatch(c *Call, in *sqsSendMessageBatchInput) (*sqsSendMessageBatchOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err
@@ -217,14 +223,7 @@ func (s *Server) sqsSendMessageBatch(c *Call) (any, error) {
 	if err := checkBatchIDs(ids); err != nil {
 		return nil, err
 	}
-	type success struct {
-		Id string `json:"Id"`
-		sqsSendResult
-	}
-	out := struct {
-		Successful []success       `json:"Successful" xml:"SendMessageBatchResultEntry"`
-		Failed     []sqsBatchError `json:"Failed" xml:"BatchResultErrorEntry"`
-	}{Successful: []success{}, Failed: []sqsBatchError{}}
+	out := sqsSendMessageBatchOutput{Successful: []sqsSendBatchSuccess{}, Failed: []sqsBatchError{}}
 	for _, e := range in.Entries {
 		delay := -1
 		if e.DelaySeconds != nil {
@@ -239,9 +238,9 @@ func (s *Server) sqsSendMessageBatch(c *Call) (any, error) {
 			out.Failed = append(out.Failed, batchFailure(e.Id, err))
 			continue
 		}
-		out.Successful = append(out.Successful, success{e.Id, sqsSendResult{m.ID, m.MD5OfBody, m.MD5OfAttributes}})
+		out.Successful = append(out.Successful, sqsSendBatchSuccess{e.Id, sqsSendResult{m.ID, m.MD5OfBody, m.MD5OfAttributes}})
 	}
-	return out, nil
+	return &out, nil
 }
 
 type sqsReceivedMessage struct {

@@ -11,19 +11,21 @@ import (
 
 // SQS receiving: long polls, receipt handles, deletes and visibility.
 
-func (s *Server) sqsReceiveMessage(c *Call) (any, error) {
-	var in struct {
-		QueueUrl                    string
-		AttributeNames              []string `query:"AttributeName"`
-		MessageSystemAttributeNames []string `query:"MessageSystemAttributeName"`
-		MessageAttributeNames       []string `query:"MessageAttributeName"`
-		MaxNumberOfMessages         *int
-		VisibilityTimeout           *int
-		WaitTimeSeconds             *int
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsReceiveMessageInput struct {
+	QueueUrl                    string
+	AttributeNames              []string `query:"AttributeName"`
+	MessageSystemAttributeNames []string `query:"MessageSystemAttributeName"`
+	MessageAttributeNames       []string `query:"MessageAttributeName"`
+	MaxNumberOfMessages         *int
+	VisibilityTimeout           *int
+	WaitTimeSeconds             *int
+}
+
+type sqsReceiveMessageOutput struct {
+	Messages []sqsReceivedMessage `json:"Messages,omitempty" xml:"Message"`
+}
+
+func (s *Server) sqsReceiveMessage(c *Call, in *sqsReceiveMessageInput) (*sqsReceiveMessageOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err
@@ -89,9 +91,7 @@ func (s *Server) sqsReceiveMessage(c *Call) (any, error) {
 	if timeout < 0 {
 		timeout = q.intAttr("VisibilityTimeout")
 	}
-	out := struct {
-		Messages []sqsReceivedMessage `json:"Messages,omitempty" xml:"Message"`
-	}{}
+	out := sqsReceiveMessageOutput{}
 	for _, m := range got {
 		m.ReceiveCount++
 		if m.FirstReceiveAt.IsZero() {
@@ -127,7 +127,7 @@ func (s *Server) sqsReceiveMessage(c *Call) (any, error) {
 		}
 		out.Messages = append(out.Messages, r)
 	}
-	return out, nil
+	return &out, nil
 }
 
 func (s *Server) stopping() bool {
@@ -191,14 +191,12 @@ func (q *Queue) deleteByHandle(handle string) error {
 	return nil
 }
 
-func (s *Server) sqsDeleteMessage(c *Call) (any, error) {
-	var in struct {
-		QueueUrl      string
-		ReceiptHandle string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsDeleteMessageInput struct {
+	QueueUrl      string
+	ReceiptHandle string
+}
+
+func (s *Server) sqsDeleteMessage(c *Call, in *sqsDeleteMessageInput) (*noOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err
@@ -206,14 +204,21 @@ func (s *Server) sqsDeleteMessage(c *Call) (any, error) {
 	return nil, q.deleteByHandle(in.ReceiptHandle)
 }
 
-func (s *Server) sqsDeleteMessageBatch(c *Call) (any, error) {
-	var in struct {
-		QueueUrl string
-		Entries  []struct{ Id, ReceiptHandle string } `query:"DeleteMessageBatchRequestEntry"`
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsDeleteMessageBatchInput struct {
+	QueueUrl string
+	Entries  []struct{ Id, ReceiptHandle string } `query:"DeleteMessageBatchRequestEntry"`
+}
+
+type sqsDeleteBatchSuccess struct {
+	Id string `json:"Id"`
+}
+
+type sqsDeleteMessageBatchOutput struct {
+	Successful []sqsDeleteBatchSuccess `json:"Successful" xml:"DeleteMessageBatchResultEntry"`
+	Failed     []sqsBatchError         `json:"Failed" xml:"BatchResultErrorEntry"`
+}
+
+func (s *Server) sqsDeleteMessageBatch(c *Call, in *sqsDeleteMessageBatchInput) (*sqsDeleteMessageBatchOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err
@@ -225,32 +230,24 @@ func (s *Server) sqsDeleteMessageBatch(c *Call) (any, error) {
 	if err := checkBatchIDs(ids); err != nil {
 		return nil, err
 	}
-	type success struct {
-		Id string `json:"Id"`
-	}
-	out := struct {
-		Successful []success       `json:"Successful" xml:"DeleteMessageBatchResultEntry"`
-		Failed     []sqsBatchError `json:"Failed" xml:"BatchResultErrorEntry"`
-	}{Successful: []success{}, Failed: []sqsBatchError{}}
+	out := sqsDeleteMessageBatchOutput{Successful: []sqsDeleteBatchSuccess{}, Failed: []sqsBatchError{}}
 	for _, e := range in.Entries {
 		if err := q.deleteByHandle(e.ReceiptHandle); err != nil {
 			out.Failed = append(out.Failed, batchFailure(e.Id, err))
 			continue
 		}
-		out.Successful = append(out.Successful, success{e.Id})
+		out.Successful = append(out.Successful, sqsDeleteBatchSuccess{e.Id})
 	}
-	return out, nil
+	return &out, nil
 }
 
-func (s *Server) sqsChangeMessageVisibility(c *Call) (any, error) {
-	var in struct {
-		QueueUrl          string
-		ReceiptHandle     string
-		VisibilityTimeout *int
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsChangeMessageVisibilityInput struct {
+	QueueUrl          string
+	ReceiptHandle     string
+	VisibilityTimeout *int
+}
+
+func (s *Server) sqsChangeMessageVisibility(c *Call, in *sqsChangeMessageVisibilityInput) (*noOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err

@@ -13,11 +13,7 @@ type sqsTagQueueInput struct {
 	Tags     map[string]string `query:"Tag"`
 }
 
-func (s *Server) sqsTagQueue(c *Call) (any, error) {
-	var in sqsTagQueueInput
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+func (s *Server) sqsTagQueue(c *Call, in *sqsTagQueueInput) (*noOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err
@@ -46,14 +42,12 @@ func (s *Server) sqsTagQueue(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) sqsUntagQueue(c *Call) (any, error) {
-	var in struct {
-		QueueUrl string
-		TagKeys  []string `query:"TagKey"`
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsUntagQueueInput struct {
+	QueueUrl string
+	TagKeys  []string `query:"TagKey"`
+}
+
+func (s *Server) sqsUntagQueue(c *Call, in *sqsUntagQueueInput) (*noOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err
@@ -67,18 +61,18 @@ func (s *Server) sqsUntagQueue(c *Call) (any, error) {
 	return nil, nil
 }
 
-func (s *Server) sqsListQueueTags(c *Call) (any, error) {
-	var in struct{ QueueUrl string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type sqsListQueueTagsInput struct{ QueueUrl string }
+
+type sqsListQueueTagsOutput struct {
+	Tags sqsTags `json:"Tags,omitempty" xml:"Tag"`
+}
+
+func (s *Server) sqsListQueueTags(c *Call, in *sqsListQueueTagsInput) (*sqsListQueueTagsOutput, error) {
 	q, err := s.queueFromURL(in.QueueUrl)
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Tags sqsTags `json:"Tags,omitempty" xml:"Tag"`
-	}{q.Tags}, nil
+	return &sqsListQueueTagsOutput{q.Tags}, nil
 }
 
 // sqsDeliverLocked is how other services (EventBridge) put a message on a

@@ -197,22 +197,24 @@ func (st *SSMState) lookup(ref string) (ssmParameterOutFn, *Error) {
 type ssmParameterOutFn func(region string) ssmParameterOut
 
 func (s *Server) registerSSM() {
-	s.register("ssm", "GetParameter", protoJSON11, false, s.ssmGetParameter)
-	s.register("ssm", "GetParameters", protoJSON11, false, s.ssmGetParameters)
-	s.register("ssm", "GetParametersByPath", protoJSON11, false, s.ssmGetParametersByPath)
-	s.register("ssm", "PutParameter", protoJSON11, true, s.ssmPutParameter)
-	s.register("ssm", "DeleteParameter", protoJSON11, true, s.ssmDeleteParameter)
-	s.register("ssm", "DeleteParameters", protoJSON11, true, s.ssmDeleteParameters)
+	s.register("ssm", "GetParameter", protoJSON11, false, handle(s.ssmGetParameter))
+	s.register("ssm", "GetParameters", protoJSON11, false, handle(s.ssmGetParameters))
+	s.register("ssm", "GetParametersByPath", protoJSON11, false, handle(s.ssmGetParametersByPath))
+	s.register("ssm", "PutParameter", protoJSON11, true, handle(s.ssmPutParameter))
+	s.register("ssm", "DeleteParameter", protoJSON11, true, handle(s.ssmDeleteParameter))
+	s.register("ssm", "DeleteParameters", protoJSON11, true, handle(s.ssmDeleteParameters))
 }
 
-func (s *Server) ssmGetParameter(c *Call) (any, error) {
-	var in struct {
-		Name           string
-		WithDecryption bool
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ssmGetParameterInput struct {
+	Name           string
+	WithDecryption bool
+}
+
+type ssmGetParameterOutput struct {
+	Parameter ssmParameterOut
+}
+
+func (s *Server) ssmGetParameter(c *Call, in *ssmGetParameterInput) (*ssmGetParameterOutput, error) {
 	if in.Name == "" {
 		return nil, errValidation("1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null")
 	}
@@ -220,26 +222,24 @@ func (s *Server) ssmGetParameter(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Parameter ssmParameterOut
-	}{get(ssmRegion(c))}, nil
+	return &ssmGetParameterOutput{get(ssmRegion(c))}, nil
 }
 
-func (s *Server) ssmGetParameters(c *Call) (any, error) {
-	var in struct {
-		Names          []string
-		WithDecryption bool
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ssmGetParametersInput struct {
+	Names          []string
+	WithDecryption bool
+}
+
+type ssmGetParametersOutput struct {
+	Parameters        []ssmParameterOut
+	InvalidParameters []string
+}
+
+func (s *Server) ssmGetParameters(c *Call, in *ssmGetParametersInput) (*ssmGetParametersOutput, error) {
 	if len(in.Names) == 0 || len(in.Names) > 10 {
 		return nil, errValidation("1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1")
 	}
-	out := struct {
-		Parameters        []ssmParameterOut
-		InvalidParameters []string
-	}{Parameters: []ssmParameterOut{}, InvalidParameters: []string{}}
+	out := ssmGetParametersOutput{Parameters: []ssmParameterOut{}, InvalidParameters: []string{}}
 	seen := map[string]bool{}
 	for _, ref := range in.Names {
 		if seen[ref] {
@@ -255,7 +255,7 @@ func (s *Server) ssmGetParameters(c *Call) (any, error) {
 		}
 		out.Parameters = append(out.Parameters, get(ssmRegion(c)))
 	}
-	return out, nil
+	return &out, nil
 }
 
 type ssmStringFilter struct {
@@ -264,18 +264,21 @@ type ssmStringFilter struct {
 	Values []string
 }
 
-func (s *Server) ssmGetParametersByPath(c *Call) (any, error) {
-	var in struct {
-		Path             string
-		Recursive        bool
-		ParameterFilters []ssmStringFilter
-		WithDecryption   bool
-		MaxResults       *int
-		NextToken        string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ssmGetParametersByPathInput struct {
+	Path             string
+	Recursive        bool
+	ParameterFilters []ssmStringFilter
+	WithDecryption   bool
+	MaxResults       *int
+	NextToken        string
+}
+
+type ssmGetParametersByPathOutput struct {
+	Parameters []ssmParameterOut
+	NextToken  string `json:",omitempty"`
+}
+
+func (s *Server) ssmGetParametersByPath(c *Call, in *ssmGetParametersByPathInput) (*ssmGetParametersByPathOutput, error) {
 	if in.Path == "" || !strings.HasPrefix(in.Path, "/") || len(in.Path) > 2048 {
 		return nil, errValidation("The parameter path must begin with a forward slash (/): %q", in.Path)
 	}
@@ -328,10 +331,7 @@ func (s *Server) ssmGetParametersByPath(c *Call) (any, error) {
 	if after != "" && start < len(names) && names[start] == after {
 		start++
 	}
-	out := struct {
-		Parameters []ssmParameterOut
-		NextToken  string `json:",omitempty"`
-	}{Parameters: []ssmParameterOut{}}
+	out := ssmGetParametersByPathOutput{Parameters: []ssmParameterOut{}}
 	end := min(start+limit, len(names))
 	for _, name := range names[start:end] {
 		out.Parameters = append(out.Parameters, s.world.SSM.Parameters[name].out(ssmRegion(c)))
@@ -339,7 +339,7 @@ func (s *Server) ssmGetParametersByPath(c *Call) (any, error) {
 	if end < len(names) {
 		out.NextToken = base64.RawURLEncoding.EncodeToString([]byte("after:" + names[end-1]))
 	}
-	return out, nil
+	return &out, nil
 }
 
 func ssmFiltersMatch(filters []ssmStringFilter, p *SSMParameter) bool {

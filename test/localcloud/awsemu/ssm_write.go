@@ -8,19 +8,22 @@ import (
 // SSM writes: PutParameter, DeleteParameter(s), and the local cloud's admin
 // route that seeds a parameter.
 
-func (s *Server) ssmPutParameter(c *Call) (any, error) {
-	var in struct {
-		Name        string
-		Value       *string
-		Type        string
-		DataType    string
-		Description string
-		Overwrite   bool
-		Tier        string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ssmPutParameterInput struct {
+	Name        string
+	Value       *string
+	Type        string
+	DataType    string
+	Description string
+	Overwrite   bool
+	Tier        string
+}
+
+type ssmPutParameterOutput struct {
+	Version int64
+	Tier    string
+}
+
+func (s *Server) ssmPutParameter(c *Call, in *ssmPutParameterInput) (*ssmPutParameterOutput, error) {
 	if err := validateSSMName(in.Name); err != nil {
 		return nil, err
 	}
@@ -71,17 +74,14 @@ func (s *Server) ssmPutParameter(c *Call) (any, error) {
 		tier = "Standard"
 	}
 	p := s.world.SSM.set(in.Name, in.Type, *in.Value, in.DataType, in.Description, s.clock.Now())
-	return struct {
-		Version int64
-		Tier    string
-	}{p.Version, tier}, nil
+	return &ssmPutParameterOutput{p.Version, tier}, nil
 }
 
-func (s *Server) ssmDeleteParameter(c *Call) (any, error) {
-	var in struct{ Name string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ssmDeleteParameterInput struct{ Name string }
+
+type ssmDeleteParameterOutput struct{}
+
+func (s *Server) ssmDeleteParameter(c *Call, in *ssmDeleteParameterInput) (*ssmDeleteParameterOutput, error) {
 	if in.Name == "" {
 		return nil, errValidation("1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null")
 	}
@@ -89,21 +89,21 @@ func (s *Server) ssmDeleteParameter(c *Call) (any, error) {
 		return nil, errParameterNotFound(in.Name)
 	}
 	delete(s.world.SSM.Parameters, in.Name)
-	return struct{}{}, nil
+	return &ssmDeleteParameterOutput{}, nil
 }
 
-func (s *Server) ssmDeleteParameters(c *Call) (any, error) {
-	var in struct{ Names []string }
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type ssmDeleteParametersInput struct{ Names []string }
+
+type ssmDeleteParametersOutput struct {
+	DeletedParameters []string
+	InvalidParameters []string
+}
+
+func (s *Server) ssmDeleteParameters(c *Call, in *ssmDeleteParametersInput) (*ssmDeleteParametersOutput, error) {
 	if len(in.Names) == 0 || len(in.Names) > 10 {
 		return nil, errValidation("1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1")
 	}
-	out := struct {
-		DeletedParameters []string
-		InvalidParameters []string
-	}{[]string{}, []string{}}
+	out := ssmDeleteParametersOutput{[]string{}, []string{}}
 	for _, name := range in.Names {
 		if _, ok := s.world.SSM.Parameters[name]; !ok {
 			out.InvalidParameters = append(out.InvalidParameters, name)
@@ -112,7 +112,7 @@ func (s *Server) ssmDeleteParameters(c *Call) (any, error) {
 		delete(s.world.SSM.Parameters, name)
 		out.DeletedParameters = append(out.DeletedParameters, name)
 	}
-	return out, nil
+	return &out, nil
 }
 
 // SetParameterRequest publishes a parameter value through the admin API, as

@@ -14,9 +14,9 @@ func (s *Server) registerSTS() {
 	// scheme: the URL, with an x-k8s-aws-id header signed in, is the token).
 	// The dispatcher reads the service from X-Amz-Credential and the action
 	// from the query string, and the signature covers the header.
-	s.register("sts", "GetCallerIdentity", protoQuery, false, s.stsGetCallerIdentity)
-	s.register("sts", "AssumeRole", protoQuery, true, s.stsAssumeRole)
-	s.register("sts", "AssumeRoleWithWebIdentity", protoQuery, true, s.stsAssumeRoleWithWebIdentity)
+	s.register("sts", "GetCallerIdentity", protoQuery, false, handle(s.stsGetCallerIdentity))
+	s.register("sts", "AssumeRole", protoQuery, true, handle(s.stsAssumeRole))
+	s.register("sts", "AssumeRoleWithWebIdentity", protoQuery, true, handle(s.stsAssumeRoleWithWebIdentity))
 	s.register("sts", "DecodeAuthorizationMessage", protoQuery, false, s.stsDecodeAuthorizationMessage)
 }
 
@@ -34,16 +34,18 @@ func (s *Server) stsDecodeAuthorizationMessage(c *Call) (any, error) {
 	return struct{ DecodedMessage string }{decoded}, nil
 }
 
+type stsGetCallerIdentityOutput struct {
+	UserId  string
+	Account string
+	Arn     string
+}
+
 // stsGetCallerIdentity needs no permission: on AWS no policy can deny it.
-func (s *Server) stsGetCallerIdentity(c *Call) (any, error) {
+func (s *Server) stsGetCallerIdentity(c *Call, _ *noInput) (*stsGetCallerIdentityOutput, error) {
 	if c.Caller == nil {
 		return nil, authError("sts", protoQuery, authMissing, "Request is missing Authentication Token")
 	}
-	return struct {
-		UserId  string
-		Account string
-		Arn     string
-	}{c.Caller.UserID, AccountID, c.Caller.ARN}, nil
+	return &stsGetCallerIdentityOutput{c.Caller.UserID, AccountID, c.Caller.ARN}, nil
 }
 
 // callerARN names the caller in error messages.
@@ -118,24 +120,41 @@ func (s *Server) assume(c *Call, roleARN, session string, duration int) (stsCred
 	return creds, user, nil
 }
 
-func (s *Server) stsAssumeRole(c *Call) (any, error) {
-	var in struct {
-		RoleArn         string
-		RoleSessionName string
-		DurationSeconds int
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+type stsAssumeRoleInput struct {
+	RoleArn         string
+	RoleSessionName string
+	DurationSeconds int
+}
+
+type stsAssumeRoleOutput struct {
+	Credentials      stsCredentials
+	AssumedRoleUser  assumedRoleUser
+	PackedPolicySize int
+}
+
+func (s *Server) stsAssumeRole(c *Call, in *stsAssumeRoleInput) (*stsAssumeRoleOutput, error) {
 	creds, user, err := s.assume(c, in.RoleArn, in.RoleSessionName, in.DurationSeconds)
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Credentials      stsCredentials
-		AssumedRoleUser  assumedRoleUser
-		PackedPolicySize int
-	}{creds, user, 0}, nil
+	return &stsAssumeRoleOutput{creds, user, 0}, nil
+}
+
+type stsAssumeRoleWithWebIdentityInput struct {
+	RoleArn          string
+	RoleSessionName  string
+	WebIdentityToken string
+	DurationSeconds  int
+	ProviderId       string
+}
+
+type stsAssumeRoleWithWebIdentityOutput struct {
+	Credentials                 stsCredentials
+	SubjectFromWebIdentityToken string
+	AssumedRoleUser             assumedRoleUser
+	PackedPolicySize            int
+	Provider                    string
+	Audience                    string
 }
 
 // stsAssumeRoleWithWebIdentity is IRSA's exchange, checked as STS does:
@@ -143,17 +162,7 @@ func (s *Server) stsAssumeRole(c *Call) (any, error) {
 // client ids include the token's audience, the signature must verify
 // against the issuer's keys, and the role's trust policy must allow the
 // provider with conditions on <issuer>:sub and <issuer>:aud.
-func (s *Server) stsAssumeRoleWithWebIdentity(c *Call) (any, error) {
-	var in struct {
-		RoleArn          string
-		RoleSessionName  string
-		WebIdentityToken string
-		DurationSeconds  int
-		ProviderId       string
-	}
-	if err := c.Decode(&in); err != nil {
-		return nil, err
-	}
+func (s *Server) stsAssumeRoleWithWebIdentity(c *Call, in *stsAssumeRoleWithWebIdentityInput) (*stsAssumeRoleWithWebIdentityOutput, error) {
 	if in.WebIdentityToken == "" {
 		return nil, errIAMValidation("1 validation error detected: Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null")
 	}
@@ -189,14 +198,7 @@ func (s *Server) stsAssumeRoleWithWebIdentity(c *Call) (any, error) {
 	if in.ProviderId != "" {
 		prov = in.ProviderId
 	}
-	return struct {
-		Credentials                 stsCredentials
-		SubjectFromWebIdentityToken string
-		AssumedRoleUser             assumedRoleUser
-		PackedPolicySize            int
-		Provider                    string
-		Audience                    string
-	}{creds, claims.Subject, user, 0, prov, aud[0]}, nil
+	return &stsAssumeRoleWithWebIdentityOutput{creds, claims.Subject, user, 0, prov, aud[0]}, nil
 }
 
 // trustAllows evaluates a role's trust policy alone, for principals that
