@@ -10,8 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 )
 
 // TestLoopRunsOnTheIntervalAndOnTrigger: Start runs a pass every Interval
@@ -28,7 +28,7 @@ func TestLoopRunsOnTheIntervalAndOnTrigger(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	waitTimer := func() {
-		testutil.Eventually(t, 30*time.Second, "the loop to wait on its timer", f.clk.HasWaiters)
+		expectations.Eventually(t, 30*time.Second, "the loop to wait on its timer", f.clk.HasWaiters)
 	}
 	waitTimer()
 	f.clk.Step(f.c.opts.Interval - time.Second)
@@ -37,13 +37,13 @@ func TestLoopRunsOnTheIntervalAndOnTrigger(t *testing.T) {
 		t.Fatalf("a pass before the interval: %d", n)
 	}
 	f.clk.Step(time.Second)
-	testutil.Eventually(t, 30*time.Second, "the first pass", func() bool { return passes.Load() == 1 })
+	expectations.Eventually(t, 30*time.Second, "the first pass", func() bool { return passes.Load() == 1 })
 
 	// A change: the next pass comes after minGap, not a whole Interval.
 	waitTimer()
 	f.c.Trigger()
 	stepped := time.Duration(0)
-	testutil.Eventually(t, 20*time.Second, "a triggered pass", func() bool {
+	expectations.Eventually(t, 20*time.Second, "a triggered pass", func() bool {
 		if passes.Load() == 2 {
 			return true
 		}

@@ -14,6 +14,8 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
 	"github.com/nodewright/nodewright/controller/crds"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
@@ -31,11 +33,9 @@ func TestCounter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: "default"}
-	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: v1.NodePoolSpec{Template: v1.NodeClaimTemplate{Spec: v1.NodeClaimTemplateSpec{NodeClassRef: ref}}}}
-	if err := kube.Create(ctx, np); err != nil {
-		t.Fatal(err)
-	}
+	ref := test.NodeClassRef("default")
+	np := test.NodePool(test.NodePoolOptions{Name: "default"})
+	expectations.ExpectCreated(ctx, t, kube, np)
 	claim := func(name, pool, cpu, mem string) {
 		nc := &v1.NodeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{v1.NodePoolLabelKey: pool}}, Spec: v1.NodeClaimSpec{NodeClassRef: ref}}
 		if err := kube.Create(ctx, nc); err != nil {
