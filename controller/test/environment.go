@@ -38,6 +38,22 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
+// Start starts a local cloud of the test's own, with nodewright's CRDs
+// installed, for a test that must not share its package's; it stops when
+// the test ends.
+func Start(t testing.TB) *Env {
+	t.Helper()
+	c := localcloud.Start(t)
+	if err := crds.Install(context.Background(), c.RESTConfig); err != nil {
+		t.Fatal(err)
+	}
+	kube, err := client.New(c.RESTConfig, client.Options{Scheme: Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{Cloud: c, RESTConfig: c.RESTConfig, Client: kube}
+}
+
 // Main runs a test package against one local cloud with nodewright's CRDs
 // installed; call it from TestMain as os.Exit(test.Main(m, &env)).
 func Main(m *testing.M, env **Env) int {

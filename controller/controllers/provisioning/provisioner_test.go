@@ -14,8 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/record"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,11 +21,9 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	"github.com/nodewright/nodewright/controller/controllers/provisioning"
-	"github.com/nodewright/nodewright/controller/crds"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 	"github.com/nodewright/nodewright/test/kubetest"
-	"github.com/nodewright/nodewright/test/localcloud"
 )
 
 type env struct {
@@ -41,18 +37,8 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	lc := localcloud.Start(t)
 	ctx := context.Background()
-	if err := crds.Install(ctx, lc.RESTConfig); err != nil {
-		t.Fatal(err)
-	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1.AddToScheme(scheme)
-	kube, err := client.New(lc.RESTConfig, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kube := test.Start(t).Client
 	e := &env{t: t, ctx: ctx, kube: kube, cloud: fake.New(workloads.SyntheticInstanceTypes(16)), recorder: record.NewFakeRecorder(1000)}
 	e.p = provisioning.New(kube, e.cloud, clocktesting.NewFakeClock(time.Now()), e.recorder, provisioning.Options{})
 	if err := kube.Create(ctx, test.EC2NodeClass(test.EC2NodeClassOptions{Name: "default"})); err != nil {

@@ -83,9 +83,11 @@ func TestPDBBlocksDrainUntilRelaxed(t *testing.T) {
 	})
 	f.deleteNode()
 
+	// The controller reads time only from its clock, so stepping it stands
+	// for the wait between passes.
 	for range 3 {
 		f.reconcile()
-		time.Sleep(500 * time.Millisecond)
+		f.clock.Step(500 * time.Millisecond)
 	}
 	pods := f.pods()["db"]
 	if len(pods) != 2 {
@@ -131,7 +133,7 @@ func TestTerminationGracePeriodForcesDeletion(t *testing.T) {
 	f.deleteNode()
 
 	f.reconcile()
-	time.Sleep(time.Second)
+	f.clock.Step(time.Second)
 	f.reconcile()
 	if pods := f.pods()["db"]; len(pods) != 1 || deleting(pods) {
 		t.Fatalf("pod evicted within the grace period despite its budget: %v", pods)

@@ -7,32 +7,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
-	"github.com/nodewright/nodewright/controller/crds"
 	"github.com/nodewright/nodewright/controller/test"
 	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/test/kubetest"
-	"github.com/nodewright/nodewright/test/localcloud"
 )
 
 func TestCounter(t *testing.T) {
-	lc := localcloud.Start(t)
 	ctx := context.Background()
-	if err := crds.Install(ctx, lc.RESTConfig); err != nil {
-		t.Fatal(err)
-	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1.AddToScheme(scheme)
-	kube, err := client.New(lc.RESTConfig, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kube := test.Start(t).Client
 	ref := test.NodeClassRef("default")
 	np := test.NodePool(test.NodePoolOptions{Name: "default"})
 	expectations.ExpectCreated(ctx, t, kube, np)
