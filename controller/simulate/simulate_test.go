@@ -11,7 +11,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 
-	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 )
 
 // testAt pins the synthetic spot prices, so plans are the same every hour.
@@ -140,8 +140,8 @@ func TestRealisticWorkloadFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := scheduling.RealisticPods(n, 7)
-	if len(in.Pods) != n || len(in.DaemonSets) != len(scheduling.RealisticDaemonSets()) {
+	want := workloads.RealisticPods(n, 7)
+	if len(in.Pods) != n || len(in.DaemonSets) != len(workloads.RealisticDaemonSets()) {
 		t.Fatalf("loaded %d pods and %d daemonsets", len(in.Pods), len(in.DaemonSets))
 	}
 	for i, p := range in.Pods {

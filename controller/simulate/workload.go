@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 )
 
 // WriteBenchmarkWorkload writes the benchmark's synthetic workload as
@@ -22,11 +22,11 @@ func WriteBenchmarkWorkload(dir string, n int) (podsFile, catalogFile string, er
 		return "", "", err
 	}
 	podsFile = filepath.Join(dir, fmt.Sprintf("pods-%d.yaml", n))
-	if err := writeWorkloadList(podsFile, scheduling.DiversePods(n), nil); err != nil {
+	if err := writeWorkloadList(podsFile, workloads.DiversePods(n), nil); err != nil {
 		return "", "", err
 	}
 	var cat CatalogFile
-	for _, it := range scheduling.SyntheticInstanceTypes(400) {
+	for _, it := range workloads.SyntheticInstanceTypes(400) {
 		cpu, mem, pods := it.Allocatable[corev1.ResourceCPU], it.Allocatable[corev1.ResourceMemory], it.Allocatable[corev1.ResourcePods]
 		cat.InstanceTypes = append(cat.InstanceTypes, CatalogType{Name: it.Name, VCPU: float64(cpu.MilliValue()) / 1000,
 			MemoryMiB: mem.Value() >> 20, Pods: pods.Value(), Arch: it.Labels[corev1.LabelArchStable], Offerings: it.Offerings})
@@ -43,7 +43,7 @@ func WriteBenchmarkWorkload(dir string, n int) (podsFile, catalogFile string, er
 }
 
 // WriteRealisticWorkload writes the realistic workload (see
-// scheduling.RealisticPods) as simulate input: realistic-<n>-seed<seed>.yaml,
+// workloads.RealisticPods) as simulate input: realistic-<n>-seed<seed>.yaml,
 // a List of its DaemonSets and n pods. It has no catalog file: it is meant
 // for the embedded EC2 catalog, simulate's default.
 func WriteRealisticWorkload(dir string, n int, seed uint64) (podsFile string, err error) {
@@ -54,7 +54,7 @@ func WriteRealisticWorkload(dir string, n int, seed uint64) (podsFile string, er
 		return "", err
 	}
 	podsFile = filepath.Join(dir, fmt.Sprintf("realistic-%d-seed%d.yaml", n, seed))
-	return podsFile, writeWorkloadList(podsFile, scheduling.RealisticPods(n, seed), scheduling.RealisticDaemonSets())
+	return podsFile, writeWorkloadList(podsFile, workloads.RealisticPods(n, seed), workloads.RealisticDaemonSets())
 }
 
 // writeWorkloadList writes daemonsets (as DaemonSets, from their pod templates) and

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 )
 
 // fakeEnv makes the test binary act as karpenterbench: "plan" writes one
@@ -66,7 +67,7 @@ func fakeKarpenterbench(mode string) int {
 }
 
 func TestWireWritesSharedTypesOnceAndNarrowsPools(t *testing.T) {
-	types := scheduling.SyntheticInstanceTypes(5)
+	types := workloads.SyntheticInstanceTypes(5)
 	two := 2
 	onDemand := &scheduling.NodePool{Name: "on-demand", Weight: 10, InstanceTypes: types[:2],
 		Requirements: []corev1.NodeSelectorRequirement{{Key: "nodewright.dev/instance-cpu", Operator: corev1.NodeSelectorOpIn, Values: []string{"1", "2"}}},
@@ -74,7 +75,7 @@ func TestWireWritesSharedTypesOnceAndNarrowsPools(t *testing.T) {
 		Limits:       corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100")},
 		InUse:        corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("30")},
 		Taints:       []corev1.Taint{{Key: "dedicated", Value: "batch", Effect: corev1.TaintEffectNoSchedule}}}
-	in := scheduling.Input{Pods: scheduling.DiversePods(10), NodePools: []*scheduling.NodePool{scheduling.DefaultNodePool(types), onDemand}}
+	in := scheduling.Input{Pods: workloads.DiversePods(10), NodePools: []*scheduling.NodePool{workloads.DefaultNodePool(types), onDemand}}
 	var buf bytes.Buffer
 	if err := WriteInput(&buf, in); err != nil {
 		t.Fatal(err)
@@ -113,13 +114,13 @@ func TestWireWritesSharedTypesOnceAndNarrowsPools(t *testing.T) {
 }
 
 func TestWireRefusesWhatKarpenterbenchCannotModel(t *testing.T) {
-	types := scheduling.SyntheticInstanceTypes(2)
+	types := workloads.SyntheticInstanceTypes(2)
 	other := *types[0]
 	other.Offerings = other.Offerings[:1]
 	for name, in := range map[string]scheduling.Input{
-		"existing nodes": {NodePools: []*scheduling.NodePool{scheduling.DefaultNodePool(types)}, Nodes: []*scheduling.ExistingNode{{Name: "n"}}},
+		"existing nodes": {NodePools: []*scheduling.NodePool{workloads.DefaultNodePool(types)}, Nodes: []*scheduling.ExistingNode{{Name: "n"}}},
 		"no pools":       {},
-		"same name, other offerings": {NodePools: []*scheduling.NodePool{scheduling.DefaultNodePool(types),
+		"same name, other offerings": {NodePools: []*scheduling.NodePool{workloads.DefaultNodePool(types),
 			{Name: "b", InstanceTypes: []*scheduling.InstanceType{&other}}}},
 		"minValues without requirement": {NodePools: []*scheduling.NodePool{{Name: "a", InstanceTypes: types, MinValues: map[string]int{"k": 2}}}},
 	} {
@@ -136,7 +137,7 @@ func TestRunKarpenterWithAFakeBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := scheduling.Input{Pods: scheduling.DiversePods(25), NodePools: []*scheduling.NodePool{scheduling.DefaultNodePool(scheduling.SyntheticInstanceTypes(3))}}
+	in := scheduling.Input{Pods: workloads.DiversePods(25), NodePools: []*scheduling.NodePool{workloads.DefaultNodePool(workloads.SyntheticInstanceTypes(3))}}
 
 	t.Setenv(fakeEnv, "plan")
 	plan, err := RunKarpenter(context.Background(), bin, in)
@@ -182,10 +183,10 @@ func TestRealKarpenter(t *testing.T) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Skipf("%s is not built (make karpenterbench): %v", bin, err)
 	}
-	types := scheduling.SyntheticInstanceTypes(40)
-	pool := scheduling.DefaultNodePool(types)
+	types := workloads.SyntheticInstanceTypes(40)
+	pool := workloads.DefaultNodePool(types)
 	pool.Requirements = []corev1.NodeSelectorRequirement{{Key: "nodewright.dev/capacity-type", Operator: corev1.NodeSelectorOpIn, Values: []string{"on-demand"}}}
-	in := scheduling.Input{Pods: scheduling.DiversePods(300), NodePools: []*scheduling.NodePool{pool}}
+	in := scheduling.Input{Pods: workloads.DiversePods(300), NodePools: []*scheduling.NodePool{pool}}
 	plan, err := RunKarpenter(context.Background(), bin, in)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 	"github.com/nodewright/nodewright/controller/simulate"
 )
 
@@ -38,14 +39,14 @@ func Workloads(at time.Time, sizes []int) ([]Workload, error) {
 	}
 	cost := scheduling.NodeCost{Volumes: vol}
 	var out []Workload
-	synthetic := scheduling.SyntheticInstanceTypes(400)
+	synthetic := workloads.SyntheticInstanceTypes(400)
 	for _, n := range sizes {
-		out = append(out, Workload{fmt.Sprintf("synthetic %d", n), scheduling.Input{Pods: scheduling.DiversePods(n),
+		out = append(out, Workload{fmt.Sprintf("synthetic %d", n), scheduling.Input{Pods: workloads.DiversePods(n),
 			NodePools: []*scheduling.NodePool{{Name: "default", InstanceTypes: synthetic, NodeCost: cost}}}})
 	}
 	for _, n := range sizes {
-		out = append(out, Workload{fmt.Sprintf("realistic %d", n), scheduling.Input{Pods: scheduling.RealisticPods(n, 1),
-			DaemonSets: scheduling.RealisticDaemonSets(),
+		out = append(out, Workload{fmt.Sprintf("realistic %d", n), scheduling.Input{Pods: workloads.RealisticPods(n, 1),
+			DaemonSets: workloads.RealisticDaemonSets(),
 			NodePools:  []*scheduling.NodePool{{Name: "default", InstanceTypes: ec2, NodeCost: cost}}}})
 	}
 	cost.Overhead = WalkthroughOverhead

@@ -11,13 +11,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
+	"github.com/nodewright/nodewright/controller/test"
 )
 
 // emptyPool is a pool whose empty nodes may go at once, within budget.
 func emptyPool(name, budget string) *v1.NodePool {
-	np := testutil.NodePool(name)
+	np := test.NodePool(test.NodePoolOptions{Name: name})
 	np.Spec.Disruption = v1.Disruption{ConsolidationPolicy: v1.ConsolidationPolicyWhenEmpty, ConsolidateAfter: "30s",
 		Budgets: []v1.Budget{{Nodes: budget}}}
 	return np

@@ -9,8 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
+	"github.com/nodewright/nodewright/controller/test"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
@@ -18,7 +18,7 @@ import (
 // drifted node with a pod gets a replacement first, and goes only once the
 // replacement is Initialized; the metrics count it.
 func TestDriftedNodeIsReplaced(t *testing.T) {
-	np := testutil.NodePool("drift")
+	np := test.NodePool(test.NodePoolOptions{Name: "drift"})
 	np.Spec.Disruption = v1.Disruption{ConsolidationPolicy: v1.ConsolidationPolicyWhenEmpty, ConsolidateAfter: "Never"}
 	f := newFixture(t, np, nil)
 	f.kwok = true

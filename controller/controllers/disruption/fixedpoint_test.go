@@ -12,7 +12,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
@@ -22,7 +23,7 @@ import (
 // Deployment and kube-scheduler move the pods). Consolidation packs the
 // pods onto fewer nodes; after that, ten minutes of passes decide nothing.
 func TestStableWorkloadReachesAFixedPoint(t *testing.T) {
-	np := testutil.NodePool("fixed-point")
+	np := test.NodePool(test.NodePoolOptions{Name: "fixed-point"})
 	np.Spec.Disruption = v1.Disruption{ConsolidationPolicy: v1.ConsolidationPolicyWhenEmptyOrUnderutilized,
 		ConsolidateAfter: "30s", Budgets: []v1.Budget{{Nodes: "100%"}}}
 	f := newFixture(t, np, nil)
@@ -102,7 +103,7 @@ func (f *fixture) podNodes(ns string) map[string]int {
 
 func (f *fixture) awaitRunning(ns string, want int) {
 	f.t.Helper()
-	testutil.Eventually(f.t, 60*time.Second, "pods running", func() bool {
+	expectations.Eventually(f.t, 60*time.Second, "pods running", func() bool {
 		n := 0
 		for _, c := range f.podNodes(ns) {
 			n += c

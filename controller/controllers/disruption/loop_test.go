@@ -10,8 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 )
 
 // TestLoopRunsOnTheIntervalAndOnTrigger: Start runs a pass every Interval
@@ -28,22 +28,24 @@ func TestLoopRunsOnTheIntervalAndOnTrigger(t *testing.T) {
 	defer func() { cancel(); <-done }()
 
 	waitTimer := func() {
-		testutil.Eventually(t, 30*time.Second, "the loop to wait on its timer", f.clk.HasWaiters)
+		expectations.Eventually(t, 30*time.Second, "the loop to wait on its timer", f.clk.HasWaiters)
 	}
 	waitTimer()
+	armed := f.clk.Waiters()
+	// Step fires every due timer before it returns, and a fired timer
+	// leaves the clock's waiters; a pass only ever follows the timer.
 	f.clk.Step(f.c.opts.Interval - time.Second)
-	time.Sleep(200 * time.Millisecond)
-	if n := passes.Load(); n != 0 {
-		t.Fatalf("a pass before the interval: %d", n)
+	if n, w := passes.Load(), f.clk.Waiters(); n != 0 || w != armed {
+		t.Fatalf("a pass before the interval: %d passes, %d of %d timers still armed", n, w, armed)
 	}
 	f.clk.Step(time.Second)
-	testutil.Eventually(t, 30*time.Second, "the first pass", func() bool { return passes.Load() == 1 })
+	expectations.Eventually(t, 30*time.Second, "the first pass", func() bool { return passes.Load() == 1 })
 
 	// A change: the next pass comes after minGap, not a whole Interval.
 	waitTimer()
 	f.c.Trigger()
 	stepped := time.Duration(0)
-	testutil.Eventually(t, 20*time.Second, "a triggered pass", func() bool {
+	expectations.Eventually(t, 20*time.Second, "a triggered pass", func() bool {
 		if passes.Load() == 2 {
 			return true
 		}

@@ -19,18 +19,18 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/test"
 	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
-var env *testutil.Env
+var env *test.Env
 
 func TestMain(m *testing.M) {
 	log.SetLogger(logr.Discard())
-	os.Exit(testutil.Main(m, &env))
+	os.Exit(test.Main(m, &env))
 }
 
 const delay = 2 * time.Second
@@ -54,7 +54,7 @@ func newFixture(t *testing.T, np *v1.NodePool, eval Evaluator) *fixture {
 	f := &fixture{t: t, ctx: context.Background(), clk: clocktesting.NewFakeClock(time.Now().Truncate(time.Second)),
 		rec: events.NewFakeRecorder(100)}
 	if np == nil {
-		np = testutil.NodePool(strings.ToLower(strings.ReplaceAll(t.Name(), "_", "-")))
+		np = test.NodePool(test.NodePoolOptions{Name: strings.ToLower(strings.ReplaceAll(t.Name(), "_", "-"))})
 	}
 	f.must(env.Client.Create(f.ctx, np))
 	f.pool = np
@@ -65,7 +65,7 @@ func newFixture(t *testing.T, np *v1.NodePool, eval Evaluator) *fixture {
 			return eval(s)
 		}
 	}
-	f.c = NewController(env.Client, fake.New(testutil.InstanceTypes()), f.clk, f.rec, opts)
+	f.c = NewController(env.Client, fake.New(test.InstanceTypes()), f.clk, f.rec, opts)
 	if eval != nil {
 		f.c.newSnapshot = joinOnly
 	}
@@ -229,7 +229,7 @@ func (f *fixture) cleanup() {
 
 // plan is a one-m5.large replacement of the pool.
 func (f *fixture) plan() *scheduling.NodeClaimPlan {
-	it := testutil.InstanceTypes()[0]
+	it := test.InstanceTypes()[0]
 	reqs, err := scheduling.NewRequirements(corev1.NodeSelectorRequirement{Key: corev1.LabelInstanceTypeStable, Operator: corev1.NodeSelectorOpIn, Values: []string{it.Name}})
 	f.must(err)
 	return &scheduling.NodeClaimPlan{NodePool: f.pool.Name, Requirements: reqs,

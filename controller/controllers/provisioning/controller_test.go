@@ -22,7 +22,9 @@ import (
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	"github.com/nodewright/nodewright/controller/controllers/provisioning"
 	"github.com/nodewright/nodewright/controller/crds"
-	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
@@ -35,24 +37,15 @@ func TestRegisterEndToEnd(t *testing.T) {
 
 	kube := mgr.GetAPIReader()
 	direct, _ := client.New(lc.RESTConfig, client.Options{Scheme: scheme})
-	ref := &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: "default"}
-	for _, obj := range []client.Object{
-		&v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: v1.EC2NodeClassSpec{Role: "nodes",
-			SubnetSelectorTerms:        []v1.SubnetSelectorTerm{{Tags: map[string]string{"k": "v"}}},
-			SecurityGroupSelectorTerms: []v1.SecurityGroupSelectorTerm{{Tags: map[string]string{"k": "v"}}},
-			AMISelectorTerms:           []v1.AMISelectorTerm{{Alias: "al2023@latest"}}}},
-		&v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: v1.NodePoolSpec{Template: v1.NodeClaimTemplate{Spec: v1.NodeClaimTemplateSpec{NodeClassRef: ref}}}},
+	expectations.ExpectCreated(ctx, t, direct,
+		test.EC2NodeClass(test.EC2NodeClassOptions{Name: "default"}),
+		test.NodePool(test.NodePoolOptions{Name: "default"}),
 		&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"}, Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To[int32](5),
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}}, Spec: corev1.PodSpec{
 				Containers: []corev1.Container{{Name: "c", Image: "pause", Resources: corev1.ResourceRequirements{
-					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}}}}},
-	} {
-		if err := direct.Create(ctx, obj); err != nil {
-			t.Fatalf("creating %T: %v", obj, err)
-		}
-	}
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}}}}})
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var claims v1.NodeClaimList
@@ -103,7 +96,7 @@ func startManager(ctx context.Context, t *testing.T) (*localcloud.Cloud, manager
 	if err != nil {
 		t.Fatal(err)
 	}
-	cloud := fake.New(scheduling.SyntheticInstanceTypes(8))
+	cloud := fake.New(workloads.SyntheticInstanceTypes(8))
 	p := provisioning.New(mgr.GetClient(), cloud, clock.RealClock{}, mgr.GetEventRecorder("nodewright"),
 		provisioning.Options{BatchIdleDuration: 200 * time.Millisecond, BatchMaxDuration: 2 * time.Second, Reader: mgr.GetAPIReader()})
 	if err := provisioning.NewController(mgr.GetClient(), p).Register(ctx, mgr); err != nil {

@@ -12,20 +12,15 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/provisioning"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 )
 
 // pool creates a NodePool on the named class, labelling its nodes tier=name.
 func (e *env) pool(name, class string, weight int32) *v1.NodePool {
 	e.t.Helper()
-	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.NodePoolSpec{Weight: ptr.To(weight),
-		Template: v1.NodeClaimTemplate{
-			ObjectMeta: v1.NodeClaimTemplateObjectMeta{Labels: map[string]string{"tier": name}},
-			Spec: v1.NodeClaimTemplateSpec{
-				NodeClassRef: &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: class},
-			}}}}
-	if err := e.kube.Create(e.ctx, np); err != nil {
-		e.t.Fatalf("creating nodepool %s: %v", name, err)
-	}
+	np := test.NodePool(test.NodePoolOptions{Name: name, NodeClass: class, Weight: ptr.To(weight), Labels: map[string]string{"tier": name}})
+	expectations.ExpectCreated(e.ctx, e.t, e.kube, np)
 	return np
 }
 
@@ -33,18 +28,14 @@ func (e *env) pool(name, class string, weight int32) *v1.NodePool {
 // nothing, as the status controller would record it.
 func (e *env) unreadyClass(name string) {
 	e.t.Helper()
-	nc := &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: nodeClassSpec()}
-	if err := e.kube.Create(e.ctx, nc); err != nil {
-		e.t.Fatal(err)
-	}
+	nc := test.EC2NodeClass(test.EC2NodeClassOptions{Name: name})
+	expectations.ExpectCreated(e.ctx, e.t, e.kube, nc)
 	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
 		meta.SetStatusCondition(&nc.Status.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: msg})
 	}
 	set(v1.ConditionTypeSubnetsReady, metav1.ConditionFalse, "NotFound", "no subnet matches subnetSelectorTerms [{tags: k=nothing}]")
 	set(v1.ConditionTypeReady, metav1.ConditionFalse, "NotReady", "SubnetsReady not ready")
-	if err := e.kube.Status().Update(e.ctx, nc); err != nil {
-		e.t.Fatal(err)
-	}
+	expectations.ExpectStatusUpdated(e.ctx, e.t, e.kube, nc)
 }
 
 // selecting makes a pending pod that only nodes labelled tier=value may run.

@@ -11,8 +11,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,11 +18,11 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	"github.com/nodewright/nodewright/controller/controllers/provisioning"
-	"github.com/nodewright/nodewright/controller/crds"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
+	"github.com/nodewright/nodewright/controller/test"
 	"github.com/nodewright/nodewright/controller/utils/nodepool"
 	"github.com/nodewright/nodewright/test/kubetest"
-	"github.com/nodewright/nodewright/test/localcloud"
 )
 
 type env struct {
@@ -38,21 +36,11 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	lc := localcloud.Start(t)
 	ctx := context.Background()
-	if err := crds.Install(ctx, lc.RESTConfig); err != nil {
-		t.Fatal(err)
-	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1.AddToScheme(scheme)
-	kube, err := client.New(lc.RESTConfig, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, ctx: ctx, kube: kube, cloud: fake.New(scheduling.SyntheticInstanceTypes(16)), recorder: events.NewFakeRecorder(1000)}
+	kube := test.Start(t).Client
+	e := &env{t: t, ctx: ctx, kube: kube, cloud: fake.New(workloads.SyntheticInstanceTypes(16)), recorder: events.NewFakeRecorder(1000)}
 	e.p = provisioning.New(kube, e.cloud, clocktesting.NewFakeClock(time.Now()), e.recorder, provisioning.Options{})
-	if err := kube.Create(ctx, &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: nodeClassSpec()}); err != nil {
+	if err := kube.Create(ctx, test.EC2NodeClass(test.EC2NodeClassOptions{Name: "default"})); err != nil {
 		t.Fatalf("creating nodeclass: %v", err)
 	}
 	// The service account controller may not have caught up yet.
@@ -64,16 +52,11 @@ func setup(t *testing.T) *env {
 }
 
 func (e *env) nodePool(name string, limits corev1.ResourceList) *v1.NodePool {
-	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1.NodePoolSpec{
-		Template: v1.NodeClaimTemplate{
-			ObjectMeta: v1.NodeClaimTemplateObjectMeta{Labels: map[string]string{"team": "a"}, Annotations: map[string]string{"note": "x"}},
-			Spec: v1.NodeClaimTemplateSpec{
-				NodeClassRef:  &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: "default"},
-				Taints:        []corev1.Taint{{Key: "dedicated", Value: "a", Effect: corev1.TaintEffectNoSchedule}},
-				StartupTaints: []corev1.Taint{{Key: "cni", Effect: corev1.TaintEffectNoSchedule}},
-				ExpireAfter:   "24h",
-			}},
-		Limits: limits}}
+	np := test.NodePool(test.NodePoolOptions{Name: name, Labels: map[string]string{"team": "a"}, Limits: limits})
+	np.Spec.Template.ObjectMeta.Annotations = map[string]string{"note": "x"}
+	np.Spec.Template.Spec.Taints = []corev1.Taint{{Key: "dedicated", Value: "a", Effect: corev1.TaintEffectNoSchedule}}
+	np.Spec.Template.Spec.StartupTaints = []corev1.Taint{{Key: "cni", Effect: corev1.TaintEffectNoSchedule}}
+	np.Spec.Template.Spec.ExpireAfter = "24h"
 	if err := e.kube.Create(e.ctx, np); err != nil {
 		e.t.Fatalf("creating nodepool: %v", err)
 	}
@@ -284,14 +267,5 @@ func TestNodeClassMissingSkipsPool(t *testing.T) {
 	}
 	if len(res.NodeClaims) != 0 || len(res.Unschedulable) != 1 {
 		t.Fatalf("plan %+v", res)
-	}
-}
-
-func nodeClassSpec() v1.EC2NodeClassSpec {
-	return v1.EC2NodeClassSpec{
-		Role:                       "nodes",
-		SubnetSelectorTerms:        []v1.SubnetSelectorTerm{{Tags: map[string]string{"k": "v"}}},
-		SecurityGroupSelectorTerms: []v1.SecurityGroupSelectorTerm{{Tags: map[string]string{"k": "v"}}},
-		AMISelectorTerms:           []v1.AMISelectorTerm{{Alias: "al2023@latest"}},
 	}
 }

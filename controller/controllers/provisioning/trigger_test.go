@@ -14,6 +14,8 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/provisioning"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 )
 
 // A pod that only a left-out pool can run gets its claim as soon as the
@@ -28,23 +30,15 @@ func TestNodeClassReadyTriggersBatch(t *testing.T) {
 	}
 
 	// A node class whose subnets resolved to nothing, and a pool on it.
-	nc := &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: "late"}, Spec: v1.EC2NodeClassSpec{Role: "nodes",
-		SubnetSelectorTerms:        []v1.SubnetSelectorTerm{{Tags: map[string]string{"k": "v"}}},
-		SecurityGroupSelectorTerms: []v1.SecurityGroupSelectorTerm{{Tags: map[string]string{"k": "v"}}},
-		AMISelectorTerms:           []v1.AMISelectorTerm{{Alias: "al2023@latest"}}}}
-	if err := direct.Create(ctx, nc); err != nil {
-		t.Fatal(err)
-	}
+	nc := test.EC2NodeClass(test.EC2NodeClassOptions{Name: "late"})
+	expectations.ExpectCreated(ctx, t, direct, nc)
 	meta.SetStatusCondition(&nc.Status.Conditions, metav1.Condition{Type: v1.ConditionTypeReady, Status: metav1.ConditionFalse,
 		Reason: "NotReady", Message: "SubnetsReady not ready"})
 	if err := direct.Status().Update(ctx, nc); err != nil {
 		t.Fatal(err)
 	}
-	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "late"}, Spec: v1.NodePoolSpec{Template: v1.NodeClaimTemplate{
-		Spec: v1.NodeClaimTemplateSpec{NodeClassRef: &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: "late"}}}}}
-	if err := direct.Create(ctx, np); err != nil {
-		t.Fatal(err)
-	}
+	np := test.NodePool(test.NodePoolOptions{Name: "late", NodeClass: "late"})
+	expectations.ExpectCreated(ctx, t, direct, np)
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "default"}}
 	if err := direct.Create(ctx, sa); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
@@ -63,7 +57,7 @@ func TestNodeClassReadyTriggersBatch(t *testing.T) {
 	}
 
 	// 1. The batch leaves the pool out and says so on the pod.
-	waitFor(t, 30*time.Second, "a NodePoolUnavailable event", func() bool {
+	expectations.Eventually(t, 30*time.Second, "a NodePoolUnavailable event", func() bool {
 		var events corev1.EventList
 		_ = direct.List(ctx, &events, client.InNamespace("default"))
 		for _, ev := range events.Items {
@@ -82,7 +76,7 @@ func TestNodeClassReadyTriggersBatch(t *testing.T) {
 	if err := direct.Status().Update(ctx, nc); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, provisioning.Retry/3, "a nodeclaim once the class is Ready", func() bool {
+	expectations.Eventually(t, provisioning.Retry/3, "a nodeclaim once the class is Ready", func() bool {
 		return len(listClaims(t, ctx, direct)) == 1
 	})
 }
@@ -94,15 +88,4 @@ func listClaims(t *testing.T, ctx context.Context, kube client.Reader) []v1.Node
 		t.Fatal(err)
 	}
 	return claims.Items
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 )
 
 // BenchmarkEvaluate500 and BenchmarkEvaluate2000 time a full pass over a
@@ -29,7 +30,7 @@ func BenchmarkEvaluateFresh500(b *testing.B) {
 var fixedPoints sync.Map // "nodes/pods" -> *Snapshot
 
 func benchSnapshot(nodes, pods int) *Snapshot {
-	return FromInput(scheduling.SyntheticCluster(nodes, pods, 1), now, 24*time.Hour, func(sp *scheduling.NodePool) *v1.NodePool {
+	return FromInput(workloads.SyntheticCluster(nodes, pods, 1), now, 24*time.Hour, func(sp *scheduling.NodePool) *v1.NodePool {
 		np := &v1.NodePool{}
 		np.Name = sp.Name
 		np.Spec.Disruption = v1.Disruption{ConsolidationPolicy: v1.ConsolidationPolicyWhenEmptyOrUnderutilized, ConsolidateAfter: "0s",

@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 )
 
 // randomSnapshot is a pool over catalog(16) (spot cheaper than on-demand)
@@ -43,7 +44,7 @@ func randomSnapshot(seed uint64, nodes int) *Snapshot {
 }
 
 func syntheticSnapshot(seed uint64, nodes, pods int) *Snapshot {
-	return FromInput(scheduling.SyntheticCluster(nodes, pods, seed), now, 24*time.Hour, func(sp *scheduling.NodePool) *v1.NodePool {
+	return FromInput(workloads.SyntheticCluster(nodes, pods, seed), now, 24*time.Hour, func(sp *scheduling.NodePool) *v1.NodePool {
 		np := &v1.NodePool{}
 		np.Name = sp.Name
 		np.Spec.Disruption = v1.Disruption{ConsolidationPolicy: v1.ConsolidationPolicyWhenEmptyOrUnderutilized, ConsolidateAfter: "0s",

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 	"github.com/nodewright/nodewright/controller/simulate"
 )
 
@@ -18,7 +19,7 @@ func BenchmarkSolveEC2Catalog(b *testing.B) {
 	}
 	for _, n := range []int{1000, 5000, 20000} {
 		b.Run(fmt.Sprintf("pods=%d", n), func(b *testing.B) {
-			in := scheduling.Input{Pods: scheduling.DiversePods(n), NodePools: []*scheduling.NodePool{scheduling.DefaultNodePool(types)}}
+			in := scheduling.Input{Pods: workloads.DiversePods(n), NodePools: []*scheduling.NodePool{workloads.DefaultNodePool(types)}}
 			b.ReportAllocs()
 			b.ResetTimer()
 			var res *scheduling.Result

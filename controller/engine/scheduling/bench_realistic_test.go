@@ -3,9 +3,60 @@ package scheduling_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
+	"github.com/nodewright/nodewright/controller/simulate"
 )
+
+var ec2Zones = []string{"us-east-1a", "us-east-1b", "us-east-1c"}
+
+// benchAt is the hour the tests and benchmarks price spot at.
+var benchAt = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+// realisticInput is the realistic workload with its DaemonSets on the
+// default NodePool over the real us-east-1 catalog.
+func realisticInput(tb testing.TB, n int, seed uint64) scheduling.Input {
+	tb.Helper()
+	types, err := simulate.EC2Catalog("us-east-1", ec2Zones, 0, benchAt)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return scheduling.Input{
+		Pods: workloads.RealisticPods(n, seed), DaemonSets: workloads.RealisticDaemonSets(),
+		NodePools: []*scheduling.NodePool{workloads.DefaultNodePool(types)},
+	}
+}
+
+func TestRealisticPodsSchedulable(t *testing.T) {
+	sizes := []int{1000, 5000}
+	if testing.Short() {
+		sizes = sizes[:1]
+	}
+	for _, n := range sizes {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			in := realisticInput(t, n, 1)
+			res, err := scheduling.Solve(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, u := range res.Unschedulable {
+				if i < 5 {
+					t.Errorf("unschedulable %s/%s: %s", u.Pod.Namespace, u.Pod.Name, u.Reason)
+				}
+			}
+			placed := 0
+			for _, nc := range res.NodeClaims {
+				placed += len(nc.Pods)
+			}
+			if len(res.Unschedulable) != 0 || placed != n {
+				t.Fatalf("placed %d of %d pods, %d unschedulable", placed, n, len(res.Unschedulable))
+			}
+			t.Logf("%d pods: %d nodes, $%.2f/h", n, len(res.NodeClaims), res.TotalPrice)
+		})
+	}
+}
 
 // BenchmarkSolveRealistic runs the cluster-shaped workload (seed 1) with
 // its DaemonSets on the default NodePool over the real EC2 catalog.

@@ -1,4 +1,4 @@
-package scheduling
+package scheduling_test
 
 import (
 	"fmt"
@@ -6,20 +6,23 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 )
 
 func benchmarkSolve(b *testing.B, pods int) {
-	types := SyntheticInstanceTypes(400)
-	in := Input{Pods: DiversePods(pods), NodePools: []*NodePool{DefaultNodePool(types)}}
+	types := workloads.SyntheticInstanceTypes(400)
+	in := scheduling.Input{Pods: workloads.DiversePods(pods), NodePools: []*scheduling.NodePool{workloads.DefaultNodePool(types)}}
 	b.ReportAllocs()
 	runtime.GC()
-	peak := watchHeap()
+	peak := watchHeap(func(ms *runtime.MemStats) uint64 { return ms.HeapAlloc })
 	b.ResetTimer()
-	var res *Result
+	var res *scheduling.Result
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
 		var err error
-		if res, err = Solve(in); err != nil {
+		if res, err = scheduling.Solve(in); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -37,9 +40,10 @@ func BenchmarkSolve(b *testing.B) {
 	}
 }
 
-// watchHeap samples the live heap every few milliseconds until the returned
-// function is called, which reports the highest sample.
-func watchHeap() func() uint64 {
+// watchHeap samples a heap figure (HeapAlloc, HeapInuse) every few
+// milliseconds until the returned function is called, which reports the
+// highest sample.
+func watchHeap(figure func(*runtime.MemStats) uint64) func() uint64 {
 	var peak atomic.Uint64
 	done := make(chan struct{})
 	stopped := make(chan struct{})
@@ -48,8 +52,8 @@ func watchHeap() func() uint64 {
 		var ms runtime.MemStats
 		for {
 			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > peak.Load() {
-				peak.Store(ms.HeapAlloc)
+			if v := figure(&ms); v > peak.Load() {
+				peak.Store(v)
 			}
 			select {
 			case <-done:

@@ -1,19 +1,22 @@
-package scheduling
+package scheduling_test
 
 import (
 	"math"
 	"runtime"
 	"sort"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	resourcehelper "k8s.io/component-helpers/resource"
+
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 )
 
 // BenchmarkClusterWithout500 and BenchmarkClusterWithout2000 run the
-// what-ifs of one consolidation pass over SyntheticCluster: NewCluster,
+// what-ifs of one consolidation pass over workloads.SyntheticCluster: NewCluster,
 // then Without for every node alone, then 11 multi-node what-ifs removing
 // the 2 to n/2 emptiest nodes.
 func BenchmarkClusterWithout500(b *testing.B)  { benchmarkClusterWithout(b, 500, false) }
@@ -24,20 +27,20 @@ func BenchmarkClusterWithout2000(b *testing.B) { benchmarkClusterWithout(b, 2000
 func BenchmarkClusterWithoutFull2000(b *testing.B) { benchmarkClusterWithout(b, 2000, true) }
 
 func benchmarkClusterWithout(b *testing.B, nodes int, full bool) {
-	in := SyntheticCluster(nodes, 10*nodes, 1)
+	in := workloads.SyntheticCluster(nodes, 10*nodes, 1)
 	if full {
 		in.Nodes = fillNodes(in.Nodes)
 	}
 	multi := emptiestPrefixes(in, 11)
 	runtime.GC()
-	peak := watchHeapInuse()
+	peak := watchHeap(func(ms *runtime.MemStats) uint64 { return ms.HeapInuse })
 	b.ReportAllocs()
 	b.ResetTimer()
 	var prepare, single, several time.Duration
 	whatIfs, moved, claims := 0, 0, 0
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		c, err := NewCluster(in)
+		c, err := scheduling.NewCluster(in)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -45,7 +48,7 @@ func benchmarkClusterWithout(b *testing.B, nodes int, full bool) {
 		start = time.Now()
 		whatIfs, moved, claims = 0, 0, 0
 		for _, n := range in.Nodes {
-			res, err := c.Without([]string{n.Name}, Options{})
+			res, err := c.Without([]string{n.Name}, scheduling.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -58,7 +61,7 @@ func benchmarkClusterWithout(b *testing.B, nodes int, full bool) {
 		single += time.Since(start)
 		start = time.Now()
 		for _, names := range multi {
-			if _, err := c.Without(names, Options{}); err != nil {
+			if _, err := c.Without(names, scheduling.Options{}); err != nil {
 				b.Fatal(err)
 			}
 			whatIfs++
@@ -77,14 +80,14 @@ func benchmarkClusterWithout(b *testing.B, nodes int, full bool) {
 }
 
 // fillNodes shrinks every node's allocatable to what its pods request.
-func fillNodes(nodes []*ExistingNode) []*ExistingNode {
-	out := make([]*ExistingNode, len(nodes))
+func fillNodes(nodes []*scheduling.ExistingNode) []*scheduling.ExistingNode {
+	out := make([]*scheduling.ExistingNode, len(nodes))
 	for i, n := range nodes {
 		c := *n
 		c.Allocatable = n.Allocatable.DeepCopy()
 		var cpu, mem resource.Quantity
 		for _, p := range n.Pods {
-			r := podRequests(p)
+			r := resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{})
 			cpu.Add(r[corev1.ResourceCPU])
 			mem.Add(r[corev1.ResourceMemory])
 		}
@@ -96,17 +99,17 @@ func fillNodes(nodes []*ExistingNode) []*ExistingNode {
 
 // emptiestPrefixes returns k removal sets: the emptiest nodes first, sizes
 // spaced geometrically from 2 to half the cluster.
-func emptiestPrefixes(in Input, k int) [][]string {
+func emptiestPrefixes(in scheduling.Input, k int) [][]string {
 	type load struct {
 		name string
 		cpu  int64
 	}
-	space := newResourceSpace()
 	loads := make([]load, 0, len(in.Nodes))
 	for _, n := range in.Nodes {
 		var cpu int64
 		for _, p := range n.Pods {
-			cpu += space.vector(podRequests(p))[resCPU]
+			req := resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{})
+			cpu += req.Cpu().MilliValue()
 		}
 		loads = append(loads, load{n.Name, cpu})
 	}
@@ -122,32 +125,4 @@ func emptiestPrefixes(in Input, k int) [][]string {
 		out = append(out, names)
 	}
 	return out
-}
-
-// watchHeapInuse samples HeapInuse every few milliseconds until the
-// returned function is called, which reports the highest sample.
-func watchHeapInuse() func() uint64 {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		<-stopped
-		return peak.Load()
-	}
 }

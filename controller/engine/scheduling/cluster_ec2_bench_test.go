@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 	"github.com/nodewright/nodewright/controller/simulate"
 )
 
@@ -27,8 +28,8 @@ func BenchmarkClusterWithoutEC2(b *testing.B) {
 			name = "full"
 		}
 		b.Run(name, func(b *testing.B) {
-			in := scheduling.SyntheticCluster(2000, 20000, 1)
-			in.NodePools = []*scheduling.NodePool{scheduling.DefaultNodePool(types)}
+			in := workloads.SyntheticCluster(2000, 20000, 1)
+			in.NodePools = []*scheduling.NodePool{workloads.DefaultNodePool(types)}
 			for i, n := range in.Nodes {
 				c := *n
 				c.Labels = map[string]string{}

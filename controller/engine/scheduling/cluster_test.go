@@ -1,15 +1,20 @@
-package scheduling
+package scheduling_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
+	"github.com/nodewright/nodewright/controller/test"
 )
 
 // TestClusterWithoutMatchesSolve is the Cluster's contract: for random
@@ -21,18 +26,18 @@ func TestClusterWithoutMatchesSolve(t *testing.T) {
 	for seed := uint64(1); seed <= 300; seed++ {
 		r := rand.New(rand.NewPCG(seed, 99))
 		in := randomCluster(r)
-		c, err := NewCluster(in)
+		c, err := scheduling.NewCluster(in)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
 		for k := 0; k < 12; k++ {
 			names := randomRemoval(r, in)
-			opts := Options{PlainFirstFitDecreasing: r.IntN(4) == 0}
+			opts := scheduling.Options{PlainFirstFitDecreasing: r.IntN(4) == 0}
 			got, err := c.Without(names, opts)
 			if err != nil {
 				t.Fatalf("seed %d what-if %d: %v", seed, k, err)
 			}
-			want, err := SolveWith(explicitWithout(in, names), opts)
+			want, err := scheduling.SolveWith(explicitWithout(in, names), opts)
 			if err != nil {
 				t.Fatalf("seed %d what-if %d: plain solve: %v", seed, k, err)
 			}
@@ -55,25 +60,25 @@ func TestClusterWithoutMatchesSolve(t *testing.T) {
 }
 
 func TestClusterWithoutErrors(t *testing.T) {
-	in := SyntheticCluster(5, 20, 1)
-	c, err := NewCluster(in)
+	in := workloads.SyntheticCluster(5, 20, 1)
+	c, err := scheduling.NewCluster(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Without([]string{"node-00001", "nope"}, Options{}); err == nil || !strings.Contains(err.Error(), "nope") {
+	if _, err := c.Without([]string{"node-00001", "nope"}, scheduling.Options{}); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("unknown node: err = %v", err)
 	}
 	// The failed call must leave nothing behind.
-	got, err := c.Without([]string{"node-00001"}, Options{})
+	got, err := c.Without([]string{"node-00001"}, scheduling.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := SolveWith(explicitWithout(in, []string{"node-00001"}), Options{})
+	want, _ := scheduling.SolveWith(explicitWithout(in, []string{"node-00001"}), scheduling.Options{})
 	if describeResult(got) != describeResult(want) {
 		t.Fatalf("after a failed what-if:\n%s\nwant\n%s", describeResult(got), describeResult(want))
 	}
 	in.Nodes = append(in.Nodes, in.Nodes[0])
-	if _, err := NewCluster(in); err == nil {
+	if _, err := scheduling.NewCluster(in); err == nil {
 		t.Fatal("a node listed twice was accepted")
 	}
 }
@@ -81,7 +86,7 @@ func TestClusterWithoutErrors(t *testing.T) {
 // TestClusterWithoutSynthetic checks the equality on the benchmark's
 // workload, with its larger topology groups.
 func TestClusterWithoutSynthetic(t *testing.T) {
-	in := SyntheticCluster(60, 600, 3)
+	in := workloads.SyntheticCluster(60, 600, 3)
 	r := rand.New(rand.NewPCG(3, 3))
 	sets := emptiestPrefixes(in, 6)
 	for k := 0; k < 30; k++ {
@@ -98,19 +103,19 @@ func TestClusterWithoutSynthetic(t *testing.T) {
 
 // checkWithout compares each what-if with a plain solve and returns how
 // many NodeClaims they planned.
-func checkWithout(t *testing.T, in Input, sets [][]string) int {
+func checkWithout(t *testing.T, in scheduling.Input, sets [][]string) int {
 	t.Helper()
 	claims := 0
-	c, err := NewCluster(in)
+	c, err := scheduling.NewCluster(in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, names := range sets {
-		got, err := c.Without(names, Options{})
+		got, err := c.Without(names, scheduling.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := SolveWith(explicitWithout(in, names), Options{})
+		want, err := scheduling.SolveWith(explicitWithout(in, names), scheduling.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +127,7 @@ func checkWithout(t *testing.T, in Input, sets [][]string) int {
 	return claims
 }
 
-func explicitWithout(in Input, names []string) Input {
+func explicitWithout(in scheduling.Input, names []string) scheduling.Input {
 	removed := map[string]bool{}
 	out := in
 	out.Pods = nil
@@ -136,7 +141,7 @@ func explicitWithout(in Input, names []string) Input {
 				continue
 			}
 			for _, p := range n.Pods {
-				if Reschedulable(p) {
+				if scheduling.Reschedulable(p) {
 					out.Pods = append(out.Pods, p)
 				}
 			}
@@ -152,19 +157,19 @@ func explicitWithout(in Input, names []string) Input {
 }
 
 // describeResult renders every decision in a result, in order.
-func describeResult(res *Result) string {
+func describeResult(res *scheduling.Result) string {
 	var b strings.Builder
 	for _, e := range res.ExistingNodes {
 		fmt.Fprintf(&b, "node %s:", e.Node)
 		for _, p := range e.Pods {
-			fmt.Fprintf(&b, " %s", podKey(p))
+			fmt.Fprintf(&b, " %s", p.Namespace+"/"+p.Name)
 		}
 		b.WriteString("\n")
 	}
 	for _, nc := range res.NodeClaims {
 		fmt.Fprintf(&b, "claim %s:", nc.NodePool)
 		for _, p := range nc.Pods {
-			fmt.Fprintf(&b, " %s", podKey(p))
+			fmt.Fprintf(&b, " %s", p.Namespace+"/"+p.Name)
 		}
 		ch := nc.Chosen()
 		fmt.Fprintf(&b, " | %s %s %s %.4f | types %d options %d | reqs %s | requests", ch.InstanceType.Name, ch.Offering.Zone,
@@ -176,7 +181,7 @@ func describeResult(res *Result) string {
 		b.WriteString("\n")
 	}
 	for _, u := range res.Unschedulable {
-		fmt.Fprintf(&b, "unschedulable %s: %s\n", podKey(u.Pod), u.Reason)
+		fmt.Fprintf(&b, "unschedulable %s: %s\n", u.Pod.Namespace+"/"+u.Pod.Name, u.Reason)
 	}
 	fmt.Fprintf(&b, "total %.4f\n", res.TotalPrice)
 	return b.String()
@@ -197,7 +202,7 @@ func sortedResourceNames(l corev1.ResourceList) []corev1.ResourceName {
 	return out
 }
 
-func randomRemoval(r *rand.Rand, in Input) []string {
+func randomRemoval(r *rand.Rand, in scheduling.Input) []string {
 	k := 1 + r.IntN(min(len(in.Nodes), 1+r.IntN(6)))
 	var names []string
 	for _, i := range r.Perm(len(in.Nodes))[:k] {
@@ -213,27 +218,27 @@ const testGPU = "example.com/gpu"
 // (anti-)affinity, host ports, taints, node selectors, an extended
 // resource (sometimes overcommitted), daemonset and finished pods on
 // nodes, pods elsewhere, pool limits and several pools.
-func randomCluster(r *rand.Rand) Input {
-	types := SyntheticInstanceTypes(4 + r.IntN(12))
+func randomCluster(r *rand.Rand) scheduling.Input {
+	types := workloads.SyntheticInstanceTypes(4 + r.IntN(12))
 	for i, it := range types {
 		if i%4 == 3 {
 			it.Allocatable = it.Allocatable.DeepCopy()
-			it.Allocatable[testGPU] = q("2")
+			it.Allocatable[testGPU] = resource.MustParse("2")
 		}
 	}
-	in := Input{}
+	in := scheduling.Input{}
 	pools := 1 + r.IntN(2)
 	for i := 0; i < pools; i++ {
-		np := &NodePool{Name: fmt.Sprintf("pool-%d", i), Weight: int32(r.IntN(3)), InstanceTypes: types}
+		np := &scheduling.NodePool{Name: fmt.Sprintf("pool-%d", i), Weight: int32(r.IntN(3)), InstanceTypes: types}
 		if r.IntN(3) == 0 {
-			np.Requirements = []corev1.NodeSelectorRequirement{nsr(corev1.LabelTopologyZone, corev1.NodeSelectorOpIn, SyntheticZones[:1+r.IntN(3)]...)}
+			np.Requirements = []corev1.NodeSelectorRequirement{{Key: corev1.LabelTopologyZone, Operator: corev1.NodeSelectorOpIn, Values: workloads.SyntheticZones[:1+r.IntN(3)]}}
 		}
 		if r.IntN(3) == 0 {
 			np.Taints = []corev1.Taint{{Key: "dedicated", Value: "batch", Effect: corev1.TaintEffectNoSchedule}}
 		}
 		if r.IntN(3) == 0 {
-			np.Limits = rl("cpu", fmt.Sprint(8+r.IntN(40)))
-			np.InUse = rl("cpu", fmt.Sprint(r.IntN(8)))
+			np.Limits = test.Resources("cpu", fmt.Sprint(8+r.IntN(40)))
+			np.InUse = test.Resources("cpu", fmt.Sprint(r.IntN(8)))
 		}
 		if r.IntN(4) == 0 {
 			np.Labels = map[string]string{"tier": "web"}
@@ -241,11 +246,11 @@ func randomCluster(r *rand.Rand) Input {
 		in.NodePools = append(in.NodePools, np)
 	}
 	if r.IntN(3) == 0 {
-		ds := pod("ds", "100m", "128Mi")
+		ds := pod("ds", "100m", "128Mi", nil)
 		if r.IntN(3) == 0 {
 			// Types without the resource can't take this daemonset's pod,
 			// unless no pending pod names the resource.
-			ds.Spec.Containers[0].Resources.Requests[testGPU] = q("1")
+			ds.Spec.Containers[0].Resources.Requests[testGPU] = resource.MustParse("1")
 		}
 		in.DaemonSets = append(in.DaemonSets, ds)
 	}
@@ -254,14 +259,15 @@ func randomCluster(r *rand.Rand) Input {
 	seq := 0
 	for i := 0; i < nodes; i++ {
 		it := types[r.IntN(len(types))]
-		zone := SyntheticZones[r.IntN(len(SyntheticZones))]
+		zone := workloads.SyntheticZones[r.IntN(len(workloads.SyntheticZones))]
 		name := fmt.Sprintf("n%02d", i)
-		labels := mergeLabels(it.Labels, map[string]string{corev1.LabelHostname: name, corev1.LabelTopologyZone: zone,
+		labels := maps.Clone(it.Labels)
+		maps.Copy(labels, map[string]string{corev1.LabelHostname: name, corev1.LabelTopologyZone: zone,
 			v1.CapacityTypeLabelKey: v1.CapacityTypeOnDemand, "tier": []string{"web", "db"}[r.IntN(2)]})
 		if r.IntN(8) == 0 {
 			delete(labels, corev1.LabelTopologyZone)
 		}
-		en := &ExistingNode{Name: name, Labels: labels, Allocatable: it.Allocatable, NodePool: in.NodePools[0].Name}
+		en := &scheduling.ExistingNode{Name: name, Labels: labels, Allocatable: it.Allocatable, NodePool: in.NodePools[0].Name}
 		if r.IntN(5) == 0 {
 			en.Taints = []corev1.Taint{{Key: "dedicated", Value: "batch", Effect: corev1.TaintEffectNoSchedule}}
 		}
@@ -275,8 +281,8 @@ func randomCluster(r *rand.Rand) Input {
 	}
 	if r.IntN(3) == 0 {
 		p := randomPod(r, "elsewhere", apps)
-		in.PodsElsewhere = append(in.PodsElsewhere, PodOnDomain{Pod: p, NodeLabels: map[string]string{
-			corev1.LabelHostname: "gone", corev1.LabelTopologyZone: SyntheticZones[r.IntN(3)]}})
+		in.PodsElsewhere = append(in.PodsElsewhere, scheduling.PodOnDomain{Pod: p, NodeLabels: map[string]string{
+			corev1.LabelHostname: "gone", corev1.LabelTopologyZone: workloads.SyntheticZones[r.IntN(3)]}})
 	}
 	return in
 }
@@ -285,7 +291,7 @@ func randomPod(r *rand.Rand, name string, apps []string) *corev1.Pod {
 	cpus := []string{"100m", "250m", "500m", "1", "1500m", "3"}
 	mems := []string{"128Mi", "512Mi", "1Gi", "2Gi", "5Gi"}
 	app := apps[r.IntN(len(apps))]
-	p := pod(name, cpus[r.IntN(len(cpus))], mems[r.IntN(len(mems))], podLabels("app", app))
+	p := pod(name, cpus[r.IntN(len(cpus))], mems[r.IntN(len(mems))], map[string]string{"app": app})
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}
 	switch r.IntN(13) {
 	case 0, 1:
@@ -309,7 +315,7 @@ func randomPod(r *rand.Rand, name string, apps []string) *corev1.Pod {
 	case 6:
 		p.Spec.Tolerations = []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "batch", Effect: corev1.TaintEffectNoSchedule}}
 	case 7:
-		p.Spec.Containers[0].Resources.Requests[testGPU] = q("1")
+		p.Spec.Containers[0].Resources.Requests[testGPU] = resource.MustParse("1")
 	case 8:
 		// A daemonset pod whose term only it defines: the term's group must
 		// vanish with its node.
@@ -342,34 +348,34 @@ func randomPod(r *rand.Rand, name string, apps []string) *corev1.Pod {
 // "team=t" first (only the pending pod q defines it), and the two groups
 // rank the zones in opposite orders.
 func TestClusterWithoutGroupOrder(t *testing.T) {
-	softAnti := func(key, value string) podOpt {
+	softAnti := func(key, value string) func(*corev1.Pod) {
 		return func(p *corev1.Pod) {
 			p.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
 				Weight: 1, PodAffinityTerm: corev1.PodAffinityTerm{TopologyKey: corev1.LabelTopologyZone,
 					LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{key: value}}}}}}}
 		}
 	}
-	types := SyntheticInstanceTypes(8)
-	node := func(name, zone string, pods ...*corev1.Pod) *ExistingNode {
-		return &ExistingNode{Name: name, Allocatable: types[7].Allocatable, Pods: pods,
+	types := workloads.SyntheticInstanceTypes(8)
+	node := func(name, zone string, pods ...*corev1.Pod) *scheduling.ExistingNode {
+		return &scheduling.ExistingNode{Name: name, Allocatable: types[7].Allocatable, Pods: pods,
 			Labels: map[string]string{corev1.LabelHostname: name, corev1.LabelTopologyZone: zone}}
 	}
-	in := Input{NodePools: []*NodePool{DefaultNodePool(types)}, Nodes: []*ExistingNode{
-		node("n0", SyntheticZones[0], pod("r", "1", "1Gi", softAnti("app", "a")), pod("a1", "1", "1Gi", podLabels("app", "a")), pod("a2", "1", "1Gi", podLabels("app", "a"))),
-		node("n1", SyntheticZones[1], pod("t1", "1", "1Gi", podLabels("team", "t")), pod("t2", "1", "1Gi", podLabels("team", "t"))),
-		node("n2", SyntheticZones[2], pod("a3", "1", "1Gi", podLabels("app", "a")), pod("t3", "1", "1Gi", podLabels("team", "t"))),
-		node("n3", SyntheticZones[2], pod("p", "2", "1Gi", podLabels("app", "a", "team", "t")), pod("q", "100m", "100Mi", softAnti("team", "t"))),
+	in := scheduling.Input{NodePools: []*scheduling.NodePool{workloads.DefaultNodePool(types)}, Nodes: []*scheduling.ExistingNode{
+		node("n0", workloads.SyntheticZones[0], pod("r", "1", "1Gi", nil, softAnti("app", "a")), pod("a1", "1", "1Gi", map[string]string{"app": "a"}), pod("a2", "1", "1Gi", map[string]string{"app": "a"})),
+		node("n1", workloads.SyntheticZones[1], pod("t1", "1", "1Gi", map[string]string{"team": "t"}), pod("t2", "1", "1Gi", map[string]string{"team": "t"})),
+		node("n2", workloads.SyntheticZones[2], pod("a3", "1", "1Gi", map[string]string{"app": "a"}), pod("t3", "1", "1Gi", map[string]string{"team": "t"})),
+		node("n3", workloads.SyntheticZones[2], pod("p", "2", "1Gi", map[string]string{"app": "a", "team": "t"}), pod("q", "100m", "100Mi", nil, softAnti("team", "t"))),
 	}}
 	in.Nodes = fillNodes(in.Nodes)
-	c, err := NewCluster(in)
+	c, err := scheduling.NewCluster(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.Without([]string{"n3"}, Options{})
+	got, err := c.Without([]string{"n3"}, scheduling.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := SolveWith(explicitWithout(in, []string{"n3"}), Options{})
+	want, err := scheduling.SolveWith(explicitWithout(in, []string{"n3"}), scheduling.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +386,16 @@ func TestClusterWithoutGroupOrder(t *testing.T) {
 	if len(want.NodeClaims) == 0 || want.NodeClaims[0].Pods[0].Name != "p" {
 		t.Fatalf("p should open a NodeClaim:\n%s", describeResult(want))
 	}
-	if z, _ := want.NodeClaims[0].Requirements.Single(corev1.LabelTopologyZone); z != SyntheticZones[0] {
-		t.Fatalf("p's NodeClaim is in %q, want %s (the emptiest of team=t):\n%s", z, SyntheticZones[0], describeResult(want))
+	if z, _ := want.NodeClaims[0].Requirements.Single(corev1.LabelTopologyZone); z != workloads.SyntheticZones[0] {
+		t.Fatalf("p's NodeClaim is in %q, want %s (the emptiest of team=t):\n%s", z, workloads.SyntheticZones[0], describeResult(want))
 	}
+}
+
+// pod is a pending pod of one container requesting cpu and mem.
+func pod(name, cpu, mem string, labels map[string]string, mutate ...func(*corev1.Pod)) *corev1.Pod {
+	p := test.Pod(test.PodOptions{Name: name, Labels: labels, Requests: test.Resources("cpu", cpu, "memory", mem)})
+	for _, m := range mutate {
+		m(p)
+	}
+	return p
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 	"github.com/nodewright/nodewright/controller/simulate"
 )
 
@@ -25,12 +26,12 @@ func TestNeverWorseThanFirstFitDecreasing(t *testing.T) {
 		pods     int
 		nodesToo bool
 	}{
-		{"synthetic", scheduling.SyntheticInstanceTypes(400), 1000, true},
-		{"synthetic", scheduling.SyntheticInstanceTypes(400), 3000, true},
+		{"synthetic", workloads.SyntheticInstanceTypes(400), 1000, true},
+		{"synthetic", workloads.SyntheticInstanceTypes(400), 3000, true},
 		{"ec2", ec2, 1000, false},
 	} {
 		t.Run(fmt.Sprintf("%s/%d", tc.name, tc.pods), func(t *testing.T) {
-			in := scheduling.Input{Pods: scheduling.DiversePods(tc.pods), NodePools: []*scheduling.NodePool{scheduling.DefaultNodePool(tc.types)}}
+			in := scheduling.Input{Pods: workloads.DiversePods(tc.pods), NodePools: []*scheduling.NodePool{workloads.DefaultNodePool(tc.types)}}
 			ours, err := scheduling.Solve(in)
 			if err != nil {
 				t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
@@ -42,7 +42,7 @@ func TestDrainOrderThenTerminate(t *testing.T) {
 	}
 
 	// The evicted pods' replacements can't come back: the node is cordoned.
-	testutil.Eventually(t, 30*time.Second, "deployment pods to leave", func() bool {
+	expectations.Eventually(t, 30*time.Second, "deployment pods to leave", func() bool {
 		f.reconcile()
 		return len(f.pods()["web"]) == 0
 	})
@@ -50,11 +50,11 @@ func TestDrainOrderThenTerminate(t *testing.T) {
 	if len(pods["critical"]) != 1 || deleting(pods["critical"]) {
 		t.Fatal("critical pod evicted before the daemonset pod left")
 	}
-	testutil.Eventually(t, 30*time.Second, "daemonset pod to leave", func() bool {
+	expectations.Eventually(t, 30*time.Second, "daemonset pod to leave", func() bool {
 		f.reconcile()
 		return len(f.pods()["agent"]) == 0
 	})
-	testutil.Eventually(t, 30*time.Second, "critical pod to leave and the node to go", func() bool {
+	expectations.Eventually(t, 30*time.Second, "critical pod to leave and the node to go", func() bool {
 		if _, ok := f.getNode(); !ok {
 			return true
 		}
@@ -76,16 +76,18 @@ func TestPDBBlocksDrainUntilRelaxed(t *testing.T) {
 	f.deployment("db", 2, nil)
 	pdb := f.pdb("db", "db", 2)
 	f.awaitRunning(map[string]int{"db": 2})
-	testutil.Eventually(t, 30*time.Second, "the disruption controller to observe the budget", func() bool {
+	expectations.Eventually(t, 30*time.Second, "the disruption controller to observe the budget", func() bool {
 		got := &policyv1.PodDisruptionBudget{}
 		f.must(env.Client.Get(f.ctx, client.ObjectKeyFromObject(pdb), got))
 		return got.Status.ObservedGeneration == got.Generation && got.Status.CurrentHealthy == 2
 	})
 	f.deleteNode()
 
+	// The controller reads time only from its clock, so stepping it stands
+	// for the wait between passes.
 	for range 3 {
 		f.reconcile()
-		time.Sleep(500 * time.Millisecond)
+		f.clock.Step(500 * time.Millisecond)
 	}
 	pods := f.pods()["db"]
 	if len(pods) != 2 {
@@ -109,7 +111,7 @@ func TestPDBBlocksDrainUntilRelaxed(t *testing.T) {
 	f.must(kubetest.Update(f.ctx, env.Client, pdb, func(p *policyv1.PodDisruptionBudget) {
 		p.Spec.MinAvailable = ptr.To(intstr.FromInt32(0))
 	}))
-	testutil.Eventually(t, 60*time.Second, "the node to drain and go", func() bool {
+	expectations.Eventually(t, 60*time.Second, "the node to drain and go", func() bool {
 		if _, ok := f.getNode(); !ok {
 			return true
 		}
@@ -131,13 +133,13 @@ func TestTerminationGracePeriodForcesDeletion(t *testing.T) {
 	f.deleteNode()
 
 	f.reconcile()
-	time.Sleep(time.Second)
+	f.clock.Step(time.Second)
 	f.reconcile()
 	if pods := f.pods()["db"]; len(pods) != 1 || deleting(pods) {
 		t.Fatalf("pod evicted within the grace period despite its budget: %v", pods)
 	}
 	f.clock.Step(grace + time.Second)
-	testutil.Eventually(t, 30*time.Second, "the node to go after the grace period", func() bool {
+	expectations.Eventually(t, 30*time.Second, "the node to go after the grace period", func() bool {
 		if _, ok := f.getNode(); !ok {
 			return true
 		}

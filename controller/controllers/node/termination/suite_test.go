@@ -21,14 +21,15 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/node/termination"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
-var env *testutil.Env
+var env *test.Env
 
-func TestMain(m *testing.M) { os.Exit(testutil.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(test.Main(m, &env)) }
 
 type fixture struct {
 	t     *testing.T
@@ -45,25 +46,25 @@ type fixture struct {
 // newFixture makes a namespace, a pool (with the grace period, if any) and
 // a registered kwok Node of that pool whose instance the fake runs.
 func newFixture(t *testing.T, grace *time.Duration) *fixture {
-	f := &fixture{t: t, ctx: context.Background(), cloud: fake.New(testutil.InstanceTypes()),
+	f := &fixture{t: t, ctx: context.Background(), cloud: fake.New(test.InstanceTypes()),
 		clock: clocktesting.NewFakeClock(time.Now())}
 	f.ctrl = termination.NewController(env.Client, f.cloud, f.clock, events.NewFakeRecorder(100))
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "drain-"}}
 	f.must(env.Client.Create(f.ctx, ns))
 	f.ns = ns.Name
-	np := testutil.NodePool("")
+	np := test.NodePool(test.NodePoolOptions{Name: ""})
 	np.GenerateName = "drain-"
 	if grace != nil {
 		np.Spec.Template.Spec.TerminationGracePeriod = &metav1.Duration{Duration: *grace}
 	}
 	f.must(env.Client.Create(f.ctx, np))
 
-	nc := testutil.NodeClaim(np.Name)
+	nc := test.NodeClaim(test.NodeClaimOptions{NodePool: np.Name})
 	nc.UID = types.UID("uid-" + np.Name)
 	launched, err := f.cloud.Create(f.ctx, nc)
 	f.must(err)
 	f.instance = launched
-	node := testutil.NodeFor(launched, np.Name+"-node")
+	node := test.NodeFor(launched, np.Name+"-node")
 	node.Spec.Taints = nil
 	node.Labels[v1.NodePoolLabelKey] = np.Name
 	node.Labels[v1.NodeRegisteredLabelKey] = "true"
@@ -148,7 +149,7 @@ func (f *fixture) criticalPod(name string) {
 	spec := podSpec(f.node)
 	spec.NodeName = f.node
 	spec.PriorityClassName = "system-cluster-critical"
-	testutil.Eventually(f.t, 30*time.Second, "creating pod "+name, func() bool {
+	expectations.Eventually(f.t, 30*time.Second, "creating pod "+name, func() bool {
 		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.ns}, Spec: *spec.DeepCopy()}
 		return env.Client.Create(f.ctx, pod) == nil
 	})
@@ -184,7 +185,7 @@ func (f *fixture) pods() map[string][]corev1.Pod {
 // awaitRunning waits until want[app] pods of each app run on the node.
 func (f *fixture) awaitRunning(want map[string]int) {
 	f.t.Helper()
-	testutil.Eventually(f.t, 60*time.Second, fmt.Sprintf("pods %v running", want), func() bool {
+	expectations.Eventually(f.t, 60*time.Second, fmt.Sprintf("pods %v running", want), func() bool {
 		pods := f.pods()
 		for app, n := range want {
 			running := 0

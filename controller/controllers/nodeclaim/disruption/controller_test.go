@@ -12,14 +12,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/disruption"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
-var env *testutil.Env
+var env *test.Env
 
-func TestMain(m *testing.M) { os.Exit(testutil.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(test.Main(m, &env)) }
 
 // world is one case's pool, node class and launched claim, as stored.
 type world struct {
@@ -34,18 +35,10 @@ type world struct {
 func newWorld(t *testing.T, ctx context.Context, launched bool) *world {
 	t.Helper()
 	kube := env.Client
-	class := &v1.EC2NodeClass{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: "drift-"},
-		Spec: v1.EC2NodeClassSpec{
-			SubnetSelectorTerms:        []v1.SubnetSelectorTerm{{Tags: map[string]string{"k": "v"}}},
-			SecurityGroupSelectorTerms: []v1.SecurityGroupSelectorTerm{{Tags: map[string]string{"k": "v"}}},
-			AMISelectorTerms:           []v1.AMISelectorTerm{{Alias: "al2023@latest"}},
-			Role:                       "node-role",
-		},
-	}
-	if err := kube.Create(ctx, class); err != nil {
-		t.Fatal(err)
-	}
+	class := test.EC2NodeClass(test.EC2NodeClassOptions{})
+	class.GenerateName = "drift-"
+	class.Spec.Role = "node-role"
+	expectations.ExpectCreated(ctx, t, kube, class)
 	class.Status = v1.EC2NodeClassStatus{
 		Subnets:        []v1.Subnet{{ID: "subnet-a", Zone: "us-east-1a"}, {ID: "subnet-b", Zone: "us-east-1b"}},
 		SecurityGroups: []v1.SecurityGroup{{ID: "sg-1"}, {ID: "sg-2"}},
@@ -54,10 +47,8 @@ func newWorld(t *testing.T, ctx context.Context, launched bool) *world {
 	if err := kube.Status().Update(ctx, class); err != nil {
 		t.Fatal(err)
 	}
-	np := testutil.NodePool("")
+	np := test.NodePool(test.NodePoolOptions{NodeClass: class.Name, Labels: map[string]string{"team": "a"}})
 	np.GenerateName = "drift-"
-	np.Spec.Template.Spec.NodeClassRef.Name = class.Name
-	np.Spec.Template.ObjectMeta.Labels = map[string]string{"team": "a"}
 	np.Spec.Template.Spec.Requirements = []v1.NodeSelectorRequirementWithMinValues{
 		{Key: corev1.LabelInstanceTypeStable, Operator: corev1.NodeSelectorOpIn, Values: []string{"m5.large", "m5.xlarge"}},
 		{Key: corev1.LabelTopologyZone, Operator: corev1.NodeSelectorOpIn, Values: []string{"us-east-1a", "us-east-1b"}},
@@ -66,7 +57,7 @@ func newWorld(t *testing.T, ctx context.Context, launched bool) *world {
 	if err := kube.Create(ctx, np); err != nil {
 		t.Fatal(err)
 	}
-	nc := testutil.NodeClaim(np.Name)
+	nc := test.NodeClaim(test.NodeClaimOptions{NodePool: np.Name})
 	nc.Spec.NodeClassRef.Name = class.Name
 	nc.Labels[corev1.LabelInstanceTypeStable] = "m5.large"
 	nc.Labels[corev1.LabelTopologyZone] = "us-east-1a"
@@ -287,12 +278,12 @@ func TestDriftClears(t *testing.T) {
 
 // TestDetectOrder: with several differences the most specific one is named.
 func TestDetectOrder(t *testing.T) {
-	np := testutil.NodePool("p")
+	np := test.NodePool(test.NodePoolOptions{Name: "p"})
 	np.Spec.Template.Spec.Requirements = []v1.NodeSelectorRequirementWithMinValues{
 		{Key: corev1.LabelInstanceTypeStable, Operator: corev1.NodeSelectorOpIn, Values: []string{"c5.large"}},
 	}
 	class := &v1.EC2NodeClass{Status: v1.EC2NodeClassStatus{AMIs: []v1.AMI{{ID: "ami-2"}}}}
-	nc := testutil.NodeClaim("p")
+	nc := test.NodeClaim(test.NodeClaimOptions{NodePool: "p"})
 	nc.Labels[corev1.LabelInstanceTypeStable] = "m5.large"
 	nc.Annotations = map[string]string{v1.NodePoolHashAnnotationKey: "stale", v1.NodePoolHashVersionAnnotationKey: v1.NodePoolHashVersion}
 	nc.Status.ImageID = "ami-1"

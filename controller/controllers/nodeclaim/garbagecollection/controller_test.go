@@ -14,14 +14,15 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/garbagecollection"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
-var env *testutil.Env
+var env *test.Env
 
-func TestMain(m *testing.M) { os.Exit(testutil.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(test.Main(m, &env)) }
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -33,7 +34,7 @@ func must(t *testing.T, err error) {
 // launch puts an instance in the fake as of the clock's now, for a claim
 // that the cluster may or may not hold.
 func launch(t *testing.T, cloud *fake.CloudProvider, clk *clocktesting.FakeClock, name string) *v1.NodeClaim {
-	nc := testutil.NodeClaim("gc")
+	nc := test.NodeClaim(test.NodeClaimOptions{NodePool: "gc"})
 	nc.Name, nc.UID, nc.CreationTimestamp = name, types.UID("uid-"+name), metav1.NewTime(clk.Now())
 	out, err := cloud.Create(context.Background(), nc)
 	must(t, err)
@@ -43,7 +44,7 @@ func launch(t *testing.T, cloud *fake.CloudProvider, clk *clocktesting.FakeClock
 // store saves a launched claim (status included) holding the finalizer.
 func store(t *testing.T, launched *v1.NodeClaim) *v1.NodeClaim {
 	ctx := context.Background()
-	nc := testutil.NodeClaim("gc")
+	nc := test.NodeClaim(test.NodeClaimOptions{NodePool: "gc"})
 	nc.Name, nc.Finalizers = launched.Name, []string{v1.TerminationFinalizer}
 	must(t, env.Client.Create(ctx, nc))
 	stored := nc.DeepCopy()
@@ -58,7 +59,7 @@ func store(t *testing.T, launched *v1.NodeClaim) *v1.NodeClaim {
 
 func TestOrphanInstanceTerminatedAfterGracePeriod(t *testing.T) {
 	ctx := context.Background()
-	cloud := fake.New(testutil.InstanceTypes())
+	cloud := fake.New(test.InstanceTypes())
 	clk := clocktesting.NewFakeClock(time.Now())
 	gc := garbagecollection.NewController(env.Client, cloud, clk, garbagecollection.Options{})
 	orphan := launch(t, cloud, clk, "gc-orphan")
@@ -85,13 +86,13 @@ func TestOrphanInstanceTerminatedAfterGracePeriod(t *testing.T) {
 
 func TestClaimWhoseInstanceVanishedIsDeleted(t *testing.T) {
 	ctx := context.Background()
-	cloud := fake.New(testutil.InstanceTypes())
+	cloud := fake.New(test.InstanceTypes())
 	clk := clocktesting.NewFakeClock(time.Now())
 	gc := garbagecollection.NewController(env.Client, cloud, clk, garbagecollection.Options{})
 	kept := store(t, launch(t, cloud, clk, "gc-kept"))
 	vanishedInstance := launch(t, cloud, clk, "gc-vanished")
 	vanished := store(t, vanishedInstance)
-	node := testutil.NodeFor(vanished, "gc-vanished-node")
+	node := test.NodeFor(vanished, "gc-vanished-node")
 	must(t, env.Client.Create(ctx, node))
 	must(t, cloud.Delete(ctx, vanishedInstance)) // a spot interruption, say
 
@@ -113,16 +114,16 @@ func TestClaimWhoseInstanceVanishedIsDeleted(t *testing.T) {
 
 // Start sweeps on the clock's ticks.
 func TestStartSweepsEveryInterval(t *testing.T) {
-	cloud := fake.New(testutil.InstanceTypes())
+	cloud := fake.New(test.InstanceTypes())
 	clk := clocktesting.NewFakeClock(time.Now())
 	gc := garbagecollection.NewController(env.Client, cloud, clk, garbagecollection.Options{Interval: time.Minute, GracePeriod: time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- gc.Start(ctx) }()
-	testutil.Eventually(t, 30*time.Second, "the first sweep", func() bool { return clk.HasWaiters() })
+	expectations.Eventually(t, 30*time.Second, "the first sweep", func() bool { return clk.HasWaiters() })
 	launch(t, cloud, clk, "gc-tick-orphan")
 	clk.Step(time.Minute)
-	testutil.Eventually(t, 30*time.Second, "the orphan to be swept", func() bool {
+	expectations.Eventually(t, 30*time.Second, "the orphan to be swept", func() bool {
 		list, _ := cloud.List(ctx)
 		return len(list) == 0
 	})

@@ -14,8 +14,9 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/lifecycle"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 )
 
 func TestLaunchSetsStatusLabelsAndFinalizer(t *testing.T) {
@@ -129,7 +130,7 @@ func TestRegistrationSyncsNodeAndInitializationWaits(t *testing.T) {
 		t.Fatal("registered without a node")
 	}
 	name := "reg-" + launched.Name
-	if err := env.Client.Create(f.ctx, testutil.NodeFor(launched, name)); err != nil {
+	if err := env.Client.Create(f.ctx, test.NodeFor(launched, name)); err != nil {
 		t.Fatal(err)
 	}
 	releaseNode(t, name)
@@ -158,7 +159,7 @@ func TestRegistrationSyncsNodeAndInitializationWaits(t *testing.T) {
 	}
 
 	// kwok marks the node Ready, but the startup taint holds initialization.
-	testutil.Eventually(t, 30*time.Second, "kwok to mark the node Ready", func() bool { return nodeReady(f.node(name)) })
+	expectations.Eventually(t, 30*time.Second, "kwok to mark the node Ready", func() bool { return nodeReady(f.node(name)) })
 	f.mustReconcile(nc)
 	if c := f.get(nc).GetCondition(v1.ConditionTypeInitialized); c == nil || c.Status != metav1.ConditionFalse || c.Reason != "StartupTaintsPresent" {
 		t.Fatalf("Initialized = %+v, want False/StartupTaintsPresent", c)
@@ -199,7 +200,7 @@ func TestInitializationWaitsForExtendedResources(t *testing.T) {
 	})
 	f.mustReconcile(nc)
 	launched := f.get(nc)
-	node := testutil.NodeFor(launched, "gpu-"+launched.Name)
+	node := test.NodeFor(launched, "gpu-"+launched.Name)
 	delete(node.Status.Allocatable, "nvidia.com/gpu") // the device plugin hasn't started
 	delete(node.Status.Capacity, "nvidia.com/gpu")
 	if err := env.Client.Create(f.ctx, node); err != nil {
@@ -207,13 +208,13 @@ func TestInitializationWaitsForExtendedResources(t *testing.T) {
 	}
 	releaseNode(t, node.Name)
 	f.mustReconcile(nc)
-	testutil.Eventually(t, 30*time.Second, "kwok to mark the node Ready", func() bool { return nodeReady(f.node(node.Name)) })
+	expectations.Eventually(t, 30*time.Second, "kwok to mark the node Ready", func() bool { return nodeReady(f.node(node.Name)) })
 	f.mustReconcile(nc)
 	if c := f.get(nc).GetCondition(v1.ConditionTypeInitialized); c == nil || c.Reason != "ResourcesNotRegistered" {
 		t.Fatalf("Initialized = %+v, want ResourcesNotRegistered", c)
 	}
 
-	testutil.Eventually(t, 30*time.Second, "the gpu to be registered", func() bool {
+	expectations.Eventually(t, 30*time.Second, "the gpu to be registered", func() bool {
 		n := f.node(node.Name)
 		stored := n.DeepCopy()
 		n.Status.Capacity["nvidia.com/gpu"] = resource.MustParse("1")

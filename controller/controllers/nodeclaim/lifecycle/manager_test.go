@@ -20,11 +20,12 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	nodetermination "github.com/nodewright/nodewright/controller/controllers/node/termination"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/garbagecollection"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/lifecycle"
 	nodeclaimtermination "github.com/nodewright/nodewright/controller/controllers/nodeclaim/termination"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/controller/utils/index"
 )
 
@@ -38,7 +39,7 @@ func TestManagerEndToEnd(t *testing.T) {
 	log.SetLogger(logger)
 
 	mgr, err := manager.New(env.RESTConfig, manager.Options{
-		Scheme:                 testutil.Scheme(),
+		Scheme:                 test.Scheme(),
 		Logger:                 logger,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -50,7 +51,7 @@ func TestManagerEndToEnd(t *testing.T) {
 	if err := index.Register(ctx, mgr); err != nil {
 		t.Fatal(err)
 	}
-	cloud := fake.New(testutil.InstanceTypes())
+	cloud := fake.New(test.InstanceTypes())
 	clk := clock.RealClock{}
 	recorder := mgr.GetEventRecorder("nodewright")
 	for _, r := range []interface {
@@ -76,7 +77,7 @@ func TestManagerEndToEnd(t *testing.T) {
 
 	// Every fake numbers its instances from 1, so a claim left by another
 	// test would share this one's providerID.
-	testutil.Eventually(t, 30*time.Second, "other tests' claims to go", func() bool {
+	expectations.Eventually(t, 30*time.Second, "other tests' claims to go", func() bool {
 		var list v1.NodeClaimList
 		if err := env.Client.List(ctx, &list); err != nil {
 			t.Fatal(err)
@@ -84,12 +85,12 @@ func TestManagerEndToEnd(t *testing.T) {
 		return len(list.Items) == 0
 	})
 
-	np := testutil.NodePool("")
+	np := test.NodePool(test.NodePoolOptions{Name: ""})
 	np.GenerateName = "e2e-"
 	if err := env.Client.Create(ctx, np); err != nil {
 		t.Fatal(err)
 	}
-	nc := testutil.NodeClaim(np.Name)
+	nc := test.NodeClaim(test.NodeClaimOptions{NodePool: np.Name})
 	if err := env.Client.Create(ctx, nc); err != nil {
 		t.Fatal(err)
 	}
@@ -103,15 +104,15 @@ func TestManagerEndToEnd(t *testing.T) {
 		}
 		return got
 	}
-	testutil.Eventually(t, 30*time.Second, "Launched", func() bool { return get().IsTrue(v1.ConditionTypeLaunched) })
+	expectations.Eventually(t, 30*time.Second, "Launched", func() bool { return get().IsTrue(v1.ConditionTypeLaunched) })
 
 	// The instance's kubelet joins.
-	node := testutil.NodeFor(get(), "e2e-"+nc.Name)
+	node := test.NodeFor(get(), "e2e-"+nc.Name)
 	if err := env.Client.Create(ctx, node); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 30*time.Second, "Registered", func() bool { return get().IsTrue(v1.ConditionTypeRegistered) })
-	testutil.Eventually(t, 60*time.Second, "Initialized and Ready", func() bool {
+	expectations.Eventually(t, 30*time.Second, "Registered", func() bool { return get().IsTrue(v1.ConditionTypeRegistered) })
+	expectations.Eventually(t, 60*time.Second, "Initialized and Ready", func() bool {
 		got := get()
 		return got.IsTrue(v1.ConditionTypeInitialized) && got.IsTrue(v1.ConditionTypeReady)
 	})
@@ -127,7 +128,7 @@ func TestManagerEndToEnd(t *testing.T) {
 	if err := env.Client.Delete(ctx, get()); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 60*time.Second, "claim, node and instance gone", func() bool {
+	expectations.Eventually(t, 60*time.Second, "claim, node and instance gone", func() bool {
 		list, _ := cloud.List(ctx)
 		return get() == nil && len(list) == 0 &&
 			apierrors.IsNotFound(env.Client.Get(ctx, client.ObjectKeyFromObject(node), &corev1.Node{}))

@@ -17,14 +17,14 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/lifecycle"
+	"github.com/nodewright/nodewright/controller/test"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
-var env *testutil.Env
+var env *test.Env
 
-func TestMain(m *testing.M) { os.Exit(testutil.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(test.Main(m, &env)) }
 
 // fixture is one test's controller over a fresh fake cloud and fake clock.
 type fixture struct {
@@ -37,7 +37,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, opts lifecycle.Options) *fixture {
-	f := &fixture{t: t, ctx: context.Background(), cloud: fake.New(testutil.InstanceTypes()),
+	f := &fixture{t: t, ctx: context.Background(), cloud: fake.New(test.InstanceTypes()),
 		clock: clocktesting.NewFakeClock(time.Now().Truncate(time.Second)), recorder: events.NewFakeRecorder(50)}
 	f.ctrl = lifecycle.NewController(env.Client, f.cloud, f.clock, f.recorder, opts)
 	return f
@@ -46,12 +46,12 @@ func newFixture(t *testing.T, opts lifecycle.Options) *fixture {
 // create stores a claim of a fresh pool and returns it as stored.
 func (f *fixture) create(mutate func(*v1.NodeClaim)) *v1.NodeClaim {
 	f.t.Helper()
-	np := testutil.NodePool("")
+	np := test.NodePool(test.NodePoolOptions{Name: ""})
 	np.GenerateName = "lc-"
 	if err := env.Client.Create(f.ctx, np); err != nil {
 		f.t.Fatal(err)
 	}
-	nc := testutil.NodeClaim(np.Name)
+	nc := test.NodeClaim(test.NodeClaimOptions{NodePool: np.Name})
 	if mutate != nil {
 		mutate(nc)
 	}

@@ -14,14 +14,15 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/termination"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
-var env *testutil.Env
+var env *test.Env
 
-func TestMain(m *testing.M) { os.Exit(testutil.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(test.Main(m, &env)) }
 
 type fixture struct {
 	t     *testing.T
@@ -31,7 +32,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
-	cloud := fake.New(testutil.InstanceTypes())
+	cloud := fake.New(test.InstanceTypes())
 	return &fixture{t: t, ctx: context.Background(), cloud: cloud,
 		ctrl: termination.NewController(env.Client, cloud, clocktesting.NewFakeClock(time.Now()))}
 }
@@ -47,7 +48,7 @@ func (f *fixture) must(err error) {
 // instance in the fake and its status.
 func (f *fixture) claim(launch bool) *v1.NodeClaim {
 	f.t.Helper()
-	nc := testutil.NodeClaim("nct")
+	nc := test.NodeClaim(test.NodeClaimOptions{NodePool: "nct"})
 	nc.Finalizers = []string{v1.TerminationFinalizer}
 	f.must(env.Client.Create(f.ctx, nc))
 	// A test that fails midway must not leave a claim holding the finalizer.
@@ -105,7 +106,7 @@ func TestNodeGoesBeforeInstanceBeforeClaim(t *testing.T) {
 	f := newFixture(t)
 	nc := f.claim(true)
 	nc = f.get(nc)
-	node := testutil.NodeFor(nc, "nct-"+nc.Name)
+	node := test.NodeFor(nc, "nct-"+nc.Name)
 	node.Finalizers = []string{v1.TerminationFinalizer} // node termination's, held here to watch the wait
 	f.must(env.Client.Create(f.ctx, node))
 	t.Cleanup(func() {
@@ -129,7 +130,7 @@ func TestNodeGoesBeforeInstanceBeforeClaim(t *testing.T) {
 	// Node termination finishes. kube-controller-manager and kwok write the
 	// Node too, so this is a fresh read and a retry on conflict.
 	f.must(kubetest.Update(f.ctx, env.Client, got, func(n *corev1.Node) { n.Finalizers = nil }))
-	testutil.Eventually(t, 30*time.Second, "node to go", func() bool {
+	expectations.Eventually(t, 30*time.Second, "node to go", func() bool {
 		return apierrors.IsNotFound(env.Client.Get(f.ctx, client.ObjectKeyFromObject(node), &corev1.Node{}))
 	})
 	if after := f.reconcile(nc); after != 0 {

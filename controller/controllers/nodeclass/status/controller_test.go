@@ -9,8 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -21,8 +19,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclass/status"
-	"github.com/nodewright/nodewright/controller/crds"
-	"github.com/nodewright/nodewright/test/localcloud"
+	"github.com/nodewright/nodewright/controller/test"
 )
 
 func TestStatusController(t *testing.T) {
@@ -31,17 +28,8 @@ func TestStatusController(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cloud := localcloud.Start(t)
-	if err := crds.Install(ctx, cloud.RESTConfig); err != nil {
-		t.Fatal(err)
-	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1.AddToScheme(scheme)
-	kube, err := client.New(cloud.RESTConfig, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
+	te := test.Start(t)
+	cloud, kube := te.Cloud, te.Client
 	cfg := cloud.AWSConfig()
 	if _, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("node-role"),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
@@ -125,7 +113,7 @@ func TestStatusController(t *testing.T) {
 	// Wiring: a manager running the controller resolves a new node class.
 	// Controller names are unique per process: -count=N starts this
 	// manager N times.
-	mgr, err := manager.New(cloud.RESTConfig, manager.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+	mgr, err := manager.New(cloud.RESTConfig, manager.Options{Scheme: test.Scheme(), Metrics: metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0", Controller: config.Controller{SkipNameValidation: ptr.To(true)}})
 	if err != nil {
 		t.Fatal(err)

@@ -7,35 +7,21 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
-	"github.com/nodewright/nodewright/controller/crds"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/test/kubetest"
-	"github.com/nodewright/nodewright/test/localcloud"
 )
 
 func TestCounter(t *testing.T) {
-	lc := localcloud.Start(t)
 	ctx := context.Background()
-	if err := crds.Install(ctx, lc.RESTConfig); err != nil {
-		t.Fatal(err)
-	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1.AddToScheme(scheme)
-	kube, err := client.New(lc.RESTConfig, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := &v1.NodeClassReference{Group: v1.Group, Kind: "EC2NodeClass", Name: "default"}
-	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Spec: v1.NodePoolSpec{Template: v1.NodeClaimTemplate{Spec: v1.NodeClaimTemplateSpec{NodeClassRef: ref}}}}
-	if err := kube.Create(ctx, np); err != nil {
-		t.Fatal(err)
-	}
+	kube := test.Start(t).Client
+	ref := test.NodeClassRef("default")
+	np := test.NodePool(test.NodePoolOptions{Name: "default"})
+	expectations.ExpectCreated(ctx, t, kube, np)
 	claim := func(name, pool, cpu, mem string) {
 		nc := &v1.NodeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{v1.NodePoolLabelKey: pool}}, Spec: v1.NodeClaimSpec{NodeClassRef: ref}}
 		if err := kube.Create(ctx, nc); err != nil {

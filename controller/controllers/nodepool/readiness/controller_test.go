@@ -17,26 +17,20 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/controllers/internal/testutil"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/readiness"
+	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 )
 
-var env *testutil.Env
+var env *test.Env
 
-func TestMain(m *testing.M) { os.Exit(testutil.Main(m, &env)) }
+func TestMain(m *testing.M) { os.Exit(test.Main(m, &env)) }
 
 func nodeClass(t *testing.T, name string, ready bool, finalizers ...string) {
 	t.Helper()
 	ctx := context.Background()
-	nc := &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: name, Finalizers: finalizers}, Spec: v1.EC2NodeClassSpec{
-		Role:                       "nodes",
-		SubnetSelectorTerms:        []v1.SubnetSelectorTerm{{Tags: map[string]string{"k": "v"}}},
-		SecurityGroupSelectorTerms: []v1.SecurityGroupSelectorTerm{{Tags: map[string]string{"k": "v"}}},
-		AMISelectorTerms:           []v1.AMISelectorTerm{{Alias: "al2023@latest"}},
-	}}
-	if err := env.Client.Create(ctx, nc); err != nil {
-		t.Fatal(err)
-	}
+	nc := test.EC2NodeClass(test.EC2NodeClassOptions{Name: name, Finalizers: finalizers})
+	expectations.ExpectCreated(ctx, t, env.Client, nc)
 	set := func(typ string, status metav1.ConditionStatus, reason, msg string) {
 		meta.SetStatusCondition(&nc.Status.Conditions, metav1.Condition{Type: typ, Status: status, Reason: reason, Message: msg})
 	}
@@ -47,19 +41,13 @@ func nodeClass(t *testing.T, name string, ready bool, finalizers ...string) {
 		set(v1.ConditionTypeSubnetsReady, metav1.ConditionFalse, "NotFound", "no subnet matches subnetSelectorTerms [{tags: k=v}]")
 		set(v1.ConditionTypeReady, metav1.ConditionFalse, "NotReady", "SubnetsReady not ready")
 	}
-	if err := env.Client.Status().Update(ctx, nc); err != nil {
-		t.Fatal(err)
-	}
+	expectations.ExpectStatusUpdated(ctx, t, env.Client, nc)
 }
 
 func pool(t *testing.T, name, class string, budgets ...v1.Budget) *v1.NodePool {
 	t.Helper()
-	np := testutil.NodePool(name)
-	np.Spec.Template.Spec.NodeClassRef.Name = class
-	np.Spec.Disruption.Budgets = budgets
-	if err := env.Client.Create(context.Background(), np); err != nil {
-		t.Fatal(err)
-	}
+	np := test.NodePool(test.NodePoolOptions{Name: name, NodeClass: class, Budgets: budgets})
+	expectations.ExpectCreated(context.Background(), t, env.Client, np)
 	return np
 }
 
@@ -177,7 +165,7 @@ func TestReadinessConditions(t *testing.T) {
 func TestReadinessFollowsNodeClass(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	mgr, err := manager.New(env.RESTConfig, manager.Options{
-		Scheme:                 testutil.Scheme(),
+		Scheme:                 test.Scheme(),
 		Logger:                 logr.Discard(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -209,11 +197,11 @@ func TestReadinessFollowsNodeClass(t *testing.T) {
 		}
 		return ""
 	}
-	testutil.Eventually(t, 20*time.Second, "NodeClassReady=False for a missing class", func() bool {
+	expectations.Eventually(t, 20*time.Second, "NodeClassReady=False for a missing class", func() bool {
 		return status(v1.ConditionTypeNodeClassReady) == metav1.ConditionFalse
 	})
 	nodeClass(t, "late", true)
-	testutil.Eventually(t, 20*time.Second, "Ready=True once the class is ready", func() bool {
+	expectations.Eventually(t, 20*time.Second, "Ready=True once the class is ready", func() bool {
 		return status(v1.ConditionTypeReady) == metav1.ConditionTrue
 	})
 }

@@ -1,4 +1,4 @@
-package scheduling
+package workloads
 
 import (
 	"fmt"
@@ -9,12 +9,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 // The benchmark workload reproduces the shape of Karpenter's own scheduling
-// benchmark, so the two engines can be compared on the same input. It lives
-// in the package (not a _test file) because `nodewright simulate` can write
-// it out as files.
+// benchmark, so the two engines can be compared on the same input.
 
 // SyntheticZones are the zones of the synthetic catalog.
 var SyntheticZones = []string{"test-zone-1", "test-zone-2", "test-zone-3"}
@@ -22,12 +21,12 @@ var SyntheticZones = []string{"test-zone-1", "test-zone-2", "test-zone-3"}
 // SyntheticInstanceTypes returns n types where type i has i+1 vCPU,
 // 2(i+1) GiB and 10(i+1) pods, offered as spot in zones 1-2 and on-demand in
 // zones 1-3, all amd64, each priced at 0.1 per vCPU plus 0.1 per GB.
-func SyntheticInstanceTypes(n int) []*InstanceType {
-	out := make([]*InstanceType, 0, n)
+func SyntheticInstanceTypes(n int) []*scheduling.InstanceType {
+	out := make([]*scheduling.InstanceType, 0, n)
 	for i := 0; i < n; i++ {
 		cpu, memGiB, pods := i+1, 2*(i+1), 10*(i+1)
 		price := 0.1*float64(cpu) + 0.1*float64(memGiB)*1.073741824
-		it := &InstanceType{
+		it := &scheduling.InstanceType{
 			Name: fmt.Sprintf("synthetic-%dx", cpu),
 			Labels: map[string]string{
 				corev1.LabelArchStable: "amd64", corev1.LabelOSStable: "linux",
@@ -42,9 +41,9 @@ func SyntheticInstanceTypes(n int) []*InstanceType {
 		}
 		for z, zone := range SyntheticZones {
 			if z < 2 {
-				it.Offerings = append(it.Offerings, Offering{Zone: zone, CapacityType: v1.CapacityTypeSpot, Price: price, Available: true})
+				it.Offerings = append(it.Offerings, scheduling.Offering{Zone: zone, CapacityType: v1.CapacityTypeSpot, Price: price, Available: true})
 			}
-			it.Offerings = append(it.Offerings, Offering{Zone: zone, CapacityType: v1.CapacityTypeOnDemand, Price: price, Available: true})
+			it.Offerings = append(it.Offerings, scheduling.Offering{Zone: zone, CapacityType: v1.CapacityTypeOnDemand, Price: price, Available: true})
 		}
 		out = append(out, it)
 	}
@@ -105,6 +104,6 @@ func DiversePods(n int) []*corev1.Pod {
 }
 
 // DefaultNodePool allows every instance type, zone and capacity type.
-func DefaultNodePool(types []*InstanceType) *NodePool {
-	return &NodePool{Name: "default", InstanceTypes: types}
+func DefaultNodePool(types []*scheduling.InstanceType) *scheduling.NodePool {
+	return &scheduling.NodePool{Name: "default", InstanceTypes: types}
 }

@@ -1,4 +1,4 @@
-package scheduling
+package workloads
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 // SyntheticClusterTypes is how many synthetic instance types the synthetic
@@ -40,10 +41,10 @@ type syntheticApp struct {
 // hostname anti-affinity within a small app group. Node utilisation varies
 // from nearly empty to full, so consolidation has work. The same seed gives
 // the same cluster.
-func SyntheticCluster(nodes, pods int, seed uint64) Input {
+func SyntheticCluster(nodes, pods int, seed uint64) scheduling.Input {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	typesList := SyntheticInstanceTypes(SyntheticClusterTypes)
-	in := Input{NodePools: []*NodePool{DefaultNodePool(typesList)}}
+	in := scheduling.Input{NodePools: []*scheduling.NodePool{DefaultNodePool(typesList)}}
 	if nodes <= 0 {
 		return in
 	}
@@ -126,7 +127,7 @@ func SyntheticCluster(nodes, pods int, seed uint64) Input {
 			v1.CapacityTypeLabelKey:  ct,
 			v1.NodePoolLabelKey:      "default",
 		})
-		en := &ExistingNode{Name: name, Labels: labels, Allocatable: it.Allocatable, NodePool: "default"}
+		en := &scheduling.ExistingNode{Name: name, Labels: labels, Allocatable: it.Allocatable, NodePool: "default"}
 		budgetCPU := int64(util[i] * float64(sizes[i]) * 1000)
 		budgetMem := int64(sizes[i]) * 2048
 		for k := 0; k < counts[i]; k++ {
@@ -242,4 +243,16 @@ func syntheticPod(a *syntheticApp, node string, cpuM, memMi int64) *corev1.Pod {
 		}}
 	}
 	return p
+}
+
+// mergeLabels is the engine's own merge (later maps win), which it keeps
+// unexported.
+func mergeLabels(maps ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package scheduling
+package workloads
 
 import (
 	"fmt"
@@ -16,8 +16,7 @@ import (
 // engines can be compared): a few hundred Deployments and StatefulSets with
 // heavy-tailed replica counts, shared shapes within a workload, sidecars and
 // init containers, a minority of pods with arch selectors, GPUs, zonal
-// spread or (anti-)affinity. It is not a _test file because `nodewright
-// bench-workload` writes it out.
+// spread or (anti-)affinity.
 
 // Shares of workloads (not pods) that carry each trait. Spread, affinity and
 // anti-affinity select on the workload's own app label.

@@ -1,66 +1,16 @@
-package scheduling_test
+package workloads_test
 
 import (
 	"encoding/json"
 	"fmt"
 	"sort"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	resourcehelper "k8s.io/component-helpers/resource"
 
-	"github.com/nodewright/nodewright/controller/engine/scheduling"
-	"github.com/nodewright/nodewright/controller/simulate"
+	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 )
-
-var ec2Zones = []string{"us-east-1a", "us-east-1b", "us-east-1c"}
-
-// benchAt is the hour the tests and benchmarks price spot at.
-var benchAt = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-
-// realisticInput is the realistic workload with its DaemonSets on the
-// default NodePool over the real us-east-1 catalog.
-func realisticInput(tb testing.TB, n int, seed uint64) scheduling.Input {
-	tb.Helper()
-	types, err := simulate.EC2Catalog("us-east-1", ec2Zones, 0, benchAt)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return scheduling.Input{
-		Pods: scheduling.RealisticPods(n, seed), DaemonSets: scheduling.RealisticDaemonSets(),
-		NodePools: []*scheduling.NodePool{scheduling.DefaultNodePool(types)},
-	}
-}
-
-func TestRealisticPodsSchedulable(t *testing.T) {
-	sizes := []int{1000, 5000}
-	if testing.Short() {
-		sizes = sizes[:1]
-	}
-	for _, n := range sizes {
-		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			in := realisticInput(t, n, 1)
-			res, err := scheduling.Solve(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, u := range res.Unschedulable {
-				if i < 5 {
-					t.Errorf("unschedulable %s/%s: %s", u.Pod.Namespace, u.Pod.Name, u.Reason)
-				}
-			}
-			placed := 0
-			for _, nc := range res.NodeClaims {
-				placed += len(nc.Pods)
-			}
-			if len(res.Unschedulable) != 0 || placed != n {
-				t.Fatalf("placed %d of %d pods, %d unschedulable", placed, n, len(res.Unschedulable))
-			}
-			t.Logf("%d pods: %d nodes, $%.2f/h", n, len(res.NodeClaims), res.TotalPrice)
-		})
-	}
-}
 
 // workloadStats groups pods by their app label.
 type workloadStats struct {
@@ -131,7 +81,7 @@ func statsOf(t *testing.T, pods []*corev1.Pod) workloadStats {
 
 func TestRealisticPodsShape(t *testing.T) {
 	const n = 5000
-	pods := scheduling.RealisticPods(n, 1)
+	pods := workloads.RealisticPods(n, 1)
 	if len(pods) != n {
 		t.Fatalf("got %d pods, want %d", len(pods), n)
 	}
@@ -219,22 +169,22 @@ func TestRealisticPodsDeterministic(t *testing.T) {
 		}
 		return string(data)
 	}
-	a := enc(scheduling.RealisticPods(1000, 1))
-	if b := enc(scheduling.RealisticPods(1000, 1)); a != b {
+	a := enc(workloads.RealisticPods(1000, 1))
+	if b := enc(workloads.RealisticPods(1000, 1)); a != b {
 		t.Error("same n and seed gave different pods")
 	}
-	if b := enc(scheduling.RealisticPods(1000, 2)); a == b {
+	if b := enc(workloads.RealisticPods(1000, 2)); a == b {
 		t.Error("seeds 1 and 2 gave the same pods")
 	}
 	// A bigger workload is drawn afresh, not the smaller one extended.
-	if b := enc(scheduling.RealisticPods(5000, 1)[:1000]); a == b {
+	if b := enc(workloads.RealisticPods(5000, 1)[:1000]); a == b {
 		t.Error("the 1000-pod workload is a prefix of the 5000-pod one")
 	}
-	if got := scheduling.RealisticPods(0, 1); len(got) != 0 {
+	if got := workloads.RealisticPods(0, 1); len(got) != 0 {
 		t.Errorf("0 pods: got %d", len(got))
 	}
 	for _, n := range []int{1, 7, 16, 31} {
-		if got := scheduling.RealisticPods(n, 3); len(got) != n {
+		if got := workloads.RealisticPods(n, 3); len(got) != n {
 			t.Errorf("%d pods: got %d", n, len(got))
 		}
 	}
@@ -242,7 +192,7 @@ func TestRealisticPodsDeterministic(t *testing.T) {
 
 func TestRealisticDaemonSets(t *testing.T) {
 	var cpu, mem int64
-	for _, p := range scheduling.RealisticDaemonSets() {
+	for _, p := range workloads.RealisticDaemonSets() {
 		reqs := resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{})
 		cpu += reqs.Cpu().MilliValue()
 		mem += reqs.Memory().Value()
