@@ -24,8 +24,6 @@ import (
 	"github.com/nodewright/nodewright/controller/scheduling"
 )
 
-func init() { dataSources = append(dataSources, newInstanceTypesDataSource) }
-
 var (
 	_ datasource.DataSourceWithConfigure      = (*instanceTypesDataSource)(nil)
 	_ datasource.DataSourceWithValidateConfig = (*instanceTypesDataSource)(nil)

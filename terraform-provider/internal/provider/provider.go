@@ -149,17 +149,25 @@ func loadAWS(ctx context.Context, m providerModel) (aws.Config, error) {
 	return cfg, nil
 }
 
+// Resources lists every resource type the provider serves.
 func (p *nodewrightProvider) Resources(context.Context) []func() resource.Resource {
-	return resources
+	return []func() resource.Resource{
+		newClusterAccessResource,
+		newControllerResource,
+		newControllerIAMResource,
+		newInstanceProfileResource,
+		newInterruptionQueueResource,
+		newNodeClassResource,
+		newNodePoolResource,
+		newNodeRoleResource,
+		newOIDCProviderResource,
+		newPodIdentityAssociationResource,
+	}
 }
 
+// DataSources lists every data source the provider serves.
 func (p *nodewrightProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return dataSources
+	return []func() datasource.DataSource{
+		newInstanceTypesDataSource,
+	}
 }
-
-// resources and dataSources are filled by each resource file's init, so
-// adding a resource touches only its own file.
-var (
-	resources   []func() resource.Resource
-	dataSources []func() datasource.DataSource
-)

@@ -34,8 +34,6 @@ var (
 	_ resource.ResourceWithConfigure      = (*clusterAccessResource)(nil)
 )
 
-func init() { resources = append(resources, newClusterAccessResource) }
-
 func newClusterAccessResource() resource.Resource { return &clusterAccessResource{} }
 
 type clusterAccessResource struct{ data *providerData }

@@ -41,7 +41,6 @@ import (
 )
 
 func init() {
-	resources = append(resources, newControllerResource)
 	// controller-runtime's client logs through a global logger and prints
 	// a stack trace into Terraform's output when none was ever set.
 	ctrllog.SetLogger(logr.Discard())

@@ -23,8 +23,6 @@ import (
 	"github.com/nodewright/nodewright/controller/cloud/aws/iampolicy"
 )
 
-func init() { resources = append(resources, newControllerIAMResource) }
-
 var (
 	_ resource.ResourceWithImportState    = (*controllerIAMResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*controllerIAMResource)(nil)

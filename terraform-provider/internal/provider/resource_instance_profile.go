@@ -17,8 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { resources = append(resources, newInstanceProfileResource) }
-
 var _ resource.ResourceWithImportState = (*instanceProfileResource)(nil)
 
 type instanceProfileResource struct{ data *providerData }

@@ -24,8 +24,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { resources = append(resources, newInterruptionQueueResource) }
-
 var (
 	_ resource.ResourceWithImportState = (*interruptionQueueResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*interruptionQueueResource)(nil)

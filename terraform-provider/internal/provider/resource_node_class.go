@@ -34,8 +34,6 @@ var (
 	_ resource.ResourceWithConfigure      = (*nodeClassResource)(nil)
 )
 
-func init() { resources = append(resources, newNodeClassResource) }
-
 func newNodeClassResource() resource.Resource { return &nodeClassResource{} }
 
 type nodeClassResource struct{ data *providerData }

@@ -35,8 +35,6 @@ var (
 	_ resource.ResourceWithConfigure      = (*nodePoolResource)(nil)
 )
 
-func init() { resources = append(resources, newNodePoolResource) }
-
 func newNodePoolResource() resource.Resource { return &nodePoolResource{} }
 
 type nodePoolResource struct{ data *providerData }

@@ -24,8 +24,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { resources = append(resources, newNodeRoleResource) }
-
 var (
 	_ resource.ResourceWithImportState = (*nodeRoleResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*nodeRoleResource)(nil)

@@ -18,8 +18,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { resources = append(resources, newOIDCProviderResource) }
-
 var _ resource.ResourceWithImportState = (*oidcProviderResource)(nil)
 
 // stsAudience is the client id IRSA's tokens are issued for.

@@ -17,8 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { resources = append(resources, newPodIdentityAssociationResource) }
-
 var _ resource.ResourceWithImportState = (*podIdentityAssociationResource)(nil)
 
 // podIdentityAssociationResource binds the controller's service account to
