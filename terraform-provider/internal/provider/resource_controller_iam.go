@@ -32,20 +32,11 @@ var (
 // controllerPolicyName is the one inline policy the controller role carries.
 const controllerPolicyName = "nodewright-controller"
 
-const (
-	podIdentityPrincipal = "pods.eks.amazonaws.com"
-	// Service accounts in Kubernetes are DNS labels / subdomains.
-	k8sNameRule = `^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`
-)
+const podIdentityPrincipal = "pods.eks.amazonaws.com"
 
 var (
-	k8sNameRE        = regexp.MustCompile(k8sNameRule)
-	oidcProviderRE   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$`)
-	roleARNRE        = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/(.+/)?[\w+=,.@-]{1,64}$`)
-	sqsARNRE         = regexp.MustCompile(`^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?$`)
-	regionRE         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
-	eksClusterNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
-	ssmParamRE       = regexp.MustCompile(`^/[A-Za-z0-9_.*/-]+$`)
+	sqsARNRE   = regexp.MustCompile(`^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?$`)
+	ssmParamRE = regexp.MustCompile(`^/[A-Za-z0-9_.*/-]+$`)
 )
 
 type controllerIAMResource struct{ data *providerData }
@@ -271,32 +262,6 @@ func (r *controllerIAMResource) Create(ctx context.Context, req resource.CreateR
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// stringList is an IAM policy value that is a string or a list of strings.
-type stringList []string
-
-func (l *stringList) UnmarshalJSON(b []byte) error {
-	var one string
-	if json.Unmarshal(b, &one) == nil {
-		*l = []string{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return fmt.Errorf("expected a string or a list of strings: %w", err)
-	}
-	*l = many
-	return nil
-}
-
-type policyDoc struct {
-	Statement []struct {
-		Sid       string
-		Principal map[string]stringList
-		Resource  stringList
-		Condition map[string]map[string]stringList
-	}
-}
-
 // readInto refreshes m from IAM, recovering the inputs from the trust and
 // inline policies so that import and drift detection need nothing else.
 func (r *controllerIAMResource) readInto(ctx context.Context, c *iam.Client, m *controllerIAMModel) error {
@@ -372,16 +337,6 @@ func (r *controllerIAMResource) readInto(ctx context.Context, c *iam.Client, m *
 		}
 	}
 	return nil
-}
-
-func jsonEqual(a, b string) bool {
-	var x, y any
-	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
-		return false
-	}
-	xb, _ := json.Marshal(x)
-	yb, _ := json.Marshal(y)
-	return string(xb) == string(yb)
 }
 
 func (r *controllerIAMResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

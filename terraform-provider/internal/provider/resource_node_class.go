@@ -72,8 +72,6 @@ func defaultMetadataOptions() types.Object {
 	})
 }
 
-func kubeOneOfDoc(vals []string) string { return "`" + strings.Join(vals, "`, `") + "`" }
-
 func (r *nodeClassResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_node_class"
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -40,15 +39,7 @@ const (
 	ssmPolicy     = "AmazonSSMManagedInstanceCore"
 )
 
-var (
-	iamNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	iamPathRE = regexp.MustCompile(`^/([\x21-\x7E]{0,510}/)?$`)
-	arnRE     = regexp.MustCompile(`^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$`)
-)
-
-func iamNameValidator() validator.String {
-	return stringvalidator.RegexMatches(iamNameRE, "must be 1-64 characters of letters, digits and +=,.@_- (the IAM name rule)")
-}
+var arnRE = regexp.MustCompile(`^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$`)
 
 func arnValidator() validator.String {
 	return stringvalidator.RegexMatches(arnRE, "must be an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)")
@@ -115,33 +106,6 @@ func (r *nodeRoleResource) Configure(_ context.Context, req resource.ConfigureRe
 	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
-// partitionOf maps a region to its ARN partition.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	}
-	return "aws"
-}
-
-// accountID returns the caller's account, from a known ARN when there is one.
-func accountID(ctx context.Context, cfg aws.Config, knownARN string) (string, error) {
-	if parts := strings.Split(knownARN, ":"); len(parts) > 4 && parts[4] != "" {
-		return parts[4], nil
-	}
-	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return "", err
-	}
-	return aws.ToString(out.Account), nil
-}
-
 // desiredPolicies is the set of managed policy ARNs the configuration asks for.
 func (m *nodeRoleModel) desiredPolicies(ctx context.Context, partition, account string) ([]string, diag.Diagnostics) {
 	var out []string
@@ -160,19 +124,6 @@ func (m *nodeRoleModel) desiredPolicies(ctx context.Context, partition, account 
 	diags := m.ExtraPolicyARNs.ElementsAs(ctx, &extra, false)
 	out = append(out, extra...)
 	return uniqSorted(out), diags
-}
-
-func uniqSorted(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // ModifyPlan plans policy_arns from the configuration so a policy detached
