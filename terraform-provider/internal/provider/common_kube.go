@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -143,3 +142,6 @@ func kubePollUntil(ctx context.Context, timeout time.Duration, done func() (bool
 		}
 	}
 }
+
+// defaultDeleteTimeout bounds how long destroy waits for the controller.
+const defaultDeleteTimeout = "10m"
