@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -34,9 +35,24 @@ var (
 	_ resource.ResourceWithConfigure      = (*nodeClassResource)(nil)
 )
 
-func newNodeClassResource() resource.Resource { return &nodeClassResource{} }
+func newNodeClassResource() resource.Resource {
+	return &nodeClassResource{kubeObjectResource[nodeClassModel, v1.EC2NodeClassSpec, *v1.EC2NodeClass]{
+		kind:              "EC2NodeClass",
+		name:              func(m *nodeClassModel) string { return m.Name.ValueString() },
+		spec:              nodeClassSpec,
+		object:            func(name string) *v1.EC2NodeClass { return &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: name}} },
+		setSpec:           func(nc *v1.EC2NodeClass, spec v1.EC2NodeClassSpec) { nc.Spec = spec },
+		fromObject:        nodeClassFromAPI,
+		goneWhileDeleting: true,
+		deleteTimeout:     func(m *nodeClassModel) string { return m.DeleteTimeout.ValueString() },
+		waitDeleted:       waitNodeClassDeleted,
+	}}
+}
 
-type nodeClassResource struct{ data *providerData }
+// nodeClassResource is an EC2NodeClass; its CRUD is kubeObjectResource's.
+type nodeClassResource struct {
+	kubeObjectResource[nodeClassModel, v1.EC2NodeClassSpec, *v1.EC2NodeClass]
+}
 
 // Server-side defaults and enums of the EC2NodeClass CRD.
 const (
@@ -184,112 +200,15 @@ func nodeClassSchema() schema.Schema {
 	}
 }
 
-func (r *nodeClassResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
+func (r *nodeClassResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
 }
 
-func (r *nodeClassResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m nodeClassModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	spec, err := nodeClassSpec(&m)
-	if err != nil {
-		resp.Diagnostics.AddError("Building the EC2NodeClass", err.Error())
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	nc := &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: m.Name.ValueString()}, Spec: spec}
-	if err := c.Create(ctx, nc); err != nil {
-		resp.Diagnostics.AddError("Creating EC2NodeClass", fmt.Sprintf("creating EC2NodeClass %s: %v. If it already exists, import it: terraform import <address> %s. Check that the nodewright CRDs are installed.", nc.Name, err, nc.Name))
-		return
-	}
-	nodeClassFromAPI(nc, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodeClassResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m nodeClassModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	var nc v1.EC2NodeClass
-	if err := c.Get(ctx, client.ObjectKey{Name: m.Name.ValueString()}, &nc); err != nil {
-		if apierrors.IsNotFound(err) {
-			resp.State.RemoveResource(ctx)
-			return
-		}
-		resp.Diagnostics.AddError("Reading EC2NodeClass", fmt.Sprintf("reading EC2NodeClass %s: %v", m.Name.ValueString(), err))
-		return
-	}
-	// Being deleted (waiting on its finalizer) is as good as gone: a plan
-	// should recreate it rather than update an object about to vanish.
-	if nc.DeletionTimestamp != nil {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	nodeClassFromAPI(&nc, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodeClassResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m nodeClassModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	spec, err := nodeClassSpec(&m)
-	if err != nil {
-		resp.Diagnostics.AddError("Building the EC2NodeClass", err.Error())
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	var nc v1.EC2NodeClass
-	if err := kubeUpdateWithRetry(ctx, c, client.ObjectKey{Name: m.Name.ValueString()}, &nc, func() { nc.Spec = spec }); err != nil {
-		resp.Diagnostics.AddError("Updating EC2NodeClass", fmt.Sprintf("updating EC2NodeClass %s: %v", m.Name.ValueString(), err))
-		return
-	}
-	nodeClassFromAPI(&nc, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodeClassResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var m nodeClassModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, err := time.ParseDuration(m.DeleteTimeout.ValueString())
-	if err != nil {
-		timeout = 10 * time.Minute
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	name := m.Name.ValueString()
-	if err := c.Delete(ctx, &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil && !apierrors.IsNotFound(err) {
-		resp.Diagnostics.AddError("Deleting EC2NodeClass", fmt.Sprintf("deleting EC2NodeClass %s: %v", name, err))
-		return
-	}
+// waitNodeClassDeleted waits until the class is gone: the controller removes
+// its finalizer once no NodeClaim uses the class.
+func waitNodeClassDeleted(ctx context.Context, c client.Client, name string, timeout time.Duration, diags *diag.Diagnostics) {
 	var finalizers []string
-	err = kubePollUntil(ctx, timeout, func() (bool, error) {
+	err := kubePollUntil(ctx, timeout, func() (bool, error) {
 		var nc v1.EC2NodeClass
 		err := c.Get(ctx, client.ObjectKey{Name: name}, &nc)
 		if apierrors.IsNotFound(err) {
@@ -299,12 +218,8 @@ func (r *nodeClassResource) Delete(ctx context.Context, req resource.DeleteReque
 		return false, err
 	})
 	if err != nil {
-		resp.Diagnostics.AddError("Waiting for the EC2NodeClass to go", fmt.Sprintf(
+		diags.AddError("Waiting for the EC2NodeClass to go", fmt.Sprintf(
 			"EC2NodeClass %s is still there after %s, held by finalizers [%s] (%v). The nodewright controller removes its finalizer once no NodeClaim uses the class: check that the controller is running and which NodeClaims still reference the class (kubectl get nodeclaims). If the controller was uninstalled, remove the finalizer by hand: kubectl patch ec2nodeclass %s --type=merge -p '{\"metadata\":{\"finalizers\":null}}'.",
 			name, timeout, strings.Join(finalizers, ", "), err, name))
 	}
-}
-
-func (r *nodeClassResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -35,9 +36,23 @@ var (
 	_ resource.ResourceWithConfigure      = (*nodePoolResource)(nil)
 )
 
-func newNodePoolResource() resource.Resource { return &nodePoolResource{} }
+func newNodePoolResource() resource.Resource {
+	return &nodePoolResource{kubeObjectResource[nodePoolModel, v1.NodePoolSpec, *v1.NodePool]{
+		kind:          "NodePool",
+		name:          func(m *nodePoolModel) string { return m.Name.ValueString() },
+		spec:          nodePoolSpec,
+		object:        func(name string) *v1.NodePool { return &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: name}} },
+		setSpec:       func(np *v1.NodePool, spec v1.NodePoolSpec) { np.Spec = spec },
+		fromObject:    nodePoolFromAPI,
+		deleteTimeout: func(m *nodePoolModel) string { return m.DeleteTimeout.ValueString() },
+		waitDeleted:   waitNodePoolDeleted,
+	}}
+}
 
-type nodePoolResource struct{ data *providerData }
+// nodePoolResource is a NodePool; its CRUD is kubeObjectResource's.
+type nodePoolResource struct {
+	kubeObjectResource[nodePoolModel, v1.NodePoolSpec, *v1.NodePool]
+}
 
 // Server-side defaults of the NodePool CRD; the schema applies the same
 // ones so that a fresh apply plans empty.
@@ -163,108 +178,16 @@ func nodePoolSchema() schema.Schema {
 	}
 }
 
-func (r *nodePoolResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
+func (r *nodePoolResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("delete_timeout"), defaultDeleteTimeout)...)
 }
 
-func (r *nodePoolResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m nodePoolModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	spec, err := nodePoolSpec(&m)
-	if err != nil {
-		resp.Diagnostics.AddError("Building the NodePool", err.Error())
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: m.Name.ValueString()}, Spec: spec}
-	if err := c.Create(ctx, np); err != nil {
-		resp.Diagnostics.AddError("Creating NodePool", fmt.Sprintf("creating NodePool %s: %v. If it already exists, import it: terraform import <address> %s. Check that the nodewright CRDs are installed.", np.Name, err, np.Name))
-		return
-	}
-	nodePoolFromAPI(np, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodePoolResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m nodePoolModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	var np v1.NodePool
-	if err := c.Get(ctx, client.ObjectKey{Name: m.Name.ValueString()}, &np); err != nil {
-		if apierrors.IsNotFound(err) {
-			resp.State.RemoveResource(ctx)
-			return
-		}
-		resp.Diagnostics.AddError("Reading NodePool", fmt.Sprintf("reading NodePool %s: %v", m.Name.ValueString(), err))
-		return
-	}
-	nodePoolFromAPI(&np, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodePoolResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m nodePoolModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	spec, err := nodePoolSpec(&m)
-	if err != nil {
-		resp.Diagnostics.AddError("Building the NodePool", err.Error())
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	var np v1.NodePool
-	err = kubeUpdateWithRetry(ctx, c, client.ObjectKey{Name: m.Name.ValueString()}, &np, func() { np.Spec = spec })
-	if err != nil {
-		resp.Diagnostics.AddError("Updating NodePool", fmt.Sprintf("updating NodePool %s: %v", m.Name.ValueString(), err))
-		return
-	}
-	nodePoolFromAPI(&np, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodePoolResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var m nodePoolModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, err := time.ParseDuration(m.DeleteTimeout.ValueString())
-	if err != nil {
-		timeout = 10 * time.Minute
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	name := m.Name.ValueString()
-	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if err := c.Delete(ctx, np); err != nil && !apierrors.IsNotFound(err) {
-		resp.Diagnostics.AddError("Deleting NodePool", fmt.Sprintf("deleting NodePool %s: %v", name, err))
-		return
-	}
+// waitNodePoolDeleted waits until every NodeClaim of the pool, and then the
+// pool itself, is gone: the controller drains and terminates the nodes.
+func waitNodePoolDeleted(ctx context.Context, c client.Client, name string, timeout time.Duration, diags *diag.Diagnostics) {
 	var left []string
-	err = kubePollUntil(ctx, timeout, func() (bool, error) {
+	err := kubePollUntil(ctx, timeout, func() (bool, error) {
 		var claims v1.NodeClaimList
 		if err := c.List(ctx, &claims, client.MatchingLabels{v1.NodePoolLabelKey: name}); err != nil {
 			return false, fmt.Errorf("listing NodeClaims of NodePool %s: %w", name, err)
@@ -284,13 +207,8 @@ func (r *nodePoolResource) Delete(ctx context.Context, req resource.DeleteReques
 	})
 	if err != nil {
 		sort.Strings(left)
-		resp.Diagnostics.AddError("Waiting for the NodePool's nodes to go", fmt.Sprintf(
+		diags.AddError("Waiting for the NodePool's nodes to go", fmt.Sprintf(
 			"NodePool %s was deleted, but after %s these NodeClaims (label %s=%s) remain: [%s] (%v). Their nodes are drained and their instances terminated by the nodewright controller: check that it runs (kubectl -n <namespace> logs deploy/nodewright) and what blocks draining (PodDisruptionBudgets, do-not-disrupt pods), then run destroy again or raise delete_timeout.",
 			name, timeout, v1.NodePoolLabelKey, name, strings.Join(left, ", "), err))
 	}
-}
-
-func (r *nodePoolResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("delete_timeout"), defaultDeleteTimeout)...)
 }
