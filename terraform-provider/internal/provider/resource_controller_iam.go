@@ -39,9 +39,25 @@ var (
 	ssmParamRE = regexp.MustCompile(`^/[A-Za-z0-9_.*/-]+$`)
 )
 
-type controllerIAMResource struct{ data *providerData }
+// controllerIAMResource is the controller's IAM role; Read, import and tags
+// are taggedIAMResource's.
+type controllerIAMResource struct {
+	taggedIAMResource[controllerIAMModel]
+}
 
-func newControllerIAMResource() resource.Resource { return &controllerIAMResource{} }
+func newControllerIAMResource() resource.Resource {
+	return &controllerIAMResource{taggedIAMResource[controllerIAMModel]{
+		kind:       "controller role",
+		entity:     "role",
+		getCall:    "iam:GetRole",
+		importNoun: "IAM role name",
+		importHint: "import the controller role by its name",
+		tags:       roleTagAPI,
+		name:       func(m *controllerIAMModel) types.String { return m.Name },
+		tagsOf:     func(m *controllerIAMModel) types.Map { return m.Tags },
+		read:       readControllerIAM,
+	}}
+}
 
 type irsaModel struct {
 	OIDCProviderARN types.String `tfsdk:"oidc_provider_arn"`
@@ -118,10 +134,6 @@ func controllerIAMSchema() schema.Schema {
 			},
 		},
 	}
-}
-
-func (r *controllerIAMResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *controllerIAMResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -241,7 +253,7 @@ func (r *controllerIAMResource) Create(ctx context.Context, req resource.CreateR
 		resp.Diagnostics.AddError("Invalid controller policy inputs", fmt.Sprintf("Building the policy for controller role %s: %v.", name, err))
 		return
 	}
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust),
 		Description: aws.String("nodewright controller for cluster " + plan.ClusterName.ValueString()), Tags: iamTags(tags)}); err != nil {
 		resp.Diagnostics.AddError("Creating controller role", awsDetail("iam:CreateRole", "role "+name, err))
@@ -250,21 +262,18 @@ func (r *controllerIAMResource) Create(ctx context.Context, req resource.CreateR
 	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(controllerPolicyName), PolicyDocument: aws.String(doc)}); err != nil {
 		resp.Diagnostics.AddError("Attaching controller policy", awsDetail("iam:PutRolePolicy", fmt.Sprintf("inline policy %s on role %s", controllerPolicyName, name), err))
 		// Keep the role in state so the next apply fixes or destroys it.
-		if err := r.readInto(ctx, c, &plan); err == nil {
+		if err := readControllerIAM(ctx, c, &plan); err == nil {
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		}
 		return
 	}
-	if err := r.readInto(ctx, c, &plan); err != nil {
-		resp.Diagnostics.AddError("Reading controller role", awsDetail("iam:GetRole", "role "+name, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.saveRead(ctx, c, name, &plan, &resp.State, &resp.Diagnostics)
 }
 
-// readInto refreshes m from IAM, recovering the inputs from the trust and
-// inline policies so that import and drift detection need nothing else.
-func (r *controllerIAMResource) readInto(ctx context.Context, c *iam.Client, m *controllerIAMModel) error {
+// readControllerIAM refreshes m from IAM, recovering the inputs from the
+// trust and inline policies so that import and drift detection need nothing
+// else.
+func readControllerIAM(ctx context.Context, c *iam.Client, m *controllerIAMModel) error {
 	name := m.Name.ValueString()
 	out, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 	if err != nil {
@@ -275,11 +284,7 @@ func (r *controllerIAMResource) readInto(ctx context.Context, c *iam.Client, m *
 	m.ID = types.StringValue(aws.ToString(role.RoleName))
 	m.Name = m.ID
 	m.UniqueID = types.StringValue(aws.ToString(role.RoleId))
-	tags := map[string]string{}
-	for _, t := range role.Tags {
-		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	m.Tags = tagsValue(tags, m.Tags)
+	m.Tags = iamTagsValue(role.Tags, m.Tags)
 
 	var trust policyDoc
 	if err := json.Unmarshal([]byte(urlDecodeDocument(aws.ToString(role.AssumeRolePolicyDocument))), &trust); err == nil && len(trust.Statement) > 0 {
@@ -339,23 +344,6 @@ func (r *controllerIAMResource) readInto(ctx context.Context, c *iam.Client, m *
 	return nil
 }
 
-func (r *controllerIAMResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state controllerIAMModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := r.readInto(ctx, iam.NewFromConfig(r.data.AWS), &state); err != nil {
-		if isCode(err, "NoSuchEntity") {
-			resp.State.RemoveResource(ctx)
-			return
-		}
-		resp.Diagnostics.AddError("Reading controller role", awsDetail("iam:GetRole", "role "+state.Name.ValueString(), err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
 func (r *controllerIAMResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state controllerIAMModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -364,20 +352,10 @@ func (r *controllerIAMResource) Update(ctx context.Context, req resource.UpdateR
 		return
 	}
 	name := state.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
-	if !plan.Tags.Equal(state.Tags) {
-		resp.Diagnostics.Append(updateTags(ctx, plan.Tags, state.Tags,
-			func(set map[string]string) error {
-				_, err := c.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: iamTags(set)})
-				return err
-			},
-			func(keys []string) error {
-				_, err := c.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(name), TagKeys: keys})
-				return err
-			}, "role "+name)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
+	c := r.client()
+	resp.Diagnostics.Append(r.updateTags(ctx, c, name, &plan, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	trust, err := plan.trustPolicy()
 	if err != nil {
@@ -397,11 +375,7 @@ func (r *controllerIAMResource) Update(ctx context.Context, req resource.UpdateR
 		resp.Diagnostics.AddError("Updating controller policy", awsDetail("iam:PutRolePolicy", fmt.Sprintf("inline policy %s on role %s", controllerPolicyName, name), err))
 		return
 	}
-	if err := r.readInto(ctx, c, &plan); err != nil {
-		resp.Diagnostics.AddError("Reading controller role", awsDetail("iam:GetRole", "role "+name, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.saveRead(ctx, c, name, &plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *controllerIAMResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -411,7 +385,7 @@ func (r *controllerIAMResource) Delete(ctx context.Context, req resource.DeleteR
 		return
 	}
 	name := state.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 	// IAM refuses to delete a role that still has policies.
 	if _, err := c.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(controllerPolicyName)}); err != nil && !isCode(err, "NoSuchEntity") {
 		resp.Diagnostics.AddError("Deleting controller policy", awsDetail("iam:DeleteRolePolicy", fmt.Sprintf("inline policy %s on role %s", controllerPolicyName, name), err))
@@ -420,13 +394,4 @@ func (r *controllerIAMResource) Delete(ctx context.Context, req resource.DeleteR
 	if _, err := c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)}); err != nil && !isCode(err, "NoSuchEntity") {
 		resp.Diagnostics.AddError("Deleting controller role", awsDetail("iam:DeleteRole", "role "+name, err)+" If other policies were attached outside Terraform, detach them and retry.")
 	}
-}
-
-func (r *controllerIAMResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !iamNameRE.MatchString(req.ID) {
-		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("%q is not an IAM role name (^[\\w+=,.@-]{1,64}$); import the controller role by its name.", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }

@@ -45,9 +45,25 @@ func arnValidator() validator.String {
 	return stringvalidator.RegexMatches(arnRE, "must be an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)")
 }
 
-type nodeRoleResource struct{ data *providerData }
+// nodeRoleResource is the nodes' IAM role; Read, import and tags are
+// taggedIAMResource's.
+type nodeRoleResource struct {
+	taggedIAMResource[nodeRoleModel]
+}
 
-func newNodeRoleResource() resource.Resource { return &nodeRoleResource{} }
+func newNodeRoleResource() resource.Resource {
+	return &nodeRoleResource{taggedIAMResource[nodeRoleModel]{
+		kind:       "node role",
+		entity:     "role",
+		getCall:    "iam:GetRole",
+		importNoun: "IAM role name",
+		importHint: "import the node role by its name",
+		tags:       roleTagAPI,
+		name:       func(m *nodeRoleModel) types.String { return m.Name },
+		tagsOf:     func(m *nodeRoleModel) types.Map { return m.Tags },
+		read:       readNodeRole,
+	}}
+}
 
 type nodeRoleModel struct {
 	Name                types.String `tfsdk:"name"`
@@ -100,10 +116,6 @@ func nodeRoleSchema() schema.Schema {
 				MarkdownDescription: "Every managed policy attached to the role. A policy detached outside Terraform shows here as a difference."},
 		},
 	}
-}
-
-func (r *nodeRoleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 // desiredPolicies is the set of managed policy ARNs the configuration asks for.
@@ -168,7 +180,7 @@ func (r *nodeRoleResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 	name := plan.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 	tags, diags := mapValue(ctx, plan.Tags)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -195,16 +207,12 @@ func (r *nodeRoleResource) Create(ctx context.Context, req resource.CreateReques
 		if _, err := c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(p)}); err != nil {
 			resp.Diagnostics.AddError("Attaching policy to node role", awsDetail("iam:AttachRolePolicy", fmt.Sprintf("policy %s on role %s", p, name), err))
 			// Save what exists so the next apply repairs rather than collides.
-			_ = r.readInto(ctx, c, &plan)
+			_ = readNodeRole(ctx, c, &plan)
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 			return
 		}
 	}
-	if err := r.readInto(ctx, c, &plan); err != nil {
-		resp.Diagnostics.AddError("Reading node role", awsDetail("iam:GetRole", "role "+name, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.saveRead(ctx, c, name, &plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *nodeRoleResource) wantPolicies(ctx context.Context, m *nodeRoleModel) ([]string, diag.Diagnostics) {
@@ -217,8 +225,8 @@ func (r *nodeRoleResource) wantPolicies(ctx context.Context, m *nodeRoleModel) (
 	return m.desiredPolicies(ctx, partitionOf(r.data.AWS.Region), account)
 }
 
-// readInto refreshes m from IAM; it returns a NoSuchEntity error unchanged.
-func (r *nodeRoleResource) readInto(ctx context.Context, c *iam.Client, m *nodeRoleModel) error {
+// readNodeRole refreshes m from IAM; it returns a NoSuchEntity error unchanged.
+func readNodeRole(ctx context.Context, c *iam.Client, m *nodeRoleModel) error {
 	name := m.Name.ValueString()
 	out, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 	if err != nil {
@@ -235,11 +243,7 @@ func (r *nodeRoleResource) readInto(ctx context.Context, c *iam.Client, m *nodeR
 	} else {
 		m.PermissionsBoundary = types.StringNull()
 	}
-	tags := map[string]string{}
-	for _, t := range role.Tags {
-		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	m.Tags = tagsValue(tags, m.Tags)
+	m.Tags = iamTagsValue(role.Tags, m.Tags)
 
 	attached, err := attachedPolicies(ctx, c, name)
 	if err != nil {
@@ -292,23 +296,6 @@ func attachedPolicies(ctx context.Context, c *iam.Client, role string) ([]string
 	return out, nil
 }
 
-func (r *nodeRoleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state nodeRoleModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := r.readInto(ctx, iam.NewFromConfig(r.data.AWS), &state); err != nil {
-		if isCode(err, "NoSuchEntity") {
-			resp.State.RemoveResource(ctx)
-			return
-		}
-		resp.Diagnostics.AddError("Reading node role", awsDetail("iam:GetRole", "role "+state.Name.ValueString(), err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
 func (r *nodeRoleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state nodeRoleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -317,21 +304,11 @@ func (r *nodeRoleResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	name := state.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 
-	if !plan.Tags.Equal(state.Tags) {
-		resp.Diagnostics.Append(updateTags(ctx, plan.Tags, state.Tags,
-			func(set map[string]string) error {
-				_, err := c.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: iamTags(set)})
-				return err
-			},
-			func(keys []string) error {
-				_, err := c.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(name), TagKeys: keys})
-				return err
-			}, "role "+name)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
+	resp.Diagnostics.Append(r.updateTags(ctx, c, name, &plan, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	if !plan.PermissionsBoundary.Equal(state.PermissionsBoundary) {
 		var err error
@@ -370,11 +347,7 @@ func (r *nodeRoleResource) Update(ctx context.Context, req resource.UpdateReques
 			return
 		}
 	}
-	if err := r.readInto(ctx, c, &plan); err != nil {
-		resp.Diagnostics.AddError("Reading node role", awsDetail("iam:GetRole", "role "+name, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.saveRead(ctx, c, name, &plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *nodeRoleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -384,7 +357,7 @@ func (r *nodeRoleResource) Delete(ctx context.Context, req resource.DeleteReques
 		return
 	}
 	name := state.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 	have, err := attachedPolicies(ctx, c, name)
 	if isCode(err, "NoSuchEntity") {
 		return
@@ -407,13 +380,4 @@ func (r *nodeRoleResource) Delete(ctx context.Context, req resource.DeleteReques
 		}
 		resp.Diagnostics.AddError("Deleting node role", awsDetail("iam:DeleteRole", "role "+name, err)+hint)
 	}
-}
-
-func (r *nodeRoleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !iamNameRE.MatchString(req.ID) {
-		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("%q is not an IAM role name (^[\\w+=,.@-]{1,64}$); import the node role by its name.", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }
