@@ -66,30 +66,70 @@ func (p *nodewrightProvider) Metadata(_ context.Context, _ provider.MetadataRequ
 
 func (p *nodewrightProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "The nodewright provider stands up just-in-time nodes for Amazon EKS: IAM, the interruption queue, cluster access, the controller, and NodeClasses and NodePools as typed resources. Nothing in the cluster is needed at plan time.",
+		MarkdownDescription: "The nodewright provider stands up just-in-time nodes for Amazon EKS: IAM, the interruption queue, cluster access, the " +
+			"controller, and NodeClasses and NodePools as typed resources. Nothing in the cluster is needed at plan time.",
 		Attributes: map[string]schema.Attribute{
-			"region":   schema.StringAttribute{Optional: true, MarkdownDescription: "AWS region. Defaults to `AWS_REGION` / `AWS_DEFAULT_REGION` or the profile's region."},
-			"profile":  schema.StringAttribute{Optional: true, MarkdownDescription: "Shared-config profile. Defaults to `AWS_PROFILE`."},
-			"endpoint": schema.StringAttribute{Optional: true, MarkdownDescription: "Override of every AWS service endpoint, for example a local emulator. Defaults to `AWS_ENDPOINT_URL`."},
+			"region": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "AWS region. Defaults to `AWS_REGION` / `AWS_DEFAULT_REGION` or the profile's region.",
+			},
+			"profile": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Shared-config profile. Defaults to `AWS_PROFILE`.",
+			},
+			"endpoint": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Override of every AWS service endpoint, for example a local emulator. Defaults to `AWS_ENDPOINT_URL`.",
+			},
 		},
 		Blocks: map[string]schema.Block{
 			"assume_role": schema.SingleNestedBlock{
 				MarkdownDescription: "Assume this role for every AWS call.",
 				Attributes: map[string]schema.Attribute{
-					"role_arn":     schema.StringAttribute{Optional: true, MarkdownDescription: "ARN of the role to assume."},
-					"session_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Session name (default `nodewright-terraform`)."},
-					"external_id":  schema.StringAttribute{Optional: true, MarkdownDescription: "External id the role's trust policy requires."},
+					"role_arn": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "ARN of the role to assume.",
+					},
+					"session_name": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Session name (default `nodewright-terraform`).",
+					},
+					"external_id": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "External id the role's trust policy requires.",
+					},
 				},
 			},
 			"kubernetes": schema.SingleNestedBlock{
-				MarkdownDescription: "How to reach the cluster. Resolved only when a resource first needs it, never at plan time. Use `host` with `cluster_ca_certificate` and `token`, a kubeconfig (`config_path`, `config_context`; `KUBECONFIG`), or `eks_cluster_name`, from which the endpoint and CA are looked up and a short-lived EKS token is minted as aws-iam-authenticator does.",
+				MarkdownDescription: "How to reach the cluster. Resolved only when a resource first needs it, never at plan time. Use `host` with " +
+					"`cluster_ca_certificate` and `token`, a kubeconfig (`config_path`, `config_context`; `KUBECONFIG`), or `eks_cluster_name`, from which the " +
+					"endpoint and CA are looked up and a short-lived EKS token is minted as aws-iam-authenticator does.",
 				Attributes: map[string]schema.Attribute{
-					"host":                   schema.StringAttribute{Optional: true, MarkdownDescription: "API server URL. Defaults to `KUBE_HOST`."},
-					"cluster_ca_certificate": schema.StringAttribute{Optional: true, MarkdownDescription: "PEM CA of the API server. Defaults to `KUBE_CLUSTER_CA_CERT_DATA`."},
-					"token":                  schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Bearer token. Defaults to `KUBE_TOKEN`."},
-					"config_path":            schema.StringAttribute{Optional: true, MarkdownDescription: "Kubeconfig path. Defaults to `KUBE_CONFIG_PATH`, then `KUBECONFIG`."},
-					"config_context":         schema.StringAttribute{Optional: true, MarkdownDescription: "Kubeconfig context. Defaults to `KUBE_CTX`."},
-					"eks_cluster_name":       schema.StringAttribute{Optional: true, MarkdownDescription: "EKS cluster to look up and authenticate to with the provider's AWS credentials."},
+					"host": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "API server URL. Defaults to `KUBE_HOST`.",
+					},
+					"cluster_ca_certificate": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "PEM CA of the API server. Defaults to `KUBE_CLUSTER_CA_CERT_DATA`.",
+					},
+					"token": schema.StringAttribute{
+						Optional:            true,
+						Sensitive:           true,
+						MarkdownDescription: "Bearer token. Defaults to `KUBE_TOKEN`.",
+					},
+					"config_path": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Kubeconfig path. Defaults to `KUBE_CONFIG_PATH`, then `KUBECONFIG`.",
+					},
+					"config_context": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Kubeconfig context. Defaults to `KUBE_CTX`.",
+					},
+					"eks_cluster_name": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "EKS cluster to look up and authenticate to with the provider's AWS credentials.",
+					},
 				},
 			},
 		},

@@ -145,71 +145,196 @@ var durationValidator = stringvalidator.RegexMatches(durationRE, "must be a dura
 
 func controllerSchema() schema.Schema {
 	quantity := func(desc, def string) schema.StringAttribute {
-		return schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(def),
-			MarkdownDescription: desc + " Empty means none."}
+		return schema.StringAttribute{
+			Optional:            true,
+			Computed:            true,
+			Default:             stringdefault.StaticString(def),
+			MarkdownDescription: desc + " Empty means none.",
+		}
 	}
 	return schema.Schema{
-		MarkdownDescription: "Deploys the nodewright controller into the cluster: its CRDs (installed or upgraded in place), a namespace, a ServiceAccount, least-privilege RBAC and a Deployment, and waits for the rollout. " +
-			"Destroying it first deletes every NodePool and waits for the controller to drain and terminate the nodes it launched (terminating leftover instances itself at the timeout), deletes EC2NodeClasses, launch templates and instance profiles, and only then removes the controller and the CRDs.",
+		MarkdownDescription: "Deploys the nodewright controller into the cluster: its CRDs (installed or upgraded in place), a namespace, a ServiceAccount, " +
+			"least-privilege RBAC and a Deployment, and waits for the rollout. " +
+			"Destroying it first deletes every NodePool and waits for the controller to drain and terminate the nodes it launched (terminating leftover " +
+			"instances itself at the timeout), deletes EC2NodeClasses, launch templates and instance profiles, and only then removes the controller and the CRDs.",
 		Attributes: map[string]schema.Attribute{
-			"cluster_name": schema.StringAttribute{Required: true, MarkdownDescription: "EKS cluster name (the controller's `CLUSTER_NAME`): tags, discovery and node bootstrap.",
-				Validators: []validator.String{stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)")}},
+			"cluster_name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "EKS cluster name (the controller's `CLUSTER_NAME`): tags, discovery and node bootstrap.",
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)"),
+				},
+			},
 
-			"cluster_endpoint": schema.StringAttribute{Optional: true, MarkdownDescription: "API server URL nodes join (`CLUSTER_ENDPOINT`). Looked up with eks:DescribeCluster by the controller when unset."},
-			"namespace": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultControllerNamespace),
+			"cluster_endpoint": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "API server URL nodes join (`CLUSTER_ENDPOINT`). Looked up with eks:DescribeCluster by the controller when unset.",
+			},
+			"namespace": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultControllerNamespace),
 				MarkdownDescription: "Namespace of the controller, created and deleted with it. Changing it replaces the installation.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.RegexMatches(dnsLabelRE, "must be a DNS label: lower-case letters, digits and -, at most 63 characters")}},
-			"image": schema.StringAttribute{Optional: true, Computed: true,
-				MarkdownDescription: "Controller image. Defaults to `" + ControllerImageRepository + ":<provider version>`."},
-			"replicas": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(defaultReplicas),
-				MarkdownDescription: "Controller replicas; one is the leader at a time.", Validators: []validator.Int64{int64validator.Between(1, 10)}},
-			"interruption_queue": schema.StringAttribute{Optional: true, MarkdownDescription: "SQS queue name of interruption notices (`nodewright_interruption_queue.name`); unset turns interruption handling off."},
-			"service_account_annotations": schema.MapAttribute{Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "Annotations on the controller's ServiceAccount, for example `" + roleARNAnnotation + "` for IRSA."},
-			"controller_role_arn": schema.StringAttribute{Optional: true, MarkdownDescription: "IAM role the controller assumes through IRSA (`nodewright_controller_iam.role_arn`): sets the `" + roleARNAnnotation + "` annotation on the ServiceAccount."},
-			"pod_identity": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "The controller's ServiceAccount has an EKS Pod Identity association (`nodewright_pod_identity_association`), so the EKS Pod Identity agent gives it its role. With this or `controller_role_arn` the Deployment carries no AWS credentials; without either, and only against an endpoint override (a local or test cloud), it gets the provider's own."},
-			"resources": schema.SingleNestedAttribute{Optional: true, Computed: true, Default: objectdefault.StaticValue(defaultResources()),
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(dnsLabelRE, "must be a DNS label: lower-case letters, digits and -, at most 63 characters"),
+				},
+			},
+			"image": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Controller image. Defaults to `" + ControllerImageRepository + ":<provider version>`.",
+			},
+			"replicas": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultReplicas),
+				MarkdownDescription: "Controller replicas; one is the leader at a time.",
+				Validators:          []validator.Int64{int64validator.Between(1, 10)},
+			},
+			"interruption_queue": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "SQS queue name of interruption notices (`nodewright_interruption_queue.name`); unset turns interruption handling off.",
+			},
+			"service_account_annotations": schema.MapAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Annotations on the controller's ServiceAccount, for example `" + roleARNAnnotation + "` for IRSA.",
+			},
+			"controller_role_arn": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "IAM role the controller assumes through IRSA (`nodewright_controller_iam.role_arn`): sets the `" + roleARNAnnotation + "` " +
+					"annotation on the ServiceAccount.",
+			},
+			"pod_identity": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "The controller's ServiceAccount has an EKS Pod Identity association (`nodewright_pod_identity_association`), so the EKS Pod " +
+					"Identity agent gives it its role. With this or `controller_role_arn` the Deployment carries no AWS credentials; without either, and only " +
+					"against an endpoint override (a local or test cloud), it gets the provider's own.",
+			},
+			"resources": schema.SingleNestedAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             objectdefault.StaticValue(defaultResources()),
 				MarkdownDescription: "Requests and limits of the controller container.",
 				Attributes: map[string]schema.Attribute{
 					"cpu_request":    quantity("CPU request (default `"+defaultCPU+"`).", defaultCPU),
 					"memory_request": quantity("Memory request (default `"+defaultMemory+"`).", defaultMemory),
 					"cpu_limit":      quantity("CPU limit (default none).", ""),
 					"memory_limit":   quantity("Memory limit (default `"+defaultMemory+"`).", defaultMemory),
-				}},
-			"priority_class_name": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultPriorityClass),
-				MarkdownDescription: "Priority class of the controller pods, so they are not preempted by the workloads they provision for."},
-			"node_selector": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Node selector of the controller pods."},
-			"tolerations": schema.ListNestedAttribute{Optional: true, Computed: true, Default: listdefault.StaticValue(defaultTolerations()),
+				},
+			},
+			"priority_class_name": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultPriorityClass),
+				MarkdownDescription: "Priority class of the controller pods, so they are not preempted by the workloads they provision for.",
+			},
+			"node_selector": schema.MapAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Node selector of the controller pods.",
+			},
+			"tolerations": schema.ListNestedAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             listdefault.StaticValue(defaultTolerations()),
 				MarkdownDescription: "Tolerations of the controller pods. The default tolerates `CriticalAddonsOnly`, the taint of EKS system node groups.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"key": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(""), MarkdownDescription: "Taint key; empty with `Exists` tolerates everything."},
-					"operator": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("Equal"), MarkdownDescription: "One of " + strings.Join(tolerationOperators, ", ") + ".",
-						Validators: []validator.String{stringvalidator.OneOf(tolerationOperators...)}},
-					"value": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(""), MarkdownDescription: "Taint value, with `Equal`."},
-					"effect": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(""), MarkdownDescription: "Taint effect; empty matches every effect.",
-						Validators: []validator.String{stringvalidator.OneOf(tolerationEffects...)}},
-				}}},
-			"affinity_avoid_managed": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(true),
-				MarkdownDescription: "Require nodes without the `" + v1.NodePoolLabelKey + "` label, so the controller never runs on a node it manages (and could drain)."},
-			"env": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Extra environment of the controller, after (and overriding) what the resource sets, e.g. `BATCH_MAX_DURATION`."},
-			"log_level": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultLogLevel),
-				MarkdownDescription: "Log level: one of " + strings.Join(logLevels, ", ") + ".", Validators: []validator.String{stringvalidator.OneOf(logLevels...)}},
-			"metrics_port": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(defaultMetricsPort),
-				MarkdownDescription: "Prometheus metrics port; 0 turns metrics off.", Validators: []validator.Int64{int64validator.Between(0, 65535)}},
-			"health_probe_port": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(defaultHealthPort),
-				MarkdownDescription: "Port of `/healthz` and `/readyz`, which the liveness and readiness probes use; 0 turns the health server and the probes off.", Validators: []validator.Int64{int64validator.Between(0, 65535)}},
-			"wait_for_rollout": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(true),
-				MarkdownDescription: "Wait until every replica is available after create and update."},
-			"create_timeout": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultCreateTimeout),
-				MarkdownDescription: "How long to wait for the rollout.", Validators: []validator.String{durationValidator}},
-			"delete_timeout": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultDeleteTimeout),
-				MarkdownDescription: "How long destroy waits for the controller to terminate its nodes before terminating leftover instances itself.", Validators: []validator.String{durationValidator}},
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"key": schema.StringAttribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             stringdefault.StaticString(""),
+							MarkdownDescription: "Taint key; empty with `Exists` tolerates everything.",
+						},
+						"operator": schema.StringAttribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             stringdefault.StaticString("Equal"),
+							MarkdownDescription: "One of " + strings.Join(tolerationOperators, ", ") + ".",
+							Validators:          []validator.String{stringvalidator.OneOf(tolerationOperators...)},
+						},
+						"value": schema.StringAttribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             stringdefault.StaticString(""),
+							MarkdownDescription: "Taint value, with `Equal`.",
+						},
+						"effect": schema.StringAttribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             stringdefault.StaticString(""),
+							MarkdownDescription: "Taint effect; empty matches every effect.",
+							Validators:          []validator.String{stringvalidator.OneOf(tolerationEffects...)},
+						},
+					},
+				},
+			},
+			"affinity_avoid_managed": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+				MarkdownDescription: "Require nodes without the `" + v1.NodePoolLabelKey + "` label, so the controller never runs on a node it manages (and could drain).",
+			},
+			"env": schema.MapAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Extra environment of the controller, after (and overriding) what the resource sets, e.g. `BATCH_MAX_DURATION`.",
+			},
+			"log_level": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultLogLevel),
+				MarkdownDescription: "Log level: one of " + strings.Join(logLevels, ", ") + ".",
+				Validators:          []validator.String{stringvalidator.OneOf(logLevels...)},
+			},
+			"metrics_port": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultMetricsPort),
+				MarkdownDescription: "Prometheus metrics port; 0 turns metrics off.",
+				Validators:          []validator.Int64{int64validator.Between(0, 65535)},
+			},
+			"health_probe_port": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultHealthPort),
+				MarkdownDescription: "Port of `/healthz` and `/readyz`, which the liveness and readiness probes use; 0 turns the health server and the probes off.",
+				Validators:          []validator.Int64{int64validator.Between(0, 65535)},
+			},
+			"wait_for_rollout": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+				MarkdownDescription: "Wait until every replica is available after create and update.",
+			},
+			"create_timeout": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultCreateTimeout),
+				MarkdownDescription: "How long to wait for the rollout.",
+				Validators:          []validator.String{durationValidator},
+			},
+			"delete_timeout": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultDeleteTimeout),
+				MarkdownDescription: "How long destroy waits for the controller to terminate its nodes before terminating leftover instances itself.",
+				Validators:          []validator.String{durationValidator},
+			},
 
-			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "`<namespace>/nodewright`.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"crds_version": schema.StringAttribute{Computed: true,
-				MarkdownDescription: "Digest of the CRDs this provider version installs; a new provider version with changed CRDs plans an in-place upgrade."},
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "`<namespace>/nodewright`.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"crds_version": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Digest of the CRDs this provider version installs; a new provider version with changed CRDs plans an in-place upgrade.",
+			},
 		},
 	}
 }

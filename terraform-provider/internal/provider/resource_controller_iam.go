@@ -91,45 +91,121 @@ func (r *controllerIAMResource) Schema(_ context.Context, _ resource.SchemaReque
 
 func controllerIAMSchema() schema.Schema {
 	return schema.Schema{
-		MarkdownDescription: "The IAM role the nodewright controller runs as, with one least-privilege inline policy (`" + controllerPolicyName + "`): launches and terminations are limited to resources tagged for this cluster, `iam:PassRole` to the node role, and SQS to the interruption queue. Trusted through IRSA or EKS Pod Identity; set exactly one of `irsa` and `pod_identity`.\n\n" +
-			"Each statement of the policy, and the controller flows that fail without it. The table is measured: `make test-iam` removes each statement (and each action) in turn, runs the controller's flows against the local cloud with IAM enforced, and fails when this table is out of date.\n\n" +
-			iampolicy.FlowsTable(iampolicy.Options{Region: "<region>", AccountID: "<account>", ClusterName: "<cluster>",
-				NodeRoleARN: "arn:aws:iam::<account>:role/<node-role>", QueueARN: "arn:aws:sqs:<region>:<account>:<queue>",
-				SSMParameters: []string{"/<your-amis>/*"}}),
+		MarkdownDescription: "The IAM role the nodewright controller runs as, with one least-privilege inline policy (`" + controllerPolicyName + "`): " +
+			"launches and terminations are limited to resources tagged for this cluster, `iam:PassRole` to the node role, and SQS to the interruption queue. " +
+			"Trusted through IRSA or EKS Pod Identity; set exactly one of `irsa` and `pod_identity`.\n\n" +
+			"Each statement of the policy, and the controller flows that fail without it. The table is measured: `make test-iam` removes each statement (and " +
+			"each action) in turn, runs the controller's flows against the local cloud with IAM enforced, and fails when this table is out of date.\n\n" +
+			iampolicy.FlowsTable(iampolicy.Options{
+				Region:        "<region>",
+				AccountID:     "<account>",
+				ClusterName:   "<cluster>",
+				NodeRoleARN:   "arn:aws:iam::<account>:role/<node-role>",
+				QueueARN:      "arn:aws:sqs:<region>:<account>:<queue>",
+				SSMParameters: []string{"/<your-amis>/*"},
+			}),
 		Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Role name. Changing it replaces the role.",
-				Validators: []validator.String{iamNameValidator()}, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"cluster_name": schema.StringAttribute{Required: true, MarkdownDescription: "EKS cluster the controller manages; launches are limited to resources tagged `kubernetes.io/cluster/<cluster_name>=owned`.",
-				Validators: []validator.String{stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)")}},
-			"node_role_arn": schema.StringAttribute{Required: true, MarkdownDescription: "ARN of the node role (`nodewright_node_role.<name>.arn`), the only role the controller may pass to EC2.",
-				Validators: []validator.String{stringvalidator.RegexMatches(roleARNRE, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)")}},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Role name. Changing it replaces the role.",
+				Validators:          []validator.String{iamNameValidator()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"cluster_name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "EKS cluster the controller manages; launches are limited to resources tagged `kubernetes.io/cluster/<cluster_name>=owned`.",
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)"),
+				},
+			},
+			"node_role_arn": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "ARN of the node role (`nodewright_node_role.<name>.arn`), the only role the controller may pass to EC2.",
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(roleARNRE, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
+				},
+			},
 
-			"interruption_queue_arn": schema.StringAttribute{Optional: true, MarkdownDescription: "ARN of the interruption queue (`nodewright_interruption_queue.<name>.queue_arn`). Without it the controller gets no SQS access.",
-				Validators: []validator.String{stringvalidator.RegexMatches(sqsARNRE, "must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>)")}},
-			"ami_ssm_parameters": schema.ListAttribute{Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "This account's SSM parameters that node classes name in an AMI selector term's `ssmParameter`, e.g. `[\"/team/amis/*\"]` (`ssm:GetParameter` on them). AWS's public parameters under `/aws/service/` are always readable.",
-				Validators:          []validator.List{listvalidator.ValueStringsAre(stringvalidator.RegexMatches(ssmParamRE, "must be a parameter path starting with /: letters, digits, _ . - / and * (a wildcard)"))}},
-			"region": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Region the policy allows launches in. Defaults to the provider's region.",
-				Validators: []validator.String{stringvalidator.RegexMatches(regionRE, "must be an AWS region such as us-east-1")}},
-			"pod_identity": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Trust EKS Pod Identity (`pods.eks.amazonaws.com`, with `sts:AssumeRole` and `sts:TagSession`). Conflicts with `irsa`."},
-			"tags": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Tags on the role."},
+			"interruption_queue_arn": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "ARN of the interruption queue (`nodewright_interruption_queue.<name>.queue_arn`). Without it the controller gets no SQS access.",
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(sqsARNRE, "must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>)"),
+				},
+			},
+			"ami_ssm_parameters": schema.ListAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "This account's SSM parameters that node classes name in an AMI selector term's `ssmParameter`, e.g. `[\"/team/amis/*\"]` " +
+					"(`ssm:GetParameter` on them). AWS's public parameters under `/aws/service/` are always readable.",
+				Validators: []validator.List{
+					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(ssmParamRE, "must be a parameter path starting with /: letters, digits, _ . - / and * "+
+						"(a wildcard)")),
+				},
+			},
+			"region": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Region the policy allows launches in. Defaults to the provider's region.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(regionRE, "must be an AWS region such as us-east-1")},
+			},
+			"pod_identity": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+				MarkdownDescription: "Trust EKS Pod Identity (`pods.eks.amazonaws.com`, with `sts:AssumeRole` and `sts:TagSession`). Conflicts with `irsa`.",
+			},
+			"tags": schema.MapAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Tags on the role.",
+			},
 
-			"arn":         schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the controller role.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"id":          schema.StringAttribute{Computed: true, MarkdownDescription: "Role name.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"unique_id":   schema.StringAttribute{Computed: true, MarkdownDescription: "The role's stable unique id.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"policy_json": schema.StringAttribute{Computed: true, MarkdownDescription: "The inline policy document, as attached."},
+			"arn": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "ARN of the controller role.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Role name.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"unique_id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The role's stable unique id.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"policy_json": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The inline policy document, as attached.",
+			},
 		},
 		Blocks: map[string]schema.Block{
 			"irsa": schema.SingleNestedBlock{
 				MarkdownDescription: "Trust the cluster's OIDC provider for one service account (IAM Roles for Service Accounts). Conflicts with `pod_identity`.",
 				Attributes: map[string]schema.Attribute{
-					"oidc_provider_arn": schema.StringAttribute{Optional: true, MarkdownDescription: "ARN of the cluster's IAM OIDC provider.",
-						Validators: []validator.String{stringvalidator.RegexMatches(oidcProviderRE, "must be an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)")}},
-					"namespace": schema.StringAttribute{Optional: true, MarkdownDescription: "Namespace of the controller's service account.",
-						Validators: []validator.String{stringvalidator.RegexMatches(k8sNameRE, "must be a Kubernetes name (lower-case letters, digits, - and .)")}},
-					"service_account": schema.StringAttribute{Optional: true, MarkdownDescription: "Name of the controller's service account.",
-						Validators: []validator.String{stringvalidator.RegexMatches(k8sNameRE, "must be a Kubernetes name (lower-case letters, digits, - and .)")}},
+					"oidc_provider_arn": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "ARN of the cluster's IAM OIDC provider.",
+						Validators: []validator.String{
+							stringvalidator.RegexMatches(oidcProviderRE, "must be an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)"),
+						},
+					},
+					"namespace": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Namespace of the controller's service account.",
+						Validators: []validator.String{
+							stringvalidator.RegexMatches(k8sNameRE, "must be a Kubernetes name (lower-case letters, digits, - and .)"),
+						},
+					},
+					"service_account": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Name of the controller's service account.",
+						Validators: []validator.String{
+							stringvalidator.RegexMatches(k8sNameRE, "must be a Kubernetes name (lower-case letters, digits, - and .)"),
+						},
+					},
 				},
 			},
 		},

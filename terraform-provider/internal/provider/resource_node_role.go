@@ -89,31 +89,74 @@ func (r *nodeRoleResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 
 func nodeRoleSchema() schema.Schema {
 	return schema.Schema{
-		MarkdownDescription: "The IAM role nodewright's nodes run as: trusted by EC2, with the worker, ECR pull and VPC CNI policies attached, and optionally SSM and any extra policies.",
+		MarkdownDescription: "The IAM role nodewright's nodes run as: trusted by EC2, with the worker, ECR pull and VPC CNI policies attached, and " +
+			"optionally SSM and any extra policies.",
 		Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Role name. Changing it replaces the role.",
-				Validators: []validator.String{iamNameValidator()}, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Role name. Changing it replaces the role.",
+				Validators:          []validator.String{iamNameValidator()},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
 
-			"path": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("/"),
+			"path": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString("/"),
 				MarkdownDescription: "IAM path of the role. Changing it replaces the role.",
 				Validators:          []validator.String{stringvalidator.RegexMatches(iamPathRE, "must begin and end with / (the IAM path rule)")},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"permissions_boundary": schema.StringAttribute{Optional: true, MarkdownDescription: "ARN of the managed policy that bounds the role's permissions.",
-				Validators: []validator.String{arnValidator()}},
-			"tags": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Tags on the role."},
-			"ipv6": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Attach `AmazonEKS_CNI_IPv6_Policy` (which you create in your account, as AWS documents) instead of `AmazonEKS_CNI_Policy`, for IPv6 clusters."},
-			"attach_ssm": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Attach `AmazonSSMManagedInstanceCore` so nodes can be reached with Session Manager."},
-			"extra_policy_arns": schema.SetAttribute{Optional: true, ElementType: types.StringType,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"permissions_boundary": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "ARN of the managed policy that bounds the role's permissions.",
+				Validators:          []validator.String{arnValidator()},
+			},
+			"tags": schema.MapAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Tags on the role.",
+			},
+			"ipv6": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Attach `AmazonEKS_CNI_IPv6_Policy` (which you create in your account, as AWS documents) instead of `AmazonEKS_CNI_Policy`, " +
+					"for IPv6 clusters.",
+			},
+			"attach_ssm": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+				MarkdownDescription: "Attach `AmazonSSMManagedInstanceCore` so nodes can be reached with Session Manager.",
+			},
+			"extra_policy_arns": schema.SetAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
 				MarkdownDescription: "ARNs of further managed policies to attach.",
-				Validators:          []validator.Set{setvalidator.ValueStringsAre(arnValidator())}},
+				Validators:          []validator.Set{setvalidator.ValueStringsAre(arnValidator())},
+			},
 
-			"arn":       schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the role.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: "Role name.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"unique_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The role's stable unique id (AROA...).", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"policy_arns": schema.SetAttribute{Computed: true, ElementType: types.StringType,
-				MarkdownDescription: "Every managed policy attached to the role. A policy detached outside Terraform shows here as a difference."},
+			"arn": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "ARN of the role.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Role name.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"unique_id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The role's stable unique id (AROA...).",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"policy_arns": schema.SetAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Every managed policy attached to the role. A policy detached outside Terraform shows here as a difference.",
+			},
 		},
 	}
 }

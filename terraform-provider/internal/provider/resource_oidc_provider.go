@@ -43,22 +43,45 @@ func (r *oidcProviderResource) Metadata(_ context.Context, req resource.Metadata
 
 func (r *oidcProviderResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "The IAM OpenID Connect provider of an EKS cluster's service-account issuer, with the client id `" + stsAudience + "`: what IRSA needs before STS accepts the cluster's tokens. " +
+		MarkdownDescription: "The IAM OpenID Connect provider of an EKS cluster's service-account issuer, with the client id `" + stsAudience + "`: what " +
+			"IRSA needs before STS accepts the cluster's tokens. " +
 			"The issuer is read from `eks:DescribeCluster`. Skip it if the cluster's provider already exists (one per issuer per account). " +
 			"IAM no longer checks thumbprints for providers it can verify itself; none is sent.",
 		Attributes: map[string]schema.Attribute{
-			"cluster_name": schema.StringAttribute{Required: true, MarkdownDescription: "EKS cluster whose issuer is registered. Changing it replaces the provider.",
-				// An imported provider has no cluster in state yet: setting it
-				// adopts the provider rather than replacing it.
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-					resp.RequiresReplace = !req.StateValue.IsNull()
-				}, "Changing the cluster replaces the provider.", "Changing the cluster replaces the provider.")},
-				Validators: []validator.String{stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)")}},
-			"issuer_url": schema.StringAttribute{Computed: true, MarkdownDescription: "The cluster's service-account issuer.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"arn":        schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the provider, for `nodewright_controller_iam`'s `irsa.oidc_provider_arn`.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"id":         schema.StringAttribute{Computed: true, MarkdownDescription: "The provider's ARN, the import id.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"cluster_name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "EKS cluster whose issuer is registered. Changing it replaces the provider.",
+				PlanModifiers: []planmodifier.String{
+					stringplanmodifier.RequiresReplaceIf(replaceUnlessImported, "Changing the cluster replaces the provider.", "Changing the cluster replaces the provider."),
+				},
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)"),
+				},
+			},
+			"issuer_url": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The cluster's service-account issuer.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"arn": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "ARN of the provider, for `nodewright_controller_iam`'s `irsa.oidc_provider_arn`.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The provider's ARN, the import id.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
 		},
 	}
+}
+
+// replaceUnlessImported replaces the provider when cluster_name changes,
+// but not when the state has none: an imported provider has no cluster in
+// state yet, and setting it adopts the provider rather than replacing it.
+func replaceUnlessImported(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = !req.StateValue.IsNull()
 }
 
 func (r *oidcProviderResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {

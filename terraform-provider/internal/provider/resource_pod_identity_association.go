@@ -50,15 +50,49 @@ func (r *podIdentityAssociationResource) Schema(_ context.Context, _ resource.Sc
 			"The role must trust `pods.eks.amazonaws.com` for `sts:AssumeRole` and `sts:TagSession` (`nodewright_controller_iam` with `pod_identity = true` does). " +
 			"Every attribute replaces the association when it changes.",
 		Attributes: map[string]schema.Attribute{
-			"cluster_name": schema.StringAttribute{Required: true, MarkdownDescription: "EKS cluster.", PlanModifiers: replace,
-				Validators: []validator.String{stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)")}},
-			"namespace":       schema.StringAttribute{Required: true, MarkdownDescription: "Namespace of the service account.", PlanModifiers: replace, Validators: kube},
-			"service_account": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the service account.", PlanModifiers: replace, Validators: kube},
-			"role_arn": schema.StringAttribute{Required: true, MarkdownDescription: "ARN of the role the pods get.", PlanModifiers: replace,
-				Validators: []validator.String{stringvalidator.RegexMatches(roleARNRE, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)")}},
-			"association_id":  schema.StringAttribute{Computed: true, MarkdownDescription: "EKS's id of the association.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"association_arn": schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the association.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"id":              schema.StringAttribute{Computed: true, MarkdownDescription: "`<cluster_name>/<association_id>`, the import id.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"cluster_name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "EKS cluster.",
+				PlanModifiers:       replace,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)"),
+				},
+			},
+			"namespace": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Namespace of the service account.",
+				PlanModifiers:       replace,
+				Validators:          kube,
+			},
+			"service_account": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name of the service account.",
+				PlanModifiers:       replace,
+				Validators:          kube,
+			},
+			"role_arn": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "ARN of the role the pods get.",
+				PlanModifiers:       replace,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(roleARNRE, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
+				},
+			},
+			"association_id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "EKS's id of the association.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"association_arn": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "ARN of the association.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "`<cluster_name>/<association_id>`, the import id.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
 		},
 	}
 }
