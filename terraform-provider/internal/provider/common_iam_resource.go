@@ -47,7 +47,7 @@ var instanceProfileTagAPI = iamTagAPI{
 // name, the tag half of Update and the read-back after a write. A resource
 // embeds it and writes its own Create, Update and Delete around it.
 type taggedIAMResource[M any] struct {
-	data *providerData
+	configuredResource
 
 	// kind names the resource in diagnostic summaries (node role).
 	kind string
@@ -65,10 +65,6 @@ type taggedIAMResource[M any] struct {
 	tagsOf func(m *M) types.Map
 	// read refreshes m from IAM and returns a NoSuchEntity error unchanged.
 	read func(ctx context.Context, c *iam.Client, m *M) error
-}
-
-func (r *taggedIAMResource[M]) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *taggedIAMResource[M]) client() *iam.Client { return iam.NewFromConfig(r.data.AWS) }

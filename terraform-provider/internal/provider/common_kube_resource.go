@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -17,7 +18,7 @@ import (
 // embeds it and adds its own Metadata, Schema, ValidateConfig and
 // ImportState.
 type kubeObjectResource[M any, S any, O client.Object] struct {
-	data *providerData
+	configuredResource
 
 	// kind names the object in diagnostics, as kubectl does (NodePool).
 	kind string
@@ -43,24 +44,44 @@ type kubeObjectResource[M any, S any, O client.Object] struct {
 	waitDeleted func(ctx context.Context, c client.Client, name string, timeout time.Duration, diags *diag.Diagnostics)
 }
 
-func (r *kubeObjectResource[M, S, O]) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *kubeObjectResource[M, S, O]) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m M
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
+// planned reads the plan, builds the spec from it and connects to the
+// cluster: how Create and Update start.
+func (r *kubeObjectResource[M, S, O]) planned(ctx context.Context, plan tfsdk.Plan, diags *diag.Diagnostics) (m M, spec S, c client.Client, ok bool) {
+	diags.Append(plan.Get(ctx, &m)...)
+	if diags.HasError() {
+		return m, spec, nil, false
 	}
 	spec, err := r.spec(&m)
 	if err != nil {
-		resp.Diagnostics.AddError("Building the "+r.kind, err.Error())
-		return
+		diags.AddError("Building the "+r.kind, err.Error())
+		return m, spec, nil, false
+	}
+	c, err = kubeClient(ctx, r.data)
+	if err != nil {
+		diags.AddError("Connecting to the cluster", err.Error())
+		return m, spec, nil, false
+	}
+	return m, spec, c, true
+}
+
+// stated reads the state and connects to the cluster: how Read and Delete
+// start.
+func (r *kubeObjectResource[M, S, O]) stated(ctx context.Context, state tfsdk.State, diags *diag.Diagnostics) (m M, c client.Client, ok bool) {
+	diags.Append(state.Get(ctx, &m)...)
+	if diags.HasError() {
+		return m, nil, false
 	}
 	c, err := kubeClient(ctx, r.data)
 	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
+		diags.AddError("Connecting to the cluster", err.Error())
+		return m, nil, false
+	}
+	return m, c, true
+}
+
+func (r *kubeObjectResource[M, S, O]) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	m, spec, c, ok := r.planned(ctx, req.Plan, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	name := r.name(&m)
@@ -75,14 +96,8 @@ func (r *kubeObjectResource[M, S, O]) Create(ctx context.Context, req resource.C
 }
 
 func (r *kubeObjectResource[M, S, O]) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m M
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
+	m, c, ok := r.stated(ctx, req.State, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	name := r.name(&m)
@@ -104,19 +119,8 @@ func (r *kubeObjectResource[M, S, O]) Read(ctx context.Context, req resource.Rea
 }
 
 func (r *kubeObjectResource[M, S, O]) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m M
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	spec, err := r.spec(&m)
-	if err != nil {
-		resp.Diagnostics.AddError("Building the "+r.kind, err.Error())
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
+	m, spec, c, ok := r.planned(ctx, req.Plan, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	name := r.name(&m)
@@ -130,19 +134,13 @@ func (r *kubeObjectResource[M, S, O]) Update(ctx context.Context, req resource.U
 }
 
 func (r *kubeObjectResource[M, S, O]) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var m M
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+	m, c, ok := r.stated(ctx, req.State, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	timeout, err := time.ParseDuration(r.deleteTimeout(&m))
 	if err != nil {
 		timeout = 10 * time.Minute
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
 	}
 	name := r.name(&m)
 	if err := c.Delete(ctx, r.object(name)); err != nil && !apierrors.IsNotFound(err) {

@@ -5,6 +5,10 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -34,3 +38,74 @@ func iamNameValidator() validator.String {
 func kubeOneOfDoc(vals []string) string { return "`" + strings.Join(vals, "`, `") + "`" }
 
 func isKnownStr(s types.String) bool { return !s.IsNull() && !s.IsUnknown() }
+
+func eksClusterNameValidator() validator.String {
+	return stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)")
+}
+
+func k8sNameValidator() validator.String {
+	return stringvalidator.RegexMatches(k8sNameRE, "must be a Kubernetes name (lower-case letters, digits, - and .)")
+}
+
+func roleARNValidator() validator.String {
+	return stringvalidator.RegexMatches(roleARNRE, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+}
+
+// Attributes of the same kind in several resources, built once so that
+// they take the same values the same way everywhere.
+
+// computedStableString is a computed attribute that never changes once
+// known (an id, an ARN), so plans show the state's value, not "known after
+// apply".
+func computedStableString(desc string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Computed:            true,
+		MarkdownDescription: desc,
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+}
+
+// optionalStringMap is an optional map of strings (tags, labels).
+func optionalStringMap(desc string) schema.MapAttribute {
+	return schema.MapAttribute{
+		Optional:            true,
+		ElementType:         types.StringType,
+		MarkdownDescription: desc,
+	}
+}
+
+// iamNameAttribute is the name of an IAM entity; IAM can't rename one.
+func iamNameAttribute(desc string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Required:            true,
+		MarkdownDescription: desc,
+		Validators:          []validator.String{iamNameValidator()},
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+	}
+}
+
+// iamPathAttribute is the path of an IAM entity; IAM can't move one.
+func iamPathAttribute(desc string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Optional:            true,
+		Computed:            true,
+		Default:             stringdefault.StaticString("/"),
+		MarkdownDescription: desc,
+		Validators:          []validator.String{stringvalidator.RegexMatches(iamPathRE, "must begin and end with / (the IAM path rule)")},
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+	}
+}
+
+// kubeNameAttribute is the name of a cluster-scoped object; Kubernetes
+// can't rename one.
+func kubeNameAttribute(desc string) schema.StringAttribute {
+	return schema.StringAttribute{
+		Required:            true,
+		MarkdownDescription: desc,
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+		Validators: []validator.String{
+			stringvalidator.LengthBetween(1, 63),
+			stringvalidator.RegexMatches(kubeNameRE, "must be a DNS label: lower-case letters, digits and '-'"),
+		},
+	}
+}

@@ -222,6 +222,14 @@ type providerData struct {
 	Version string
 }
 
+// configuredResource is embedded by every resource for its Configure,
+// which keeps the provider's data for the resource's CRUD.
+type configuredResource struct{ data *providerData }
+
+func (r *configuredResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
+}
+
 // configuredData is what every resource's Configure does with the
 // provider's data: nil before the provider is configured (validation and
 // plan of an unknown provider config), and an error if it is not ours.

@@ -36,7 +36,7 @@ var (
 
 func newClusterAccessResource() resource.Resource { return &clusterAccessResource{} }
 
-type clusterAccessResource struct{ data *providerData }
+type clusterAccessResource struct{ configuredResource }
 
 // Modes of mapping the node role into the cluster.
 const (
@@ -106,17 +106,9 @@ func clusterAccessSchema() schema.Schema {
 					"`kubernetes` block).",
 			},
 			// Computed.
-			"id": schema.StringAttribute{
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-				MarkdownDescription: "`<mode>/<role arn>`.",
-			},
+			"id": computedStableString("`<mode>/<role arn>`."),
 		},
 	}
-}
-
-func (r *clusterAccessResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *clusterAccessResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

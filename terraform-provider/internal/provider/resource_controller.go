@@ -58,7 +58,7 @@ const (
 	defaultCreateTimeout       = "5m"
 )
 
-type controllerResource struct{ data *providerData }
+type controllerResource struct{ configuredResource }
 
 func newControllerResource() resource.Resource { return &controllerResource{} }
 
@@ -95,9 +95,7 @@ func controllerSchema() schema.Schema {
 			"cluster_name": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "EKS cluster name (the controller's `CLUSTER_NAME`): tags, discovery and node bootstrap.",
-				Validators: []validator.String{
-					stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)"),
-				},
+				Validators:          []validator.String{eksClusterNameValidator()},
 			},
 
 			"cluster_endpoint": schema.StringAttribute{
@@ -130,11 +128,7 @@ func controllerSchema() schema.Schema {
 				Optional:            true,
 				MarkdownDescription: "SQS queue name of interruption notices (`nodewright_interruption_queue.name`); unset turns interruption handling off.",
 			},
-			"service_account_annotations": schema.MapAttribute{
-				Optional:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Annotations on the controller's ServiceAccount, for example `" + roleARNAnnotation + "` for IRSA.",
-			},
+			"service_account_annotations": optionalStringMap("Annotations on the controller's ServiceAccount, for example `" + roleARNAnnotation + "` for IRSA."),
 			"controller_role_arn": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "IAM role the controller assumes through IRSA (`nodewright_controller_iam.role_arn`): sets the `" + roleARNAnnotation + "` " +
@@ -166,11 +160,7 @@ func controllerSchema() schema.Schema {
 				Default:             stringdefault.StaticString(defaultPriorityClass),
 				MarkdownDescription: "Priority class of the controller pods, so they are not preempted by the workloads they provision for.",
 			},
-			"node_selector": schema.MapAttribute{
-				Optional:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Node selector of the controller pods.",
-			},
+			"node_selector": optionalStringMap("Node selector of the controller pods."),
 			"tolerations": schema.ListNestedAttribute{
 				Optional:            true,
 				Computed:            true,
@@ -213,11 +203,7 @@ func controllerSchema() schema.Schema {
 				Default:             booldefault.StaticBool(true),
 				MarkdownDescription: "Require nodes without the `" + v1.NodePoolLabelKey + "` label, so the controller never runs on a node it manages (and could drain).",
 			},
-			"env": schema.MapAttribute{
-				Optional:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Extra environment of the controller, after (and overriding) what the resource sets, e.g. `BATCH_MAX_DURATION`.",
-			},
+			"env": optionalStringMap("Extra environment of the controller, after (and overriding) what the resource sets, e.g. `BATCH_MAX_DURATION`."),
 			"log_level": schema.StringAttribute{
 				Optional:            true,
 				Computed:            true,
@@ -260,21 +246,13 @@ func controllerSchema() schema.Schema {
 				Validators:          []validator.String{durationValidator},
 			},
 
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "`<namespace>/nodewright`.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": computedStableString("`<namespace>/nodewright`."),
 			"crds_version": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "Digest of the CRDs this provider version installs; a new provider version with changed CRDs plans an in-place upgrade.",
 			},
 		},
 	}
-}
-
-func (r *controllerResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 // crdsDigest identifies the CRDs compiled into this provider.

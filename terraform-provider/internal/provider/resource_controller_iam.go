@@ -15,8 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -105,25 +103,16 @@ func controllerIAMSchema() schema.Schema {
 				SSMParameters: []string{"/<your-amis>/*"},
 			}),
 		Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Role name. Changing it replaces the role.",
-				Validators:          []validator.String{iamNameValidator()},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"name": iamNameAttribute("Role name. Changing it replaces the role."),
 			"cluster_name": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "EKS cluster the controller manages; launches are limited to resources tagged `kubernetes.io/cluster/<cluster_name>=owned`.",
-				Validators: []validator.String{
-					stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)"),
-				},
+				Validators:          []validator.String{eksClusterNameValidator()},
 			},
 			"node_role_arn": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "ARN of the node role (`nodewright_node_role.<name>.arn`), the only role the controller may pass to EC2.",
-				Validators: []validator.String{
-					stringvalidator.RegexMatches(roleARNRE, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
-				},
+				Validators:          []validator.String{roleARNValidator()},
 			},
 
 			"interruption_queue_arn": schema.StringAttribute{
@@ -155,27 +144,11 @@ func controllerIAMSchema() schema.Schema {
 				Default:             booldefault.StaticBool(false),
 				MarkdownDescription: "Trust EKS Pod Identity (`pods.eks.amazonaws.com`, with `sts:AssumeRole` and `sts:TagSession`). Conflicts with `irsa`.",
 			},
-			"tags": schema.MapAttribute{
-				Optional:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Tags on the role.",
-			},
+			"tags": optionalStringMap("Tags on the role."),
 
-			"arn": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "ARN of the controller role.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "Role name.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"unique_id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The role's stable unique id.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"arn":       computedStableString("ARN of the controller role."),
+			"id":        computedStableString("Role name."),
+			"unique_id": computedStableString("The role's stable unique id."),
 			"policy_json": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "The inline policy document, as attached.",
@@ -195,16 +168,12 @@ func controllerIAMSchema() schema.Schema {
 					"namespace": schema.StringAttribute{
 						Optional:            true,
 						MarkdownDescription: "Namespace of the controller's service account.",
-						Validators: []validator.String{
-							stringvalidator.RegexMatches(k8sNameRE, "must be a Kubernetes name (lower-case letters, digits, - and .)"),
-						},
+						Validators:          []validator.String{k8sNameValidator()},
 					},
 					"service_account": schema.StringAttribute{
 						Optional:            true,
 						MarkdownDescription: "Name of the controller's service account.",
-						Validators: []validator.String{
-							stringvalidator.RegexMatches(k8sNameRE, "must be a Kubernetes name (lower-case letters, digits, - and .)"),
-						},
+						Validators:          []validator.String{k8sNameValidator()},
 					},
 				},
 			},

@@ -6,12 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -60,47 +56,19 @@ func instanceProfileSchema() schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "An IAM instance profile holding the node role, for EC2NodeClasses that name an instance profile rather than a role.",
 		Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Instance profile name. Changing it replaces the profile.",
-				Validators:          []validator.String{iamNameValidator()},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"name": iamNameAttribute("Instance profile name. Changing it replaces the profile."),
 			"role": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Name (not ARN) of the role in the profile, usually `nodewright_node_role.<name>.name`.",
 				Validators:          []validator.String{iamNameValidator()},
 			},
 
-			"path": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString("/"),
-				MarkdownDescription: "IAM path of the profile. Changing it replaces the profile.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(iamPathRE, "must begin and end with / (the IAM path rule)")},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
-			"tags": schema.MapAttribute{
-				Optional:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Tags on the instance profile.",
-			},
+			"path": iamPathAttribute("IAM path of the profile. Changing it replaces the profile."),
+			"tags": optionalStringMap("Tags on the instance profile."),
 
-			"arn": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "ARN of the instance profile.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "Instance profile name.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"unique_id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The profile's stable unique id (AIPA...).",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"arn":       computedStableString("ARN of the instance profile."),
+			"id":        computedStableString("Instance profile name."),
+			"unique_id": computedStableString("The profile's stable unique id (AIPA...)."),
 		},
 	}
 }

@@ -57,7 +57,7 @@ const (
 
 var queueNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,43}$`)
 
-type interruptionQueueResource struct{ data *providerData }
+type interruptionQueueResource struct{ configuredResource }
 
 func newInterruptionQueueResource() resource.Resource { return &interruptionQueueResource{} }
 
@@ -105,31 +105,13 @@ func interruptionQueueSchema() schema.Schema {
 			"cluster_name": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "EKS cluster the queue serves, recorded as the `" + queueClusterTag + "` tag and in the rule descriptions.",
-				Validators: []validator.String{
-					stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)"),
-				},
+				Validators:          []validator.String{eksClusterNameValidator()},
 			},
-			"tags": schema.MapAttribute{
-				Optional:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Tags on the queue and the rules.",
-			},
+			"tags": optionalStringMap("Tags on the queue and the rules."),
 
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "Queue name.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"queue_url": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "URL of the queue, for the controller's `interruptionQueue` setting.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"queue_arn": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "ARN of the queue, for `nodewright_controller_iam.interruption_queue_arn`.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id":        computedStableString("Queue name."),
+			"queue_url": computedStableString("URL of the queue, for the controller's `interruptionQueue` setting."),
+			"queue_arn": computedStableString("ARN of the queue, for `nodewright_controller_iam.interruption_queue_arn`."),
 			"rule_names": schema.MapAttribute{
 				Computed:            true,
 				ElementType:         types.StringType,
@@ -137,10 +119,6 @@ func interruptionQueueSchema() schema.Schema {
 			},
 		},
 	}
-}
-
-func (r *interruptionQueueResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func ruleNames(name string) types.Map {

@@ -97,11 +97,7 @@ func (r *nodeClassResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 }
 
 func selectorTags(what string) schema.MapAttribute {
-	return schema.MapAttribute{
-		Optional:            true,
-		ElementType:         types.StringType,
-		MarkdownDescription: "Tags the " + what + " must have; `*` as a value matches any value.",
-	}
+	return optionalStringMap("Tags the " + what + " must have; `*` as a value matches any value.")
 }
 
 func nodeClassSchema() schema.Schema {
@@ -212,12 +208,8 @@ func nodeClassSchema() schema.Schema {
 				Validators:          []validator.String{stringvalidator.LengthAtMost(16384)},
 				MarkdownDescription: "User data merged with what nodewright generates (AL2023: MIME multi-part; Bottlerocket: TOML).",
 			},
-			"tags": schema.MapAttribute{
-				Optional:    true,
-				ElementType: types.StringType,
-				MarkdownDescription: "Tags put on instances, volumes and launch templates. Keys starting with `kubernetes.io/cluster/` and nodewright's own tag " +
-					"keys are reserved.",
-			},
+			"tags": optionalStringMap("Tags put on instances, volumes and launch templates. Keys starting with `kubernetes.io/cluster/` and nodewright's own tag " +
+				"keys are reserved."),
 			"block_device_mappings": schema.ListNestedAttribute{
 				Optional:            true,
 				Validators:          []validator.List{listvalidator.SizeAtMost(50)},
@@ -337,31 +329,11 @@ func nodeClassSchema() schema.Schema {
 						Validators:          []validator.Int64{int64validator.AtLeast(0)},
 						MarkdownDescription: "Pods per vCPU (the lower of this and `max_pods` wins).",
 					},
-					"system_reserved": schema.MapAttribute{
-						Optional:            true,
-						ElementType:         types.StringType,
-						MarkdownDescription: "Resources reserved for the system: keys among " + kubeOneOfDoc(reservedResource) + ".",
-					},
-					"kube_reserved": schema.MapAttribute{
-						Optional:            true,
-						ElementType:         types.StringType,
-						MarkdownDescription: "Resources reserved for Kubernetes daemons: keys among " + kubeOneOfDoc(reservedResource) + ".",
-					},
-					"eviction_hard": schema.MapAttribute{
-						Optional:            true,
-						ElementType:         types.StringType,
-						MarkdownDescription: "Hard eviction thresholds by signal (" + kubeOneOfDoc(evictionSignals) + "), as quantities or percentages.",
-					},
-					"eviction_soft": schema.MapAttribute{
-						Optional:            true,
-						ElementType:         types.StringType,
-						MarkdownDescription: "Soft eviction thresholds; each signal needs an `eviction_soft_grace_period`.",
-					},
-					"eviction_soft_grace_period": schema.MapAttribute{
-						Optional:            true,
-						ElementType:         types.StringType,
-						MarkdownDescription: "How long each soft threshold must be crossed, like `1m30s`.",
-					},
+					"system_reserved":            optionalStringMap("Resources reserved for the system: keys among " + kubeOneOfDoc(reservedResource) + "."),
+					"kube_reserved":              optionalStringMap("Resources reserved for Kubernetes daemons: keys among " + kubeOneOfDoc(reservedResource) + "."),
+					"eviction_hard":              optionalStringMap("Hard eviction thresholds by signal (" + kubeOneOfDoc(evictionSignals) + "), as quantities or percentages."),
+					"eviction_soft":              optionalStringMap("Soft eviction thresholds; each signal needs an `eviction_soft_grace_period`."),
+					"eviction_soft_grace_period": optionalStringMap("How long each soft threshold must be crossed, like `1m30s`."),
 					"eviction_max_pod_grace_period": schema.Int64Attribute{
 						Optional:            true,
 						Validators:          []validator.Int64{int64validator.AtLeast(0)},
@@ -390,11 +362,7 @@ func nodeClassSchema() schema.Schema {
 				MarkdownDescription: "How long destroy waits for the controller to release the class. Default `" + defaultDeleteTimeout + "`.",
 			},
 			// Computed.
-			"uid": schema.StringAttribute{
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-				MarkdownDescription: "Kubernetes UID of the EC2NodeClass.",
-			},
+			"uid": computedStableString("Kubernetes UID of the EC2NodeClass."),
 		},
 	}
 }

@@ -156,17 +156,9 @@ func nodePoolSchema() schema.Schema {
 				Validators:          []validator.String{stringvalidator.LengthBetween(1, 253)},
 			},
 			// Optional.
-			"labels": schema.MapAttribute{
-				Optional:    true,
-				ElementType: types.StringType,
-				MarkdownDescription: "Labels put on every node; they act as requirements too. Keys nodewright or the kubelet owns (`nodewright.dev/nodepool`, " +
-					"`kubernetes.io/hostname`, ...) and other `nodewright.dev/` keys than the well-known ones are rejected.",
-			},
-			"annotations": schema.MapAttribute{
-				Optional:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Annotations put on every node.",
-			},
+			"labels": optionalStringMap("Labels put on every node; they act as requirements too. Keys nodewright or the kubelet owns (`nodewright.dev/nodepool`, " +
+				"`kubernetes.io/hostname`, ...) and other `nodewright.dev/` keys than the well-known ones are rejected."),
+			"annotations": optionalStringMap("Annotations put on every node."),
 			"requirements": schema.ListNestedAttribute{
 				Optional:            true,
 				MarkdownDescription: "Node selector requirements narrowing instance types, zones, capacity types and other labels.",
@@ -260,11 +252,7 @@ func nodePoolSchema() schema.Schema {
 					},
 				},
 			},
-			"limits": schema.MapAttribute{
-				Optional:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Caps on the resources the pool's nodes add up to, as quantities: `{ cpu = \"1000\", memory = \"1000Gi\" }`.",
-			},
+			"limits": optionalStringMap("Caps on the resources the pool's nodes add up to, as quantities: `{ cpu = \"1000\", memory = \"1000Gi\" }`."),
 			"weight": schema.Int64Attribute{
 				Optional:            true,
 				Validators:          []validator.Int64{int64validator.Between(1, 100)},
@@ -284,11 +272,7 @@ func nodePoolSchema() schema.Schema {
 				MarkdownDescription: "How long destroy waits for the pool's NodeClaims to go away. Default `" + defaultDeleteTimeout + "`.",
 			},
 			// Computed.
-			"uid": schema.StringAttribute{
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-				MarkdownDescription: "Kubernetes UID of the NodePool.",
-			},
+			"uid": computedStableString("Kubernetes UID of the NodePool."),
 		},
 	}
 }

@@ -16,9 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -92,31 +89,15 @@ func nodeRoleSchema() schema.Schema {
 		MarkdownDescription: "The IAM role nodewright's nodes run as: trusted by EC2, with the worker, ECR pull and VPC CNI policies attached, and " +
 			"optionally SSM and any extra policies.",
 		Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{
-				Required:            true,
-				MarkdownDescription: "Role name. Changing it replaces the role.",
-				Validators:          []validator.String{iamNameValidator()},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"name": iamNameAttribute("Role name. Changing it replaces the role."),
 
-			"path": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString("/"),
-				MarkdownDescription: "IAM path of the role. Changing it replaces the role.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(iamPathRE, "must begin and end with / (the IAM path rule)")},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"path": iamPathAttribute("IAM path of the role. Changing it replaces the role."),
 			"permissions_boundary": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "ARN of the managed policy that bounds the role's permissions.",
 				Validators:          []validator.String{arnValidator()},
 			},
-			"tags": schema.MapAttribute{
-				Optional:            true,
-				ElementType:         types.StringType,
-				MarkdownDescription: "Tags on the role.",
-			},
+			"tags": optionalStringMap("Tags on the role."),
 			"ipv6": schema.BoolAttribute{
 				Optional: true,
 				Computed: true,
@@ -137,21 +118,9 @@ func nodeRoleSchema() schema.Schema {
 				Validators:          []validator.Set{setvalidator.ValueStringsAre(arnValidator())},
 			},
 
-			"arn": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "ARN of the role.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "Role name.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"unique_id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The role's stable unique id (AROA...).",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"arn":       computedStableString("ARN of the role."),
+			"id":        computedStableString("Role name."),
+			"unique_id": computedStableString("The role's stable unique id (AROA...)."),
 			"policy_arns": schema.SetAttribute{
 				Computed:            true,
 				ElementType:         types.StringType,

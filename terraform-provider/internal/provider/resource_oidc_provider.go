@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -26,7 +25,7 @@ const stsAudience = "sts.amazonaws.com"
 // oidcProviderResource registers an EKS cluster's service-account issuer
 // with IAM, which IRSA needs: STS accepts a cluster's tokens only from an
 // issuer the account has registered, for an audience it lists.
-type oidcProviderResource struct{ data *providerData }
+type oidcProviderResource struct{ configuredResource }
 
 func newOIDCProviderResource() resource.Resource { return &oidcProviderResource{} }
 
@@ -54,25 +53,11 @@ func (r *oidcProviderResource) Schema(_ context.Context, _ resource.SchemaReques
 				PlanModifiers: []planmodifier.String{
 					stringplanmodifier.RequiresReplaceIf(replaceUnlessImported, "Changing the cluster replaces the provider.", "Changing the cluster replaces the provider."),
 				},
-				Validators: []validator.String{
-					stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)"),
-				},
+				Validators: []validator.String{eksClusterNameValidator()},
 			},
-			"issuer_url": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The cluster's service-account issuer.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"arn": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "ARN of the provider, for `nodewright_controller_iam`'s `irsa.oidc_provider_arn`.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-			"id": schema.StringAttribute{
-				Computed:            true,
-				MarkdownDescription: "The provider's ARN, the import id.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"issuer_url": computedStableString("The cluster's service-account issuer."),
+			"arn":        computedStableString("ARN of the provider, for `nodewright_controller_iam`'s `irsa.oidc_provider_arn`."),
+			"id":         computedStableString("The provider's ARN, the import id."),
 		},
 	}
 }
@@ -82,10 +67,6 @@ func (r *oidcProviderResource) Schema(_ context.Context, _ resource.SchemaReques
 // state yet, and setting it adopts the provider rather than replacing it.
 func replaceUnlessImported(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
 	resp.RequiresReplace = !req.StateValue.IsNull()
-}
-
-func (r *oidcProviderResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *oidcProviderResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
