@@ -67,6 +67,22 @@ type taggedIAMResource[M any] struct {
 	read func(ctx context.Context, c *iam.Client, m *M) error
 }
 
+// taggedRole is the taggedIAMResource of an IAM role; kind names the
+// resource in diagnostics (node role).
+func taggedRole[M any](kind string, name func(*M) types.String, tagsOf func(*M) types.Map, read func(context.Context, *iam.Client, *M) error) taggedIAMResource[M] {
+	return taggedIAMResource[M]{
+		kind:       kind,
+		entity:     "role",
+		getCall:    "iam:GetRole",
+		importNoun: "IAM role name",
+		importHint: "import the " + kind + " by its name",
+		tags:       roleTagAPI,
+		name:       name,
+		tagsOf:     tagsOf,
+		read:       read,
+	}
+}
+
 func (r *taggedIAMResource[M]) client() *iam.Client { return iam.NewFromConfig(r.data.AWS) }
 
 func (r *taggedIAMResource[M]) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {

@@ -44,17 +44,12 @@ type controllerIAMResource struct {
 }
 
 func newControllerIAMResource() resource.Resource {
-	return &controllerIAMResource{taggedIAMResource[controllerIAMModel]{
-		kind:       "controller role",
-		entity:     "role",
-		getCall:    "iam:GetRole",
-		importNoun: "IAM role name",
-		importHint: "import the controller role by its name",
-		tags:       roleTagAPI,
-		name:       func(m *controllerIAMModel) types.String { return m.Name },
-		tagsOf:     func(m *controllerIAMModel) types.Map { return m.Tags },
-		read:       readControllerIAM,
-	}}
+	return &controllerIAMResource{taggedRole(
+		"controller role",
+		func(m *controllerIAMModel) types.String { return m.Name },
+		func(m *controllerIAMModel) types.Map { return m.Tags },
+		readControllerIAM,
+	)}
 }
 
 type irsaModel struct {
@@ -128,8 +123,9 @@ func controllerIAMSchema() schema.Schema {
 				MarkdownDescription: "This account's SSM parameters that node classes name in an AMI selector term's `ssmParameter`, e.g. `[\"/team/amis/*\"]` " +
 					"(`ssm:GetParameter` on them). AWS's public parameters under `/aws/service/` are always readable.",
 				Validators: []validator.List{
-					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(ssmParamRE, "must be a parameter path starting with /: letters, digits, _ . - / and * "+
-						"(a wildcard)")),
+					listvalidator.ValueStringsAre(
+						stringvalidator.RegexMatches(ssmParamRE, "must be a parameter path starting with /: letters, digits, _ . - / and * (a wildcard)"),
+					),
 				},
 			},
 			"region": schema.StringAttribute{

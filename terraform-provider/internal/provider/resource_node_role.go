@@ -49,17 +49,12 @@ type nodeRoleResource struct {
 }
 
 func newNodeRoleResource() resource.Resource {
-	return &nodeRoleResource{taggedIAMResource[nodeRoleModel]{
-		kind:       "node role",
-		entity:     "role",
-		getCall:    "iam:GetRole",
-		importNoun: "IAM role name",
-		importHint: "import the node role by its name",
-		tags:       roleTagAPI,
-		name:       func(m *nodeRoleModel) types.String { return m.Name },
-		tagsOf:     func(m *nodeRoleModel) types.Map { return m.Tags },
-		read:       readNodeRole,
-	}}
+	return &nodeRoleResource{taggedRole(
+		"node role",
+		func(m *nodeRoleModel) types.String { return m.Name },
+		func(m *nodeRoleModel) types.Map { return m.Tags },
+		readNodeRole,
+	)}
 }
 
 type nodeRoleModel struct {
