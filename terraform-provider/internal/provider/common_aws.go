@@ -157,3 +157,16 @@ func uniqSorted(in []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// removedKeys returns the keys of have that want lacks, sorted: the tags
+// to remove.
+func removedKeys(want, have map[string]string) []string {
+	var gone []string
+	for k := range have {
+		if _, ok := want[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	sort.Strings(gone)
+	return gone
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -32,13 +31,7 @@ func updateTags(ctx context.Context, plan, state types.Map, tag func(map[string]
 	if diags.HasError() {
 		return diags
 	}
-	var gone []string
-	for k := range have {
-		if _, ok := want[k]; !ok {
-			gone = append(gone, k)
-		}
-	}
-	sort.Strings(gone)
+	gone := removedKeys(want, have)
 	if len(gone) > 0 {
 		if err := untag(gone); err != nil {
 			diags.AddError("Removing tags", awsDetail("untag", object, err))

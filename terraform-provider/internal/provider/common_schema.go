@@ -22,6 +22,7 @@ var (
 	kubeNameRE       = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	k8sNameRE        = regexp.MustCompile(k8sNameRule)
 	dnsLabelRE       = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	kubeDurationRE   = regexp.MustCompile(`^([0-9]+(s|m|h))+$`)
 	durationRE       = regexp.MustCompile(`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`)
 	oidcProviderRE   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$`)
 	roleARNRE        = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/(.+/)?[\w+=,.@-]{1,64}$`)

@@ -1,6 +1,7 @@
 // Package provider is the nodewright Terraform provider
 // (terraform-plugin-framework). Each resource lives in its own file beside
-// its acceptance test.
+// its acceptance test; what several resources share lives in common_*.go,
+// one file per concern.
 package provider
 
 import (

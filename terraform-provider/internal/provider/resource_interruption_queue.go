@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -371,13 +370,7 @@ func (r *interruptionQueueResource) Update(ctx context.Context, req resource.Upd
 	}
 	plan.QueueURL = state.QueueURL
 	q := sqs.NewFromConfig(r.data.AWS)
-	var gone []string
-	for k := range have {
-		if _, ok := want[k]; !ok {
-			gone = append(gone, k)
-		}
-	}
-	sort.Strings(gone)
+	gone := removedKeys(want, have)
 	if len(gone) > 0 {
 		if _, err := q.UntagQueue(ctx, &sqs.UntagQueueInput{QueueUrl: aws.String(plan.QueueURL.ValueString()), TagKeys: gone}); err != nil {
 			resp.Diagnostics.AddError("Untagging interruption queue", awsDetail("sqs:UntagQueue", "queue "+name, err))

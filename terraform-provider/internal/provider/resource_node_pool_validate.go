@@ -18,7 +18,6 @@ import (
 // show up in `terraform plan` without a cluster.
 var (
 	kubeLabelKeyRE     = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
-	kubeDurationRE     = regexp.MustCompile(`^([0-9]+(s|m|h))+$`)
 	nillableDurationRE = regexp.MustCompile(`^(([0-9]+(s|m|h))+|Never)$`)
 	budgetNodesRE      = regexp.MustCompile(`^((100|[0-9]{1,2})%|[0-9]+)$`)
 	nodewrightDomainRE = regexp.MustCompile(`^([^/]+[.])?nodewright[.]dev/`)
