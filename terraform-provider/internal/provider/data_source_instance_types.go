@@ -24,8 +24,6 @@ import (
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
-func init() { dataSources = append(dataSources, newInstanceTypesDataSource) }
-
 var (
 	_ datasource.DataSourceWithConfigure      = (*instanceTypesDataSource)(nil)
 	_ datasource.DataSourceWithValidateConfig = (*instanceTypesDataSource)(nil)
@@ -73,28 +71,76 @@ func (d *instanceTypesDataSource) Schema(_ context.Context, _ datasource.SchemaR
 
 func instanceTypesSchema() schema.Schema {
 	return schema.Schema{
-		MarkdownDescription: "EC2 instance types offered in a region that satisfy NodePool-style requirements on the well-known labels (`node.kubernetes.io/instance-type`, `kubernetes.io/arch`, `nodewright.dev/instance-family`, `nodewright.dev/instance-cpu`, `topology.kubernetes.io/zone`, `nodewright.dev/capacity-type`, ...), evaluated exactly as the controller evaluates them, with current prices.",
+		MarkdownDescription: "EC2 instance types offered in a region that satisfy NodePool-style requirements on the well-known labels " +
+			"(`node.kubernetes.io/instance-type`, `kubernetes.io/arch`, `nodewright.dev/instance-family`, `nodewright.dev/instance-cpu`, " +
+			"`topology.kubernetes.io/zone`, `nodewright.dev/capacity-type`, ...), evaluated exactly as the controller evaluates them, with current prices.",
 		Attributes: map[string]schema.Attribute{
-			"region": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Region to list. Defaults to the provider's region.",
-				Validators: []validator.String{stringvalidator.RegexMatches(regionRE, "must be an AWS region such as us-east-1")}},
-			"requirements": schema.ListNestedAttribute{Optional: true, MarkdownDescription: "Requirements every listed type satisfies (all must hold).",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"key": schema.StringAttribute{Required: true, MarkdownDescription: "Label key, for example `kubernetes.io/arch`.",
-						Validators: []validator.String{stringvalidator.LengthBetween(1, 316)}},
-					"operator": schema.StringAttribute{Required: true, MarkdownDescription: "One of " + quoteList(requirementOperators) + ".",
-						Validators: []validator.String{stringvalidator.OneOf(requirementOperators...)}},
-					"values": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Values; one integer for `Gt` and `Lt`, none for `Exists` and `DoesNotExist`."},
-				}}},
-			"instance_types": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "Matching types, cheapest on-demand first.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"name":            schema.StringAttribute{Computed: true, MarkdownDescription: "Instance type, for example `m5.large`."},
-					"vcpu":            schema.Int64Attribute{Computed: true, MarkdownDescription: "vCPUs."},
-					"memory_mib":      schema.Int64Attribute{Computed: true, MarkdownDescription: "Memory in MiB."},
-					"arch":            schema.StringAttribute{Computed: true, MarkdownDescription: "Kubernetes architecture: `amd64` or `arm64`."},
-					"on_demand_price": schema.Float64Attribute{Computed: true, MarkdownDescription: "On-demand USD per hour in the region; null when unknown."},
-					"spot_price":      schema.Float64Attribute{Computed: true, MarkdownDescription: "Current lowest spot USD per hour over the matching zones; null when no spot price is published."},
-					"zones":           schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Matching zones that offer the type."},
-				}}},
+			"region": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Region to list. Defaults to the provider's region.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(regionRE, "must be an AWS region such as us-east-1")},
+			},
+			"requirements": schema.ListNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "Requirements every listed type satisfies (all must hold).",
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"key": schema.StringAttribute{
+							Required:            true,
+							MarkdownDescription: "Label key, for example `kubernetes.io/arch`.",
+							Validators:          []validator.String{stringvalidator.LengthBetween(1, 316)},
+						},
+						"operator": schema.StringAttribute{
+							Required:            true,
+							MarkdownDescription: "One of " + quoteList(requirementOperators) + ".",
+							Validators:          []validator.String{stringvalidator.OneOf(requirementOperators...)},
+						},
+						"values": schema.ListAttribute{
+							Optional:            true,
+							ElementType:         types.StringType,
+							MarkdownDescription: "Values; one integer for `Gt` and `Lt`, none for `Exists` and `DoesNotExist`.",
+						},
+					},
+				},
+			},
+			"instance_types": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "Matching types, cheapest on-demand first.",
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"name": schema.StringAttribute{
+							Computed:            true,
+							MarkdownDescription: "Instance type, for example `m5.large`.",
+						},
+						"vcpu": schema.Int64Attribute{
+							Computed:            true,
+							MarkdownDescription: "vCPUs.",
+						},
+						"memory_mib": schema.Int64Attribute{
+							Computed:            true,
+							MarkdownDescription: "Memory in MiB.",
+						},
+						"arch": schema.StringAttribute{
+							Computed:            true,
+							MarkdownDescription: "Kubernetes architecture: `amd64` or `arm64`.",
+						},
+						"on_demand_price": schema.Float64Attribute{
+							Computed:            true,
+							MarkdownDescription: "On-demand USD per hour in the region; null when unknown.",
+						},
+						"spot_price": schema.Float64Attribute{
+							Computed:            true,
+							MarkdownDescription: "Current lowest spot USD per hour over the matching zones; null when no spot price is published.",
+						},
+						"zones": schema.ListAttribute{
+							Computed:            true,
+							ElementType:         types.StringType,
+							MarkdownDescription: "Matching zones that offer the type.",
+						},
+					},
+				},
+			},
 		},
 	}
 }

@@ -34,11 +34,9 @@ var (
 	_ resource.ResourceWithConfigure      = (*clusterAccessResource)(nil)
 )
 
-func init() { resources = append(resources, newClusterAccessResource) }
-
 func newClusterAccessResource() resource.Resource { return &clusterAccessResource{} }
 
-type clusterAccessResource struct{ data *providerData }
+type clusterAccessResource struct{ configuredResource }
 
 // Modes of mapping the node role into the cluster.
 const (
@@ -80,21 +78,37 @@ func (r *clusterAccessResource) Schema(_ context.Context, _ resource.SchemaReque
 func clusterAccessSchema() schema.Schema {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	return schema.Schema{
-		MarkdownDescription: "Lets nodes with a role join the cluster: an EKS access entry of type `EC2_LINUX` (`mode = \"access_entry\"`), or an entry in the `kube-system/aws-auth` ConfigMap (`mode = \"aws_auth\"`) that maps the role to `" + nodeUsername + "` in groups `" + strings.Join(nodeGroups, "`, `") + "`. In aws-auth mode other entries are never touched and destroy removes only this role's entry. Import with `<mode>/<role arn>` (`access_entry/<cluster name>/<role arn>` for access entries).",
+		MarkdownDescription: "Lets nodes with a role join the cluster: an EKS access entry of type `EC2_LINUX` (`mode = \"access_entry\"`), or an entry in " +
+			"the `kube-system/aws-auth` ConfigMap (`mode = \"aws_auth\"`) that maps the role to `" + nodeUsername + "` in groups `" +
+			strings.Join(nodeGroups, "`, `") + "`. In aws-auth mode other entries are never touched and destroy removes only this role's entry. Import with " +
+			"`<mode>/<role arn>` (`access_entry/<cluster name>/<role arn>` for access entries).",
 		Attributes: map[string]schema.Attribute{
 			// Required.
-			"mode":     schema.StringAttribute{Required: true, PlanModifiers: replace, Validators: []validator.String{stringvalidator.OneOf(accessModes...)}, MarkdownDescription: "How the role is mapped: one of `" + strings.Join(accessModes, "`, `") + "`."},
-			"role_arn": schema.StringAttribute{Required: true, PlanModifiers: replace, Validators: []validator.String{stringvalidator.RegexMatches(accessRoleARNRE, "must be an IAM role ARN like arn:aws:iam::123456789012:role/nodes")}, MarkdownDescription: "ARN of the nodes' IAM role."},
+			"mode": schema.StringAttribute{
+				Required:            true,
+				PlanModifiers:       replace,
+				Validators:          []validator.String{stringvalidator.OneOf(accessModes...)},
+				MarkdownDescription: "How the role is mapped: one of `" + strings.Join(accessModes, "`, `") + "`.",
+			},
+			"role_arn": schema.StringAttribute{
+				Required:      true,
+				PlanModifiers: replace,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(accessRoleARNRE, "must be an IAM role ARN like arn:aws:iam::123456789012:role/nodes"),
+				},
+				MarkdownDescription: "ARN of the nodes' IAM role.",
+			},
 			// Optional.
-			"cluster_name": schema.StringAttribute{Optional: true, PlanModifiers: replace, MarkdownDescription: "EKS cluster of the access entry; required with `mode = \"access_entry\"`, unused with `aws_auth` (which uses the provider's `kubernetes` block)."},
+			"cluster_name": schema.StringAttribute{
+				Optional:      true,
+				PlanModifiers: replace,
+				MarkdownDescription: "EKS cluster of the access entry; required with `mode = \"access_entry\"`, unused with `aws_auth` (which uses the provider's " +
+					"`kubernetes` block).",
+			},
 			// Computed.
-			"id": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}, MarkdownDescription: "`<mode>/<role arn>`."},
+			"id": computedStableString("`<mode>/<role arn>`."),
 		},
 	}
-}
-
-func (r *clusterAccessResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *clusterAccessResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

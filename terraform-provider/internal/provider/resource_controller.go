@@ -9,10 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -25,27 +23,17 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/crds"
 )
-
-func init() {
-	resources = append(resources, newControllerResource)
-	// controller-runtime's client logs through a global logger and prints
-	// a stack trace into Terraform's output when none was ever set.
-	ctrllog.SetLogger(logr.Discard())
-}
 
 var (
 	_ resource.ResourceWithImportState = (*controllerResource)(nil)
@@ -71,78 +59,14 @@ const (
 	defaultCreateTimeout       = "5m"
 )
 
-type controllerResource struct{ data *providerData }
+type controllerResource struct{ configuredResource }
 
 func newControllerResource() resource.Resource { return &controllerResource{} }
-
-type controllerModel struct {
-	ClusterName               types.String `tfsdk:"cluster_name"`
-	ClusterEndpoint           types.String `tfsdk:"cluster_endpoint"`
-	Namespace                 types.String `tfsdk:"namespace"`
-	Image                     types.String `tfsdk:"image"`
-	Replicas                  types.Int64  `tfsdk:"replicas"`
-	InterruptionQueue         types.String `tfsdk:"interruption_queue"`
-	ServiceAccountAnnotations types.Map    `tfsdk:"service_account_annotations"`
-	ControllerRoleARN         types.String `tfsdk:"controller_role_arn"`
-	PodIdentity               types.Bool   `tfsdk:"pod_identity"`
-	Resources                 types.Object `tfsdk:"resources"`
-	PriorityClassName         types.String `tfsdk:"priority_class_name"`
-	NodeSelector              types.Map    `tfsdk:"node_selector"`
-	Tolerations               types.List   `tfsdk:"tolerations"`
-	AffinityAvoidManaged      types.Bool   `tfsdk:"affinity_avoid_managed"`
-	Env                       types.Map    `tfsdk:"env"`
-	LogLevel                  types.String `tfsdk:"log_level"`
-	MetricsPort               types.Int64  `tfsdk:"metrics_port"`
-	HealthProbePort           types.Int64  `tfsdk:"health_probe_port"`
-	WaitForRollout            types.Bool   `tfsdk:"wait_for_rollout"`
-	CreateTimeout             types.String `tfsdk:"create_timeout"`
-	DeleteTimeout             types.String `tfsdk:"delete_timeout"`
-	ID                        types.String `tfsdk:"id"`
-	CRDsVersion               types.String `tfsdk:"crds_version"`
-}
-
-type resourcesModel struct {
-	CPURequest    types.String `tfsdk:"cpu_request"`
-	MemoryRequest types.String `tfsdk:"memory_request"`
-	CPULimit      types.String `tfsdk:"cpu_limit"`
-	MemoryLimit   types.String `tfsdk:"memory_limit"`
-}
-
-type tolerationModel struct {
-	Key      types.String `tfsdk:"key"`
-	Operator types.String `tfsdk:"operator"`
-	Value    types.String `tfsdk:"value"`
-	Effect   types.String `tfsdk:"effect"`
-}
-
-var resourcesAttrTypes = map[string]attr.Type{
-	"cpu_request": types.StringType, "memory_request": types.StringType, "cpu_limit": types.StringType, "memory_limit": types.StringType,
-}
-
-var tolerationAttrTypes = map[string]attr.Type{
-	"key": types.StringType, "operator": types.StringType, "value": types.StringType, "effect": types.StringType,
-}
 
 var (
 	tolerationOperators = []string{"Exists", "Equal"}
 	tolerationEffects   = []string{"", "NoSchedule", "PreferNoSchedule", "NoExecute"}
 )
-
-func defaultResources() types.Object {
-	return types.ObjectValueMust(resourcesAttrTypes, map[string]attr.Value{
-		"cpu_request": types.StringValue(defaultCPU), "memory_request": types.StringValue(defaultMemory),
-		"cpu_limit": types.StringValue(""), "memory_limit": types.StringValue(defaultMemory),
-	})
-}
-
-func defaultTolerations() types.List {
-	return types.ListValueMust(types.ObjectType{AttrTypes: tolerationAttrTypes}, []attr.Value{
-		types.ObjectValueMust(tolerationAttrTypes, map[string]attr.Value{
-			"key": types.StringValue("CriticalAddonsOnly"), "operator": types.StringValue("Exists"),
-			"value": types.StringValue(""), "effect": types.StringValue(""),
-		}),
-	})
-}
 
 func (r *controllerResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_controller"
@@ -156,77 +80,180 @@ var durationValidator = stringvalidator.RegexMatches(durationRE, "must be a dura
 
 func controllerSchema() schema.Schema {
 	quantity := func(desc, def string) schema.StringAttribute {
-		return schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(def),
-			MarkdownDescription: desc + " Empty means none."}
+		return schema.StringAttribute{
+			Optional:            true,
+			Computed:            true,
+			Default:             stringdefault.StaticString(def),
+			MarkdownDescription: desc + " Empty means none.",
+		}
 	}
 	return schema.Schema{
-		MarkdownDescription: "Deploys the nodewright controller into the cluster: its CRDs (installed or upgraded in place), a namespace, a ServiceAccount, least-privilege RBAC and a Deployment, and waits for the rollout. " +
-			"Destroying it first deletes every NodePool and waits for the controller to drain and terminate the nodes it launched (terminating leftover instances itself at the timeout), deletes EC2NodeClasses, launch templates and instance profiles, and only then removes the controller and the CRDs.",
+		MarkdownDescription: "Deploys the nodewright controller into the cluster: its CRDs (installed or upgraded in place), a namespace, a ServiceAccount, " +
+			"least-privilege RBAC and a Deployment, and waits for the rollout. " +
+			"Destroying it first deletes every NodePool and waits for the controller to drain and terminate the nodes it launched (terminating leftover " +
+			"instances itself at the timeout), deletes EC2NodeClasses, launch templates and instance profiles, and only then removes the controller and the CRDs.",
 		Attributes: map[string]schema.Attribute{
-			"cluster_name": schema.StringAttribute{Required: true, MarkdownDescription: "EKS cluster name (the controller's `CLUSTER_NAME`): tags, discovery and node bootstrap.",
-				Validators: []validator.String{stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)")}},
+			"cluster_name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "EKS cluster name (the controller's `CLUSTER_NAME`): tags, discovery and node bootstrap.",
+				Validators:          []validator.String{eksClusterNameValidator()},
+			},
 
-			"cluster_endpoint": schema.StringAttribute{Optional: true, MarkdownDescription: "API server URL nodes join (`CLUSTER_ENDPOINT`). Looked up with eks:DescribeCluster by the controller when unset."},
-			"namespace": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultControllerNamespace),
+			"cluster_endpoint": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "API server URL nodes join (`CLUSTER_ENDPOINT`). Looked up with eks:DescribeCluster by the controller when unset.",
+			},
+			"namespace": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultControllerNamespace),
 				MarkdownDescription: "Namespace of the controller, created and deleted with it. Changing it replaces the installation.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.RegexMatches(dnsLabelRE, "must be a DNS label: lower-case letters, digits and -, at most 63 characters")}},
-			"image": schema.StringAttribute{Optional: true, Computed: true,
-				MarkdownDescription: "Controller image. Defaults to `" + ControllerImageRepository + ":<provider version>`."},
-			"replicas": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(defaultReplicas),
-				MarkdownDescription: "Controller replicas; one is the leader at a time.", Validators: []validator.Int64{int64validator.Between(1, 10)}},
-			"interruption_queue": schema.StringAttribute{Optional: true, MarkdownDescription: "SQS queue name of interruption notices (`nodewright_interruption_queue.name`); unset turns interruption handling off."},
-			"service_account_annotations": schema.MapAttribute{Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "Annotations on the controller's ServiceAccount, for example `" + roleARNAnnotation + "` for IRSA."},
-			"controller_role_arn": schema.StringAttribute{Optional: true, MarkdownDescription: "IAM role the controller assumes through IRSA (`nodewright_controller_iam.role_arn`): sets the `" + roleARNAnnotation + "` annotation on the ServiceAccount."},
-			"pod_identity": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "The controller's ServiceAccount has an EKS Pod Identity association (`nodewright_pod_identity_association`), so the EKS Pod Identity agent gives it its role. With this or `controller_role_arn` the Deployment carries no AWS credentials; without either, and only against an endpoint override (a local or test cloud), it gets the provider's own."},
-			"resources": schema.SingleNestedAttribute{Optional: true, Computed: true, Default: objectdefault.StaticValue(defaultResources()),
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(dnsLabelRE, "must be a DNS label: lower-case letters, digits and -, at most 63 characters"),
+				},
+			},
+			"image": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Controller image. Defaults to `" + ControllerImageRepository + ":<provider version>`.",
+			},
+			"replicas": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultReplicas),
+				MarkdownDescription: "Controller replicas; one is the leader at a time.",
+				Validators:          []validator.Int64{int64validator.Between(1, 10)},
+			},
+			"interruption_queue": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "SQS queue name of interruption notices (`nodewright_interruption_queue.name`); unset turns interruption handling off.",
+			},
+			"service_account_annotations": optionalStringMap("Annotations on the controller's ServiceAccount, for example `" + roleARNAnnotation + "` for IRSA."),
+			"controller_role_arn": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "IAM role the controller assumes through IRSA (`nodewright_controller_iam.role_arn`): sets the `" + roleARNAnnotation + "` " +
+					"annotation on the ServiceAccount.",
+			},
+			"pod_identity": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "The controller's ServiceAccount has an EKS Pod Identity association (`nodewright_pod_identity_association`), so the EKS Pod " +
+					"Identity agent gives it its role. With this or `controller_role_arn` the Deployment carries no AWS credentials; without either, and only " +
+					"against an endpoint override (a local or test cloud), it gets the provider's own.",
+			},
+			"resources": schema.SingleNestedAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             objectdefault.StaticValue(defaultResources()),
 				MarkdownDescription: "Requests and limits of the controller container.",
 				Attributes: map[string]schema.Attribute{
 					"cpu_request":    quantity("CPU request (default `"+defaultCPU+"`).", defaultCPU),
 					"memory_request": quantity("Memory request (default `"+defaultMemory+"`).", defaultMemory),
 					"cpu_limit":      quantity("CPU limit (default none).", ""),
 					"memory_limit":   quantity("Memory limit (default `"+defaultMemory+"`).", defaultMemory),
-				}},
-			"priority_class_name": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultPriorityClass),
-				MarkdownDescription: "Priority class of the controller pods, so they are not preempted by the workloads they provision for."},
-			"node_selector": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Node selector of the controller pods."},
-			"tolerations": schema.ListNestedAttribute{Optional: true, Computed: true, Default: listdefault.StaticValue(defaultTolerations()),
+				},
+			},
+			"priority_class_name": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultPriorityClass),
+				MarkdownDescription: "Priority class of the controller pods, so they are not preempted by the workloads they provision for.",
+			},
+			"node_selector": optionalStringMap("Node selector of the controller pods."),
+			"tolerations": schema.ListNestedAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             listdefault.StaticValue(defaultTolerations()),
 				MarkdownDescription: "Tolerations of the controller pods. The default tolerates `CriticalAddonsOnly`, the taint of EKS system node groups.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"key": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(""), MarkdownDescription: "Taint key; empty with `Exists` tolerates everything."},
-					"operator": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("Equal"), MarkdownDescription: "One of " + strings.Join(tolerationOperators, ", ") + ".",
-						Validators: []validator.String{stringvalidator.OneOf(tolerationOperators...)}},
-					"value": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(""), MarkdownDescription: "Taint value, with `Equal`."},
-					"effect": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(""), MarkdownDescription: "Taint effect; empty matches every effect.",
-						Validators: []validator.String{stringvalidator.OneOf(tolerationEffects...)}},
-				}}},
-			"affinity_avoid_managed": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(true),
-				MarkdownDescription: "Require nodes without the `" + v1.NodePoolLabelKey + "` label, so the controller never runs on a node it manages (and could drain)."},
-			"env": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Extra environment of the controller, after (and overriding) what the resource sets, e.g. `BATCH_MAX_DURATION`."},
-			"log_level": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultLogLevel),
-				MarkdownDescription: "Log level: one of " + strings.Join(logLevels, ", ") + ".", Validators: []validator.String{stringvalidator.OneOf(logLevels...)}},
-			"metrics_port": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(defaultMetricsPort),
-				MarkdownDescription: "Prometheus metrics port; 0 turns metrics off.", Validators: []validator.Int64{int64validator.Between(0, 65535)}},
-			"health_probe_port": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(defaultHealthPort),
-				MarkdownDescription: "Port of `/healthz` and `/readyz`, which the liveness and readiness probes use; 0 turns the health server and the probes off.", Validators: []validator.Int64{int64validator.Between(0, 65535)}},
-			"wait_for_rollout": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(true),
-				MarkdownDescription: "Wait until every replica is available after create and update."},
-			"create_timeout": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultCreateTimeout),
-				MarkdownDescription: "How long to wait for the rollout.", Validators: []validator.String{durationValidator}},
-			"delete_timeout": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultDeleteTimeout),
-				MarkdownDescription: "How long destroy waits for the controller to terminate its nodes before terminating leftover instances itself.", Validators: []validator.String{durationValidator}},
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"key": schema.StringAttribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             stringdefault.StaticString(""),
+							MarkdownDescription: "Taint key; empty with `Exists` tolerates everything.",
+						},
+						"operator": schema.StringAttribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             stringdefault.StaticString("Equal"),
+							MarkdownDescription: "One of " + strings.Join(tolerationOperators, ", ") + ".",
+							Validators:          []validator.String{stringvalidator.OneOf(tolerationOperators...)},
+						},
+						"value": schema.StringAttribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             stringdefault.StaticString(""),
+							MarkdownDescription: "Taint value, with `Equal`.",
+						},
+						"effect": schema.StringAttribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             stringdefault.StaticString(""),
+							MarkdownDescription: "Taint effect; empty matches every effect.",
+							Validators:          []validator.String{stringvalidator.OneOf(tolerationEffects...)},
+						},
+					},
+				},
+			},
+			"affinity_avoid_managed": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+				MarkdownDescription: "Require nodes without the `" + v1.NodePoolLabelKey + "` label, so the controller never runs on a node it manages (and could drain).",
+			},
+			"env": optionalStringMap("Extra environment of the controller, after (and overriding) what the resource sets, e.g. `BATCH_MAX_DURATION`."),
+			"log_level": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultLogLevel),
+				MarkdownDescription: "Log level: one of " + strings.Join(logLevels, ", ") + ".",
+				Validators:          []validator.String{stringvalidator.OneOf(logLevels...)},
+			},
+			"metrics_port": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultMetricsPort),
+				MarkdownDescription: "Prometheus metrics port; 0 turns metrics off.",
+				Validators:          []validator.Int64{int64validator.Between(0, 65535)},
+			},
+			"health_probe_port": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultHealthPort),
+				MarkdownDescription: "Port of `/healthz` and `/readyz`, which the liveness and readiness probes use; 0 turns the health server and the probes off.",
+				Validators:          []validator.Int64{int64validator.Between(0, 65535)},
+			},
+			"wait_for_rollout": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+				MarkdownDescription: "Wait until every replica is available after create and update.",
+			},
+			"create_timeout": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultCreateTimeout),
+				MarkdownDescription: "How long to wait for the rollout.",
+				Validators:          []validator.String{durationValidator},
+			},
+			"delete_timeout": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultDeleteTimeout),
+				MarkdownDescription: "How long destroy waits for the controller to terminate its nodes before terminating leftover instances itself.",
+				Validators:          []validator.String{durationValidator},
+			},
 
-			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "`<namespace>/nodewright`.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"crds_version": schema.StringAttribute{Computed: true,
-				MarkdownDescription: "Digest of the CRDs this provider version installs; a new provider version with changed CRDs plans an in-place upgrade."},
+			"id": computedStableString("`<namespace>/nodewright`."),
+			"crds_version": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Digest of the CRDs this provider version installs; a new provider version with changed CRDs plans an in-place upgrade.",
+			},
 		},
 	}
-}
-
-func (r *controllerResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 // crdsDigest identifies the CRDs compiled into this provider.
@@ -277,106 +304,39 @@ func (r *controllerResource) ModifyPlan(ctx context.Context, req resource.Modify
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("crds_version"), types.StringValue(digest))...)
 }
 
-func stringMap(ctx context.Context, m types.Map, diags *diag.Diagnostics) map[string]string {
-	if m.IsNull() || m.IsUnknown() {
-		return nil
-	}
-	out := map[string]string{}
-	diags.Append(m.ElementsAs(ctx, &out, false)...)
-	return out
-}
-
-// spec turns the model into what the object builders need.
-func (r *controllerResource) spec(ctx context.Context, m *controllerModel) (controllerSpec, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	s := controllerSpec{
-		Namespace: m.Namespace.ValueString(), Image: m.Image.ValueString(), ClusterName: m.ClusterName.ValueString(),
-		ClusterEndpoint: m.ClusterEndpoint.ValueString(), InterruptionQueue: m.InterruptionQueue.ValueString(),
-		LogLevel: m.LogLevel.ValueString(), Replicas: int32(m.Replicas.ValueInt64()),
-		PriorityClassName: m.PriorityClassName.ValueString(), AvoidManaged: m.AffinityAvoidManaged.ValueBool(),
-		MetricsPort: int32(m.MetricsPort.ValueInt64()), HealthPort: int32(m.HealthProbePort.ValueInt64()),
-		SAAnnotations: stringMap(ctx, m.ServiceAccountAnnotations, &diags),
-		NodeSelector:  stringMap(ctx, m.NodeSelector, &diags),
-		Env:           stringMap(ctx, m.Env, &diags),
-	}
-	if arn := m.ControllerRoleARN.ValueString(); arn != "" {
-		if s.SAAnnotations == nil {
-			s.SAAnnotations = map[string]string{}
-		}
-		s.SAAnnotations[roleARNAnnotation] = arn
-	}
-	var res resourcesModel
-	diags.Append(m.Resources.As(ctx, &res, basetypes.ObjectAsOptions{})...)
-	s.CPURequest, s.MemoryRequest, s.CPULimit, s.MemoryLimit = res.CPURequest.ValueString(), res.MemoryRequest.ValueString(), res.CPULimit.ValueString(), res.MemoryLimit.ValueString()
-	var tols []tolerationModel
-	diags.Append(m.Tolerations.ElementsAs(ctx, &tols, false)...)
-	for _, t := range tols {
-		s.Tolerations = append(s.Tolerations, corev1.Toleration{Key: t.Key.ValueString(), Operator: corev1.TolerationOperator(t.Operator.ValueString()),
-			Value: t.Value.ValueString(), Effect: corev1.TaintEffect(t.Effect.ValueString())})
-	}
-	s.AWS = map[string]string{"AWS_REGION": r.data.AWS.Region}
-	if ep := r.data.AWS.BaseEndpoint; ep != nil && *ep != "" {
-		// An endpoint override is a local or test cloud: the controller
-		// gets the endpoint, and when no role is set up for it, the
-		// provider's own credentials.
-		s.AWS["AWS_ENDPOINT_URL"] = *ep
-		hasRole := m.ControllerRoleARN.ValueString() != "" || m.PodIdentity.ValueBool()
-		if creds, err := r.data.AWS.Credentials.Retrieve(ctx); err == nil && !hasRole {
-			s.AWS["AWS_ACCESS_KEY_ID"] = creds.AccessKeyID
-			s.AWS["AWS_SECRET_ACCESS_KEY"] = creds.SecretAccessKey
-		}
-	}
-	for _, q := range []string{s.CPURequest, s.MemoryRequest, s.CPULimit, s.MemoryLimit} {
-		if q == "" {
-			continue
-		}
-		if _, err := parseQuantity(q); err != nil {
-			diags.AddAttributeError(path.Root("resources"), "Invalid quantity", fmt.Sprintf("%q is not a Kubernetes quantity (e.g. 500m, 1, 512Mi): %v", q, err))
-		}
-	}
-	return s, diags
-}
-
 // kubeClient builds a controller-runtime client that knows nodewright's types.
 func (r *controllerResource) kubeClient(ctx context.Context) (client.Client, error) {
 	cfg, err := r.data.Kube(ctx)
 	if err != nil {
 		return nil, err
 	}
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	if err := v1.AddToScheme(scheme); err != nil {
+	scheme, err := kubeScheme()
+	if err != nil {
 		return nil, err
 	}
 	return client.New(cfg, client.Options{Scheme: scheme})
 }
 
+// Create and Update both apply the plan: every object is written whole.
 func (r *controllerResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan controllerModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.apply(ctx, &plan, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *controllerResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.applyPlan(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+}
+
+func (r *controllerResource) applyPlan(ctx context.Context, p tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
 	var plan controllerModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	diags.Append(p.Get(ctx, &plan)...)
+	if diags.HasError() {
 		return
 	}
-	r.apply(ctx, &plan, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	r.apply(ctx, &plan, diags)
+	if diags.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	diags.Append(state.Set(ctx, &plan)...)
 }
 
 // apply installs or upgrades the CRDs and every object, then waits for the

@@ -15,15 +15,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/nodewright/nodewright/controller/cloud/aws/iampolicy"
 )
-
-func init() { resources = append(resources, newControllerIAMResource) }
 
 var (
 	_ resource.ResourceWithImportState    = (*controllerIAMResource)(nil)
@@ -34,25 +30,27 @@ var (
 // controllerPolicyName is the one inline policy the controller role carries.
 const controllerPolicyName = "nodewright-controller"
 
-const (
-	podIdentityPrincipal = "pods.eks.amazonaws.com"
-	// Service accounts in Kubernetes are DNS labels / subdomains.
-	k8sNameRule = `^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`
-)
+const podIdentityPrincipal = "pods.eks.amazonaws.com"
 
 var (
-	k8sNameRE        = regexp.MustCompile(k8sNameRule)
-	oidcProviderRE   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/.+$`)
-	roleARNRE        = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/(.+/)?[\w+=,.@-]{1,64}$`)
-	sqsARNRE         = regexp.MustCompile(`^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?$`)
-	regionRE         = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
-	eksClusterNameRE = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`)
-	ssmParamRE       = regexp.MustCompile(`^/[A-Za-z0-9_.*/-]+$`)
+	sqsARNRE   = regexp.MustCompile(`^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?$`)
+	ssmParamRE = regexp.MustCompile(`^/[A-Za-z0-9_.*/-]+$`)
 )
 
-type controllerIAMResource struct{ data *providerData }
+// controllerIAMResource is the controller's IAM role; Read, import and tags
+// are taggedIAMResource's.
+type controllerIAMResource struct {
+	taggedIAMResource[controllerIAMModel]
+}
 
-func newControllerIAMResource() resource.Resource { return &controllerIAMResource{} }
+func newControllerIAMResource() resource.Resource {
+	return &controllerIAMResource{taggedRole(
+		"controller role",
+		func(m *controllerIAMModel) types.String { return m.Name },
+		func(m *controllerIAMModel) types.Map { return m.Tags },
+		readControllerIAM,
+	)}
+}
 
 type irsaModel struct {
 	OIDCProviderARN types.String `tfsdk:"oidc_provider_arn"`
@@ -86,53 +84,97 @@ func (r *controllerIAMResource) Schema(_ context.Context, _ resource.SchemaReque
 
 func controllerIAMSchema() schema.Schema {
 	return schema.Schema{
-		MarkdownDescription: "The IAM role the nodewright controller runs as, with one least-privilege inline policy (`" + controllerPolicyName + "`): launches and terminations are limited to resources tagged for this cluster, `iam:PassRole` to the node role, and SQS to the interruption queue. Trusted through IRSA or EKS Pod Identity; set exactly one of `irsa` and `pod_identity`.\n\n" +
-			"Each statement of the policy, and the controller flows that fail without it. The table is measured: `make test-iam` removes each statement (and each action) in turn, runs the controller's flows against the local cloud with IAM enforced, and fails when this table is out of date.\n\n" +
-			iampolicy.FlowsTable(iampolicy.Options{Region: "<region>", AccountID: "<account>", ClusterName: "<cluster>",
-				NodeRoleARN: "arn:aws:iam::<account>:role/<node-role>", QueueARN: "arn:aws:sqs:<region>:<account>:<queue>",
-				SSMParameters: []string{"/<your-amis>/*"}}),
+		MarkdownDescription: "The IAM role the nodewright controller runs as, with one least-privilege inline policy (`" + controllerPolicyName + "`): " +
+			"launches and terminations are limited to resources tagged for this cluster, `iam:PassRole` to the node role, and SQS to the interruption queue. " +
+			"Trusted through IRSA or EKS Pod Identity; set exactly one of `irsa` and `pod_identity`.\n\n" +
+			"Each statement of the policy, and the controller flows that fail without it. The table is measured: `make test-iam` removes each statement (and " +
+			"each action) in turn, runs the controller's flows against the local cloud with IAM enforced, and fails when this table is out of date.\n\n" +
+			iampolicy.FlowsTable(iampolicy.Options{
+				Region:        "<region>",
+				AccountID:     "<account>",
+				ClusterName:   "<cluster>",
+				NodeRoleARN:   "arn:aws:iam::<account>:role/<node-role>",
+				QueueARN:      "arn:aws:sqs:<region>:<account>:<queue>",
+				SSMParameters: []string{"/<your-amis>/*"},
+			}),
 		Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Role name. Changing it replaces the role.",
-				Validators: []validator.String{iamNameValidator()}, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"cluster_name": schema.StringAttribute{Required: true, MarkdownDescription: "EKS cluster the controller manages; launches are limited to resources tagged `kubernetes.io/cluster/<cluster_name>=owned`.",
-				Validators: []validator.String{stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)")}},
-			"node_role_arn": schema.StringAttribute{Required: true, MarkdownDescription: "ARN of the node role (`nodewright_node_role.<name>.arn`), the only role the controller may pass to EC2.",
-				Validators: []validator.String{stringvalidator.RegexMatches(roleARNRE, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)")}},
+			"name": iamNameAttribute("Role name. Changing it replaces the role."),
+			"cluster_name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "EKS cluster the controller manages; launches are limited to resources tagged `kubernetes.io/cluster/<cluster_name>=owned`.",
+				Validators:          []validator.String{eksClusterNameValidator()},
+			},
+			"node_role_arn": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "ARN of the node role (`nodewright_node_role.<name>.arn`), the only role the controller may pass to EC2.",
+				Validators:          []validator.String{roleARNValidator()},
+			},
 
-			"interruption_queue_arn": schema.StringAttribute{Optional: true, MarkdownDescription: "ARN of the interruption queue (`nodewright_interruption_queue.<name>.queue_arn`). Without it the controller gets no SQS access.",
-				Validators: []validator.String{stringvalidator.RegexMatches(sqsARNRE, "must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>)")}},
-			"ami_ssm_parameters": schema.ListAttribute{Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "This account's SSM parameters that node classes name in an AMI selector term's `ssmParameter`, e.g. `[\"/team/amis/*\"]` (`ssm:GetParameter` on them). AWS's public parameters under `/aws/service/` are always readable.",
-				Validators:          []validator.List{listvalidator.ValueStringsAre(stringvalidator.RegexMatches(ssmParamRE, "must be a parameter path starting with /: letters, digits, _ . - / and * (a wildcard)"))}},
-			"region": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Region the policy allows launches in. Defaults to the provider's region.",
-				Validators: []validator.String{stringvalidator.RegexMatches(regionRE, "must be an AWS region such as us-east-1")}},
-			"pod_identity": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Trust EKS Pod Identity (`pods.eks.amazonaws.com`, with `sts:AssumeRole` and `sts:TagSession`). Conflicts with `irsa`."},
-			"tags": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Tags on the role."},
+			"interruption_queue_arn": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "ARN of the interruption queue (`nodewright_interruption_queue.<name>.queue_arn`). Without it the controller gets no SQS access.",
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(sqsARNRE, "must be an SQS queue ARN (arn:aws:sqs:<region>:<account>:<queue>)"),
+				},
+			},
+			"ami_ssm_parameters": schema.ListAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				MarkdownDescription: "This account's SSM parameters that node classes name in an AMI selector term's `ssmParameter`, e.g. `[\"/team/amis/*\"]` " +
+					"(`ssm:GetParameter` on them). AWS's public parameters under `/aws/service/` are always readable.",
+				Validators: []validator.List{
+					listvalidator.ValueStringsAre(
+						stringvalidator.RegexMatches(ssmParamRE, "must be a parameter path starting with /: letters, digits, _ . - / and * (a wildcard)"),
+					),
+				},
+			},
+			"region": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Region the policy allows launches in. Defaults to the provider's region.",
+				Validators:          []validator.String{stringvalidator.RegexMatches(regionRE, "must be an AWS region such as us-east-1")},
+			},
+			"pod_identity": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+				MarkdownDescription: "Trust EKS Pod Identity (`pods.eks.amazonaws.com`, with `sts:AssumeRole` and `sts:TagSession`). Conflicts with `irsa`.",
+			},
+			"tags": optionalStringMap("Tags on the role."),
 
-			"arn":         schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the controller role.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"id":          schema.StringAttribute{Computed: true, MarkdownDescription: "Role name.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"unique_id":   schema.StringAttribute{Computed: true, MarkdownDescription: "The role's stable unique id.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"policy_json": schema.StringAttribute{Computed: true, MarkdownDescription: "The inline policy document, as attached."},
+			"arn":       computedStableString("ARN of the controller role."),
+			"id":        computedStableString("Role name."),
+			"unique_id": computedStableString("The role's stable unique id."),
+			"policy_json": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The inline policy document, as attached.",
+			},
 		},
 		Blocks: map[string]schema.Block{
 			"irsa": schema.SingleNestedBlock{
 				MarkdownDescription: "Trust the cluster's OIDC provider for one service account (IAM Roles for Service Accounts). Conflicts with `pod_identity`.",
 				Attributes: map[string]schema.Attribute{
-					"oidc_provider_arn": schema.StringAttribute{Optional: true, MarkdownDescription: "ARN of the cluster's IAM OIDC provider.",
-						Validators: []validator.String{stringvalidator.RegexMatches(oidcProviderRE, "must be an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)")}},
-					"namespace": schema.StringAttribute{Optional: true, MarkdownDescription: "Namespace of the controller's service account.",
-						Validators: []validator.String{stringvalidator.RegexMatches(k8sNameRE, "must be a Kubernetes name (lower-case letters, digits, - and .)")}},
-					"service_account": schema.StringAttribute{Optional: true, MarkdownDescription: "Name of the controller's service account.",
-						Validators: []validator.String{stringvalidator.RegexMatches(k8sNameRE, "must be a Kubernetes name (lower-case letters, digits, - and .)")}},
+					"oidc_provider_arn": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "ARN of the cluster's IAM OIDC provider.",
+						Validators: []validator.String{
+							stringvalidator.RegexMatches(oidcProviderRE, "must be an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer>)"),
+						},
+					},
+					"namespace": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Namespace of the controller's service account.",
+						Validators:          []validator.String{k8sNameValidator()},
+					},
+					"service_account": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Name of the controller's service account.",
+						Validators:          []validator.String{k8sNameValidator()},
+					},
 				},
 			},
 		},
 	}
-}
-
-func (r *controllerIAMResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *controllerIAMResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -252,7 +294,7 @@ func (r *controllerIAMResource) Create(ctx context.Context, req resource.CreateR
 		resp.Diagnostics.AddError("Invalid controller policy inputs", fmt.Sprintf("Building the policy for controller role %s: %v.", name, err))
 		return
 	}
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust),
 		Description: aws.String("nodewright controller for cluster " + plan.ClusterName.ValueString()), Tags: iamTags(tags)}); err != nil {
 		resp.Diagnostics.AddError("Creating controller role", awsDetail("iam:CreateRole", "role "+name, err))
@@ -261,47 +303,18 @@ func (r *controllerIAMResource) Create(ctx context.Context, req resource.CreateR
 	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(controllerPolicyName), PolicyDocument: aws.String(doc)}); err != nil {
 		resp.Diagnostics.AddError("Attaching controller policy", awsDetail("iam:PutRolePolicy", fmt.Sprintf("inline policy %s on role %s", controllerPolicyName, name), err))
 		// Keep the role in state so the next apply fixes or destroys it.
-		if err := r.readInto(ctx, c, &plan); err == nil {
+		if err := readControllerIAM(ctx, c, &plan); err == nil {
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		}
 		return
 	}
-	if err := r.readInto(ctx, c, &plan); err != nil {
-		resp.Diagnostics.AddError("Reading controller role", awsDetail("iam:GetRole", "role "+name, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.saveRead(ctx, c, name, &plan, &resp.State, &resp.Diagnostics)
 }
 
-// stringList is an IAM policy value that is a string or a list of strings.
-type stringList []string
-
-func (l *stringList) UnmarshalJSON(b []byte) error {
-	var one string
-	if json.Unmarshal(b, &one) == nil {
-		*l = []string{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return fmt.Errorf("expected a string or a list of strings: %w", err)
-	}
-	*l = many
-	return nil
-}
-
-type policyDoc struct {
-	Statement []struct {
-		Sid       string
-		Principal map[string]stringList
-		Resource  stringList
-		Condition map[string]map[string]stringList
-	}
-}
-
-// readInto refreshes m from IAM, recovering the inputs from the trust and
-// inline policies so that import and drift detection need nothing else.
-func (r *controllerIAMResource) readInto(ctx context.Context, c *iam.Client, m *controllerIAMModel) error {
+// readControllerIAM refreshes m from IAM, recovering the inputs from the
+// trust and inline policies so that import and drift detection need nothing
+// else.
+func readControllerIAM(ctx context.Context, c *iam.Client, m *controllerIAMModel) error {
 	name := m.Name.ValueString()
 	out, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 	if err != nil {
@@ -312,11 +325,7 @@ func (r *controllerIAMResource) readInto(ctx context.Context, c *iam.Client, m *
 	m.ID = types.StringValue(aws.ToString(role.RoleName))
 	m.Name = m.ID
 	m.UniqueID = types.StringValue(aws.ToString(role.RoleId))
-	tags := map[string]string{}
-	for _, t := range role.Tags {
-		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	m.Tags = tagsValue(tags, m.Tags)
+	m.Tags = iamTagsValue(role.Tags, m.Tags)
 
 	var trust policyDoc
 	if err := json.Unmarshal([]byte(urlDecodeDocument(aws.ToString(role.AssumeRolePolicyDocument))), &trust); err == nil && len(trust.Statement) > 0 {
@@ -376,33 +385,6 @@ func (r *controllerIAMResource) readInto(ctx context.Context, c *iam.Client, m *
 	return nil
 }
 
-func jsonEqual(a, b string) bool {
-	var x, y any
-	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
-		return false
-	}
-	xb, _ := json.Marshal(x)
-	yb, _ := json.Marshal(y)
-	return string(xb) == string(yb)
-}
-
-func (r *controllerIAMResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state controllerIAMModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := r.readInto(ctx, iam.NewFromConfig(r.data.AWS), &state); err != nil {
-		if isCode(err, "NoSuchEntity") {
-			resp.State.RemoveResource(ctx)
-			return
-		}
-		resp.Diagnostics.AddError("Reading controller role", awsDetail("iam:GetRole", "role "+state.Name.ValueString(), err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
 func (r *controllerIAMResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state controllerIAMModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -411,20 +393,10 @@ func (r *controllerIAMResource) Update(ctx context.Context, req resource.UpdateR
 		return
 	}
 	name := state.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
-	if !plan.Tags.Equal(state.Tags) {
-		resp.Diagnostics.Append(updateTags(ctx, plan.Tags, state.Tags,
-			func(set map[string]string) error {
-				_, err := c.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: iamTags(set)})
-				return err
-			},
-			func(keys []string) error {
-				_, err := c.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(name), TagKeys: keys})
-				return err
-			}, "role "+name)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
+	c := r.client()
+	resp.Diagnostics.Append(r.updateTags(ctx, c, name, &plan, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	trust, err := plan.trustPolicy()
 	if err != nil {
@@ -444,11 +416,7 @@ func (r *controllerIAMResource) Update(ctx context.Context, req resource.UpdateR
 		resp.Diagnostics.AddError("Updating controller policy", awsDetail("iam:PutRolePolicy", fmt.Sprintf("inline policy %s on role %s", controllerPolicyName, name), err))
 		return
 	}
-	if err := r.readInto(ctx, c, &plan); err != nil {
-		resp.Diagnostics.AddError("Reading controller role", awsDetail("iam:GetRole", "role "+name, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.saveRead(ctx, c, name, &plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *controllerIAMResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -458,7 +426,7 @@ func (r *controllerIAMResource) Delete(ctx context.Context, req resource.DeleteR
 		return
 	}
 	name := state.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 	// IAM refuses to delete a role that still has policies.
 	if _, err := c.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(controllerPolicyName)}); err != nil && !isCode(err, "NoSuchEntity") {
 		resp.Diagnostics.AddError("Deleting controller policy", awsDetail("iam:DeleteRolePolicy", fmt.Sprintf("inline policy %s on role %s", controllerPolicyName, name), err))
@@ -467,13 +435,4 @@ func (r *controllerIAMResource) Delete(ctx context.Context, req resource.DeleteR
 	if _, err := c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)}); err != nil && !isCode(err, "NoSuchEntity") {
 		resp.Diagnostics.AddError("Deleting controller role", awsDetail("iam:DeleteRole", "role "+name, err)+" If other policies were attached outside Terraform, detach them and retry.")
 	}
-}
-
-func (r *controllerIAMResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !iamNameRE.MatchString(req.ID) {
-		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("%q is not an IAM role name (^[\\w+=,.@-]{1,64}$); import the controller role by its name.", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }

@@ -6,24 +6,33 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { resources = append(resources, newInstanceProfileResource) }
-
 var _ resource.ResourceWithImportState = (*instanceProfileResource)(nil)
 
-type instanceProfileResource struct{ data *providerData }
+// instanceProfileResource is an instance profile holding the node role;
+// Read, import and tags are taggedIAMResource's.
+type instanceProfileResource struct {
+	taggedIAMResource[instanceProfileModel]
+}
 
-func newInstanceProfileResource() resource.Resource { return &instanceProfileResource{} }
+func newInstanceProfileResource() resource.Resource {
+	return &instanceProfileResource{taggedIAMResource[instanceProfileModel]{
+		kind:       "instance profile",
+		entity:     "instance profile",
+		getCall:    "iam:GetInstanceProfile",
+		importNoun: "instance profile name",
+		importHint: "import by name",
+		tags:       instanceProfileTagAPI,
+		name:       func(m *instanceProfileModel) types.String { return m.Name },
+		tagsOf:     func(m *instanceProfileModel) types.Map { return m.Tags },
+		read:       readInstanceProfile,
+	}}
+}
 
 type instanceProfileModel struct {
 	Name     types.String `tfsdk:"name"`
@@ -47,26 +56,21 @@ func instanceProfileSchema() schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "An IAM instance profile holding the node role, for EC2NodeClasses that name an instance profile rather than a role.",
 		Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Instance profile name. Changing it replaces the profile.",
-				Validators: []validator.String{iamNameValidator()}, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"role": schema.StringAttribute{Required: true, MarkdownDescription: "Name (not ARN) of the role in the profile, usually `nodewright_node_role.<name>.name`.",
-				Validators: []validator.String{iamNameValidator()}},
+			"name": iamNameAttribute("Instance profile name. Changing it replaces the profile."),
+			"role": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name (not ARN) of the role in the profile, usually `nodewright_node_role.<name>.name`.",
+				Validators:          []validator.String{iamNameValidator()},
+			},
 
-			"path": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("/"),
-				MarkdownDescription: "IAM path of the profile. Changing it replaces the profile.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(iamPathRE, "must begin and end with / (the IAM path rule)")},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"tags": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Tags on the instance profile."},
+			"path": iamPathAttribute("IAM path of the profile. Changing it replaces the profile."),
+			"tags": optionalStringMap("Tags on the instance profile."),
 
-			"arn":       schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the instance profile.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: "Instance profile name.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"unique_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The profile's stable unique id (AIPA...).", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"arn":       computedStableString("ARN of the instance profile."),
+			"id":        computedStableString("Instance profile name."),
+			"unique_id": computedStableString("The profile's stable unique id (AIPA...)."),
 		},
 	}
-}
-
-func (r *instanceProfileResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *instanceProfileResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -81,7 +85,7 @@ func (r *instanceProfileResource) Create(ctx context.Context, req resource.Creat
 		return
 	}
 	name, role := plan.Name.ValueString(), plan.Role.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 	if _, err := c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{
 		InstanceProfileName: aws.String(name), Path: aws.String(plan.Path.ValueString()), Tags: iamTags(tags),
 	}); err != nil {
@@ -92,19 +96,17 @@ func (r *instanceProfileResource) Create(ctx context.Context, req resource.Creat
 		resp.Diagnostics.AddError("Adding role to instance profile", awsDetail("iam:AddRoleToInstanceProfile", fmt.Sprintf("role %s in instance profile %s", role, name), err))
 		// The profile exists; record it so a later apply or destroy handles it.
 		plan.Role = types.StringValue("")
-		if err := r.readInto(ctx, c, &plan); err == nil {
+		if err := readInstanceProfile(ctx, c, &plan); err == nil {
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		}
 		return
 	}
-	if err := r.readInto(ctx, c, &plan); err != nil {
-		resp.Diagnostics.AddError("Reading instance profile", awsDetail("iam:GetInstanceProfile", "instance profile "+name, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.saveRead(ctx, c, name, &plan, &resp.State, &resp.Diagnostics)
 }
 
-func (r *instanceProfileResource) readInto(ctx context.Context, c *iam.Client, m *instanceProfileModel) error {
+// readInstanceProfile refreshes m from IAM; it returns a NoSuchEntity error
+// unchanged.
+func readInstanceProfile(ctx context.Context, c *iam.Client, m *instanceProfileModel) error {
 	out, err := c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(m.Name.ValueString())})
 	if err != nil {
 		return err
@@ -120,29 +122,8 @@ func (r *instanceProfileResource) readInto(ctx context.Context, c *iam.Client, m
 	if len(p.Roles) > 0 {
 		m.Role = types.StringValue(aws.ToString(p.Roles[0].RoleName))
 	}
-	tags := map[string]string{}
-	for _, t := range p.Tags {
-		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	m.Tags = tagsValue(tags, m.Tags)
+	m.Tags = iamTagsValue(p.Tags, m.Tags)
 	return nil
-}
-
-func (r *instanceProfileResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state instanceProfileModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := r.readInto(ctx, iam.NewFromConfig(r.data.AWS), &state); err != nil {
-		if isCode(err, "NoSuchEntity") {
-			resp.State.RemoveResource(ctx)
-			return
-		}
-		resp.Diagnostics.AddError("Reading instance profile", awsDetail("iam:GetInstanceProfile", "instance profile "+state.Name.ValueString(), err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 func (r *instanceProfileResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -153,20 +134,10 @@ func (r *instanceProfileResource) Update(ctx context.Context, req resource.Updat
 		return
 	}
 	name := state.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
-	if !plan.Tags.Equal(state.Tags) {
-		resp.Diagnostics.Append(updateTags(ctx, plan.Tags, state.Tags,
-			func(set map[string]string) error {
-				_, err := c.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: aws.String(name), Tags: iamTags(set)})
-				return err
-			},
-			func(keys []string) error {
-				_, err := c.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: aws.String(name), TagKeys: keys})
-				return err
-			}, "instance profile "+name)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
+	c := r.client()
+	resp.Diagnostics.Append(r.updateTags(ctx, c, name, &plan, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	if want, have := plan.Role.ValueString(), state.Role.ValueString(); want != have {
 		// A profile holds at most one role, so the old one leaves first.
@@ -181,11 +152,7 @@ func (r *instanceProfileResource) Update(ctx context.Context, req resource.Updat
 			return
 		}
 	}
-	if err := r.readInto(ctx, c, &plan); err != nil {
-		resp.Diagnostics.AddError("Reading instance profile", awsDetail("iam:GetInstanceProfile", "instance profile "+name, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.saveRead(ctx, c, name, &plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *instanceProfileResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -195,7 +162,7 @@ func (r *instanceProfileResource) Delete(ctx context.Context, req resource.Delet
 		return
 	}
 	name := state.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 	out, err := c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)})
 	if isCode(err, "NoSuchEntity") {
 		return
@@ -214,13 +181,4 @@ func (r *instanceProfileResource) Delete(ctx context.Context, req resource.Delet
 	if _, err := c.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String(name)}); err != nil && !isCode(err, "NoSuchEntity") {
 		resp.Diagnostics.AddError("Deleting instance profile", awsDetail("iam:DeleteInstanceProfile", "instance profile "+name, err))
 	}
-}
-
-func (r *instanceProfileResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !iamNameRE.MatchString(req.ID) {
-		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("%q is not an instance profile name (^[\\w+=,.@-]{1,64}$); import by name.", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }

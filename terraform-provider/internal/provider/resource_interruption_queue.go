@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -23,8 +22,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
-
-func init() { resources = append(resources, newInterruptionQueueResource) }
 
 var (
 	_ resource.ResourceWithImportState = (*interruptionQueueResource)(nil)
@@ -59,7 +56,7 @@ const (
 
 var queueNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,43}$`)
 
-type interruptionQueueResource struct{ data *providerData }
+type interruptionQueueResource struct{ configuredResource }
 
 func newInterruptionQueueResource() resource.Resource { return &interruptionQueueResource{} }
 
@@ -90,27 +87,37 @@ func interruptionQueueSchema() schema.Schema {
 		kinds += fmt.Sprintf("`%s` (%s)", e.Kind, e.DetailType)
 	}
 	return schema.Schema{
-		MarkdownDescription: "The SQS queue nodewright reads interruption notices from (5-minute retention, SSE, TLS only), and one EventBridge rule per event kind sending to it: " + kinds + ". Rules are named `<name>-<kind>`.",
+		MarkdownDescription: "The SQS queue nodewright reads interruption notices from (5-minute retention, SSE, TLS only), and one EventBridge rule per " +
+			"event kind sending to it: " + kinds + ". Rules are named `<name>-<kind>`.",
 		Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: fmt.Sprintf("Queue name, also the prefix of the rule names. At most %d characters so that rule names fit EventBridge's 64. Changing it replaces everything.", maxQueueNameLen),
-				Validators:    []validator.String{stringvalidator.RegexMatches(queueNameRE, fmt.Sprintf("must be 1-%d letters, digits, - and _ (the SQS queue name rule, shortened so rule names <name>-<kind> fit in 64 characters)", maxQueueNameLen))},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"name": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: fmt.Sprintf("Queue name, also the prefix of the rule names. At most %d characters so that rule names fit EventBridge's 64. "+
+					"Changing it replaces everything.", maxQueueNameLen),
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(queueNameRE, fmt.Sprintf("must be 1-%d letters, digits, - and _ (the SQS queue name rule, shortened so rule names "+
+						"<name>-<kind> fit in 64 characters)", maxQueueNameLen)),
+				},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
 
-			"cluster_name": schema.StringAttribute{Optional: true, MarkdownDescription: "EKS cluster the queue serves, recorded as the `" + queueClusterTag + "` tag and in the rule descriptions.",
-				Validators: []validator.String{stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)")}},
-			"tags": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Tags on the queue and the rules."},
+			"cluster_name": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "EKS cluster the queue serves, recorded as the `" + queueClusterTag + "` tag and in the rule descriptions.",
+				Validators:          []validator.String{eksClusterNameValidator()},
+			},
+			"tags": optionalStringMap("Tags on the queue and the rules."),
 
-			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: "Queue name.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"queue_url": schema.StringAttribute{Computed: true, MarkdownDescription: "URL of the queue, for the controller's `interruptionQueue` setting.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"queue_arn": schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the queue, for `nodewright_controller_iam.interruption_queue_arn`.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"rule_names": schema.MapAttribute{Computed: true, ElementType: types.StringType,
-				MarkdownDescription: "EventBridge rule name by event kind. A rule (or its target) removed outside Terraform shows as a difference here."},
+			"id":        computedStableString("Queue name."),
+			"queue_url": computedStableString("URL of the queue, for the controller's `interruptionQueue` setting."),
+			"queue_arn": computedStableString("ARN of the queue, for `nodewright_controller_iam.interruption_queue_arn`."),
+			"rule_names": schema.MapAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "EventBridge rule name by event kind. A rule (or its target) removed outside Terraform shows as a difference here.",
+			},
 		},
 	}
-}
-
-func (r *interruptionQueueResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func ruleNames(name string) types.Map {
@@ -363,13 +370,7 @@ func (r *interruptionQueueResource) Update(ctx context.Context, req resource.Upd
 	}
 	plan.QueueURL = state.QueueURL
 	q := sqs.NewFromConfig(r.data.AWS)
-	var gone []string
-	for k := range have {
-		if _, ok := want[k]; !ok {
-			gone = append(gone, k)
-		}
-	}
-	sort.Strings(gone)
+	gone := removedKeys(want, have)
 	if len(gone) > 0 {
 		if _, err := q.UntagQueue(ctx, &sqs.UntagQueueInput{QueueUrl: aws.String(plan.QueueURL.ValueString()), TagKeys: gone}); err != nil {
 			resp.Diagnostics.AddError("Untagging interruption queue", awsDetail("sqs:UntagQueue", "queue "+name, err))

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -34,11 +35,24 @@ var (
 	_ resource.ResourceWithConfigure      = (*nodeClassResource)(nil)
 )
 
-func init() { resources = append(resources, newNodeClassResource) }
+func newNodeClassResource() resource.Resource {
+	return &nodeClassResource{kubeObjectResource[nodeClassModel, v1.EC2NodeClassSpec, *v1.EC2NodeClass]{
+		kind:              "EC2NodeClass",
+		name:              func(m *nodeClassModel) string { return m.Name.ValueString() },
+		spec:              nodeClassSpec,
+		object:            func(name string) *v1.EC2NodeClass { return &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: name}} },
+		setSpec:           func(nc *v1.EC2NodeClass, spec v1.EC2NodeClassSpec) { nc.Spec = spec },
+		fromObject:        nodeClassFromAPI,
+		goneWhileDeleting: true,
+		deleteTimeout:     func(m *nodeClassModel) string { return m.DeleteTimeout.ValueString() },
+		waitDeleted:       waitNodeClassDeleted,
+	}}
+}
 
-func newNodeClassResource() resource.Resource { return &nodeClassResource{} }
-
-type nodeClassResource struct{ data *providerData }
+// nodeClassResource is an EC2NodeClass; its CRUD is kubeObjectResource's.
+type nodeClassResource struct {
+	kubeObjectResource[nodeClassModel, v1.EC2NodeClassSpec, *v1.EC2NodeClass]
+}
 
 // Server-side defaults and enums of the EC2NodeClass CRD.
 const (
@@ -74,8 +88,6 @@ func defaultMetadataOptions() types.Object {
 	})
 }
 
-func kubeOneOfDoc(vals []string) string { return "`" + strings.Join(vals, "`, `") + "`" }
-
 func (r *nodeClassResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_node_class"
 }
@@ -85,215 +97,285 @@ func (r *nodeClassResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 }
 
 func selectorTags(what string) schema.MapAttribute {
-	return schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Tags the " + what + " must have; `*` as a value matches any value."}
+	return optionalStringMap("Tags the " + what + " must have; `*` as a value matches any value.")
 }
 
 func nodeClassSchema() schema.Schema {
 	return schema.Schema{
-		MarkdownDescription: "A nodewright `EC2NodeClass`: networking, image, IAM, storage, instance metadata, tags and kubelet settings of nodes launched on EC2. Every attribute but `name` is updated in place. Destroy waits until the controller has released the class (its finalizer is removed once no NodeClaim uses it).",
+		MarkdownDescription: "A nodewright `EC2NodeClass`: networking, image, IAM, storage, instance metadata, tags and kubelet settings of nodes launched " +
+			"on EC2. Every attribute but `name` is updated in place. Destroy waits until the controller has released the class (its finalizer is removed once " +
+			"no NodeClaim uses it).",
 		Attributes: map[string]schema.Attribute{
 			// Required.
 			"name": schema.StringAttribute{
-				Required: true, MarkdownDescription: "Name of the EC2NodeClass. Changing it replaces the class.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{stringvalidator.LengthBetween(1, 63), stringvalidator.RegexMatches(kubeNameRE, "must be a DNS label: lower-case letters, digits and '-'")},
+				Required:            true,
+				MarkdownDescription: "Name of the EC2NodeClass. Changing it replaces the class.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 63),
+					stringvalidator.RegexMatches(kubeNameRE, "must be a DNS label: lower-case letters, digits and '-'"),
+				},
 			},
 			"ami_selector_terms": schema.ListNestedAttribute{
-				Required: true, Validators: []validator.List{listvalidator.SizeBetween(1, 30)},
+				Required:            true,
+				Validators:          []validator.List{listvalidator.SizeBetween(1, 30)},
 				MarkdownDescription: "Images to launch, terms ORed. An `alias` (like `al2023@latest`) must be the only term and the only field of its term.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"alias":         schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.RegexMatches(amiAliasRE, "must be al2023@latest, al2023@v<version>, bottlerocket@latest or bottlerocket@v<version>")}, MarkdownDescription: "Family and version, resolved through the public SSM parameters: `al2023@latest`, `bottlerocket@v1.40.0`."},
-					"id":            schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.RegexMatches(amiIDRE, "must be an image id like ami-0123456789abcdef0")}, MarkdownDescription: "Image id."},
-					"name":          schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtMost(128)}, MarkdownDescription: "Image name; may contain `*` wildcards."},
-					"owner":         schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.RegexMatches(amiOwnerRE, "must be an account id, self or amazon")}, MarkdownDescription: "Image owner: an account id, `self` or `amazon`."},
-					"tags":          selectorTags("image"),
-					"ssm_parameter": schema.StringAttribute{Optional: true, MarkdownDescription: "SSM parameter whose value is an image id."},
-				}},
-			},
-			"subnet_selector_terms": schema.ListNestedAttribute{
-				Required: true, Validators: []validator.List{listvalidator.SizeBetween(1, 30)},
-				MarkdownDescription: "Subnets nodes launch into, terms ORed; each term has exactly one of `tags` or `id`.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"tags": selectorTags("subnet"),
-					"id":   schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.RegexMatches(subnetIDRE, "must be a subnet id like subnet-0123abcd")}, MarkdownDescription: "Subnet id."},
-				}},
-			},
-			"security_group_selector_terms": schema.ListNestedAttribute{
-				Required: true, Validators: []validator.List{listvalidator.SizeBetween(1, 30)},
-				MarkdownDescription: "Security groups of the nodes, terms ORed; each term has `id` alone, or `tags` and/or `name`.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"tags": selectorTags("security group"),
-					"id":   schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.RegexMatches(sgIDRE, "must be a security group id like sg-0123abcd")}, MarkdownDescription: "Security group id."},
-					"name": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtMost(255)}, MarkdownDescription: "Group name (its GroupName, not its Name tag)."},
-				}},
-			},
-			// Optional.
-			"ami_family":       schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(amiFamilies...)}, MarkdownDescription: "User data format and default volumes: one of " + kubeOneOfDoc(amiFamilies) + ". Implied by an alias; required otherwise."},
-			"role":             schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthBetween(1, 64)}, MarkdownDescription: "IAM role name of the nodes; nodewright manages an instance profile for it. Exactly one of `role` and `instance_profile`."},
-			"instance_profile": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthBetween(1, 128)}, MarkdownDescription: "Existing instance profile, used as is. Exactly one of `role` and `instance_profile`."},
-			"user_data":        schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtMost(16384)}, MarkdownDescription: "User data merged with what nodewright generates (AL2023: MIME multi-part; Bottlerocket: TOML)."},
-			"tags":             schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Tags put on instances, volumes and launch templates. Keys starting with `kubernetes.io/cluster/` and nodewright's own tag keys are reserved."},
-			"block_device_mappings": schema.ListNestedAttribute{
-				Optional: true, Validators: []validator.List{listvalidator.SizeAtMost(50)},
-				MarkdownDescription: "Volumes attached at launch, replacing the AMI family's defaults.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"device_name": schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtMost(64)}, MarkdownDescription: "Device name, like `/dev/xvda`."},
-					"root_volume": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false), MarkdownDescription: "Whether this is the volume kubelet reports as ephemeral storage; at most one. Default `false`."},
-					"ebs": schema.SingleNestedAttribute{
-						Optional: true, MarkdownDescription: "EBS volume settings.",
-						Attributes: map[string]schema.Attribute{
-							"volume_size":           schema.StringAttribute{Optional: true, MarkdownDescription: "Size as a quantity, like `20Gi`."},
-							"volume_type":           schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.OneOf(volumeTypes...)}, MarkdownDescription: "One of " + kubeOneOfDoc(volumeTypes) + "."},
-							"iops":                  schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(100, 256000)}, MarkdownDescription: "Provisioned IOPS (io1, io2, gp3)."},
-							"throughput":            schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(125, 2000)}, MarkdownDescription: "Throughput in MiB/s (gp3)."},
-							"encrypted":             schema.BoolAttribute{Optional: true, MarkdownDescription: "Encrypt the volume (with `kms_key_id`, or the default key)."},
-							"kms_key_id":            schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtMost(2048)}, MarkdownDescription: "KMS key encrypting the volume."},
-							"delete_on_termination": schema.BoolAttribute{Optional: true, MarkdownDescription: "Delete the volume with the instance."},
-							"snapshot_id":           schema.StringAttribute{Optional: true, Validators: []validator.String{stringvalidator.LengthAtMost(64)}, MarkdownDescription: "Snapshot the volume is created from."},
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"alias": schema.StringAttribute{
+							Optional: true,
+							Validators: []validator.String{
+								stringvalidator.RegexMatches(amiAliasRE, "must be al2023@latest, al2023@v<version>, bottlerocket@latest or bottlerocket@v<version>"),
+							},
+							MarkdownDescription: "Family and version, resolved through the public SSM parameters: `al2023@latest`, `bottlerocket@v1.40.0`.",
+						},
+						"id": schema.StringAttribute{
+							Optional:            true,
+							Validators:          []validator.String{stringvalidator.RegexMatches(amiIDRE, "must be an image id like ami-0123456789abcdef0")},
+							MarkdownDescription: "Image id.",
+						},
+						"name": schema.StringAttribute{
+							Optional:            true,
+							Validators:          []validator.String{stringvalidator.LengthAtMost(128)},
+							MarkdownDescription: "Image name; may contain `*` wildcards.",
+						},
+						"owner": schema.StringAttribute{
+							Optional:            true,
+							Validators:          []validator.String{stringvalidator.RegexMatches(amiOwnerRE, "must be an account id, self or amazon")},
+							MarkdownDescription: "Image owner: an account id, `self` or `amazon`.",
+						},
+						"tags": selectorTags("image"),
+						"ssm_parameter": schema.StringAttribute{
+							Optional:            true,
+							MarkdownDescription: "SSM parameter whose value is an image id.",
 						},
 					},
-				}},
+				},
+			},
+			"subnet_selector_terms": schema.ListNestedAttribute{
+				Required:            true,
+				Validators:          []validator.List{listvalidator.SizeBetween(1, 30)},
+				MarkdownDescription: "Subnets nodes launch into, terms ORed; each term has exactly one of `tags` or `id`.",
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"tags": selectorTags("subnet"),
+						"id": schema.StringAttribute{
+							Optional:            true,
+							Validators:          []validator.String{stringvalidator.RegexMatches(subnetIDRE, "must be a subnet id like subnet-0123abcd")},
+							MarkdownDescription: "Subnet id.",
+						},
+					},
+				},
+			},
+			"security_group_selector_terms": schema.ListNestedAttribute{
+				Required:            true,
+				Validators:          []validator.List{listvalidator.SizeBetween(1, 30)},
+				MarkdownDescription: "Security groups of the nodes, terms ORed; each term has `id` alone, or `tags` and/or `name`.",
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"tags": selectorTags("security group"),
+						"id": schema.StringAttribute{
+							Optional:            true,
+							Validators:          []validator.String{stringvalidator.RegexMatches(sgIDRE, "must be a security group id like sg-0123abcd")},
+							MarkdownDescription: "Security group id.",
+						},
+						"name": schema.StringAttribute{
+							Optional:            true,
+							Validators:          []validator.String{stringvalidator.LengthAtMost(255)},
+							MarkdownDescription: "Group name (its GroupName, not its Name tag).",
+						},
+					},
+				},
+			},
+			// Optional.
+			"ami_family": schema.StringAttribute{
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.OneOf(amiFamilies...)},
+				MarkdownDescription: "User data format and default volumes: one of " + kubeOneOfDoc(amiFamilies) + ". Implied by an alias; required otherwise.",
+			},
+			"role": schema.StringAttribute{
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
+				MarkdownDescription: "IAM role name of the nodes; nodewright manages an instance profile for it. Exactly one of `role` and `instance_profile`.",
+			},
+			"instance_profile": schema.StringAttribute{
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 128)},
+				MarkdownDescription: "Existing instance profile, used as is. Exactly one of `role` and `instance_profile`.",
+			},
+			"user_data": schema.StringAttribute{
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtMost(16384)},
+				MarkdownDescription: "User data merged with what nodewright generates (AL2023: MIME multi-part; Bottlerocket: TOML).",
+			},
+			"tags": optionalStringMap("Tags put on instances, volumes and launch templates. Keys starting with `kubernetes.io/cluster/` and nodewright's own tag " +
+				"keys are reserved."),
+			"block_device_mappings": schema.ListNestedAttribute{
+				Optional:            true,
+				Validators:          []validator.List{listvalidator.SizeAtMost(50)},
+				MarkdownDescription: "Volumes attached at launch, replacing the AMI family's defaults.",
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"device_name": schema.StringAttribute{
+							Optional:            true,
+							Validators:          []validator.String{stringvalidator.LengthAtMost(64)},
+							MarkdownDescription: "Device name, like `/dev/xvda`.",
+						},
+						"root_volume": schema.BoolAttribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             booldefault.StaticBool(false),
+							MarkdownDescription: "Whether this is the volume kubelet reports as ephemeral storage; at most one. Default `false`.",
+						},
+						"ebs": schema.SingleNestedAttribute{
+							Optional:            true,
+							MarkdownDescription: "EBS volume settings.",
+							Attributes: map[string]schema.Attribute{
+								"volume_size": schema.StringAttribute{
+									Optional:            true,
+									MarkdownDescription: "Size as a quantity, like `20Gi`.",
+								},
+								"volume_type": schema.StringAttribute{
+									Optional:            true,
+									Validators:          []validator.String{stringvalidator.OneOf(volumeTypes...)},
+									MarkdownDescription: "One of " + kubeOneOfDoc(volumeTypes) + ".",
+								},
+								"iops": schema.Int64Attribute{
+									Optional:            true,
+									Validators:          []validator.Int64{int64validator.Between(100, 256000)},
+									MarkdownDescription: "Provisioned IOPS (io1, io2, gp3).",
+								},
+								"throughput": schema.Int64Attribute{
+									Optional:            true,
+									Validators:          []validator.Int64{int64validator.Between(125, 2000)},
+									MarkdownDescription: "Throughput in MiB/s (gp3).",
+								},
+								"encrypted": schema.BoolAttribute{
+									Optional:            true,
+									MarkdownDescription: "Encrypt the volume (with `kms_key_id`, or the default key).",
+								},
+								"kms_key_id": schema.StringAttribute{
+									Optional:            true,
+									Validators:          []validator.String{stringvalidator.LengthAtMost(2048)},
+									MarkdownDescription: "KMS key encrypting the volume.",
+								},
+								"delete_on_termination": schema.BoolAttribute{
+									Optional:            true,
+									MarkdownDescription: "Delete the volume with the instance.",
+								},
+								"snapshot_id": schema.StringAttribute{
+									Optional:            true,
+									Validators:          []validator.String{stringvalidator.LengthAtMost(64)},
+									MarkdownDescription: "Snapshot the volume is created from.",
+								},
+							},
+						},
+					},
+				},
 			},
 			"metadata_options": schema.SingleNestedAttribute{
-				Optional: true, Computed: true, Default: objectdefault.StaticValue(defaultMetadataOptions()),
+				Optional:            true,
+				Computed:            true,
+				Default:             objectdefault.StaticValue(defaultMetadataOptions()),
 				MarkdownDescription: "Instance metadata service. The default requires IMDSv2 with a hop limit of 1, so pods can't reach it.",
 				Attributes: map[string]schema.Attribute{
-					"http_endpoint":               schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(metadataDefaultHTTPEndpoint), Validators: []validator.String{stringvalidator.OneOf(enabledDisabled...)}, MarkdownDescription: "IMDS on or off: " + kubeOneOfDoc(enabledDisabled) + ". Default `" + metadataDefaultHTTPEndpoint + "`."},
-					"http_protocol_ipv6":          schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(metadataDefaultHTTPProtocolIPv6), Validators: []validator.String{stringvalidator.OneOf(enabledDisabled...)}, MarkdownDescription: "IMDS over IPv6: " + kubeOneOfDoc(enabledDisabled) + ". Default `" + metadataDefaultHTTPProtocolIPv6 + "`."},
-					"http_put_response_hop_limit": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(metadataDefaultHopLimit), Validators: []validator.Int64{int64validator.Between(1, 64)}, MarkdownDescription: "IP hop limit of IMDS token responses (1-64). Default `1`."},
-					"http_tokens":                 schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(metadataDefaultHTTPTokens), Validators: []validator.String{stringvalidator.OneOf(httpTokensValues...)}, MarkdownDescription: "`required` means IMDSv2 only: " + kubeOneOfDoc(httpTokensValues) + ". Default `" + metadataDefaultHTTPTokens + "`."},
+					"http_endpoint": schema.StringAttribute{
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(metadataDefaultHTTPEndpoint),
+						Validators:          []validator.String{stringvalidator.OneOf(enabledDisabled...)},
+						MarkdownDescription: "IMDS on or off: " + kubeOneOfDoc(enabledDisabled) + ". Default `" + metadataDefaultHTTPEndpoint + "`.",
+					},
+					"http_protocol_ipv6": schema.StringAttribute{
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(metadataDefaultHTTPProtocolIPv6),
+						Validators:          []validator.String{stringvalidator.OneOf(enabledDisabled...)},
+						MarkdownDescription: "IMDS over IPv6: " + kubeOneOfDoc(enabledDisabled) + ". Default `" + metadataDefaultHTTPProtocolIPv6 + "`.",
+					},
+					"http_put_response_hop_limit": schema.Int64Attribute{
+						Optional:            true,
+						Computed:            true,
+						Default:             int64default.StaticInt64(metadataDefaultHopLimit),
+						Validators:          []validator.Int64{int64validator.Between(1, 64)},
+						MarkdownDescription: "IP hop limit of IMDS token responses (1-64). Default `1`.",
+					},
+					"http_tokens": schema.StringAttribute{
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(metadataDefaultHTTPTokens),
+						Validators:          []validator.String{stringvalidator.OneOf(httpTokensValues...)},
+						MarkdownDescription: "`required` means IMDSv2 only: " + kubeOneOfDoc(httpTokensValues) + ". Default `" + metadataDefaultHTTPTokens + "`.",
+					},
 				},
 			},
 			"kubelet": schema.SingleNestedAttribute{
-				Optional: true, MarkdownDescription: "Kubelet settings passed at bootstrap and used when simulating nodes.",
+				Optional:            true,
+				MarkdownDescription: "Kubelet settings passed at bootstrap and used when simulating nodes.",
 				Attributes: map[string]schema.Attribute{
-					"cluster_dns":                     schema.ListAttribute{Optional: true, ElementType: types.StringType, Validators: []validator.List{listvalidator.SizeAtMost(5)}, MarkdownDescription: "Cluster DNS server addresses."},
-					"max_pods":                        schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}, MarkdownDescription: "Pods per node; otherwise the ENI limit of the type."},
-					"pods_per_core":                   schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}, MarkdownDescription: "Pods per vCPU (the lower of this and `max_pods` wins)."},
-					"system_reserved":                 schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Resources reserved for the system: keys among " + kubeOneOfDoc(reservedResource) + "."},
-					"kube_reserved":                   schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Resources reserved for Kubernetes daemons: keys among " + kubeOneOfDoc(reservedResource) + "."},
-					"eviction_hard":                   schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Hard eviction thresholds by signal (" + kubeOneOfDoc(evictionSignals) + "), as quantities or percentages."},
-					"eviction_soft":                   schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Soft eviction thresholds; each signal needs an `eviction_soft_grace_period`."},
-					"eviction_soft_grace_period":      schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "How long each soft threshold must be crossed, like `1m30s`."},
-					"eviction_max_pod_grace_period":   schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(0)}, MarkdownDescription: "Cap on pod grace periods (seconds) in soft evictions."},
-					"image_gc_high_threshold_percent": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(0, 100)}, MarkdownDescription: "Disk use that starts image garbage collection."},
-					"image_gc_low_threshold_percent":  schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(0, 100)}, MarkdownDescription: "Disk use where image garbage collection stops."},
-					"cpu_cfs_quota":                   schema.BoolAttribute{Optional: true, MarkdownDescription: "Enforce CPU limits with CFS quota."},
+					"cluster_dns": schema.ListAttribute{
+						Optional:            true,
+						ElementType:         types.StringType,
+						Validators:          []validator.List{listvalidator.SizeAtMost(5)},
+						MarkdownDescription: "Cluster DNS server addresses.",
+					},
+					"max_pods": schema.Int64Attribute{
+						Optional:            true,
+						Validators:          []validator.Int64{int64validator.AtLeast(0)},
+						MarkdownDescription: "Pods per node; otherwise the ENI limit of the type.",
+					},
+					"pods_per_core": schema.Int64Attribute{
+						Optional:            true,
+						Validators:          []validator.Int64{int64validator.AtLeast(0)},
+						MarkdownDescription: "Pods per vCPU (the lower of this and `max_pods` wins).",
+					},
+					"system_reserved":            optionalStringMap("Resources reserved for the system: keys among " + kubeOneOfDoc(reservedResource) + "."),
+					"kube_reserved":              optionalStringMap("Resources reserved for Kubernetes daemons: keys among " + kubeOneOfDoc(reservedResource) + "."),
+					"eviction_hard":              optionalStringMap("Hard eviction thresholds by signal (" + kubeOneOfDoc(evictionSignals) + "), as quantities or percentages."),
+					"eviction_soft":              optionalStringMap("Soft eviction thresholds; each signal needs an `eviction_soft_grace_period`."),
+					"eviction_soft_grace_period": optionalStringMap("How long each soft threshold must be crossed, like `1m30s`."),
+					"eviction_max_pod_grace_period": schema.Int64Attribute{
+						Optional:            true,
+						Validators:          []validator.Int64{int64validator.AtLeast(0)},
+						MarkdownDescription: "Cap on pod grace periods (seconds) in soft evictions.",
+					},
+					"image_gc_high_threshold_percent": schema.Int64Attribute{
+						Optional:            true,
+						Validators:          []validator.Int64{int64validator.Between(0, 100)},
+						MarkdownDescription: "Disk use that starts image garbage collection.",
+					},
+					"image_gc_low_threshold_percent": schema.Int64Attribute{
+						Optional:            true,
+						Validators:          []validator.Int64{int64validator.Between(0, 100)},
+						MarkdownDescription: "Disk use where image garbage collection stops.",
+					},
+					"cpu_cfs_quota": schema.BoolAttribute{
+						Optional:            true,
+						MarkdownDescription: "Enforce CPU limits with CFS quota.",
+					},
 				},
 			},
-			"delete_timeout": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultDeleteTimeout), MarkdownDescription: "How long destroy waits for the controller to release the class. Default `" + defaultDeleteTimeout + "`."},
+			"delete_timeout": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultDeleteTimeout),
+				MarkdownDescription: "How long destroy waits for the controller to release the class. Default `" + defaultDeleteTimeout + "`.",
+			},
 			// Computed.
-			"uid": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}, MarkdownDescription: "Kubernetes UID of the EC2NodeClass."},
+			"uid": computedStableString("Kubernetes UID of the EC2NodeClass."),
 		},
 	}
 }
 
-func (r *nodeClassResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
+func (r *nodeClassResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
 }
 
-func (r *nodeClassResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m nodeClassModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	spec, err := nodeClassSpec(&m)
-	if err != nil {
-		resp.Diagnostics.AddError("Building the EC2NodeClass", err.Error())
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	nc := &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: m.Name.ValueString()}, Spec: spec}
-	if err := c.Create(ctx, nc); err != nil {
-		resp.Diagnostics.AddError("Creating EC2NodeClass", fmt.Sprintf("creating EC2NodeClass %s: %v. If it already exists, import it: terraform import <address> %s. Check that the nodewright CRDs are installed.", nc.Name, err, nc.Name))
-		return
-	}
-	nodeClassFromAPI(nc, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodeClassResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m nodeClassModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	var nc v1.EC2NodeClass
-	if err := c.Get(ctx, client.ObjectKey{Name: m.Name.ValueString()}, &nc); err != nil {
-		if apierrors.IsNotFound(err) {
-			resp.State.RemoveResource(ctx)
-			return
-		}
-		resp.Diagnostics.AddError("Reading EC2NodeClass", fmt.Sprintf("reading EC2NodeClass %s: %v", m.Name.ValueString(), err))
-		return
-	}
-	// Being deleted (waiting on its finalizer) is as good as gone: a plan
-	// should recreate it rather than update an object about to vanish.
-	if nc.DeletionTimestamp != nil {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	nodeClassFromAPI(&nc, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodeClassResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m nodeClassModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	spec, err := nodeClassSpec(&m)
-	if err != nil {
-		resp.Diagnostics.AddError("Building the EC2NodeClass", err.Error())
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	var nc v1.EC2NodeClass
-	if err := kubeUpdateWithRetry(ctx, c, client.ObjectKey{Name: m.Name.ValueString()}, &nc, func() { nc.Spec = spec }); err != nil {
-		resp.Diagnostics.AddError("Updating EC2NodeClass", fmt.Sprintf("updating EC2NodeClass %s: %v", m.Name.ValueString(), err))
-		return
-	}
-	nodeClassFromAPI(&nc, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodeClassResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var m nodeClassModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, err := time.ParseDuration(m.DeleteTimeout.ValueString())
-	if err != nil {
-		timeout = 10 * time.Minute
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	name := m.Name.ValueString()
-	if err := c.Delete(ctx, &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil && !apierrors.IsNotFound(err) {
-		resp.Diagnostics.AddError("Deleting EC2NodeClass", fmt.Sprintf("deleting EC2NodeClass %s: %v", name, err))
-		return
-	}
+// waitNodeClassDeleted waits until the class is gone: the controller removes
+// its finalizer once no NodeClaim uses the class.
+func waitNodeClassDeleted(ctx context.Context, c client.Client, name string, timeout time.Duration, diags *diag.Diagnostics) {
 	var finalizers []string
-	err = kubePollUntil(ctx, timeout, func() (bool, error) {
+	err := kubePollUntil(ctx, timeout, func() (bool, error) {
 		var nc v1.EC2NodeClass
 		err := c.Get(ctx, client.ObjectKey{Name: name}, &nc)
 		if apierrors.IsNotFound(err) {
@@ -303,12 +385,8 @@ func (r *nodeClassResource) Delete(ctx context.Context, req resource.DeleteReque
 		return false, err
 	})
 	if err != nil {
-		resp.Diagnostics.AddError("Waiting for the EC2NodeClass to go", fmt.Sprintf(
+		diags.AddError("Waiting for the EC2NodeClass to go", fmt.Sprintf(
 			"EC2NodeClass %s is still there after %s, held by finalizers [%s] (%v). The nodewright controller removes its finalizer once no NodeClaim uses the class: check that the controller is running and which NodeClaims still reference the class (kubectl get nodeclaims). If the controller was uninstalled, remove the finalizer by hand: kubectl patch ec2nodeclass %s --type=merge -p '{\"metadata\":{\"finalizers\":null}}'.",
 			name, timeout, strings.Join(finalizers, ", "), err, name))
 	}
-}
-
-func (r *nodeClassResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -35,11 +36,23 @@ var (
 	_ resource.ResourceWithConfigure      = (*nodePoolResource)(nil)
 )
 
-func init() { resources = append(resources, newNodePoolResource) }
+func newNodePoolResource() resource.Resource {
+	return &nodePoolResource{kubeObjectResource[nodePoolModel, v1.NodePoolSpec, *v1.NodePool]{
+		kind:          "NodePool",
+		name:          func(m *nodePoolModel) string { return m.Name.ValueString() },
+		spec:          nodePoolSpec,
+		object:        func(name string) *v1.NodePool { return &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: name}} },
+		setSpec:       func(np *v1.NodePool, spec v1.NodePoolSpec) { np.Spec = spec },
+		fromObject:    nodePoolFromAPI,
+		deleteTimeout: func(m *nodePoolModel) string { return m.DeleteTimeout.ValueString() },
+		waitDeleted:   waitNodePoolDeleted,
+	}}
+}
 
-func newNodePoolResource() resource.Resource { return &nodePoolResource{} }
-
-type nodePoolResource struct{ data *providerData }
+// nodePoolResource is a NodePool; its CRUD is kubeObjectResource's.
+type nodePoolResource struct {
+	kubeObjectResource[nodePoolModel, v1.NodePoolSpec, *v1.NodePool]
+}
 
 // Server-side defaults of the NodePool CRD; the schema applies the same
 // ones so that a fresh apply plans empty.
@@ -53,8 +66,11 @@ var (
 	nodePoolDefaultConsolidationPolicy = string(v1.ConsolidationPolicyWhenEmptyOrUnderutilized)
 	nodePoolConsolidationPolicies      = []string{string(v1.ConsolidationPolicyWhenEmpty), string(v1.ConsolidationPolicyWhenEmptyOrUnderutilized)}
 	nodePoolDisruptionReasons          = []string{string(v1.DisruptionReasonEmpty), string(v1.DisruptionReasonUnderutilized), string(v1.DisruptionReasonDrifted)}
-	nodeSelectorOperators              = []string{string(corev1.NodeSelectorOpIn), string(corev1.NodeSelectorOpNotIn), string(corev1.NodeSelectorOpExists), string(corev1.NodeSelectorOpDoesNotExist), string(corev1.NodeSelectorOpGt), string(corev1.NodeSelectorOpLt)}
-	taintEffects                       = []string{string(corev1.TaintEffectNoSchedule), string(corev1.TaintEffectPreferNoSchedule), string(corev1.TaintEffectNoExecute)}
+	nodeSelectorOperators              = []string{
+		string(corev1.NodeSelectorOpIn), string(corev1.NodeSelectorOpNotIn), string(corev1.NodeSelectorOpExists),
+		string(corev1.NodeSelectorOpDoesNotExist), string(corev1.NodeSelectorOpGt), string(corev1.NodeSelectorOpLt),
+	}
+	taintEffects = []string{string(corev1.TaintEffectNoSchedule), string(corev1.TaintEffectPreferNoSchedule), string(corev1.TaintEffectNoExecute)}
 )
 
 var budgetAttrTypes = map[string]attr.Type{
@@ -99,174 +115,178 @@ func taintsAttribute(what string) schema.ListNestedAttribute {
 	return schema.ListNestedAttribute{
 		Optional:            true,
 		MarkdownDescription: what,
-		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-			"key":    schema.StringAttribute{Required: true, MarkdownDescription: "Taint key."},
-			"effect": schema.StringAttribute{Required: true, Validators: []validator.String{stringvalidator.OneOf(taintEffects...)}, MarkdownDescription: "Taint effect: one of `" + strings.Join(taintEffects, "`, `") + "`."},
-			"value":  schema.StringAttribute{Optional: true, MarkdownDescription: "Taint value."},
-		}},
+		NestedObject: schema.NestedAttributeObject{
+			Attributes: map[string]schema.Attribute{
+				"key": schema.StringAttribute{
+					Required:            true,
+					MarkdownDescription: "Taint key.",
+				},
+				"effect": schema.StringAttribute{
+					Required:            true,
+					Validators:          []validator.String{stringvalidator.OneOf(taintEffects...)},
+					MarkdownDescription: "Taint effect: one of `" + strings.Join(taintEffects, "`, `") + "`.",
+				},
+				"value": schema.StringAttribute{
+					Optional:            true,
+					MarkdownDescription: "Taint value.",
+				},
+			},
+		},
 	}
 }
 
 func nodePoolSchema() schema.Schema {
 	return schema.Schema{
-		MarkdownDescription: "A nodewright `NodePool`: which nodes may be launched for pending pods, and when they may be disrupted. Every attribute but `name` is updated in place. Destroy waits until every NodeClaim of the pool is gone.",
+		MarkdownDescription: "A nodewright `NodePool`: which nodes may be launched for pending pods, and when they may be disrupted. Every attribute but " +
+			"`name` is updated in place. Destroy waits until every NodeClaim of the pool is gone.",
 		Attributes: map[string]schema.Attribute{
 			// Required.
 			"name": schema.StringAttribute{
-				Required: true, MarkdownDescription: "Name of the NodePool. Changing it replaces the pool.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:    []validator.String{stringvalidator.LengthBetween(1, 63), stringvalidator.RegexMatches(kubeNameRE, "must be a DNS label: lower-case letters, digits and '-'")},
+				Required:            true,
+				MarkdownDescription: "Name of the NodePool. Changing it replaces the pool.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 63),
+					stringvalidator.RegexMatches(kubeNameRE, "must be a DNS label: lower-case letters, digits and '-'"),
+				},
 			},
-			"node_class": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the `EC2NodeClass` (see `nodewright_node_class`) the pool's nodes launch with.", Validators: []validator.String{stringvalidator.LengthBetween(1, 253)}},
+			"node_class": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name of the `EC2NodeClass` (see `nodewright_node_class`) the pool's nodes launch with.",
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 253)},
+			},
 			// Optional.
-			"labels":      schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Labels put on every node; they act as requirements too. Keys nodewright or the kubelet owns (`nodewright.dev/nodepool`, `kubernetes.io/hostname`, ...) and other `nodewright.dev/` keys than the well-known ones are rejected."},
-			"annotations": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Annotations put on every node."},
+			"labels": optionalStringMap("Labels put on every node; they act as requirements too. Keys nodewright or the kubelet owns (`nodewright.dev/nodepool`, " +
+				"`kubernetes.io/hostname`, ...) and other `nodewright.dev/` keys than the well-known ones are rejected."),
+			"annotations": optionalStringMap("Annotations put on every node."),
 			"requirements": schema.ListNestedAttribute{
 				Optional:            true,
 				MarkdownDescription: "Node selector requirements narrowing instance types, zones, capacity types and other labels.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"key":        schema.StringAttribute{Required: true, MarkdownDescription: "Node label key, for example `node.kubernetes.io/instance-type`."},
-					"operator":   schema.StringAttribute{Required: true, Validators: []validator.String{stringvalidator.OneOf(nodeSelectorOperators...)}, MarkdownDescription: "One of `" + strings.Join(nodeSelectorOperators, "`, `") + "`."},
-					"values":     schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Values: one or more for `In`/`NotIn`, exactly one integer for `Gt`/`Lt`, none for `Exists`/`DoesNotExist`."},
-					"min_values": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(1, 50)}, MarkdownDescription: "Least number of distinct values of `key` that must stay possible at launch; with `In`, at most the number of values."},
-				}},
-			},
-			"taints":                   taintsAttribute("Taints every node carries for its whole life."),
-			"startup_taints":           taintsAttribute("Taints put on nodes at launch, expected to be removed by something else (a CNI, a device plugin)."),
-			"expire_after":             schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(nodePoolDefaultExpireAfter), MarkdownDescription: "Replace nodes this long after launch (`h`, `m`, `s` units), or `Never`. Default `" + nodePoolDefaultExpireAfter + "`."},
-			"termination_grace_period": schema.StringAttribute{Optional: true, MarkdownDescription: "How long draining a node may take before its pods are deleted regardless of budgets, like `1h`."},
-			"disruption": schema.SingleNestedAttribute{
-				Optional: true, Computed: true, Default: objectdefault.StaticValue(defaultDisruption()),
-				MarkdownDescription: "When nodewright may remove or replace the pool's nodes. Defaults: `WhenEmptyOrUnderutilized`, after `0s`, one budget of `10%`.",
-				Attributes: map[string]schema.Attribute{
-					"consolidation_policy": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(nodePoolDefaultConsolidationPolicy), Validators: []validator.String{stringvalidator.OneOf(nodePoolConsolidationPolicies...)}, MarkdownDescription: "One of `" + strings.Join(nodePoolConsolidationPolicies, "`, `") + "`."},
-					"consolidate_after":    schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(nodePoolDefaultConsolidateAfter), MarkdownDescription: "How long a node must have seen no pod arrive or leave before consolidation considers it, or `Never`."},
-					"budgets": schema.ListNestedAttribute{
-						Optional: true, Computed: true, Default: listdefault.StaticValue(defaultBudgets()),
-						// An empty list can't be stored: the CRD defaults it back to one 10% budget.
-						Validators:          []validator.List{listvalidator.SizeBetween(1, 50)},
-						MarkdownDescription: "Limits on concurrent disruptions; the most restrictive active budget wins. Default one budget of `10%`.",
-						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-							"nodes":    schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(nodePoolDefaultBudgetNodes), MarkdownDescription: "Nodes that may be disrupted at once: a count (`3`) or a percentage (`10%`)."},
-							"schedule": schema.StringAttribute{Optional: true, MarkdownDescription: "Cron schedule in UTC opening the budget's window, as Kubernetes CronJobs take it: five fields with numbers, month and day names, ranges, lists and steps (`0 9 * * mon-fri`), or a macro like `@daily`. Needs `duration`."},
-							"duration": schema.StringAttribute{Optional: true, MarkdownDescription: "How long the window stays open after each schedule tick; needs `schedule`."},
-							"reasons":  schema.ListAttribute{Optional: true, ElementType: types.StringType, Validators: []validator.List{listvalidator.ValueStringsAre(stringvalidator.OneOf(nodePoolDisruptionReasons...))}, MarkdownDescription: "Reasons the budget applies to (`" + strings.Join(nodePoolDisruptionReasons, "`, `") + "`); all when unset."},
-						}},
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"key": schema.StringAttribute{
+							Required:            true,
+							MarkdownDescription: "Node label key, for example `node.kubernetes.io/instance-type`.",
+						},
+						"operator": schema.StringAttribute{
+							Required:            true,
+							Validators:          []validator.String{stringvalidator.OneOf(nodeSelectorOperators...)},
+							MarkdownDescription: "One of `" + strings.Join(nodeSelectorOperators, "`, `") + "`.",
+						},
+						"values": schema.ListAttribute{
+							Optional:            true,
+							ElementType:         types.StringType,
+							MarkdownDescription: "Values: one or more for `In`/`NotIn`, exactly one integer for `Gt`/`Lt`, none for `Exists`/`DoesNotExist`.",
+						},
+						"min_values": schema.Int64Attribute{
+							Optional:            true,
+							Validators:          []validator.Int64{int64validator.Between(1, 50)},
+							MarkdownDescription: "Least number of distinct values of `key` that must stay possible at launch; with `In`, at most the number of values.",
+						},
 					},
 				},
 			},
-			"limits":             schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Caps on the resources the pool's nodes add up to, as quantities: `{ cpu = \"1000\", memory = \"1000Gi\" }`."},
-			"weight":             schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.Between(1, 100)}, MarkdownDescription: "Higher weights are tried first (1-100)."},
-			"cost_per_node_hour": schema.StringAttribute{Optional: true, MarkdownDescription: "What each of the pool's nodes costs on top of its instance and volumes, in US dollars per node per hour: per-host licences of monitoring or security agents, say. nodewright counts it in every node's cost, so the pool favours fewer, larger nodes. A non-negative decimal such as `\"0.012\"` (a number such as `0.012` is converted); at most " + fmt.Sprint(costPerNodeHourMaxLen) + " characters, so round computed values, e.g. `format(\"%.6f\", var.licence_per_month / 730)`. Changing it does not replace or drift existing nodes."},
-			"delete_timeout":     schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(defaultDeleteTimeout), MarkdownDescription: "How long destroy waits for the pool's NodeClaims to go away. Default `" + defaultDeleteTimeout + "`."},
+			"taints":         taintsAttribute("Taints every node carries for its whole life."),
+			"startup_taints": taintsAttribute("Taints put on nodes at launch, expected to be removed by something else (a CNI, a device plugin)."),
+			"expire_after": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(nodePoolDefaultExpireAfter),
+				MarkdownDescription: "Replace nodes this long after launch (`h`, `m`, `s` units), or `Never`. Default `" + nodePoolDefaultExpireAfter + "`.",
+			},
+			"termination_grace_period": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "How long draining a node may take before its pods are deleted regardless of budgets, like `1h`.",
+			},
+			"disruption": schema.SingleNestedAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             objectdefault.StaticValue(defaultDisruption()),
+				MarkdownDescription: "When nodewright may remove or replace the pool's nodes. Defaults: `WhenEmptyOrUnderutilized`, after `0s`, one budget of `10%`.",
+				Attributes: map[string]schema.Attribute{
+					"consolidation_policy": schema.StringAttribute{
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(nodePoolDefaultConsolidationPolicy),
+						Validators:          []validator.String{stringvalidator.OneOf(nodePoolConsolidationPolicies...)},
+						MarkdownDescription: "One of `" + strings.Join(nodePoolConsolidationPolicies, "`, `") + "`.",
+					},
+					"consolidate_after": schema.StringAttribute{
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(nodePoolDefaultConsolidateAfter),
+						MarkdownDescription: "How long a node must have seen no pod arrive or leave before consolidation considers it, or `Never`.",
+					},
+					"budgets": schema.ListNestedAttribute{
+						Optional: true,
+						Computed: true,
+						Default:  listdefault.StaticValue(defaultBudgets()),
+						// An empty list can't be stored: the CRD defaults it back to one 10% budget.
+						Validators:          []validator.List{listvalidator.SizeBetween(1, 50)},
+						MarkdownDescription: "Limits on concurrent disruptions; the most restrictive active budget wins. Default one budget of `10%`.",
+						NestedObject: schema.NestedAttributeObject{
+							Attributes: map[string]schema.Attribute{
+								"nodes": schema.StringAttribute{
+									Optional:            true,
+									Computed:            true,
+									Default:             stringdefault.StaticString(nodePoolDefaultBudgetNodes),
+									MarkdownDescription: "Nodes that may be disrupted at once: a count (`3`) or a percentage (`10%`).",
+								},
+								"schedule": schema.StringAttribute{
+									Optional: true,
+									MarkdownDescription: "Cron schedule in UTC opening the budget's window, as Kubernetes CronJobs take it: five fields with numbers, month and " +
+										"day names, ranges, lists and steps (`0 9 * * mon-fri`), or a macro like `@daily`. Needs `duration`.",
+								},
+								"duration": schema.StringAttribute{
+									Optional:            true,
+									MarkdownDescription: "How long the window stays open after each schedule tick; needs `schedule`.",
+								},
+								"reasons": schema.ListAttribute{
+									Optional:            true,
+									ElementType:         types.StringType,
+									Validators:          []validator.List{listvalidator.ValueStringsAre(stringvalidator.OneOf(nodePoolDisruptionReasons...))},
+									MarkdownDescription: "Reasons the budget applies to (`" + strings.Join(nodePoolDisruptionReasons, "`, `") + "`); all when unset.",
+								},
+							},
+						},
+					},
+				},
+			},
+			"limits": optionalStringMap("Caps on the resources the pool's nodes add up to, as quantities: `{ cpu = \"1000\", memory = \"1000Gi\" }`."),
+			"weight": schema.Int64Attribute{
+				Optional:            true,
+				Validators:          []validator.Int64{int64validator.Between(1, 100)},
+				MarkdownDescription: "Higher weights are tried first (1-100).",
+			},
+			"cost_per_node_hour": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "What each of the pool's nodes costs on top of its instance and volumes, in US dollars per node per hour: per-host licences " +
+					"of monitoring or security agents, say. nodewright counts it in every node's cost, so the pool favours fewer, larger nodes. A non-negative " +
+					"decimal such as `\"0.012\"` (a number such as `0.012` is converted); at most " + fmt.Sprint(costPerNodeHourMaxLen) + " characters, so round " +
+					"computed values, e.g. `format(\"%.6f\", var.licence_per_month / 730)`. Changing it does not replace or drift existing nodes.",
+			},
+			"delete_timeout": schema.StringAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultDeleteTimeout),
+				MarkdownDescription: "How long destroy waits for the pool's NodeClaims to go away. Default `" + defaultDeleteTimeout + "`.",
+			},
 			// Computed.
-			"uid": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}, MarkdownDescription: "Kubernetes UID of the NodePool."},
+			"uid": computedStableString("Kubernetes UID of the NodePool."),
 		},
 	}
 }
 
-func (r *nodePoolResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
+func (r *nodePoolResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("delete_timeout"), defaultDeleteTimeout)...)
 }
 
-func (r *nodePoolResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var m nodePoolModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	spec, err := nodePoolSpec(&m)
-	if err != nil {
-		resp.Diagnostics.AddError("Building the NodePool", err.Error())
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: m.Name.ValueString()}, Spec: spec}
-	if err := c.Create(ctx, np); err != nil {
-		resp.Diagnostics.AddError("Creating NodePool", fmt.Sprintf("creating NodePool %s: %v. If it already exists, import it: terraform import <address> %s. Check that the nodewright CRDs are installed.", np.Name, err, np.Name))
-		return
-	}
-	nodePoolFromAPI(np, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodePoolResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var m nodePoolModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	var np v1.NodePool
-	if err := c.Get(ctx, client.ObjectKey{Name: m.Name.ValueString()}, &np); err != nil {
-		if apierrors.IsNotFound(err) {
-			resp.State.RemoveResource(ctx)
-			return
-		}
-		resp.Diagnostics.AddError("Reading NodePool", fmt.Sprintf("reading NodePool %s: %v", m.Name.ValueString(), err))
-		return
-	}
-	nodePoolFromAPI(&np, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodePoolResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var m nodePoolModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	spec, err := nodePoolSpec(&m)
-	if err != nil {
-		resp.Diagnostics.AddError("Building the NodePool", err.Error())
-		return
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	var np v1.NodePool
-	err = kubeUpdateWithRetry(ctx, c, client.ObjectKey{Name: m.Name.ValueString()}, &np, func() { np.Spec = spec })
-	if err != nil {
-		resp.Diagnostics.AddError("Updating NodePool", fmt.Sprintf("updating NodePool %s: %v", m.Name.ValueString(), err))
-		return
-	}
-	nodePoolFromAPI(&np, &m)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-}
-
-func (r *nodePoolResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var m nodePoolModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, err := time.ParseDuration(m.DeleteTimeout.ValueString())
-	if err != nil {
-		timeout = 10 * time.Minute
-	}
-	c, err := kubeClient(ctx, r.data)
-	if err != nil {
-		resp.Diagnostics.AddError("Connecting to the cluster", err.Error())
-		return
-	}
-	name := m.Name.ValueString()
-	np := &v1.NodePool{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if err := c.Delete(ctx, np); err != nil && !apierrors.IsNotFound(err) {
-		resp.Diagnostics.AddError("Deleting NodePool", fmt.Sprintf("deleting NodePool %s: %v", name, err))
-		return
-	}
+// waitNodePoolDeleted waits until every NodeClaim of the pool, and then the
+// pool itself, is gone: the controller drains and terminates the nodes.
+func waitNodePoolDeleted(ctx context.Context, c client.Client, name string, timeout time.Duration, diags *diag.Diagnostics) {
 	var left []string
-	err = kubePollUntil(ctx, timeout, func() (bool, error) {
+	err := kubePollUntil(ctx, timeout, func() (bool, error) {
 		var claims v1.NodeClaimList
 		if err := c.List(ctx, &claims, client.MatchingLabels{v1.NodePoolLabelKey: name}); err != nil {
 			return false, fmt.Errorf("listing NodeClaims of NodePool %s: %w", name, err)
@@ -286,55 +306,8 @@ func (r *nodePoolResource) Delete(ctx context.Context, req resource.DeleteReques
 	})
 	if err != nil {
 		sort.Strings(left)
-		resp.Diagnostics.AddError("Waiting for the NodePool's nodes to go", fmt.Sprintf(
+		diags.AddError("Waiting for the NodePool's nodes to go", fmt.Sprintf(
 			"NodePool %s was deleted, but after %s these NodeClaims (label %s=%s) remain: [%s] (%v). Their nodes are drained and their instances terminated by the nodewright controller: check that it runs (kubectl -n <namespace> logs deploy/nodewright) and what blocks draining (PodDisruptionBudgets, do-not-disrupt pods), then run destroy again or raise delete_timeout.",
 			name, timeout, v1.NodePoolLabelKey, name, strings.Join(left, ", "), err))
-	}
-}
-
-func (r *nodePoolResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	resource.ImportStatePassthroughID(ctx, path.Root("name"), req, resp)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("delete_timeout"), defaultDeleteTimeout)...)
-}
-
-// kubeUpdateWithRetry reads the object, applies mutate and writes it back,
-// retrying when someone else changed it in between (resourceVersion
-// conflicts); on return obj holds what the apiserver stored.
-func kubeUpdateWithRetry(ctx context.Context, c client.Client, key client.ObjectKey, obj client.Object, mutate func()) error {
-	var err error
-	for range 5 {
-		if err = c.Get(ctx, key, obj); err != nil {
-			return err
-		}
-		mutate()
-		if err = c.Update(ctx, obj); err == nil || !apierrors.IsConflict(err) {
-			return err
-		}
-	}
-	return err
-}
-
-// kubePollUntil calls done every second until it returns true or an error, or
-// the timeout passes.
-func kubePollUntil(ctx context.Context, timeout time.Duration, done func() (bool, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	var last error
-	for {
-		ok, err := done()
-		if ok && err == nil {
-			return nil
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			if last != nil {
-				return fmt.Errorf("timed out; last error: %w", last)
-			}
-			return fmt.Errorf("timed out")
-		case <-tick.C:
-		}
 	}
 }

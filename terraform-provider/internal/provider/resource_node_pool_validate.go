@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 	k8sresource "k8s.io/apimachinery/pkg/api/resource"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -18,9 +17,7 @@ import (
 // The same rules the CRDs enforce, checked at plan time so that mistakes
 // show up in `terraform plan` without a cluster.
 var (
-	kubeNameRE         = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	kubeLabelKeyRE     = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
-	kubeDurationRE     = regexp.MustCompile(`^([0-9]+(s|m|h))+$`)
 	nillableDurationRE = regexp.MustCompile(`^(([0-9]+(s|m|h))+|Never)$`)
 	budgetNodesRE      = regexp.MustCompile(`^((100|[0-9]{1,2})%|[0-9]+)$`)
 	nodewrightDomainRE = regexp.MustCompile(`^([^/]+[.])?nodewright[.]dev/`)
@@ -42,8 +39,6 @@ func checkNodeLabelKey(k string) string {
 	}
 	return ""
 }
-
-func isKnownStr(s types.String) bool { return !s.IsNull() && !s.IsUnknown() }
 
 func (r *nodePoolResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m nodePoolModel

@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -17,14 +16,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
-
-func init() { resources = append(resources, newNodeRoleResource) }
 
 var (
 	_ resource.ResourceWithImportState = (*nodeRoleResource)(nil)
@@ -42,23 +36,26 @@ const (
 	ssmPolicy     = "AmazonSSMManagedInstanceCore"
 )
 
-var (
-	iamNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	iamPathRE = regexp.MustCompile(`^/([\x21-\x7E]{0,510}/)?$`)
-	arnRE     = regexp.MustCompile(`^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$`)
-)
-
-func iamNameValidator() validator.String {
-	return stringvalidator.RegexMatches(iamNameRE, "must be 1-64 characters of letters, digits and +=,.@_- (the IAM name rule)")
-}
+var arnRE = regexp.MustCompile(`^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|aws)?:.+$`)
 
 func arnValidator() validator.String {
 	return stringvalidator.RegexMatches(arnRE, "must be an ARN (arn:<partition>:<service>:<region>:<account>:<resource>)")
 }
 
-type nodeRoleResource struct{ data *providerData }
+// nodeRoleResource is the nodes' IAM role; Read, import and tags are
+// taggedIAMResource's.
+type nodeRoleResource struct {
+	taggedIAMResource[nodeRoleModel]
+}
 
-func newNodeRoleResource() resource.Resource { return &nodeRoleResource{} }
+func newNodeRoleResource() resource.Resource {
+	return &nodeRoleResource{taggedRole(
+		"node role",
+		func(m *nodeRoleModel) types.String { return m.Name },
+		func(m *nodeRoleModel) types.Map { return m.Tags },
+		readNodeRole,
+	)}
+}
 
 type nodeRoleModel struct {
 	Name                types.String `tfsdk:"name"`
@@ -84,64 +81,48 @@ func (r *nodeRoleResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 
 func nodeRoleSchema() schema.Schema {
 	return schema.Schema{
-		MarkdownDescription: "The IAM role nodewright's nodes run as: trusted by EC2, with the worker, ECR pull and VPC CNI policies attached, and optionally SSM and any extra policies.",
+		MarkdownDescription: "The IAM role nodewright's nodes run as: trusted by EC2, with the worker, ECR pull and VPC CNI policies attached, and " +
+			"optionally SSM and any extra policies.",
 		Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Role name. Changing it replaces the role.",
-				Validators: []validator.String{iamNameValidator()}, PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"name": iamNameAttribute("Role name. Changing it replaces the role."),
 
-			"path": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("/"),
-				MarkdownDescription: "IAM path of the role. Changing it replaces the role.",
-				Validators:          []validator.String{stringvalidator.RegexMatches(iamPathRE, "must begin and end with / (the IAM path rule)")},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"permissions_boundary": schema.StringAttribute{Optional: true, MarkdownDescription: "ARN of the managed policy that bounds the role's permissions.",
-				Validators: []validator.String{arnValidator()}},
-			"tags": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Tags on the role."},
-			"ipv6": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Attach `AmazonEKS_CNI_IPv6_Policy` (which you create in your account, as AWS documents) instead of `AmazonEKS_CNI_Policy`, for IPv6 clusters."},
-			"attach_ssm": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Attach `AmazonSSMManagedInstanceCore` so nodes can be reached with Session Manager."},
-			"extra_policy_arns": schema.SetAttribute{Optional: true, ElementType: types.StringType,
+			"path": iamPathAttribute("IAM path of the role. Changing it replaces the role."),
+			"permissions_boundary": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "ARN of the managed policy that bounds the role's permissions.",
+				Validators:          []validator.String{arnValidator()},
+			},
+			"tags": optionalStringMap("Tags on the role."),
+			"ipv6": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Attach `AmazonEKS_CNI_IPv6_Policy` (which you create in your account, as AWS documents) instead of `AmazonEKS_CNI_Policy`, " +
+					"for IPv6 clusters.",
+			},
+			"attach_ssm": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+				MarkdownDescription: "Attach `AmazonSSMManagedInstanceCore` so nodes can be reached with Session Manager.",
+			},
+			"extra_policy_arns": schema.SetAttribute{
+				Optional:            true,
+				ElementType:         types.StringType,
 				MarkdownDescription: "ARNs of further managed policies to attach.",
-				Validators:          []validator.Set{setvalidator.ValueStringsAre(arnValidator())}},
+				Validators:          []validator.Set{setvalidator.ValueStringsAre(arnValidator())},
+			},
 
-			"arn":       schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the role.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: "Role name.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"unique_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The role's stable unique id (AROA...).", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"policy_arns": schema.SetAttribute{Computed: true, ElementType: types.StringType,
-				MarkdownDescription: "Every managed policy attached to the role. A policy detached outside Terraform shows here as a difference."},
+			"arn":       computedStableString("ARN of the role."),
+			"id":        computedStableString("Role name."),
+			"unique_id": computedStableString("The role's stable unique id (AROA...)."),
+			"policy_arns": schema.SetAttribute{
+				Computed:            true,
+				ElementType:         types.StringType,
+				MarkdownDescription: "Every managed policy attached to the role. A policy detached outside Terraform shows here as a difference.",
+			},
 		},
 	}
-}
-
-func (r *nodeRoleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
-}
-
-// partitionOf maps a region to its ARN partition.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	}
-	return "aws"
-}
-
-// accountID returns the caller's account, from a known ARN when there is one.
-func accountID(ctx context.Context, cfg aws.Config, knownARN string) (string, error) {
-	if parts := strings.Split(knownARN, ":"); len(parts) > 4 && parts[4] != "" {
-		return parts[4], nil
-	}
-	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return "", err
-	}
-	return aws.ToString(out.Account), nil
 }
 
 // desiredPolicies is the set of managed policy ARNs the configuration asks for.
@@ -162,19 +143,6 @@ func (m *nodeRoleModel) desiredPolicies(ctx context.Context, partition, account 
 	diags := m.ExtraPolicyARNs.ElementsAs(ctx, &extra, false)
 	out = append(out, extra...)
 	return uniqSorted(out), diags
-}
-
-func uniqSorted(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // ModifyPlan plans policy_arns from the configuration so a policy detached
@@ -219,7 +187,7 @@ func (r *nodeRoleResource) Create(ctx context.Context, req resource.CreateReques
 		return
 	}
 	name := plan.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 	tags, diags := mapValue(ctx, plan.Tags)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -246,16 +214,12 @@ func (r *nodeRoleResource) Create(ctx context.Context, req resource.CreateReques
 		if _, err := c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(p)}); err != nil {
 			resp.Diagnostics.AddError("Attaching policy to node role", awsDetail("iam:AttachRolePolicy", fmt.Sprintf("policy %s on role %s", p, name), err))
 			// Save what exists so the next apply repairs rather than collides.
-			_ = r.readInto(ctx, c, &plan)
+			_ = readNodeRole(ctx, c, &plan)
 			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 			return
 		}
 	}
-	if err := r.readInto(ctx, c, &plan); err != nil {
-		resp.Diagnostics.AddError("Reading node role", awsDetail("iam:GetRole", "role "+name, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.saveRead(ctx, c, name, &plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *nodeRoleResource) wantPolicies(ctx context.Context, m *nodeRoleModel) ([]string, diag.Diagnostics) {
@@ -268,8 +232,8 @@ func (r *nodeRoleResource) wantPolicies(ctx context.Context, m *nodeRoleModel) (
 	return m.desiredPolicies(ctx, partitionOf(r.data.AWS.Region), account)
 }
 
-// readInto refreshes m from IAM; it returns a NoSuchEntity error unchanged.
-func (r *nodeRoleResource) readInto(ctx context.Context, c *iam.Client, m *nodeRoleModel) error {
+// readNodeRole refreshes m from IAM; it returns a NoSuchEntity error unchanged.
+func readNodeRole(ctx context.Context, c *iam.Client, m *nodeRoleModel) error {
 	name := m.Name.ValueString()
 	out, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 	if err != nil {
@@ -286,11 +250,7 @@ func (r *nodeRoleResource) readInto(ctx context.Context, c *iam.Client, m *nodeR
 	} else {
 		m.PermissionsBoundary = types.StringNull()
 	}
-	tags := map[string]string{}
-	for _, t := range role.Tags {
-		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	m.Tags = tagsValue(tags, m.Tags)
+	m.Tags = iamTagsValue(role.Tags, m.Tags)
 
 	attached, err := attachedPolicies(ctx, c, name)
 	if err != nil {
@@ -343,23 +303,6 @@ func attachedPolicies(ctx context.Context, c *iam.Client, role string) ([]string
 	return out, nil
 }
 
-func (r *nodeRoleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state nodeRoleModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := r.readInto(ctx, iam.NewFromConfig(r.data.AWS), &state); err != nil {
-		if isCode(err, "NoSuchEntity") {
-			resp.State.RemoveResource(ctx)
-			return
-		}
-		resp.Diagnostics.AddError("Reading node role", awsDetail("iam:GetRole", "role "+state.Name.ValueString(), err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
 func (r *nodeRoleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state nodeRoleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -368,21 +311,11 @@ func (r *nodeRoleResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	name := state.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 
-	if !plan.Tags.Equal(state.Tags) {
-		resp.Diagnostics.Append(updateTags(ctx, plan.Tags, state.Tags,
-			func(set map[string]string) error {
-				_, err := c.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: iamTags(set)})
-				return err
-			},
-			func(keys []string) error {
-				_, err := c.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String(name), TagKeys: keys})
-				return err
-			}, "role "+name)...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
+	resp.Diagnostics.Append(r.updateTags(ctx, c, name, &plan, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	if !plan.PermissionsBoundary.Equal(state.PermissionsBoundary) {
 		var err error
@@ -421,11 +354,7 @@ func (r *nodeRoleResource) Update(ctx context.Context, req resource.UpdateReques
 			return
 		}
 	}
-	if err := r.readInto(ctx, c, &plan); err != nil {
-		resp.Diagnostics.AddError("Reading node role", awsDetail("iam:GetRole", "role "+name, err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.saveRead(ctx, c, name, &plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *nodeRoleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -435,7 +364,7 @@ func (r *nodeRoleResource) Delete(ctx context.Context, req resource.DeleteReques
 		return
 	}
 	name := state.Name.ValueString()
-	c := iam.NewFromConfig(r.data.AWS)
+	c := r.client()
 	have, err := attachedPolicies(ctx, c, name)
 	if isCode(err, "NoSuchEntity") {
 		return
@@ -458,13 +387,4 @@ func (r *nodeRoleResource) Delete(ctx context.Context, req resource.DeleteReques
 		}
 		resp.Diagnostics.AddError("Deleting node role", awsDetail("iam:DeleteRole", "role "+name, err)+hint)
 	}
-}
-
-func (r *nodeRoleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if !iamNameRE.MatchString(req.ID) {
-		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("%q is not an IAM role name (^[\\w+=,.@-]{1,64}$); import the node role by its name.", req.ID))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -18,8 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { resources = append(resources, newOIDCProviderResource) }
-
 var _ resource.ResourceWithImportState = (*oidcProviderResource)(nil)
 
 // stsAudience is the client id IRSA's tokens are issued for.
@@ -28,7 +25,7 @@ const stsAudience = "sts.amazonaws.com"
 // oidcProviderResource registers an EKS cluster's service-account issuer
 // with IAM, which IRSA needs: STS accepts a cluster's tokens only from an
 // issuer the account has registered, for an audience it lists.
-type oidcProviderResource struct{ data *providerData }
+type oidcProviderResource struct{ configuredResource }
 
 func newOIDCProviderResource() resource.Resource { return &oidcProviderResource{} }
 
@@ -45,26 +42,31 @@ func (r *oidcProviderResource) Metadata(_ context.Context, req resource.Metadata
 
 func (r *oidcProviderResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "The IAM OpenID Connect provider of an EKS cluster's service-account issuer, with the client id `" + stsAudience + "`: what IRSA needs before STS accepts the cluster's tokens. " +
+		MarkdownDescription: "The IAM OpenID Connect provider of an EKS cluster's service-account issuer, with the client id `" + stsAudience + "`: what " +
+			"IRSA needs before STS accepts the cluster's tokens. " +
 			"The issuer is read from `eks:DescribeCluster`. Skip it if the cluster's provider already exists (one per issuer per account). " +
 			"IAM no longer checks thumbprints for providers it can verify itself; none is sent.",
 		Attributes: map[string]schema.Attribute{
-			"cluster_name": schema.StringAttribute{Required: true, MarkdownDescription: "EKS cluster whose issuer is registered. Changing it replaces the provider.",
-				// An imported provider has no cluster in state yet: setting it
-				// adopts the provider rather than replacing it.
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIf(func(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
-					resp.RequiresReplace = !req.StateValue.IsNull()
-				}, "Changing the cluster replaces the provider.", "Changing the cluster replaces the provider.")},
-				Validators: []validator.String{stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)")}},
-			"issuer_url": schema.StringAttribute{Computed: true, MarkdownDescription: "The cluster's service-account issuer.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"arn":        schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the provider, for `nodewright_controller_iam`'s `irsa.oidc_provider_arn`.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"id":         schema.StringAttribute{Computed: true, MarkdownDescription: "The provider's ARN, the import id.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"cluster_name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "EKS cluster whose issuer is registered. Changing it replaces the provider.",
+				PlanModifiers: []planmodifier.String{
+					stringplanmodifier.RequiresReplaceIf(replaceUnlessImported, "Changing the cluster replaces the provider.", "Changing the cluster replaces the provider."),
+				},
+				Validators: []validator.String{eksClusterNameValidator()},
+			},
+			"issuer_url": computedStableString("The cluster's service-account issuer."),
+			"arn":        computedStableString("ARN of the provider, for `nodewright_controller_iam`'s `irsa.oidc_provider_arn`."),
+			"id":         computedStableString("The provider's ARN, the import id."),
 		},
 	}
 }
 
-func (r *oidcProviderResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
+// replaceUnlessImported replaces the provider when cluster_name changes,
+// but not when the state has none: an imported provider has no cluster in
+// state yet, and setting it adopts the provider rather than replacing it.
+func replaceUnlessImported(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = !req.StateValue.IsNull()
 }
 
 func (r *oidcProviderResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

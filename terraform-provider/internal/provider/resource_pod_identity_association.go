@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -17,8 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { resources = append(resources, newPodIdentityAssociationResource) }
-
 var _ resource.ResourceWithImportState = (*podIdentityAssociationResource)(nil)
 
 // podIdentityAssociationResource binds the controller's service account to
@@ -26,7 +23,7 @@ var _ resource.ResourceWithImportState = (*podIdentityAssociationResource)(nil)
 // of nodewright_controller_iam, because the association belongs to the
 // cluster and the service account (it must go when either does), while the
 // role may outlive both.
-type podIdentityAssociationResource struct{ data *providerData }
+type podIdentityAssociationResource struct{ configuredResource }
 
 func newPodIdentityAssociationResource() resource.Resource { return &podIdentityAssociationResource{} }
 
@@ -46,27 +43,41 @@ func (r *podIdentityAssociationResource) Metadata(_ context.Context, req resourc
 
 func (r *podIdentityAssociationResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
-	kube := []validator.String{stringvalidator.RegexMatches(k8sNameRE, "must be a Kubernetes name (lower-case letters, digits, - and .)")}
+	kube := []validator.String{k8sNameValidator()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An EKS Pod Identity association: pods of one service account get one IAM role's credentials from the EKS Pod Identity agent. " +
 			"The role must trust `pods.eks.amazonaws.com` for `sts:AssumeRole` and `sts:TagSession` (`nodewright_controller_iam` with `pod_identity = true` does). " +
 			"Every attribute replaces the association when it changes.",
 		Attributes: map[string]schema.Attribute{
-			"cluster_name": schema.StringAttribute{Required: true, MarkdownDescription: "EKS cluster.", PlanModifiers: replace,
-				Validators: []validator.String{stringvalidator.RegexMatches(eksClusterNameRE, "must be 1-100 letters, digits, - and _, starting with a letter or digit (the EKS cluster name rule)")}},
-			"namespace":       schema.StringAttribute{Required: true, MarkdownDescription: "Namespace of the service account.", PlanModifiers: replace, Validators: kube},
-			"service_account": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the service account.", PlanModifiers: replace, Validators: kube},
-			"role_arn": schema.StringAttribute{Required: true, MarkdownDescription: "ARN of the role the pods get.", PlanModifiers: replace,
-				Validators: []validator.String{stringvalidator.RegexMatches(roleARNRE, "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)")}},
-			"association_id":  schema.StringAttribute{Computed: true, MarkdownDescription: "EKS's id of the association.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"association_arn": schema.StringAttribute{Computed: true, MarkdownDescription: "ARN of the association.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"id":              schema.StringAttribute{Computed: true, MarkdownDescription: "`<cluster_name>/<association_id>`, the import id.", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"cluster_name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "EKS cluster.",
+				PlanModifiers:       replace,
+				Validators:          []validator.String{eksClusterNameValidator()},
+			},
+			"namespace": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Namespace of the service account.",
+				PlanModifiers:       replace,
+				Validators:          kube,
+			},
+			"service_account": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Name of the service account.",
+				PlanModifiers:       replace,
+				Validators:          kube,
+			},
+			"role_arn": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "ARN of the role the pods get.",
+				PlanModifiers:       replace,
+				Validators:          []validator.String{roleARNValidator()},
+			},
+			"association_id":  computedStableString("EKS's id of the association."),
+			"association_arn": computedStableString("ARN of the association."),
+			"id":              computedStableString("`<cluster_name>/<association_id>`, the import id."),
 		},
 	}
-}
-
-func (r *podIdentityAssociationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = configuredData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *podIdentityAssociationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -11,36 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
-
-// providerData is what resources get from Configure.
-type providerData struct {
-	AWS  aws.Config
-	kube *kubeSource
-	// Version is the provider's version, the default controller image tag.
-	Version string
-}
-
-// configuredData is what every resource's Configure does with the
-// provider's data: nil before the provider is configured (validation and
-// plan of an unknown provider config), and an error if it is not ours.
-func configuredData(pd any, diags *diag.Diagnostics) *providerData {
-	if pd == nil {
-		return nil
-	}
-	d, ok := pd.(*providerData)
-	if !ok {
-		diags.AddError("Unexpected provider data", fmt.Sprintf("got %T, want *providerData; this is a bug in the provider", pd))
-	}
-	return d
-}
-
-// Kube returns the cluster's REST config, resolving it on first use: plans
-// never need the cluster, so nothing is resolved until a resource calls this.
-func (d *providerData) Kube(ctx context.Context) (*rest.Config, error) { return d.kube.config(ctx) }
 
 type kubeSource struct {
 	m   kubernetesModel

@@ -12,6 +12,13 @@ import (
 	"k8s.io/utils/ptr"
 )
 
+// Conversions between the Terraform models of the Kubernetes-backed
+// resources and controller/api/v1. The "from object" direction takes the
+// prior value of each attribute so that values the apiserver rewrites into
+// an equivalent form (1h -> 1h0m0s, 1024Mi -> 1Gi) and empty-versus-null
+// collections read back exactly as configured: anything else would show as
+// a diff on every plan.
+
 // kubeStringMap converts a known map of strings; null and unknown give nil.
 func kubeStringMap(m types.Map) map[string]string {
 	if m.IsNull() || m.IsUnknown() {

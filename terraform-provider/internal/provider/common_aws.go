@@ -4,19 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
-
-// ---- helpers shared by the AWS resources in this package ----
 
 // awsDetail explains a failed AWS call: which call, on what, the service's
 // own message, and what to do about the common causes.
@@ -90,14 +87,6 @@ func stringSet(s []string) types.Set {
 	return types.SetValueMust(types.StringType, el)
 }
 
-func iamTags(m map[string]string) []iamtypes.Tag {
-	var out []iamtypes.Tag
-	for _, k := range sortedKeys(m) {
-		out = append(out, iamtypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
-	}
-	return out
-}
-
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -105,43 +94,6 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// updateTags applies the difference between two tag maps.
-func updateTags(ctx context.Context, plan, state types.Map, tag func(map[string]string) error, untag func([]string) error, object string) diag.Diagnostics {
-	var diags diag.Diagnostics
-	want, d := mapValue(ctx, plan)
-	diags.Append(d...)
-	have, d := mapValue(ctx, state)
-	diags.Append(d...)
-	if diags.HasError() {
-		return diags
-	}
-	var gone []string
-	for k := range have {
-		if _, ok := want[k]; !ok {
-			gone = append(gone, k)
-		}
-	}
-	sort.Strings(gone)
-	if len(gone) > 0 {
-		if err := untag(gone); err != nil {
-			diags.AddError("Removing tags", awsDetail("untag", object, err))
-			return diags
-		}
-	}
-	changed := map[string]string{}
-	for k, v := range want {
-		if have[k] != v {
-			changed[k] = v
-		}
-	}
-	if len(changed) > 0 {
-		if err := tag(changed); err != nil {
-			diags.AddError("Setting tags", awsDetail("tag", object, err))
-		}
-	}
-	return diags
 }
 
 // diffSets returns what is in want but not have, and the reverse.
@@ -166,13 +118,55 @@ func diffSets(want, have []string) (add, remove []string) {
 	return add, remove
 }
 
-// urlDecodeDocument undoes the URL-encoding IAM applies to policy documents.
-func urlDecodeDocument(doc string) string {
-	if strings.HasPrefix(strings.TrimSpace(doc), "{") {
-		return doc
+// partitionOf maps a region to its ARN partition.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
 	}
-	if d, err := url.QueryUnescape(doc); err == nil {
-		return d
+	return "aws"
+}
+
+// accountID returns the caller's account, from a known ARN when there is one.
+func accountID(ctx context.Context, cfg aws.Config, knownARN string) (string, error) {
+	if parts := strings.Split(knownARN, ":"); len(parts) > 4 && parts[4] != "" {
+		return parts[4], nil
 	}
-	return doc
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.Account), nil
+}
+
+func uniqSorted(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// removedKeys returns the keys of have that want lacks, sorted: the tags
+// to remove.
+func removedKeys(want, have map[string]string) []string {
+	var gone []string
+	for k := range have {
+		if _, ok := want[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	sort.Strings(gone)
+	return gone
 }
