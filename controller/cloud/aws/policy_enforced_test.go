@@ -23,7 +23,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
-	"github.com/nodewright/nodewright/controller/cloud/aws/iampolicy"
+	"github.com/nodewright/nodewright/controller/iampolicy"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 )
 

@@ -16,7 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/cloud/aws/iampolicy"
+	"github.com/nodewright/nodewright/controller/iampolicy"
 )
 
 // flow is one thing the controller does against AWS, run under the role
