@@ -271,7 +271,7 @@ func Allows(o Options, action string) bool {
 
 // StatementFlows says which controller flows need each statement: without
 // the statement, exactly these fail. The least-privilege sweep
-// (controller/cloud/aws TestLeastPrivilege, make test-iam) measures it
+// (controller/cloudprovider/awscloud TestLeastPrivilege, make test-iam) measures it
 // against the local cloud's IAM enforcement and fails when this table is
 // out of date; the controller IAM resource's docs render it.
 var StatementFlows = map[string][]string{

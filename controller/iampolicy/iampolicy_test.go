@@ -16,7 +16,7 @@ func testOptions() Options {
 		QueueARN:    "arn:aws:sqs:us-west-2:123456789012:prod-interruptions"}
 }
 
-// controllerCalls is every AWS API call nodewright's controller/cloud/aws
+// controllerCalls is every AWS API call nodewright's controller/cloudprovider/awscloud
 // makes (see its EC2API, SSMAPI, PricingAPI and IAMAPI interfaces), plus the
 // EKS lookup and the interruption queue consumer. A call added there must be
 // added here and to the policy.
@@ -144,10 +144,10 @@ func TestValidate(t *testing.T) {
 }
 
 // TestAPIInterfacesCovered reads the AWS client interfaces the cloud
-// provider is written against (controller/cloud/aws/api.go), so a method
+// provider is written against (controller/cloudprovider/awscloud/api.go), so a method
 // added there without a policy change fails here.
 func TestAPIInterfacesCovered(t *testing.T) {
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "cloud", "aws", "api.go"), nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "cloudprovider", "awscloud", "api.go"), nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
+	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
@@ -97,18 +97,18 @@ func EC2Catalog(region string, zones []string, maxPods int, at time.Time) ([]*sc
 	if err != nil {
 		return nil, err
 	}
-	zs := make([]nwaws.Zone, len(zones))
+	zs := make([]awscloud.Zone, len(zones))
 	for i, z := range zones {
-		zs[i] = nwaws.Zone{Name: z}
+		zs[i] = awscloud.Zone{Name: z}
 	}
-	pricing := nwaws.CatalogPricing{Region: region, At: at}
-	images := nwaws.EKSOptimizedImages()
+	pricing := awscloud.CatalogPricing{Region: region, At: at}
+	images := awscloud.EKSOptimizedImages()
 	out := make([]*scheduling.InstanceType, 0, len(types))
 	for _, t := range types {
-		if !nwaws.Launchable(images, nwaws.Labels(t, region)) {
+		if !awscloud.Launchable(images, awscloud.Labels(t, region)) {
 			continue
 		}
-		it := nwaws.InstanceType(t, region, zs, pricing, maxPods, nil)
+		it := awscloud.InstanceType(t, region, zs, pricing, maxPods, nil)
 		if len(it.Offerings) > 0 {
 			out = append(out, it)
 		}

@@ -16,7 +16,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
+	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
@@ -102,7 +102,7 @@ func nodeVolumeCost(opts Options, objs Objects, np *v1.NodePool) (float64, error
 			nc = objs.NodeClasses[ref.Name]
 		}
 	}
-	usd, err := nwaws.VolumeCost(nc, opts.Region)
+	usd, err := awscloud.VolumeCost(nc, opts.Region)
 	if err != nil && !errors.Is(err, catalog.ErrUnpriced) {
 		name := "default"
 		if np != nil {

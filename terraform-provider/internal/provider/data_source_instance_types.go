@@ -20,7 +20,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
+	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
@@ -205,7 +205,7 @@ func (d *instanceTypesDataSource) Read(ctx context.Context, req datasource.ReadR
 		if len(zones) == 0 {
 			continue
 		}
-		labels := nwaws.Labels(it, region)
+		labels := awscloud.Labels(it, region)
 		var ok []string
 		for _, z := range zones {
 			labels[corev1.LabelTopologyZone] = z

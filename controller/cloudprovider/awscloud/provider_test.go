@@ -1,4 +1,4 @@
-package aws_test
+package awscloud_test
 
 import (
 	"bytes"
@@ -23,8 +23,8 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
@@ -43,9 +43,9 @@ type env struct {
 	// adminCfg and admin are the administrator's config and provider when
 	// cfg and p are a narrower role's.
 	adminCfg aws.Config
-	admin    *nwaws.CloudProvider
+	admin    *awscloud.CloudProvider
 	kube     client.Client
-	p        *nwaws.CloudProvider
+	p        *awscloud.CloudProvider
 }
 
 func setup(t *testing.T) *env {
@@ -60,7 +60,7 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	kube := fake.NewClientBuilder().WithScheme(scheme).WithStatusSubresource(&v1.EC2NodeClass{}).Build()
-	p, err := nwaws.New(cfg, nwaws.Options{ClusterName: clusterName, ClusterEndpoint: endpoint,
+	p, err := awscloud.New(cfg, awscloud.Options{ClusterName: clusterName, ClusterEndpoint: endpoint,
 		ClusterCABundle: "Y2E=", Kube: kube})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +172,7 @@ func (e *env) instance(id string) *awsemu.Instance {
 }
 
 func instanceID(t *testing.T, providerID string) string {
-	id, err := nwaws.ParseProviderID(providerID)
+	id, err := awscloud.ParseProviderID(providerID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -575,7 +575,7 @@ func TestGetListDelete(t *testing.T) {
 func TestThrottlingIsRetried(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	p, err := nwaws.New(e.cfg, nwaws.Options{ClusterName: clusterName, ClusterEndpoint: endpoint, Kube: e.kube,
+	p, err := awscloud.New(e.cfg, awscloud.Options{ClusterName: clusterName, ClusterEndpoint: endpoint, Kube: e.kube,
 		RetryMaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

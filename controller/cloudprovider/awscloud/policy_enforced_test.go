@@ -1,4 +1,4 @@
-package aws_test
+package awscloud_test
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
+	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/iampolicy"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 )
@@ -62,11 +62,11 @@ func underRole(t *testing.T, statements func([]iampolicy.Statement) []iampolicy.
 		t.Fatal(err)
 	}
 	e.kube = fake.NewClientBuilder().WithScheme(scheme).WithStatusSubresource(&v1.EC2NodeClass{}).Build()
-	e.admin, err = nwaws.New(e.cfg, nwaws.Options{ClusterName: clusterName, ClusterEndpoint: endpoint, ClusterCABundle: "Y2E=", Kube: e.kube})
+	e.admin, err = awscloud.New(e.cfg, awscloud.Options{ClusterName: clusterName, ClusterEndpoint: endpoint, ClusterCABundle: "Y2E=", Kube: e.kube})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.p, err = nwaws.New(cfg, nwaws.Options{ClusterName: clusterName, ClusterEndpoint: endpoint, ClusterCABundle: "Y2E=", Kube: e.kube})
+	e.p, err = awscloud.New(cfg, awscloud.Options{ClusterName: clusterName, ClusterEndpoint: endpoint, ClusterCABundle: "Y2E=", Kube: e.kube})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
-// Package aws is nodewright's AWS cloud provider: instance types and
+// Package awscloud is nodewright's AWS cloud provider: instance types and
 // offerings, node-class resolution, launch and termination on EC2.
-package aws
+package awscloud
 
 import (
 	"math"

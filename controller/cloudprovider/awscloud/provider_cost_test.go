@@ -1,4 +1,4 @@
-package aws_test
+package awscloud_test
 
 import (
 	"context"

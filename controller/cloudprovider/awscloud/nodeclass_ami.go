@@ -1,4 +1,4 @@
-package aws
+package awscloud
 
 // AMI resolution: alias families' published images and their variants, and
 // which image runs which instance type.
