@@ -16,6 +16,7 @@ import (
 	"github.com/nodewright/nodewright/controller/catalog"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/cache"
 )
 
 // typeCatalog is what EC2 says about instance types in the region: their
@@ -26,11 +27,11 @@ type typeCatalog struct {
 	offered map[string]map[string]bool
 }
 
-type typeCache struct{ cached[*typeCatalog] }
+type typeCache struct{ cache.Value[*typeCatalog] }
 
 // catalogTypes returns the region's instance types, from cache when fresh.
 func (p *CloudProvider) catalogTypes(ctx context.Context) (*typeCatalog, error) {
-	return p.types.get(p.clock.Now(), p.opts.InstanceTypesTTL, func() (*typeCatalog, error) {
+	return p.types.Get(p.clock.Now(), p.opts.InstanceTypesTTL, func() (*typeCatalog, error) {
 		return p.fetchTypes(ctx)
 	})
 }
@@ -207,7 +208,7 @@ func (p *CloudProvider) instanceTypesFor(ctx context.Context, nc *v1.EC2NodeClas
 	}
 	var out []*scheduling.InstanceType
 	for _, it := range cat.types {
-		st := InstanceType(it, p.opts.Region, zones, pr, maxPods, p.ice.unavailable)
+		st := InstanceType(it, p.opts.Region, zones, pr, maxPods, p.ice.Unavailable)
 		// A type no image of the class can run is not offered: a GPU type
 		// needs an image with its driver.
 		if len(nc.Status.AMIs) > 0 && !Launchable(nc.Status.AMIs, st.Labels) {

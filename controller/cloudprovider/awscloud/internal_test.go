@@ -5,9 +5,6 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
-	"time"
-
-	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	corev1 "k8s.io/api/core/v1"
@@ -139,18 +136,5 @@ func TestKubeletMaySet(t *testing.T) {
 		if got := kubeletMaySet(k); got != want {
 			t.Errorf("kubeletMaySet(%q) = %v, want %v", k, got, want)
 		}
-	}
-}
-
-func TestICECacheExpires(t *testing.T) {
-	clk := clocktesting.NewFakeClock(time.Now())
-	c := newICECache(clk, 3*time.Minute)
-	c.mark("m5.large", "us-east-1a", "spot")
-	if !c.unavailable("m5.large", "us-east-1a", "spot") || c.unavailable("m5.large", "us-east-1a", "on-demand") {
-		t.Fatal("ICE not recorded per pool")
-	}
-	clk.Step(3 * time.Minute)
-	if c.unavailable("m5.large", "us-east-1a", "spot") {
-		t.Error("ICE outlived its TTL")
 	}
 }

@@ -219,7 +219,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 			}
 		}
 		if isCapacityError(code) && typ != "" && zone != "" {
-			p.ice.mark(typ, zone, capType)
+			p.ice.Mark(typ, zone, capType)
 			logger.Info("pool out of capacity", "instanceType", typ, "zone", zone, "code", code)
 		}
 		failures = append(failures, fmt.Sprintf("%s %s: %s", typ, zone, code))

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/nodewright/nodewright/controller/catalog"
+	"github.com/nodewright/nodewright/controller/providers/cache"
 )
 
 // prices are the region's current prices: on-demand from the Price List,
@@ -25,7 +26,7 @@ type prices struct {
 	spot     map[string]map[string]float64 // type -> zone -> price
 }
 
-type priceCache struct{ cached[*prices] }
+type priceCache struct{ cache.Value[*prices] }
 
 // OnDemand implements Pricing, falling back to the embedded catalog's price
 // for types the Price List did not list.
@@ -46,10 +47,10 @@ func (p *prices) Spot(it catalog.InstanceType, zone string) (float64, bool) {
 // zero before the first read. They are cached for PricesTTL and spot prices
 // change on the hour, so this, not a batch's own time, is the moment at
 // which `nodewright simulate --at` prices a recorded batch as it was solved.
-func (p *CloudProvider) PricesReadAt() time.Time { return p.prices.fetchedAt() }
+func (p *CloudProvider) PricesReadAt() time.Time { return p.prices.FetchedAt() }
 
 func (p *CloudProvider) pricesFor(ctx context.Context, _ *typeCatalog) (*prices, error) {
-	return p.prices.get(p.clock.Now(), p.opts.PricesTTL, func() (*prices, error) {
+	return p.prices.Get(p.clock.Now(), p.opts.PricesTTL, func() (*prices, error) {
 		od, err := p.fetchOnDemand(ctx)
 		if err != nil {
 			// The embedded catalog prices on-demand well enough to keep

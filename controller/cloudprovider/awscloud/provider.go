@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/providers/cache"
 )
 
 // Options configure the AWS cloud provider.
@@ -95,7 +96,7 @@ type CloudProvider struct {
 	kube    client.Client
 	clock   clock.Clock
 
-	ice       *iceCache
+	ice       *cache.UnavailableOfferings
 	types     *typeCache
 	prices    *priceCache
 	templates sync.Map // launch template name -> id, for templates known to exist
@@ -134,7 +135,7 @@ func New(cfg aws.Config, opts Options) (*CloudProvider, error) {
 func newWithClients(opts Options, e EC2API, s SSMAPI, p PricingAPI, i IAMAPI) *CloudProvider {
 	return &CloudProvider{
 		opts: opts, ec2: e, ssm: s, pricing: p, iam: i, kube: opts.Kube, clock: opts.Clock,
-		ice:    newICECache(opts.Clock, opts.ICETTL),
+		ice:    cache.NewUnavailableOfferings(opts.Clock, opts.ICETTL),
 		types:  &typeCache{},
 		prices: &priceCache{},
 	}
@@ -148,12 +149,12 @@ func (p *CloudProvider) Region() string { return p.opts.Region }
 
 // ICE records that a pool ran out of capacity; it stays unavailable for ICETTL.
 func (p *CloudProvider) ICE(instanceType, zone, capacityType string) {
-	p.ice.mark(instanceType, zone, capacityType)
+	p.ice.Mark(instanceType, zone, capacityType)
 }
 
 // MarkUnavailable implements cloudprovider.CloudProvider over the ICE cache.
 func (p *CloudProvider) MarkUnavailable(instanceType, zone, capacityType string, ttl time.Duration) {
-	p.ice.markFor(instanceType, zone, capacityType, ttl)
+	p.ice.MarkFor(instanceType, zone, capacityType, ttl)
 }
 
 // clusterTag is the tag every resource of the cluster carries.
