@@ -16,8 +16,9 @@ func testOptions() Options {
 		QueueARN:    "arn:aws:sqs:us-west-2:123456789012:prod-interruptions"}
 }
 
-// controllerCalls is every AWS API call nodewright's controller/cloudprovider/awscloud
-// makes (see its EC2API, SSMAPI, PricingAPI and IAMAPI interfaces), plus the
+// controllerCalls is every AWS API call nodewright's AWS providers
+// (controller/providers/*) make (see their EC2API, SSMAPI, PricingAPI and
+// IAMAPI interfaces), plus the
 // EKS lookup and the interruption queue consumer. A call added there must be
 // added here and to the policy.
 var controllerCalls = []string{
@@ -143,50 +144,65 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// TestAPIInterfacesCovered reads the AWS client interfaces the cloud
-// provider is written against (controller/cloudprovider/awscloud/api.go), so a method
-// added there without a policy change fails here.
+// TestAPIInterfacesCovered reads the AWS client interfaces the providers
+// are written against (each provider's api.go under controller/providers),
+// so a method added there without a policy change fails here.
 func TestAPIInterfacesCovered(t *testing.T) {
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "cloudprovider", "awscloud", "api.go"), nil, 0)
+	paths, err := filepath.Glob(filepath.Join("..", "providers", "*", "api.go"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	legacy, err := filepath.Glob(filepath.Join("..", "cloudprovider", "awscloud", "api.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths = append(paths, legacy...)
+	var files []*ast.File
+	for _, path := range paths {
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
 	}
 	services := map[string]string{"EC2API": "ec2", "SSMAPI": "ssm", "PricingAPI": "pricing", "IAMAPI": "iam"}
 	o := testOptions()
 	seen := 0
-	ast.Inspect(f, func(n ast.Node) bool {
-		ts, ok := n.(*ast.TypeSpec)
-		if !ok {
-			return true
-		}
-		iface, ok := ts.Type.(*ast.InterfaceType)
-		if !ok {
-			return false
-		}
-		svc, ok := services[ts.Name.Name]
-		if !ok {
-			t.Errorf("interface %s in api.go has no known AWS service; add it to this test and the policy", ts.Name.Name)
-			return false
-		}
-		for _, m := range iface.Methods.List {
-			var op string
-			switch x := m.Type.(type) {
-			case *ast.FuncType:
-				op = m.Names[0].Name
-			case *ast.SelectorExpr: // an embedded <svc>.<Op>APIClient
-				op = strings.TrimSuffix(x.Sel.Name, "APIClient")
-			default:
-				continue
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok {
+				return true
 			}
-			seen++
-			action := svc + ":" + op
-			if !Allows(o, action) {
-				t.Errorf("%s.%s needs %s, which no statement allows", ts.Name.Name, op, action)
+			iface, ok := ts.Type.(*ast.InterfaceType)
+			if !ok {
+				return false
 			}
-		}
-		return false
-	})
+			svc, ok := services[ts.Name.Name]
+			if !ok {
+				t.Errorf("interface %s in an api.go has no known AWS service; add it to this test and the policy", ts.Name.Name)
+				return false
+			}
+			for _, m := range iface.Methods.List {
+				var op string
+				switch x := m.Type.(type) {
+				case *ast.FuncType:
+					op = m.Names[0].Name
+				case *ast.SelectorExpr: // an embedded <svc>.<Op>APIClient
+					op = strings.TrimSuffix(x.Sel.Name, "APIClient")
+				default:
+					continue
+				}
+				seen++
+				action := svc + ":" + op
+				if !Allows(o, action) {
+					t.Errorf("%s.%s needs %s, which no statement allows", ts.Name.Name, op, action)
+				}
+			}
+			return false
+		})
+	}
 	if seen < 15 {
-		t.Fatalf("found only %d methods in api.go; the parser is not reading it right", seen)
+		t.Fatalf("found only %d methods in %v; the parser is not reading them right", seen, paths)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/nodewright/nodewright/controller/catalog"
 	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 )
 
 // CatalogFile is the --catalog format. vcpu, memoryMiB and pods are what
@@ -102,10 +103,10 @@ func EC2Catalog(region string, zones []string, maxPods int, at time.Time) ([]*sc
 		zs[i] = awscloud.Zone{Name: z}
 	}
 	pricing := awscloud.CatalogPricing{Region: region, At: at}
-	images := awscloud.EKSOptimizedImages()
+	images := nodeclass.EKSOptimizedImages()
 	out := make([]*scheduling.InstanceType, 0, len(types))
 	for _, t := range types {
-		if !awscloud.Launchable(images, awscloud.Labels(t, region)) {
+		if !nodeclass.Launchable(images, awscloud.Labels(t, region)) {
 			continue
 		}
 		it := awscloud.InstanceType(t, region, zs, pricing, maxPods, nil)

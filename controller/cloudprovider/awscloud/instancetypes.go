@@ -17,6 +17,7 @@ import (
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/providers/cache"
+	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 )
 
 // typeCatalog is what EC2 says about instance types in the region: their
@@ -211,7 +212,7 @@ func (p *CloudProvider) instanceTypesFor(ctx context.Context, nc *v1.EC2NodeClas
 		st := InstanceType(it, p.opts.Region, zones, pr, maxPods, p.ice.Unavailable)
 		// A type no image of the class can run is not offered: a GPU type
 		// needs an image with its driver.
-		if len(nc.Status.AMIs) > 0 && !Launchable(nc.Status.AMIs, st.Labels) {
+		if len(nc.Status.AMIs) > 0 && !nodeclass.Launchable(nc.Status.AMIs, st.Labels) {
 			continue
 		}
 		if len(st.Offerings) > 0 {
@@ -219,15 +220,6 @@ func (p *CloudProvider) instanceTypesFor(ctx context.Context, nc *v1.EC2NodeClas
 		}
 	}
 	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // nodeClass reads an EC2NodeClass; a missing or unresolved one is a

@@ -16,6 +16,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 )
 
 // candidate is one offering a NodeClaim may launch into.
@@ -147,7 +148,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 	if err != nil {
 		return nil, err
 	}
-	userData, err := boot.userData(amiFamily(nodeClass))
+	userData, err := boot.userData(nodeclass.AMIFamily(nodeClass))
 	if err != nil {
 		return nil, fmt.Errorf("rendering userData for nodeclaim %s: %w", nc.Name, err)
 	}
@@ -157,7 +158,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 	templateImage := map[string]string{}
 	var order []string
 	for _, c := range cands {
-		image, ok := imageFor(nodeClass.Status.AMIs, c.typ.Labels)
+		image, ok := nodeclass.ImageFor(nodeClass.Status.AMIs, c.typ.Labels)
 		if !ok {
 			continue
 		}
@@ -253,7 +254,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 			// The fleet's echo names the template; should it not, the image
 			// still follows from the type, as it did for the request.
 			if image == "" && c.typ.Name == typ {
-				image, _ = imageFor(nodeClass.Status.AMIs, c.typ.Labels)
+				image, _ = nodeclass.ImageFor(nodeClass.Status.AMIs, c.typ.Labels)
 			}
 		}
 		id := inst.InstanceIds[0]

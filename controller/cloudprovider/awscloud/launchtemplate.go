@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 )
 
 // launchTemplateName names a template by the hash of everything in it, so
@@ -160,7 +161,7 @@ func blockDevices(nc *v1.EC2NodeClass) []ec2types.LaunchTemplateBlockDeviceMappi
 			Encrypted: aws.Bool(true), DeleteOnTermination: aws.Bool(true)}
 	}
 	if len(nc.Spec.BlockDeviceMappings) == 0 {
-		if amiFamily(nc) == v1.AMIFamilyBottlerocket {
+		if nodeclass.AMIFamily(nc) == v1.AMIFamilyBottlerocket {
 			return []ec2types.LaunchTemplateBlockDeviceMappingRequest{
 				{DeviceName: aws.String("/dev/xvda"), Ebs: ebs(bottlerocketOSVolumeGiB)},
 				{DeviceName: aws.String("/dev/xvdb"), Ebs: ebs(defaultDataVolumeGiB)},

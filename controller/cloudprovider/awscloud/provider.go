@@ -1,6 +1,7 @@
 package awscloud
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -16,8 +17,10 @@ import (
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/providers/cache"
+	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 )
 
 // Options configure the AWS cloud provider.
@@ -96,6 +99,8 @@ type CloudProvider struct {
 	kube    client.Client
 	clock   clock.Clock
 
+	nodeClasses nodeclass.Provider
+
 	ice       *cache.UnavailableOfferings
 	types     *typeCache
 	prices    *priceCache
@@ -135,6 +140,8 @@ func New(cfg aws.Config, opts Options) (*CloudProvider, error) {
 func newWithClients(opts Options, e EC2API, s SSMAPI, p PricingAPI, i IAMAPI) *CloudProvider {
 	return &CloudProvider{
 		opts: opts, ec2: e, ssm: s, pricing: p, iam: i, kube: opts.Kube, clock: opts.Clock,
+		nodeClasses: nodeclass.NewDefaultProvider(nodeclass.Options{ClusterName: opts.ClusterName, Region: opts.Region,
+			KubernetesVersion: opts.KubernetesVersion}, e, s, i),
 		ice:    cache.NewUnavailableOfferings(opts.Clock, opts.ICETTL),
 		types:  &typeCache{},
 		prices: &priceCache{},
@@ -165,4 +172,23 @@ func wrap(op string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// ResolveNodeClass resolves the EC2NodeClass's selectors into nc.Status
+// (nodeclass.Provider.Resolve says how).
+func (p *CloudProvider) ResolveNodeClass(ctx context.Context, nc *v1.EC2NodeClass) error {
+	return p.nodeClasses.Resolve(ctx, nc)
+}
+
+// InstanceProfileName is the name of the profile nodewright manages for a
+// node class with spec.role.
+func (p *CloudProvider) InstanceProfileName(nodeClass string) string {
+	return p.nodeClasses.InstanceProfileName(nodeClass)
+}
+
+// DeleteInstanceProfile deletes the profile nodewright created for the node
+// class, if any; a profile named in spec.instanceProfile is the user's and
+// is left alone. Deleting one that is already gone succeeds.
+func (p *CloudProvider) DeleteInstanceProfile(ctx context.Context, nc *v1.EC2NodeClass) error {
+	return p.nodeClasses.DeleteInstanceProfile(ctx, nc)
 }

@@ -1,21 +1,21 @@
-package awscloud
+package nodeclass
 
-// AMI resolution: alias families' published images and their variants, and
-// which image runs which instance type.
+// AMI resolution: alias families' published images and their variants.
 
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/providers/internal/awsapi"
 )
 
 // aliasParameters are the public SSM parameters of a family's latest
@@ -51,7 +51,7 @@ type familyImage struct {
 	family string
 }
 
-func (p *CloudProvider) resolveAMIs(ctx context.Context, terms []v1.AMISelectorTerm) ([]v1.AMI, error) {
+func (p *DefaultProvider) resolveAMIs(ctx context.Context, terms []v1.AMISelectorTerm) ([]v1.AMI, error) {
 	var images []familyImage
 	add := func(family string, found []ec2types.Image) {
 		for _, im := range found {
@@ -73,7 +73,7 @@ func (p *CloudProvider) resolveAMIs(ctx context.Context, terms []v1.AMISelectorT
 			family, version, _ := strings.Cut(t.Alias, "@")
 			if version != "latest" {
 				found, err := p.describeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"},
-					Filters: []ec2types.Filter{filter("name", pinnedImageNames(family, p.opts.KubernetesVersion, version)...)}})
+					Filters: []ec2types.Filter{awsapi.Filter("name", pinnedImageNames(family, p.opts.KubernetesVersion, version)...)}})
 				if err != nil {
 					return nil, err
 				}
@@ -92,12 +92,12 @@ func (p *CloudProvider) resolveAMIs(ctx context.Context, terms []v1.AMISelectorT
 				return nil, err
 			}
 		default:
-			in := &ec2.DescribeImagesInput{Filters: tagFilters(t.Tags)}
+			in := &ec2.DescribeImagesInput{Filters: awsapi.TagFilters(t.Tags)}
 			if t.ID != "" {
-				in.Filters = append(in.Filters, filter("image-id", t.ID))
+				in.Filters = append(in.Filters, awsapi.Filter("image-id", t.ID))
 			}
 			if t.Name != "" {
-				in.Filters = append(in.Filters, filter("name", t.Name))
+				in.Filters = append(in.Filters, awsapi.Filter("name", t.Name))
 			}
 			if t.Owner != "" {
 				in.Owners = []string{t.Owner}
@@ -129,7 +129,7 @@ func (p *CloudProvider) resolveAMIs(ctx context.Context, terms []v1.AMISelectorT
 		}
 	}
 	var out []v1.AMI
-	for _, key := range sortedKeys(newest) {
+	for _, key := range slices.Sorted(maps.Keys(newest)) {
 		im := newest[key]
 		out = append(out, v1.AMI{ID: aws.ToString(im.ImageId), Name: aws.ToString(im.Name),
 			Requirements: imageRequirements(variantsOf[key][0], variantsOf[key][1])})
@@ -156,58 +156,6 @@ func imageVariants(family, ec2Arch, name string) []string {
 	return []string{"standard"}
 }
 
-// imageRequirements are the instance types an image of a variant runs on:
-// the standard images have no accelerator drivers, the nvidia ones serve
-// NVIDIA GPUs and the neuron ones AWS Inferentia and Trainium.
-func imageRequirements(arch, variant string) []corev1.NodeSelectorRequirement {
-	out := []corev1.NodeSelectorRequirement{{Key: corev1.LabelArchStable, Operator: corev1.NodeSelectorOpIn, Values: []string{arch}}}
-	switch variant {
-	case "standard":
-		out = append(out,
-			corev1.NodeSelectorRequirement{Key: v1.InstanceGPUCountLabel, Operator: corev1.NodeSelectorOpDoesNotExist},
-			corev1.NodeSelectorRequirement{Key: v1.InstanceAcceleratorCountLabel, Operator: corev1.NodeSelectorOpDoesNotExist})
-	case "nvidia":
-		out = append(out, corev1.NodeSelectorRequirement{Key: v1.InstanceGPUMfrLabel, Operator: corev1.NodeSelectorOpIn, Values: []string{"nvidia"}})
-	case "neuron":
-		out = append(out, corev1.NodeSelectorRequirement{Key: v1.InstanceAcceleratorMfrLabel, Operator: corev1.NodeSelectorOpIn, Values: []string{"aws"}})
-	}
-	return out
-}
-
-// EKSOptimizedImages are the kinds of image both alias families publish,
-// as requirements without ids: standard and nvidia on both architectures,
-// neuron on x86_64 (AL2023's own image, Bottlerocket's standard one). The
-// offline planner offers what these can launch, as a node class with an
-// alias would.
-func EKSOptimizedImages() []v1.AMI {
-	var out []v1.AMI
-	for _, k := range [][2]string{{"amd64", "standard"}, {"amd64", "nvidia"}, {"amd64", "neuron"}, {"arm64", "standard"}, {"arm64", "nvidia"}} {
-		out = append(out, v1.AMI{Requirements: imageRequirements(k[0], k[1])})
-	}
-	return out
-}
-
-// Launchable reports whether one of the images can run an instance type
-// with these labels.
-func Launchable(amis []v1.AMI, labels map[string]string) bool {
-	_, ok := imageFor(amis, labels)
-	return ok
-}
-
-// imageFor is the node class's image for an instance type with these
-// labels: the first whose requirements the labels meet.
-func imageFor(amis []v1.AMI, labels map[string]string) (string, bool) {
-	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Labels: labels}}
-	for _, ami := range amis {
-		ok, err := corev1helpers.MatchNodeSelectorTerms(node, &corev1.NodeSelector{
-			NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: ami.Requirements}}})
-		if err == nil && ok {
-			return ami.ID, true
-		}
-	}
-	return "", false
-}
-
 // pinnedImageNames are the name patterns of a family's images of one
 // release, every variant, as the EKS-optimized images are named. The
 // architectures are named: a wildcard there would also match a variant.
@@ -225,4 +173,45 @@ func pinnedImageNames(family, k8sVersion, version string) []string {
 		return out
 	}
 	return []string{"no-such-family"}
+}
+
+func kubeArch(ec2Arch string) string {
+	switch ec2Arch {
+	case "x86_64":
+		return "amd64"
+	case "arm64":
+		return "arm64"
+	}
+	return ""
+}
+
+// parameter reads an SSM parameter; a missing one is "".
+func (p *DefaultProvider) parameter(ctx context.Context, name string) (string, error) {
+	out, err := p.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+	if err != nil {
+		if awsapi.ErrorCode(err) == "ParameterNotFound" {
+			return "", nil
+		}
+		return "", fmt.Errorf("getting SSM parameter %s: %w", name, err)
+	}
+	if out.Parameter == nil {
+		return "", nil
+	}
+	return aws.ToString(out.Parameter.Value), nil
+}
+
+func (p *DefaultProvider) describeImages(ctx context.Context, in *ec2.DescribeImagesInput) ([]ec2types.Image, error) {
+	var out []ec2types.Image
+	pages := ec2.NewDescribeImagesPaginator(p.ec2, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			if strings.HasPrefix(awsapi.ErrorCode(err), "InvalidAMIID.") {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("describing images: %w", err)
+		}
+		out = append(out, page.Images...)
+	}
+	return out, nil
 }
