@@ -16,6 +16,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/launchtemplate"
 	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 )
 
@@ -144,11 +145,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 			subnetOf[s.Zone] = s.ID
 		}
 	}
-	boot, err := p.bootstrapFor(nc, nodeClass)
-	if err != nil {
-		return nil, err
-	}
-	userData, err := boot.userData(nodeclass.AMIFamily(nodeClass))
+	userData, err := p.launchTemplates.UserData(nc, nodeClass)
 	if err != nil {
 		return nil, fmt.Errorf("rendering userData for nodeclaim %s: %w", nc.Name, err)
 	}
@@ -164,7 +161,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 		}
 		cfg, ok := configs[image]
 		if !ok {
-			name, err := p.ensureLaunchTemplate(ctx, nodeClass.Name, p.launchTemplateData(nodeClass, image, userData))
+			name, err := p.launchTemplates.Ensure(ctx, nodeClass, image, userData)
 			if err != nil {
 				return nil, err
 			}
@@ -216,7 +213,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 				zone = zoneOfSubnet(nodeClass, aws.ToString(o.Overrides.SubnetId))
 			}
 			if o.LaunchTemplateSpecification != nil && strings.HasPrefix(code, "InvalidLaunchTemplate") {
-				p.forgetLaunchTemplate(aws.ToString(o.LaunchTemplateSpecification.LaunchTemplateName))
+				p.launchTemplates.Invalidate(aws.ToString(o.LaunchTemplateSpecification.LaunchTemplateName))
 			}
 		}
 		if isCapacityError(code) && typ != "" && zone != "" {
@@ -292,56 +289,11 @@ func zoneOfSubnet(nc *v1.EC2NodeClass, id string) string {
 
 // instanceTags: the node class's tags, then nodewright's, which win.
 func (p *CloudProvider) instanceTags(nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass) map[string]string {
-	tags := p.nodeClassTags(nodeClass)
+	tags := launchtemplate.NodeClassTags(p.opts.ClusterName, nodeClass)
 	tags[v1.NodeClaimTagKey] = nc.Name
 	if np := nc.Labels[v1.NodePoolLabelKey]; np != "" {
 		tags[v1.NodePoolTagKey] = np
 	}
 	tags["Name"] = nc.Name
 	return tags
-}
-
-// nodeClassTags are the tags of everything launched for a node class: its
-// own tags and the cluster's ownership tags.
-func (p *CloudProvider) nodeClassTags(nodeClass *v1.EC2NodeClass) map[string]string {
-	tags := map[string]string{}
-	for k, v := range nodeClass.Spec.Tags {
-		tags[k] = v
-	}
-	tags[p.clusterTag()] = "owned"
-	tags[v1.EKSClusterNameTagKey] = p.opts.ClusterName
-	tags[v1.EC2NodeClassTagKey] = nodeClass.Name
-	return tags
-}
-
-// bootstrapFor gathers the registration settings of the NodeClaim: its
-// labels (except those that depend on the offering the fleet picks) and its
-// taints, startup taints and the unregistered taint.
-func (p *CloudProvider) bootstrapFor(nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass) (bootstrap, error) {
-	b := bootstrap{ClusterName: p.opts.ClusterName, Endpoint: p.opts.ClusterEndpoint, CABundle: p.opts.ClusterCABundle,
-		CIDR: p.opts.ClusterCIDR, Labels: map[string]string{}}
-	if nodeClass.Spec.UserData != nil {
-		b.UserData = *nodeClass.Spec.UserData
-	}
-	if k := nodeClass.Spec.Kubelet; k != nil {
-		if k.MaxPods != nil {
-			b.MaxPods = int(*k.MaxPods)
-		}
-		b.ClusterDNS = k.ClusterDNS
-	}
-	for k, v := range nc.Labels {
-		if !offeringLabels[k] && kubeletMaySet(k) {
-			b.Labels[k] = v
-		}
-	}
-	b.Taints = append(b.Taints, nc.Spec.Taints...)
-	b.Taints = append(b.Taints, nc.Spec.StartupTaints...)
-	hasUnregistered := false
-	for _, t := range b.Taints {
-		hasUnregistered = hasUnregistered || (t.Key == v1.UnregisteredTaintKey && t.Effect == corev1.TaintEffectNoExecute)
-	}
-	if !hasUnregistered {
-		b.Taints = append(b.Taints, v1.UnregisteredNoExecuteTaint)
-	}
-	return b, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +19,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/providers/cache"
+	"github.com/nodewright/nodewright/controller/providers/launchtemplate"
 	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 )
 
@@ -99,12 +99,12 @@ type CloudProvider struct {
 	kube    client.Client
 	clock   clock.Clock
 
-	nodeClasses nodeclass.Provider
+	nodeClasses     nodeclass.Provider
+	launchTemplates launchtemplate.Provider
 
-	ice       *cache.UnavailableOfferings
-	types     *typeCache
-	prices    *priceCache
-	templates sync.Map // launch template name -> id, for templates known to exist
+	ice    *cache.UnavailableOfferings
+	types  *typeCache
+	prices *priceCache
 }
 
 var _ cloudprovider.CloudProvider = (*CloudProvider)(nil)
@@ -142,6 +142,8 @@ func newWithClients(opts Options, e EC2API, s SSMAPI, p PricingAPI, i IAMAPI) *C
 		opts: opts, ec2: e, ssm: s, pricing: p, iam: i, kube: opts.Kube, clock: opts.Clock,
 		nodeClasses: nodeclass.NewDefaultProvider(nodeclass.Options{ClusterName: opts.ClusterName, Region: opts.Region,
 			KubernetesVersion: opts.KubernetesVersion}, e, s, i),
+		launchTemplates: launchtemplate.NewDefaultProvider(launchtemplate.Options{ClusterName: opts.ClusterName,
+			ClusterEndpoint: opts.ClusterEndpoint, ClusterCABundle: opts.ClusterCABundle, ClusterCIDR: opts.ClusterCIDR}, e),
 		ice:    cache.NewUnavailableOfferings(opts.Clock, opts.ICETTL),
 		types:  &typeCache{},
 		prices: &priceCache{},
@@ -191,4 +193,11 @@ func (p *CloudProvider) InstanceProfileName(nodeClass string) string {
 // is left alone. Deleting one that is already gone succeeds.
 func (p *CloudProvider) DeleteInstanceProfile(ctx context.Context, nc *v1.EC2NodeClass) error {
 	return p.nodeClasses.DeleteInstanceProfile(ctx, nc)
+}
+
+// DeleteLaunchTemplates deletes the launch templates the provider made for
+// a node class, or for the whole cluster when nodeClass is empty (tearing a
+// cluster down).
+func (p *CloudProvider) DeleteLaunchTemplates(ctx context.Context, nodeClass string) (int, error) {
+	return p.launchTemplates.Delete(ctx, nodeClass)
 }

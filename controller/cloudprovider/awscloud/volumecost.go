@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
+	"github.com/nodewright/nodewright/controller/providers/launchtemplate"
 )
 
 // ebsFallbackRegion prices regions the embedded EBS data lacks: it has
@@ -28,12 +29,12 @@ func Volumes(nc *v1.EC2NodeClass) []catalog.Volume {
 		nc = &v1.EC2NodeClass{}
 	}
 	var out []catalog.Volume
-	for _, m := range blockDevices(nc) {
+	for _, m := range launchtemplate.BlockDevices(nc) {
 		e := m.Ebs
 		if e == nil {
 			continue // not an EBS volume: nothing billed per node
 		}
-		v := catalog.Volume{Type: string(e.VolumeType), SizeGiB: defaultDataVolumeGiB}
+		v := catalog.Volume{Type: string(e.VolumeType), SizeGiB: launchtemplate.DefaultDataVolumeGiB}
 		if v.Type == "" {
 			v.Type = string(ec2types.VolumeTypeGp2)
 		}

@@ -10,6 +10,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
+	"github.com/nodewright/nodewright/controller/providers/launchtemplate"
 )
 
 // gp3USEast1 is the us-east-1 gp3 storage price in catalog/data/ebs-prices.csv.
@@ -29,8 +30,8 @@ func TestDefaultRootVolumeIsPricedAsLaunched(t *testing.T) {
 	if err != nil || !approx(got, 24*gp3USEast1/catalog.HoursPerMonth) {
 		t.Fatalf("bottlerocket: %v (%v), want 24 GiB of gp3", got, err)
 	}
-	// What is priced is what blockDevices launches, volume for volume.
-	if vs, bd := Volumes(br), blockDevices(br); len(vs) != len(bd) || vs[0].SizeGiB != int64(*bd[0].Ebs.VolumeSize) {
+	// What is priced is what launchtemplate.BlockDevices launches, volume for volume.
+	if vs, bd := Volumes(br), launchtemplate.BlockDevices(br); len(vs) != len(bd) || vs[0].SizeGiB != int64(*bd[0].Ebs.VolumeSize) {
 		t.Fatalf("volumes %+v do not follow the launch template's mappings", vs)
 	}
 }

@@ -1,4 +1,4 @@
-package awscloud
+package launchtemplate
 
 import (
 	"bytes"
@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/mail"
 	"net/textproto"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 )
 
 // bootstrap is what a node needs to join the cluster and register as its
@@ -63,6 +66,43 @@ func kubeletMaySet(key string) bool {
 	return false
 }
 
+// UserData implements Provider.
+func (p *DefaultProvider) UserData(nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass) (string, error) {
+	return p.bootstrapFor(nc, nodeClass).userData(nodeclass.AMIFamily(nodeClass))
+}
+
+// bootstrapFor gathers the registration settings of the NodeClaim: its
+// labels (except those that depend on the offering the fleet picks) and its
+// taints, startup taints and the unregistered taint.
+func (p *DefaultProvider) bootstrapFor(nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass) bootstrap {
+	b := bootstrap{ClusterName: p.opts.ClusterName, Endpoint: p.opts.ClusterEndpoint, CABundle: p.opts.ClusterCABundle,
+		CIDR: p.opts.ClusterCIDR, Labels: map[string]string{}}
+	if nodeClass.Spec.UserData != nil {
+		b.UserData = *nodeClass.Spec.UserData
+	}
+	if k := nodeClass.Spec.Kubelet; k != nil {
+		if k.MaxPods != nil {
+			b.MaxPods = int(*k.MaxPods)
+		}
+		b.ClusterDNS = k.ClusterDNS
+	}
+	for k, v := range nc.Labels {
+		if !offeringLabels[k] && kubeletMaySet(k) {
+			b.Labels[k] = v
+		}
+	}
+	b.Taints = append(b.Taints, nc.Spec.Taints...)
+	b.Taints = append(b.Taints, nc.Spec.StartupTaints...)
+	hasUnregistered := false
+	for _, t := range b.Taints {
+		hasUnregistered = hasUnregistered || (t.Key == v1.UnregisteredTaintKey && t.Effect == corev1.TaintEffectNoExecute)
+	}
+	if !hasUnregistered {
+		b.Taints = append(b.Taints, v1.UnregisteredNoExecuteTaint)
+	}
+	return b
+}
+
 // userData renders the bootstrap for the AMI family.
 func (b bootstrap) userData(family string) (string, error) {
 	switch family {
@@ -77,7 +117,7 @@ func (b bootstrap) userData(family string) (string, error) {
 }
 
 func labelString(labels map[string]string) string {
-	keys := sortedKeys(labels)
+	keys := slices.Sorted(maps.Keys(labels))
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		parts = append(parts, k+"="+labels[k])
@@ -269,7 +309,7 @@ func (b bootstrap) bottlerocket() (string, error) {
 	for _, t := range b.Taints {
 		byKey[t.Key] = append(byKey[t.Key], t.Value+":"+string(t.Effect))
 	}
-	for _, k := range sortedKeys(byKey) {
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
 		vals := byKey[k]
 		sort.Strings(vals)
 		taints[k] = vals
