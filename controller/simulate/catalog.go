@@ -14,6 +14,7 @@ import (
 	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/providers/nodeclass"
+	"github.com/nodewright/nodewright/controller/providers/pricing"
 )
 
 // CatalogFile is the --catalog format. vcpu, memoryMiB and pods are what
@@ -102,14 +103,14 @@ func EC2Catalog(region string, zones []string, maxPods int, at time.Time) ([]*sc
 	for i, z := range zones {
 		zs[i] = awscloud.Zone{Name: z}
 	}
-	pricing := awscloud.CatalogPricing{Region: region, At: at}
+	prices := pricing.CatalogPricing{Region: region, At: at}
 	images := nodeclass.EKSOptimizedImages()
 	out := make([]*scheduling.InstanceType, 0, len(types))
 	for _, t := range types {
 		if !nodeclass.Launchable(images, awscloud.Labels(t, region)) {
 			continue
 		}
-		it := awscloud.InstanceType(t, region, zs, pricing, maxPods, nil)
+		it := awscloud.InstanceType(t, region, zs, prices, maxPods, nil)
 		if len(it.Offerings) > 0 {
 			out = append(out, it)
 		}

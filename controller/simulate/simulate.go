@@ -10,14 +10,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nodewright/nodewright/controller/utils/nodepool"
-
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
-	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/pricing"
+	"github.com/nodewright/nodewright/controller/utils/nodepool"
 )
 
 // Options say where the inputs come from, and when.
@@ -102,7 +101,7 @@ func nodeVolumeCost(opts Options, objs Objects, np *v1.NodePool) (float64, error
 			nc = objs.NodeClasses[ref.Name]
 		}
 	}
-	usd, err := awscloud.VolumeCost(nc, opts.Region)
+	usd, err := pricing.VolumeCost(nc, opts.Region)
 	if err != nil && !errors.Is(err, catalog.ErrUnpriced) {
 		name := "default"
 		if np != nil {

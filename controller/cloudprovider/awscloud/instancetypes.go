@@ -190,7 +190,7 @@ func (p *CloudProvider) instanceTypesFor(ctx context.Context, nc *v1.EC2NodeClas
 	if err != nil {
 		return nil, err
 	}
-	pr, err := p.pricesFor(ctx, cat)
+	pr, err := p.prices.Prices(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/pricing"
+	awspricing "github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -21,6 +21,7 @@ import (
 	"github.com/nodewright/nodewright/controller/providers/cache"
 	"github.com/nodewright/nodewright/controller/providers/launchtemplate"
 	"github.com/nodewright/nodewright/controller/providers/nodeclass"
+	"github.com/nodewright/nodewright/controller/providers/pricing"
 )
 
 // Options configure the AWS cloud provider.
@@ -91,20 +92,17 @@ func (o *Options) defaults(cfg aws.Config) error {
 
 // CloudProvider is nodewright's cloudprovider.CloudProvider on EC2.
 type CloudProvider struct {
-	opts    Options
-	ec2     EC2API
-	ssm     SSMAPI
-	pricing PricingAPI
-	iam     IAMAPI
-	kube    client.Client
-	clock   clock.Clock
+	opts  Options
+	ec2   EC2API
+	kube  client.Client
+	clock clock.Clock
 
 	nodeClasses     nodeclass.Provider
 	launchTemplates launchtemplate.Provider
+	prices          pricing.Provider
 
-	ice    *cache.UnavailableOfferings
-	types  *typeCache
-	prices *priceCache
+	ice   *cache.UnavailableOfferings
+	types *typeCache
 }
 
 var _ cloudprovider.CloudProvider = (*CloudProvider)(nil)
@@ -133,20 +131,20 @@ func New(cfg aws.Config, opts Options) (*CloudProvider, error) {
 	return newWithClients(opts,
 		ec2.NewFromConfig(cfg),
 		ssm.NewFromConfig(cfg),
-		pricing.NewFromConfig(cfg),
+		awspricing.NewFromConfig(cfg),
 		iam.NewFromConfig(cfg)), nil
 }
 
 func newWithClients(opts Options, e EC2API, s SSMAPI, p PricingAPI, i IAMAPI) *CloudProvider {
 	return &CloudProvider{
-		opts: opts, ec2: e, ssm: s, pricing: p, iam: i, kube: opts.Kube, clock: opts.Clock,
+		opts: opts, ec2: e, kube: opts.Kube, clock: opts.Clock,
 		nodeClasses: nodeclass.NewDefaultProvider(nodeclass.Options{ClusterName: opts.ClusterName, Region: opts.Region,
 			KubernetesVersion: opts.KubernetesVersion}, e, s, i),
 		launchTemplates: launchtemplate.NewDefaultProvider(launchtemplate.Options{ClusterName: opts.ClusterName,
 			ClusterEndpoint: opts.ClusterEndpoint, ClusterCABundle: opts.ClusterCABundle, ClusterCIDR: opts.ClusterCIDR}, e),
+		prices: pricing.NewDefaultProvider(pricing.Options{Region: opts.Region, Clock: opts.Clock, TTL: opts.PricesTTL}, p, e),
 		ice:    cache.NewUnavailableOfferings(opts.Clock, opts.ICETTL),
 		types:  &typeCache{},
-		prices: &priceCache{},
 	}
 }
 
@@ -201,3 +199,7 @@ func (p *CloudProvider) DeleteInstanceProfile(ctx context.Context, nc *v1.EC2Nod
 func (p *CloudProvider) DeleteLaunchTemplates(ctx context.Context, nodeClass string) (int, error) {
 	return p.launchTemplates.Delete(ctx, nodeClass)
 }
+
+// PricesReadAt is when the prices offerings now carry were read from AWS;
+// zero before the first read (pricing.Provider.ReadAt says why it matters).
+func (p *CloudProvider) PricesReadAt() time.Time { return p.prices.ReadAt() }

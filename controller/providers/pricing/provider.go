@@ -1,4 +1,8 @@
-package awscloud
+// Package pricing prices what nodewright launches: on-demand prices from
+// the AWS Price List and spot prices from EC2's spot price history (I/O,
+// cached for a TTL), the embedded catalog's prices for offline planning,
+// and the EBS volumes a node class launches with (no I/O).
+package pricing
 
 import (
 	"context"
@@ -10,27 +14,60 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/aws-sdk-go-v2/service/pricing"
+	awspricing "github.com/aws/aws-sdk-go-v2/service/pricing"
 	pricingtypes "github.com/aws/aws-sdk-go-v2/service/pricing/types"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/nodewright/nodewright/controller/catalog"
 	"github.com/nodewright/nodewright/controller/providers/cache"
 )
 
-// prices are the region's current prices: on-demand from the Price List,
+// Provider reads the region's current prices.
+type Provider interface {
+	// Prices are the region's prices, read from AWS at most once per TTL.
+	// When a refresh fails, the prices read before are returned; only
+	// the first read can fail.
+	Prices(ctx context.Context) (*Prices, error)
+	// ReadAt is when the prices Prices returns were read from AWS; zero
+	// before the first read.
+	ReadAt() time.Time
+}
+
+// Options say which region's prices are read and how long they are kept.
+type Options struct {
+	Region string
+	Clock  clock.Clock
+	// TTL is how long prices are reused before AWS is asked again.
+	TTL time.Duration
+}
+
+// DefaultProvider is the Provider on the Price List and EC2.
+type DefaultProvider struct {
+	opts    Options
+	pricing PricingAPI
+	ec2     EC2API
+	prices  cache.Value[*Prices]
+}
+
+var _ Provider = (*DefaultProvider)(nil)
+
+// NewDefaultProvider reads prices with the clients given.
+func NewDefaultProvider(opts Options, p PricingAPI, e EC2API) *DefaultProvider {
+	return &DefaultProvider{opts: opts, pricing: p, ec2: e}
+}
+
+// Prices are the region's current prices: on-demand from the Price List,
 // spot from the latest spot price history point per (type, zone).
-type prices struct {
+type Prices struct {
 	region   string
 	onDemand map[string]float64
 	spot     map[string]map[string]float64 // type -> zone -> price
 }
 
-type priceCache struct{ cache.Value[*prices] }
-
 // OnDemand implements Pricing, falling back to the embedded catalog's price
 // for types the Price List did not list.
-func (p *prices) OnDemand(it catalog.InstanceType) (float64, bool) {
+func (p *Prices) OnDemand(it catalog.InstanceType) (float64, bool) {
 	if v, ok := p.onDemand[it.Name]; ok && v > 0 {
 		return v, true
 	}
@@ -38,19 +75,19 @@ func (p *prices) OnDemand(it catalog.InstanceType) (float64, bool) {
 }
 
 // Spot implements Pricing: no spot history, no spot offering.
-func (p *prices) Spot(it catalog.InstanceType, zone string) (float64, bool) {
+func (p *Prices) Spot(it catalog.InstanceType, zone string) (float64, bool) {
 	v, ok := p.spot[it.Name][zone]
 	return v, ok && v > 0
 }
 
-// PricesReadAt is when the prices offerings now carry were read from AWS;
-// zero before the first read. They are cached for PricesTTL and spot prices
+// ReadAt implements Provider. Prices are cached for the TTL and spot prices
 // change on the hour, so this, not a batch's own time, is the moment at
 // which `nodewright simulate --at` prices a recorded batch as it was solved.
-func (p *CloudProvider) PricesReadAt() time.Time { return p.prices.FetchedAt() }
+func (p *DefaultProvider) ReadAt() time.Time { return p.prices.FetchedAt() }
 
-func (p *CloudProvider) pricesFor(ctx context.Context, _ *typeCatalog) (*prices, error) {
-	return p.prices.Get(p.clock.Now(), p.opts.PricesTTL, func() (*prices, error) {
+// Prices implements Provider.
+func (p *DefaultProvider) Prices(ctx context.Context) (*Prices, error) {
+	return p.prices.Get(p.opts.Clock.Now(), p.opts.TTL, func() (*Prices, error) {
 		od, err := p.fetchOnDemand(ctx)
 		if err != nil {
 			// The embedded catalog prices on-demand well enough to keep
@@ -62,7 +99,7 @@ func (p *CloudProvider) pricesFor(ctx context.Context, _ *typeCatalog) (*prices,
 		if err != nil {
 			return nil, err
 		}
-		return &prices{region: p.opts.Region, onDemand: od, spot: spot}, nil
+		return &Prices{region: p.opts.Region, onDemand: od, spot: spot}, nil
 	})
 }
 
@@ -90,14 +127,14 @@ var onDemandQueries = [][2]string{
 	{"Compute Instance (bare metal)", "Dedicated"},
 }
 
-func (p *CloudProvider) fetchOnDemand(ctx context.Context) (map[string]float64, error) {
+func (p *DefaultProvider) fetchOnDemand(ctx context.Context) (map[string]float64, error) {
 	term := func(field, value string) pricingtypes.Filter {
 		return pricingtypes.Filter{Type: pricingtypes.FilterTypeTermMatch, Field: aws.String(field), Value: aws.String(value)}
 	}
 	out := map[string]float64{}
 	for _, q := range onDemandQueries {
 		family, tenancy := q[0], q[1]
-		pages := pricing.NewGetProductsPaginator(p.pricing, &pricing.GetProductsInput{
+		pages := awspricing.NewGetProductsPaginator(p.pricing, &awspricing.GetProductsInput{
 			ServiceCode:   aws.String("AmazonEC2"),
 			FormatVersion: aws.String("aws_v1"),
 			Filters: []pricingtypes.Filter{
@@ -144,10 +181,10 @@ func parsePriceListItem(doc string) (string, float64, bool) {
 	return "", 0, false
 }
 
-func (p *CloudProvider) fetchSpot(ctx context.Context) (map[string]map[string]float64, error) {
+func (p *DefaultProvider) fetchSpot(ctx context.Context) (map[string]map[string]float64, error) {
 	pages := ec2.NewDescribeSpotPriceHistoryPaginator(p.ec2, &ec2.DescribeSpotPriceHistoryInput{
 		ProductDescriptions: []string{"Linux/UNIX"},
-		StartTime:           aws.Time(p.clock.Now()),
+		StartTime:           aws.Time(p.opts.Clock.Now()),
 	})
 	out := map[string]map[string]float64{}
 	at := map[string]map[string]time.Time{}
