@@ -11,8 +11,8 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
-	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/instancetype"
 	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 	"github.com/nodewright/nodewright/controller/providers/pricing"
 )
@@ -99,18 +99,18 @@ func EC2Catalog(region string, zones []string, maxPods int, at time.Time) ([]*sc
 	if err != nil {
 		return nil, err
 	}
-	zs := make([]awscloud.Zone, len(zones))
+	zs := make([]instancetype.Zone, len(zones))
 	for i, z := range zones {
-		zs[i] = awscloud.Zone{Name: z}
+		zs[i] = instancetype.Zone{Name: z}
 	}
 	prices := pricing.CatalogPricing{Region: region, At: at}
 	images := nodeclass.EKSOptimizedImages()
 	out := make([]*scheduling.InstanceType, 0, len(types))
 	for _, t := range types {
-		if !nodeclass.Launchable(images, awscloud.Labels(t, region)) {
+		if !nodeclass.Launchable(images, instancetype.Labels(t, region)) {
 			continue
 		}
-		it := awscloud.InstanceType(t, region, zs, prices, maxPods, nil)
+		it := instancetype.InstanceType(t, region, zs, prices, maxPods, nil)
 		if len(it.Offerings) > 0 {
 			out = append(out, it)
 		}

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/providers/instancetype"
 )
 
 // ProviderID is the Kubernetes provider id of an instance.
@@ -81,8 +82,8 @@ func (p *CloudProvider) describe(ctx context.Context, nc *v1.NodeClaim, typ, zon
 	if nc.Labels == nil {
 		nc.Labels = map[string]string{}
 	}
-	if it, ok := p.catalogType(ctx, typ); ok {
-		for k, v := range Labels(it, p.opts.Region) {
+	if it, ok := p.instanceTypes.Get(ctx, typ); ok {
+		for k, v := range instancetype.Labels(it, p.opts.Region) {
 			nc.Labels[k] = v
 		}
 		nc.Status.Capacity, nc.Status.Allocatable = catalog.Resources(it, maxPods)
@@ -91,26 +92,6 @@ func (p *CloudProvider) describe(ctx context.Context, nc *v1.NodeClaim, typ, zon
 	nc.Labels[corev1.LabelTopologyZone] = zone
 	nc.Labels[corev1.LabelTopologyRegion] = p.opts.Region
 	nc.Labels[v1.CapacityTypeLabelKey] = capType
-}
-
-func (p *CloudProvider) catalogType(ctx context.Context, name string) (catalog.InstanceType, bool) {
-	cat, err := p.catalogTypes(ctx)
-	if err == nil {
-		for _, it := range cat.types {
-			if it.Name == name {
-				return it, true
-			}
-		}
-	}
-	types, err := catalog.InstanceTypes()
-	if err == nil {
-		for _, it := range types {
-			if it.Name == name {
-				return it, true
-			}
-		}
-	}
-	return catalog.InstanceType{}, false
 }
 
 // Get implements cloudprovider.CloudProvider.

@@ -38,7 +38,7 @@ func (p *CloudProvider) Create(ctx context.Context, nc *v1.NodeClaim) (*v1.NodeC
 	if nodeClass.Status.InstanceProfile == "" || len(nodeClass.Status.SecurityGroups) == 0 {
 		return nil, &cloudprovider.NodeClassNotReadyError{Err: fmt.Errorf("EC2NodeClass %s has no resolved security groups or instance profile", nodeClass.Name)}
 	}
-	types, err := p.instanceTypesFor(ctx, nodeClass)
+	types, err := p.instanceTypes.List(ctx, nodeClass)
 	if err != nil {
 		return nil, fmt.Errorf("listing instance types for nodeclaim %s: %w", nc.Name, err)
 	}

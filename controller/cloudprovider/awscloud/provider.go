@@ -19,6 +19,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/providers/cache"
+	"github.com/nodewright/nodewright/controller/providers/instancetype"
 	"github.com/nodewright/nodewright/controller/providers/launchtemplate"
 	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 	"github.com/nodewright/nodewright/controller/providers/pricing"
@@ -100,9 +101,9 @@ type CloudProvider struct {
 	nodeClasses     nodeclass.Provider
 	launchTemplates launchtemplate.Provider
 	prices          pricing.Provider
+	instanceTypes   instancetype.Provider
 
-	ice   *cache.UnavailableOfferings
-	types *typeCache
+	ice *cache.UnavailableOfferings
 }
 
 var _ cloudprovider.CloudProvider = (*CloudProvider)(nil)
@@ -136,15 +137,18 @@ func New(cfg aws.Config, opts Options) (*CloudProvider, error) {
 }
 
 func newWithClients(opts Options, e EC2API, s SSMAPI, p PricingAPI, i IAMAPI) *CloudProvider {
+	ice := cache.NewUnavailableOfferings(opts.Clock, opts.ICETTL)
+	prices := pricing.NewDefaultProvider(pricing.Options{Region: opts.Region, Clock: opts.Clock, TTL: opts.PricesTTL}, p, e)
 	return &CloudProvider{
 		opts: opts, ec2: e, kube: opts.Kube, clock: opts.Clock,
 		nodeClasses: nodeclass.NewDefaultProvider(nodeclass.Options{ClusterName: opts.ClusterName, Region: opts.Region,
 			KubernetesVersion: opts.KubernetesVersion}, e, s, i),
 		launchTemplates: launchtemplate.NewDefaultProvider(launchtemplate.Options{ClusterName: opts.ClusterName,
 			ClusterEndpoint: opts.ClusterEndpoint, ClusterCABundle: opts.ClusterCABundle, ClusterCIDR: opts.ClusterCIDR}, e),
-		prices: pricing.NewDefaultProvider(pricing.Options{Region: opts.Region, Clock: opts.Clock, TTL: opts.PricesTTL}, p, e),
-		ice:    cache.NewUnavailableOfferings(opts.Clock, opts.ICETTL),
-		types:  &typeCache{},
+		prices: prices,
+		instanceTypes: instancetype.NewDefaultProvider(instancetype.Options{Region: opts.Region, Clock: opts.Clock, TTL: opts.InstanceTypesTTL},
+			e, prices, ice),
+		ice: ice,
 	}
 }
 

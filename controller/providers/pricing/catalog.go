@@ -17,10 +17,10 @@ type CatalogPricing struct {
 	At time.Time
 }
 
-// OnDemand implements Pricing.
+// OnDemand implements instancetype.Pricing.
 func (p CatalogPricing) OnDemand(it catalog.InstanceType) (float64, bool) { return it.Price(p.Region) }
 
-// Spot implements Pricing.
+// Spot implements instancetype.Pricing.
 func (p CatalogPricing) Spot(it catalog.InstanceType, zone string) (float64, bool) {
 	return it.SyntheticSpotPrice(p.Region, zone, p.At)
 }

@@ -65,7 +65,7 @@ type Prices struct {
 	spot     map[string]map[string]float64 // type -> zone -> price
 }
 
-// OnDemand implements Pricing, falling back to the embedded catalog's price
+// OnDemand implements instancetype.Pricing, falling back to the embedded catalog's price
 // for types the Price List did not list.
 func (p *Prices) OnDemand(it catalog.InstanceType) (float64, bool) {
 	if v, ok := p.onDemand[it.Name]; ok && v > 0 {
@@ -74,7 +74,7 @@ func (p *Prices) OnDemand(it catalog.InstanceType) (float64, bool) {
 	return it.Price(p.region)
 }
 
-// Spot implements Pricing: no spot history, no spot offering.
+// Spot implements instancetype.Pricing: no spot history, no spot offering.
 func (p *Prices) Spot(it catalog.InstanceType, zone string) (float64, bool) {
 	v, ok := p.spot[it.Name][zone]
 	return v, ok && v > 0
@@ -215,4 +215,11 @@ func record(out map[string]map[string]float64, at map[string]map[string]time.Tim
 		return
 	}
 	out[typ][zone], at[typ][zone] = v, ts
+}
+
+// NewPrices are prices from what was read: on-demand by type, spot by type
+// and zone; types with no on-demand price fall back to the embedded
+// catalog's.
+func NewPrices(region string, onDemand map[string]float64, spot map[string]map[string]float64) *Prices {
+	return &Prices{region: region, onDemand: onDemand, spot: spot}
 }

@@ -1,6 +1,7 @@
-// Package awscloud is nodewright's AWS cloud provider: instance types and
-// offerings, node-class resolution, launch and termination on EC2.
-package awscloud
+package instancetype
+
+// What the scheduler sees of one instance type: no I/O, shared with the
+// offline planner.
 
 import (
 	"math"

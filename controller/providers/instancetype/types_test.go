@@ -1,4 +1,4 @@
-package awscloud
+package instancetype
 
 import (
 	"math"
