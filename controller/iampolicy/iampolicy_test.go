@@ -152,11 +152,6 @@ func TestAPIInterfacesCovered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	legacy, err := filepath.Glob(filepath.Join("..", "cloudprovider", "awscloud", "api.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	paths = append(paths, legacy...)
 	var files []*ast.File
 	for _, path := range paths {
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)

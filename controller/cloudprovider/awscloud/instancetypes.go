@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
@@ -32,7 +34,7 @@ func (p *CloudProvider) nodeClass(ctx context.Context, name string) (*v1.EC2Node
 		return nil, fmt.Errorf("aws cloud provider has no Kubernetes client to read EC2NodeClass %s", name)
 	}
 	nc := &v1.EC2NodeClass{}
-	if err := p.kube.Get(ctx, clientKey(name), nc); err != nil {
+	if err := p.kube.Get(ctx, client.ObjectKey{Name: name}, nc); err != nil {
 		return nil, &cloudprovider.NodeClassNotReadyError{Err: fmt.Errorf("getting EC2NodeClass %s: %w", name, err)}
 	}
 	if len(nc.Status.Subnets) == 0 || len(nc.Status.AMIs) == 0 {

@@ -1,9 +1,13 @@
+// Package awscloud is nodewright's cloudprovider.CloudProvider on AWS. It
+// builds the AWS clients and the providers under controller/providers
+// (node classes, launch templates, prices, instance types, instances),
+// reads EC2NodeClasses from Kubernetes, and turns what the providers return
+// into NodeClaims; the AWS I/O is theirs.
 package awscloud
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +23,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/providers/cache"
+	"github.com/nodewright/nodewright/controller/providers/instance"
 	"github.com/nodewright/nodewright/controller/providers/instancetype"
 	"github.com/nodewright/nodewright/controller/providers/launchtemplate"
 	"github.com/nodewright/nodewright/controller/providers/nodeclass"
@@ -93,16 +98,16 @@ func (o *Options) defaults(cfg aws.Config) error {
 
 // CloudProvider is nodewright's cloudprovider.CloudProvider on EC2.
 type CloudProvider struct {
-	opts  Options
-	ec2   EC2API
-	kube  client.Client
-	clock clock.Clock
+	opts Options
+	kube client.Client
 
 	nodeClasses     nodeclass.Provider
 	launchTemplates launchtemplate.Provider
 	prices          pricing.Provider
 	instanceTypes   instancetype.Provider
-
+	instances       instance.Provider
+	// ice is shared: instances marks the pools that ran out of capacity,
+	// instanceTypes offers them unavailable.
 	ice *cache.UnavailableOfferings
 }
 
@@ -129,27 +134,25 @@ func New(cfg aws.Config, opts Options) (*CloudProvider, error) {
 	cfg = cfg.Copy()
 	cfg.Retryer = retryer
 	cfg.RetryMaxAttempts = opts.MaxAttempts
-	return newWithClients(opts,
-		ec2.NewFromConfig(cfg),
-		ssm.NewFromConfig(cfg),
-		awspricing.NewFromConfig(cfg),
-		iam.NewFromConfig(cfg)), nil
-}
-
-func newWithClients(opts Options, e EC2API, s SSMAPI, p PricingAPI, i IAMAPI) *CloudProvider {
+	e := ec2.NewFromConfig(cfg)
 	ice := cache.NewUnavailableOfferings(opts.Clock, opts.ICETTL)
-	prices := pricing.NewDefaultProvider(pricing.Options{Region: opts.Region, Clock: opts.Clock, TTL: opts.PricesTTL}, p, e)
+	prices := pricing.NewDefaultProvider(pricing.Options{Region: opts.Region, Clock: opts.Clock, TTL: opts.PricesTTL},
+		awspricing.NewFromConfig(cfg), e)
+	launchTemplates := launchtemplate.NewDefaultProvider(launchtemplate.Options{ClusterName: opts.ClusterName,
+		ClusterEndpoint: opts.ClusterEndpoint, ClusterCABundle: opts.ClusterCABundle, ClusterCIDR: opts.ClusterCIDR}, e)
 	return &CloudProvider{
-		opts: opts, ec2: e, kube: opts.Kube, clock: opts.Clock,
+		opts: opts,
+		kube: opts.Kube,
 		nodeClasses: nodeclass.NewDefaultProvider(nodeclass.Options{ClusterName: opts.ClusterName, Region: opts.Region,
-			KubernetesVersion: opts.KubernetesVersion}, e, s, i),
-		launchTemplates: launchtemplate.NewDefaultProvider(launchtemplate.Options{ClusterName: opts.ClusterName,
-			ClusterEndpoint: opts.ClusterEndpoint, ClusterCABundle: opts.ClusterCABundle, ClusterCIDR: opts.ClusterCIDR}, e),
-		prices: prices,
+			KubernetesVersion: opts.KubernetesVersion}, e, ssm.NewFromConfig(cfg), iam.NewFromConfig(cfg)),
+		launchTemplates: launchTemplates,
+		prices:          prices,
 		instanceTypes: instancetype.NewDefaultProvider(instancetype.Options{Region: opts.Region, Clock: opts.Clock, TTL: opts.InstanceTypesTTL},
 			e, prices, ice),
+		instances: instance.NewDefaultProvider(instance.Options{ClusterName: opts.ClusterName, MaxFleetOverrides: opts.MaxFleetOverrides},
+			e, launchTemplates, ice),
 		ice: ice,
-	}
+	}, nil
 }
 
 // Name implements cloudprovider.CloudProvider.
@@ -166,16 +169,6 @@ func (p *CloudProvider) ICE(instanceType, zone, capacityType string) {
 // MarkUnavailable implements cloudprovider.CloudProvider over the ICE cache.
 func (p *CloudProvider) MarkUnavailable(instanceType, zone, capacityType string, ttl time.Duration) {
 	p.ice.MarkFor(instanceType, zone, capacityType, ttl)
-}
-
-// clusterTag is the tag every resource of the cluster carries.
-func (p *CloudProvider) clusterTag() string { return "kubernetes.io/cluster/" + p.opts.ClusterName }
-
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }
 
 // ResolveNodeClass resolves the EC2NodeClass's selectors into nc.Status

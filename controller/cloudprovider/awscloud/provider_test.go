@@ -25,6 +25,7 @@ import (
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/instance"
 	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 	"github.com/nodewright/nodewright/test/localcloud/nodeagent"
@@ -171,7 +172,7 @@ func (e *env) instance(id string) *awsemu.Instance {
 }
 
 func instanceID(t *testing.T, providerID string) string {
-	id, err := awscloud.ParseProviderID(providerID)
+	id, err := instance.ParseProviderID(providerID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package awscloud
+package instance
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/internal/awsapi"
 	"github.com/nodewright/nodewright/controller/providers/launchtemplate"
 	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 )
@@ -26,22 +27,8 @@ type candidate struct {
 	offering scheduling.Offering
 }
 
-// Create implements cloudprovider.CloudProvider.
-func (p *CloudProvider) Create(ctx context.Context, nc *v1.NodeClaim) (*v1.NodeClaim, error) {
-	if nc.Spec.NodeClassRef == nil {
-		return nil, fmt.Errorf("nodeclaim %s has no nodeClassRef", nc.Name)
-	}
-	nodeClass, err := p.nodeClass(ctx, nc.Spec.NodeClassRef.Name)
-	if err != nil {
-		return nil, err
-	}
-	if nodeClass.Status.InstanceProfile == "" || len(nodeClass.Status.SecurityGroups) == 0 {
-		return nil, &cloudprovider.NodeClassNotReadyError{Err: fmt.Errorf("EC2NodeClass %s has no resolved security groups or instance profile", nodeClass.Name)}
-	}
-	types, err := p.instanceTypes.List(ctx, nodeClass)
-	if err != nil {
-		return nil, fmt.Errorf("listing instance types for nodeclaim %s: %w", nc.Name, err)
-	}
+// Create implements Provider.
+func (p *DefaultProvider) Create(ctx context.Context, nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass, types []*scheduling.InstanceType) (*Instance, error) {
 	cands, err := candidates(nc, types)
 	if err != nil {
 		return nil, err
@@ -135,7 +122,7 @@ func fits(requests, allocatable corev1.ResourceList) bool {
 // launch runs one instant fleet of one capacity type over the cheapest
 // candidates. The client token is the NodeClaim's UID (per capacity type),
 // so a retried Create gets the instance the first one launched.
-func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass, capType string, cands []candidate) (*v1.NodeClaim, error) {
+func (p *DefaultProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass, capType string, cands []candidate) (*Instance, error) {
 	if len(cands) > p.opts.MaxFleetOverrides {
 		cands = cands[:p.opts.MaxFleetOverrides]
 	}
@@ -185,9 +172,9 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 			TotalTargetCapacity: aws.Int32(1), DefaultTargetCapacityType: ec2types.DefaultTargetCapacityType(capType),
 		},
 		TagSpecifications: []ec2types.TagSpecification{
-			{ResourceType: ec2types.ResourceTypeInstance, Tags: ec2Tags(p.instanceTags(nc, nodeClass))},
-			{ResourceType: ec2types.ResourceTypeVolume, Tags: ec2Tags(p.instanceTags(nc, nodeClass))},
-			{ResourceType: ec2types.ResourceTypeFleet, Tags: ec2Tags(p.instanceTags(nc, nodeClass))},
+			{ResourceType: ec2types.ResourceTypeInstance, Tags: awsapi.Tags(p.instanceTags(nc, nodeClass))},
+			{ResourceType: ec2types.ResourceTypeVolume, Tags: awsapi.Tags(p.instanceTags(nc, nodeClass))},
+			{ResourceType: ec2types.ResourceTypeFleet, Tags: awsapi.Tags(p.instanceTags(nc, nodeClass))},
 		},
 	}
 	if capType == v1.CapacityTypeSpot {
@@ -217,7 +204,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 			}
 		}
 		if isCapacityError(code) && typ != "" && zone != "" {
-			p.ice.Mark(typ, zone, capType)
+			p.unavailable.Mark(typ, zone, capType)
 			logger.Info("pool out of capacity", "instanceType", typ, "zone", zone, "code", code)
 		}
 		failures = append(failures, fmt.Sprintf("%s %s: %s", typ, zone, code))
@@ -256,7 +243,7 @@ func (p *CloudProvider) launch(ctx context.Context, nc *v1.NodeClaim, nodeClass 
 		}
 		id := inst.InstanceIds[0]
 		logger.V(1).Info("fleet returned instance", "id", id, "instanceType", typ, "zone", zone, "price", price)
-		return p.launched(ctx, nc, nodeClass, id, typ, zone, capType, image)
+		return &Instance{ID: id, Type: typ, Zone: zone, CapacityType: capType, ImageID: image}, nil
 	}
 	err = fmt.Errorf("fleet launched no %s instance for nodeclaim %s: %s", capType, nc.Name, strings.Join(failures, "; "))
 	allCapacity := true
@@ -288,7 +275,7 @@ func zoneOfSubnet(nc *v1.EC2NodeClass, id string) string {
 }
 
 // instanceTags: the node class's tags, then nodewright's, which win.
-func (p *CloudProvider) instanceTags(nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass) map[string]string {
+func (p *DefaultProvider) instanceTags(nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass) map[string]string {
 	tags := launchtemplate.NodeClassTags(p.opts.ClusterName, nodeClass)
 	tags[v1.NodeClaimTagKey] = nc.Name
 	if np := nc.Labels[v1.NodePoolLabelKey]; np != "" {
