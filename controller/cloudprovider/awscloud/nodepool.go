@@ -1,5 +1,8 @@
 package awscloud
 
+// What a NodePool can launch and what its nodes' volumes cost, from its
+// EC2NodeClass.
+
 import (
 	"context"
 	"fmt"
@@ -9,6 +12,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/pricing"
 )
 
 // InstanceTypes implements cloudprovider.CloudProvider: the types the
@@ -41,4 +45,18 @@ func (p *CloudProvider) nodeClass(ctx context.Context, name string) (*v1.EC2Node
 		return nil, &cloudprovider.NodeClassNotReadyError{Err: fmt.Errorf("EC2NodeClass %s has no resolved subnets or AMIs yet", name)}
 	}
 	return nc, nil
+}
+
+// NodeVolumeCost implements cloudprovider.CloudProvider: the $/h of the
+// volumes of a node of the NodePool, from its EC2NodeClass.
+func (p *CloudProvider) NodeVolumeCost(ctx context.Context, np *v1.NodePool) (float64, error) {
+	ref := np.Spec.Template.Spec.NodeClassRef
+	if ref == nil {
+		return 0, fmt.Errorf("nodepool %s has no nodeClassRef", np.Name)
+	}
+	nc, err := p.nodeClass(ctx, ref.Name)
+	if err != nil {
+		return 0, err
+	}
+	return pricing.VolumeCost(nc, p.opts.Region)
 }
