@@ -146,7 +146,7 @@ test: tools build provider $(KARPENTER_CONTROLLER) ## Run unit, integration, acc
 
 .PHONY: test-iam
 test-iam: ## Least-privilege sweep: each controller-policy statement and action removed in turn, the controller's AWS flows run with IAM enforced (a few minutes).
-	NODEWRIGHT_IAM_SWEEP=1 go test -count=1 -timeout 20m -run TestLeastPrivilege -v ./controller/cloud/aws/ 2>&1 | grep -v '^\s*>' | grep -E '^(=== RUN|---|\s+policy_sweep|ok|FAIL|PASS)|:' | cut -c1-400
+	NODEWRIGHT_IAM_SWEEP=1 go test -count=1 -timeout 20m -run TestLeastPrivilege -v ./controller/cloudprovider/awscloud/ 2>&1 | grep -v '^\s*>' | grep -E '^(=== RUN|---|\s+policy_sweep|ok|FAIL|PASS)|:' | cut -c1-400
 
 # The AWS CLI (botocore) is a client independent of aws-sdk-go-v2: its own
 # serializers, parsers and error handling. Without aws on PATH, Debian's

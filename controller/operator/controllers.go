@@ -13,8 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/controllers/disruption"
 	"github.com/nodewright/nodewright/controller/controllers/interruption"
 	nodetermination "github.com/nodewright/nodewright/controller/controllers/node/termination"
@@ -44,7 +44,7 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 	clk := clock.RealClock{}
 	kube := o.GetClient()
 	recorder := o.GetEventRecorder("nodewright")
-	cloud, err := nwaws.New(o.AWS, nwaws.Options{
+	cloud, err := awscloud.New(o.AWS, awscloud.Options{
 		ClusterName: o.Options.ClusterName, ClusterEndpoint: o.Options.ClusterEndpoint, ClusterCABundle: o.Options.ClusterCABundle,
 		Clock: clk, ICETTL: o.Options.ICETTL, KubernetesVersion: o.KubernetesVersion, Kube: kube,
 	})

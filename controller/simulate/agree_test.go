@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
+	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/simulate"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
@@ -39,7 +39,7 @@ func TestEC2CatalogAgreesWithController(t *testing.T) {
 		t.Fatal(err)
 	}
 	kube := fake.NewClientBuilder().WithScheme(scheme).WithStatusSubresource(&v1.EC2NodeClass{}).Build()
-	p, err := nwaws.New(cfg, nwaws.Options{ClusterName: cluster, ClusterEndpoint: "https://127.0.0.1:6443", ClusterCABundle: "Y2E=", Kube: kube, Clock: clk})
+	p, err := awscloud.New(cfg, awscloud.Options{ClusterName: cluster, ClusterEndpoint: "https://127.0.0.1:6443", ClusterCABundle: "Y2E=", Kube: kube, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}

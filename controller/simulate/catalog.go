@@ -11,8 +11,10 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/instancetype"
+	"github.com/nodewright/nodewright/controller/providers/nodeclass"
+	"github.com/nodewright/nodewright/controller/providers/pricing"
 )
 
 // CatalogFile is the --catalog format. vcpu, memoryMiB and pods are what
@@ -97,18 +99,18 @@ func EC2Catalog(region string, zones []string, maxPods int, at time.Time) ([]*sc
 	if err != nil {
 		return nil, err
 	}
-	zs := make([]nwaws.Zone, len(zones))
+	zs := make([]instancetype.Zone, len(zones))
 	for i, z := range zones {
-		zs[i] = nwaws.Zone{Name: z}
+		zs[i] = instancetype.Zone{Name: z}
 	}
-	pricing := nwaws.CatalogPricing{Region: region, At: at}
-	images := nwaws.EKSOptimizedImages()
+	prices := pricing.CatalogPricing{Region: region, At: at}
+	images := nodeclass.EKSOptimizedImages()
 	out := make([]*scheduling.InstanceType, 0, len(types))
 	for _, t := range types {
-		if !nwaws.Launchable(images, nwaws.Labels(t, region)) {
+		if !nodeclass.Launchable(images, instancetype.Labels(t, region)) {
 			continue
 		}
-		it := nwaws.InstanceType(t, region, zs, pricing, maxPods, nil)
+		it := instancetype.InstanceType(t, region, zs, prices, maxPods, nil)
 		if len(it.Offerings) > 0 {
 			out = append(out, it)
 		}

@@ -14,8 +14,8 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/pricing"
 	"github.com/nodewright/nodewright/controller/utils/nodepool"
 )
 
@@ -101,7 +101,7 @@ func nodeVolumeCost(opts Options, objs Objects, np *v1.NodePool) (float64, error
 			nc = objs.NodeClasses[ref.Name]
 		}
 	}
-	usd, err := nwaws.VolumeCost(nc, opts.Region)
+	usd, err := pricing.VolumeCost(nc, opts.Region)
 	if err != nil && !errors.Is(err, catalog.ErrUnpriced) {
 		name := "default"
 		if np != nil {

@@ -9,9 +9,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
+	"github.com/nodewright/nodewright/controller/providers/pricing"
 	"github.com/nodewright/nodewright/controller/simulate"
 )
 
@@ -29,7 +29,7 @@ var zones = []string{"us-east-1a", "us-east-1b", "us-east-1c"}
 // same sizes, and the seed walkthrough. Every pool's nodes carry the default
 // root volume's cost, so the rule prices node count as a user pays it.
 func Workloads(at time.Time, sizes []int) ([]Workload, error) {
-	vol, err := nwaws.VolumeCost(nil, "us-east-1")
+	vol, err := pricing.VolumeCost(nil, "us-east-1")
 	if err != nil {
 		return nil, fmt.Errorf("pricing the default root volume: %w", err)
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/nodewright/nodewright/controller/cloud/aws/iampolicy"
+	"github.com/nodewright/nodewright/controller/iampolicy"
 	"github.com/nodewright/nodewright/test/localcloud"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 )

@@ -20,8 +20,8 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/instancetype"
 )
 
 var (
@@ -251,7 +251,7 @@ func (d *instanceTypesDataSource) Read(ctx context.Context, req datasource.ReadR
 		if len(zones) == 0 {
 			continue
 		}
-		labels := nwaws.Labels(it, region)
+		labels := instancetype.Labels(it, region)
 		var ok []string
 		for _, z := range zones {
 			labels[corev1.LabelTopologyZone] = z

@@ -17,7 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/nodewright/nodewright/controller/cloud/aws/iampolicy"
+	"github.com/nodewright/nodewright/controller/iampolicy"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 )
 

@@ -23,7 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
+	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/crds"
 )
 
@@ -373,7 +373,7 @@ func (r *controllerResource) managedInstances(ctx context.Context, cluster strin
 // deleteAWSLeftovers removes launch templates and instance profiles
 // nodewright made for the cluster that no node class finalizer removed.
 func (r *controllerResource) deleteAWSLeftovers(ctx context.Context, cluster string) error {
-	p, err := nwaws.New(r.data.AWS, nwaws.Options{ClusterName: cluster, MaxAttempts: 3})
+	p, err := awscloud.New(r.data.AWS, awscloud.Options{ClusterName: cluster, MaxAttempts: 3})
 	if err != nil {
 		return err
 	}

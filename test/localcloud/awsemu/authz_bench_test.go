@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/nodewright/nodewright/controller/cloud/aws/iampolicy"
+	"github.com/nodewright/nodewright/controller/iampolicy"
 )
 
 // BenchmarkEnforcement serves the controller's hottest read and its launch

@@ -17,7 +17,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	nwaws "github.com/nodewright/nodewright/controller/cloud/aws"
+	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclass/status"
 	"github.com/nodewright/nodewright/controller/test"
 )
@@ -36,7 +36,7 @@ func TestStatusController(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := clocktesting.NewFakeClock(time.Now())
-	provider, err := nwaws.New(cfg, nwaws.Options{ClusterName: "localcloud", ClusterEndpoint: cloud.RESTConfig.Host, Kube: kube, Clock: clk})
+	provider, err := awscloud.New(cfg, awscloud.Options{ClusterName: "localcloud", ClusterEndpoint: cloud.RESTConfig.Host, Kube: kube, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
