@@ -19,6 +19,7 @@ import (
 	"github.com/nodewright/nodewright/controller/providers/internal/awsapi"
 	"github.com/nodewright/nodewright/controller/providers/launchtemplate"
 	"github.com/nodewright/nodewright/controller/providers/nodeclass"
+	"github.com/nodewright/nodewright/controller/utils/resources"
 )
 
 // candidate is one offering a NodeClaim may launch into.
@@ -72,7 +73,7 @@ func candidates(nc *v1.NodeClaim, types []*scheduling.InstanceType) ([]candidate
 	}
 	var out []candidate
 	for _, it := range types {
-		if !labelsAllowed(reqs, it.Labels) || !fits(nc.Spec.Resources.Requests, it.Allocatable) {
+		if !reqs.Allows(it.Labels) || !resources.Fits(nc.Spec.Resources.Requests, it.Allocatable) {
 			continue
 		}
 		for _, o := range it.Offerings {
@@ -98,25 +99,6 @@ func candidates(nc *v1.NodeClaim, types []*scheduling.InstanceType) ([]candidate
 		return out[i].offering.Zone < out[j].offering.Zone
 	})
 	return out, nil
-}
-
-func labelsAllowed(reqs scheduling.Requirements, labels map[string]string) bool {
-	for k, v := range labels {
-		if r, ok := reqs[k]; ok && !r.Has(v) {
-			return false
-		}
-	}
-	return true
-}
-
-func fits(requests, allocatable corev1.ResourceList) bool {
-	for name, q := range requests {
-		a, ok := allocatable[name]
-		if !ok || a.Cmp(q) < 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // launch runs one instant fleet of one capacity type over the cheapest
