@@ -1,6 +1,8 @@
 // Package cloudprovider is the narrow edge between nodewright's controllers
 // and a cloud: launch, look up, list and terminate the instance behind a
 // NodeClaim, and describe the instance types a NodePool may use.
+// It holds the interface and its errors only, no I/O; awscloud implements
+// it for EC2 and fake for tests.
 package cloudprovider
 
 import (

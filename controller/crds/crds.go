@@ -2,6 +2,7 @@
 // controller-gen from controller/api (`make generate`), and installs them.
 // The Terraform provider and the tests install them through this package;
 // the controller never does.
+// Install writes to the API server; the rest is embedded data.
 package crds
 
 import (

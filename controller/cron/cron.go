@@ -13,6 +13,7 @@
 // single spaces or more between fields, at most three step digits). The
 // Terraform provider validates with Validate, which is both, so a plan that
 // passes validation is one the API server admits.
+// It is pure.
 package cron
 
 import (

@@ -1,5 +1,6 @@
 // Package e2e applies examples/local with Terraform against the local cloud
 // and walks the seed scenario, with terratest.
+// It runs terraform and the controller as real processes.
 package e2e
 
 import (

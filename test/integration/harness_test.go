@@ -1,3 +1,6 @@
+// Package integration runs the nodewright binary as a real process against
+// a fresh local cloud (control plane, AWS endpoint, node agent) and checks
+// what it does through the same clients production uses.
 package integration
 
 import (

@@ -1,6 +1,7 @@
 // Package crontest generates random cron expressions for property tests:
 // mostly well-formed, with the mistakes people make (values out of range,
 // names in the wrong field, backwards ranges, stray separators) mixed in.
+// It is pure, and for tests only.
 package crontest
 
 import (

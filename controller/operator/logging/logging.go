@@ -1,6 +1,7 @@
 // Package logging builds the controller's zap logger once and hands it to
 // controller-runtime through zapr, so every controller logs structured
 // lines through log.FromContext.
+// It does no I/O beyond writing log lines.
 package logging
 
 import (

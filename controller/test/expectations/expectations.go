@@ -2,6 +2,7 @@
 // an apiserver: create, apply, delete, exists, not found, and polling until a
 // condition holds. Each fails the test at its caller's line (t.Helper), so
 // a failure points at the test, not here.
+// It is for tests only and talks to the API server it is given.
 package expectations
 
 import (

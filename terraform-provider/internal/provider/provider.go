@@ -2,6 +2,7 @@
 // (terraform-plugin-framework). Each resource lives in its own file beside
 // its acceptance test; what several resources share lives in common_*.go,
 // one file per concern.
+// It does I/O: AWS through the SDK and the cluster through client-go.
 package provider
 
 import (

@@ -1,6 +1,8 @@
 // Package disruption keeps a NodeClaim's Drifted condition: whether what the
 // claim was launched with still matches what its NodePool and EC2NodeClass
 // would launch today. The disruption controller replaces drifted nodes.
+// It reads NodePools and EC2NodeClasses and writes NodeClaim status
+// through the API server; it never calls AWS.
 package disruption
 
 import (

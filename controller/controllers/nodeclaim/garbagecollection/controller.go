@@ -1,6 +1,7 @@
 // Package garbagecollection reconciles the cloud against the cluster on a
 // timer: instances nobody claims are terminated, and claims whose instance
 // vanished (a spot interruption missed, a console termination) are deleted.
+// It does I/O on both sides: the API server and the cloud provider.
 package garbagecollection
 
 import (

@@ -1,6 +1,7 @@
 // Package lifecycle takes a NodeClaim from request to ready node: it
 // launches the instance, registers the Node that joins for it, waits for
 // that Node to initialize, and gives up on claims that take too long.
+// It does I/O on both sides: the API server and the cloud provider.
 package lifecycle
 
 import (

@@ -1,6 +1,7 @@
 // Package termination finishes deleting a NodeClaim: it deletes the claim's
 // Node (whose own termination drains it), waits for the Node to go,
 // terminates the instance and then lets the claim go.
+// It does I/O on both sides: the API server and the cloud provider.
 package termination
 
 import (

@@ -5,6 +5,7 @@
 // the provisioner and the disruption loop check the same things for
 // themselves and leave such a pool out, so they never wait on this
 // controller.
+// It reads and writes through the API server only; it never calls AWS.
 package readiness
 
 import (

@@ -5,6 +5,7 @@
 // verifies, so the server side is written here, from the published
 // algorithm ("Create a signed AWS API request" and "Authentication methods"
 // in the IAM User Guide), and tested against the SDK's own signer.
+// It is pure: it reads the request it is given and calls nothing.
 package sigv4
 
 import (
