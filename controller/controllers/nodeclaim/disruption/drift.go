@@ -106,33 +106,29 @@ func requirementsDrift(np *v1.NodePool, nc *v1.NodeClaim) *Drift {
 }
 
 func amiDrift(nodeClass *v1.EC2NodeClass, nc *v1.NodeClaim) *Drift {
-	image := nc.Status.ImageID
-	if image == "" || len(nodeClass.Status.AMIs) == 0 {
-		return nil
-	}
 	ids := make([]string, 0, len(nodeClass.Status.AMIs))
 	for _, a := range nodeClass.Status.AMIs {
 		ids = append(ids, a.ID)
 	}
-	if slices.Contains(ids, image) {
-		return nil
-	}
-	return &Drift{ReasonAMIDrifted, fmt.Sprintf("image %s is no longer among the node class's AMIs %v", image, sortedSet(ids))}
+	return memberDrift(ReasonAMIDrifted, "image", nc.Status.ImageID, "AMIs", ids)
 }
 
 func subnetDrift(nodeClass *v1.EC2NodeClass, nc *v1.NodeClaim) *Drift {
-	subnet := nc.Annotations[v1.SubnetIDAnnotationKey]
-	if subnet == "" || len(nodeClass.Status.Subnets) == 0 {
-		return nil
-	}
 	ids := make([]string, 0, len(nodeClass.Status.Subnets))
 	for _, s := range nodeClass.Status.Subnets {
 		ids = append(ids, s.ID)
 	}
-	if slices.Contains(ids, subnet) {
+	return memberDrift(ReasonSubnetDrifted, "subnet", nc.Annotations[v1.SubnetIDAnnotationKey], "subnets", ids)
+}
+
+// memberDrift is drift when what the claim launched with (have) is no longer
+// among what its node class resolves to (ids). Either side unknown is no
+// drift: an unresolved node class or an unrecorded launch says nothing.
+func memberDrift(reason, what, have, among string, ids []string) *Drift {
+	if have == "" || len(ids) == 0 || slices.Contains(ids, have) {
 		return nil
 	}
-	return &Drift{ReasonSubnetDrifted, fmt.Sprintf("subnet %s is no longer among the node class's subnets %v", subnet, sortedSet(ids))}
+	return &Drift{reason, fmt.Sprintf("%s %s is no longer among the node class's %s %v", what, have, among, sortedSet(ids))}
 }
 
 // securityGroupDrift: launch gives an instance every group of its node class,
