@@ -17,33 +17,28 @@ const NodePoolHashAnnotationKey = Group + "/nodepool-hash"
 // change to Hash itself isn't mistaken for drift of every node.
 const NodePoolHashVersionAnnotationKey = Group + "/nodepool-hash-version"
 
-// NodePoolHashVersion is the version of Hash's algorithm.
-const NodePoolHashVersion = "v1"
+// NodePoolHashVersion is the version of Hash's algorithm. v2 left the
+// requirements out: claims stamped by v1 are re-stamped, not drifted.
+const NodePoolHashVersion = "v2"
 
 // Hash fingerprints the template fields whose change makes existing nodes
-// drift: requirements, labels, annotations, taints, startup taints and the
-// node class reference. Fields that apply to nodes in place (expireAfter,
-// terminationGracePeriod, disruption, limits, weight) are left out. Lists
-// are hashed as sets, so reordering requirements, their values or taints is
-// not a change; maps are hashed in key order by encoding/json.
+// drift: labels, annotations, taints, startup taints and the node class
+// reference. Requirements are left out, as in Karpenter: whether a claim
+// still fits them is judged from its labels, so widening a pool drifts
+// nothing and narrowing it drifts only the claims that fall outside. Fields
+// that apply to nodes in place (expireAfter, terminationGracePeriod,
+// disruption, limits, weight) are left out too. Taints are hashed as sets,
+// so reordering them is not a change; maps are hashed in key order by
+// encoding/json.
 func (np *NodePool) Hash() string {
 	t := np.Spec.Template
-	reqs := make([]NodeSelectorRequirementWithMinValues, len(t.Spec.Requirements))
-	for i, r := range t.Spec.Requirements {
-		r.Values = slices.Clone(r.Values)
-		slices.Sort(r.Values)
-		r.Values = slices.Compact(r.Values)
-		reqs[i] = r
-	}
 	canonical := struct {
-		Requirements  []string          `json:"requirements"`
 		Labels        map[string]string `json:"labels"`
 		Annotations   map[string]string `json:"annotations"`
 		Taints        []string          `json:"taints"`
 		StartupTaints []string          `json:"startupTaints"`
 		NodeClassRef  *NodeClassReference
 	}{
-		Requirements:  asSet(reqs),
 		Labels:        t.ObjectMeta.Labels,
 		Annotations:   t.ObjectMeta.Annotations,
 		Taints:        asSet(t.Spec.Taints),

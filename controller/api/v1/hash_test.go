@@ -50,6 +50,16 @@ func TestNodePoolHash(t *testing.T) {
 			tt := np.Spec.Template.Spec.Taints
 			tt[0], tt[1] = tt[1], tt[0]
 		},
+		// Requirements are judged from each claim's labels, not by the hash.
+		"requirement value": func(np *v1.NodePool) { np.Spec.Template.Spec.Requirements[1].Values = []string{"on-demand"} },
+		"requirement added": func(np *v1.NodePool) {
+			np.Spec.Template.Spec.Requirements = append(np.Spec.Template.Spec.Requirements,
+				v1.NodeSelectorRequirementWithMinValues{Key: corev1.LabelTopologyZone, Operator: corev1.NodeSelectorOpExists})
+		},
+		"minValues": func(np *v1.NodePool) {
+			n := 2
+			np.Spec.Template.Spec.Requirements[0].MinValues = &n
+		},
 		"expireAfter": func(np *v1.NodePool) { np.Spec.Template.Spec.ExpireAfter = v1.Never },
 		"terminationGracePeriod": func(np *v1.NodePool) {
 			np.Spec.Template.Spec.TerminationGracePeriod = &metav1.Duration{Duration: time.Hour}
@@ -76,15 +86,6 @@ func TestNodePoolHash(t *testing.T) {
 	}
 
 	changed := map[string]func(np *v1.NodePool){
-		"requirement value": func(np *v1.NodePool) { np.Spec.Template.Spec.Requirements[1].Values = []string{"on-demand"} },
-		"requirement added": func(np *v1.NodePool) {
-			np.Spec.Template.Spec.Requirements = append(np.Spec.Template.Spec.Requirements,
-				v1.NodeSelectorRequirementWithMinValues{Key: corev1.LabelTopologyZone, Operator: corev1.NodeSelectorOpExists})
-		},
-		"minValues": func(np *v1.NodePool) {
-			n := 2
-			np.Spec.Template.Spec.Requirements[0].MinValues = &n
-		},
 		"label":        func(np *v1.NodePool) { np.Spec.Template.ObjectMeta.Labels["team"] = "b" },
 		"annotation":   func(np *v1.NodePool) { delete(np.Spec.Template.ObjectMeta.Annotations, "x") },
 		"taint effect": func(np *v1.NodePool) { np.Spec.Template.Spec.Taints[0].Effect = corev1.TaintEffectPreferNoSchedule },

@@ -62,6 +62,7 @@ func newWorld(t *testing.T, ctx context.Context, launched bool) *world {
 	nc.Labels[corev1.LabelInstanceTypeStable] = "m5.large"
 	nc.Labels[corev1.LabelTopologyZone] = "us-east-1a"
 	nc.Labels[v1.CapacityTypeLabelKey] = v1.CapacityTypeOnDemand
+	nc.Labels[v1.InstanceFamilyLabel] = "m5"
 	nc.Annotations = map[string]string{
 		v1.NodePoolHashAnnotationKey:        np.Hash(),
 		v1.NodePoolHashVersionAnnotationKey: v1.NodePoolHashVersion,
@@ -146,6 +147,37 @@ func TestDrifted(t *testing.T) {
 			},
 			message: func(*world, string) string {
 				return "label node.kubernetes.io/instance-type=m5.large no longer satisfies the nodepool's requirement node.kubernetes.io/instance-type In [m5.xlarge]"
+			}},
+		{name: "requirements widened", launched: true, status: metav1.ConditionFalse, reason: disruption.ReasonNotDrifted,
+			change: func(t *testing.T, ctx context.Context, w *world) {
+				w.updatePool(t, ctx, func(np *v1.NodePool) {
+					np.Spec.Template.Spec.Requirements[0].Values = append(np.Spec.Template.Spec.Requirements[0].Values, "m5.2xlarge")
+					np.Spec.Template.Spec.Requirements[2].Values = append(np.Spec.Template.Spec.Requirements[2].Values, v1.CapacityTypeSpot)
+				})
+			},
+			message: func(*world, string) string { return "" }},
+		{name: "narrowed, but the claim still fits", launched: true, status: metav1.ConditionFalse, reason: disruption.ReasonNotDrifted,
+			change: func(t *testing.T, ctx context.Context, w *world) {
+				w.updatePool(t, ctx, func(np *v1.NodePool) { np.Spec.Template.Spec.Requirements[0].Values = []string{"m5.large"} })
+			},
+			message: func(*world, string) string { return "" }},
+		{name: "requirement on a key the claim has no label for", launched: true, status: metav1.ConditionFalse, reason: disruption.ReasonNotDrifted,
+			change: func(t *testing.T, ctx context.Context, w *world) {
+				w.updatePool(t, ctx, func(np *v1.NodePool) {
+					np.Spec.Template.Spec.Requirements = append(np.Spec.Template.Spec.Requirements,
+						v1.NodeSelectorRequirementWithMinValues{Key: corev1.LabelArchStable, Operator: corev1.NodeSelectorOpIn, Values: []string{"arm64"}})
+				})
+			},
+			message: func(*world, string) string { return "" }},
+		{name: "instance family ruled out by a new requirement", launched: true, status: metav1.ConditionTrue, reason: disruption.ReasonRequirementsDrifted,
+			change: func(t *testing.T, ctx context.Context, w *world) {
+				w.updatePool(t, ctx, func(np *v1.NodePool) {
+					np.Spec.Template.Spec.Requirements = append(np.Spec.Template.Spec.Requirements,
+						v1.NodeSelectorRequirementWithMinValues{Key: v1.InstanceFamilyLabel, Operator: corev1.NodeSelectorOpNotIn, Values: []string{"m5"}})
+				})
+			},
+			message: func(*world, string) string {
+				return "label nodewright.dev/instance-family=m5 no longer satisfies the nodepool's requirement nodewright.dev/instance-family NotIn [m5]"
 			}},
 		{name: "zone no longer allowed", launched: true, status: metav1.ConditionTrue, reason: disruption.ReasonRequirementsDrifted,
 			change: func(t *testing.T, ctx context.Context, w *world) {

@@ -21,11 +21,6 @@ const (
 	ReasonNotDrifted           = "NotDrifted"
 )
 
-// requirementKeys are the claim labels checked against the pool's current
-// requirements: the offering a claim was launched on. Other keys either
-// can't change without a new hash or aren't known for every claim.
-var requirementKeys = []string{corev1.LabelInstanceTypeStable, corev1.LabelTopologyZone, v1.CapacityTypeLabelKey}
-
 // Drift is why a claim no longer matches what its pool would launch now.
 type Drift struct {
 	Reason  string
@@ -38,8 +33,6 @@ type Drift struct {
 // resolved yet) are not held against the claim, nor are annotations the
 // claim doesn't carry.
 func Detect(np *v1.NodePool, nodeClass *v1.EC2NodeClass, nc *v1.NodeClaim) *Drift {
-	// Requirements first: a requirement change also changes the hash, and
-	// this message says which label stopped fitting.
 	if d := requirementsDrift(np, nc); d != nil {
 		return d
 	}
@@ -71,10 +64,17 @@ func hashDrift(np *v1.NodePool, nc *v1.NodeClaim) *Drift {
 	return nil
 }
 
+// requirementsDrift is drift when a label the claim carries (the instance
+// type's, the offering's, the template's) no longer satisfies the pool's
+// requirement on that key. Requirements are not in the hash, so widening a
+// pool drifts nothing and narrowing it drifts only the claims outside. A
+// requirement on a key the claim has no label for is not held against it:
+// the claim was not launched far enough to know, or the key is not one an
+// instance is described by.
 func requirementsDrift(np *v1.NodePool, nc *v1.NodeClaim) *Drift {
-	var sel []corev1.NodeSelectorRequirement
+	sel := make([]corev1.NodeSelectorRequirement, 0, len(np.Spec.Template.Spec.Requirements))
 	for _, r := range np.Spec.Template.Spec.Requirements {
-		if slices.Contains(requirementKeys, r.Key) {
+		if _, ok := nc.Labels[r.Key]; ok {
 			sel = append(sel, corev1.NodeSelectorRequirement{Key: r.Key, Operator: r.Operator, Values: r.Values})
 		}
 	}
@@ -86,21 +86,9 @@ func requirementsDrift(np *v1.NodePool, nc *v1.NodeClaim) *Drift {
 		// The API validates requirements; an unparsable one can't be judged.
 		return nil
 	}
-	labels := map[string]string{}
-	for _, k := range requirementKeys {
-		if v, ok := nc.Labels[k]; ok {
-			labels[k] = v
-		}
-	}
-	// A label the claim never got (not launched far enough) isn't drift.
-	for k := range reqs {
-		if _, ok := labels[k]; !ok {
-			delete(reqs, k)
-		}
-	}
-	if ok, key := reqs.SatisfiedBy(labels); !ok {
+	if ok, key := reqs.SatisfiedBy(nc.Labels); !ok {
 		return &Drift{ReasonRequirementsDrifted, fmt.Sprintf("label %s=%s no longer satisfies the nodepool's requirement %s",
-			key, labels[key], reqs[key])}
+			key, nc.Labels[key], reqs[key])}
 	}
 	return nil
 }
