@@ -74,12 +74,14 @@ func (p *DefaultProvider) launchTemplateName(hash string) string {
 
 // Ensure implements Provider.
 func (p *DefaultProvider) Ensure(ctx context.Context, nodeClass *v1.EC2NodeClass, imageID, userData string) (string, error) {
-	return p.ensure(ctx, nodeClass.Name, p.launchTemplateData(nodeClass, imageID, userData))
+	return p.ensure(ctx, nodeClass.Name, NodeClassTags(p.opts.ClusterName, nodeClass), p.launchTemplateData(nodeClass, imageID, userData))
 }
 
 // ensure returns the name of a launch template holding data, creating it
-// the first time.
-func (p *DefaultProvider) ensure(ctx context.Context, nodeClass string, data *ec2types.RequestLaunchTemplateData) (string, error) {
+// the first time with tags. The tags need not be in the name's hash: data
+// carries them too (its network interfaces and spot requests are tagged
+// with them), so a tag change already makes a new template.
+func (p *DefaultProvider) ensure(ctx context.Context, nodeClass string, tags map[string]string, data *ec2types.RequestLaunchTemplateData) (string, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return "", fmt.Errorf("hashing launch template data: %w", err)
@@ -92,9 +94,7 @@ func (p *DefaultProvider) ensure(ctx context.Context, nodeClass string, data *ec
 	_, err = p.ec2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
 		LaunchTemplateName: aws.String(name),
 		LaunchTemplateData: data,
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeLaunchTemplate, Tags: awsapi.Tags(map[string]string{
-			awsapi.ClusterTag(p.opts.ClusterName): "owned", v1.EKSClusterNameTagKey: p.opts.ClusterName, v1.EC2NodeClassTagKey: nodeClass,
-		})}},
+		TagSpecifications:  []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeLaunchTemplate, Tags: awsapi.Tags(tags)}},
 	})
 	if err != nil && awsapi.ErrorCode(err) != "InvalidLaunchTemplateName.AlreadyExistsException" {
 		return "", fmt.Errorf("creating launch template %s: %w", name, err)

@@ -2,6 +2,7 @@ package launchtemplate
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 
@@ -119,5 +120,32 @@ func TestDeleteByNodeClass(t *testing.T) {
 	}
 	if _, ok := f.templates["someone-elses"]; !ok || len(f.templates) != 1 {
 		t.Errorf("templates left %v, want only someone-elses", f.templates)
+	}
+}
+
+// The template carries the node class's tags beside the cluster's, and a
+// tag change makes a new template rather than leaving the old one's tags.
+func TestEnsureTagsTheTemplate(t *testing.T) {
+	ctx := context.Background()
+	f := &fakeEC2{templates: map[string]map[string]string{}}
+	p := NewDefaultProvider(Options{ClusterName: "test"}, f)
+	nc := testNodeClass("default")
+	nc.Spec.Tags = map[string]string{"team": "payments", "cost-center": "42"}
+	name, err := p.Ensure(ctx, nc, "ami-1", "ud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"team": "payments", "cost-center": "42", "kubernetes.io/cluster/test": "owned",
+		v1.EKSClusterNameTagKey: "test", v1.EC2NodeClassTagKey: "default"}
+	if got := f.templates[name]; !maps.Equal(got, want) {
+		t.Errorf("template tags = %v, want %v", got, want)
+	}
+	nc.Spec.Tags["team"] = "billing"
+	renamed, err := p.Ensure(ctx, nc, "ami-1", "ud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renamed == name || f.templates[renamed]["team"] != "billing" {
+		t.Errorf("after a tag change: template %q with team=%q, want a new template tagged billing", renamed, f.templates[renamed]["team"])
 	}
 }
