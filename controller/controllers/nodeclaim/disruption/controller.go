@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -64,6 +65,10 @@ func (c *Controller) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile
 		nc.Annotations[v1.NodePoolHashAnnotationKey] = np.Hash()
 		nc.Annotations[v1.NodePoolHashVersionAnnotationKey] = v1.NodePoolHashVersion
 		if err := c.kube.Patch(ctx, nc, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
+			if apierrors.IsConflict(err) {
+				// The write it lost to is an update event: it reconciles the claim again.
+				return reconcile.Result{}, nil
+			}
 			return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("re-stamping nodepool hash of nodeclaim %s: %w", nc.Name, err))
 		}
 		logger.Info("re-stamped nodepool hash", "from", stored.Annotations[v1.NodePoolHashVersionAnnotationKey], "to", v1.NodePoolHashVersion)
@@ -92,6 +97,12 @@ func (c *Controller) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile
 		return reconcile.Result{RequeueAfter: recheck}, nil
 	}
 	if err := c.kube.Status().Patch(ctx, nc, client.MergeFromWithOptions(stored, client.MergeFromWithOptimisticLock{})); err != nil {
+		// The lifecycle controller writes the same conditions list during a
+		// launch. The write this one lost to is an update event, which
+		// judges the fresh claim again: no error worth a log line.
+		if apierrors.IsConflict(err) {
+			return reconcile.Result{}, nil
+		}
 		return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("patching drifted condition of nodeclaim %s: %w", nc.Name, err))
 	}
 	if status == metav1.ConditionTrue {

@@ -356,3 +356,28 @@ func getClaim(t *testing.T, ctx context.Context, name string) *v1.NodeClaim {
 	}
 	return &nc
 }
+
+// TestDriftConflictIsNoError: another writer changed the claim between the
+// read and the patch (the lifecycle controller during a launch). Nothing
+// stale is written and no error is logged; that write's update event
+// judges the fresh claim again.
+func TestDriftConflictIsNoError(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, ctx, true)
+	stale := getClaim(t, ctx, w.claim.Name)
+	w.updateClaim(t, ctx, func(nc *v1.NodeClaim) { nc.Labels["written-meanwhile"] = "yes" })
+	w.updateClassStatus(t, ctx, func(s *v1.EC2NodeClassStatus) { s.AMIs[0].ID = "ami-2" })
+	ctrl := disruption.NewController(env.Client)
+	if _, err := ctrl.Reconcile(ctx, stale); err != nil {
+		t.Fatalf("Reconcile on a stale claim: %v, want no error", err)
+	}
+	if c := getClaim(t, ctx, w.claim.Name).GetCondition(v1.ConditionTypeDrifted); c != nil {
+		t.Fatalf("a stale verdict was written: %+v", c)
+	}
+	if _, err := ctrl.Reconcile(ctx, getClaim(t, ctx, w.claim.Name)); err != nil {
+		t.Fatal(err)
+	}
+	if c := getClaim(t, ctx, w.claim.Name).GetCondition(v1.ConditionTypeDrifted); c == nil || c.Reason != disruption.ReasonAMIDrifted {
+		t.Fatalf("on the fresh claim: %+v, want AMIDrifted", c)
+	}
+}
