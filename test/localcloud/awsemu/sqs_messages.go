@@ -160,6 +160,23 @@ type sqsBatchError struct {
 	Message     string `json:"Message"`
 }
 
+// batchQueue is the preamble of every SQS batch action: the queue, and
+// SQS's batch rules checked on the entries' ids.
+func batchQueue[E interface{ entryID() string }](s *Server, queueURL string, entries []E) (*Queue, error) {
+	q, err := s.queueFromURL(queueURL)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.entryID()
+	}
+	if err := checkBatchIDs(ids); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
 // checkBatchIDs enforces SQS's batch rules: 1..10 entries with distinct, well-formed ids.
 func checkBatchIDs(ids []string) error {
 	if len(ids) == 0 {
@@ -193,13 +210,17 @@ func batchFailure(id string, err error) sqsBatchError {
 
 type sqsSendMessageBatchInput struct {
 	QueueUrl string
-	Entries  []struct {
-		Id                string
-		MessageBody       string
-		DelaySeconds      *int
-		MessageAttributes map[string]SQSMessageAttribute `query:"MessageAttribute"`
-	} `query:"SendMessageBatchRequestEntry"`
+	Entries  []sqsSendBatchEntry `query:"SendMessageBatchRequestEntry"`
 }
+
+type sqsSendBatchEntry struct {
+	Id                string
+	MessageBody       string
+	DelaySeconds      *int
+	MessageAttributes map[string]SQSMessageAttribute `query:"MessageAttribute"`
+}
+
+func (e sqsSendBatchEntry) entryID() string { return e.Id }
 
 type sqsSendBatchSuccess struct {
 	Id string `json:"Id"`
@@ -212,15 +233,8 @@ type sqsSendMessageBatchOutput struct {
 }
 
 func (s *Server) sqsSendMessageBatch(c *Call, in *sqsSendMessageBatchInput) (*sqsSendMessageBatchOutput, error) {
-	q, err := s.queueFromURL(in.QueueUrl)
+	q, err := batchQueue(s, in.QueueUrl, in.Entries)
 	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(in.Entries))
-	for i, e := range in.Entries {
-		ids[i] = e.Id
-	}
-	if err := checkBatchIDs(ids); err != nil {
 		return nil, err
 	}
 	out := sqsSendMessageBatchOutput{Successful: []sqsSendBatchSuccess{}, Failed: []sqsBatchError{}}

@@ -206,8 +206,12 @@ func (s *Server) sqsDeleteMessage(c *Call, in *sqsDeleteMessageInput) (*noOutput
 
 type sqsDeleteMessageBatchInput struct {
 	QueueUrl string
-	Entries  []struct{ Id, ReceiptHandle string } `query:"DeleteMessageBatchRequestEntry"`
+	Entries  []sqsDeleteBatchEntry `query:"DeleteMessageBatchRequestEntry"`
 }
+
+type sqsDeleteBatchEntry struct{ Id, ReceiptHandle string }
+
+func (e sqsDeleteBatchEntry) entryID() string { return e.Id }
 
 type sqsDeleteBatchSuccess struct {
 	Id string `json:"Id"`
@@ -219,15 +223,8 @@ type sqsDeleteMessageBatchOutput struct {
 }
 
 func (s *Server) sqsDeleteMessageBatch(c *Call, in *sqsDeleteMessageBatchInput) (*sqsDeleteMessageBatchOutput, error) {
-	q, err := s.queueFromURL(in.QueueUrl)
+	q, err := batchQueue(s, in.QueueUrl, in.Entries)
 	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(in.Entries))
-	for i, e := range in.Entries {
-		ids[i] = e.Id
-	}
-	if err := checkBatchIDs(ids); err != nil {
 		return nil, err
 	}
 	out := sqsDeleteMessageBatchOutput{Successful: []sqsDeleteBatchSuccess{}, Failed: []sqsBatchError{}}
