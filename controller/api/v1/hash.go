@@ -77,3 +77,34 @@ func asSet[T any](items []T) []string {
 	slices.SortFunc(out, strings.Compare)
 	return slices.Compact(out)
 }
+
+// EC2NodeClassHashAnnotationKey on a NodeClaim records the EC2NodeClass.Hash
+// its instance was launched with; a different hash on the node class means
+// the claim has drifted.
+const EC2NodeClassHashAnnotationKey = Group + "/ec2nodeclass-hash"
+
+// EC2NodeClassHashVersionAnnotationKey records how that hash was computed.
+const EC2NodeClassHashVersionAnnotationKey = Group + "/ec2nodeclass-hash-version"
+
+// EC2NodeClassHashVersion is the version of EC2NodeClass.Hash's algorithm.
+const EC2NodeClassHashVersion = "v1"
+
+// Hash fingerprints what a node is launched with that the node class's
+// status does not track: AMI family, role or instance profile, user data,
+// tags, kubelet settings, block devices and metadata options. The selector
+// terms are left out, as in Karpenter: what they select is recorded in the
+// status, and a claim drifts only when its own AMI, subnet or security
+// groups leave that, not whenever a selector is rewritten.
+func (nc *EC2NodeClass) Hash() string {
+	spec := *nc.Spec.DeepCopy()
+	spec.SubnetSelectorTerms, spec.SecurityGroupSelectorTerms, spec.AMISelectorTerms = nil, nil, nil
+	// encoding/json writes map keys in order, and omitempty drops empty
+	// maps and lists, so an empty map hashes as an absent one.
+	b, err := json.Marshal(spec)
+	if err != nil {
+		// Only plain strings, numbers, maps and structs: can't happen.
+		panic(fmt.Sprintf("hashing EC2NodeClass %s: %v", nc.Name, err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}

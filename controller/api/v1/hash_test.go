@@ -151,3 +151,74 @@ func TestNodeClaimConditions(t *testing.T) {
 		t.Fatalf("conditions = %+v, want one False Launched", nc.Status.Conditions)
 	}
 }
+
+func hashNodeClass() *v1.EC2NodeClass {
+	nc := &v1.EC2NodeClass{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
+	nc.Spec = v1.EC2NodeClassSpec{
+		SubnetSelectorTerms:        []v1.SubnetSelectorTerm{{Tags: map[string]string{"k": "v"}}},
+		SecurityGroupSelectorTerms: []v1.SecurityGroupSelectorTerm{{Tags: map[string]string{"k": "v"}}},
+		AMISelectorTerms:           []v1.AMISelectorTerm{{Alias: "al2023@latest"}},
+		Role:                       "nodes",
+		Tags:                       map[string]string{"team": "a", "env": "prod", "tier": "web"},
+		Kubelet:                    &v1.KubeletConfiguration{SystemReserved: map[string]string{"cpu": "100m", "memory": "100Mi"}},
+	}
+	return nc
+}
+
+func TestEC2NodeClassHash(t *testing.T) {
+	base := hashNodeClass().Hash()
+	if len(base) != 16 {
+		t.Fatalf("Hash() = %q, want 16 hex characters", base)
+	}
+	for i := 0; i < 20; i++ {
+		if h := hashNodeClass().Hash(); h != base {
+			t.Fatalf("Hash() unstable across map order: %s then %s", base, h)
+		}
+	}
+	// What the selectors pick is drift-checked through the status, per claim.
+	same := map[string]func(nc *v1.EC2NodeClass){
+		"subnet selector":         func(nc *v1.EC2NodeClass) { nc.Spec.SubnetSelectorTerms[0].Tags["k"] = "w" },
+		"security group selector": func(nc *v1.EC2NodeClass) { nc.Spec.SecurityGroupSelectorTerms[0].ID = "sg-1" },
+		"AMI selector":            func(nc *v1.EC2NodeClass) { nc.Spec.AMISelectorTerms[0].Alias = "al2023@v20260101" },
+		"status": func(nc *v1.EC2NodeClass) {
+			nc.Status.Subnets = []v1.Subnet{{ID: "subnet-1", Zone: "us-east-1a"}}
+		},
+	}
+	for name, mutate := range same {
+		nc := hashNodeClass()
+		mutate(nc)
+		if h := nc.Hash(); h != base {
+			t.Errorf("%s: hash changed from %s to %s, want no drift", name, base, h)
+		}
+	}
+	family, data, profile := "Bottlerocket", "#!/bin/bash\necho hi", "custom-profile"
+	changed := map[string]func(nc *v1.EC2NodeClass){
+		"AMI family":       func(nc *v1.EC2NodeClass) { nc.Spec.AMIFamily = &family },
+		"role":             func(nc *v1.EC2NodeClass) { nc.Spec.Role = "other" },
+		"instance profile": func(nc *v1.EC2NodeClass) { nc.Spec.Role, nc.Spec.InstanceProfile = "", &profile },
+		"user data":        func(nc *v1.EC2NodeClass) { nc.Spec.UserData = &data },
+		"tag":              func(nc *v1.EC2NodeClass) { nc.Spec.Tags["team"] = "b" },
+		"kubelet":          func(nc *v1.EC2NodeClass) { nc.Spec.Kubelet.SystemReserved["cpu"] = "200m" },
+		"block devices": func(nc *v1.EC2NodeClass) {
+			dev := "/dev/xvda"
+			nc.Spec.BlockDeviceMappings = []v1.BlockDeviceMapping{{DeviceName: &dev}}
+		},
+		"metadata options": func(nc *v1.EC2NodeClass) {
+			tokens := "optional"
+			nc.Spec.MetadataOptions = &v1.MetadataOptions{HTTPTokens: &tokens}
+		},
+	}
+	seen := map[string]string{}
+	for name, mutate := range changed {
+		nc := hashNodeClass()
+		mutate(nc)
+		h := nc.Hash()
+		if h == base {
+			t.Errorf("%s: hash unchanged, want drift", name)
+		}
+		if other, ok := seen[h]; ok {
+			t.Errorf("%s and %s hash the same", name, other)
+		}
+		seen[h] = name
+	}
+}

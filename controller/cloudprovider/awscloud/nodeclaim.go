@@ -104,6 +104,9 @@ func (p *CloudProvider) launched(ctx context.Context, nc *v1.NodeClaim, nodeClas
 		groups = append(groups, g.ID)
 	}
 	recordNetwork(out, subnet, groups)
+	// The node class as launched, for drift once its spec changes.
+	out.Annotations[v1.EC2NodeClassHashAnnotationKey] = nodeClass.Hash()
+	out.Annotations[v1.EC2NodeClassHashVersionAnnotationKey] = v1.EC2NodeClassHashVersion
 	return out
 }
 

@@ -413,7 +413,7 @@ func TestCreateICEFallback(t *testing.T) {
 func TestGetListDelete(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	e.resolved(t, nodeClass("default"))
+	class := e.resolved(t, nodeClass("default"))
 	out, err := e.p.Create(ctx, nodeClaim("default-xyzab", in(corev1.LabelInstanceTypeStable, "m5.large")))
 	if err != nil {
 		t.Fatal(err)
@@ -432,6 +432,12 @@ func TestGetListDelete(t *testing.T) {
 		if out.Annotations[k] == "" || got.Annotations[k] != out.Annotations[k] {
 			t.Errorf("annotation %s: Create %q, Get %q", k, out.Annotations[k], got.Annotations[k])
 		}
+	}
+	// Create stamps the node class it launched with, which drift compares.
+	if h := out.Annotations[v1.EC2NodeClassHashAnnotationKey]; h != class.Hash() ||
+		out.Annotations[v1.EC2NodeClassHashVersionAnnotationKey] != v1.EC2NodeClassHashVersion {
+		t.Errorf("node class hash %q version %q, want %q %q", h, out.Annotations[v1.EC2NodeClassHashVersionAnnotationKey],
+			class.Hash(), v1.EC2NodeClassHashVersion)
 	}
 	list, err := e.p.List(ctx)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -66,8 +67,11 @@ func newWorld(t *testing.T, ctx context.Context, launched bool) *world {
 	nc.Annotations = map[string]string{
 		v1.NodePoolHashAnnotationKey:        np.Hash(),
 		v1.NodePoolHashVersionAnnotationKey: v1.NodePoolHashVersion,
-		v1.SubnetIDAnnotationKey:            "subnet-a",
-		v1.SecurityGroupIDsAnnotationKey:    "sg-1,sg-2",
+		// As launch stamps them, from the node class as created.
+		v1.EC2NodeClassHashAnnotationKey:        class.Hash(),
+		v1.EC2NodeClassHashVersionAnnotationKey: v1.EC2NodeClassHashVersion,
+		v1.SubnetIDAnnotationKey:                "subnet-a",
+		v1.SecurityGroupIDsAnnotationKey:        "sg-1,sg-2",
 	}
 	if err := kube.Create(ctx, nc); err != nil {
 		t.Fatal(err)
@@ -86,6 +90,13 @@ func newWorld(t *testing.T, ctx context.Context, launched bool) *world {
 func (w *world) updatePool(t *testing.T, ctx context.Context, mutate func(*v1.NodePool)) {
 	t.Helper()
 	if err := kubetest.Update(ctx, env.Client, w.pool, mutate); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *world) updateClass(t *testing.T, ctx context.Context, mutate func(*v1.EC2NodeClass)) {
+	t.Helper()
+	if err := kubetest.Update(ctx, env.Client, w.class, mutate); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -196,6 +207,27 @@ func TestDrifted(t *testing.T) {
 			message: func(*world, string) string {
 				return "label nodewright.dev/capacity-type=on-demand no longer satisfies the nodepool's requirement nodewright.dev/capacity-type In [spot]"
 			}},
+		{name: "node class user data changed", launched: true, status: metav1.ConditionTrue, reason: disruption.ReasonNodeClassDrifted,
+			change: func(t *testing.T, ctx context.Context, w *world) {
+				w.updateClass(t, ctx, func(nc *v1.EC2NodeClass) { nc.Spec.UserData = ptr.To("#!/bin/bash\necho hello") })
+			},
+			message: func(w *world, _ string) string {
+				return "ec2nodeclass " + w.class.Name + " hash " + w.claim.Annotations[v1.EC2NodeClassHashAnnotationKey] + " != " + w.class.Hash()
+			}},
+		{name: "node class tags changed", launched: true, status: metav1.ConditionTrue, reason: disruption.ReasonNodeClassDrifted,
+			change: func(t *testing.T, ctx context.Context, w *world) {
+				w.updateClass(t, ctx, func(nc *v1.EC2NodeClass) { nc.Spec.Tags = map[string]string{"team": "billing"} })
+			},
+			message: func(w *world, _ string) string {
+				return "ec2nodeclass " + w.class.Name + " hash " + w.claim.Annotations[v1.EC2NodeClassHashAnnotationKey] + " != " + w.class.Hash()
+			}},
+		{name: "node class selector rewritten, same subnets", launched: true, status: metav1.ConditionFalse, reason: disruption.ReasonNotDrifted,
+			change: func(t *testing.T, ctx context.Context, w *world) {
+				w.updateClass(t, ctx, func(nc *v1.EC2NodeClass) {
+					nc.Spec.SubnetSelectorTerms = []v1.SubnetSelectorTerm{{Tags: map[string]string{"renamed": "yes"}}}
+				})
+			},
+			message: func(*world, string) string { return "" }},
 		{name: "AMI replaced", launched: true, status: metav1.ConditionTrue, reason: disruption.ReasonAMIDrifted,
 			change: func(t *testing.T, ctx context.Context, w *world) {
 				w.updateClassStatus(t, ctx, func(s *v1.EC2NodeClassStatus) { s.AMIs[0].ID = "ami-2" })

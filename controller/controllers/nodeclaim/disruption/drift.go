@@ -14,6 +14,7 @@ import (
 // Reasons of the Drifted condition.
 const (
 	ReasonNodePoolDrifted      = "NodePoolDrifted"
+	ReasonNodeClassDrifted     = "NodeClassDrifted"
 	ReasonRequirementsDrifted  = "RequirementsDrifted"
 	ReasonAMIDrifted           = "AMIDrifted"
 	ReasonSubnetDrifted        = "SubnetDrifted"
@@ -42,6 +43,9 @@ func Detect(np *v1.NodePool, nodeClass *v1.EC2NodeClass, nc *v1.NodeClaim) *Drif
 	if nodeClass == nil {
 		return nil
 	}
+	if d := nodeClassHashDrift(nodeClass, nc); d != nil {
+		return d
+	}
 	if d := amiDrift(nodeClass, nc); d != nil {
 		return d
 	}
@@ -54,14 +58,27 @@ func Detect(np *v1.NodePool, nodeClass *v1.EC2NodeClass, nc *v1.NodeClaim) *Drif
 // hashDrift compares template hashes computed by the same algorithm version;
 // a claim stamped by another version is re-stamped by the controller instead.
 func hashDrift(np *v1.NodePool, nc *v1.NodeClaim) *Drift {
-	have, ok := nc.Annotations[v1.NodePoolHashAnnotationKey]
-	if !ok || nc.Annotations[v1.NodePoolHashVersionAnnotationKey] != v1.NodePoolHashVersion {
+	return stampDrift(nc, v1.NodePoolHashAnnotationKey, v1.NodePoolHashVersionAnnotationKey, v1.NodePoolHashVersion,
+		np.Hash(), ReasonNodePoolDrifted, "nodepool template hash")
+}
+
+// nodeClassHashDrift compares the node class a claim was launched with
+// (stamped at launch) with the node class now: user data, tags, kubelet,
+// block devices, metadata options, role. A claim launched before the stamp
+// existed, or stamped by another version of the hash, is not judged.
+func nodeClassHashDrift(nodeClass *v1.EC2NodeClass, nc *v1.NodeClaim) *Drift {
+	return stampDrift(nc, v1.EC2NodeClassHashAnnotationKey, v1.EC2NodeClassHashVersionAnnotationKey, v1.EC2NodeClassHashVersion,
+		nodeClass.Hash(), ReasonNodeClassDrifted, "ec2nodeclass "+nodeClass.Name+" hash")
+}
+
+// stampDrift is drift when the hash stamped on the claim under hashKey,
+// by this version of the algorithm, differs from want.
+func stampDrift(nc *v1.NodeClaim, hashKey, versionKey, version, want, reason, what string) *Drift {
+	have, ok := nc.Annotations[hashKey]
+	if !ok || nc.Annotations[versionKey] != version || have == want {
 		return nil
 	}
-	if want := np.Hash(); have != want {
-		return &Drift{ReasonNodePoolDrifted, fmt.Sprintf("nodepool template hash %s != %s", have, want)}
-	}
-	return nil
+	return &Drift{reason, fmt.Sprintf("%s %s != %s", what, have, want)}
 }
 
 // requirementsDrift is drift when a label the claim carries (the instance
