@@ -64,6 +64,8 @@ type Controller struct {
 	opts     Options
 	batcher  *batcher
 	tracker  *tracker
+	// reservations is the rebalance budget taken but not yet visible.
+	reservations budgetReservations
 }
 
 // NewController returns the consumer.

@@ -304,3 +304,34 @@ func TestRebalanceInvalidBudgetIsNoBudget(t *testing.T) {
 		t.Errorf("budget_blocked actions went from %v to %v, want one more", before, got)
 	}
 }
+
+// Two rebalance recommendations handled back to back, with budget for one:
+// the second check runs while the first replacement waits for its batch
+// and before its claim is annotated, so it must see the first's
+// reservation and leave its message for redelivery.
+func TestRebalanceBudgetIsReservedAtOnce(t *testing.T) {
+	h := newHarness(t, RebalanceReplace, "1", "a", "b")
+	blocked := actions.WithLabelValues(ActionBudgetBlocked)
+	before := counterValue(t, blocked)
+	h.send("m1", body("EC2 Instance Rebalance Recommendation", inst1, ""))
+	h.send("m2", body("EC2 Instance Rebalance Recommendation", "i-00000000000000002", ""))
+	if got := counterValue(t, blocked); got != before+1 {
+		t.Fatalf("budget_blocked actions went from %v to %v, want one more: both messages passed a budget of 1", before, got)
+	}
+	h.waitDeleted("m1")
+	if h.q.count("m2") != 0 {
+		t.Error("the second message was deleted, though its budget was taken")
+	}
+	if calls := h.r.Calls(); len(calls) != 1 || len(calls[0]) != 1 {
+		t.Errorf("Replace calls %v, want one node replaced", calls)
+	}
+	// Once the first claim shows as disrupting, its reservation is not
+	// counted twice: the budget stays spent by exactly that one claim.
+	if h.claim("a").Annotations[DeleteByAnnotationKey] == "" {
+		t.Fatal("claim a not annotated after its message was deleted")
+	}
+	h.send("m2", body("EC2 Instance Rebalance Recommendation", "i-00000000000000002", ""))
+	if got := counterValue(t, blocked); got != before+2 {
+		t.Errorf("budget_blocked went to %v, want %v while claim a is disrupting", got, before+2)
+	}
+}

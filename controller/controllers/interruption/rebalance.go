@@ -21,7 +21,7 @@ func (c *Controller) rebalance(ctx context.Context, msg *awsevents.Message, nc *
 	case RebalanceCordon:
 		done(c.cordonOnly(ctx, msg, nc))
 	default:
-		ok, err := c.withinBudget(ctx, nc)
+		release, ok, err := c.reserve(ctx, nc)
 		if err != nil {
 			done(err)
 			return
@@ -32,7 +32,12 @@ func (c *Controller) rebalance(ctx context.Context, msg *awsevents.Message, nc *
 			return
 		}
 		c.markUnavailable(ctx, nc)
-		c.replace(ctx, msg, nc, c.clock.Now().Add(c.opts.RebalanceDeleteAfter), done)
+		c.replace(ctx, msg, nc, c.clock.Now().Add(c.opts.RebalanceDeleteAfter), func(err error) {
+			if err != nil {
+				release()
+			}
+			done(err)
+		})
 	}
 }
 
