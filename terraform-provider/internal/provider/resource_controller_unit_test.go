@@ -76,6 +76,7 @@ func TestControllerRBACCoversWhatTheControllerDoes(t *testing.T) {
 		{"nodewright.dev", "nodeclaims", "create"}, {"nodewright.dev", "nodeclaims/status", "patch"}, {"nodewright.dev", "ec2nodeclasses/finalizers", "update"},
 		{"", "nodes", "delete"}, {"", "pods", "delete"}, {"", "pods/eviction", "create"}, {"apps", "daemonsets", "watch"},
 		{"policy", "poddisruptionbudgets", "list"}, {"", "persistentvolumeclaims", "watch"}, {"", "events", "create"},
+		{"storage.k8s.io", "volumeattachments", "watch"},
 	} {
 		if !allowed(c[0], c[1], c[2]) {
 			t.Errorf("ClusterRole does not allow %s %s.%s", c[2], c[1], c[0])

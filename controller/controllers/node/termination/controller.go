@@ -88,9 +88,25 @@ func (c *Controller) Reconcile(ctx context.Context, node *corev1.Node) (reconcil
 	if remaining > 0 {
 		return reconcile.Result{RequeueAfter: DrainRetry}, nil
 	}
+
+	// 3. Volumes: the CSI driver detaches them once their pods are gone;
+	// the instance waits, up to the grace period's end. "drained" is
+	// logged once, when both are done.
+	attached, err := c.attachedVolumes(ctx, node)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	if len(attached) > 0 {
+		if !c.pastGrace(ctx, node) {
+			log.FromContext(ctx).V(1).Info("waiting for volumes to detach", "volumeAttachments", attached)
+			return reconcile.Result{RequeueAfter: VolumeRetry}, nil
+		}
+		log.FromContext(ctx).Info("terminating with volumes still attached: termination grace period is over",
+			"volumeAttachments", attached)
+	}
 	log.FromContext(ctx).Info("drained")
 
-	// 3. The instance, now, so its kubelet can't register the Node again.
+	// 4. The instance, now, so its kubelet can't register the Node again.
 	// Its NodeClaim normally waits for the Node before terminating it; if
 	// it got there first, not-found is success.
 	if node.Spec.ProviderID != "" {
@@ -109,7 +125,7 @@ func (c *Controller) Reconcile(ctx context.Context, node *corev1.Node) (reconcil
 		return reconcile.Result{}, err
 	}
 
-	// 4. The Node.
+	// 5. The Node.
 	err = patch.Locked(ctx, c.kube, node, func(n *corev1.Node) { controllerutil.RemoveFinalizer(n, v1.TerminationFinalizer) })
 	if err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("removing finalizer from node %s: %w", node.Name, err))

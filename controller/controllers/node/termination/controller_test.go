@@ -1,16 +1,20 @@
 package termination_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/controllers/node/termination"
 	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
@@ -192,4 +196,66 @@ func hasTaint(n *corev1.Node, key string) bool {
 		}
 	}
 	return false
+}
+
+// volumeAttachment attaches a persistent volume to the fixture's node, as
+// the attach-detach controller does for a CSI volume.
+func (f *fixture) volumeAttachment(name string) *storagev1.VolumeAttachment {
+	va := &storagev1.VolumeAttachment{ObjectMeta: metav1.ObjectMeta{Name: name + "-" + f.ns}, Spec: storagev1.VolumeAttachmentSpec{
+		Attacher: "ebs.csi.aws.com", NodeName: f.node,
+		Source: storagev1.VolumeAttachmentSource{PersistentVolumeName: ptr.To("pv-" + name + "-" + f.ns)}}}
+	f.must(env.Client.Create(f.ctx, va))
+	f.t.Cleanup(func() { _ = env.Client.Delete(context.Background(), va) })
+	return va
+}
+
+// A drained node keeps its instance while a volume is still attached, so
+// the volume is never left attached to a terminated instance; once it
+// detaches, the instance and the Node go.
+func TestVolumesDetachBeforeTermination(t *testing.T) {
+	f := newFixture(t, nil)
+	va := f.volumeAttachment("data")
+	f.deleteNode()
+	if after := f.reconcile(); after != termination.VolumeRetry {
+		t.Fatalf("RequeueAfter = %v with a volume attached, want %v", after, termination.VolumeRetry)
+	}
+	f.clock.Step(time.Hour)
+	f.reconcile()
+	if f.cloud.Calls["Delete"] != 0 || len(f.cloud.Instances) == 0 {
+		t.Fatal("instance terminated under an attached volume")
+	}
+	f.must(env.Client.Delete(f.ctx, va))
+	expectations.Eventually(t, 30*time.Second, "the node to go once its volume detached", func() bool {
+		if _, ok := f.getNode(); !ok {
+			return true
+		}
+		f.reconcile()
+		return false
+	})
+	if len(f.cloud.Instances) != 0 {
+		t.Error("instance not terminated after the volume detached")
+	}
+}
+
+// The volume wait ends with the termination grace period: the node's
+// deadline is a deadline.
+func TestGracePeriodEndsVolumeWait(t *testing.T) {
+	grace := 5 * time.Minute
+	f := newFixture(t, &grace)
+	f.volumeAttachment("stuck")
+	f.deleteNode()
+	if after := f.reconcile(); after != termination.VolumeRetry {
+		t.Fatalf("RequeueAfter = %v with a volume attached, want %v", after, termination.VolumeRetry)
+	}
+	f.clock.Step(grace + time.Second)
+	expectations.Eventually(t, 30*time.Second, "the node to go after the grace period", func() bool {
+		if _, ok := f.getNode(); !ok {
+			return true
+		}
+		f.reconcile()
+		return false
+	})
+	if len(f.cloud.Instances) != 0 {
+		t.Error("instance not terminated after the grace period")
+	}
 }
