@@ -43,6 +43,7 @@ func (c *Controller) initialize(ctx context.Context, nc *v1.NodeClaim, node *cor
 		}
 		return fmt.Errorf("patching status of nodeclaim %s: %w", nc.Name, err)
 	}
+	observeStep(nc, StepInitialization, conditionSince(stored, v1.ConditionTypeRegistered), c.clock.Now())
 	log.FromContext(ctx).Info("initialized", "node", node.Name)
 	return nil
 }

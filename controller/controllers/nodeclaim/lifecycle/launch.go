@@ -79,6 +79,7 @@ func (c *Controller) launch(ctx context.Context, nc *v1.NodeClaim) (res reconcil
 	if err := c.patchStatus(ctx, nc, stored); err != nil {
 		return reconcile.Result{}, true, err
 	}
+	observeStep(nc, StepLaunch, nc.CreationTimestamp.Time, c.clock.Now())
 	kv := []any{"instance", path.Base(nc.Status.ProviderID), "type", nc.Labels[corev1.LabelInstanceTypeStable],
 		"zone", nc.Labels[corev1.LabelTopologyZone], "capacityType", nc.Labels[v1.CapacityTypeLabelKey]}
 	if price, ok := c.price(ctx, nc); ok {

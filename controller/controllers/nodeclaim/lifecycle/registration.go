@@ -45,7 +45,11 @@ func (c *Controller) register(ctx context.Context, nc *v1.NodeClaim, node *corev
 	storedNC := nc.DeepCopy()
 	nc.Status.NodeName = node.Name
 	c.setCondition(nc, v1.ConditionTypeRegistered, metav1.ConditionTrue, "Registered", "")
-	return c.patchStatus(ctx, nc, storedNC)
+	if err := c.patchStatus(ctx, nc, storedNC); err != nil {
+		return err
+	}
+	observeStep(nc, StepRegistration, conditionSince(storedNC, v1.ConditionTypeLaunched), c.clock.Now())
+	return nil
 }
 
 // adopt makes node nc's, in memory.
