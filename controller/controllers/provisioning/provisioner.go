@@ -172,6 +172,12 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 	if err != nil {
 		return nil, fmt.Errorf("solving %d pods: %w", len(pending), err)
 	}
+	podsPending.Observe(float64(len(pending)))
+	solveDuration.Observe(p.clock.Since(solveStart).Seconds())
+	for _, placed := range res.ExistingNodes {
+		decisions.WithLabelValues(DecisionExisting).Add(float64(len(placed.Pods)))
+	}
+	decisions.WithLabelValues(DecisionUnschedulable).Add(float64(len(res.Unschedulable)))
 	if p.recordSolve != nil {
 		// Before nominations, which annotate the pending pods in place.
 		rec := &SolveRecord{Began: began, Snapshot: snap, Input: in, Result: res, SolveTime: p.clock.Since(solveStart)}
@@ -208,6 +214,8 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 			}
 			continue
 		}
+		nodeClaimsCreated.WithLabelValues(plan.NodePool).Inc()
+		decisions.WithLabelValues(DecisionNew).Add(float64(len(plan.Pods)))
 		for _, pod := range plan.Pods {
 			p.nominate(ctx, pod, nc.Name)
 		}

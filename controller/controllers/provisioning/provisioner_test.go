@@ -21,6 +21,7 @@ import (
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/engine/scheduling/workloads"
 	"github.com/nodewright/nodewright/controller/test"
+	"github.com/nodewright/nodewright/controller/test/expectations"
 	"github.com/nodewright/nodewright/controller/utils/nodepool"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
@@ -113,6 +114,10 @@ func TestProvisioner(t *testing.T) {
 	np := e.nodePool("default", nil)
 
 	t.Run("batch of ten pods matches the engine's plan", func(t *testing.T) {
+		pool := map[string]string{"nodepool": "default"}
+		createdBefore := expectations.Metric(t, "nodewright_nodeclaims_created_total", pool)
+		newBefore := expectations.Metric(t, "nodewright_provisioner_scheduling_decisions_total", map[string]string{"decision": "new"})
+		solvesBefore := expectations.Metric(t, "nodewright_provisioner_solve_duration_seconds", nil)
 		pods := e.pendingPods("web", 10, "650m")
 		// The same input, solved directly.
 		want, err := scheduling.Solve(scheduling.Input{Pods: pods, NodePools: []*scheduling.NodePool{
@@ -134,6 +139,15 @@ func TestProvisioner(t *testing.T) {
 		}
 		for _, p := range res.NodeClaims {
 			gotTypes = append(gotTypes, p.Chosen().InstanceType.Name)
+		}
+		if got := expectations.Metric(t, "nodewright_nodeclaims_created_total", pool) - createdBefore; got != float64(len(claims)) {
+			t.Errorf("nodeclaims_created_total rose by %v, want %d", got, len(claims))
+		}
+		if got := expectations.Metric(t, "nodewright_provisioner_scheduling_decisions_total", map[string]string{"decision": "new"}) - newBefore; got != 10 {
+			t.Errorf("scheduling_decisions_total{decision=new} rose by %v, want 10", got)
+		}
+		if got := expectations.Metric(t, "nodewright_provisioner_solve_duration_seconds", nil) - solvesBefore; got != 1 {
+			t.Errorf("solve_duration_seconds observed %v solves, want 1", got)
 		}
 		sort.Strings(gotTypes)
 		sort.Strings(wantTypes)

@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
-	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -127,11 +126,11 @@ func TestManagerEndToEnd(t *testing.T) {
 	// Each step was counted once for the pool, with how long it took.
 	for _, name := range []string{"nodewright_nodeclaims_launched_total", "nodewright_nodeclaims_registered_total",
 		"nodewright_nodeclaims_initialized_total"} {
-		if got := poolMetric(t, name, np.Name); got != 1 {
+		if got := expectations.Metric(t, name, map[string]string{"nodepool": np.Name}); got != 1 {
 			t.Errorf("%s{nodepool=%q} = %v, want 1", name, np.Name, got)
 		}
 	}
-	if got := poolMetric(t, "nodewright_nodeclaims_step_duration_seconds", np.Name); got != 3 {
+	if got := expectations.Metric(t, "nodewright_nodeclaims_step_duration_seconds", map[string]string{"nodepool": np.Name}); got != 3 {
 		t.Errorf("step durations observed for the pool: %v, want 3 (launch, registration, initialization)", got)
 	}
 
@@ -158,28 +157,4 @@ func TestManagerEndToEnd(t *testing.T) {
 			}
 		}
 	}
-}
-
-// poolMetric sums a counter's values, or counts a histogram's
-// observations, over the series labelled with the nodepool.
-func poolMetric(t *testing.T, name, pool string) float64 {
-	t.Helper()
-	families, err := crmetrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := 0.0
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "nodepool" && l.GetValue() == pool {
-					total += m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
-				}
-			}
-		}
-	}
-	return total
 }
