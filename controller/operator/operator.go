@@ -29,6 +29,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/operator/options"
 	"github.com/nodewright/nodewright/controller/utils/awshttp"
+	"github.com/nodewright/nodewright/controller/utils/awsmetrics"
 )
 
 // Operator holds what every controller is built from.
@@ -97,6 +98,7 @@ func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator
 		return nil, fmt.Errorf("loading AWS config: %w", err)
 	}
 	awsCfg.HTTPClient = awshttp.BufferResponses(awsCfg.HTTPClient)
+	awsmetrics.Instrument(&awsCfg)
 	webIdentityOnEndpoint(&awsCfg)
 	if awsCfg.Region == "" {
 		return nil, fmt.Errorf("no AWS region: set AWS_REGION")
