@@ -39,6 +39,7 @@ func (c *Controller) Reconcile(ctx context.Context, np *v1.NodePool) (reconcile.
 		return reconcile.Result{}, fmt.Errorf("listing nodeclaims of nodepool %s: %w", np.Name, err)
 	}
 	resources, nodes := Sum(claims.Items)
+	observe(np, resources, nodes)
 	if equality.Semantic.DeepEqual(np.Status.Resources, resources) && np.Status.Nodes == nodes {
 		return reconcile.Result{}, nil
 	}

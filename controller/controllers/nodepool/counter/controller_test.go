@@ -62,4 +62,37 @@ func TestCounter(t *testing.T) {
 	if got.Status.Nodes != 2 || got.Status.Resources.Cpu().Cmp(resource.MustParse("2")) != 0 {
 		t.Fatalf("after delete: %+v", got.Status)
 	}
+	// The usage and limit gauges follow, one series per resource.
+	for resourceName, want := range map[string]float64{"cpu": 2, "memory": 4 << 30, "nodes": 2} {
+		if v := expectations.Metric(t, "nodewright_nodepool_usage", map[string]string{"nodepool": "default", "resource": resourceName}); v != want {
+			t.Errorf("nodepool_usage{resource=%s} = %v, want %v", resourceName, v, want)
+		}
+	}
+	if v := expectations.Metric(t, "nodewright_nodepool_usage", map[string]string{"nodepool": "elsewhere"}); v != 0 {
+		t.Errorf("usage of a pool not reconciled: %v", v)
+	}
+}
+
+// A pool's limits show beside its usage; a limit removed leaves no series.
+func TestCounterLimitGauges(t *testing.T) {
+	ctx := context.Background()
+	kube := test.Start(t).Client
+	np := test.NodePool(test.NodePoolOptions{Name: "limited"})
+	np.Spec.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100")}
+	expectations.ExpectCreated(ctx, t, kube, np)
+	c := counter.NewController(kube)
+	if _, err := c.Reconcile(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	cpu := map[string]string{"nodepool": "limited", "resource": "cpu"}
+	if v := expectations.Metric(t, "nodewright_nodepool_limit", cpu); v != 100 {
+		t.Errorf("nodepool_limit{cpu} = %v, want 100", v)
+	}
+	np.Spec.Limits = nil
+	if _, err := c.Reconcile(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	if v := expectations.Metric(t, "nodewright_nodepool_limit", cpu); v != 0 {
+		t.Errorf("nodepool_limit{cpu} = %v after the limit was removed, want no series", v)
+	}
 }
