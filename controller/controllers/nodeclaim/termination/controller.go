@@ -87,6 +87,11 @@ func (c *Controller) Reconcile(ctx context.Context, nc *v1.NodeClaim) (reconcile
 	if err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(fmt.Errorf("removing finalizer from nodeclaim %s: %w", nc.Name, err))
 	}
+	pool := nc.Labels[v1.NodePoolLabelKey]
+	terminated.WithLabelValues(pool).Inc()
+	if took := c.clock.Since(nc.DeletionTimestamp.Time); took > 0 {
+		terminationDuration.WithLabelValues(pool).Observe(took.Seconds())
+	}
 	return reconcile.Result{}, nil
 }
 

@@ -92,10 +92,15 @@ func (f *fixture) reconcile(nc *v1.NodeClaim) time.Duration {
 func TestUnlaunchedClaimIsReleased(t *testing.T) {
 	f := newFixture(t)
 	nc := f.claim(false)
+	pool := map[string]string{"nodepool": "nct"}
+	before := expectations.Metric(t, "nodewright_nodeclaims_terminated_total", pool)
 	f.must(env.Client.Delete(f.ctx, nc))
 	f.reconcile(nc)
 	if f.get(nc) != nil {
 		t.Error("claim still there")
+	}
+	if got := expectations.Metric(t, "nodewright_nodeclaims_terminated_total", pool) - before; got != 1 {
+		t.Errorf("nodeclaims_terminated_total rose by %v, want 1", got)
 	}
 	if f.cloud.Calls["Delete"] != 0 {
 		t.Error("Delete called for a claim that never launched")
