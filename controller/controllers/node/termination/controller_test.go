@@ -143,13 +143,7 @@ func TestTerminationGracePeriodForcesDeletion(t *testing.T) {
 		t.Fatalf("pod evicted within the grace period despite its budget: %v", pods)
 	}
 	f.clock.Step(grace + time.Second)
-	expectations.Eventually(t, 30*time.Second, "the node to go after the grace period", func() bool {
-		if _, ok := f.getNode(); !ok {
-			return true
-		}
-		f.reconcile()
-		return false
-	})
+	f.reconcileUntilGone("the node to go after the grace period")
 	if len(f.cloud.Instances) != 0 {
 		t.Error("instance not terminated")
 	}
@@ -225,13 +219,7 @@ func TestVolumesDetachBeforeTermination(t *testing.T) {
 		t.Fatal("instance terminated under an attached volume")
 	}
 	f.must(env.Client.Delete(f.ctx, va))
-	expectations.Eventually(t, 30*time.Second, "the node to go once its volume detached", func() bool {
-		if _, ok := f.getNode(); !ok {
-			return true
-		}
-		f.reconcile()
-		return false
-	})
+	f.reconcileUntilGone("the node to go once its volume detached")
 	if len(f.cloud.Instances) != 0 {
 		t.Error("instance not terminated after the volume detached")
 	}
@@ -248,13 +236,7 @@ func TestGracePeriodEndsVolumeWait(t *testing.T) {
 		t.Fatalf("RequeueAfter = %v with a volume attached, want %v", after, termination.VolumeRetry)
 	}
 	f.clock.Step(grace + time.Second)
-	expectations.Eventually(t, 30*time.Second, "the node to go after the grace period", func() bool {
-		if _, ok := f.getNode(); !ok {
-			return true
-		}
-		f.reconcile()
-		return false
-	})
+	f.reconcileUntilGone("the node to go after the grace period")
 	if len(f.cloud.Instances) != 0 {
 		t.Error("instance not terminated after the grace period")
 	}

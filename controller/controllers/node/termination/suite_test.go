@@ -107,6 +107,18 @@ func (f *fixture) reconcile() time.Duration {
 	return res.RequeueAfter
 }
 
+// reconcileUntilGone reconciles the Node until its finalizer is released.
+func (f *fixture) reconcileUntilGone(what string) {
+	f.t.Helper()
+	expectations.Eventually(f.t, 30*time.Second, what, func() bool {
+		if _, ok := f.getNode(); !ok {
+			return true
+		}
+		f.reconcile()
+		return false
+	})
+}
+
 func podSpec(node string) corev1.PodSpec {
 	return corev1.PodSpec{
 		NodeSelector:                  map[string]string{corev1.LabelHostname: node},
