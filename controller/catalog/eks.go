@@ -1,6 +1,9 @@
 package catalog
 
 import (
+	"maps"
+	"math"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -44,12 +47,49 @@ func DefaultMaxPods(it InstanceType) int {
 	return 110
 }
 
-// Resources computes a node's capacity and allocatable as kubelet on an EKS
-// AMI reports them. maxPods <= 0 means DefaultMaxPods.
-func Resources(it InstanceType, maxPods int) (capacity, allocatable corev1.ResourceList) {
-	if maxPods <= 0 {
-		maxPods = DefaultMaxPods(it)
+// Kubelet is the part of a node's kubelet configuration that shapes its
+// capacity and allocatable. The zero value is an EKS AMI's defaults.
+type Kubelet struct {
+	// MaxPods <= 0 means DefaultMaxPods.
+	MaxPods int
+	// PodsPerCore > 0 caps pods at PodsPerCore per vCPU, below MaxPods.
+	PodsPerCore int
+	// KubeReserved replaces the EKS default of each resource it names
+	// (cpu, memory, ephemeral-storage); the others keep their default.
+	KubeReserved corev1.ResourceList
+	// SystemReserved is subtracted as given; there is no default.
+	SystemReserved corev1.ResourceList
+	// EvictionHard thresholds by signal; memory.available (default 100Mi)
+	// and nodefs.available are subtracted, as quantities or percentages of
+	// capacity. Soft thresholds never reduce allocatable: kubelet subtracts
+	// only hard ones.
+	EvictionHard map[string]string
+}
+
+// Pods is the pod capacity kubelet reports: MaxPods (or the type's
+// default), capped at PodsPerCore per vCPU.
+func (k Kubelet) Pods(it InstanceType) int {
+	pods := k.MaxPods
+	if pods <= 0 {
+		pods = DefaultMaxPods(it)
 	}
+	if k.PodsPerCore > 0 {
+		pods = min(pods, k.PodsPerCore*it.VCPU)
+	}
+	return pods
+}
+
+// Eviction signals that reduce allocatable.
+const (
+	EvictionMemoryAvailable = "memory.available"
+	EvictionNodeFSAvailable = "nodefs.available"
+)
+
+// Resources computes a node's capacity and allocatable as kubelet on an EKS
+// AMI configured with k reports them: capacity less kube-reserved,
+// system-reserved and the hard eviction thresholds.
+func Resources(it InstanceType, k Kubelet) (capacity, allocatable corev1.ResourceList) {
+	pods := k.Pods(it)
 	// Whole MiB, rounding the overhead up so that capacity never overstates.
 	overheadMiB := (it.MemoryMiB*vmOverheadPermille + 999) / 1000
 	memMiB := it.MemoryMiB - overheadMiB
@@ -57,18 +97,61 @@ func Resources(it InstanceType, maxPods int) (capacity, allocatable corev1.Resou
 	capacity = corev1.ResourceList{
 		corev1.ResourceCPU:              *resource.NewQuantity(int64(it.VCPU), resource.DecimalSI),
 		corev1.ResourceMemory:           *resource.NewQuantity(memMiB*mib, resource.BinarySI),
-		corev1.ResourcePods:             *resource.NewQuantity(int64(maxPods), resource.DecimalSI),
+		corev1.ResourcePods:             *resource.NewQuantity(int64(pods), resource.DecimalSI),
 		corev1.ResourceEphemeralStorage: *resource.NewQuantity(rootVolumeBytes, resource.BinarySI),
 	}
 	if it.GPUCount > 0 && strings.EqualFold(it.GPUManufacturer, "nvidia") {
 		capacity[ResourceNvidiaGPU] = *resource.NewQuantity(int64(it.GPUCount), resource.DecimalSI)
 	}
 
+	kubeReserved := corev1.ResourceList{
+		corev1.ResourceCPU:    *resource.NewMilliQuantity(KubeReservedMilliCPU(it.VCPU), resource.DecimalSI),
+		corev1.ResourceMemory: *resource.NewQuantity(int64(kubeReservedMiBPerPod*pods+kubeReservedMiBBase)*mib, resource.BinarySI),
+	}
+	maps.Copy(kubeReserved, k.KubeReserved)
+	eviction := corev1.ResourceList{
+		corev1.ResourceMemory: *resource.NewQuantity(evictionHardMemoryMiB*mib, resource.BinarySI),
+	}
+	if v, ok := k.EvictionHard[EvictionMemoryAvailable]; ok {
+		eviction[corev1.ResourceMemory] = evictionThreshold(capacity[corev1.ResourceMemory], v)
+	}
+	if v, ok := k.EvictionHard[EvictionNodeFSAvailable]; ok {
+		eviction[corev1.ResourceEphemeralStorage] = evictionThreshold(capacity[corev1.ResourceEphemeralStorage], v)
+	}
+
 	allocatable = capacity.DeepCopy()
-	allocatable[corev1.ResourceCPU] = *resource.NewMilliQuantity(int64(it.VCPU)*1000-KubeReservedMilliCPU(it.VCPU), resource.DecimalSI)
-	reservedMiB := int64(kubeReservedMiBPerPod*maxPods+kubeReservedMiBBase) + evictionHardMemoryMiB
-	allocatable[corev1.ResourceMemory] = *resource.NewQuantity(max(memMiB-reservedMiB, 0)*mib, resource.BinarySI)
+	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
+		q := allocatable[name]
+		for _, overhead := range []corev1.ResourceList{kubeReserved, k.SystemReserved, eviction} {
+			if o, ok := overhead[name]; ok {
+				q.Sub(o)
+			}
+		}
+		if q.Sign() < 0 {
+			q = *resource.NewQuantity(0, q.Format)
+		}
+		allocatable[name] = q
+	}
 	return capacity, allocatable
+}
+
+// evictionThreshold is a threshold as a quantity: a percentage of the
+// capacity (rounded up to a whole unit; 100% disables the signal, as in
+// kubelet's configuration), else the quantity itself. Unparseable values,
+// which validation refuses, count as no threshold.
+func evictionThreshold(capacity resource.Quantity, v string) resource.Quantity {
+	if pct, ok := strings.CutSuffix(v, "%"); ok {
+		p, err := strconv.ParseFloat(pct, 64)
+		if err != nil || p <= 0 || p >= 100 {
+			return resource.Quantity{}
+		}
+		return *resource.NewQuantity(int64(math.Ceil(float64(capacity.Value())*p/100)), capacity.Format)
+	}
+	q, err := resource.ParseQuantity(v)
+	if err != nil {
+		return resource.Quantity{}
+	}
+	return q
 }
 
 // KubeReservedMilliCPU is the EKS AMIs' CPU reservation for system daemons:

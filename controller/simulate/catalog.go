@@ -89,12 +89,19 @@ func LoadCatalogFile(path string) ([]*scheduling.InstanceType, error) {
 	return out, nil
 }
 
-// EC2Catalog is the embedded real EC2 catalog as a NodePool in region sees
-// it at time at: EKS's allocatable (VM overhead, kube-reserved, max pods),
+// EC2Catalog is EC2CatalogFor with the AMI's kubelet defaults but maxPods
+// (0: the type's default).
+func EC2Catalog(region string, zones []string, maxPods int, at time.Time) ([]*scheduling.InstanceType, error) {
+	return EC2CatalogFor(region, zones, catalog.Kubelet{MaxPods: maxPods}, at)
+}
+
+// EC2CatalogFor is the embedded real EC2 catalog as a NodePool in region sees
+// it at time at: EKS's allocatable under the node class's kubelet settings
+// (VM overhead, kube- and system-reserved, eviction thresholds, max pods),
 // every type an EKS-optimized image can run in every zone, and the prices the local cloud's endpoints serve
 // at that time (catalog on-demand, synthetic spot for at's hour), which are
 // the prices the controller reads there.
-func EC2Catalog(region string, zones []string, maxPods int, at time.Time) ([]*scheduling.InstanceType, error) {
+func EC2CatalogFor(region string, zones []string, kubelet catalog.Kubelet, at time.Time) ([]*scheduling.InstanceType, error) {
 	types, err := catalog.InstanceTypes()
 	if err != nil {
 		return nil, err
@@ -110,7 +117,7 @@ func EC2Catalog(region string, zones []string, maxPods int, at time.Time) ([]*sc
 		if !nodeclass.Launchable(images, instancetype.Labels(t, region)) {
 			continue
 		}
-		it := instancetype.InstanceType(t, region, zs, prices, maxPods, nil)
+		it := instancetype.InstanceType(t, region, zs, prices, kubelet, nil)
 		if len(it.Offerings) > 0 {
 			out = append(out, it)
 		}

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/providers/instancetype"
 	"github.com/nodewright/nodewright/controller/providers/pricing"
 	"github.com/nodewright/nodewright/controller/utils/nodepool"
 )
@@ -129,11 +130,13 @@ func (o Options) withDefaults() (Options, error) {
 
 // instanceTypeSource returns a NodePool's instance types (np nil: the
 // default pool's): the catalog file, or the embedded EC2 catalog with the
-// max pods of the pool's EC2NodeClass.
+// kubelet settings of the pool's EC2NodeClass.
 func instanceTypeSource(opts Options, objs Objects) func(np *v1.NodePool) ([]*scheduling.InstanceType, error) {
-	typesFor := map[int][]*scheduling.InstanceType{}
-	instanceTypes := func(maxPods int) ([]*scheduling.InstanceType, error) {
-		if t, ok := typesFor[maxPods]; ok {
+	typesFor := map[string][]*scheduling.InstanceType{}
+	instanceTypes := func(kubelet catalog.Kubelet) ([]*scheduling.InstanceType, error) {
+		// fmt prints maps sorted, so equal settings share a key.
+		key := fmt.Sprintf("%+v", kubelet)
+		if t, ok := typesFor[key]; ok {
 			return t, nil
 		}
 		var t []*scheduling.InstanceType
@@ -141,25 +144,25 @@ func instanceTypeSource(opts Options, objs Objects) func(np *v1.NodePool) ([]*sc
 		if opts.CatalogFile != "" {
 			t, err = LoadCatalogFile(opts.CatalogFile)
 		} else {
-			t, err = EC2Catalog(opts.Region, opts.Zones, maxPods, opts.At)
+			t, err = EC2CatalogFor(opts.Region, opts.Zones, kubelet, opts.At)
 		}
-		typesFor[maxPods] = t
+		typesFor[key] = t
 		return t, err
 	}
 	return func(np *v1.NodePool) ([]*scheduling.InstanceType, error) {
-		maxPods := 0
+		var kubelet catalog.Kubelet
 		if np != nil {
 			if ref := np.Spec.Template.Spec.NodeClassRef; ref != nil {
 				nc, ok := objs.NodeClasses[ref.Name]
 				if !ok && opts.CatalogFile == "" {
 					return nil, fmt.Errorf("nodepool %s refers to EC2NodeClass %q, which is not in %s", np.Name, ref.Name, opts.NodePoolsFile)
 				}
-				if ok && nc.Spec.Kubelet != nil && nc.Spec.Kubelet.MaxPods != nil {
-					maxPods = int(*nc.Spec.Kubelet.MaxPods)
+				if ok {
+					kubelet = instancetype.Kubelet(nc)
 				}
 			}
 		}
-		return instanceTypes(maxPods)
+		return instanceTypes(kubelet)
 	}
 }
 

@@ -83,11 +83,7 @@ func (p *CloudProvider) Delete(ctx context.Context, nc *v1.NodeClaim) error {
 func (p *CloudProvider) launched(ctx context.Context, nc *v1.NodeClaim, nodeClass *v1.EC2NodeClass, inst *instance.Instance) *v1.NodeClaim {
 	zone := inst.Zone
 	out := nc.DeepCopy()
-	maxPods := 0
-	if k := nodeClass.Spec.Kubelet; k != nil && k.MaxPods != nil {
-		maxPods = int(*k.MaxPods)
-	}
-	p.describe(ctx, out, inst.Type, zone, inst.CapacityType, maxPods)
+	p.describe(ctx, out, inst.Type, zone, inst.CapacityType, instancetype.Kubelet(nodeClass))
 	out.Status.ProviderID = instance.ProviderID(zone, inst.ID)
 	out.Status.ImageID = inst.ImageID
 	// launch puts the instance in the node class's first subnet of its zone,
@@ -127,7 +123,7 @@ func recordNetwork(nc *v1.NodeClaim, subnet string, groups []string) {
 }
 
 // describe sets the labels and resources of an instance type on a NodeClaim.
-func (p *CloudProvider) describe(ctx context.Context, nc *v1.NodeClaim, typ, zone, capType string, maxPods int) {
+func (p *CloudProvider) describe(ctx context.Context, nc *v1.NodeClaim, typ, zone, capType string, kubelet catalog.Kubelet) {
 	if nc.Labels == nil {
 		nc.Labels = map[string]string{}
 	}
@@ -135,7 +131,7 @@ func (p *CloudProvider) describe(ctx context.Context, nc *v1.NodeClaim, typ, zon
 		for k, v := range instancetype.Labels(it, p.opts.Region) {
 			nc.Labels[k] = v
 		}
-		nc.Status.Capacity, nc.Status.Allocatable = catalog.Resources(it, maxPods)
+		nc.Status.Capacity, nc.Status.Allocatable = catalog.Resources(it, kubelet)
 	}
 	nc.Labels[corev1.LabelInstanceTypeStable] = typ
 	nc.Labels[corev1.LabelTopologyZone] = zone
@@ -164,7 +160,7 @@ func (p *CloudProvider) toNodeClaim(ctx context.Context, in ec2types.Instance) *
 	if in.InstanceLifecycle == ec2types.InstanceLifecycleTypeSpot {
 		capType = v1.CapacityTypeSpot
 	}
-	p.describe(ctx, nc, string(in.InstanceType), zone, capType, 0)
+	p.describe(ctx, nc, string(in.InstanceType), zone, capType, catalog.Kubelet{})
 	nc.Status.ProviderID = instance.ProviderID(zone, aws.ToString(in.InstanceId))
 	nc.Status.ImageID = aws.ToString(in.ImageId)
 	var groups []string

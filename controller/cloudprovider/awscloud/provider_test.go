@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -187,7 +189,8 @@ func TestInstanceTypesPricesAndZones(t *testing.T) {
 	var subnetA string
 	e.emu.Do(func(w *awsemu.World) { subnetA = w.EC2.Subnets[0].ID })
 	nc.Spec.SubnetSelectorTerms = []v1.SubnetSelectorTerm{{ID: subnetA}}
-	nc.Spec.Kubelet = &v1.KubeletConfiguration{MaxPods: ptr(int32(17))}
+	nc.Spec.Kubelet = &v1.KubeletConfiguration{MaxPods: ptr(int32(17)), SystemReserved: map[string]string{"memory": "500Mi"},
+		KubeReserved: map[string]string{"cpu": "200m"}}
 	e.resolved(t, nc)
 
 	types, err := e.p.InstanceTypes(ctx, nodePool())
@@ -213,6 +216,14 @@ func TestInstanceTypesPricesAndZones(t *testing.T) {
 	}
 	if got := m5.Allocatable[corev1.ResourcePods]; got.Value() != 17 {
 		t.Errorf("pods allocatable %s, want the node class's maxPods 17", got.String())
+	}
+	// 7577Mi less kube-reserved 11*17+255 = 442Mi, eviction 100Mi and
+	// system-reserved 500Mi; 2 cores less the kube-reserved 200m.
+	if got := m5.Allocatable[corev1.ResourceMemory]; got.Cmp(resource.MustParse("6535Mi")) != 0 {
+		t.Errorf("memory allocatable %s, want 6535Mi", got.String())
+	}
+	if got := m5.Allocatable[corev1.ResourceCPU]; got.Cmp(resource.MustParse("1800m")) != 0 {
+		t.Errorf("cpu allocatable %s, want 1800m", got.String())
 	}
 	if m5.Labels[corev1.LabelArchStable] != "amd64" || m5.Labels[v1.InstanceFamilyLabel] != "m5" {
 		t.Errorf("labels %v", m5.Labels)
@@ -550,7 +561,7 @@ func TestCreateBottlerocketArm64(t *testing.T) {
 	ctx := context.Background()
 	nc := nodeClass("default")
 	nc.Spec.AMISelectorTerms = []v1.AMISelectorTerm{{Alias: "bottlerocket@latest"}}
-	nc.Spec.Kubelet = &v1.KubeletConfiguration{MaxPods: ptr(int32(42))}
+	nc.Spec.Kubelet = &v1.KubeletConfiguration{MaxPods: ptr(int32(42)), SystemReserved: map[string]string{"cpu": "300m", "memory": "1Gi"}}
 	e.resolved(t, nc)
 	out, err := e.p.Create(ctx, nodeClaim("default-br123", in(corev1.LabelArchStable, "arm64"), in(v1.CapacityTypeLabelKey, "on-demand"),
 		in(v1.InstanceCPULabel, "2")))
@@ -579,6 +590,15 @@ func TestCreateBottlerocketArm64(t *testing.T) {
 	}
 	if boot.Format != nodeagent.FormatBottlerocket || boot.ClusterName != clusterName || boot.MaxPods != 42 || boot.Labels[v1.NodePoolLabelKey] != "default" {
 		t.Errorf("bootstrap %+v", boot)
+	}
+	// The claim's allocatable is what the node will compute from its userData.
+	capacity, allocatable := catalog.Resources(catalogType(t, inst.Type), boot.Kubelet())
+	if !equality.Semantic.DeepEqual(out.Status.Capacity, capacity) || !equality.Semantic.DeepEqual(out.Status.Allocatable, allocatable) {
+		t.Errorf("claim capacity %v allocatable %v; the node computes %v and %v", out.Status.Capacity, out.Status.Allocatable, capacity, allocatable)
+	}
+	sysCPU := out.Status.Capacity.Cpu().MilliValue() - catalog.KubeReservedMilliCPU(int(out.Status.Capacity.Cpu().Value())) - 300
+	if got := out.Status.Allocatable.Cpu().MilliValue(); got != sysCPU {
+		t.Errorf("cpu allocatable %dm, want capacity less kube- and system-reserved, %dm", got, sysCPU)
 	}
 	// The on-demand fleet picks the cheapest 2-vCPU arm64 type.
 	types, err := e.p.InstanceTypes(ctx, nodePool())

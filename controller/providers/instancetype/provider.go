@@ -76,13 +76,10 @@ func (p *DefaultProvider) List(ctx context.Context, nc *v1.EC2NodeClass) ([]*sch
 		offered := cat.offered[z]
 		zones = append(zones, Zone{Name: z, Offers: func(t string) bool { return offered[t] }})
 	}
-	maxPods := 0
-	if k := nc.Spec.Kubelet; k != nil && k.MaxPods != nil {
-		maxPods = int(*k.MaxPods)
-	}
+	kubelet := Kubelet(nc)
 	var out []*scheduling.InstanceType
 	for _, it := range cat.types {
-		st := InstanceType(it, p.opts.Region, zones, pr, maxPods, p.unavailable.Unavailable)
+		st := InstanceType(it, p.opts.Region, zones, pr, kubelet, p.unavailable.Unavailable)
 		// A type no image of the class can run is not offered: a GPU type
 		// needs an image with its driver.
 		if len(nc.Status.AMIs) > 0 && !nodeclass.Launchable(nc.Status.AMIs, st.Labels) {

@@ -29,11 +29,11 @@ type Zone struct {
 }
 
 // InstanceType converts a catalog entry into what the scheduler sees: the
-// well-known labels, allocatable as EKS computes it (maxPods 0 means the
-// ENI-based default), and one offering per (zone, capacity type) with a price.
+// well-known labels, allocatable as EKS computes it with the
+// node class's kubelet settings, and one offering per (zone, capacity type) with a price.
 // Unavailable pools are still listed, marked so, for ICE caching.
-func InstanceType(it catalog.InstanceType, region string, zones []Zone, pricing Pricing, maxPods int, unavailable func(typ, zone, capacityType string) bool) *scheduling.InstanceType {
-	_, allocatable := catalog.Resources(it, maxPods)
+func InstanceType(it catalog.InstanceType, region string, zones []Zone, pricing Pricing, kubelet catalog.Kubelet, unavailable func(typ, zone, capacityType string) bool) *scheduling.InstanceType {
+	_, allocatable := catalog.Resources(it, kubelet)
 	out := &scheduling.InstanceType{Name: it.Name, Labels: Labels(it, region), Allocatable: allocatable, Burst: burst(it)}
 	od, odOK := pricing.OnDemand(it)
 	for _, z := range zones {

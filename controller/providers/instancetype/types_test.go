@@ -16,7 +16,7 @@ func TestBurstableTypesCarryTheirBaseline(t *testing.T) {
 	zones := []Zone{{Name: "us-east-1a"}}
 	seen := 0
 	for _, it := range types {
-		st := InstanceType(it, "us-east-1", zones, pricing.CatalogPricing{Region: "us-east-1"}, 0, nil)
+		st := InstanceType(it, "us-east-1", zones, pricing.CatalogPricing{Region: "us-east-1"}, catalog.Kubelet{}, nil)
 		if !it.Burstable {
 			if st.Burst != nil {
 				t.Errorf("%s does not burst but got %+v", it.Name, st.Burst)

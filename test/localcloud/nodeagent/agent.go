@@ -345,7 +345,7 @@ func (a *Agent) desiredNode(in instance, view worldView) (*corev1.Node, string) 
 	} {
 		labels[k] = v
 	}
-	capacity, allocatable := catalog.Resources(it, boot.MaxPods)
+	capacity, allocatable := catalog.Resources(it, boot.Kubelet())
 	addresses := []corev1.NodeAddress{}
 	if in.PrivateIP != "" {
 		addresses = append(addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: in.PrivateIP})

@@ -15,8 +15,10 @@ import (
 	"strings"
 
 	"github.com/google/shlex"
+	"github.com/nodewright/nodewright/controller/catalog"
 	toml "github.com/pelletier/go-toml/v2"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 )
@@ -40,8 +42,80 @@ type Bootstrap struct {
 	CIDR                 string
 	// MaxPods is 0 when userData leaves it to the default.
 	MaxPods int
-	Labels  map[string]string
-	Taints  []corev1.Taint
+	// PodsPerCore is 0 when userData sets no cap per vCPU.
+	PodsPerCore int
+	// KubeReserved, SystemReserved and EvictionHard are kubelet's
+	// settings of those names, with the values as written.
+	KubeReserved, SystemReserved map[string]string
+	EvictionHard                 map[string]string
+	Labels                       map[string]string
+	Taints                       []corev1.Taint
+}
+
+// Kubelet is the bootstrap's kubelet settings as the catalog counts them in
+// capacity and allocatable, so the node reports what the controller planned.
+func (b *Bootstrap) Kubelet() catalog.Kubelet {
+	return catalog.Kubelet{MaxPods: b.MaxPods, PodsPerCore: b.PodsPerCore,
+		KubeReserved: mustQuantities(b.KubeReserved), SystemReserved: mustQuantities(b.SystemReserved), EvictionHard: b.EvictionHard}
+}
+
+// mustQuantities converts reservations ParseUserDataBytes has checked.
+func mustQuantities(m map[string]string) corev1.ResourceList {
+	if len(m) == 0 {
+		return nil
+	}
+	out := corev1.ResourceList{}
+	for k, v := range m {
+		out[corev1.ResourceName(k)] = resource.MustParse(v)
+	}
+	return out
+}
+
+// stringMap reads a kubelet map setting (a YAML mapping or TOML table of
+// strings) into dst, later keys replacing earlier ones as nodeadm merges
+// documents.
+func stringMap(dst *map[string]string, what string, v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s is %T, not a map", what, v)
+	}
+	if *dst == nil {
+		*dst = map[string]string{}
+	}
+	for k, e := range m {
+		s, ok := e.(string)
+		if !ok {
+			return fmt.Errorf("%s[%s] is %T, not a string", what, k, e)
+		}
+		(*dst)[k] = s
+	}
+	return nil
+}
+
+// checkKubelet refuses what kubelet would refuse to start with: a
+// reservation that is not a quantity, an eviction threshold that is neither
+// a quantity nor a percentage.
+func (b *Bootstrap) checkKubelet() error {
+	for what, m := range map[string]map[string]string{"kubeReserved": b.KubeReserved, "systemReserved": b.SystemReserved} {
+		for k, v := range m {
+			if _, err := resource.ParseQuantity(v); err != nil {
+				return fmt.Errorf("%s userData %s[%s] %q is not a quantity", b.Format, what, k, v)
+			}
+		}
+	}
+	for k, v := range b.EvictionHard {
+		if pct, ok := strings.CutSuffix(v, "%"); ok {
+			if p, err := strconv.ParseFloat(pct, 64); err != nil || p < 0 || p > 100 {
+				return fmt.Errorf("%s userData evictionHard[%s] %q is not a percentage", b.Format, k, v)
+			}
+		} else if _, err := resource.ParseQuantity(v); err != nil {
+			return fmt.Errorf("%s userData evictionHard[%s] %q is not a quantity", b.Format, k, v)
+		}
+	}
+	if b.PodsPerCore < 0 {
+		return fmt.Errorf("%s userData has negative podsPerCore %d", b.Format, b.PodsPerCore)
+	}
+	return nil
 }
 
 // ParseUserData decodes an instance's base64 userData and reads its
@@ -94,6 +168,9 @@ func ParseUserDataBytes(raw []byte) (*Bootstrap, error) {
 	}
 	if b.MaxPods < 0 {
 		return nil, fmt.Errorf("%s userData has negative maxPods %d", b.Format, b.MaxPods)
+	}
+	if err := b.checkKubelet(); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
@@ -197,6 +274,22 @@ func parseNodeConfigs(docs [][]byte) (*Bootstrap, error) {
 				return nil, fmt.Errorf("kubelet config maxPods: %w", err)
 			}
 			b.MaxPods = n
+		}
+		if v, ok := nc.Spec.Kubelet.Config["podsPerCore"]; ok {
+			n, err := wholeNumber(v)
+			if err != nil {
+				return nil, fmt.Errorf("kubelet config podsPerCore: %w", err)
+			}
+			b.PodsPerCore = n
+		}
+		for key, dst := range map[string]*map[string]string{
+			"kubeReserved": &b.KubeReserved, "systemReserved": &b.SystemReserved, "evictionHard": &b.EvictionHard,
+		} {
+			if v, ok := nc.Spec.Kubelet.Config[key]; ok {
+				if err := stringMap(dst, "kubelet config "+key, v); err != nil {
+					return nil, err
+				}
+			}
 		}
 		if v, ok := nc.Spec.Kubelet.Config["registerWithTaints"]; ok {
 			taints, err := configTaints(v)
@@ -418,6 +511,15 @@ func parseBottlerocket(doc []byte) (*Bootstrap, error) {
 	if v, ok := k8s["max-pods"]; ok {
 		if b.MaxPods, err = wholeNumber(v); err != nil {
 			return nil, fmt.Errorf("settings.kubernetes.max-pods: %w", err)
+		}
+	}
+	for key, dst := range map[string]*map[string]string{
+		"kube-reserved": &b.KubeReserved, "system-reserved": &b.SystemReserved, "eviction-hard": &b.EvictionHard,
+	} {
+		if v, ok := k8s[key]; ok {
+			if err := stringMap(dst, "settings.kubernetes."+key, v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if v, ok := k8s["node-labels"]; ok {
