@@ -85,6 +85,7 @@ type EC2NodeClass struct {
 // +kubebuilder:validation:XValidation:rule="has(self.role) != has(self.instanceProfile)",message="specify exactly one of role or instanceProfile"
 // +kubebuilder:validation:XValidation:rule="has(self.amiFamily) || self.amiSelectorTerms.exists(t, has(t.alias))",message="amiFamily is required unless amiSelectorTerms uses an alias"
 // +kubebuilder:validation:XValidation:rule="!has(self.amiFamily) || !self.amiSelectorTerms.exists(t, has(t.alias)) || self.amiSelectorTerms.exists(t, has(t.alias) && ((self.amiFamily == 'AL2023' && t.alias.startsWith('al2023@')) || (self.amiFamily == 'Bottlerocket' && t.alias.startsWith('bottlerocket@'))))",message="amiFamily must match the family of the alias in amiSelectorTerms"
+// +kubebuilder:validation:XValidation:rule="!has(self.kubelet) || !has(self.kubelet.podsPerCore) || !((has(self.amiFamily) && self.amiFamily == 'Bottlerocket') || self.amiSelectorTerms.exists(t, has(t.alias) && t.alias.startsWith('bottlerocket@')))",message="kubelet.podsPerCore is not supported on the Bottlerocket AMI family, which has no such setting; use kubelet.maxPods"
 type EC2NodeClassSpec struct {
 	// SubnetSelectorTerms select the subnets nodes launch into; terms are ORed.
 	// +kubebuilder:validation:MinItems=1
@@ -134,7 +135,11 @@ type EC2NodeClassSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['nodewright.dev/nodepool', 'nodewright.dev/nodeclaim', 'nodewright.dev/ec2nodeclass', 'eks:eks-cluster-name']))",message="tag keys nodewright.dev/nodepool, nodewright.dev/nodeclaim, nodewright.dev/ec2nodeclass and eks:eks-cluster-name are reserved"
 	// +optional
 	Tags map[string]string `json:"tags,omitempty"`
-	// Kubelet settings for the nodes.
+	// Kubelet settings for the nodes. On AL2023 and Bottlerocket nodewright
+	// writes them into the bootstrap userData; on every family they shape the
+	// capacity and allocatable it plans with. A Custom image bootstraps
+	// itself, so there they only feed that plan: configure kubelet alike in
+	// userData, or the nodes will disagree with it.
 	// +optional
 	Kubelet *KubeletConfiguration `json:"kubelet,omitempty"`
 	// BlockDeviceMappings replace the AMI family's default volumes.
@@ -306,7 +311,10 @@ type MetadataOptions struct {
 }
 
 // KubeletConfiguration holds the kubelet settings nodewright passes at
-// bootstrap and accounts for when simulating nodes.
+// bootstrap and accounts for in capacity and allocatable. Field names are
+// kubelet's KubeletConfiguration's, as AL2023's NodeConfig takes them;
+// Bottlerocket takes them as settings.kubernetes keys (controller/README.md
+// lists each).
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.evictionSoft) || self.evictionSoft.all(k, has(self.evictionSoftGracePeriod) && k in self.evictionSoftGracePeriod)",message="every evictionSoft signal needs an evictionSoftGracePeriod"
 // +kubebuilder:validation:XValidation:rule="!has(self.evictionSoftGracePeriod) || self.evictionSoftGracePeriod.all(k, has(self.evictionSoft) && k in self.evictionSoft)",message="every evictionSoftGracePeriod signal needs an evictionSoft threshold"
@@ -323,28 +331,34 @@ type KubeletConfiguration struct {
 	// +optional
 	MaxPods *int32 `json:"maxPods,omitempty"`
 	// PodsPerCore caps pods per vCPU (the lower of this and MaxPods wins).
+	// Bottlerocket has no such setting, so it is refused there.
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	PodsPerCore *int32 `json:"podsPerCore,omitempty"`
-	// SystemReserved resources (cpu, memory, ephemeral-storage, pid).
+	// SystemReserved resources (cpu, memory, ephemeral-storage, pid),
+	// subtracted from allocatable.
 	// +kubebuilder:validation:MaxProperties=4
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['cpu', 'memory', 'ephemeral-storage', 'pid'])",message="systemReserved may only reserve cpu, memory, ephemeral-storage and pid"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, isQuantity(self[k]) && !quantity(self[k]).isLessThan(quantity('0')))",message="systemReserved values must be non-negative quantities such as 100m or 1Gi"
 	// +optional
 	SystemReserved map[string]string `json:"systemReserved,omitempty"`
-	// KubeReserved resources (cpu, memory, ephemeral-storage, pid).
+	// KubeReserved resources (cpu, memory, ephemeral-storage, pid); each
+	// replaces the EKS default for that resource in allocatable.
 	// +kubebuilder:validation:MaxProperties=4
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['cpu', 'memory', 'ephemeral-storage', 'pid'])",message="kubeReserved may only reserve cpu, memory, ephemeral-storage and pid"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, isQuantity(self[k]) && !quantity(self[k]).isLessThan(quantity('0')))",message="kubeReserved values must be non-negative quantities such as 100m or 1Gi"
 	// +optional
 	KubeReserved map[string]string `json:"kubeReserved,omitempty"`
-	// EvictionHard thresholds, as quantities or percentages.
+	// EvictionHard thresholds, as quantities or percentages of capacity;
+	// memory.available (default 100Mi) and nodefs.available are subtracted
+	// from allocatable.
 	// +kubebuilder:validation:MaxProperties=6
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'imagefs.inodesFree', 'pid.available'])",message="evictionHard signals must be memory.available, nodefs.available, nodefs.inodesFree, imagefs.available, imagefs.inodesFree or pid.available"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !self[k].startsWith('-') && (self[k].endsWith('%') ? isQuantity(self[k].substring(0, self[k].size() - 1)) && quantity(self[k].substring(0, self[k].size() - 1)).compareTo(quantity('100')) <= 0 : isQuantity(self[k])))",message="eviction thresholds must be percentages such as 10% or quantities such as 100Mi"
 	// +optional
 	EvictionHard map[string]string `json:"evictionHard,omitempty"`
-	// EvictionSoft thresholds; each needs an EvictionSoftGracePeriod.
+	// EvictionSoft thresholds; each needs an EvictionSoftGracePeriod. As in
+	// kubelet, soft thresholds don't reduce allocatable.
 	// +kubebuilder:validation:MaxProperties=6
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k in ['memory.available', 'nodefs.available', 'nodefs.inodesFree', 'imagefs.available', 'imagefs.inodesFree', 'pid.available'])",message="evictionSoft signals must be memory.available, nodefs.available, nodefs.inodesFree, imagefs.available, imagefs.inodesFree or pid.available"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !self[k].startsWith('-') && (self[k].endsWith('%') ? isQuantity(self[k].substring(0, self[k].size() - 1)) && quantity(self[k].substring(0, self[k].size() - 1)).compareTo(quantity('100')) <= 0 : isQuantity(self[k])))",message="eviction thresholds must be percentages such as 10% or quantities such as 100Mi"

@@ -3,6 +3,7 @@ package launchtemplate
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"net/textproto"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	toml "github.com/pelletier/go-toml/v2"
@@ -27,10 +29,10 @@ import (
 // NodeClaim asked.
 type bootstrap struct {
 	ClusterName, Endpoint, CABundle, CIDR string
-	MaxPods                               int
-	ClusterDNS                            []string
-	Labels                                map[string]string
-	Taints                                []corev1.Taint
+	// Kubelet is the node class's kubelet settings, nil when it has none.
+	Kubelet *v1.KubeletConfiguration
+	Labels  map[string]string
+	Taints  []corev1.Taint
 	// UserData is the node class's own userData, merged in.
 	UserData string
 }
@@ -80,12 +82,7 @@ func (p *DefaultProvider) bootstrapFor(nc *v1.NodeClaim, nodeClass *v1.EC2NodeCl
 	if nodeClass.Spec.UserData != nil {
 		b.UserData = *nodeClass.Spec.UserData
 	}
-	if k := nodeClass.Spec.Kubelet; k != nil {
-		if k.MaxPods != nil {
-			b.MaxPods = int(*k.MaxPods)
-		}
-		b.ClusterDNS = k.ClusterDNS
-	}
+	b.Kubelet = nodeClass.Spec.Kubelet
 	for k, v := range nc.Labels {
 		if !offeringLabels[k] && kubeletMaySet(k) {
 			b.Labels[k] = v
@@ -158,13 +155,11 @@ func (b bootstrap) al2023() (string, error) {
 	c := &cfg.Spec.Cluster
 	c.Name, c.APIServerEndpoint, c.CertificateAuthority, c.CIDR = b.ClusterName, b.Endpoint, b.CABundle, b.CIDR
 	k := &cfg.Spec.Kubelet
-	k.Config = map[string]any{}
-	if b.MaxPods > 0 {
-		k.Config["maxPods"] = b.MaxPods
+	config, err := kubeletConfig(b.Kubelet)
+	if err != nil {
+		return "", err
 	}
-	if len(b.ClusterDNS) > 0 {
-		k.Config["clusterDNS"] = b.ClusterDNS
-	}
+	k.Config = config
 	if len(b.Labels) > 0 {
 		k.Flags = append(k.Flags, "--node-labels="+labelString(b.Labels))
 	}
@@ -285,12 +280,7 @@ func (b bootstrap) bottlerocket() (string, error) {
 	if b.CABundle != "" {
 		k8s["cluster-certificate"] = b.CABundle
 	}
-	if b.MaxPods > 0 {
-		k8s["max-pods"] = b.MaxPods
-	}
-	if len(b.ClusterDNS) > 0 {
-		k8s["cluster-dns-ip"] = b.ClusterDNS[0]
-	}
+	maps.Copy(k8s, bottlerocketKubelet(b.Kubelet))
 	labels, _ := k8s["node-labels"].(map[string]any)
 	if labels == nil {
 		labels = map[string]any{}
@@ -324,4 +314,72 @@ func (b bootstrap) bottlerocket() (string, error) {
 		return "", fmt.Errorf("encoding Bottlerocket settings: %w", err)
 	}
 	return base64.StdEncoding.EncodeToString(out), nil
+}
+
+// kubeletConfig is the node class's kubelet settings as nodeadm's inline
+// kubelet config: the API's field names are KubeletConfiguration's (as in
+// Karpenter's nodeadm bootstrap), durations written as strings like "1m30s".
+func kubeletConfig(k *v1.KubeletConfiguration) (map[string]any, error) {
+	out := map[string]any{}
+	if k == nil {
+		return out, nil
+	}
+	raw, err := json.Marshal(k)
+	if err != nil {
+		return nil, fmt.Errorf("encoding kubelet settings: %w", err)
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("encoding kubelet settings: %w", err)
+	}
+	return out, nil
+}
+
+// bottlerocketKubelet is the node class's kubelet settings as Bottlerocket's
+// settings.kubernetes keys. Every field has one but podsPerCore, which the
+// EC2NodeClass's validation refuses on Bottlerocket.
+func bottlerocketKubelet(k *v1.KubeletConfiguration) map[string]any {
+	out := map[string]any{}
+	if k == nil {
+		return out
+	}
+	switch len(k.ClusterDNS) {
+	case 0:
+	case 1:
+		out["cluster-dns-ip"] = k.ClusterDNS[0]
+	default:
+		// Bottlerocket takes a list as well as a single address.
+		out["cluster-dns-ip"] = slices.Clone(k.ClusterDNS)
+	}
+	if k.MaxPods != nil {
+		out["max-pods"] = int64(*k.MaxPods)
+	}
+	for key, m := range map[string]map[string]string{
+		"system-reserved": k.SystemReserved, "kube-reserved": k.KubeReserved,
+		"eviction-hard": k.EvictionHard, "eviction-soft": k.EvictionSoft,
+	} {
+		if len(m) > 0 {
+			out[key] = maps.Clone(m)
+		}
+	}
+	if len(k.EvictionSoftGracePeriod) > 0 {
+		grace := map[string]string{}
+		for signal, d := range k.EvictionSoftGracePeriod {
+			grace[signal] = d.Duration.String()
+		}
+		out["eviction-soft-grace-period"] = grace
+	}
+	if k.EvictionMaxPodGracePeriod != nil {
+		out["eviction-max-pod-grace-period"] = int64(*k.EvictionMaxPodGracePeriod)
+	}
+	// Bottlerocket's model types the image GC thresholds as strings.
+	if k.ImageGCHighThresholdPercent != nil {
+		out["image-gc-high-threshold-percent"] = strconv.Itoa(int(*k.ImageGCHighThresholdPercent))
+	}
+	if k.ImageGCLowThresholdPercent != nil {
+		out["image-gc-low-threshold-percent"] = strconv.Itoa(int(*k.ImageGCLowThresholdPercent))
+	}
+	if k.CPUCFSQuota != nil {
+		out["cpu-cfs-quota-enforced"] = *k.CPUCFSQuota
+	}
+	return out
 }
