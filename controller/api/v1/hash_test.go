@@ -222,3 +222,33 @@ func TestEC2NodeClassHash(t *testing.T) {
 		seen[h] = name
 	}
 }
+
+// TestEC2NodeClassHashKubeletFields: every kubelet field reaches the node,
+// so changing any one of them must drift the node class's claims.
+func TestEC2NodeClassHashKubeletFields(t *testing.T) {
+	base := hashNodeClass().Hash()
+	n := func(v int32) *int32 { return &v }
+	quota := false
+	for name, mutate := range map[string]func(k *v1.KubeletConfiguration){
+		"clusterDNS":                  func(k *v1.KubeletConfiguration) { k.ClusterDNS = []string{"10.96.0.10"} },
+		"maxPods":                     func(k *v1.KubeletConfiguration) { k.MaxPods = n(20) },
+		"podsPerCore":                 func(k *v1.KubeletConfiguration) { k.PodsPerCore = n(5) },
+		"systemReserved":              func(k *v1.KubeletConfiguration) { k.SystemReserved["memory"] = "200Mi" },
+		"kubeReserved":                func(k *v1.KubeletConfiguration) { k.KubeReserved = map[string]string{"cpu": "100m"} },
+		"evictionHard":                func(k *v1.KubeletConfiguration) { k.EvictionHard = map[string]string{"memory.available": "5%"} },
+		"evictionSoft":                func(k *v1.KubeletConfiguration) { k.EvictionSoft = map[string]string{"memory.available": "5%"} },
+		"evictionMaxPodGracePeriod":   func(k *v1.KubeletConfiguration) { k.EvictionMaxPodGracePeriod = n(30) },
+		"imageGCHighThresholdPercent": func(k *v1.KubeletConfiguration) { k.ImageGCHighThresholdPercent = n(90) },
+		"imageGCLowThresholdPercent":  func(k *v1.KubeletConfiguration) { k.ImageGCLowThresholdPercent = n(60) },
+		"cpuCFSQuota":                 func(k *v1.KubeletConfiguration) { k.CPUCFSQuota = &quota },
+		"evictionSoftGracePeriod": func(k *v1.KubeletConfiguration) {
+			k.EvictionSoftGracePeriod = map[string]metav1.Duration{"memory.available": {Duration: time.Minute}}
+		},
+	} {
+		nc := hashNodeClass()
+		mutate(nc.Spec.Kubelet)
+		if h := nc.Hash(); h == base {
+			t.Errorf("kubelet.%s: hash unchanged, want drift", name)
+		}
+	}
+}
