@@ -185,3 +185,80 @@ func TestParseUserDataMalformed(t *testing.T) {
 		})
 	}
 }
+
+// TestParseUserDataKubeletReservations: the settings that shape allocatable
+// are read from both formats; a later NodeConfig document's keys replace an
+// earlier one's, as nodeadm merges them.
+func TestParseUserDataKubeletReservations(t *testing.T) {
+	nodeadm := `MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="B"
+
+--B
+Content-Type: application/node.eks.aws
+
+apiVersion: node.eks.aws/v1alpha1
+kind: NodeConfig
+spec:
+  cluster: {name: prod, apiServerEndpoint: https://example.eks.amazonaws.com}
+  kubelet:
+    config:
+      maxPods: 30
+      podsPerCore: 4
+      systemReserved: {cpu: 100m, memory: 200Mi}
+      kubeReserved: {memory: 300Mi}
+      evictionHard: {memory.available: 5%}
+--B
+Content-Type: application/node.eks.aws
+
+apiVersion: node.eks.aws/v1alpha1
+kind: NodeConfig
+spec:
+  kubelet:
+    config:
+      systemReserved: {memory: 400Mi}
+--B--
+`
+	bottlerocket := `[settings.kubernetes]
+cluster-name = "prod"
+api-server = "https://example.eks.amazonaws.com"
+max-pods = 30
+system-reserved = { cpu = "100m", memory = "400Mi" }
+kube-reserved = { memory = "300Mi" }
+eviction-hard = { "memory.available" = "5%" }
+`
+	for name, tc := range map[string]struct {
+		doc         string
+		podsPerCore int
+	}{"nodeadm": {nodeadm, 4}, "bottlerocket": {bottlerocket, 0}} {
+		t.Run(name, func(t *testing.T) {
+			b, err := nodeagent.ParseUserData(b64(tc.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.MaxPods != 30 || b.PodsPerCore != tc.podsPerCore ||
+				!reflect.DeepEqual(b.SystemReserved, map[string]string{"cpu": "100m", "memory": "400Mi"}) ||
+				!reflect.DeepEqual(b.KubeReserved, map[string]string{"memory": "300Mi"}) ||
+				!reflect.DeepEqual(b.EvictionHard, map[string]string{"memory.available": "5%"}) {
+				t.Errorf("bootstrap %+v", b)
+			}
+		})
+	}
+}
+
+func TestParseUserDataRefusesBadReservations(t *testing.T) {
+	for name, tc := range map[string]struct{ config, want string }{
+		"reservation":    {`systemReserved: {memory: lots}`, `systemReserved[memory] "lots" is not a quantity`},
+		"eviction":       {`evictionHard: {memory.available: 150%}`, `evictionHard[memory.available] "150%" is not a percentage`},
+		"not a map":      {`kubeReserved: 5`, "kubelet config kubeReserved is"},
+		"podsPerCore":    {`podsPerCore: -1`, "negative podsPerCore"},
+		"not a quantity": {`evictionHard: {nodefs.available: x}`, `evictionHard[nodefs.available] "x" is not a quantity`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			doc := "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster: {name: prod, apiServerEndpoint: https://x}\n  kubelet:\n    config:\n      " + tc.config + "\n"
+			_, err := nodeagent.ParseUserData(b64(doc))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
