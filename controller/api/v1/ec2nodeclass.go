@@ -326,7 +326,7 @@ type KubeletConfiguration struct {
 	// +listType=atomic
 	// +optional
 	ClusterDNS []string `json:"clusterDNS,omitempty"`
-	// MaxPods caps pods per node; otherwise the ENI limit of the type.
+	// MaxPods caps pods per node; unset or 0, the ENI limit of the type.
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	MaxPods *int32 `json:"maxPods,omitempty"`

@@ -331,6 +331,11 @@ func kubeletConfig(k *v1.KubeletConfiguration) (map[string]any, error) {
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return nil, fmt.Errorf("encoding kubelet settings: %w", err)
 	}
+	// maxPods 0 means the type's default, as the catalog counts it; to
+	// kubelet it would mean no pods at all.
+	if k.MaxPods != nil && *k.MaxPods == 0 {
+		delete(out, "maxPods")
+	}
 	return out, nil
 }
 
@@ -350,7 +355,7 @@ func bottlerocketKubelet(k *v1.KubeletConfiguration) map[string]any {
 		// Bottlerocket takes a list as well as a single address.
 		out["cluster-dns-ip"] = slices.Clone(k.ClusterDNS)
 	}
-	if k.MaxPods != nil {
+	if k.MaxPods != nil && *k.MaxPods > 0 {
 		out["max-pods"] = int64(*k.MaxPods)
 	}
 	for key, m := range map[string]map[string]string{

@@ -202,3 +202,18 @@ func TestNodeAgentReadsKubeletBack(t *testing.T) {
 		})
 	}
 }
+
+func TestMaxPodsZeroLeavesTheDefault(t *testing.T) {
+	for _, family := range []string{v1.AMIFamilyAL2023, v1.AMIFamilyBottlerocket} {
+		b := testBootstrap("")
+		b.Kubelet = &v1.KubeletConfiguration{MaxPods: ptr.To[int32](0)}
+		ud, err := b.userData(family)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := base64.StdEncoding.DecodeString(ud)
+		if strings.Contains(string(raw), "maxPods") || strings.Contains(string(raw), "max-pods") {
+			t.Errorf("%s: maxPods 0 written to userData:\n%s", family, raw)
+		}
+	}
+}
