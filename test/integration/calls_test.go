@@ -73,4 +73,7 @@ func TestCallsMadeOnce(t *testing.T) {
 	if got := e.conflicts(); len(got) > 0 {
 		t.Errorf("%d update conflicts logged, the first:\n%s", len(got), got[0])
 	}
+	for _, l := range e.ctrl.Entries("Reconciler error") {
+		t.Logf("reconciler error: %v %v", l["controller"], l["error"])
+	}
 }
