@@ -34,8 +34,9 @@ type CloudProvider interface {
 	// terminated, with the NodeClaim name from its tags when it has one.
 	List(ctx context.Context) ([]*v1.NodeClaim, error)
 	// Delete terminates the NodeClaim's instance. It returns a
-	// *NodeClaimNotFoundError when the instance is already gone, which
-	// callers treat as success.
+	// *NodeClaimNotFoundError when the instance is already gone or already
+	// terminating, which callers treat as success; so a second Delete of
+	// one instance asks the cloud to terminate nothing.
 	Delete(ctx context.Context, nc *v1.NodeClaim) error
 	// InstanceTypes are the instance types, with offerings and prices, that
 	// the NodePool's node class can launch.

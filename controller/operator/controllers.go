@@ -61,7 +61,7 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 	controllers := []registrar{
 		// NodeClasses and NodePools
 		status.NewController(kube, cloud, clk),
-		counter.NewController(kube),
+		counter.NewController(kube, cloud),
 		readiness.NewController(kube),
 		// pending pods → NodeClaims
 		provisioning.NewController(kube, prov),

@@ -129,10 +129,16 @@ type EC2NodeClassSpec struct {
 	// +kubebuilder:validation:MaxLength=16384
 	// +optional
 	UserData *string `json:"userData,omitempty"`
-	// Tags are put on instances, volumes and launch templates.
+	// Tags are put on everything launched for the node class: instances,
+	// their volumes and network interfaces, spot requests, fleets and
+	// launch templates. Keys nodewright sets itself are refused.
 	// +kubebuilder:validation:MaxProperties=50
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('kubernetes.io/cluster/'))",message="tag keys starting with kubernetes.io/cluster/ are reserved"
-	// +kubebuilder:validation:XValidation:rule="self.all(k, !(k in ['nodewright.dev/nodepool', 'nodewright.dev/nodeclaim', 'nodewright.dev/ec2nodeclass', 'eks:eks-cluster-name']))",message="tag keys nodewright.dev/nodepool, nodewright.dev/nodeclaim, nodewright.dev/ec2nodeclass and eks:eks-cluster-name are reserved"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k != '')",message="tag keys must not be empty"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('kubernetes.io/cluster/'))",messageExpression="'tag key ' + self.filter(k, k.startsWith('kubernetes.io/cluster/'))[0] + ' is reserved: nodewright tags every resource of the cluster with kubernetes.io/cluster/<cluster name>'"
+	// +kubebuilder:validation:XValidation:rule="!('nodewright.dev/nodepool' in self)",message="tag key nodewright.dev/nodepool is reserved: nodewright sets it to the name of the NodePool a resource belongs to"
+	// +kubebuilder:validation:XValidation:rule="!('nodewright.dev/nodeclaim' in self)",message="tag key nodewright.dev/nodeclaim is reserved: nodewright sets it to the name of the NodeClaim a resource belongs to"
+	// +kubebuilder:validation:XValidation:rule="!('nodewright.dev/ec2nodeclass' in self)",message="tag key nodewright.dev/ec2nodeclass is reserved: nodewright sets it to the name of the EC2NodeClass a resource belongs to"
+	// +kubebuilder:validation:XValidation:rule="!('eks:eks-cluster-name' in self)",message="tag key eks:eks-cluster-name is reserved: nodewright sets it to the name of the EKS cluster"
 	// +optional
 	Tags map[string]string `json:"tags,omitempty"`
 	// Kubelet settings for the nodes. On AL2023 and Bottlerocket nodewright

@@ -28,6 +28,7 @@ import (
 	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/providers/instance"
+	"github.com/nodewright/nodewright/controller/test"
 	"github.com/nodewright/nodewright/test/kubetest"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 	"github.com/nodewright/nodewright/test/localcloud/nodeagent"
@@ -75,17 +76,9 @@ func setup(t *testing.T) *env {
 	return &env{emu: emu, cfg: cfg, kube: kube, p: p}
 }
 
+// nodeClass finds the emulator's subnets and groups for clusterName.
 func nodeClass(name string) *v1.EC2NodeClass {
-	return &v1.EC2NodeClass{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1.EC2NodeClassSpec{
-			SubnetSelectorTerms:        []v1.SubnetSelectorTerm{{Tags: map[string]string{"nodewright.dev/discovery": clusterName}}},
-			SecurityGroupSelectorTerms: []v1.SecurityGroupSelectorTerm{{Tags: map[string]string{"nodewright.dev/discovery": clusterName}}},
-			AMISelectorTerms:           []v1.AMISelectorTerm{{Alias: "al2023@latest"}},
-			Role:                       "node-role",
-			Tags:                       map[string]string{"team": "infra"},
-		},
-	}
+	return test.EC2NodeClass(test.EC2NodeClassOptions{Name: name, Discovery: clusterName, Role: "node-role", Tags: map[string]string{"team": "infra"}})
 }
 
 // resolved resolves the node class and stores it where the provider reads it.

@@ -38,7 +38,8 @@ type Provider interface {
 	List(ctx context.Context) ([]ec2types.Instance, error)
 	// Delete terminates an instance. It returns a
 	// *cloudprovider.NodeClaimNotFoundError when the instance does not
-	// exist or was terminated already.
+	// exist, is terminated, or is shutting down already (its termination
+	// was asked for), and then makes no TerminateInstances call.
 	Delete(ctx context.Context, id string) error
 }
 
@@ -114,8 +115,20 @@ func (p *DefaultProvider) List(ctx context.Context) ([]ec2types.Instance, error)
 	return out, nil
 }
 
-// Delete implements Provider.
+// Delete implements Provider. It reads the instance's state first, as
+// Karpenter's AWS provider does, because two controllers reach every
+// instance that goes (the Node's termination and the claim's finalizer)
+// and the second can act on a cached claim that does not yet say the
+// first one terminated it: one DescribeInstances is cheaper than a second
+// TerminateInstances, a mutation.
 func (p *DefaultProvider) Delete(ctx context.Context, id string) error {
+	in, err := p.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if in.State != nil && in.State.Name == ec2types.InstanceStateNameShuttingDown {
+		return cloudprovider.NewNodeClaimNotFoundError(fmt.Errorf("instance %s is shutting down already", id))
+	}
 	out, err := p.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
 	if err != nil {
 		if awsapi.ErrorCode(err) == "InvalidInstanceID.NotFound" {

@@ -20,27 +20,46 @@ import (
 	"github.com/nodewright/nodewright/controller/providers/cache"
 )
 
-// fakeEC2 knows one terminated instance, i-gone, and answers every fleet
-// with fleetErrors.
+// fakeEC2 knows one terminated instance, i-gone, and those in states;
+// TerminateInstances moves one to shutting-down and is counted. It answers
+// every fleet with fleetErrors.
 type fakeEC2 struct {
 	fleets      int
 	fleetErrors []ec2types.CreateFleetError
+	states      map[string]ec2types.InstanceStateName
+	terminates  int
+}
+
+func (f *fakeEC2) state(id string) (ec2types.InstanceStateName, bool) {
+	if id == "i-gone" {
+		return ec2types.InstanceStateNameTerminated, true
+	}
+	s, ok := f.states[id]
+	return s, ok
 }
 
 func (f *fakeEC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
-	if in.InstanceIds[0] != "i-gone" {
+	id := in.InstanceIds[0]
+	state, ok := f.state(id)
+	if !ok {
 		return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound"}
 	}
-	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: []ec2types.Instance{{InstanceId: aws.String("i-gone"),
-		State: &ec2types.InstanceState{Name: ec2types.InstanceStateNameTerminated}}}}}}, nil
+	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: []ec2types.Instance{{InstanceId: aws.String(id),
+		State: &ec2types.InstanceState{Name: state}}}}}}, nil
 }
 
 func (f *fakeEC2) TerminateInstances(_ context.Context, in *ec2.TerminateInstancesInput, _ ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
-	if in.InstanceIds[0] != "i-gone" {
+	f.terminates++
+	id := in.InstanceIds[0]
+	state, ok := f.state(id)
+	if !ok {
 		return nil, &smithy.GenericAPIError{Code: "InvalidInstanceID.NotFound"}
 	}
-	return &ec2.TerminateInstancesOutput{TerminatingInstances: []ec2types.InstanceStateChange{{InstanceId: aws.String("i-gone"),
-		PreviousState: &ec2types.InstanceState{Name: ec2types.InstanceStateNameTerminated}}}}, nil
+	if state != ec2types.InstanceStateNameTerminated {
+		f.states[id] = ec2types.InstanceStateNameShuttingDown
+	}
+	return &ec2.TerminateInstancesOutput{TerminatingInstances: []ec2types.InstanceStateChange{{InstanceId: aws.String(id),
+		PreviousState: &ec2types.InstanceState{Name: state}}}}, nil
 }
 
 func (f *fakeEC2) CreateFleet(context.Context, *ec2.CreateFleetInput, ...func(*ec2.Options)) (*ec2.CreateFleetOutput, error) {
@@ -68,6 +87,24 @@ func TestGoneInstancesAreNotFound(t *testing.T) {
 		if err := p.Delete(ctx, id); !cloudprovider.IsNodeClaimNotFoundError(err) {
 			t.Errorf("Delete(%s) = %v, want not found", id, err)
 		}
+	}
+}
+
+// Both the Node's termination and the claim's finalizer delete every
+// instance that goes: only the first asks EC2 to terminate it, and the
+// second hears it is gone.
+func TestDeleteTerminatesOnce(t *testing.T) {
+	f := &fakeEC2{states: map[string]ec2types.InstanceStateName{"i-running": ec2types.InstanceStateNameRunning}}
+	p := NewDefaultProvider(Options{ClusterName: "test", MaxFleetOverrides: 60}, f, templates{}, nil)
+	ctx := context.Background()
+	if err := p.Delete(ctx, "i-running"); err != nil {
+		t.Fatalf("first Delete: %v", err)
+	}
+	if err := p.Delete(ctx, "i-running"); !cloudprovider.IsNodeClaimNotFoundError(err) {
+		t.Errorf("second Delete of a shutting-down instance = %v, want not found", err)
+	}
+	if f.terminates != 1 {
+		t.Errorf("%d TerminateInstances calls for two Deletes of one instance, want 1", f.terminates)
 	}
 }
 

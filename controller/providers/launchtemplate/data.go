@@ -12,9 +12,11 @@ import (
 
 // launchTemplateData is the part of a launch that every offering of a node
 // class and image shares. A launch also creates a network interface, and a
-// spot request for spot; CreateFleet cannot tag those, so the template does,
-// with the node class's tags: IAM authorizes their creation on those
-// request tags, and the controller's policy requires the cluster's.
+// spot request for spot. CreateFleet cannot tag spot requests; it could tag
+// the interface, but the template does both, as Karpenter's does, with the
+// node class's tags: IAM authorizes their creation on those request tags,
+// and the controller's policy requires the cluster's. The instance, its
+// volumes and the fleet are tagged by CreateFleet (instance.launch).
 func (p *DefaultProvider) launchTemplateData(nc *v1.EC2NodeClass, imageID, userData string) *ec2types.RequestLaunchTemplateData {
 	tags := awsapi.Tags(NodeClassTags(p.opts.ClusterName, nc))
 	d := &ec2types.RequestLaunchTemplateData{

@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/providers/nodeclass"
+	"github.com/nodewright/nodewright/controller/test"
 	"github.com/nodewright/nodewright/test/localcloud/awsemu"
 )
 
@@ -42,17 +43,9 @@ func setup(t *testing.T) *env {
 	return &env{emu: emu, cfg: cfg, p: p}
 }
 
+// nodeClass finds the emulator's subnets and groups for clusterName.
 func nodeClass(name string) *v1.EC2NodeClass {
-	return &v1.EC2NodeClass{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1.EC2NodeClassSpec{
-			SubnetSelectorTerms:        []v1.SubnetSelectorTerm{{Tags: map[string]string{"nodewright.dev/discovery": clusterName}}},
-			SecurityGroupSelectorTerms: []v1.SecurityGroupSelectorTerm{{Tags: map[string]string{"nodewright.dev/discovery": clusterName}}},
-			AMISelectorTerms:           []v1.AMISelectorTerm{{Alias: "al2023@latest"}},
-			Role:                       "node-role",
-			Tags:                       map[string]string{"team": "infra"},
-		},
-	}
+	return test.EC2NodeClass(test.EC2NodeClassOptions{Name: name, Discovery: clusterName, Role: "node-role", Tags: map[string]string{"team": "infra"}})
 }
 
 func TestResolveNodeClass(t *testing.T) {

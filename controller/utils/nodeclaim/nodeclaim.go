@@ -111,3 +111,24 @@ func NodeToNodeClaims(kube client.Client) handler.MapFunc {
 		return out
 	}
 }
+
+// Price is the hourly price of the offering a launched claim runs on (its
+// instance type, zone and capacity type labels), looked up in types; false
+// when the claim has not launched or types no longer offer it.
+func Price(nc *v1.NodeClaim, types []*scheduling.InstanceType) (float64, bool) {
+	typ, zone, capacityType := nc.Labels[corev1.LabelInstanceTypeStable], nc.Labels[corev1.LabelTopologyZone], nc.Labels[v1.CapacityTypeLabelKey]
+	if typ == "" || zone == "" || capacityType == "" {
+		return 0, false
+	}
+	for _, it := range types {
+		if it.Name != typ {
+			continue
+		}
+		for _, off := range it.Offerings {
+			if off.Zone == zone && off.CapacityType == capacityType {
+				return off.Price, true
+			}
+		}
+	}
+	return 0, false
+}

@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,7 +71,14 @@ var (
 	volumeTypes      = []string{"standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"}
 	evictionSignals  = []string{"memory.available", "nodefs.available", "nodefs.inodesFree", "imagefs.available", "imagefs.inodesFree", "pid.available"}
 	reservedResource = []string{"cpu", "memory", "ephemeral-storage", "pid"}
-	reservedTagKeys  = []string{v1.NodePoolTagKey, v1.NodeClaimTagKey, v1.EC2NodeClassTagKey, v1.EKSClusterNameTagKey}
+	// reservedTagKeys are the tag keys nodewright sets on what it launches,
+	// with what it sets them to; the EC2NodeClass CRD refuses the same keys.
+	reservedTagKeys = map[string]string{
+		v1.NodePoolTagKey:       "the name of the NodePool a resource belongs to",
+		v1.NodeClaimTagKey:      "the name of the NodeClaim a resource belongs to",
+		v1.EC2NodeClassTagKey:   "the name of the EC2NodeClass a resource belongs to",
+		v1.EKSClusterNameTagKey: "the name of the EKS cluster",
+	}
 )
 
 var metadataAttrTypes = map[string]attr.Type{
@@ -208,8 +217,9 @@ func nodeClassSchema() schema.Schema {
 				Validators:          []validator.String{stringvalidator.LengthAtMost(16384)},
 				MarkdownDescription: "User data merged with what nodewright generates (AL2023: MIME multi-part; Bottlerocket: TOML).",
 			},
-			"tags": optionalStringMap("Tags put on instances, volumes and launch templates. Keys starting with `kubernetes.io/cluster/` and nodewright's own tag " +
-				"keys are reserved."),
+			"tags": optionalStringMap("Tags put on everything launched for the class: instances, their volumes and network interfaces, spot requests, " +
+				"fleets and launch templates. Keys nodewright sets itself are refused: those starting with `" + v1.ClusterTagKeyPrefix + "`, and " +
+				kubeOneOfDoc(slices.Sorted(maps.Keys(reservedTagKeys))) + "."),
 			"block_device_mappings": schema.ListNestedAttribute{
 				Optional:            true,
 				Validators:          []validator.List{listvalidator.SizeAtMost(50)},

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -104,9 +105,9 @@ func validateNodeClass(m *nodeClassModel) diag.Diagnostics {
 		}
 		checkSelectorTags(bad, p.AtName("tags"), fmt.Sprintf("security_group_selector_terms[%d].tags", i), t.Tags)
 	}
-	for k := range kubeStringMap(m.Tags) {
-		if strings.HasPrefix(k, v1.ClusterTagKeyPrefix) || slices.Contains(reservedTagKeys, k) {
-			bad(path.Root("tags"), "tags: key %q is reserved (keys starting with %s and %s are set by nodewright)", k, v1.ClusterTagKeyPrefix, strings.Join(reservedTagKeys, ", "))
+	for _, k := range slices.Sorted(maps.Keys(kubeStringMap(m.Tags))) {
+		if why := refusedTagKey(k); why != "" {
+			bad(path.Root("tags"), "tags: %s", why)
 		}
 	}
 	roots := 0
@@ -226,4 +227,20 @@ func evictionThresholdOK(v string) bool {
 	}
 	_, err := k8sresource.ParseQuantity(v)
 	return err == nil
+}
+
+// refusedTagKey says why a user tag key can't be used, or "" when it can:
+// nodewright sets these keys itself, and a user's value would either be
+// overwritten or, for the cluster tag, claim resources for another cluster.
+// The messages match the EC2NodeClass CRD's.
+func refusedTagKey(k string) string {
+	switch {
+	case k == "":
+		return "tag keys must not be empty"
+	case strings.HasPrefix(k, v1.ClusterTagKeyPrefix):
+		return fmt.Sprintf("tag key %s is reserved: nodewright tags every resource of the cluster with %s<cluster name>; remove it", k, v1.ClusterTagKeyPrefix)
+	case reservedTagKeys[k] != "":
+		return fmt.Sprintf("tag key %s is reserved: nodewright sets it to %s; remove it", k, reservedTagKeys[k])
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -33,7 +34,7 @@ func TestAccNodeClassValidation(t *testing.T) {
 			{nodeClassWith(`role = "r"` + "\n" + `ami_selector_terms = [{ id = "ami-0123" }]`), "ami_family is required unless ami_selector_terms uses an alias"},
 			{nodeClassWith(`role = "r"` + "\n" + `ami_family = "Bottlerocket"` + "\n" + aliasTerm), `ami_family "Bottlerocket" must match the family of alias "al2023@latest" (AL2023)`},
 			{nodeClassWith(`role = "r"` + "\n" + `ami_selector_terms = [{ alias = "ubuntu@latest" }]`), "must be al2023@latest, al2023@v<version>, bottlerocket@latest or bottlerocket@v<version>"},
-			{nodeClassWith(`role = "r"` + "\n" + aliasTerm + "\n" + `tags = { "kubernetes.io/cluster/c" = "owned" }`), `tags: key "kubernetes.io/cluster/c" is reserved`},
+			{nodeClassWith(`role = "r"` + "\n" + aliasTerm + "\n" + `tags = { "kubernetes.io/cluster/c" = "owned" }`), `tags: tag key kubernetes.io/cluster/c is reserved`},
 			{nodeClassWith(`role = "r"` + "\n" + aliasTerm + "\n" + `block_device_mappings = [{ ebs = { volume_type = "gp2", iops = 3000 } }]`), `block_device_mappings[0].ebs.iops can only be set for io1, io2 and gp3 volumes (volume_type is "gp2")`},
 			{nodeClassWith(`role = "r"` + "\n" + aliasTerm + "\n" + `block_device_mappings = [{ root_volume = true }, { root_volume = true }]`), "block_device_mappings: at most one mapping may be the root volume, 2 are"},
 			{nodeClassWith(`role = "r"` + "\n" + aliasTerm + "\n" + `kubelet = { eviction_soft = { "memory.available" = "10%" } }`), `kubelet: eviction_soft signal "memory.available" needs an eviction_soft_grace_period`},
@@ -69,4 +70,25 @@ resource "nodewright_node_class" "w" {
 `, "security_group_selector_terms[0]: a security group selector term with an id can't also have tags or name"},
 		}),
 	})
+}
+
+// Every key nodewright sets on what it launches is refused with a message
+// that names it; the user's own keys, nodewright.dev ones included, pass.
+func TestNodeClassRefusedTagKeys(t *testing.T) {
+	for key, want := range map[string]string{
+		"team":                        "",
+		"nodewright.dev/custom":       "",
+		"kubernetes.io/cluster-name":  "",
+		"":                            "tag keys must not be empty",
+		"kubernetes.io/cluster/prod":  "tag key kubernetes.io/cluster/prod is reserved: nodewright tags every resource of the cluster",
+		"nodewright.dev/nodepool":     "tag key nodewright.dev/nodepool is reserved: nodewright sets it to the name of the NodePool",
+		"nodewright.dev/nodeclaim":    "tag key nodewright.dev/nodeclaim is reserved: nodewright sets it to the name of the NodeClaim",
+		"nodewright.dev/ec2nodeclass": "tag key nodewright.dev/ec2nodeclass is reserved: nodewright sets it to the name of the EC2NodeClass",
+		"eks:eks-cluster-name":        "tag key eks:eks-cluster-name is reserved: nodewright sets it to the name of the EKS cluster",
+	} {
+		got := refusedTagKey(key)
+		if want == "" && got != "" || !strings.HasPrefix(got, want) {
+			t.Errorf("refusedTagKey(%q) = %q, want it to start with %q", key, got, want)
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/cloudprovider"
+	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
 )
 
 // nodeClassRetry is how soon a claim whose node class isn't resolved yet
@@ -100,15 +101,5 @@ func (c *Controller) price(ctx context.Context, nc *v1.NodeClaim) (float64, bool
 	if err != nil {
 		return 0, false
 	}
-	for _, it := range types {
-		if it.Name != nc.Labels[corev1.LabelInstanceTypeStable] {
-			continue
-		}
-		for _, off := range it.Offerings {
-			if off.Zone == nc.Labels[corev1.LabelTopologyZone] && off.CapacityType == nc.Labels[v1.CapacityTypeLabelKey] {
-				return off.Price, true
-			}
-		}
-	}
-	return 0, false
+	return nodeclaim.Price(nc, types)
 }

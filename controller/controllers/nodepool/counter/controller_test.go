@@ -2,6 +2,7 @@ package counter_test
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/cloudprovider/fake"
 	"github.com/nodewright/nodewright/controller/controllers/nodepool/counter"
 	"github.com/nodewright/nodewright/controller/test"
 	"github.com/nodewright/nodewright/controller/test/expectations"
@@ -40,7 +42,7 @@ func TestCounter(t *testing.T) {
 	claim("c", "default", "", "")
 	claim("other", "elsewhere", "64", "256Gi")
 
-	c := counter.NewController(kube)
+	c := counter.NewController(kube, fake.New(test.InstanceTypes()))
 	if _, err := c.Reconcile(ctx, np); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func TestCounterLimitGauges(t *testing.T) {
 	np := test.NodePool(test.NodePoolOptions{Name: "limited"})
 	np.Spec.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100")}
 	expectations.ExpectCreated(ctx, t, kube, np)
-	c := counter.NewController(kube)
+	c := counter.NewController(kube, fake.New(test.InstanceTypes()))
 	if _, err := c.Reconcile(ctx, np); err != nil {
 		t.Fatal(err)
 	}
@@ -95,4 +97,54 @@ func TestCounterLimitGauges(t *testing.T) {
 	if v := expectations.Metric(t, "nodewright_nodepool_limit", cpu); v != 0 {
 		t.Errorf("nodepool_limit{cpu} = %v after the limit was removed, want no series", v)
 	}
+}
+
+// The price gauge sums the offerings the pool's launched claims run on, by
+// capacity type, and follows claims as they go.
+func TestCounterPriceGauge(t *testing.T) {
+	ctx := context.Background()
+	kube := test.Start(t).Client
+	np := test.NodePool(test.NodePoolOptions{Name: "priced"})
+	expectations.ExpectCreated(ctx, t, kube, np)
+	launched := func(typ, zone, providerID string) *v1.NodeClaim {
+		nc := test.NodeClaim(test.NodeClaimOptions{NodePool: "priced", NodeClass: "default"})
+		nc.Labels[corev1.LabelInstanceTypeStable] = typ
+		nc.Labels[corev1.LabelTopologyZone] = zone
+		nc.Labels[v1.CapacityTypeLabelKey] = v1.CapacityTypeOnDemand
+		expectations.ExpectCreated(ctx, t, kube, nc)
+		if providerID != "" {
+			if err := kubetest.UpdateStatus(ctx, kube, nc, func(nc *v1.NodeClaim) { nc.Status.ProviderID = providerID }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return nc
+	}
+	// test.InstanceTypes: m5.large is 0.096 in us-east-1a and 10% more in us-east-1b.
+	a := launched("m5.large", "us-east-1a", "aws:///us-east-1a/i-a")
+	launched("m5.large", "us-east-1b", "aws:///us-east-1b/i-b")
+	launched("m5.large", "us-east-1a", "")                        // not launched: not paid for
+	launched("x9.unknown", "us-east-1a", "aws:///us-east-1a/i-x") // no price known: adds nothing
+
+	c := counter.NewController(kube, fake.New(test.InstanceTypes()))
+	onDemand := map[string]string{"nodepool": "priced", "capacity_type": v1.CapacityTypeOnDemand}
+	spot := map[string]string{"nodepool": "priced", "capacity_type": v1.CapacityTypeSpot}
+	expectPrice := func(labels map[string]string, want float64) {
+		t.Helper()
+		if got := expectations.Metric(t, "nodewright_nodepool_price_dollars_per_hour", labels); math.Abs(got-want) > 1e-9 {
+			t.Errorf("nodepool_price_dollars_per_hour%v = %v, want %v", labels, got, want)
+		}
+	}
+	if _, err := c.Reconcile(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	expectPrice(onDemand, 0.096+0.096*1.1)
+	expectPrice(spot, 0)
+
+	if err := kube.Delete(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Reconcile(ctx, np); err != nil {
+		t.Fatal(err)
+	}
+	expectPrice(onDemand, 0.096*1.1)
 }
