@@ -138,6 +138,12 @@ func validateNodeClass(m *nodeClassModel) diag.Diagnostics {
 	}
 	if k := m.Kubelet; k != nil {
 		validateKubelet(bad, k)
+		// Bottlerocket's settings.kubernetes has no pods-per-core key, so the
+		// value could only be dropped; the CRD refuses it the same way.
+		prefix, _, _ := strings.Cut(alias, "@")
+		if isKnownInt(k.PodsPerCore) && (m.AMIFamily.ValueString() == v1.AMIFamilyBottlerocket || aliasFamily[prefix] == v1.AMIFamilyBottlerocket) {
+			bad(path.Root("kubelet").AtName("pods_per_core"), "kubelet.pods_per_core is not supported on the Bottlerocket AMI family, which has no such setting; use kubelet.max_pods")
+		}
 	}
 	if isKnownStr(m.DeleteTimeout) && !kubeDurationRE.MatchString(m.DeleteTimeout.ValueString()) {
 		bad(path.Root("delete_timeout"), "delete_timeout: %q must be a duration in h, m and s units, like 10m", m.DeleteTimeout.ValueString())

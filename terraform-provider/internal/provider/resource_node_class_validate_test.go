@@ -40,6 +40,7 @@ func TestAccNodeClassValidation(t *testing.T) {
 			{nodeClassWith(`role = "r"` + "\n" + aliasTerm + "\n" + `kubelet = { eviction_soft = { "memory.available" = "10%" } }`), `kubelet: eviction_soft signal "memory.available" needs an eviction_soft_grace_period`},
 			{nodeClassWith(`role = "r"` + "\n" + aliasTerm + "\n" + `kubelet = { system_reserved = { gpu = "1" } }`), `kubelet.system_reserved may only reserve cpu, memory, ephemeral-storage, pid, not "gpu"`},
 			{nodeClassWith(`role = "r"` + "\n" + aliasTerm + "\n" + `kubelet = { image_gc_high_threshold_percent = 50, image_gc_low_threshold_percent = 60 }`), "kubelet.image_gc_high_threshold_percent (50) must be greater than image_gc_low_threshold_percent (60)"},
+			{nodeClassWith(`role = "r"` + "\n" + `ami_selector_terms = [{ alias = "bottlerocket@latest" }]` + "\n" + `kubelet = { pods_per_core = 10 }`), "kubelet.pods_per_core is not supported on the Bottlerocket AMI family"},
 			{nodeClassWith(`role = "r"` + "\n" + aliasTerm + "\n" + `metadata_options = { http_tokens = "maybe" }`), `value must be one of: ["required" "optional"], got: "maybe"`},
 		}),
 	})
