@@ -1,9 +1,12 @@
 // Package disruption runs the disruption loop: one leader-elected pass at a
 // time builds a snapshot of the cluster, asks the disruption engine for a
-// decision, checks after a delay that the decision still holds, launches
-// the replacements, and only once they are Initialized hands the
+// decision, and checks after a delay that the decision still holds. Then
+// it taints the candidates' Nodes, records the decision on the NodeClaims,
+// launches the replacements, and only once they are Initialized hands the
 // candidates to termination (which drains them). A replacement that fails
-// rolls the decision back before anything was drained.
+// rolls the decision back before anything was drained. The record lets a
+// restarted controller finish or roll back what the previous run started
+// (resume.go).
 package disruption
 
 import (

@@ -41,6 +41,9 @@ type command struct {
 	objects      []client.Object
 	pools        map[string]string // NodePool by candidate NodeClaim
 	replacements []string
+	// resumed: rebuilt from its record after a restart, so the decision's
+	// figures (savings, pods) are unknown.
+	resumed bool
 }
 
 // execute marks the candidates and launches the decision's replacements,
@@ -245,7 +248,7 @@ func (c *Controller) finish(ctx context.Context, cmd *command, r *Report) error 
 	}
 	c.end(cmd)
 	decisionsTotal.WithLabelValues(string(d.Method), string(d.Reason), OutcomeCompleted).Inc()
-	if d.Savings != 0 {
+	if !cmd.resumed {
 		estimatedSavings.WithLabelValues(string(d.Method)).Set(d.Savings)
 	}
 	log.FromContext(ctx).Info("disrupted nodes", "command", cmd.id, "method", d.Method, "reason", d.Reason, "candidates", cmd.candidates,

@@ -57,7 +57,7 @@ func (c *Controller) resume(ctx context.Context, r *Report) error {
 }
 
 func (c *Controller) resumeOne(ctx context.Context, id string, claims []*v1.NodeClaim, r *Report) error {
-	cmd := &command{id: id, decision: &disruptionplan.Decision{}, pools: map[string]string{}}
+	cmd := &command{id: id, decision: &disruptionplan.Decision{}, pools: map[string]string{}, resumed: true}
 	wanted, live := -1, 0
 	var reps []*v1.NodeClaim
 	for _, nc := range claims {
