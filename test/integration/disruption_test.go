@@ -715,9 +715,14 @@ func TestDisruptionReplacementICEDrainsNothing(t *testing.T) {
 		if err := e.kube.Get(ctx, client.ObjectKeyFromObject(pod), &p); err != nil {
 			return fmt.Sprintf("the pod: %v", err)
 		}
-		// The replacement itself is deleted when its launch fails: only the
-		// drifted node going would be a drain.
-		if slices.Contains(busy, victim.Name) || p.UID != pod.UID || !podReady(&p) {
+		// The replacement itself is deleted when its launch fails, and the
+		// drifted node is tainted while it launches: only the drifted claim
+		// being deleted, or its pod going, would be a drain.
+		var got v1.NodeClaim
+		if err := e.kube.Get(ctx, client.ObjectKeyFromObject(&victim), &got); err != nil {
+			return fmt.Sprintf("the drifted claim: %v", err)
+		}
+		if !got.DeletionTimestamp.IsZero() || p.UID != pod.UID || !podReady(&p) {
 			return fmt.Sprintf("disrupting %v, pod ready=%v", busy, podReady(&p))
 		}
 		return ""
@@ -734,4 +739,13 @@ func TestDisruptionReplacementICEDrainsNothing(t *testing.T) {
 	if got.Status.ImageID == "" || !got.DeletionTimestamp.IsZero() {
 		t.Errorf("the drifted claim changed: %+v", got.Status)
 	}
+	// Each failed attempt rolls its taint back; a pass may have just taken
+	// the next attempt, so wait for a moment with none in flight.
+	e.eventually("the drifted node untainted between attempts", 30*time.Second, func(ctx context.Context) (bool, error) {
+		var n corev1.Node
+		if err := e.kube.Get(ctx, client.ObjectKey{Name: got.Status.NodeName}, &n); err != nil {
+			return false, err
+		}
+		return !hasDisruptedTaint(&n), nil
+	}, 100*time.Millisecond)
 }

@@ -1,9 +1,12 @@
 // Package disruption runs the disruption loop: one leader-elected pass at a
 // time builds a snapshot of the cluster, asks the disruption engine for a
-// decision, checks after a delay that the decision still holds, launches
-// the replacements, and only once they are Initialized hands the
+// decision, and checks after a delay that the decision still holds. Then
+// it taints the candidates' Nodes, records the decision on the NodeClaims,
+// launches the replacements, and only once they are Initialized hands the
 // candidates to termination (which drains them). A replacement that fails
-// rolls the decision back before anything was drained.
+// rolls the decision back before anything was drained. The record lets a
+// restarted controller finish or roll back what the previous run started
+// (resume.go).
 package disruption
 
 import (
@@ -80,6 +83,10 @@ type Controller struct {
 	pending *pending
 	// commands are decisions whose replacements are launching.
 	commands []*command
+	// ended are the ids of commands this run finished or rolled back.
+	ended map[string]bool
+	// started: the first pass released orphaned taints.
+	started bool
 	// podEvents wait for the next pass to be recorded.
 	podEvents podEvents
 }
@@ -103,6 +110,12 @@ type Report struct {
 	Dropped []*disruptionplan.Decision
 	// Completed and Failed count decisions that ended this pass.
 	Completed, Failed int
+	// Resumed counts recorded commands (from a previous run) this pass
+	// took up again to wait for their replacements.
+	Resumed int
+	// OverLimit are decisions not taken because their replacements would
+	// take a NodePool past its limits.
+	OverLimit []disruptionplan.OverLimit
 	// Next is when the next pass is due.
 	Next time.Duration
 }
@@ -117,7 +130,19 @@ func (c *Controller) Pass(ctx context.Context) (Report, error) {
 	if err := c.flushPodEvents(ctx); err != nil {
 		return r, err
 	}
-	// 1. Replacements that are ready or failed end their command.
+	// 1. Taints and commands a previous run left behind are picked up:
+	// orphaned taints released once, recorded commands whenever one is
+	// not in memory.
+	if !c.started {
+		if err := c.ReleaseOrphans(ctx); err != nil {
+			return r, err
+		}
+		c.started = true
+	}
+	if err := c.resume(ctx, &r); err != nil {
+		return r, err
+	}
+	// 2. Replacements that are ready or failed end their command.
 	if err := c.progress(ctx, &r); err != nil {
 		return r, err
 	}
@@ -127,7 +152,7 @@ func (c *Controller) Pass(ctx context.Context) (Report, error) {
 		r.Next = time.Second
 		return r, nil
 	}
-	// 2. A pending decision is re-checked once the delay has passed.
+	// 3. A pending decision is re-checked once the delay has passed.
 	if c.pending != nil {
 		if wait := c.pending.due.Sub(c.clock.Now()); wait > 0 {
 			r.Next = min(r.Next, wait)
@@ -135,11 +160,12 @@ func (c *Controller) Pass(ctx context.Context) (Report, error) {
 		}
 		return r, c.validate(ctx, &r)
 	}
-	// 3. Look for a new decision.
+	// 4. Look for a new decision.
 	v, res, err := c.evaluate(ctx)
 	if err != nil {
 		return r, err
 	}
+	r.OverLimit = res.OverLimit
 	if len(res.Decisions) > 0 {
 		c.propose(ctx, v, res.Decisions)
 		r.Proposed = res.Decisions

@@ -42,7 +42,7 @@ func contains(events []string, parts ...string) bool {
 }
 
 // launch runs a decision to replace "<pool>-a" up to its replacement being
-// created, checking the candidate is untouched on the way.
+// created, checking the candidate is tainted and recorded, not deleted.
 func launch(t *testing.T) (*fixture, string, *v1.NodeClaim) {
 	var f *fixture
 	f = newFixture(t, nil, nil)
@@ -59,7 +59,8 @@ func launch(t *testing.T) (*fixture, string, *v1.NodeClaim) {
 	if r := f.pass(); len(r.Started) != 0 || len(f.claims()) != 1 {
 		t.Fatalf("acted before the delay: %+v, claims %d", r, len(f.claims()))
 	}
-	// 2. Validated: the replacement is launched first, the candidate untouched.
+	// 2. Validated: the candidate is tainted at once and the decision
+	// recorded on both claims; the candidate is not deleted.
 	f.clk.Step(delay / 2)
 	if r := f.pass(); len(r.Started) != 1 {
 		t.Fatalf("want the decision started after the delay, got %+v", r)
@@ -68,8 +69,18 @@ func launch(t *testing.T) (*fixture, string, *v1.NodeClaim) {
 	if len(reps) != 1 || reps[0].Annotations[ReplacesAnnotationKey] != cand || reps[0].Labels[v1.NodePoolLabelKey] != f.pool.Name {
 		t.Fatalf("want one replacement of %s, got %+v", cand, reps)
 	}
-	if tainted(f.getNode(cand)) || !f.claims()[cand].DeletionTimestamp.IsZero() {
-		t.Fatal("candidate touched before its replacement is initialized")
+	if !tainted(f.getNode(cand)) {
+		t.Fatal("candidate not tainted when the decision was taken")
+	}
+	nc := f.claims()[cand]
+	if !nc.DeletionTimestamp.IsZero() {
+		t.Fatal("candidate deleted before its replacement is initialized")
+	}
+	id := nc.Annotations[v1.DisruptionCommandAnnotationKey]
+	if id == "" || reps[0].Annotations[v1.DisruptionCommandAnnotationKey] != id || nc.Annotations[v1.DisruptionMethodAnnotationKey] != "SingleNodeConsolidation" ||
+		nc.Annotations[v1.DisruptionReasonAnnotationKey] != "Underutilized" || nc.Annotations[v1.DisruptionReplacementsAnnotationKey] != "1" ||
+		nc.Annotations[v1.DisruptionStartedAnnotationKey] != f.clk.Now().UTC().Format(time.RFC3339) {
+		t.Fatalf("decision not recorded: candidate %v, replacement %v", nc.Annotations, reps[0].Annotations)
 	}
 	return f, cand, reps[0]
 }
@@ -84,10 +95,11 @@ func TestReplacementFirstThenTaintAndDelete(t *testing.T) {
 			t.Fatalf("pass while launching did something: %+v", r)
 		}
 	}
-	if tainted(f.getNode(cand)) || !f.claims()[cand].DeletionTimestamp.IsZero() || len(f.replacements()) != 1 {
-		t.Fatal("candidate touched, or another replacement made, while the replacement launches")
+	if !f.claims()[cand].DeletionTimestamp.IsZero() || len(f.replacements()) != 1 {
+		t.Fatal("candidate deleted, or another replacement made, while the replacement launches")
 	}
-	// 4. Initialized: the candidate is tainted and its claim deleted.
+	// 4. Initialized: the candidate's claim is deleted, the replacement's
+	// record dropped.
 	f.initialize(rep)
 	if r := f.pass(); r.Completed != 1 {
 		t.Fatalf("want the decision completed, got %+v", r)
@@ -98,8 +110,8 @@ func TestReplacementFirstThenTaintAndDelete(t *testing.T) {
 	if f.claims()[cand].DeletionTimestamp.IsZero() {
 		t.Fatal("candidate claim not deleted")
 	}
-	if got := f.claims()[rep.Name]; got == nil || !got.DeletionTimestamp.IsZero() {
-		t.Fatal("replacement should stay")
+	if got := f.claims()[rep.Name]; got == nil || !got.DeletionTimestamp.IsZero() || commandOf(got) != "" {
+		t.Fatalf("replacement should stay, as an ordinary node: %+v", got)
 	}
 	ev := f.events()
 	if !contains(ev, "Normal Underutilized", "replacing "+cand) {
@@ -116,8 +128,8 @@ func TestReplacementGoneDrainsNothing(t *testing.T) {
 	if r := f.pass(); r.Failed != 1 || r.Completed != 0 {
 		t.Fatalf("want the decision failed, got %+v", r)
 	}
-	if tainted(f.getNode(cand)) || !f.claims()[cand].DeletionTimestamp.IsZero() {
-		t.Fatal("candidate drained although its replacement failed")
+	if tainted(f.getNode(cand)) || !f.claims()[cand].DeletionTimestamp.IsZero() || commandOf(f.claims()[cand]) != "" {
+		t.Fatal("candidate drained, or left tainted or recorded, although its replacement failed")
 	}
 	ev := f.events()
 	if !contains(ev, "Warning DisruptionFailed", "nothing was drained") {

@@ -15,8 +15,8 @@ import (
 )
 
 // TestDriftedNodeIsReplaced runs the real engine through the loop: a
-// drifted node with a pod gets a replacement first, and goes only once the
-// replacement is Initialized; the metrics count it.
+// drifted node with a pod is tainted and gets a replacement, and goes only
+// once the replacement is Initialized; the metrics count it.
 func TestDriftedNodeIsReplaced(t *testing.T) {
 	np := test.NodePool(test.NodePoolOptions{Name: "drift"})
 	np.Spec.Disruption = v1.Disruption{ConsolidationPolicy: v1.ConsolidationPolicyWhenEmpty, ConsolidateAfter: "Never"}
@@ -40,8 +40,8 @@ func TestDriftedNodeIsReplaced(t *testing.T) {
 		t.Fatalf("want the drift decision started, got %+v", r)
 	}
 	reps := f.replacements()
-	if len(reps) != 1 || tainted(f.getNode("drift-a")) || !f.claims()["drift-a"].DeletionTimestamp.IsZero() {
-		t.Fatalf("want one replacement and the drifted node untouched, got %d replacements", len(reps))
+	if len(reps) != 1 || !tainted(f.getNode("drift-a")) || !f.claims()["drift-a"].DeletionTimestamp.IsZero() {
+		t.Fatalf("want one replacement and the drifted node tainted, not deleted, got %d replacements", len(reps))
 	}
 	f.clk.Step(time.Second)
 	if r := f.pass(); r.Completed != 0 {

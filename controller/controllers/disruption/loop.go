@@ -24,9 +24,6 @@ const (
 // claims or pods change, and when a pass asks for an earlier one.
 func (c *Controller) Start(ctx context.Context) error {
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithName(c.Name()))
-	if err := c.ReleaseOrphans(ctx); err != nil {
-		log.FromContext(ctx).Error(err, "releasing nodes a previous run left tainted")
-	}
 	if err := c.watch(ctx); err != nil {
 		return err
 	}
@@ -90,8 +87,11 @@ func (c *Controller) watch(ctx context.Context) error {
 }
 
 // ReleaseOrphans removes the disrupted taint from Nodes whose NodeClaim is
-// not being deleted: a previous run tainted them and stopped before it
-// deleted the claim, and nothing else would ever untaint them.
+// not being deleted and carries no disruption command: a previous run
+// tainted them and stopped before it recorded or deleted the claim, and
+// nothing else would ever untaint them. Karpenter's disruption controller
+// does the same with nodes outside its queue. Candidates of a recorded
+// command are left to resume, which finishes or rolls the command back.
 func (c *Controller) ReleaseOrphans(ctx context.Context) error {
 	var nodes corev1.NodeList
 	if err := c.kube.List(ctx, &nodes); err != nil {
@@ -104,13 +104,13 @@ func (c *Controller) ReleaseOrphans(ctx context.Context) error {
 	deleting := map[string]bool{}
 	for i := range claims.Items {
 		if nc := &claims.Items[i]; nc.Status.ProviderID != "" {
-			deleting[nc.Status.ProviderID] = !nc.DeletionTimestamp.IsZero()
+			deleting[nc.Status.ProviderID] = !nc.DeletionTimestamp.IsZero() || commandOf(nc) != ""
 		}
 	}
 	for i := range nodes.Items {
 		node := &nodes.Items[i]
-		gone, known := deleting[node.Spec.ProviderID]
-		if !node.DeletionTimestamp.IsZero() || !known || gone || !hasTaint(node, v1.DisruptedNoScheduleTaint) {
+		held, known := deleting[node.Spec.ProviderID]
+		if !node.DeletionTimestamp.IsZero() || !known || held || !hasTaint(node, v1.DisruptedNoScheduleTaint) {
 			continue
 		}
 		if err := c.untaint(ctx, node); err != nil {

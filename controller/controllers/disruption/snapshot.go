@@ -18,6 +18,10 @@ import (
 // leaves alone because its budgets cannot be evaluated.
 const ReasonBudgetsInvalid = "DisruptionBudgetsInvalid"
 
+// ReasonOverLimit is the event reason on a NodePool whose limits leave no
+// room for a disruption's replacements.
+const ReasonOverLimit = "DisruptionBlockedByLimits"
+
 // view is one snapshot with the objects it was built from, so a decision
 // can be carried out on (and reported against) the real objects.
 type view struct {
@@ -28,8 +32,10 @@ type view struct {
 }
 
 // evaluate lists the cluster, builds the snapshot and runs the engine.
-// Candidates of in-flight commands count as Deleting; their replacements
-// are not candidates until the command is over.
+// Candidates of in-flight commands count as Deleting (their Nodes carry the
+// disrupted taint, which the snapshot reads the same way, so their pods are
+// placed once, on the replacements, and not also counted where they are);
+// the replacements are not candidates until the command is over.
 func (c *Controller) evaluate(ctx context.Context) (*view, *disruptionplan.Result, error) {
 	v, err := c.snapshot(ctx)
 	if err != nil {
@@ -64,6 +70,15 @@ func (c *Controller) evaluate(ctx context.Context) (*view, *disruptionplan.Resul
 		log.FromContext(ctx).V(1).Info("leaving nodepool out of disruption", "nodepool", sk.NodePool, "reason", sk.Reason)
 		if np := v.pools[sk.NodePool]; np != nil {
 			c.recorder.Eventf(np, nil, corev1.EventTypeWarning, ReasonBudgetsInvalid, "Disrupt", "Not disrupting this pool's nodes: %s", sk.Reason)
+		}
+	}
+	for _, ol := range res.OverLimit {
+		// Like a skipped pool, repeated every pass until the limits or the
+		// cluster change.
+		log.FromContext(ctx).V(1).Info("not disrupting: replacements over nodepool limits", "nodepool", ol.NodePool,
+			"method", ol.Decision.Method, "candidates", candidateNames(ol.Decision), "reason", ol.Reason)
+		if np := v.pools[ol.NodePool]; np != nil {
+			c.recorder.Eventf(np, nil, corev1.EventTypeWarning, ReasonOverLimit, "Disrupt", "Not %s: %s", ol.Decision.Message, ol.Reason)
 		}
 	}
 	return v, res, nil

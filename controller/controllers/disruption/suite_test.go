@@ -93,7 +93,7 @@ func joinOnly(o disruptionplan.Objects) (*disruptionplan.Snapshot, error) {
 		if nc := claims[node.Spec.ProviderID]; nc != nil {
 			n.NodeClaim = nc.Name
 			n.Initialized = nc.IsTrue(v1.ConditionTypeInitialized)
-			n.Deleting = !nc.DeletionTimestamp.IsZero()
+			n.Deleting = !nc.DeletionTimestamp.IsZero() || hasTaint(node, v1.DisruptedNoScheduleTaint)
 		}
 		s.Nodes = append(s.Nodes, n)
 	}

@@ -59,8 +59,10 @@ type evaluator struct {
 //
 // Every what-if asks one scheduling.Cluster built at the start of the
 // pass (after placing the pods of nodes already being disrupted, whose
-// room no decision may count on); pool limits are not applied to
-// replacements (see scheduling.NodePoolFor).
+// room no decision may count on). Pool limits are not part of the
+// what-ifs (see scheduling.NodePoolFor); a decision whose replacements
+// would take a pool past them is set aside afterwards (Result.OverLimit)
+// and the next method is tried.
 func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 	if opts.SpotToSpotMinTypes <= 0 {
 		opts.SpotToSpotMinTypes = DefaultSpotToSpotMinTypes
@@ -93,7 +95,7 @@ func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m, err)
 		}
-		if len(ds) > 0 {
+		if ds = e.withinLimits(ds); len(ds) > 0 {
 			e.res.Decisions = ds
 			break
 		}

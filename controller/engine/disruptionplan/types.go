@@ -138,6 +138,9 @@ type Result struct {
 	Decisions []*Decision
 	// Blocked lists the nodes that were not candidates, and why.
 	Blocked []Blocked
+	// OverLimit are decisions set aside because their replacements would
+	// take a NodePool past spec.limits.
+	OverLimit []OverLimit
 	// NextCheck, when non-zero, is the earliest time a currently blocked
 	// candidate may become eligible (consolidateAfter, a do-not-disrupt
 	// duration or a budget window ending).
