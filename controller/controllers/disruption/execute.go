@@ -183,13 +183,11 @@ func (c *Controller) fail(ctx context.Context, cmd *command, why string, r *Repo
 	return errors.Join(errs...)
 }
 
-// eventReason is the budget reason, or Expired for expiration.
+// eventReason is the budget reason, else the method.
 func eventReason(d *disruptionplan.Decision) string {
 	switch {
 	case d.Reason != "":
 		return string(d.Reason)
-	case d.Method == disruptionplan.MethodExpiration:
-		return "Expired"
 	default:
 		return string(d.Method)
 	}
