@@ -19,6 +19,7 @@ import (
 	"github.com/nodewright/nodewright/controller/controllers/interruption"
 	nodetermination "github.com/nodewright/nodewright/controller/controllers/node/termination"
 	nodeclaimdisruption "github.com/nodewright/nodewright/controller/controllers/nodeclaim/disruption"
+	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/expiration"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/garbagecollection"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/lifecycle"
 	nodeclaimtermination "github.com/nodewright/nodewright/controller/controllers/nodeclaim/termination"
@@ -72,8 +73,10 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 		nodeclaimtermination.NewController(kube, cloud, clk),
 		nodetermination.NewController(kube, cloud, clk, recorder),
 		garbagecollection.NewController(kube, cloud, clk, garbagecollection.Options{}),
-		// disruption: the claims' conditions, then consolidation, drift and expiry
+		// disruption: the claims' conditions, then consolidation and drift
 		nodeclaimdisruption.NewController(kube),
+		// forceful: expiry, whatever do-not-disrupt or budgets say
+		expiration.NewController(kube, clk, recorder),
 		disruption.NewController(kube, cloud, clk, recorder, disruption.Options{
 			ValidationDelay: o.Options.DisruptionValidationDelay, ReplacementTimeout: o.Options.DisruptionReplacementTimeout,
 			Interval: o.Options.DisruptionInterval, Reader: o.GetAPIReader()}),
