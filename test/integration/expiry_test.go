@@ -99,7 +99,8 @@ func TestExpiryIsForceful(t *testing.T) {
 		return false, nil
 	})
 	// The budget held the pod until the grace period: the old node lived
-	// at least that long after its claim was deleted.
+	// at least that long after its claim was deleted (and, with the pod
+	// deleted at the deadline, not much longer).
 	t.Logf("keeper moved %s after the claim was deleted", time.Since(deletedAt).Round(time.Second))
 	if since := time.Since(deletedAt); since < 20*time.Second {
 		t.Errorf("the keeper moved %s after the claim was deleted, before the 20s grace period: its PDB was not honoured", since.Round(time.Second))

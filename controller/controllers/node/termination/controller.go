@@ -180,11 +180,24 @@ func (c *Controller) settleClaims(ctx context.Context, node *corev1.Node) error 
 	return nil
 }
 
-// abandon says, once, what the deadline leaves behind on the node.
+// abandon deletes the pods the deadline leaves behind on the node, so
+// their controllers replace them now rather than when the pod garbage
+// collector finds them on a Node that is gone, without waiting for them,
+// and says, once, what was left.
 func (c *Controller) abandon(ctx context.Context, node *corev1.Node, deadline time.Time) error {
-	pods, err := c.podsLeft(ctx, node)
+	left, err := c.drainablePods(ctx, node)
 	if err != nil {
 		return err
+	}
+	pods := make([]string, 0, len(left))
+	for _, p := range left {
+		pods = append(pods, p.Namespace+"/"+p.Name)
+		if !p.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if err := c.kube.Delete(ctx, p); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting pod %s/%s at the node's termination deadline: %w", p.Namespace, p.Name, err)
+		}
 	}
 	attached, err := c.attachedVolumes(ctx, node)
 	if err != nil {

@@ -290,6 +290,10 @@ func TestGracePeriodIsAHardDeadline(t *testing.T) {
 	if len(f.cloud.Instances) != 0 {
 		t.Error("instance not terminated at the deadline")
 	}
+	// Left pods are deleted, so their deployments replace them at once.
+	if pods := f.pods()["db"]; len(pods) != 0 && !deleting(pods) {
+		t.Errorf("pod its budget protected not deleted at the deadline: %v", pods)
+	}
 	var got []string
 	for len(f.recorder.Events) > 0 {
 		if e := <-f.recorder.Events; strings.Contains(e, "TerminationGracePeriodElapsed") {

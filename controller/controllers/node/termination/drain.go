@@ -112,19 +112,6 @@ func (c *Controller) drainablePods(ctx context.Context, node *corev1.Node) ([]*c
 	return out, nil
 }
 
-// podsLeft names the pods the drain would still wait for.
-func (c *Controller) podsLeft(ctx context.Context, node *corev1.Node) ([]string, error) {
-	pods, err := c.drainablePods(ctx, node)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(pods))
-	for _, p := range pods {
-		names = append(names, p.Namespace+"/"+p.Name)
-	}
-	return names, nil
-}
-
 // stuckAfter is how long past the end of its own grace period a
 // terminating pod is waited for; after that its kubelet is taken to be
 // gone and the pod no longer holds the node (Karpenter's
