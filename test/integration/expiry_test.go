@@ -42,8 +42,9 @@ spec:
 // TestExpiryIsForceful: a node past its expireAfter is replaced although
 // its only pod is do-not-disrupt, a PodDisruptionBudget allows it no
 // eviction and the pool's budget allows no disruption. The claim is
-// deleted at expiry; the drain honours the PDB until the
-// terminationGracePeriod ends, then deletes the pod, which runs elsewhere.
+// deleted at expiry and a replacement launched at once; the drain honours
+// the PDB until the terminationGracePeriod ends, then deletes the pod,
+// which runs on the replacement.
 func TestExpiryIsForceful(t *testing.T) {
 	e := newEnv(t, expiryPool("1m", "20s"))
 	ctx := context.Background()
@@ -83,6 +84,16 @@ func TestExpiryIsForceful(t *testing.T) {
 		t.Errorf("deleted %s after creation, want about its expireAfter of 1m", age.Round(time.Second))
 	}
 
+	// Its pod gets capacity as soon as the claim is deleting, not when the
+	// pod is finally evicted at the end of the grace period.
+	e.eventually("a replacement claim while the PDB still holds the pod", 15*time.Second, func(ctx context.Context) (bool, error) {
+		for _, nc := range e.nodeClaims(ctx) {
+			if nc.Name != first.Name {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
 	e.eventually("the keeper Running on another node, the old node gone", 90*time.Second, func(ctx context.Context) (bool, error) {
 		if err := e.kube.Get(ctx, client.ObjectKey{Name: oldNode}, &corev1.Node{}); !apierrors.IsNotFound(err) {
 			return false, nil
@@ -104,5 +115,7 @@ func TestExpiryIsForceful(t *testing.T) {
 	t.Logf("keeper moved %s after the claim was deleted", time.Since(deletedAt).Round(time.Second))
 	if since := time.Since(deletedAt); since < 20*time.Second {
 		t.Errorf("the keeper moved %s after the claim was deleted, before the 20s grace period: its PDB was not honoured", since.Round(time.Second))
+	} else if since > 40*time.Second {
+		t.Errorf("the keeper moved %s after the claim was deleted, long after the 20s grace period", since.Round(time.Second))
 	}
 }
