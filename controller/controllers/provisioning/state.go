@@ -33,9 +33,9 @@ type Snapshot struct {
 	// or its NodeClaim): a batch finds them capacity before they are
 	// evicted, as Karpenter's provisioner does for nodes marked for
 	// deletion. They are not in PodsElsewhere.
-	Deleting []scheduling.PodOnDomain
-	DaemonSets    []*corev1.Pod
-	NodePools     []*v1.NodePool
+	Deleting   []scheduling.PodOnDomain
+	DaemonSets []*corev1.Pod
+	NodePools  []*v1.NodePool
 	// Claims by name, every NodeClaim including those being deleted.
 	Claims map[string]*v1.NodeClaim
 	// Usage per NodePool: launched capacity, plus the estimated capacity of
