@@ -17,8 +17,10 @@ import (
 	"github.com/nodewright/nodewright/controller/cloudprovider/awscloud"
 	"github.com/nodewright/nodewright/controller/controllers/disruption"
 	"github.com/nodewright/nodewright/controller/controllers/interruption"
+	"github.com/nodewright/nodewright/controller/controllers/node/health"
 	nodetermination "github.com/nodewright/nodewright/controller/controllers/node/termination"
 	nodeclaimdisruption "github.com/nodewright/nodewright/controller/controllers/nodeclaim/disruption"
+	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/expiration"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/garbagecollection"
 	"github.com/nodewright/nodewright/controller/controllers/nodeclaim/lifecycle"
 	nodeclaimtermination "github.com/nodewright/nodewright/controller/controllers/nodeclaim/termination"
@@ -54,6 +56,13 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 	if err := index.Register(ctx, o.Manager); err != nil {
 		return err
 	}
+	repair, err := health.ParsePolicies(o.Options.RepairPolicies)
+	if err != nil {
+		return fmt.Errorf("--repair-policies (REPAIR_POLICIES): %w", err)
+	}
+	if len(repair) == 0 {
+		o.Log.Info("node repair is off: REPAIR_POLICIES is empty")
+	}
 	prov, err := o.provisioner(kube, cloud, cloud.PricesReadAt, clk, recorder)
 	if err != nil {
 		return err
@@ -71,9 +80,13 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 			LaunchTimeout: o.Options.LaunchTimeout, RegistrationTimeout: o.Options.RegistrationTimeout}),
 		nodeclaimtermination.NewController(kube, cloud, clk),
 		nodetermination.NewController(kube, cloud, clk, recorder),
+		// forceful: unhealthy nodes (bounded per pool)
+		health.NewController(kube, clk, recorder, repair),
 		garbagecollection.NewController(kube, cloud, clk, garbagecollection.Options{}),
-		// disruption: the claims' conditions, then consolidation, drift and expiry
+		// disruption: the claims' conditions, then consolidation and drift
 		nodeclaimdisruption.NewController(kube),
+		// forceful: expiry, whatever do-not-disrupt or budgets say
+		expiration.NewController(kube, clk, recorder),
 		disruption.NewController(kube, cloud, clk, recorder, disruption.Options{
 			ValidationDelay: o.Options.DisruptionValidationDelay, ReplacementTimeout: o.Options.DisruptionReplacementTimeout,
 			Interval: o.Options.DisruptionInterval, Reader: o.GetAPIReader()}),

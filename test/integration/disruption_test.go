@@ -608,67 +608,6 @@ func TestDisruptionDriftOneAtATime(t *testing.T) {
 	}
 }
 
-// TestDisruptionExpireAfter: a node with expireAfter 2m is replaced after
-// about two minutes, its replacement up before it goes.
-func TestDisruptionExpireAfter(t *testing.T) {
-	e := newEnv(t, disruptionPool("WhenEmpty", "2m", onlyM5Large, ""))
-	ctx := context.Background()
-	if err := e.kube.Create(ctx, inflate("inflate", 1, "1500m", "1Gi")); err != nil {
-		t.Fatal(err)
-	}
-	e.waitReady("inflate", 1, 45*time.Second)
-	claims := e.settledClaims(-1)
-	if len(claims) != 1 {
-		t.Fatalf("want 1 node, got %s", describeClaims(claims))
-	}
-	first := claims[0]
-	created := first.CreationTimestamp.Time
-	var goneAt time.Time
-	var replacement *v1.NodeClaim
-	e.eventually("the expired node starts to go", 150*time.Second, func(ctx context.Context) (bool, error) {
-		claims, err := e.liveClaims(ctx)
-		if err != nil {
-			return false, err
-		}
-		busy, err := e.disrupting(ctx)
-		if err != nil {
-			return false, err
-		}
-		stillThere := false
-		for i := range claims {
-			if claims[i].Name == first.Name {
-				stillThere = true
-			} else {
-				replacement = &claims[i]
-			}
-		}
-		if !stillThere || slices.Contains(busy, first.Name) {
-			goneAt = time.Now()
-			if replacement == nil || !meta.IsStatusConditionTrue(replacement.Status.Conditions, v1.ConditionTypeReady) {
-				return false, fmt.Errorf("nodeclaim %s started to go with no Ready replacement (claims: %s)", first.Name, describeClaims(claims))
-			}
-			return true, nil
-		}
-		return false, nil
-	}, 250*time.Millisecond)
-	if replacement == nil {
-		t.Fatalf("nodeclaim %s went without a replacement", first.Name)
-	}
-	age := goneAt.Sub(created)
-	t.Logf("nodeclaim %s disrupted %s after creation; replacement %s", first.Name, age.Round(time.Second), replacement.Name)
-	if age < 2*time.Minute-time.Second || age > 2*time.Minute+30*time.Second {
-		t.Errorf("expired after %s, want about 2m", age.Round(time.Second))
-	}
-	e.eventually("the old node gone, the pod on the replacement", 45*time.Second, func(ctx context.Context) (bool, error) {
-		err := e.kube.Get(ctx, client.ObjectKey{Name: first.Name}, &v1.NodeClaim{})
-		if !apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		running, _ := e.runningPods(ctx, "inflate")
-		return running == 1, nil
-	})
-}
-
 // TestDisruptionReplacementICEDrainsNothing: when every offering of the
 // pool is out of capacity, a drifted node's replacement can't launch, and
 // the node is neither cordoned nor drained.

@@ -17,7 +17,7 @@ import (
 // Fault is one kind of injected failure, as `localcloud inject` lists them.
 type Fault struct {
 	Name  string
-	Route string // the AWS daemon's admin route
+	Route string // the AWS daemon's admin route; empty for a fault on a Kubernetes object
 	Help  string
 }
 
@@ -31,6 +31,7 @@ var Faults = []Fault{
 	{"ice", "faults/capacity", "mark a (type, zone, capacity type) pool out of capacity, or back with --clear"},
 	{"api-errors", "faults/api-errors", "return an error (default: the service's throttling code) at --rate of calls to --target service:Action"},
 	{"never-join", "faults/never-join", "the next --count launched instances boot but never join the cluster"},
+	{"not-ready", "", "the Node's kubelet stops reporting: kwok turns its Ready condition Unknown (--node; --clear heals it)"},
 	{"clear", "faults/clear", "remove every API-error, capacity and never-join fault"},
 }
 

@@ -54,11 +54,14 @@ type NodeClaimSpec struct {
 	// NodeClassRef names the node class used to launch the node.
 	// +required
 	NodeClassRef *NodeClassReference `json:"nodeClassRef"`
-	// ExpireAfter replaces the node this long after launch; "Never" keeps it.
+	// ExpireAfter deletes the NodeClaim this long after its creation,
+	// whatever do-not-disrupt or disruption budgets say; "Never" keeps it.
 	// +kubebuilder:default="720h"
 	// +optional
 	ExpireAfter NillableDuration `json:"expireAfter,omitempty"`
-	// TerminationGracePeriod bounds how long draining the node may take.
+	// TerminationGracePeriod is a hard deadline for draining the node,
+	// counted from the NodeClaim's deletion: at it the instance is
+	// terminated whatever pods or volumes remain.
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(s|m|h))+$`
 	// +optional

@@ -134,12 +134,16 @@ type NodeClaimTemplateSpec struct {
 	// NodeClassRef names the node class that says how to launch the nodes.
 	// +required
 	NodeClassRef *NodeClassReference `json:"nodeClassRef"`
-	// ExpireAfter replaces nodes this long after launch; "Never" keeps them.
+	// ExpireAfter deletes a node's NodeClaim this long after its creation,
+	// whatever do-not-disrupt or disruption budgets say, and a replacement
+	// is launched for its pods; "Never" keeps nodes.
 	// +kubebuilder:default="720h"
 	// +optional
 	ExpireAfter NillableDuration `json:"expireAfter,omitempty"`
-	// TerminationGracePeriod bounds how long draining a node may take
-	// before its pods are deleted regardless of disruption budgets.
+	// TerminationGracePeriod is a hard deadline for draining a node, counted
+	// from its NodeClaim's deletion: pods are deleted regardless of
+	// disruption budgets so that they stop by then, and at the deadline the
+	// instance is terminated whatever pods or volumes remain.
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(s|m|h))+$`
 	// +optional

@@ -314,13 +314,11 @@ func (c *Controller) release(ctx context.Context, name string) error {
 	return c.untaint(ctx, node)
 }
 
-// eventReason is the budget reason, or Expired for expiration.
+// eventReason is the budget reason, else the method.
 func eventReason(d *disruptionplan.Decision) string {
 	switch {
 	case d.Reason != "":
 		return string(d.Reason)
-	case d.Method == disruptionplan.MethodExpiration:
-		return "Expired"
 	default:
 		return string(d.Method)
 	}

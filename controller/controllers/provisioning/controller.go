@@ -66,7 +66,8 @@ func (c *Controller) Reconcile(ctx context.Context, pod *corev1.Pod) (reconcile.
 }
 
 // Register adds the provisioner's batching loop and the pod trigger to mgr.
-// A deleted NodeClaim re-triggers: the pods nominated to it are pending again.
+// A deleted NodeClaim re-triggers: the pods nominated to it are pending
+// again; so does one that starts deleting, for the pods of its node.
 func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 	if err := mgr.Add(c.provisioner); err != nil {
 		return fmt.Errorf("adding provisioner: %w", err)
@@ -79,6 +80,11 @@ func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 		}))).
 		Watches(&v1.NodeClaim{}, handler.Funcs{DeleteFunc: func(context.Context, event.TypedDeleteEvent[client.Object], workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			c.provisioner.Trigger()
+		}, UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[client.Object], _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			// A claim that starts deleting: its node's pods need capacity.
+			if e.ObjectOld.GetDeletionTimestamp() == nil && e.ObjectNew.GetDeletionTimestamp() != nil {
+				c.provisioner.Trigger()
+			}
 		}}).
 		// A batch leaves out pools that cannot launch; pods only they can
 		// run should not wait for the next Retry once one can.

@@ -161,11 +161,17 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	logger.V(1).Info("took cluster snapshot", "duration", p.clock.Since(began).String(), "pending", len(pending))
+	// Pods of deleting nodes too, after the pending ones, so that a pod
+	// caught between eviction and its replacement is undercounted rather
+	// than counted twice.
+	for _, pd := range snap.Deleting {
+		pending = append(pending, pd.Pod)
+	}
+	logger.V(1).Info("took cluster snapshot", "duration", p.clock.Since(began).String(), "pending", len(pending), "onDeletingNodes", len(snap.Deleting))
 	if len(pending) == 0 {
 		return &scheduling.Result{}, nil
 	}
-	logger.Info("found provisionable pods", "count", len(pending))
+	logger.Info("found provisionable pods", "count", len(pending), "onDeletingNodes", len(snap.Deleting))
 	in := p.input(snap, pending)
 	solveStart := p.clock.Now()
 	res, err := scheduling.Solve(in)
@@ -193,6 +199,10 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 	}
 	for _, placed := range res.ExistingNodes {
 		for _, pod := range placed.Pods {
+			if pod.Spec.NodeName != "" {
+				// Still on its deleting node: nothing to nominate yet.
+				continue
+			}
 			if inFlight[placed.Node] {
 				p.nominate(ctx, pod, placed.Node)
 			} else {

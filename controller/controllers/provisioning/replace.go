@@ -65,6 +65,15 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 		elsewhere = append(elsewhere, pe)
 	}
 	snap.PodsElsewhere = elsewhere
+	// Pods of deleting nodes: those of the nodes replaced move; the others
+	// count for topology where they are.
+	for _, pd := range snap.Deleting {
+		if gone[pd.Pod.Spec.NodeName] {
+			pending = append(pending, pd.Pod)
+		} else {
+			snap.PodsElsewhere = append(snap.PodsElsewhere, pd)
+		}
+	}
 	if len(pending) == 0 {
 		logger.Info("no pods to replace", "nodes", nodes)
 		return nil, nil

@@ -29,8 +29,13 @@ const NominatedAnnotationKey = v1.Group + "/nominated-nodeclaim"
 type Snapshot struct {
 	Nodes         []*scheduling.ExistingNode
 	PodsElsewhere []scheduling.PodOnDomain
-	DaemonSets    []*corev1.Pod
-	NodePools     []*v1.NodePool
+	// Deleting are the reschedulable pods of Nodes being deleted (the Node
+	// or its NodeClaim): a batch finds them capacity before they are
+	// evicted, as Karpenter's provisioner does for nodes marked for
+	// deletion. They are not in PodsElsewhere.
+	Deleting   []scheduling.PodOnDomain
+	DaemonSets []*corev1.Pod
+	NodePools  []*v1.NodePool
 	// Claims by name, every NodeClaim including those being deleted.
 	Claims map[string]*v1.NodeClaim
 	// Usage per NodePool: launched capacity, plus the estimated capacity of
@@ -180,7 +185,12 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 		}
 		usable := node.DeletionTimestamp.IsZero() && !node.Spec.Unschedulable && (nc == nil || nc.DeletionTimestamp.IsZero())
 		if !usable {
+			deleting := !node.DeletionTimestamp.IsZero() || (nc != nil && !nc.DeletionTimestamp.IsZero())
 			for _, pod := range byNode[node.Name] {
+				if deleting && movesOff(pod) {
+					s.Deleting = append(s.Deleting, scheduling.PodOnDomain{Pod: pod, NodeLabels: node.Labels})
+					continue
+				}
 				s.PodsElsewhere = append(s.PodsElsewhere, scheduling.PodOnDomain{Pod: pod, NodeLabels: node.Labels})
 			}
 			continue
@@ -216,6 +226,13 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 			Allocatable: alloc, Pods: byClaim[nc.Name], NodePool: pool})
 	}
 	return s, nil
+}
+
+// movesOff: a pod on a deleting node that will need a place elsewhere (not
+// already going, not a daemonset's or a static pod's mirror).
+func movesOff(pod *corev1.Pod) bool {
+	_, mirror := pod.Annotations[corev1.MirrorPodAnnotationKey]
+	return pod.DeletionTimestamp.IsZero() && !mirror && scheduling.Reschedulable(pod)
 }
 
 func (s *Snapshot) addUsage(pool string, capacity corev1.ResourceList) {

@@ -31,7 +31,6 @@ type candidate struct {
 	// empty / underutilized: consolidation may take the node (policy and
 	// consolidateAfter allow it).
 	empty, underutilized bool
-	expired              bool
 }
 
 func (c *candidate) score() float64 { return c.node.Price / (1 + c.cost) }
@@ -109,14 +108,7 @@ func (e *evaluator) classify() {
 			c.empty = len(c.pods) == 0
 			c.underutilized = len(c.pods) > 0 && policy == v1.ConsolidationPolicyWhenEmptyOrUnderutilized
 		}
-		if ttl, ok := pool.NodePool.Spec.Template.Spec.ExpireAfter.Duration(); ok && !n.Created.IsZero() {
-			if at := n.Created.Add(ttl); at.After(now) {
-				e.next(at)
-			} else {
-				c.expired = true
-			}
-		}
-		if !c.empty && !c.underutilized && !c.expired && n.Drifted == "" {
+		if !c.empty && !c.underutilized && n.Drifted == "" {
 			if ok && !consolidatable {
 				e.block(n, fmt.Sprintf("consolidateAfter %s not elapsed", d.ConsolidateAfter))
 			}

@@ -20,7 +20,7 @@ const MultiNodeCandidates = 100
 const DefaultSpotToSpotMinTypes = 15
 
 // Methods lists every method in the order a pass tries them.
-var Methods = []Method{MethodEmptiness, MethodDrift, MethodMultiNodeConsolidation, MethodSingleNodeConsolidation, MethodExpiration}
+var Methods = []Method{MethodEmptiness, MethodDrift, MethodMultiNodeConsolidation, MethodSingleNodeConsolidation}
 
 type evaluator struct {
 	s       *Snapshot
@@ -46,16 +46,16 @@ type evaluator struct {
 // allows).
 //
 // Candidates are initialized, not deleting nodes of a known pool. A node
-// is never a candidate, for any method including drift and expiration,
-// while it or one of its pods carries do-not-disrupt ("true", or a
+// is never a candidate, for any method including drift, while it or one
+// of its pods carries do-not-disrupt ("true", or a
 // duration not yet elapsed since the pod started; any other value but
 // "false" blocks too), while a PodDisruptionBudget allows no eviction of
 // one of its pods, or while it runs a pod without a controller (daemonset
 // and mirror pods excepted). Emptiness and consolidation further need the
 // pool's policy and its consolidateAfter (since the last pod event, else
-// creation; Never turns them off); drift and expiration do not.
-// Expiration is not budgeted and goes ahead even when some pods would
-// stay pending; drift waits until every pod has a home.
+// creation; Never turns them off); drift does not, and waits until every
+// pod has a home. Expiry is not planned here: the nodeclaim expiration
+// controller deletes an expired claim whatever blocks disruption.
 //
 // Every what-if asks one scheduling.Cluster built at the start of the
 // pass (after placing the pods of nodes already being disrupted, whose
@@ -85,7 +85,6 @@ func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 		MethodDrift:                   e.drift,
 		MethodMultiNodeConsolidation:  e.multiNode,
 		MethodSingleNodeConsolidation: e.singleNode,
-		MethodExpiration:              e.expiration,
 	}
 	for _, m := range Methods {
 		if len(opts.Methods) > 0 && !slices.Contains(opts.Methods, m) {

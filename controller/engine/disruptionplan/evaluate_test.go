@@ -378,37 +378,17 @@ func TestMultiNodeConsolidation(t *testing.T) {
 	})
 }
 
-func TestExpiration(t *testing.T) {
+// Expiry is forceful and belongs to the nodeclaim expiration controller,
+// as in Karpenter v1: an expired node is no candidate of its own, so the
+// engine never plans a competing replacement for it.
+func TestExpiredNodeIsNoCandidate(t *testing.T) {
 	types := catalog(16)
-	old := func(age time.Duration) nodeOpt { return func(n *Node) { n.Created = now.Add(-age) } }
-	zero := budgets(v1.Budget{Nodes: "0"})
-	t.Run("expired node is replaced, unbudgeted", func(t *testing.T) {
-		p := newPool("p", types, expireAfter("720h"), zero)
-		d := only(t, evaluate(t, snapshot([]*Pool{p}, newNode("x", p, "t-2x", od, pods(2, "1"), old(800*time.Hour))), Options{}))
-		if d.Method != MethodExpiration || d.Reason != "" || len(d.Replacements) != 1 {
-			t.Fatalf("got %s %q %s", d.Method, d.Reason, d.Message)
-		}
-		if !strings.HasPrefix(d.Message, "Expired (expireAfter 720h): replacing t-2x") {
-			t.Errorf("message %q", d.Message)
-		}
-	})
-	t.Run("not yet expired", func(t *testing.T) {
-		p := newPool("p", types, expireAfter("720h"), zero)
-		res := evaluate(t, snapshot([]*Pool{p}, newNode("x", p, "t-2x", od, pods(2, "1"), old(700*time.Hour))), Options{})
-		if len(res.Decisions) != 0 {
-			t.Fatalf("got %s", messages(res))
-		}
-		if want := now.Add(20 * time.Hour); !res.NextCheck.Equal(want) {
-			t.Errorf("NextCheck %v, want %v", res.NextCheck, want)
-		}
-	})
-	t.Run("do-not-disrupt blocks expiration", func(t *testing.T) {
-		p := newPool("p", types, expireAfter("720h"))
-		res := evaluate(t, snapshot([]*Pool{p}, newNode("x", p, "t-2x", od, pods(2, "1"), old(800*time.Hour), func(n *Node) { n.DoNotDisrupt = true })), Options{})
-		if len(res.Decisions) != 0 {
-			t.Fatalf("got %s", messages(res))
-		}
-	})
+	p := newPool("p", types, expireAfter("720h"), consolidateAfter("Never"))
+	n := newNode("x", p, "t-2x", od, pods(2, "1"), func(n *Node) { n.Created = now.Add(-800 * time.Hour) })
+	res := evaluate(t, snapshot([]*Pool{p}, n), Options{})
+	if len(res.Decisions) != 0 {
+		t.Fatalf("got %s", messages(res))
+	}
 }
 
 func TestOrder(t *testing.T) {

@@ -1,6 +1,8 @@
 // Package disruptionplan decides which nodes to take away, and what to launch
-// in their place: emptiness, drift, multi- and single-node consolidation and
-// expiration, within each NodePool's budgets. It is a pure simulation over
+// in their place: emptiness, drift, and multi- and single-node
+// consolidation, within each NodePool's budgets. Expiry is not a method
+// here: an expired NodeClaim is deleted outright by the nodeclaim
+// expiration controller, as Karpenter v1 does. It is a pure simulation over
 // a snapshot of the cluster, built on the scheduling engine; it has no
 // Kubernetes or AWS client, so a pass over thousands of nodes can be tested
 // and benchmarked in-process. The disruption controller builds the
@@ -26,7 +28,6 @@ const (
 	MethodDrift                   Method = "Drift"
 	MethodMultiNodeConsolidation  Method = "MultiNodeConsolidation"
 	MethodSingleNodeConsolidation Method = "SingleNodeConsolidation"
-	MethodExpiration              Method = "Expiration"
 )
 
 // Node is one node of the snapshot with what disruption needs to know of
@@ -57,8 +58,7 @@ type Node struct {
 	DoNotDisrupt bool
 }
 
-// Pool is a NodePool: its spec (policy, consolidateAfter, budgets,
-// expireAfter) and its scheduling view (instance types, limits).
+// Pool is a NodePool: its spec (policy, consolidateAfter, budgets) and its scheduling view (instance types, limits).
 type Pool struct {
 	NodePool   *v1.NodePool
 	Scheduling *scheduling.NodePool
@@ -89,25 +89,23 @@ type Options struct {
 }
 
 // Decision is one disruption: remove Candidates and launch Replacements
-// (zero or one for consolidation; one per candidate's pods for drift and
-// expiration, as the simulation needs).
+// (zero or one for consolidation; as many as the candidates' pods need for
+// drift).
 type Decision struct {
 	Method Method
-	// Reason is the budget reason (Empty, Underutilized, Drifted); empty
-	// for expiration, which is not budgeted.
+	// Reason is the budget reason (Empty, Underutilized, Drifted).
 	Reason       v1.DisruptionReason
 	Candidates   []*Node
 	Replacements []*scheduling.NodeClaimPlan
 	// Savings is the $/h saved: the candidates' price minus the
-	// replacements' (negative for drift and expiration is allowed).
+	// replacements' (negative for drift is allowed).
 	Savings float64
 	// PodsMoved counts the reschedulable pods on the candidates.
 	PodsMoved int
 	// Placements are the pods that move onto existing nodes, as the
 	// simulation placed them.
 	Placements []*scheduling.ExistingPlacement
-	// Unschedulable are pods the simulation found no home for; only
-	// expiration goes ahead with any (the provisioner takes them over).
+	// Unschedulable are pods the simulation found no home for.
 	Unschedulable []*scheduling.Unschedulable
 	// Message says what and why, for events and logs, e.g.
 	// "Underutilized: replacing m5.2xlarge (on-demand, $0.384/h) with

@@ -39,6 +39,11 @@ type Options struct {
 	DisruptionReplacementTimeout time.Duration
 	DisruptionInterval           time.Duration
 
+	// RepairPolicies lists the node conditions that get a Node repaired
+	// (its NodeClaim deleted) once they have lasted their toleration, as
+	// Type=Status:toleration separated by commas; empty turns repair off.
+	RepairPolicies string
+
 	LogLevel        string
 	MetricsPort     int
 	HealthProbePort int
@@ -118,6 +123,8 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	dur(&o.DisruptionValidationDelay, "disruption-validation-delay", "DISRUPTION_VALIDATION_DELAY", 15*time.Second, "a disruption decision is carried out only if it still holds this long after it was made")
 	dur(&o.DisruptionReplacementTimeout, "disruption-replacement-timeout", "DISRUPTION_REPLACEMENT_TIMEOUT", 10*time.Minute, "a disruption whose replacement nodes are not initialized by then is rolled back, nothing drained")
 	dur(&o.DisruptionInterval, "disruption-interval", "DISRUPTION_INTERVAL", 10*time.Second, "the longest time between two disruption passes")
+	str(&o.RepairPolicies, "repair-policies", "REPAIR_POLICIES", defaultRepairPolicies,
+		"node conditions that get a node replaced once they last their toleration, as Type=Status:toleration,... (empty turns node repair off)")
 	str(&o.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	num(&o.MetricsPort, "metrics-port", "METRICS_PORT", 8080, "Prometheus metrics port (0 turns it off)")
 	num(&o.HealthProbePort, "health-probe-port", "HEALTH_PROBE_PORT", 8081, "liveness (/healthz) and readiness (/readyz) port")
@@ -125,6 +132,11 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	str(&o.RecordSolves, "record-solves", "RECORD_SOLVES", "", "directory to write each provisioning batch's solve into, as simulate input and plan, for replay with nodewright simulate (debugging aid; nothing is pruned)")
 	str(&o.LeaderElectionNamespace, "leader-election-namespace", "LEADER_ELECTION_NAMESPACE", envOr("POD_NAMESPACE", "kube-system"), "namespace of the leader-election lease")
 }
+
+// defaultRepairPolicies is health.DefaultPolicies (kept here so options
+// does not import a controller): karpenter-provider-aws's RepairPolicies.
+const defaultRepairPolicies = "Ready=False:30m,Ready=Unknown:30m,AcceleratedHardwareReady=False:10m,StorageReady=False:30m," +
+	"NetworkingReady=False:30m,KernelReady=False:30m,ContainerRuntimeReady=False:30m"
 
 // envErrors collects unparsable environment values, reported by Validate.
 var envErrors []error

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -18,9 +19,19 @@ import (
 // selector, so the same key works against the API server).
 const PodNodeName = "spec.nodeName"
 
+// VolumeAttachmentNodeName indexes VolumeAttachments by spec.nodeName. The
+// API server has no such field selector for them, so it works only
+// through a cache that registered this index.
+const VolumeAttachmentNodeName = "spec.nodeName"
+
 // Register adds every shared index to mgr's cache.
 func Register(ctx context.Context, mgr manager.Manager) error {
-	indexer := mgr.GetFieldIndexer()
+	return RegisterWith(ctx, mgr.GetFieldIndexer())
+}
+
+// RegisterWith adds every shared index to indexer; tests that build their
+// own cache use it.
+func RegisterWith(ctx context.Context, indexer client.FieldIndexer) error {
 	if err := indexer.IndexField(ctx, &corev1.Pod{}, PodNodeName, func(o client.Object) []string {
 		return []string{o.(*corev1.Pod).Spec.NodeName}
 	}); err != nil {
@@ -33,6 +44,11 @@ func Register(ctx context.Context, mgr manager.Manager) error {
 		return nil
 	}); err != nil {
 		return fmt.Errorf("indexing nodeclaims by instance id: %w", err)
+	}
+	if err := indexer.IndexField(ctx, &storagev1.VolumeAttachment{}, VolumeAttachmentNodeName, func(o client.Object) []string {
+		return []string{o.(*storagev1.VolumeAttachment).Spec.NodeName}
+	}); err != nil {
+		return fmt.Errorf("indexing volume attachments by node: %w", err)
 	}
 	return nil
 }

@@ -192,11 +192,11 @@ func nodePoolSchema() schema.Schema {
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(nodePoolDefaultExpireAfter),
-				MarkdownDescription: "Replace nodes this long after launch (`h`, `m`, `s` units), or `Never`. Default `" + nodePoolDefaultExpireAfter + "`.",
+				MarkdownDescription: "Delete a node's NodeClaim this long after its creation, whatever do-not-disrupt or budgets say (`h`, `m`, `s` units), or `Never`. Default `" + nodePoolDefaultExpireAfter + "`.",
 			},
 			"termination_grace_period": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "How long draining a node may take before its pods are deleted regardless of budgets, like `1h`.",
+				MarkdownDescription: "Hard deadline for draining a node, from its NodeClaim's deletion: pods are deleted regardless of budgets to stop by then, and at it the instance is terminated whatever remains, like `1h`.",
 			},
 			"disruption": schema.SingleNestedAttribute{
 				Optional:            true,

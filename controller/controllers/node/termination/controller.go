@@ -7,7 +7,10 @@
 // other. That annotation only stops nodewright from choosing to disrupt a
 // node; it never keeps a deleted node alive. PodDisruptionBudgets are
 // honoured (an eviction the apiserver refuses is retried), until the
-// NodePool's terminationGracePeriod runs out.
+// terminationGracePeriod runs out. That is a hard deadline, counted from
+// when the NodeClaim began deleting (else the Node): at it the instance is
+// terminated and the Node let go whatever pods or volumes remain, as
+// Karpenter v1 does.
 package termination
 
 import (
@@ -66,6 +69,11 @@ func (c *Controller) Reconcile(ctx context.Context, node *corev1.Node) (reconcil
 		return reconcile.Result{}, nil
 	}
 	ctx = log.IntoContext(ctx, log.FromContext(ctx).WithValues("node", node.Name))
+	deadline, bounded, err := c.deadline(ctx, node)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	overdue := bounded && !c.clock.Now().Before(deadline)
 
 	// 1. Cordon, so nothing new lands while pods leave.
 	if !hasTaint(node.Spec.Taints, v1.DisruptedNoScheduleTaint) {
@@ -80,31 +88,35 @@ func (c *Controller) Reconcile(ctx context.Context, node *corev1.Node) (reconcil
 		log.FromContext(ctx).Info("cordoned")
 	}
 
-	// 2. Drain.
-	remaining, err := c.drain(ctx, node)
-	if err != nil {
-		return reconcile.Result{}, err
-	}
-	if remaining > 0 {
-		return reconcile.Result{RequeueAfter: DrainRetry}, nil
-	}
-
-	// 3. Volumes: the CSI driver detaches them once their pods are gone;
-	// the instance waits, up to the grace period's end. "drained" is
-	// logged once, when both are done.
-	attached, err := c.attachedVolumes(ctx, node)
-	if err != nil {
-		return reconcile.Result{}, err
-	}
-	if len(attached) > 0 {
-		if !c.pastGrace(ctx, node) {
-			log.FromContext(ctx).V(1).Info("waiting for volumes to detach", "volumeAttachments", attached)
-			return reconcile.Result{RequeueAfter: VolumeRetry}, nil
+	if overdue {
+		// 2-3. Past the deadline nothing is waited for: not pods stuck
+		// terminating, not pods a budget protects, not volumes.
+		if err := c.abandon(ctx, node, deadline); err != nil {
+			return reconcile.Result{}, err
 		}
-		log.FromContext(ctx).Info("terminating with volumes still attached: termination grace period is over",
-			"volumeAttachments", attached)
+	} else {
+		// 2. Drain.
+		remaining, err := c.drain(ctx, node, deadline, bounded)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		if remaining > 0 {
+			return reconcile.Result{RequeueAfter: retryBefore(DrainRetry, deadline, bounded, c.clock.Now())}, nil
+		}
+
+		// 3. Volumes: the CSI driver detaches them once their pods are
+		// gone; the instance waits, up to the deadline. "drained" is
+		// logged once, when both are done.
+		attached, err := c.attachedVolumes(ctx, node)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		if len(attached) > 0 {
+			log.FromContext(ctx).V(1).Info("waiting for volumes to detach", "volumeAttachments", attached)
+			return reconcile.Result{RequeueAfter: retryBefore(VolumeRetry, deadline, bounded, c.clock.Now())}, nil
+		}
+		log.FromContext(ctx).Info("drained")
 	}
-	log.FromContext(ctx).Info("drained")
 
 	// 4. The instance, now, so its kubelet can't register the Node again.
 	// Its NodeClaim normally waits for the Node before terminating it; if
@@ -166,6 +178,48 @@ func (c *Controller) settleClaims(ctx context.Context, node *corev1.Node) error 
 		}
 	}
 	return nil
+}
+
+// abandon deletes the pods the deadline leaves behind on the node, so
+// their controllers replace them now rather than when the pod garbage
+// collector finds them on a Node that is gone, without waiting for them,
+// and says, once, what was left.
+func (c *Controller) abandon(ctx context.Context, node *corev1.Node, deadline time.Time) error {
+	left, err := c.drainablePods(ctx, node)
+	if err != nil {
+		return err
+	}
+	pods := make([]string, 0, len(left))
+	for _, p := range left {
+		pods = append(pods, p.Namespace+"/"+p.Name)
+		if !p.DeletionTimestamp.IsZero() {
+			continue
+		}
+		if err := c.kube.Delete(ctx, p); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting pod %s/%s at the node's termination deadline: %w", p.Namespace, p.Name, err)
+		}
+	}
+	attached, err := c.attachedVolumes(ctx, node)
+	if err != nil {
+		return err
+	}
+	if len(pods) == 0 && len(attached) == 0 {
+		return nil
+	}
+	log.FromContext(ctx).Info("terminating with pods or volumes left: termination grace period is over",
+		"deadline", deadline, "pods", pods, "volumeAttachments", attached)
+	c.recorder.Eventf(node, nil, corev1.EventTypeWarning, "TerminationGracePeriodElapsed", "Terminate",
+		"Terminating the instance with %d pods and %d volume attachments left: the termination grace period ended at %s",
+		len(pods), len(attached), deadline.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// retryBefore is after, or less if the deadline comes sooner.
+func retryBefore(after time.Duration, deadline time.Time, bounded bool, now time.Time) time.Duration {
+	if left := deadline.Sub(now); bounded && left < after {
+		return max(left, time.Millisecond)
+	}
+	return after
 }
 
 func hasTaint(taints []corev1.Taint, t corev1.Taint) bool {

@@ -2,6 +2,7 @@ package termination_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +18,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/node/termination"
 	"github.com/nodewright/nodewright/controller/test/expectations"
+	"github.com/nodewright/nodewright/controller/utils/index"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
@@ -200,6 +203,11 @@ func (f *fixture) volumeAttachment(name string) *storagev1.VolumeAttachment {
 		Source: storagev1.VolumeAttachmentSource{PersistentVolumeName: ptr.To("pv-" + name + "-" + f.ns)}}}
 	f.must(env.Client.Create(f.ctx, va))
 	f.t.Cleanup(func() { _ = env.Client.Delete(context.Background(), va) })
+	expectations.Eventually(f.t, 10*time.Second, "the cache to see "+va.Name, func() bool {
+		var vas storagev1.VolumeAttachmentList
+		f.must(cachedClient(f.t).List(f.ctx, &vas, client.MatchingFields{index.VolumeAttachmentNodeName: f.node}))
+		return len(vas.Items) == 1
+	})
 	return va
 }
 
@@ -239,5 +247,95 @@ func TestGracePeriodEndsVolumeWait(t *testing.T) {
 	f.reconcileUntilGone("the node to go after the grace period")
 	if len(f.cloud.Instances) != 0 {
 		t.Error("instance not terminated after the grace period")
+	}
+}
+
+// stuckPod is a pod bound to the node that, once deleted, stays
+// terminating (a finalizer nobody removes), as when its kubelet is gone.
+// The node's kwok kubelet ends its grace period at once, so it counts as
+// stuck a minute after its deletion.
+func (f *fixture) stuckPod(name string) {
+	spec := podSpec(f.node)
+	spec.NodeName = f.node
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.ns, Finalizers: []string{"test.nodewright.dev/hold"}}, Spec: spec}
+	expectations.Eventually(f.t, 30*time.Second, "creating pod "+name, func() bool {
+		return env.Client.Create(f.ctx, pod.DeepCopy()) == nil
+	})
+	f.t.Cleanup(func() {
+		_ = env.Client.Patch(context.Background(), pod, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`)))
+	})
+	f.must(env.Client.Delete(f.ctx, pod))
+}
+
+// The grace period is a hard deadline: at it the instance goes and the
+// Node is let go with a pod stuck terminating, a pod its budget protects
+// and a volume still attached, and that is said once, as an event.
+func TestGracePeriodIsAHardDeadline(t *testing.T) {
+	grace := 30 * time.Second
+	f := newFixture(t, &grace)
+	f.deployment("db", 1, nil)
+	f.pdb("db", "db", 1)
+	f.awaitRunning(map[string]int{"db": 1})
+	f.stuckPod("stuck") // not yet stuck a minute at the node's deadline
+	f.volumeAttachment("data")
+	f.deleteNode()
+	if after := f.reconcile(); after <= 0 {
+		t.Fatal("node let go within its grace period")
+	}
+	f.clock.Step(grace + time.Second)
+	f.reconcile()
+	if _, ok := f.getNode(); ok {
+		t.Fatal("node still there after its grace period")
+	}
+	if len(f.cloud.Instances) != 0 {
+		t.Error("instance not terminated at the deadline")
+	}
+	// Left pods are deleted, so their deployments replace them at once.
+	if pods := f.pods()["db"]; len(pods) != 0 && !deleting(pods) {
+		t.Errorf("pod its budget protected not deleted at the deadline: %v", pods)
+	}
+	var got []string
+	for len(f.recorder.Events) > 0 {
+		if e := <-f.recorder.Events; strings.Contains(e, "TerminationGracePeriodElapsed") {
+			got = append(got, e)
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "2 pods and 1 volume attachments left") {
+		t.Errorf("deadline events %q, want one naming 2 pods and 1 volume attachment", got)
+	}
+}
+
+// Without a grace period a pod stuck terminating holds the node only a
+// minute past the end of its own grace period, as Karpenter's drain.
+func TestStuckTerminatingPodStopsHoldingTheNode(t *testing.T) {
+	f := newFixture(t, nil)
+	f.stuckPod("stuck")
+	f.deleteNode()
+	if after := f.reconcile(); after != termination.DrainRetry {
+		t.Fatalf("RequeueAfter = %v with a pod terminating, want %v", after, termination.DrainRetry)
+	}
+	f.clock.Step(2 * time.Minute)
+	f.reconcileUntilGone("the node to go once its pod is stuck")
+}
+
+// The NodeClaim's own terminationGracePeriod bounds the drain even when
+// its pool sets none.
+func TestClaimGracePeriodCounts(t *testing.T) {
+	f := newFixture(t, nil)
+	nc := f.instance.DeepCopy()
+	nc.ResourceVersion = ""
+	nc.Spec.TerminationGracePeriod = &metav1.Duration{Duration: time.Minute}
+	status := nc.Status
+	f.must(env.Client.Create(f.ctx, nc))
+	nc.Status = status
+	f.must(env.Client.Status().Update(f.ctx, nc))
+	t.Cleanup(func() { _ = kubetest.Purge(context.Background(), env.Client, nc) })
+	f.stuckPod("stuck")
+	f.deleteNode()
+	f.reconcile()
+	f.clock.Step(time.Minute + time.Second)
+	f.reconcile()
+	if _, ok := f.getNode(); ok {
+		t.Fatal("node still there after its claim's grace period")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -24,6 +26,7 @@ import (
 	"github.com/nodewright/nodewright/controller/controllers/node/termination"
 	"github.com/nodewright/nodewright/controller/test"
 	"github.com/nodewright/nodewright/controller/test/expectations"
+	"github.com/nodewright/nodewright/controller/utils/index"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
@@ -32,13 +35,14 @@ var env *test.Env
 func TestMain(m *testing.M) { os.Exit(test.Main(m, &env)) }
 
 type fixture struct {
-	t     *testing.T
-	ctx   context.Context
-	cloud *fake.CloudProvider
-	clock *clocktesting.FakeClock
-	ctrl  *termination.Controller
-	ns    string
-	node  string
+	t        *testing.T
+	ctx      context.Context
+	cloud    *fake.CloudProvider
+	clock    *clocktesting.FakeClock
+	ctrl     *termination.Controller
+	recorder *events.FakeRecorder
+	ns       string
+	node     string
 	// instance is the fake's NodeClaim for the node's instance.
 	instance *v1.NodeClaim
 }
@@ -48,7 +52,8 @@ type fixture struct {
 func newFixture(t *testing.T, grace *time.Duration) *fixture {
 	f := &fixture{t: t, ctx: context.Background(), cloud: fake.New(test.InstanceTypes()),
 		clock: clocktesting.NewFakeClock(time.Now())}
-	f.ctrl = termination.NewController(env.Client, f.cloud, f.clock, events.NewFakeRecorder(100))
+	f.recorder = events.NewFakeRecorder(100)
+	f.ctrl = termination.NewController(cachedClient(t), f.cloud, f.clock, f.recorder)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "drain-"}}
 	f.must(env.Client.Create(f.ctx, ns))
 	f.ns = ns.Name
@@ -76,6 +81,44 @@ func newFixture(t *testing.T, grace *time.Duration) *fixture {
 		_ = env.Client.Delete(f.ctx, ns)
 	})
 	return f
+}
+
+var (
+	cachedOnce sync.Once
+	cached     client.Client
+	cachedErr  error
+)
+
+// cachedClient reads VolumeAttachments through an informer cache with the
+// operator's indexes, as the manager's client does (the API server has no
+// spec.nodeName selector for them); everything else it reads straight
+// from the API server, like env.Client. The cache lives as long as the
+// test binary.
+func cachedClient(t *testing.T) client.Client {
+	t.Helper()
+	cachedOnce.Do(func() {
+		ctx := context.Background()
+		c, err := cache.New(env.RESTConfig, cache.Options{Scheme: test.Scheme()})
+		if err != nil {
+			cachedErr = err
+			return
+		}
+		if cachedErr = index.RegisterWith(ctx, c); cachedErr != nil {
+			return
+		}
+		go func() { _ = c.Start(ctx) }()
+		if !c.WaitForCacheSync(ctx) {
+			cachedErr = fmt.Errorf("cache did not sync")
+			return
+		}
+		cached, cachedErr = client.New(env.RESTConfig, client.Options{Scheme: test.Scheme(), Cache: &client.CacheOptions{
+			Reader: c, DisableFor: []client.Object{&corev1.Pod{}, &corev1.Node{}, &v1.NodeClaim{}, &v1.NodePool{},
+				&corev1.PersistentVolumeClaim{}}}})
+	})
+	if cachedErr != nil {
+		t.Fatal(cachedErr)
+	}
+	return cached
 }
 
 func (f *fixture) must(err error) {

@@ -9,6 +9,8 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/nodewright/nodewright/controller/utils/index"
 )
 
 // VolumeRetry is how soon a drained Node whose volumes are still attached
@@ -19,20 +21,20 @@ const VolumeRetry = 2 * time.Second
 // before its instance is terminated: terminating an instance under an
 // attached EBS volume leaves the attachment behind, and the next pod's
 // attach of that volume fails until EC2 notices. Volumes of pods the drain
-// leaves on the node (mirror pods, finished pods) are not waited for, as
-// Karpenter does not: nothing will detach them before the node goes.
+// leaves on the node (mirror pods, daemonsets and others tolerating the
+// disrupted taint, pods stuck terminating, finished pods) are not waited
+// for, as Karpenter's filterVolumeAttachments does not: nothing will
+// detach them before the node goes. The attachments are read through the
+// cache's index.VolumeAttachmentNodeName.
 func (c *Controller) attachedVolumes(ctx context.Context, node *corev1.Node) ([]string, error) {
 	var vas storagev1.VolumeAttachmentList
-	if err := c.kube.List(ctx, &vas); err != nil {
-		return nil, fmt.Errorf("listing volume attachments: %w", err)
+	if err := c.kube.List(ctx, &vas, client.MatchingFields{index.VolumeAttachmentNodeName: node.Name}); err != nil {
+		return nil, fmt.Errorf("listing volume attachments of node %s: %w", node.Name, err)
 	}
 	var out []string
 	var kept sets.Set[string]
 	for i := range vas.Items {
 		va := &vas.Items[i]
-		if va.Spec.NodeName != node.Name {
-			continue
-		}
 		if kept == nil {
 			var err error
 			if kept, err = c.volumesOfUndrainedPods(ctx, node); err != nil {
@@ -57,7 +59,7 @@ func (c *Controller) volumesOfUndrainedPods(ctx context.Context, node *corev1.No
 	}
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if drainable(p) {
+		if drainable(p, c.clock.Now()) {
 			continue
 		}
 		for _, v := range p.Spec.Volumes {
@@ -75,11 +77,4 @@ func (c *Controller) volumesOfUndrainedPods(ctx context.Context, node *corev1.No
 		}
 	}
 	return kept, nil
-}
-
-// pastGrace reports whether the node's terminationGracePeriod, counted from
-// its deletion, has run out; without one it never does.
-func (c *Controller) pastGrace(ctx context.Context, node *corev1.Node) bool {
-	grace, ok := c.gracePeriod(ctx, node)
-	return ok && !c.clock.Now().Before(node.DeletionTimestamp.Add(grace))
 }

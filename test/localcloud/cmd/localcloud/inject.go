@@ -30,17 +30,22 @@ func inject(dir string, args []string) error {
 	typ := fs.String("type", "", "instance type (ice)")
 	zone := fs.String("zone", "", "availability zone (ice)")
 	capacityType := fs.String("capacity-type", "spot", "spot or on-demand (ice)")
-	clear := fs.Bool("clear", false, "put the pool back in capacity (ice)")
+	clear := fs.Bool("clear", false, "put the pool back in capacity (ice); heal the node (not-ready)")
 	target := fs.String("target", "", "service:Action or service:* (api-errors)")
 	rate := fs.Float64("rate", 1, "fraction of calls that fail, 0 removes the fault (api-errors)")
 	code := fs.String("code", "", "error code, default the service's throttling code (api-errors)")
 	count := fs.Int("count", 1, "how many launches never join (never-join)")
+	node := fs.String("node", "", "node name (not-ready)")
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "localcloud inject %s: %s\n\nflags:\n", fault.Name, fault.Help)
 		fs.PrintDefaults()
 	}
 	_ = fs.Parse(args[1:])
 
+	if fault.Name == "not-ready" {
+		// A Kubernetes fault, not an AWS one: it annotates the Node.
+		return localcloud.InjectNodeNotReady(context.Background(), dir, *node, *clear)
+	}
 	var body any
 	switch fault.Name {
 	case "spot-interruption", "rebalance", "scheduled-change", "capacity-reservation-interruption", "instance-loss":
