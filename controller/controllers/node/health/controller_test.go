@@ -74,13 +74,16 @@ func newFixture(t *testing.T, size, unhealthy int) *fixture {
 			Spec:       corev1.NodeSpec{ProviderID: providerID},
 		}
 		f.must(env.Client.Create(ctx, node))
+		// The control plane's node lifecycle controller writes new Nodes too
+		// (taints), so the status goes in as a patch, not an update.
+		base := node.DeepCopy()
 		status := corev1.ConditionTrue
 		if i < unhealthy {
 			status = corev1.ConditionFalse
 		}
 		node.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: status,
 			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.NewTime(f.since)}}
-		f.must(env.Client.Status().Update(ctx, node))
+		f.must(env.Client.Status().Patch(ctx, node, client.MergeFrom(base)))
 		f.nodes, f.claims = append(f.nodes, node), append(f.claims, nc)
 		t.Cleanup(func() {
 			_ = kubetest.Purge(context.Background(), env.Client, nc)
