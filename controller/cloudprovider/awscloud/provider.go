@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	awspricing "github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -137,7 +136,7 @@ func New(cfg aws.Config, opts Options) (*CloudProvider, error) {
 	e := ec2.NewFromConfig(cfg)
 	ice := cache.NewUnavailableOfferings(opts.Clock, opts.ICETTL)
 	prices := pricing.NewDefaultProvider(pricing.Options{Region: opts.Region, Clock: opts.Clock, TTL: opts.PricesTTL},
-		awspricing.NewFromConfig(cfg), e)
+		pricing.NewAPI(cfg), e)
 	launchTemplates := launchtemplate.NewDefaultProvider(launchtemplate.Options{ClusterName: opts.ClusterName,
 		ClusterEndpoint: opts.ClusterEndpoint, ClusterCABundle: opts.ClusterCABundle, ClusterCIDR: opts.ClusterCIDR}, e)
 	return &CloudProvider{
