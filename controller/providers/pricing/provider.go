@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,6 +49,10 @@ type DefaultProvider struct {
 	pricing PricingAPI
 	ec2     EC2API
 	prices  cache.Value[*Prices]
+	// embedded is whether the last refresh fell back to the embedded
+	// catalog's on-demand prices, so that a fallback is reported when it
+	// starts and when it ends, not at every refresh.
+	embedded atomic.Bool
 }
 
 var _ Provider = (*DefaultProvider)(nil)
@@ -89,11 +94,20 @@ func (p *DefaultProvider) ReadAt() time.Time { return p.prices.FetchedAt() }
 func (p *DefaultProvider) Prices(ctx context.Context) (*Prices, error) {
 	return p.prices.Get(p.opts.Clock.Now(), p.opts.TTL, func() (*Prices, error) {
 		od, err := p.fetchOnDemand(ctx)
-		if err != nil {
-			// The embedded catalog prices on-demand well enough to keep
-			// scheduling; a denied or failing Price List is worth a line.
-			log.FromContext(ctx).Error(err, "reading on-demand prices from the Price List; using the embedded catalog's until the next refresh")
+		// The embedded catalog prices on-demand well enough to keep
+		// scheduling; a denied or failing Price List is worth a line when
+		// the fallback starts and one when it ends.
+		switch {
+		case err != nil:
 			od = map[string]float64{}
+			if !p.embedded.Swap(true) {
+				log.FromContext(ctx).Error(err, "reading on-demand prices from the Price List; using the embedded catalog's until it answers",
+					"region", p.opts.Region)
+			}
+			embeddedOnDemand.Set(1)
+		case p.embedded.Swap(false):
+			log.FromContext(ctx).Info("on-demand prices come from the Price List again", "region", p.opts.Region, "types", len(od))
+			embeddedOnDemand.Set(0)
 		}
 		spot, err := p.fetchSpot(ctx)
 		if err != nil {
