@@ -47,7 +47,11 @@ func simulateCmd(args []string, out io.Writer) error {
 		if *output == "json" {
 			return rep.WriteJSON(out)
 		}
-		return rep.WriteTable(out)
+		if err := rep.WriteTable(out); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(out, opts.PriceSources())
+		return err
 	}
 	if opts.NodesFile != "" {
 		return fmt.Errorf("--nodes is only used with --consolidate")
@@ -63,7 +67,11 @@ func simulateCmd(args []string, out io.Writer) error {
 	if *output == "json" {
 		return rep.WriteJSON(out)
 	}
-	return rep.WriteTable(out)
+	if err := rep.WriteTable(out); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, opts.PriceSources())
+	return err
 }
 
 const simulateUsage = `usage: nodewright simulate --pods FILE [--nodepools FILE] [--at TIME] [flags]

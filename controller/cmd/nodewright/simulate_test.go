@@ -151,3 +151,21 @@ func TestBenchWorkloadRealistic(t *testing.T) {
 		t.Errorf("--workload nope: %v", err)
 	}
 }
+
+// The table says which prices are the catalog's and which are synthetic,
+// and for which hour.
+func TestSimulateSaysWherePricesComeFrom(t *testing.T) {
+	pods := filepath.Join(t.TempDir(), "pods.yaml")
+	if err := os.WriteFile(pods, []byte(consolidatePods), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := simulateCmd([]string{"--pods", pods, "--at", "2026-11-01T10:05:00Z", "--region", "us-west-2"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"embedded EC2 catalog's us-west-2 list prices", "spot synthetic, for the hour of 2026-11-01T10:00:00Z"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
