@@ -3,6 +3,8 @@ package simulate
 import (
 	"fmt"
 	"time"
+
+	"github.com/nodewright/nodewright/controller/catalog"
 )
 
 // PriceSources says where the plan's prices come from, so that a reader of
@@ -17,6 +19,10 @@ func (o Options) PriceSources() string {
 	if region == "" {
 		region = "us-east-1"
 	}
-	return fmt.Sprintf("prices: on-demand from the embedded EC2 catalog's %s list prices (controller/catalog/data/README.md says when they were taken); "+
-		"spot synthetic, for the hour of %s; the controller reads both from AWS", region, o.At.UTC().Truncate(time.Hour).Format(time.RFC3339))
+	listed, instead := catalog.PriceRegion(region), ""
+	if listed != region {
+		instead = fmt.Sprintf(", standing in for %s, which the catalog has none for", region)
+	}
+	return fmt.Sprintf("prices: on-demand from the embedded EC2 catalog's %s list prices%s (controller/catalog/data/README.md says when they were taken); "+
+		"spot synthetic, for the hour of %s; the controller reads both from AWS", listed, instead, o.At.UTC().Truncate(time.Hour).Format(time.RFC3339))
 }

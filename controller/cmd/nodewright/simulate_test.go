@@ -168,4 +168,13 @@ func TestSimulateSaysWherePricesComeFrom(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
+	// A region the catalog has no prices for is priced at us-east-1's, and
+	// the output says so.
+	out.Reset()
+	if err := simulateCmd([]string{"--pods", pods, "--at", "2026-11-01T10:05:00Z", "--region", "eu-west-1"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "us-east-1 list prices, standing in for eu-west-1"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
 }

@@ -102,7 +102,7 @@ func (p *DefaultProvider) Prices(ctx context.Context) (*Prices, error) {
 			od = map[string]float64{}
 			if !p.embedded.Swap(true) {
 				log.FromContext(ctx).Error(err, "reading on-demand prices from the Price List; using the embedded catalog's until it answers",
-					"region", p.opts.Region)
+					"region", p.opts.Region, "embeddedPricesOf", catalog.PriceRegion(p.opts.Region))
 			}
 			embeddedOnDemand.Set(1)
 		case p.embedded.Swap(false):
