@@ -154,22 +154,9 @@ func (it *InstanceType) FillBurst() error {
 	return it.fillBurst()
 }
 
-// pricedRegions are the regions with an on-demand price column in the data
-// (data/README.md): no public source the notes accept gives the others.
-var pricedRegions = map[string]bool{"us-east-1": true, "us-west-2": true}
-
-// PriceRegion is the region whose embedded list prices Price gives for
-// region: its own, or us-east-1's for a region the data has no column for.
-// Callers say so wherever such prices are shown or used in earnest.
-func PriceRegion(region string) string {
-	if pricedRegions[region] {
-		return region
-	}
-	return "us-east-1"
-}
-
-// Price returns the on-demand price in region, falling back to us-east-1
-// (regional differences are small and the catalog has two regions only).
+// Price returns the on-demand list price in region, or us-east-1's where
+// the data has none: for an unpriced region (PriceRegion), and for the
+// types the us-west-2 column leaves empty (data/README.md says why).
 func (it InstanceType) Price(region string) (float64, bool) {
 	if p, ok := it.OnDemandPrice[region]; ok {
 		return p, true

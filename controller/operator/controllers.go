@@ -69,7 +69,7 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 	}
 	controllers := []registrar{
 		// NodeClasses and NodePools
-		status.NewController(kube, cloud, clk),
+		status.NewController(kube, cloud, clk, recorder),
 		counter.NewController(kube, cloud),
 		readiness.NewController(kube),
 		// pending pods → NodeClaims

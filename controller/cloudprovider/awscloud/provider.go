@@ -8,6 +8,7 @@ package awscloud
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -194,6 +195,22 @@ func (p *CloudProvider) DeleteInstanceProfile(ctx context.Context, nc *v1.EC2Nod
 // cluster down).
 func (p *CloudProvider) DeleteLaunchTemplates(ctx context.Context, nodeClass string) (int, error) {
 	return p.launchTemplates.Delete(ctx, nodeClass)
+}
+
+// PricesEmbedded implements status.Resolver: the Price List fallback the
+// pricing provider is in, if any, as a sentence a user can act on.
+func (p *CloudProvider) PricesEmbedded() (uint64, string) {
+	f := p.prices.Fallback()
+	if f.Episode == 0 {
+		return 0, ""
+	}
+	source := "the embedded catalog's " + f.PriceRegion + " list prices"
+	if f.PriceRegion != f.Region {
+		source = "us-east-1's embedded list prices, standing in for " + f.Region + " (the catalog has no " + f.Region + " prices)"
+	}
+	return f.Episode, fmt.Sprintf("The AWS Price List could not be read (%s), so on-demand prices are %s until it answers. "+
+		"Allow pricing:GetProducts to the controller's role and check that it can reach the Price List endpoint %s.",
+		f.Reason, source, pricing.APIRegion(f.Region))
 }
 
 // PricesReadAt is when the prices offerings now carry were read from AWS;

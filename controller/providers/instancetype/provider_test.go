@@ -43,7 +43,8 @@ type catalogPrices struct{}
 func (catalogPrices) Prices(context.Context) (*pricing.Prices, error) {
 	return pricing.NewPrices("us-east-1", nil, nil), nil
 }
-func (catalogPrices) ReadAt() time.Time { return time.Time{} }
+func (catalogPrices) ReadAt() time.Time          { return time.Time{} }
+func (catalogPrices) Fallback() pricing.Fallback { return pricing.Fallback{} }
 
 // Offerings follow the node class's subnets' zones and EC2's offerings,
 // pools out of capacity show unavailable, and EC2 is asked once per TTL.

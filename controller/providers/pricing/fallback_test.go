@@ -32,11 +32,22 @@ func TestEmbeddedFallbackIsReportedOnce(t *testing.T) {
 	if len(lines) != 1 || gauge(t) != 1 {
 		t.Fatalf("after three failing refreshes: %d log lines %q, gauge %v; want 1 line and 1", len(lines), lines, gauge(t))
 	}
+	if f := p.Fallback(); f.Episode != 1 || f.PriceRegion != "us-east-1" || f.Reason == "" {
+		t.Fatalf("Fallback() = %+v during the first failing stretch", f)
+	}
 	pl.fail = false
 	refresh()
 	refresh()
 	if len(lines) != 2 || gauge(t) != 0 {
 		t.Fatalf("after the Price List answered again: %d log lines %q, gauge %v; want 2 lines and 0", len(lines), lines, gauge(t))
+	}
+	if f := p.Fallback(); f.Episode != 0 {
+		t.Fatalf("Fallback() = %+v after the Price List answered", f)
+	}
+	pl.fail = true
+	refresh()
+	if f := p.Fallback(); f.Episode != 2 {
+		t.Fatalf("Fallback() = %+v in the second failing stretch, want episode 2", f)
 	}
 }
 

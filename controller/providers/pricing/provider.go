@@ -33,6 +33,21 @@ type Provider interface {
 	// ReadAt is when the prices Prices returns were read from AWS; zero
 	// before the first read.
 	ReadAt() time.Time
+	// Fallback says whether on-demand prices come from the embedded
+	// catalog now, and why.
+	Fallback() Fallback
+}
+
+// Fallback is one stretch of time in which the Price List could not be
+// read. Episode numbers the stretches from 1, so that whoever reports a
+// fallback can report each stretch once; it is 0 while prices are AWS's.
+type Fallback struct {
+	Episode uint64
+	// Region is the cluster's region; PriceRegion the region whose
+	// embedded list prices stand in (catalog.PriceRegion).
+	Region, PriceRegion string
+	// Reason is the Price List error that started the stretch.
+	Reason string
 }
 
 // Options say which region's prices are read and how long they are kept.
@@ -53,6 +68,8 @@ type DefaultProvider struct {
 	// catalog's on-demand prices, so that a fallback is reported when it
 	// starts and when it ends, not at every refresh.
 	embedded atomic.Bool
+	fallback atomic.Pointer[Fallback]
+	episodes atomic.Uint64
 }
 
 var _ Provider = (*DefaultProvider)(nil)
@@ -90,6 +107,14 @@ func (p *Prices) Spot(it catalog.InstanceType, zone string) (float64, bool) {
 // which `nodewright simulate --at` prices a recorded batch as it was solved.
 func (p *DefaultProvider) ReadAt() time.Time { return p.prices.FetchedAt() }
 
+// Fallback implements Provider.
+func (p *DefaultProvider) Fallback() Fallback {
+	if f := p.fallback.Load(); f != nil {
+		return *f
+	}
+	return Fallback{}
+}
+
 // Prices implements Provider.
 func (p *DefaultProvider) Prices(ctx context.Context) (*Prices, error) {
 	return p.prices.Get(p.opts.Clock.Now(), p.opts.TTL, func() (*Prices, error) {
@@ -103,10 +128,13 @@ func (p *DefaultProvider) Prices(ctx context.Context) (*Prices, error) {
 			if !p.embedded.Swap(true) {
 				log.FromContext(ctx).Error(err, "reading on-demand prices from the Price List; using the embedded catalog's until it answers",
 					"region", p.opts.Region, "embeddedPricesOf", catalog.PriceRegion(p.opts.Region))
+				p.fallback.Store(&Fallback{Episode: p.episodes.Add(1), Region: p.opts.Region,
+					PriceRegion: catalog.PriceRegion(p.opts.Region), Reason: err.Error()})
 			}
 			embeddedOnDemand.Set(1)
 		case p.embedded.Swap(false):
 			log.FromContext(ctx).Info("on-demand prices come from the Price List again", "region", p.opts.Region, "types", len(od))
+			p.fallback.Store(nil)
 			embeddedOnDemand.Set(0)
 		}
 		spot, err := p.fetchSpot(ctx)

@@ -1,16 +1,21 @@
 // Package status resolves EC2NodeClasses: it writes what their selectors
 // match (subnets, security groups, images, instance profile) into their
-// status with one condition per part, and cleans up the instance profile
-// it created when a node class is deleted.
+// status with one condition per part, tells each node class once when its
+// nodes are priced from the embedded catalog, and cleans up the instance
+// profile it created when a node class is deleted.
 package status
 
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	controllerruntime "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,7 +36,17 @@ type Resolver interface {
 	// DeleteLaunchTemplates removes the launch templates made for the named
 	// node class and returns how many went.
 	DeleteLaunchTemplates(ctx context.Context, nodeClass string) (int, error)
+	// PricesEmbedded numbers the current stretch of time in which
+	// on-demand prices come from the embedded catalog (0: they are AWS's)
+	// and says why, in a sentence for the node class's event.
+	PricesEmbedded() (episode uint64, message string)
 }
+
+// ReasonPricesEmbedded is the warning event a node class gets once per
+// stretch of time in which its nodes are priced from the embedded catalog:
+// plans still work, but on list prices that may be stale or, in a region
+// the catalog has no column for, another region's.
+const ReasonPricesEmbedded = "PricesEmbedded"
 
 // Selectors can start matching new subnets or images at any time, so ready
 // node classes are re-resolved now and then, unready ones sooner.
@@ -46,11 +61,17 @@ type Controller struct {
 	kube     client.Client
 	resolver Resolver
 	clock    clock.Clock
+	recorder events.EventRecorder
+
+	mu sync.Mutex
+	// toldOfEpisode is the fallback episode each node class was last told
+	// of, so that it hears of each one once (a restart tells it again).
+	toldOfEpisode map[types.UID]uint64
 }
 
 // NewController builds the controller.
-func NewController(kube client.Client, resolver Resolver, clk clock.Clock) *Controller {
-	return &Controller{kube: kube, resolver: resolver, clock: clk}
+func NewController(kube client.Client, resolver Resolver, clk clock.Clock, recorder events.EventRecorder) *Controller {
+	return &Controller{kube: kube, resolver: resolver, clock: clk, recorder: recorder, toldOfEpisode: map[types.UID]uint64{}}
 }
 
 // Name of the controller in logs and metrics.
@@ -90,11 +111,24 @@ func (c *Controller) Reconcile(ctx context.Context, nc *v1.EC2NodeClass) (reconc
 	if resolveErr != nil {
 		return reconcile.Result{}, fmt.Errorf("resolving ec2nodeclass %s: %w", nc.Name, resolveErr)
 	}
-	// 4. Re-resolve later.
+	// 4. Say once per fallback that prices are the embedded catalog's.
+	c.tellOfEmbeddedPrices(nc)
+	// 5. Re-resolve later.
 	if meta.IsStatusConditionTrue(nc.Status.Conditions, v1.ConditionTypeReady) {
 		return reconcile.Result{RequeueAfter: readyResync}, nil
 	}
 	return reconcile.Result{RequeueAfter: notReadyResync}, nil
+}
+
+func (c *Controller) tellOfEmbeddedPrices(nc *v1.EC2NodeClass) {
+	episode, message := c.resolver.PricesEmbedded()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if episode == 0 || c.toldOfEpisode[nc.UID] == episode {
+		return
+	}
+	c.toldOfEpisode[nc.UID] = episode
+	c.recorder.Eventf(nc, nil, corev1.EventTypeWarning, ReasonPricesEmbedded, "Price", "%s", message)
 }
 
 func (c *Controller) finalize(ctx context.Context, nc *v1.EC2NodeClass) (reconcile.Result, error) {
@@ -119,6 +153,9 @@ func (c *Controller) finalize(ctx context.Context, nc *v1.EC2NodeClass) (reconci
 	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("deleting launch templates of ec2nodeclass %s: %w", nc.Name, err)
 	}
+	c.mu.Lock()
+	delete(c.toldOfEpisode, nc.UID)
+	c.mu.Unlock()
 	stored := nc.DeepCopy()
 	controllerutil.RemoveFinalizer(nc, v1.TerminationFinalizer)
 	if err := c.kube.Patch(ctx, nc, client.MergeFrom(stored)); err != nil {

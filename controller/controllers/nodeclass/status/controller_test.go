@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -40,7 +41,7 @@ func TestStatusController(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := status.NewController(kube, provider, clk)
+	c := status.NewController(kube, provider, clk, events.NewFakeRecorder(100))
 
 	nc := &v1.EC2NodeClass{
 		ObjectMeta: metav1.ObjectMeta{Name: "default"},
@@ -118,7 +119,7 @@ func TestStatusController(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := status.NewController(mgr.GetClient(), provider, clk).Register(ctx, mgr); err != nil {
+	if err := status.NewController(mgr.GetClient(), provider, clk, events.NewFakeRecorder(100)).Register(ctx, mgr); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = mgr.Start(ctx) }()
