@@ -137,6 +137,35 @@ $(STAMP)/tofu-$(TOFU_VERSION):
 build: ## Build nodewright's own binaries into bin/.
 	go build -o $(BIN)/ ./test/localcloud/cmd/localcloud ./controller/cmd/nodewright
 
+# The controller image: an OCI index for linux/amd64 and linux/arm64 holding
+# the static controller binary alone (test/image says why not ko), written
+# as an OCI image layout in bin/image/ with its index digest in
+# bin/image/digest. Times come from the commit (or SOURCE_DATE_EPOCH), so a
+# commit always gives the same digest. The key below covers the commit and
+# any uncommitted change, so a second `make image` of a commit is instant.
+VERSION ?= $(PROVIDER_VERSION)
+IMAGE_DIR := $(BIN)/image
+IMAGE_PLATFORMS := linux/amd64 linux/arm64
+IMAGE_KEY := $(STAMP)/image-key
+
+.PHONY: image
+image: ## Build the controller image (linux/amd64, linux/arm64) into bin/image/ as an OCI layout; its digest in bin/image/digest.
+	@mkdir -p $(STAMP)
+	@key="$$({ echo $(VERSION) $(IMAGE_PLATFORMS); git rev-parse HEAD; git diff HEAD -- go.mod go.sum controller test/image; \
+	  git ls-files -o --exclude-standard -- controller test/image | xargs -r cat; } | sha256sum | cut -d' ' -f1)"; \
+	if [ -f $(IMAGE_DIR)/digest ] && [ "$$(cat $(IMAGE_KEY) 2>/dev/null)" = "$$key" ]; then \
+	  echo "image $(VERSION) up to date in $(IMAGE_DIR): $$(cat $(IMAGE_DIR)/digest)"; exit 0; fi; \
+	work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; bins=(); \
+	for p in $(IMAGE_PLATFORMS); do \
+	  echo ">> building nodewright $(VERSION) for $$p"; \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} go build -trimpath -ldflags '-s -w -X main.version=$(VERSION)' \
+	    -o "$$work/nodewright-$${p//\//-}" ./controller/cmd/nodewright; \
+	  bins+=(--binary "$$p=$$work/nodewright-$${p//\//-}"); \
+	done; \
+	go run ./test/image/cmd/image --out $(IMAGE_DIR) --version $(VERSION) --revision "$$(git rev-parse HEAD)" \
+	  --created "$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct)}" "$${bins[@]}"; \
+	echo "$$key" > $(IMAGE_KEY)
+
 .PHONY: test
 test: tools build provider $(KARPENTER_CONTROLLER) ## Run unit, integration, acceptance and end-to-end tests, and real Karpenter on the local cloud (builds the tools first if needed).
 	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC=1 TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) $$(go list ./... | grep -v -e /test/integration -e /test/e2e -e /test/karpenter)
