@@ -167,7 +167,7 @@ image: ## Build the controller image (linux/amd64, linux/arm64) into bin/image/ 
 	echo "$$key" > $(IMAGE_KEY)
 
 .PHONY: test
-test: tools build provider $(KARPENTER_CONTROLLER) ## Run unit, integration, acceptance and end-to-end tests, and real Karpenter on the local cloud (builds the tools first if needed).
+test: tools build provider image $(KARPENTER_CONTROLLER) ## Run unit, integration, acceptance and end-to-end tests, and real Karpenter on the local cloud (builds the tools first if needed).
 	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC=1 TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) $$(go list ./... | grep -v -e /test/integration -e /test/e2e -e /test/karpenter)
 	@# End-to-end tests have time targets (pods Running within 20 s): run them one package at a time.
 	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) -p 1 ./test/integration/ ./test/e2e/
@@ -267,13 +267,14 @@ clean-tools: clean ## Also remove the cached third-party tools (the next build t
 demo: ## The main job: local cloud, terraform apply examples/local, then the inflate walkthrough.
 	@if [ ! -f $(STAMP)/kubernetes-$(KUBE_VERSION)-kubectl ]; then \
 	  echo ">> first run: building Kubernetes $(KUBE_VERSION), etcd and kwok from source (about 15 minutes on 2 cores; later runs take seconds)"; fi
-	@$(MAKE) --no-print-directory tools build provider GOBUILD_FLAGS=-v 2>&1 | awk '/^>>|ready|provider|^[a-z]/ {print; next} {n++; if (n % 100 == 0) printf "   ... %d packages compiled\n", n}'
+	@$(MAKE) --no-print-directory tools build provider image GOBUILD_FLAGS=-v 2>&1 | awk '/^>>|ready|provider|^[a-z]/ {print; next} {n++; if (n % 100 == 0) printf "   ... %d packages compiled\n", n}'
 	@if ! $(LOCALCLOUD) status >/dev/null 2>&1; then $(LOCALCLOUD) up; else echo ">> local cloud already up"; fi
 	@echo ">> terraform apply examples/local (with $(TF_PATH))"
 	@# The lock file only pins our own provider, whose checksum changes with every build.
 	@set -a; . $(ROOT)/.localcloud/env; set +a; cd examples/local && rm -f .terraform.lock.hcl && \
 	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) init -input=false -no-color >/dev/null && \
-	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) apply -auto-approve -input=false -no-color -var kubeconfig=$$KUBECONFIG
+	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) apply -auto-approve -input=false -no-color -var kubeconfig=$$KUBECONFIG \
+	    -var controller_image=$${NODEWRIGHT_CONTROLLER_IMAGE:?the local cloud pushed no controller image: run make image, then make local-down and make demo}
 	@$(LOCALCLOUD) walkthrough
 	@echo; echo "The local cloud is still up. Explore it:"; \
 	  echo "  source .localcloud/env; bin/kubectl get nodepools,nodeclaims,nodes"; \
@@ -283,5 +284,6 @@ demo: ## The main job: local cloud, terraform apply examples/local, then the inf
 .PHONY: demo-down
 demo-down: ## Destroy the demo's Terraform resources and stop the local cloud.
 	@if $(LOCALCLOUD) status >/dev/null 2>&1; then set -a; . $(ROOT)/.localcloud/env; set +a; cd examples/local && \
-	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) destroy -auto-approve -input=false -no-color -var kubeconfig=$$KUBECONFIG; fi
+	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) destroy -auto-approve -input=false -no-color -var kubeconfig=$$KUBECONFIG \
+	    -var controller_image=$${NODEWRIGHT_CONTROLLER_IMAGE:-}; fi
 	@$(MAKE) --no-print-directory local-down

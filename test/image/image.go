@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,6 +68,9 @@ type Options struct {
 	Version  string
 	Revision string
 	Source   string
+	// Entrypoint is the binary's path in the image; default Entrypoint.
+	// (Tests build images of other binaries.)
+	Entrypoint string
 	// Created is the time recorded everywhere a time is: config, history,
 	// file mtimes. Fix it (SOURCE_DATE_EPOCH, the commit time) to make the
 	// digest a function of the inputs alone.
@@ -83,6 +87,12 @@ func Build(o Options) (v1.ImageIndex, error) {
 	}
 	if o.Source == "" {
 		o.Source = DefaultSource
+	}
+	if o.Entrypoint == "" {
+		o.Entrypoint = Entrypoint
+	}
+	if !strings.HasPrefix(o.Entrypoint, "/") || strings.Count(o.Entrypoint, "/") != 1 {
+		return nil, fmt.Errorf("image: entrypoint %q must be a file at the root, like /nodewright", o.Entrypoint)
 	}
 	created := o.Created.UTC().Truncate(time.Second)
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
@@ -102,7 +112,7 @@ func platformImage(b Binary, o Options, created time.Time) (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading binary: %w", err)
 	}
-	tarBytes, err := rootfs(bin, created)
+	tarBytes, err := rootfs(bin, o.Entrypoint, created)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +124,7 @@ func platformImage(b Binary, o Options, created time.Time) (v1.Image, error) {
 	img, err = mutate.Append(img, mutate.Addendum{
 		Layer:     layer,
 		MediaType: types.OCILayer,
-		History:   v1.History{Created: v1.Time{Time: created}, CreatedBy: "nodewright test/image: " + Entrypoint, Comment: "static controller binary"},
+		History:   v1.History{Created: v1.Time{Time: created}, CreatedBy: "nodewright test/image: " + o.Entrypoint, Comment: "static controller binary"},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("adding layer: %w", err)
@@ -127,7 +137,7 @@ func platformImage(b Binary, o Options, created time.Time) (v1.Image, error) {
 	cf.OS, cf.Architecture, cf.Variant = b.Platform.OS, b.Platform.Architecture, b.Platform.Variant
 	cf.Created = v1.Time{Time: created}
 	cf.Config = v1.Config{
-		Entrypoint: []string{Entrypoint},
+		Entrypoint: []string{o.Entrypoint},
 		User:       fmt.Sprintf("%d:%d", NonRoot, NonRoot),
 		WorkingDir: "/",
 		// No shell, no PATH to search; HOME for SDKs that look for config.
@@ -154,27 +164,34 @@ func layerOf(tarBytes []byte) (v1.Layer, error) {
 	}, tarball.WithMediaType(types.OCILayer), tarball.WithCompressionLevel(9))
 }
 
+// tarEntry is one file or directory of the layer.
+type tarEntry struct {
+	name string
+	mode int64
+	dir  bool
+	data []byte
+}
+
 // rootfs is the layer's tar, written in a fixed order with fixed owners,
 // modes and times so that it depends on the binary and created alone.
-func rootfs(bin []byte, created time.Time) ([]byte, error) {
+func rootfs(bin []byte, entrypoint string, created time.Time) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	passwd := fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:/home/nonroot:/sbin/nologin\n", NonRoot, NonRoot)
+	passwd := fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:/tmp:/sbin/nologin\n", NonRoot, NonRoot)
 	group := fmt.Sprintf("root:x:0:\nnonroot:x:%d:\n", NonRoot)
-	// In name order, as a tar from a sorted walk would be.
-	entries := []struct {
-		name string
-		mode int64
-		dir  bool
-		data []byte
-	}{
+	// In name order, as a tar from a sorted walk would be (the binary's
+	// name may fall anywhere among them).
+	entries := []tarEntry{
 		{name: "etc/", mode: 0o755, dir: true},
 		{name: "etc/group", mode: 0o644, data: []byte(group)},
 		{name: "etc/passwd", mode: 0o644, data: []byte(passwd)},
-		{name: strings.TrimPrefix(Entrypoint, "/"), mode: 0o755, data: bin},
 		// Sticky and world-writable, as /tmp is anywhere: the user is not root.
 		{name: "tmp/", mode: 0o1777, dir: true},
 	}
+	entries = append(entries, tarEntry{name: strings.TrimPrefix(entrypoint, "/"), mode: 0o755, data: bin})
+	slices.SortFunc(entries, func(a, b tarEntry) int {
+		return strings.Compare(a.name, b.name)
+	})
 	for _, e := range entries {
 		h := &tar.Header{
 			Name: e.name, Mode: e.mode, Size: int64(len(e.data)),
