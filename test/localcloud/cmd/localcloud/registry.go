@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -57,7 +58,7 @@ func push(dir string, args []string) error {
 		if err != nil {
 			return err
 		}
-		*layoutDir = bin + "/image"
+		*layoutDir = filepath.Join(bin, "image")
 	}
 	host, err := localcloud.RegistryHostOf(dir)
 	if err != nil {
