@@ -242,6 +242,11 @@ func WriteLayout(dir string, idx v1.ImageIndex, ref string) (v1.Hash, error) {
 	if err := os.WriteFile(filepath.Join(tmp, DigestFile), []byte(digest.String()+"\n"), 0o644); err != nil {
 		return v1.Hash{}, err
 	}
+	// MkdirTemp and the layout writer's temporary files are private;
+	// the layout is for anyone to read (and for release to archive).
+	if err := readable(tmp); err != nil {
+		return v1.Hash{}, err
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return v1.Hash{}, err
 	}
@@ -249,6 +254,20 @@ func WriteLayout(dir string, idx v1.ImageIndex, ref string) (v1.Hash, error) {
 		return v1.Hash{}, fmt.Errorf("moving layout into place: %w", err)
 	}
 	return digest, nil
+}
+
+// readable makes every directory under root 0755 and every file 0644.
+func readable(root string) error {
+	return filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		mode := os.FileMode(0o644)
+		if d.IsDir() {
+			mode = 0o755
+		}
+		return os.Chmod(path, mode)
+	})
 }
 
 // ReadLayout opens a layout WriteLayout wrote: the index and its ref name.
