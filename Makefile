@@ -137,8 +137,37 @@ $(STAMP)/tofu-$(TOFU_VERSION):
 build: ## Build nodewright's own binaries into bin/.
 	go build -o $(BIN)/ ./test/localcloud/cmd/localcloud ./controller/cmd/nodewright
 
+# The controller image: an OCI index for linux/amd64 and linux/arm64 holding
+# the static controller binary alone (test/image says why not ko), written
+# as an OCI image layout in bin/image/ with its index digest in
+# bin/image/digest. Times come from the commit (or SOURCE_DATE_EPOCH), so a
+# commit always gives the same digest. The key below covers the commit and
+# any uncommitted change, so a second `make image` of a commit is instant.
+VERSION ?= $(PROVIDER_VERSION)
+IMAGE_DIR := $(BIN)/image
+IMAGE_PLATFORMS := linux/amd64 linux/arm64
+IMAGE_KEY := $(STAMP)/image-key
+
+.PHONY: image
+image: ## Build the controller image (linux/amd64, linux/arm64) into bin/image/ as an OCI layout; its digest in bin/image/digest.
+	@mkdir -p $(STAMP)
+	@key="$$({ echo $(VERSION) $(IMAGE_PLATFORMS); git rev-parse HEAD; git diff HEAD -- go.mod go.sum controller test/image; \
+	  git ls-files -o --exclude-standard -- controller test/image | xargs -r cat; } | sha256sum | cut -d' ' -f1)"; \
+	if [ -f $(IMAGE_DIR)/digest ] && [ "$$(cat $(IMAGE_KEY) 2>/dev/null)" = "$$key" ]; then \
+	  echo "image $(VERSION) up to date in $(IMAGE_DIR): $$(cat $(IMAGE_DIR)/digest)"; exit 0; fi; \
+	work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; bins=(); \
+	for p in $(IMAGE_PLATFORMS); do \
+	  echo ">> building nodewright $(VERSION) for $$p"; \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} go build -trimpath -ldflags '-s -w -X main.version=$(VERSION)' \
+	    -o "$$work/nodewright-$${p//\//-}" ./controller/cmd/nodewright; \
+	  bins+=(--binary "$$p=$$work/nodewright-$${p//\//-}"); \
+	done; \
+	go run ./test/image/cmd/image --out $(IMAGE_DIR) --version $(VERSION) --revision "$$(git rev-parse HEAD)" \
+	  --created "$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct)}" "$${bins[@]}"; \
+	echo "$$key" > $(IMAGE_KEY)
+
 .PHONY: test
-test: tools build provider $(KARPENTER_CONTROLLER) ## Run unit, integration, acceptance and end-to-end tests, and real Karpenter on the local cloud (builds the tools first if needed).
+test: tools build provider image $(KARPENTER_CONTROLLER) ## Run unit, integration, acceptance and end-to-end tests, and real Karpenter on the local cloud (builds the tools first if needed).
 	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC=1 TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) $$(go list ./... | grep -v -e /test/integration -e /test/e2e -e /test/karpenter)
 	@# End-to-end tests have time targets (pods Running within 20 s): run them one package at a time.
 	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) -p 1 ./test/integration/ ./test/e2e/
@@ -238,13 +267,14 @@ clean-tools: clean ## Also remove the cached third-party tools (the next build t
 demo: ## The main job: local cloud, terraform apply examples/local, then the inflate walkthrough.
 	@if [ ! -f $(STAMP)/kubernetes-$(KUBE_VERSION)-kubectl ]; then \
 	  echo ">> first run: building Kubernetes $(KUBE_VERSION), etcd and kwok from source (about 15 minutes on 2 cores; later runs take seconds)"; fi
-	@$(MAKE) --no-print-directory tools build provider GOBUILD_FLAGS=-v 2>&1 | awk '/^>>|ready|provider|^[a-z]/ {print; next} {n++; if (n % 100 == 0) printf "   ... %d packages compiled\n", n}'
+	@$(MAKE) --no-print-directory tools build provider image GOBUILD_FLAGS=-v 2>&1 | awk '/^>>|ready|provider|^[a-z]/ {print; next} {n++; if (n % 100 == 0) printf "   ... %d packages compiled\n", n}'
 	@if ! $(LOCALCLOUD) status >/dev/null 2>&1; then $(LOCALCLOUD) up; else echo ">> local cloud already up"; fi
 	@echo ">> terraform apply examples/local (with $(TF_PATH))"
 	@# The lock file only pins our own provider, whose checksum changes with every build.
 	@set -a; . $(ROOT)/.localcloud/env; set +a; cd examples/local && rm -f .terraform.lock.hcl && \
 	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) init -input=false -no-color >/dev/null && \
-	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) apply -auto-approve -input=false -no-color -var kubeconfig=$$KUBECONFIG
+	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) apply -auto-approve -input=false -no-color -var kubeconfig=$$KUBECONFIG \
+	    -var controller_image=$${NODEWRIGHT_CONTROLLER_IMAGE:?the local cloud pushed no controller image: run make image, then make local-down and make demo}
 	@$(LOCALCLOUD) walkthrough
 	@echo; echo "The local cloud is still up. Explore it:"; \
 	  echo "  source .localcloud/env; bin/kubectl get nodepools,nodeclaims,nodes"; \
@@ -254,5 +284,6 @@ demo: ## The main job: local cloud, terraform apply examples/local, then the inf
 .PHONY: demo-down
 demo-down: ## Destroy the demo's Terraform resources and stop the local cloud.
 	@if $(LOCALCLOUD) status >/dev/null 2>&1; then set -a; . $(ROOT)/.localcloud/env; set +a; cd examples/local && \
-	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) destroy -auto-approve -input=false -no-color -var kubeconfig=$$KUBECONFIG; fi
+	  TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) $(TF_PATH) destroy -auto-approve -input=false -no-color -var kubeconfig=$$KUBECONFIG \
+	    -var controller_image=$${NODEWRIGHT_CONTROLLER_IMAGE:-}; fi
 	@$(MAKE) --no-print-directory local-down

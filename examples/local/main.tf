@@ -22,6 +22,12 @@ variable "kubeconfig" {
   type        = string
 }
 
+variable "controller_image" {
+  description = "Controller image (NODEWRIGHT_CONTROLLER_IMAGE in .localcloud/env: the image `make image` built, pushed by digest to the local cloud's registry). Empty uses the provider's default image."
+  type        = string
+  default     = ""
+}
+
 variable "controller_trust" {
   description = "How the controller gets its role: \"pod_identity\" (the default) or \"irsa\", which needs oidc_provider_arn."
   type        = string
@@ -57,6 +63,7 @@ module "nodewright" {
   source = "../../modules/nodewright"
 
   cluster_name        = var.cluster_name
+  controller_image    = var.controller_image
   controller_replicas = 1
   controller_trust     = var.controller_trust
   oidc_provider_arn    = var.oidc_provider_arn

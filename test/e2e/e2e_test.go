@@ -155,9 +155,14 @@ func localExample(t *testing.T, root string, cloud *localcloud.Cloud, tfBin stri
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
+	// The controller runs from the image `make image` built, which the
+	// cloud pushed to its registry: the system node pulls it by digest.
+	if cloud.ControllerImage() == "" {
+		t.Fatal("the local cloud pushed no controller image: run `make image` (make test does)")
+	}
 	return dir, &terraform.Options{
 		TerraformDir: filepath.Join(dir, "examples", "local"), TerraformBinary: tfBin, NoColor: true, EnvVars: env,
-		Vars: map[string]any{"kubeconfig": cloud.Kubeconfig, "cluster_name": cloud.ClusterName()},
+		Vars: map[string]any{"kubeconfig": cloud.Kubeconfig, "cluster_name": cloud.ClusterName(), "controller_image": cloud.ControllerImage()},
 	}
 }
 

@@ -120,6 +120,11 @@ func (c *Cloud) componentSpecs(keys pki, kwokStages string) map[string]component
 			"--node-lease-duration-seconds=40",
 		}, healthy: httpOK(plain, "http://127.0.0.1:"+port(Kwok)+"/healthz", "")},
 
+		Registry: {name: Registry, args: []string{"registry",
+			"--addr=127.0.0.1:" + port(Registry),
+			"--dir=" + filepath.Join(dir, "registry"),
+		}, healthy: httpOK(plain, "http://127.0.0.1:"+port(Registry)+"/v2/", "")},
+
 		AWS: {name: AWS, args: c.awsArgs(), healthy: httpOK(plain, "http://127.0.0.1:"+port(AWS)+"/_localcloud/health", "ok")},
 	}
 }
@@ -133,9 +138,7 @@ func (c *Cloud) awsArgs() []string {
 		"--region=" + c.opts.Region,
 		"--cluster-name=" + c.opts.ClusterName,
 		"--profile=" + c.opts.Profile,
-	}
-	for image, bin := range c.opts.Images {
-		args = append(args, "--image="+image+"="+bin)
+		"--registry=" + c.RegistryHost(),
 	}
 	if c.opts.NoAuth {
 		args = append(args, "--no-auth")
@@ -208,7 +211,11 @@ func (c *Cloud) writeEnv() error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by localcloud up: source it to use the local cloud.\n")
 	fmt.Fprintf(&b, "export KUBECONFIG=%q\n", c.Kubeconfig)
-	for _, kv := range c.AWSEnv() {
+	env := append(c.AWSEnv(), "NODEWRIGHT_REGISTRY="+c.RegistryHost())
+	if c.controllerImage != "" {
+		env = append(env, "NODEWRIGHT_CONTROLLER_IMAGE="+c.controllerImage)
+	}
+	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		fmt.Fprintf(&b, "export %s=%q\n", k, v)
 	}

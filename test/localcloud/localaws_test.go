@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,12 +20,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/nodewright/nodewright/test/image"
 )
 
 const testUserData = `MIME-Version: 1.0
@@ -197,18 +202,37 @@ func TestSpotFleetJoinsAndInterruptionFlows(t *testing.T) {
 	})
 }
 
-// TestSystemNodeRunsRealProcesses maps an image to /bin/sleep: a Deployment
-// on the system node becomes a real process, gone once the Deployment is.
+// TestSystemNodeRunsRealProcesses builds an image of /bin/sleep as the
+// controller image layout: `up` pushes it to the registry and writes it by
+// digest to the env file, and a Deployment of it on the system node
+// becomes a real process pulled from the registry, gone once the
+// Deployment is.
 func TestSystemNodeRunsRealProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the local cloud")
 	}
 	dir := t.TempDir()
-	c, err := Up(context.Background(), Options{Dir: dir, Progress: testWriter{t}, Images: map[string]string{"localcloud.test/sleep": "/bin/sleep"}})
+	idx, err := image.Build(image.Options{Version: "1.0", Entrypoint: "/sleep", Created: time.Unix(0, 0),
+		Binaries: []image.Binary{{Platform: v1.Platform{OS: "linux", Architecture: runtime.GOARCH}, Path: "/bin/sleep"}}})
+	must(t, err)
+	layoutDir := filepath.Join(t.TempDir(), "image")
+	digest, err := image.WriteLayout(layoutDir, idx, "1.0")
+	must(t, err)
+	c, err := Up(context.Background(), Options{Dir: dir, Progress: testWriter{t}, ImageLayout: layoutDir})
 	must(t, err)
 	t.Cleanup(func() { _ = c.Down() })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if want := c.RegistryHost() + "/nodewright/nodewright@" + digest.String(); c.ControllerImage() != want {
+		t.Fatalf("ControllerImage() = %q, want %q", c.ControllerImage(), want)
+	}
+	env, err := os.ReadFile(filepath.Join(dir, "env"))
+	must(t, err)
+	for _, line := range []string{`NODEWRIGHT_REGISTRY="` + c.RegistryHost() + `"`, `NODEWRIGHT_CONTROLLER_IMAGE="` + c.ControllerImage() + `"`} {
+		if !strings.Contains(string(env), line) {
+			t.Errorf("env file lacks %s:\n%s", line, env)
+		}
+	}
 	cs := kubernetes.NewForConfigOrDie(c.RESTConfig)
 	poll(ctx, t, "default service account", func() (bool, error) {
 		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
@@ -223,7 +247,7 @@ func TestSystemNodeRunsRealProcesses(t *testing.T) {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
-					Containers:   []corev1.Container{{Name: "sleep", Image: "localcloud.test/sleep:1.0", Args: []string{"4242"}}},
+					Containers:   []corev1.Container{{Name: "sleep", Image: c.ControllerImage(), Args: []string{"4242"}}},
 					Tolerations:  []corev1.Toleration{{Key: "CriticalAddonsOnly", Operator: corev1.TolerationOpExists}},
 					NodeSelector: map[string]string{"eks.amazonaws.com/nodegroup": "system"},
 				},
@@ -234,7 +258,7 @@ func TestSystemNodeRunsRealProcesses(t *testing.T) {
 	awsPID := c.Process(AWS).PID
 	var pid int
 	poll(ctx, t, "a real sleep 4242 process", func() (bool, error) {
-		pid = childWithArgs(awsPID, "/bin/sleep\x004242")
+		pid = childWithArgs(awsPID, filepath.Join(dir, "podruntime", "images"), "/rootfs/sleep\x004242")
 		return pid != 0, nil
 	})
 	poll(ctx, t, "pod Running", func() (bool, error) {
@@ -276,8 +300,8 @@ func TestRestartKeepsAWSState(t *testing.T) {
 }
 
 // childWithArgs finds a descendant process of parent whose NUL-separated
-// cmdline starts with args.
-func childWithArgs(parent int, args string) int {
+// cmdline starts with prefix and contains args.
+func childWithArgs(parent int, prefix, args string) int {
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		var pid int
@@ -285,7 +309,7 @@ func childWithArgs(parent int, args string) int {
 			continue
 		}
 		cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil || !strings.HasPrefix(string(cmd), args) {
+		if err != nil || !strings.HasPrefix(string(cmd), prefix) || !strings.Contains(string(cmd), args) {
 			continue
 		}
 		for p := pid; p > 1; p = ppid(p) {

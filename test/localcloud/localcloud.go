@@ -20,6 +20,8 @@ import (
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/nodewright/nodewright/test/localcloud/ociregistry"
 )
 
 // Component names, in start order.
@@ -32,12 +34,15 @@ const (
 	// AWS is the daemon serving the AWS endpoint, the node agent and the
 	// system node's process runtime: `localcloud serve`, from bin/localcloud.
 	AWS = "aws"
+	// Registry is the OCI registry pods on the system node pull from:
+	// `localcloud registry`, from bin/localcloud.
+	Registry = "registry"
 )
 
-var componentOrder = []string{Etcd, APIServer, ControllerManager, Scheduler, Kwok, AWS}
+var componentOrder = []string{Etcd, APIServer, ControllerManager, Scheduler, Kwok, Registry, AWS}
 
 // binaries maps components to the executables in BinDir.
-var binaries = map[string]string{AWS: "localcloud"}
+var binaries = map[string]string{AWS: "localcloud", Registry: "localcloud"}
 
 func binary(component string) string {
 	if b, ok := binaries[component]; ok {
@@ -65,18 +70,14 @@ type Options struct {
 	ClusterName string
 	// Profile is "default" (instances join ~3 s after launch) or "realistic" (~30 s).
 	Profile string
-	// Images maps container image repositories to local binaries: pods with
-	// these images on the system node run as real processes. The nodewright
-	// image maps to BinDir's nodewright when it is built.
-	Images map[string]string
+	// ImageLayout is the controller image's OCI layout, pushed to the
+	// registry as nodewright/nodewright:<version> at every start. Empty
+	// means BinDir/image, skipped when `make image` has not built it.
+	ImageLayout string
 	// NoAuth turns off the AWS endpoint's signature checks and IAM
 	// authorization (for debugging a policy problem, never in tests).
 	NoAuth bool
 }
-
-// ControllerImage is the nodewright controller's image repository; on the
-// local cloud's system node it runs bin/nodewright.
-const ControllerImage = "ghcr.io/nodewright/nodewright"
 
 // Cloud is a running local cloud.
 type Cloud struct {
@@ -86,6 +87,8 @@ type Cloud struct {
 	Kubeconfig string
 	// RESTConfig authenticates as cluster admin.
 	RESTConfig *rest.Config
+	// controllerImage is the pushed controller image by digest, if any.
+	controllerImage string
 }
 
 // state is persisted as state.json, so `down` and `status` from another
@@ -171,14 +174,9 @@ func Up(ctx context.Context, opts Options) (*Cloud, error) {
 			return nil, fmt.Errorf("localcloud: %s not found in %s: run `make tools build` to build it", binary(name), opts.BinDir)
 		}
 	}
-	images := map[string]string{}
-	if bin := filepath.Join(opts.BinDir, "nodewright"); exists(bin) {
-		images[ControllerImage] = bin
+	if opts.ImageLayout == "" {
+		opts.ImageLayout = filepath.Join(opts.BinDir, "image")
 	}
-	for k, v := range opts.Images {
-		images[k] = v
-	}
-	opts.Images = images
 	for _, sub := range []string{"logs", "etcd", "certs"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, fmt.Errorf("creating state directory: %w", err)
@@ -271,7 +269,7 @@ func (c *Cloud) start(ctx context.Context) error {
 			return err
 		}
 	}
-	rest := []string{ControllerManager, Scheduler, Kwok, AWS}
+	rest := []string{ControllerManager, Scheduler, Kwok, Registry, AWS}
 	for _, name := range rest {
 		if err := c.launch(specs[name]); err != nil {
 			return err
@@ -281,6 +279,9 @@ func (c *Cloud) start(ctx context.Context) error {
 		if err := c.awaitHealthy(ctx, specs[name]); err != nil {
 			return err
 		}
+	}
+	if err := c.pushControllerImage(ctx); err != nil {
+		return err
 	}
 	if err := c.writeEnv(); err != nil {
 		return err
@@ -328,7 +329,7 @@ func (c *Cloud) awaitHealthy(ctx context.Context, s componentSpec) error {
 
 // allocatePorts reuses last run's ports where they are still free.
 func (c *Cloud) allocatePorts() error {
-	for _, name := range []string{"etcd-client", "etcd-peer", APIServer, ControllerManager, Scheduler, Kwok, AWS} {
+	for _, name := range []string{"etcd-client", "etcd-peer", APIServer, ControllerManager, Scheduler, Kwok, Registry, AWS} {
 		if port, ok := c.state.Ports[name]; ok && portFree(port) {
 			continue
 		}
@@ -369,6 +370,53 @@ func (c *Cloud) APIServerURL() string {
 // AWSEndpoint is the URL to give SDK clients as AWS_ENDPOINT_URL.
 func (c *Cloud) AWSEndpoint() string {
 	return fmt.Sprintf("http://127.0.0.1:%d", c.state.Ports[AWS])
+}
+
+// RegistryHost is the OCI registry's host:port, the host part of image
+// references pods on the system node pull.
+func (c *Cloud) RegistryHost() string {
+	return fmt.Sprintf("127.0.0.1:%d", c.state.Ports[Registry])
+}
+
+// ControllerImage is the controller image `up` pushed, by digest
+// (host/nodewright/nodewright@sha256:...), or "" when there was no
+// bin/image to push.
+func (c *Cloud) ControllerImage() string { return c.controllerImage }
+
+// PushLayout pushes an OCI image layout (package image's) to the registry
+// as repo:tag (tag "" means the layout's version) and returns the image
+// by digest.
+func (c *Cloud) PushLayout(ctx context.Context, layoutDir, repo, tag string) (string, error) {
+	return ociregistry.PushLayout(ctx, c.RegistryHost(), layoutDir, repo, tag)
+}
+
+// RegistryHostOf reads the registry's host:port from a state directory,
+// for commands run beside a cloud another process started.
+func RegistryHostOf(dir string) (string, error) {
+	st, err := loadState(dir)
+	if err != nil {
+		return "", err
+	}
+	if p := st.Processes[Registry]; p == nil || !p.Alive() {
+		return "", fmt.Errorf("localcloud: the registry is not running in %s: run `localcloud up`", dir)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", st.Ports[Registry]), nil
+}
+
+// pushControllerImage pushes the controller image when one is built.
+func (c *Cloud) pushControllerImage(ctx context.Context) error {
+	if !ociregistry.HasLayout(c.opts.ImageLayout) {
+		fmt.Fprintf(c.opts.Progress, "  no controller image in %s (run `make image`): nothing pushed\n", c.opts.ImageLayout)
+		return nil
+	}
+	began := time.Now()
+	ref, err := c.PushLayout(ctx, c.opts.ImageLayout, ociregistry.ControllerRepository, "")
+	if err != nil {
+		return fmt.Errorf("pushing the controller image: %w", err)
+	}
+	c.controllerImage = ref
+	fmt.Fprintf(c.opts.Progress, "  %-24s pushed in %-6s %s\n", "controller image", time.Since(began).Round(100*time.Millisecond), ref)
+	return nil
 }
 
 // Region is the AWS endpoint's default region.

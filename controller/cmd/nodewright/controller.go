@@ -40,7 +40,7 @@ func controllerCmd(args []string) error {
 	if err := op.RegisterControllers(ctx); err != nil {
 		return err
 	}
-	log.Info("starting controller", "cluster", opts.ClusterName, "endpoint", opts.ClusterEndpoint,
+	log.Info("starting controller", "version", version, "cluster", opts.ClusterName, "endpoint", opts.ClusterEndpoint,
 		"kubernetesVersion", op.KubernetesVersion, "interruptionQueue", opts.InterruptionQueue)
 	return op.Start(ctx)
 }

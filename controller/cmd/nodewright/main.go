@@ -7,7 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
+
+	// The image has no CA bundle (nothing but this binary): Go falls back
+	// to these roots when the system has none, so AWS's TLS still verifies.
+	_ "golang.org/x/crypto/x509roots/fallback"
 )
+
+// version is stamped by the build (-X main.version=...); the image's
+// Makefile target sets it to the release version.
+var version = "dev"
 
 const usage = `usage: nodewright <command> [flags]
 
@@ -15,6 +23,7 @@ commands:
   controller      run the controller (leader-elected; see 'nodewright controller --help')
   simulate        show what nodewright would launch for a workload, offline
   bench-workload  write a benchmark workload (synthetic or realistic) as simulate input
+  version         print the version this binary was built as
 
 Run 'nodewright <command> --help' for a command's flags.
 `
@@ -32,6 +41,9 @@ func main() {
 		err = simulateCmd(os.Args[2:], os.Stdout)
 	case "bench-workload":
 		err = benchWorkloadCmd(os.Args[2:], os.Stdout)
+	case "version":
+		fmt.Println(version)
+		return
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

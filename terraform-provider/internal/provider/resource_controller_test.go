@@ -63,6 +63,14 @@ func controllerTest(t *testing.T) (*localcloud.Cloud, client.Client, string) {
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 	cloud := localcloud.Start(t)
+	// The default image, ghcr.io/nodewright/nodewright:test here, is served
+	// by the cloud's registry standing in for ghcr.io (podruntime pulls
+	// foreign references from it by repository path): push the image
+	// `make image` built under that tag.
+	layout := filepath.Join(os.Getenv("NODEWRIGHT_BIN_DIR"), "image")
+	if _, err := cloud.PushLayout(context.Background(), layout, "nodewright/nodewright", "test"); err != nil {
+		t.Fatalf("pushing the controller image (run `make image`): %v", err)
+	}
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		t.Fatal(err)

@@ -37,13 +37,23 @@ func (e *envList) environ() []string {
 }
 
 // containerEnv builds a container's environment: a minimal host base, the
-// in-cluster variables, then envFrom and env from the spec. A missing
-// Secret or ConfigMap (not marked optional) is an error, as on a kubelet.
-func (w *podWorker) containerEnv(ctx context.Context, pod *corev1.Pod, c *corev1.Container, kubeconfig string) (*envList, error) {
+// image's variables, the in-cluster variables, then envFrom and env from
+// the spec. A missing Secret or ConfigMap (not marked optional) is an
+// error, as on a kubelet.
+func (w *podWorker) containerEnv(ctx context.Context, pod *corev1.Pod, c *corev1.Container, imageEnv []string, kubeconfig string) (*envList, error) {
 	r := w.r
 	env := &envList{values: map[string]string{}}
 	env.set("PATH", os.Getenv("PATH"))
 	env.set("HOME", w.dir)
+	for _, kv := range imageEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		// The process is not chrooted: the image's PATH and HOME name
+		// directories of its own root, for which the host PATH and the
+		// pod's directory stand in.
+		if k != "PATH" && k != "HOME" {
+			env.set(k, v)
+		}
+	}
 	host := r.apiHost
 	if i := strings.LastIndexByte(host, ':'); i >= 0 {
 		host = host[:i]

@@ -2,6 +2,7 @@ package podruntime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,7 +28,7 @@ const (
 	backoffReset = 2 * maxBackoff
 )
 
-// proc is one run of a container's binary.
+// proc is one run of a container's entrypoint.
 type proc struct {
 	cmd     *exec.Cmd
 	pid     int
@@ -44,8 +45,15 @@ type exitEvent struct {
 
 // container is the runtime's view of one container of a pod.
 type container struct {
-	spec   corev1.Container
-	binary string // empty: a no-op container, reported running
+	spec corev1.Container
+	// image is the unpacked image once pulled; stub marks a container
+	// whose image the local registry does not mirror: a no-op, reported
+	// running.
+	image *pulledImage
+	stub  bool
+	// backOffAt is when a failed pull's ErrImagePull turns into
+	// ImagePullBackOff, as kubelet reports while it waits to retry.
+	backOffAt time.Time
 
 	proc      *proc
 	running   bool
@@ -150,6 +158,9 @@ func (w *podWorker) run(ctx context.Context) {
 			}
 		}
 		for _, c := range w.containers {
+			if !c.backOffAt.IsZero() && !now.Before(c.backOffAt) {
+				w.pullBackOff(ctx, pod, c)
+			}
 			if !c.running && !c.done && !c.nextStart.IsZero() && !now.Before(c.nextStart) {
 				w.start(ctx, pod, c)
 			}
@@ -169,6 +180,9 @@ func (w *podWorker) run(ctx context.Context) {
 		for _, c := range w.containers {
 			if !c.running && !c.done && !c.nextStart.IsZero() && (wake.IsZero() || c.nextStart.Before(wake)) {
 				wake = c.nextStart
+			}
+			if !c.backOffAt.IsZero() && (wake.IsZero() || c.backOffAt.Before(wake)) {
+				wake = c.backOffAt
 			}
 		}
 		if retryStatus && (wake.IsZero() || time.Until(wake) > time.Second) {
@@ -205,7 +219,7 @@ func (w *podWorker) adopt(pod *corev1.Pod) {
 	}
 	now := time.Now()
 	for _, spec := range pod.Spec.Containers {
-		c := &container{spec: spec, binary: w.r.binaryFor(spec.Image), backoff: initialBackoff, nextStart: now}
+		c := &container{spec: spec, stub: w.r.images == nil, backoff: initialBackoff, nextStart: now}
 		if cs, ok := prev[spec.Name]; ok {
 			c.restarts = cs.RestartCount
 			c.last = cs.LastTerminationState.Terminated
@@ -219,13 +233,28 @@ func (w *podWorker) adopt(pod *corev1.Pod) {
 	}
 }
 
-// start runs a container's binary, or marks a no-op container running.
-// Failures before the process exists leave the container waiting and retry
-// with backoff, so a Secret created later is picked up.
+// start pulls a container's image and runs its entrypoint, or marks a
+// no-op container running. Failures before the process exists leave the
+// container waiting and retry with backoff, so a Secret created or an
+// image pushed later is picked up.
 func (w *podWorker) start(ctx context.Context, pod *corev1.Pod, c *container) {
 	c.nextStart = time.Time{}
-	if c.binary == "" {
+	if c.image == nil && !c.stub {
+		if !w.pull(ctx, pod, c) {
+			return
+		}
+	}
+	if c.stub {
 		c.running, c.waiting, c.startedAt = true, nil, metav1.Now()
+		return
+	}
+	if err := c.image.checkNonRoot(pod, &c.spec); err != nil {
+		w.failStart(ctx, pod, c, "CreateContainerConfigError", err.Error())
+		return
+	}
+	argv, err := c.image.command(&c.spec)
+	if err != nil {
+		w.failStart(ctx, pod, c, "CreateContainerError", err.Error())
 		return
 	}
 	if w.tokenRefresh.IsZero() {
@@ -234,18 +263,13 @@ func (w *podWorker) start(ctx context.Context, pod *corev1.Pod, c *container) {
 			return
 		}
 	}
-	env, err := w.containerEnv(ctx, pod, &c.spec, w.kubeconfigPath())
+	env, err := w.containerEnv(ctx, pod, &c.spec, c.image.config.Env, w.kubeconfigPath())
 	if err != nil {
 		w.failStart(ctx, pod, c, "CreateContainerConfigError", err.Error())
 		return
 	}
-	var argv []string
-	if len(c.spec.Command) > 0 {
-		argv = append(argv, c.spec.Command[1:]...)
-	}
-	argv = append(argv, c.spec.Args...)
-	for i := range argv {
-		argv[i] = expand(argv[i], env.values)
+	for i := range argv[1:] {
+		argv[i+1] = expand(argv[i+1], env.values)
 	}
 	logPath := filepath.Join(w.r.cfg.StateDir, "pods", w.ns+"_"+w.name+"_"+c.spec.Name+".log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -254,10 +278,10 @@ func (w *podWorker) start(ctx context.Context, pod *corev1.Pod, c *container) {
 		return
 	}
 	defer logFile.Close()
-	fmt.Fprintf(logFile, "==== %s starting %s (restart %d)\n", time.Now().Format(time.RFC3339), c.binary, c.restarts)
+	fmt.Fprintf(logFile, "==== %s starting %s from %s (restart %d)\n", time.Now().Format(time.RFC3339), argv[0], c.image.id, c.restarts)
 
-	cmd := exec.Command(c.binary, argv...)
-	cmd.Dir = w.dir
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = c.image.workingDir(&c.spec)
 	cmd.Env = env.environ()
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Own process group, so stopping reaches children; SIGKILL if we die,
@@ -278,8 +302,58 @@ func (w *podWorker) start(ctx context.Context, pod *corev1.Pod, c *container) {
 		// one unreported exit.
 		w.exits <- exitEvent{c: c, p: p}
 	}()
-	w.r.log.Info("started process", "pod", w.key(), "container", c.spec.Name, "pid", p.pid, "binary", c.binary)
+	w.r.log.Info("started process", "pod", w.key(), "container", c.spec.Name, "pid", p.pid, "image", c.image.id, "argv0", argv[0])
 	w.r.event(ctx, pod, c.spec.Name, corev1.EventTypeNormal, "Started", fmt.Sprintf("Started container %s (pid %d)", c.spec.Name, p.pid))
+}
+
+// pull brings the container's image onto the node, reporting as kubelet
+// does: Pulling and Pulled events, or ErrImagePull (ErrImageNeverPull)
+// and a retry with backoff. It says whether the container can start.
+func (w *podWorker) pull(ctx context.Context, pod *corev1.Pod, c *container) bool {
+	image := c.spec.Image
+	began := time.Now()
+	w.r.event(ctx, pod, c.spec.Name, corev1.EventTypeNormal, "Pulling", fmt.Sprintf("Pulling image %q", image))
+	img, err := w.r.images.ensure(ctx, image, c.spec.ImagePullPolicy)
+	if err != nil {
+		reason := "ErrImagePull"
+		var perr *pullError
+		if errors.As(err, &perr) {
+			reason = perr.reason
+		}
+		c.waiting = &corev1.ContainerStateWaiting{Reason: reason, Message: err.Error()}
+		c.nextStart = time.Now().Add(c.backoff)
+		// Reported as ErrImagePull for the first half of the wait, then as
+		// ImagePullBackOff until the retry.
+		c.backOffAt = time.Now().Add(c.backoff / 2)
+		c.backoff = min(2*c.backoff, maxBackoff)
+		w.r.log.Warn("pulling image", "pod", w.key(), "container", c.spec.Name, "image", image, "reason", reason, "err", err)
+		w.r.event(ctx, pod, c.spec.Name, corev1.EventTypeWarning, "Failed", err.Error())
+		w.r.event(ctx, pod, c.spec.Name, corev1.EventTypeWarning, "Failed", "Error: "+reason)
+		return false
+	}
+	c.backOffAt = time.Time{}
+	if img == nil {
+		c.stub = true
+		w.r.log.Debug("image not in the local registry: running a no-op container", "pod", w.key(), "container", c.spec.Name, "image", image)
+		return true
+	}
+	c.image = img
+	w.r.event(ctx, pod, c.spec.Name, corev1.EventTypeNormal, "Pulled",
+		fmt.Sprintf("Pulled image %q (%s) in %s", image, img.id, time.Since(began).Round(time.Millisecond)))
+	return true
+}
+
+// pullBackOff turns a failed pull's ErrImagePull into ImagePullBackOff
+// while the retry waits.
+func (w *podWorker) pullBackOff(ctx context.Context, pod *corev1.Pod, c *container) {
+	c.backOffAt = time.Time{}
+	if c.waiting == nil || c.waiting.Reason != "ErrImagePull" {
+		return
+	}
+	msg := fmt.Sprintf("Back-off pulling image %q", c.spec.Image)
+	c.waiting = &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: msg}
+	w.r.event(ctx, pod, c.spec.Name, corev1.EventTypeNormal, "BackOff", msg)
+	w.r.event(ctx, pod, c.spec.Name, corev1.EventTypeWarning, "Failed", "Error: ImagePullBackOff")
 }
 
 func (w *podWorker) failStart(ctx context.Context, pod *corev1.Pod, c *container, reason, msg string) {

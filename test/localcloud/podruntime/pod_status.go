@@ -31,6 +31,10 @@ func (w *podWorker) summary(pod *corev1.Pod) *statusSummary {
 			Name: c.spec.Name, Image: c.spec.Image, ImageID: "localcloud://" + c.spec.Image,
 			RestartCount: c.restarts, Started: ptr.To(c.running),
 		}
+		if c.image != nil {
+			// As kubelet reports it: the pulled manifest, by digest.
+			cs.ImageID = c.image.id
+		}
 		if c.last != nil {
 			cs.LastTerminationState.Terminated = c.last
 			anyStarted = true

@@ -1,8 +1,10 @@
 // Package podruntime plays kubelet for one "system node" of the local cloud:
-// pods bound to it whose image maps to a local binary run as real processes,
-// so applying the controller's Deployment really starts the controller.
-// Every other pod on the node is reported as running without doing anything,
-// the way kwok treats pods on its fake nodes.
+// containers of pods bound to it are pulled from the local cloud's OCI
+// registry, unpacked, and their entrypoint runs as a real process, so
+// applying the controller's Deployment really starts the controller image.
+// A container whose image the registry does not hold (and does not name
+// the registry) is reported as running without doing anything, the way
+// kwok treats pods on its fake nodes; see images.go.
 package podruntime
 
 import (
@@ -13,7 +15,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -38,9 +39,11 @@ type Config struct {
 	// kubeconfigs handed to pods.
 	RESTConfig *rest.Config
 	NodeName   string
-	// Images maps an image repository (no tag, no digest) to a local binary.
-	Images map[string]string
-	// StateDir receives pods/: per-pod token, kubeconfig and container logs.
+	// Registry is the host:port of the OCI registry images are pulled
+	// from (plain HTTP, loopback). Empty: every container is a no-op.
+	Registry string
+	// StateDir receives pods/ (per-pod token, kubeconfig and container
+	// logs) and images/ (unpacked images, by digest).
 	StateDir string
 	Logger   *slog.Logger
 	// AWSIdentity, when set, says which AWS identity EKS would give a pod
@@ -56,6 +59,8 @@ type Runtime struct {
 	apiPort string
 	caData  []byte
 	log     *slog.Logger
+	// images is nil without a registry.
+	images *imageStore
 
 	mu      sync.Mutex
 	workers map[types.UID]*podWorker
@@ -102,9 +107,9 @@ func New(cfg Config) (*Runtime, error) {
 	if len(r.caData) == 0 {
 		return nil, errors.New("podruntime: RESTConfig has no CA (CAData or CAFile)")
 	}
-	for repo, bin := range cfg.Images {
-		if _, err := os.Stat(bin); err != nil {
-			return nil, fmt.Errorf("podruntime: binary for image %s: %w", repo, err)
+	if cfg.Registry != "" {
+		if r.images, err = newImageStore(cfg.Registry, filepath.Join(cfg.StateDir, "images")); err != nil {
+			return nil, fmt.Errorf("podruntime: %w", err)
 		}
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.StateDir, "pods"), 0o755); err != nil {
@@ -127,7 +132,7 @@ func (r *Runtime) Run(ctx context.Context) error {
 		defer r.wg.Done()
 		r.heartbeat(ctx)
 	}()
-	r.log.Info("system node running", "images", len(r.cfg.Images))
+	r.log.Info("system node running", "registry", r.cfg.Registry)
 
 	selector := fields.OneTermEqualSelector("spec.nodeName", r.cfg.NodeName).String()
 	ticker := time.NewTicker(pollInterval)
@@ -184,25 +189,6 @@ func (r *Runtime) sync(ctx context.Context, pods []corev1.Pod) {
 			w.update(nil, true)
 		}
 	}
-}
-
-// imageRepository strips the tag and digest from an image reference.
-func imageRepository(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	slash := strings.LastIndexByte(image, '/')
-	if i := strings.LastIndexByte(image, ':'); i > slash {
-		image = image[:i]
-	}
-	return image
-}
-
-func (r *Runtime) binaryFor(image string) string {
-	if bin, ok := r.cfg.Images[image]; ok {
-		return bin
-	}
-	return r.cfg.Images[imageRepository(image)]
 }
 
 // event records a kubelet-style event on a pod; failures are only logged,

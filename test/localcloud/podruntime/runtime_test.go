@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +21,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -26,13 +35,16 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 
+	"github.com/nodewright/nodewright/test/image"
 	"github.com/nodewright/nodewright/test/localcloud"
+	"github.com/nodewright/nodewright/test/localcloud/ociregistry"
 	"github.com/nodewright/nodewright/test/localcloud/podruntime"
 )
 
-const sleeperImage = "registry.example.com/tests/sleeper"
-
-var sleeperBin string
+// sleeperImage is the sleeper binary as an image (entrypoint /sleeper,
+// user 65532) in an in-process registry; rootImage is the same image
+// whose config leaves the user unset, so it runs as root.
+var sleeperBin, registryHost, sleeperImage, rootImage string
 
 // testNode is this test's own system node: the local cloud already runs a
 // runtime for "localcloud-system", and two kubelets must not share a node.
@@ -50,9 +62,59 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building sleeper: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	registryHost = strings.TrimPrefix(reg.URL, "http://")
+	if err := pushSleeper(); err != nil {
+		fmt.Fprintf(os.Stderr, "pushing the sleeper image: %v\n", err)
+		os.Exit(1)
+	}
 	code := m.Run()
+	reg.Close()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// pushSleeper builds the sleeper's image for this machine's platform with
+// package image, as `make image` builds the controller's, and pushes it.
+func pushSleeper() error {
+	idx, err := image.Build(image.Options{
+		Binaries:   []image.Binary{{Platform: v1.Platform{OS: "linux", Architecture: runtime.GOARCH}, Path: sleeperBin}},
+		Version:    "v1",
+		Entrypoint: "/sleeper",
+		Created:    time.Unix(0, 0),
+	})
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if _, err := ociregistry.PushIndex(ctx, registryHost, "tests/sleeper", "v1", idx); err != nil {
+		return err
+	}
+	sleeperImage = registryHost + "/tests/sleeper:v1"
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return err
+	}
+	img, err := idx.Image(m.Manifests[0].Digest)
+	if err != nil {
+		return err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return err
+	}
+	cfg := cf.Config
+	cfg.User = ""
+	root, err := mutate.Config(img, cfg)
+	if err != nil {
+		return err
+	}
+	rootImage = registryHost + "/tests/sleeper:root"
+	tag, err := name.NewTag(rootImage, name.Insecure)
+	if err != nil {
+		return err
+	}
+	return remote.Write(tag, root, remote.WithContext(ctx))
 }
 
 // report is what the sleeper writes about itself.
@@ -88,7 +150,7 @@ func (h *harness) startRuntime(t *testing.T) {
 	rt, err := podruntime.New(podruntime.Config{
 		NodeName: testNode,
 		Client:   h.client, RESTConfig: h.cloud.RESTConfig,
-		Images:   map[string]string{sleeperImage: sleeperBin},
+		Registry: registryHost,
 		StateDir: h.state,
 		Logger:   slog.New(slog.NewTextHandler(testLog{h.t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
@@ -156,6 +218,8 @@ func TestSystemNode(t *testing.T) {
 	t.Run("NeverRestartFails", h.testNeverFails)
 	t.Run("AlwaysRestarts", h.testAlwaysRestarts)
 	t.Run("MissingSecret", h.testMissingSecret)
+	t.Run("MissingImage", h.testMissingImage)
+	t.Run("RootImageRefused", h.testRootImageRefused)
 	t.Run("ForceDeleteStops", h.testForceDelete)
 	t.Run("AdoptAfterRestart", h.testAdopt)
 	t.Run("StopOnShutdown", h.testShutdownStops)
@@ -254,6 +318,9 @@ func (h *harness) testDeployment(t *testing.T) {
 	})
 	tmpl.Spec.Containers[0].Command = []string{"/sleeper", "--from-command"}
 	tmpl.Spec.Containers[0].Args = []string{"--node=$(MY_NODE)"}
+	// The image's user is 65532: runAsNonRoot is satisfied.
+	tmpl.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true)}
+	// Not in the local registry and not naming it: a no-op, as on kwok.
 	tmpl.Spec.Containers = append(tmpl.Spec.Containers, corev1.Container{Name: "sidecar", Image: "docker.io/library/busybox:1.36"})
 	labels := map[string]string{"app": "sleeper"}
 	dep := &appsv1.Deployment{
@@ -273,8 +340,10 @@ func (h *harness) testDeployment(t *testing.T) {
 	if !alive(rep.PID) {
 		t.Fatalf("pid %d not running", rep.PID)
 	}
-	if want := []string{sleeperBin, "--from-command", "--node=" + testNode}; !slices.Equal(rep.Args, want) {
-		t.Errorf("argv = %q, want %q", rep.Args, want)
+	if want := []string{"--from-command", "--node=" + testNode}; len(rep.Args) < 1 || !slices.Equal(rep.Args[1:], want) {
+		t.Errorf("argv = %q, want [<root>/sleeper %q]", rep.Args, want)
+	} else if !strings.HasSuffix(rep.Args[0], "/rootfs/sleeper") || strings.HasPrefix(rep.Args[0], filepath.Dir(sleeperBin)) {
+		t.Errorf("argv[0] = %q, want the sleeper unpacked from the image", rep.Args[0])
 	}
 	u, _ := url.Parse(h.cloud.RESTConfig.Host)
 	for name, want := range map[string]string{
@@ -431,6 +500,57 @@ func (h *harness) testMissingSecret(t *testing.T) {
 		}
 		return fmt.Errorf("events %v", evs.Items)
 	})
+	h.deletePod(t, pod.Name)
+}
+
+// testMissingImage names an image the local registry does not have: the
+// container waits with ErrImagePull, then ImagePullBackOff, as kubelet
+// reports a failed pull, with a Failed event.
+func (h *harness) testMissingImage(t *testing.T) {
+	pod := h.pod("no-image", corev1.RestartPolicyAlways, nil)
+	pod.Spec.Containers[0].Image = registryHost + "/tests/absent:v1"
+	h.create(t, pod)
+	for _, reason := range []string{"ErrImagePull", "ImagePullBackOff"} {
+		h.waitPod(t, pod.Name, reason, func(p *corev1.Pod) bool {
+			return len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].State.Waiting != nil &&
+				p.Status.ContainerStatuses[0].State.Waiting.Reason == reason
+		})
+	}
+	eventually(t, 30*time.Second, "Failed event naming the image", func() error {
+		evs, err := h.client.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{
+			FieldSelector: "involvedObject.name=" + pod.Name + ",reason=Failed",
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range evs.Items {
+			if strings.Contains(e.Message, "tests/absent:v1") {
+				return nil
+			}
+		}
+		return fmt.Errorf("events %v", evs.Items)
+	})
+	h.deletePod(t, pod.Name)
+}
+
+// testRootImageRefused runs an image with no user under runAsNonRoot:
+// refused before any process starts, as kubelet refuses it.
+func (h *harness) testRootImageRefused(t *testing.T) {
+	outFile := filepath.Join(h.out, "root.json")
+	pod := h.pod("root-image", corev1.RestartPolicyAlways, []corev1.EnvVar{{Name: "SLEEPER_OUT", Value: outFile}})
+	pod.Spec.Containers[0].Image = rootImage
+	pod.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{RunAsNonRoot: ptr.To(true)}
+	h.create(t, pod)
+	p := h.waitPod(t, pod.Name, "CreateContainerConfigError", func(p *corev1.Pod) bool {
+		return len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].State.Waiting != nil &&
+			p.Status.ContainerStatuses[0].State.Waiting.Reason == "CreateContainerConfigError"
+	})
+	if msg := p.Status.ContainerStatuses[0].State.Waiting.Message; !strings.Contains(msg, "root") {
+		t.Errorf("waiting message %q does not say why", msg)
+	}
+	if _, err := os.Stat(outFile); err == nil {
+		t.Errorf("the root image ran")
+	}
 	h.deletePod(t, pod.Name)
 }
 

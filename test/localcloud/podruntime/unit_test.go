@@ -8,23 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-func TestImageRepository(t *testing.T) {
-	for in, want := range map[string]string{
-		"ghcr.io/nodewright/nodewright":                     "ghcr.io/nodewright/nodewright",
-		"ghcr.io/nodewright/nodewright:v1.2.3":              "ghcr.io/nodewright/nodewright",
-		"ghcr.io/nodewright/nodewright@sha256:abcd":         "ghcr.io/nodewright/nodewright",
-		"ghcr.io/nodewright/nodewright:v1@sha256:abcd":      "ghcr.io/nodewright/nodewright",
-		"localhost:5000/nodewright":                         "localhost:5000/nodewright",
-		"localhost:5000/nodewright:dev":                     "localhost:5000/nodewright",
-		"busybox":                                           "busybox",
-		"public.ecr.aws/eks/aws-load-balancer-controller:x": "public.ecr.aws/eks/aws-load-balancer-controller",
-	} {
-		if got := imageRepository(in); got != want {
-			t.Errorf("imageRepository(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestExpand(t *testing.T) {
 	vars := map[string]string{"A": "1", "B": "two"}
 	for in, want := range map[string]string{

@@ -15,7 +15,7 @@ import (
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
-const usage = `usage: localcloud [--dir DIR] [--bin DIR] [--profile P] [--no-auth] up|down|status|inject|serve
+const usage = `usage: localcloud [--dir DIR] [--bin DIR] [--profile P] [--no-auth] up|down|status|inject|push|serve|registry
 
   up      start etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
           kwok and the AWS endpoint on 127.0.0.1, and wait until they are ready
@@ -23,7 +23,10 @@ const usage = `usage: localcloud [--dir DIR] [--bin DIR] [--profile P] [--no-aut
   status  show each component; a crashed one is shown with its log tail
   inject  inject a fault: 'localcloud inject --help' lists them
   walkthrough  replay the inflate walkthrough against the running cloud (make demo)
+  push    push an OCI image layout to the cloud's registry:
+          push [--layout DIR] [--repo R] [--tag T]; prints REGISTRY/R@sha256:...
   serve   run the AWS endpoint daemon (started by 'up')
+  registry  run the OCI registry daemon (started by 'up')
 
 Flags:
 `
@@ -33,13 +36,26 @@ func main() {
 	dir := fs.String("dir", "", "state directory (default: .localcloud at the repository root)")
 	bin := fs.String("bin", "", "directory of the binaries `make tools` builds (default: bin at the repository root)")
 	profile := fs.String("profile", "default", "instance timing: default (nodes join ~3 s after launch) or realistic (~30 s)")
-	images := imageFlags{}
-	fs.Var(images, "image", "repository=binary: pods with this image on the system node run the binary (repeatable)")
 	noAuth := fs.Bool("no-auth", false, "up: the AWS endpoint accepts unsigned requests and skips IAM authorization (debugging only; status shows the mode)")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, usage); fs.PrintDefaults() }
 	_ = fs.Parse(os.Args[1:])
 	if fs.NArg() >= 1 && fs.Arg(0) == "serve" {
 		if err := serve(fs.Args()[1:]); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if fs.NArg() >= 1 && fs.Arg(0) == "registry" {
+		if err := registry(fs.Args()[1:]); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if fs.NArg() >= 1 && fs.Arg(0) == "push" {
+		if *dir == "" {
+			*dir = defaultDir()
+		}
+		if err := push(*dir, fs.Args()[1:]); err != nil {
 			fail(err)
 		}
 		return
@@ -73,7 +89,7 @@ func main() {
 	case "up":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		c, err := localcloud.Up(ctx, localcloud.Options{Dir: *dir, BinDir: *bin, Detach: true, Progress: os.Stdout, Profile: *profile, Images: images, NoAuth: *noAuth})
+		c, err := localcloud.Up(ctx, localcloud.Options{Dir: *dir, BinDir: *bin, Detach: true, Progress: os.Stdout, Profile: *profile, NoAuth: *noAuth})
 		if err != nil {
 			fail(err)
 		}

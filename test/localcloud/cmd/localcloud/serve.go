@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -25,20 +24,6 @@ import (
 	"github.com/nodewright/nodewright/test/localcloud/nodeagent"
 	"github.com/nodewright/nodewright/test/localcloud/podruntime"
 )
-
-// imageFlags collects repeated --image repo=binary flags.
-type imageFlags map[string]string
-
-func (f imageFlags) String() string { return fmt.Sprint(map[string]string(f)) }
-
-func (f imageFlags) Set(v string) error {
-	repo, bin, ok := strings.Cut(v, "=")
-	if !ok || repo == "" || bin == "" {
-		return fmt.Errorf("--image wants repository=binary, got %q", v)
-	}
-	f[repo] = bin
-	return nil
-}
 
 // profiles set how long instances take to boot and join.
 var profiles = map[string]struct {
@@ -59,8 +44,7 @@ func serve(args []string) error {
 	cluster := fs.String("cluster-name", "localcloud", "EKS cluster name")
 	profile := fs.String("profile", "default", "timing profile: default or realistic")
 	noAuth := fs.Bool("no-auth", false, "accept unsigned requests and skip IAM authorization (debugging only)")
-	images := imageFlags{}
-	fs.Var(images, "image", "repository=binary: pods with this image on the system node run the binary (repeatable)")
+	registry := fs.String("registry", "", "host:port of the OCI registry the system node pulls images from")
 	_ = fs.Parse(args)
 	if *dir == "" || *kubeconfig == "" {
 		return fmt.Errorf("serve needs --dir and --kubeconfig")
@@ -112,7 +96,7 @@ func serve(args []string) error {
 		return errors.Join(err, emu.Close())
 	}
 
-	runtime, err := podruntime.New(podruntime.Config{Client: client, RESTConfig: restCfg, Images: images,
+	runtime, err := podruntime.New(podruntime.Config{Client: client, RESTConfig: restCfg, Registry: *registry,
 		StateDir: filepath.Join(*dir, "podruntime"), Logger: logger, AWSIdentity: awsIdentity(emu, client)})
 	if err != nil {
 		return errors.Join(err, emu.Close())
