@@ -57,6 +57,8 @@ module "nodewright" {
   source = "../../modules/nodewright"
 
   cluster_name        = var.cluster_name
+  # One replica: on the local cloud every pod of the system node shares its
+  # network, so a second replica could not bind the metrics and health ports.
   controller_replicas = 1
   controller_trust     = var.controller_trust
   oidc_provider_arn    = var.oidc_provider_arn
