@@ -28,6 +28,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -102,7 +103,9 @@ func controllerSchema() schema.Schema {
 		MarkdownDescription: "Deploys the nodewright controller into the cluster: its CRDs (installed or upgraded in place), a namespace, a ServiceAccount, " +
 			"least-privilege RBAC and a Deployment, and waits for the rollout. " +
 			"Destroying it first deletes every NodePool and waits for the controller to drain and terminate the nodes it launched (terminating leftover " +
-			"instances itself at the timeout), deletes EC2NodeClasses, launch templates and instance profiles, and only then removes the controller and the CRDs.",
+			"instances itself at the timeout), deletes EC2NodeClasses, launch templates and instance profiles, and only then removes the controller and the CRDs.\n\n" +
+			"The provider's Kubernetes credentials need: " + rulesMarkdown(providerKubeRules()) + "; and, to create the controller's ClusterRole and Role, " +
+			"either every permission they grant or `escalate` and `bind` on them.",
 		Attributes: map[string]schema.Attribute{
 			"cluster_name": schema.StringAttribute{
 				Required:            true,
@@ -320,6 +323,24 @@ func controllerSchema() schema.Schema {
 			},
 		},
 	}
+}
+
+// rulesMarkdown lists RBAC rules for the docs: verbs on resource.group.
+func rulesMarkdown(rules []rbacv1.PolicyRule) string {
+	parts := make([]string, 0, len(rules))
+	for _, r := range rules {
+		var res []string
+		for _, g := range r.APIGroups {
+			for _, n := range r.Resources {
+				if g != "" {
+					n += "." + g
+				}
+				res = append(res, "`"+n+"`")
+			}
+		}
+		parts = append(parts, strings.Join(r.Verbs, ", ")+" on "+strings.Join(res, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // crdsDigest identifies the CRDs compiled into this provider.

@@ -123,6 +123,25 @@ func controllerClusterRules() []rbacv1.PolicyRule {
 	}
 }
 
+// providerKubeRules are the Kubernetes permissions the provider's own
+// credentials need to install, upgrade and tear down the controller: the
+// CRDs, every object controllerAllObjects returns, and what teardown
+// lists and deletes. Creating the ClusterRole and Role also needs either
+// every permission they grant or the escalate and bind verbs on them.
+func providerKubeRules() []rbacv1.PolicyRule {
+	write := []string{"get", "list", "watch", "create", "update", "patch", "delete"}
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{"apiextensions.k8s.io"}, Resources: []string{"customresourcedefinitions"}, Verbs: write},
+		{APIGroups: []string{""}, Resources: []string{"namespaces", "serviceaccounts", "services"}, Verbs: write},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles", "clusterrolebindings", "roles", "rolebindings"}, Verbs: write},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: write},
+		{APIGroups: []string{"policy"}, Resources: []string{"poddisruptionbudgets"}, Verbs: write},
+		{APIGroups: []string{v1.Group}, Resources: []string{"nodepools", "nodeclaims", "ec2nodeclasses"}, Verbs: write},
+		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list", "update", "patch", "delete"}},
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "list"}},
+	}
+}
+
 // controllerNamespaceRules cover leader election, which happens in the
 // controller's own namespace only.
 func controllerNamespaceRules() []rbacv1.PolicyRule {

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -270,5 +272,40 @@ func TestControllerReadHardening(t *testing.T) {
 	readMetricsService(false, &m)
 	if !m.MetricsService.ValueBool() {
 		t.Fatal("metrics_service flipped to false with metrics_port = 0: a perpetual diff")
+	}
+}
+
+// TestControllerProviderRBACCoversObjects keeps the provider's documented
+// Kubernetes permissions in step with the objects it writes: a new kind
+// (the PodDisruptionBudget, the metrics Service) needs a rule.
+func TestControllerProviderRBACCoversObjects(t *testing.T) {
+	scheme, err := kubeScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := func(group, res, verb string) bool {
+		for _, r := range providerKubeRules() {
+			if slices.Contains(r.APIGroups, group) && slices.Contains(r.Resources, res) && slices.Contains(r.Verbs, verb) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, obj := range controllerAllObjects("nw") {
+		gvks, _, err := scheme.ObjectKinds(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every kind here is a regular noun: its resource is the
+		// lower-case plural.
+		res := strings.ToLower(gvks[0].Kind) + "s"
+		for _, verb := range []string{"get", "create", "update", "delete"} {
+			if !allowed(gvks[0].Group, res, verb) {
+				t.Errorf("the provider's Kubernetes permissions lack %s on %s.%s", verb, res, gvks[0].Group)
+			}
+		}
+	}
+	if !allowed("apiextensions.k8s.io", "customresourcedefinitions", "update") {
+		t.Error("the provider must be allowed to upgrade the CRDs")
 	}
 }
