@@ -175,7 +175,7 @@ func TestUpgradeRollsController(t *testing.T) {
 	start = time.Now()
 	terraform.Apply(t, opts)
 	t.Logf("upgrade apply took %s", time.Since(start).Round(100*time.Millisecond))
-	minReady, events, images := watch()
+	minReady, events, images := watch(newImage)
 	t.Logf("rollout: %d Deployment updates seen, fewest ready replicas %d", events, minReady)
 	if minReady < 1 {
 		t.Errorf("the rollout left %d ready controller replicas at one point, want at least 1", minReady)
@@ -230,11 +230,12 @@ func TestUpgradeRollsController(t *testing.T) {
 }
 
 // watchReadyReplicas follows the controller Deployment until the returned
-// function is called, which reports the fewest ready replicas any version
-// of the Deployment had, how many versions it saw, and the images of
-// versions whose replicas were all ready. Every version the apiserver
+// function is called and has seen the rollout of image complete (or 10
+// seconds passed); it reports the fewest ready replicas any version of the
+// Deployment had, how many versions it saw, and the images of versions
+// whose replicas were all updated and ready. Every version the apiserver
 // writes reaches a watch, so a dip cannot fall between two polls.
-func watchReadyReplicas(t *testing.T, cs kubernetes.Interface) func() (minReady int32, events int, images map[string]bool) {
+func watchReadyReplicas(t *testing.T, cs kubernetes.Interface) func(image string) (minReady int32, events int, images map[string]bool) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dep, err := cs.AppsV1().Deployments(controllerNamespace).Get(ctx, controllerDeployment, metav1.GetOptions{})
@@ -242,8 +243,9 @@ func watchReadyReplicas(t *testing.T, cs kubernetes.Interface) func() (minReady 
 		cancel()
 		t.Fatal(err)
 	}
-	var mu sync.Mutex // guards minReady, events, images
+	var mu sync.Mutex // guards minReady, events, images and ended
 	minReady, events, images := dep.Status.ReadyReplicas, 0, map[string]bool{}
+	ended := false // the apiserver closed the watch: versions may be missing
 	observe := func(d *appsv1.Deployment) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -268,8 +270,26 @@ func watchReadyReplicas(t *testing.T, cs kubernetes.Interface) func() (minReady 
 				observe(d)
 			}
 		}
+		mu.Lock()
+		ended = true
+		mu.Unlock()
 	}()
-	return func() (int32, int, map[string]bool) {
+	return func(image string) (int32, int, map[string]bool) {
+		// terraform apply returned once it read the finished rollout; the
+		// watch may deliver that version a moment later.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			mu.Lock()
+			seen := images[image]
+			mu.Unlock()
+			if seen {
+				break
+			}
+		}
+		mu.Lock()
+		if ended {
+			t.Error("the Deployment watch ended before the rollout finished: ready replicas may have dipped unseen")
+		}
+		mu.Unlock()
 		w.Stop()
 		cancel()
 		<-done
