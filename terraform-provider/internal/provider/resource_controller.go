@@ -325,20 +325,28 @@ func controllerSchema() schema.Schema {
 	}
 }
 
-// rulesMarkdown lists RBAC rules for the docs: verbs on resource.group.
+// rulesMarkdown lists RBAC rules for the docs, one entry per set of verbs:
+// verbs on resource.group, ....
 func rulesMarkdown(rules []rbacv1.PolicyRule) string {
-	parts := make([]string, 0, len(rules))
+	var order []string
+	byVerbs := map[string][]string{}
 	for _, r := range rules {
-		var res []string
+		verbs := strings.Join(r.Verbs, ", ")
+		if _, ok := byVerbs[verbs]; !ok {
+			order = append(order, verbs)
+		}
 		for _, g := range r.APIGroups {
 			for _, n := range r.Resources {
 				if g != "" {
 					n += "." + g
 				}
-				res = append(res, "`"+n+"`")
+				byVerbs[verbs] = append(byVerbs[verbs], "`"+n+"`")
 			}
 		}
-		parts = append(parts, strings.Join(r.Verbs, ", ")+" on "+strings.Join(res, ", "))
+	}
+	parts := make([]string, 0, len(order))
+	for _, verbs := range order {
+		parts = append(parts, verbs+" on "+strings.Join(byVerbs[verbs], ", "))
 	}
 	return strings.Join(parts, "; ")
 }
