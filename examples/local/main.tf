@@ -62,9 +62,11 @@ provider "nodewright" {
 module "nodewright" {
   source = "../../modules/nodewright"
 
-  cluster_name        = var.cluster_name
-  controller_image    = var.controller_image
-  controller_replicas = 1
+  cluster_name     = var.cluster_name
+  controller_image = var.controller_image
+  # One replica: on the local cloud every pod of the system node shares its
+  # network, so a second replica could not bind the metrics and health ports.
+  controller_replicas  = 1
   controller_trust     = var.controller_trust
   oidc_provider_arn    = var.oidc_provider_arn
   create_oidc_provider = var.controller_trust == "irsa" && var.oidc_provider_arn == ""

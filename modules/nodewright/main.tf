@@ -109,6 +109,18 @@ resource "nodewright_controller" "this" {
   pod_identity        = var.controller_trust == "pod_identity" && var.create
   env                 = length(var.controller_settings) > 0 ? var.controller_settings : null
 
+  resources              = var.controller_resources
+  priority_class_name    = var.controller_priority_class_name
+  node_selector          = length(var.controller_node_selector) > 0 ? var.controller_node_selector : null
+  tolerations            = var.controller_tolerations
+  affinity_avoid_managed = var.controller_affinity_avoid_managed
+  topology_spread        = var.controller_topology_spread
+  pdb_max_unavailable    = var.controller_pdb_max_unavailable
+  security_context       = var.controller_security_context
+  metrics_port           = var.controller_metrics_port
+  health_probe_port      = var.controller_health_probe_port
+  metrics_service        = var.controller_metrics_service
+
   # The association exists before the controller starts, so its pod gets
   # the role from its first AWS call.
   depends_on = [nodewright_cluster_access.this, nodewright_pod_identity_association.controller]

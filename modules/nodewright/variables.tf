@@ -106,6 +106,111 @@ variable "controller_settings" {
   }
 }
 
+variable "controller_resources" {
+  description = "Requests and limits of the controller container; an attribute left out keeps the provider's default (500m CPU and 512Mi memory requested, a 512Mi memory limit, no CPU limit). An empty string sets none."
+  type = object({
+    cpu_request    = optional(string)
+    memory_request = optional(string)
+    cpu_limit      = optional(string)
+    memory_limit   = optional(string)
+  })
+  default = null
+}
+
+variable "controller_priority_class_name" {
+  description = "Priority class of the controller pods, so the workloads they provision for never preempt them."
+  type        = string
+  default     = "system-cluster-critical"
+}
+
+variable "controller_node_selector" {
+  description = "Node selector of the controller pods, e.g. { \"eks.amazonaws.com/nodegroup\" = \"system\" }."
+  type        = map(string)
+  default     = {}
+}
+
+variable "controller_tolerations" {
+  description = "Tolerations of the controller pods. Null keeps the provider's default, which tolerates CriticalAddonsOnly (EKS system node groups)."
+  type = list(object({
+    key      = optional(string, "")
+    operator = optional(string, "Equal")
+    value    = optional(string, "")
+    effect   = optional(string, "")
+  }))
+  default = null
+
+  validation {
+    condition     = var.controller_tolerations == null || alltrue([for t in coalesce(var.controller_tolerations, []) : contains(["Exists", "Equal"], t.operator) && contains(["", "NoSchedule", "PreferNoSchedule", "NoExecute"], t.effect)])
+    error_message = "Each toleration's operator must be Exists or Equal, and its effect empty, NoSchedule, PreferNoSchedule or NoExecute."
+  }
+}
+
+variable "controller_affinity_avoid_managed" {
+  description = "Keep the controller off the nodes it manages (and could drain) with a required node affinity."
+  type        = bool
+  default     = true
+}
+
+variable "controller_topology_spread" {
+  description = "Topology spread constraints of the controller replicas. Null keeps the provider's default: hosts (kubernetes.io/hostname) with DoNotSchedule and zones (topology.kubernetes.io/zone) with ScheduleAnyway, maxSkew 1, which still schedules every replica on a single system node. An empty list spreads nothing."
+  type = list(object({
+    topology_key       = string
+    max_skew           = optional(number, 1)
+    when_unsatisfiable = optional(string, "DoNotSchedule")
+  }))
+  default = null
+
+  validation {
+    condition     = var.controller_topology_spread == null || alltrue([for c in coalesce(var.controller_topology_spread, []) : c.max_skew >= 1 && contains(["DoNotSchedule", "ScheduleAnyway"], c.when_unsatisfiable)])
+    error_message = "Each constraint needs max_skew of at least 1 and when_unsatisfiable DoNotSchedule or ScheduleAnyway."
+  }
+}
+
+variable "controller_pdb_max_unavailable" {
+  description = "maxUnavailable of the controller's PodDisruptionBudget: how many replicas a node drain may evict at once. 0 creates no PodDisruptionBudget."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.controller_pdb_max_unavailable >= 0 && var.controller_pdb_max_unavailable <= 10 && floor(var.controller_pdb_max_unavailable) == var.controller_pdb_max_unavailable
+    error_message = "controller_pdb_max_unavailable must be a whole number between 0 and 10."
+  }
+}
+
+variable "controller_security_context" {
+  description = "Run the controller under the restricted Pod Security Standard: non-root user 65532, RuntimeDefault seccomp, read-only root filesystem, no privilege escalation, no capabilities."
+  type        = bool
+  default     = true
+}
+
+variable "controller_metrics_port" {
+  description = "Prometheus metrics port of the controller; 0 turns metrics (and the metrics Service) off."
+  type        = number
+  default     = 8080
+
+  validation {
+    condition     = var.controller_metrics_port >= 0 && var.controller_metrics_port <= 65535 && floor(var.controller_metrics_port) == var.controller_metrics_port
+    error_message = "controller_metrics_port must be a port number, or 0."
+  }
+}
+
+variable "controller_health_probe_port" {
+  description = "Port of the controller's /healthz and /readyz, which its liveness and readiness probes use; 0 turns the probes off."
+  type        = number
+  default     = 8081
+
+  validation {
+    condition     = var.controller_health_probe_port >= 0 && var.controller_health_probe_port <= 65535 && floor(var.controller_health_probe_port) == var.controller_health_probe_port
+    error_message = "controller_health_probe_port must be a port number, or 0."
+  }
+}
+
+variable "controller_metrics_service" {
+  description = "Create the ClusterIP Service nodewright-metrics (port named metrics) in front of the metrics port."
+  type        = bool
+  default     = true
+}
+
 ################################################################################
 # Toggles and tags
 ################################################################################

@@ -77,6 +77,7 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 		d, err := cs.AppsV1().Deployments("nodewright").Get(ctx, "nodewright", metav1.GetOptions{})
 		return err == nil && d.Status.AvailableReplicas >= 1
 	})
+	assertHardenedController(t, cs, hardening{replicas: 1, metricsPort: 8080})
 
 	// 3. Inflate 0 -> 10: pods Running within the demo's promise.
 	deployPause(t, cs, "inflate", 10)

@@ -87,3 +87,58 @@ run "rejects_bad_setting_name" {
   }
   expect_failures = [var.controller_settings]
 }
+
+run "controller_is_hardened_by_default" {
+  command = plan
+
+  assert {
+    condition     = nodewright_controller.this[0].pdb_max_unavailable == 1 && nodewright_controller.this[0].security_context && nodewright_controller.this[0].metrics_service
+    error_message = "a PodDisruptionBudget, the restricted security context and the metrics Service are on by default"
+  }
+  assert {
+    condition     = nodewright_controller.this[0].priority_class_name == "system-cluster-critical" && nodewright_controller.this[0].affinity_avoid_managed
+    error_message = "the controller is system-cluster-critical and kept off managed nodes by default"
+  }
+}
+
+run "controller_scheduling_inputs_reach_the_controller" {
+  command = plan
+
+  variables {
+    controller_pdb_max_unavailable = 0
+    controller_metrics_port        = 0
+    controller_topology_spread     = [{ topology_key = "kubernetes.io/hostname" }]
+    controller_tolerations         = [{ key = "dedicated", value = "system", effect = "NoSchedule" }]
+    controller_resources           = { cpu_request = "250m" }
+  }
+  assert {
+    condition     = nodewright_controller.this[0].pdb_max_unavailable == 0 && nodewright_controller.this[0].metrics_port == 0
+    error_message = "controller_pdb_max_unavailable and controller_metrics_port must reach the controller"
+  }
+  assert {
+    condition     = nodewright_controller.this[0].topology_spread[0].when_unsatisfiable == "DoNotSchedule" && nodewright_controller.this[0].tolerations[0].operator == "Equal"
+    error_message = "spread and toleration defaults are filled in by the module's types"
+  }
+  assert {
+    condition     = nodewright_controller.this[0].resources.cpu_request == "250m"
+    error_message = "controller_resources must reach the controller"
+  }
+}
+
+run "rejects_bad_spread" {
+  command = plan
+
+  variables {
+    controller_topology_spread = [{ topology_key = "topology.kubernetes.io/zone", when_unsatisfiable = "Sometimes" }]
+  }
+  expect_failures = [var.controller_topology_spread]
+}
+
+run "rejects_bad_pdb" {
+  command = plan
+
+  variables {
+    controller_pdb_max_unavailable = -1
+  }
+  expect_failures = [var.controller_pdb_max_unavailable]
+}

@@ -27,6 +27,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -57,6 +59,7 @@ const (
 	defaultMetricsPort         = 8080
 	defaultHealthPort          = 8081
 	defaultCreateTimeout       = "5m"
+	defaultPDBMaxUnavailable   = 1
 )
 
 type controllerResource struct{ configuredResource }
@@ -66,7 +69,16 @@ func newControllerResource() resource.Resource { return &controllerResource{} }
 var (
 	tolerationOperators = []string{"Exists", "Equal"}
 	tolerationEffects   = []string{"", "NoSchedule", "PreferNoSchedule", "NoExecute"}
+	whenUnsatisfiable   = []string{string(corev1.DoNotSchedule), string(corev1.ScheduleAnyway)}
 )
+
+// defaultTopologySpreadConstraints spread the replicas over hosts (hard)
+// and zones (soft); controllerTopologySpread explains the choice. The
+// schema default and import both use them.
+var defaultTopologySpreadConstraints = []topologySpread{
+	{TopologyKey: corev1.LabelTopologyZone, MaxSkew: 1, WhenUnsatisfiable: corev1.ScheduleAnyway},
+	{TopologyKey: corev1.LabelHostname, MaxSkew: 1, WhenUnsatisfiable: corev1.DoNotSchedule},
+}
 
 func (r *controllerResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_controller"
@@ -91,7 +103,9 @@ func controllerSchema() schema.Schema {
 		MarkdownDescription: "Deploys the nodewright controller into the cluster: its CRDs (installed or upgraded in place), a namespace, a ServiceAccount, " +
 			"least-privilege RBAC and a Deployment, and waits for the rollout. " +
 			"Destroying it first deletes every NodePool and waits for the controller to drain and terminate the nodes it launched (terminating leftover " +
-			"instances itself at the timeout), deletes EC2NodeClasses, launch templates and instance profiles, and only then removes the controller and the CRDs.",
+			"instances itself at the timeout), deletes EC2NodeClasses, launch templates and instance profiles, and only then removes the controller and the CRDs.\n\n" +
+			"The provider's Kubernetes credentials need: " + rulesMarkdown(providerKubeRules()) + "; and, to create the controller's ClusterRole and Role, " +
+			"either every permission they grant or `escalate` and `bind` on them.",
 		Attributes: map[string]schema.Attribute{
 			"cluster_name": schema.StringAttribute{
 				Required:            true,
@@ -204,6 +218,61 @@ func controllerSchema() schema.Schema {
 				Default:             booldefault.StaticBool(true),
 				MarkdownDescription: "Require nodes without the `" + v1.NodePoolLabelKey + "` label, so the controller never runs on a node it manages (and could drain).",
 			},
+			"topology_spread": schema.ListNestedAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  listdefault.StaticValue(topologySpreadList(defaultTopologySpreadConstraints)),
+				MarkdownDescription: "Topology spread constraints over the controller's own pods, counting only nodes whose taints they tolerate. " +
+					"The default spreads replicas over hosts (`" + corev1.LabelHostname + "`, `DoNotSchedule`) and zones (`" + corev1.LabelTopologyZone + "`, " +
+					"`ScheduleAnyway`): replicas never share a node while another node can take them, and still all schedule on a single system node. " +
+					"An empty list spreads nothing.",
+				NestedObject: schema.NestedAttributeObject{
+					Attributes: map[string]schema.Attribute{
+						"topology_key": schema.StringAttribute{
+							Required:            true,
+							MarkdownDescription: "Node label whose values are the domains, e.g. `" + corev1.LabelTopologyZone + "`.",
+							Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+						},
+						"max_skew": schema.Int64Attribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             int64default.StaticInt64(1),
+							MarkdownDescription: "Largest allowed difference in replicas between two domains.",
+							Validators:          []validator.Int64{int64validator.AtLeast(1)},
+						},
+						"when_unsatisfiable": schema.StringAttribute{
+							Optional:            true,
+							Computed:            true,
+							Default:             stringdefault.StaticString(string(corev1.DoNotSchedule)),
+							MarkdownDescription: "One of " + strings.Join(whenUnsatisfiable, ", ") + ": leave a replica Pending, or schedule it with a larger skew.",
+							Validators:          []validator.String{stringvalidator.OneOf(whenUnsatisfiable...)},
+						},
+					},
+				},
+			},
+			"pdb_max_unavailable": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				Default:  int64default.StaticInt64(defaultPDBMaxUnavailable),
+				MarkdownDescription: "`maxUnavailable` of the controller's PodDisruptionBudget: how many replicas a node drain or cluster upgrade may evict at once. " +
+					"0 creates no PodDisruptionBudget.",
+				Validators: []validator.Int64{int64validator.Between(0, 10)},
+			},
+			"security_context": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: fmt.Sprintf("Run the controller under the restricted Pod Security Standard: as the image's non-root user and group %d "+
+					"(`runAsNonRoot`, also `fsGroup`), `RuntimeDefault` seccomp, a read-only root filesystem (with an emptyDir at `/tmp`, and at `%s` when set), "+
+					"no privilege escalation and no capabilities. Turn it off only for an image that needs root.", nonRootID, recordSolvesEnv),
+			},
+			"metrics_service": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "Create the ClusterIP Service `" + metricsServiceName + "` with a port named `metrics` in front of the metrics port, " +
+					"for a ServiceMonitor or Prometheus' endpoint discovery. None when `metrics_port` is 0.",
+			},
 			"env": optionalStringMap("Extra environment of the controller, after (and overriding) what the resource sets, e.g. `BATCH_MAX_DURATION`."),
 			"log_level": schema.StringAttribute{
 				Optional:            true,
@@ -254,6 +323,32 @@ func controllerSchema() schema.Schema {
 			},
 		},
 	}
+}
+
+// rulesMarkdown lists RBAC rules for the docs, one entry per set of verbs:
+// verbs on resource.group, ....
+func rulesMarkdown(rules []rbacv1.PolicyRule) string {
+	var order []string
+	byVerbs := map[string][]string{}
+	for _, r := range rules {
+		verbs := strings.Join(r.Verbs, ", ")
+		if _, ok := byVerbs[verbs]; !ok {
+			order = append(order, verbs)
+		}
+		for _, g := range r.APIGroups {
+			for _, n := range r.Resources {
+				if g != "" {
+					n += "." + g
+				}
+				byVerbs[verbs] = append(byVerbs[verbs], "`"+n+"`")
+			}
+		}
+	}
+	parts := make([]string, 0, len(order))
+	for _, verbs := range order {
+		parts = append(parts, verbs+" on "+strings.Join(byVerbs[verbs], ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // crdsDigest identifies the CRDs compiled into this provider.
@@ -361,9 +456,18 @@ func (r *controllerResource) apply(ctx context.Context, m *controllerModel, diag
 		diags.AddError("Connecting to the cluster", err.Error())
 		return
 	}
+	// The CRDs above, then every object with the Deployment last, so a new
+	// controller version starts against the schema it was built for.
 	for _, obj := range controllerObjects(spec) {
 		if err := upsert(ctx, c, obj); err != nil {
 			diags.AddError("Applying the nodewright controller", fmt.Sprintf("%s %s: %v", kindOf(c, obj), client.ObjectKeyFromObject(obj), err))
+			return
+		}
+	}
+	// Optional objects an earlier apply created and the plan turns off.
+	for _, obj := range controllerPrunedObjects(spec) {
+		if err := c.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
+			diags.AddError("Applying the nodewright controller", fmt.Sprintf("deleting %s %s: %v", kindOf(c, obj), client.ObjectKeyFromObject(obj), err))
 			return
 		}
 	}
@@ -407,6 +511,20 @@ func (r *controllerResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	importing := state.ClusterName.IsNull()
 	readDeployment(dep, &state, importing)
+	pdb := &policyv1.PodDisruptionBudget{}
+	err = c.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllerName}, pdb)
+	if client.IgnoreNotFound(err) != nil {
+		resp.Diagnostics.AddError("Reading the nodewright controller", fmt.Sprintf("PodDisruptionBudget %s/%s: %v", ns, controllerName, err))
+		return
+	}
+	readPDB(pdb, err == nil, &state)
+	svc := &corev1.Service{}
+	err = c.Get(ctx, client.ObjectKey{Namespace: ns, Name: metricsServiceName}, svc)
+	if client.IgnoreNotFound(err) != nil {
+		resp.Diagnostics.AddError("Reading the nodewright controller", fmt.Sprintf("Service %s/%s: %v", ns, metricsServiceName, err))
+		return
+	}
+	readMetricsService(err == nil, &state)
 	if importing {
 		sa := &corev1.ServiceAccount{}
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: controllerName}, sa); err == nil {

@@ -27,6 +27,10 @@ type controllerModel struct {
 	NodeSelector              types.Map    `tfsdk:"node_selector"`
 	Tolerations               types.List   `tfsdk:"tolerations"`
 	AffinityAvoidManaged      types.Bool   `tfsdk:"affinity_avoid_managed"`
+	TopologySpread            types.List   `tfsdk:"topology_spread"`
+	PDBMaxUnavailable         types.Int64  `tfsdk:"pdb_max_unavailable"`
+	SecurityContext           types.Bool   `tfsdk:"security_context"`
+	MetricsService            types.Bool   `tfsdk:"metrics_service"`
 	Env                       types.Map    `tfsdk:"env"`
 	LogLevel                  types.String `tfsdk:"log_level"`
 	MetricsPort               types.Int64  `tfsdk:"metrics_port"`
@@ -50,6 +54,28 @@ type tolerationModel struct {
 	Operator types.String `tfsdk:"operator"`
 	Value    types.String `tfsdk:"value"`
 	Effect   types.String `tfsdk:"effect"`
+}
+
+type topologySpreadModel struct {
+	TopologyKey       types.String `tfsdk:"topology_key"`
+	MaxSkew           types.Int64  `tfsdk:"max_skew"`
+	WhenUnsatisfiable types.String `tfsdk:"when_unsatisfiable"`
+}
+
+var topologySpreadAttrTypes = map[string]attr.Type{
+	"topology_key": types.StringType, "max_skew": types.Int64Type, "when_unsatisfiable": types.StringType,
+}
+
+// topologySpreadList is the Terraform value of spread constraints.
+func topologySpreadList(ts []topologySpread) types.List {
+	el := make([]attr.Value, 0, len(ts))
+	for _, t := range ts {
+		el = append(el, types.ObjectValueMust(topologySpreadAttrTypes, map[string]attr.Value{
+			"topology_key": types.StringValue(t.TopologyKey), "max_skew": types.Int64Value(int64(t.MaxSkew)),
+			"when_unsatisfiable": types.StringValue(string(t.WhenUnsatisfiable)),
+		}))
+	}
+	return types.ListValueMust(types.ObjectType{AttrTypes: topologySpreadAttrTypes}, el)
 }
 
 var resourcesAttrTypes = map[string]attr.Type{
@@ -94,9 +120,11 @@ func (r *controllerResource) spec(ctx context.Context, m *controllerModel) (cont
 		LogLevel: m.LogLevel.ValueString(), Replicas: int32(m.Replicas.ValueInt64()),
 		PriorityClassName: m.PriorityClassName.ValueString(), AvoidManaged: m.AffinityAvoidManaged.ValueBool(),
 		MetricsPort: int32(m.MetricsPort.ValueInt64()), HealthPort: int32(m.HealthProbePort.ValueInt64()),
-		SAAnnotations: stringMap(ctx, m.ServiceAccountAnnotations, &diags),
-		NodeSelector:  stringMap(ctx, m.NodeSelector, &diags),
-		Env:           stringMap(ctx, m.Env, &diags),
+		PDBMaxUnavailable: int32(m.PDBMaxUnavailable.ValueInt64()), SecurityContext: m.SecurityContext.ValueBool(),
+		MetricsService: m.MetricsService.ValueBool(),
+		SAAnnotations:  stringMap(ctx, m.ServiceAccountAnnotations, &diags),
+		NodeSelector:   stringMap(ctx, m.NodeSelector, &diags),
+		Env:            stringMap(ctx, m.Env, &diags),
 	}
 	if arn := m.ControllerRoleARN.ValueString(); arn != "" {
 		if s.SAAnnotations == nil {
@@ -112,6 +140,12 @@ func (r *controllerResource) spec(ctx context.Context, m *controllerModel) (cont
 	for _, t := range tols {
 		s.Tolerations = append(s.Tolerations, corev1.Toleration{Key: t.Key.ValueString(), Operator: corev1.TolerationOperator(t.Operator.ValueString()),
 			Value: t.Value.ValueString(), Effect: corev1.TaintEffect(t.Effect.ValueString())})
+	}
+	var spread []topologySpreadModel
+	diags.Append(m.TopologySpread.ElementsAs(ctx, &spread, false)...)
+	for _, t := range spread {
+		s.TopologySpread = append(s.TopologySpread, topologySpread{TopologyKey: t.TopologyKey.ValueString(), MaxSkew: int32(t.MaxSkew.ValueInt64()),
+			WhenUnsatisfiable: corev1.UnsatisfiableConstraintAction(t.WhenUnsatisfiable.ValueString())})
 	}
 	s.AWS = map[string]string{"AWS_REGION": r.data.AWS.Region}
 	if ep := r.data.AWS.BaseEndpoint; ep != nil && *ep != "" {

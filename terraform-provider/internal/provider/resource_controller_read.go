@@ -7,6 +7,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // readDeployment refreshes m from the live Deployment: image, replicas and
@@ -32,6 +34,13 @@ func readDeployment(dep *appsv1.Deployment, m *controllerModel, importing bool) 
 	if v, ok := env["LOG_LEVEL"]; ok {
 		m.LogLevel = types.StringValue(v)
 	}
+	pod := dep.Spec.Template.Spec
+	var spread []topologySpread
+	for _, t := range pod.TopologySpreadConstraints {
+		spread = append(spread, topologySpread{TopologyKey: t.TopologyKey, MaxSkew: t.MaxSkew, WhenUnsatisfiable: t.WhenUnsatisfiable})
+	}
+	m.TopologySpread = topologySpreadList(spread)
+	m.SecurityContext = types.BoolValue(restricted(pod.SecurityContext, ctr.SecurityContext))
 	if !importing {
 		return
 	}
@@ -50,7 +59,6 @@ func readDeployment(dep *appsv1.Deployment, m *controllerModel, importing bool) 
 	} else {
 		m.Env = types.MapNull(types.StringType)
 	}
-	pod := dep.Spec.Template.Spec
 	m.PriorityClassName = types.StringValue(pod.PriorityClassName)
 	if len(pod.NodeSelector) > 0 {
 		el := map[string]attr.Value{}
@@ -100,5 +108,48 @@ func readDeployment(dep *appsv1.Deployment, m *controllerModel, importing bool) 
 	m.PodIdentity = types.BoolValue(false)
 	if digest, err := crdsDigest(); err == nil {
 		m.CRDsVersion = types.StringValue(digest)
+	}
+}
+
+// restricted says whether the security contexts hold everything the
+// security_context attribute sets; any one removed reads as false, so the
+// next plan puts it back.
+func restricted(pod *corev1.PodSecurityContext, ctr *corev1.SecurityContext) bool {
+	is := func(b *bool, want bool) bool { return b != nil && *b == want }
+	id := func(v *int64) bool { return v != nil && *v == nonRootID }
+	if pod == nil || ctr == nil || !is(pod.RunAsNonRoot, true) || !id(pod.RunAsUser) || !id(pod.RunAsGroup) || !id(pod.FSGroup) ||
+		pod.SeccompProfile == nil || pod.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		return false
+	}
+	if !is(ctr.ReadOnlyRootFilesystem, true) || !is(ctr.AllowPrivilegeEscalation, false) || ctr.Capabilities == nil {
+		return false
+	}
+	for _, c := range ctr.Capabilities.Drop {
+		if c == "ALL" {
+			return true
+		}
+	}
+	return false
+}
+
+// readPDB refreshes pdb_max_unavailable: 0 when the PodDisruptionBudget is
+// missing or not one this resource writes, so the next plan restores it.
+func readPDB(pdb *policyv1.PodDisruptionBudget, found bool, m *controllerModel) {
+	m.PDBMaxUnavailable = types.Int64Value(0)
+	if found && pdb.Spec.MaxUnavailable != nil && pdb.Spec.MaxUnavailable.Type == intstr.Int && pdb.Spec.MinAvailable == nil {
+		m.PDBMaxUnavailable = types.Int64Value(int64(pdb.Spec.MaxUnavailable.IntVal))
+	}
+}
+
+// readMetricsService refreshes metrics_service from whether the Service
+// exists. Without a metrics port there is never one, and the setting
+// keeps its value (true on import).
+func readMetricsService(found bool, m *controllerModel) {
+	if m.MetricsPort.ValueInt64() > 0 {
+		m.MetricsService = types.BoolValue(found)
+		return
+	}
+	if m.MetricsService.IsNull() || m.MetricsService.IsUnknown() {
+		m.MetricsService = types.BoolValue(true)
 	}
 }

@@ -227,8 +227,7 @@ func (r *controllerResource) teardown(ctx context.Context, m *controllerModel, t
 	}
 
 	// 6. The controller itself, then the CRDs.
-	spec := controllerSpec{Namespace: ns, Replicas: 1}
-	objs := controllerObjects(spec)
+	objs := controllerAllObjects(ns)
 	for i := len(objs) - 1; i >= 0; i-- {
 		if err := c.Delete(ctx, objs[i], client.PropagationPolicy(metav1.DeletePropagationForeground)); client.IgnoreNotFound(err) != nil {
 			fail(fmt.Sprintf("Deleting %s %s", kindOf(c, objs[i]), client.ObjectKeyFromObject(objs[i])), err)

@@ -17,16 +17,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	kresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -185,6 +188,7 @@ func checkControllerRunning(c client.Client, want int32, logLevel string) resour
 func TestAccController(t *testing.T) {
 	cloud, c, prov := controllerTest(t)
 	res := "nodewright_controller.test"
+	var pdbUID types.UID
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		CheckDestroy: func(*terraform.State) error {
@@ -233,6 +237,7 @@ func TestAccController(t *testing.T) {
 						return nil
 					},
 					checkControllerRunning(c, 1, "info"),
+					checkControllerHardening(c, hardeningWant{pdb: 1, pdbUID: &pdbUID, spread: 2, securityContext: true}),
 				),
 			},
 			{
@@ -253,12 +258,21 @@ func TestAccController(t *testing.T) {
 				ExpectNonEmptyPlan: true,
 			},
 			{
-				Config: controllerConfig(cloud, prov, "  replicas = 2\n  log_level = \"debug\"\n"),
+				// Two replicas on the one system node: the hostname spread
+				// (DoNotSchedule) still schedules both. The PodDisruptionBudget
+				// and the spread change in place.
+				Config: controllerConfig(cloud, prov, "  replicas = 2\n  log_level = \"debug\"\n  pdb_max_unavailable = 2\n"+
+					"  topology_spread = [{ topology_key = \"kubernetes.io/hostname\" }]\n"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("replicas"), knownvalue.Int64Exact(2)),
 					statecheck.ExpectKnownValue(res, tfjsonpath.New("image"), knownvalue.StringExact(ControllerImageRepository+":test")),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("pdb_max_unavailable"), knownvalue.Int64Exact(2)),
 				},
-				Check: checkControllerRunning(c, 2, "debug"),
+				Check: resource.ComposeTestCheckFunc(
+					checkControllerRunning(c, 2, "debug"),
+					checkControllerHardening(c, hardeningWant{pdb: 2, pdbUID: &pdbUID, spread: 1, securityContext: true}),
+				),
 			},
 			{
 				ResourceName:            res,
@@ -267,8 +281,94 @@ func TestAccController(t *testing.T) {
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"create_timeout", "delete_timeout"},
 			},
+			{
+				// Metrics on: the Service appears; the PodDisruptionBudget and
+				// the security context turned off go away, all in place.
+				Config: strings.Replace(controllerConfig(cloud, prov, "  replicas = 1\n  pdb_max_unavailable = 0\n  security_context = false\n"),
+					"metrics_port      = 0", "metrics_port      = 18080", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(res, plancheck.ResourceActionUpdate)}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("metrics_service"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(res, tfjsonpath.New("security_context"), knownvalue.Bool(false)),
+				},
+				Check: resource.ComposeTestCheckFunc(
+					checkControllerRunning(c, 1, "info"),
+					checkControllerHardening(c, hardeningWant{metricsPort: 18080, spread: 2}),
+				),
+			},
+			{
+				// The Service deleted by hand is drift the next plan restores.
+				PreConfig: func() {
+					svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "nodewright", Name: metricsServiceName}}
+					if err := c.Delete(context.Background(), svc); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: strings.Replace(controllerConfig(cloud, prov, "  replicas = 1\n  pdb_max_unavailable = 0\n  security_context = false\n"),
+					"metrics_port      = 0", "metrics_port      = 18080", 1),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
 		},
 	})
+}
+
+// hardeningWant is what checkControllerHardening expects of the live
+// objects: 0 means no PodDisruptionBudget (pdb) or metrics Service
+// (metricsPort); spread counts topology spread constraints.
+type hardeningWant struct {
+	pdb             int
+	pdbUID          *types.UID // set on the first check, compared on later ones: updated in place
+	metricsPort     int32
+	spread          int
+	securityContext bool
+}
+
+// checkControllerHardening asserts the PodDisruptionBudget, the metrics
+// Service, the topology spread and the security context of the live
+// installation.
+func checkControllerHardening(c client.Client, want hardeningWant) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		ctx := context.Background()
+		dep := &appsv1.Deployment{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: "nodewright", Name: "nodewright"}, dep); err != nil {
+			return err
+		}
+		pod := dep.Spec.Template.Spec
+		if got := len(pod.TopologySpreadConstraints); got != want.spread {
+			return fmt.Errorf("%d topology spread constraints, want %d: %+v", got, want.spread, pod.TopologySpreadConstraints)
+		}
+		if got := restricted(pod.SecurityContext, pod.Containers[0].SecurityContext); got != want.securityContext {
+			return fmt.Errorf("restricted security context %v, want %v: pod %+v container %+v", got, want.securityContext, pod.SecurityContext, pod.Containers[0].SecurityContext)
+		}
+		pdb := &policyv1.PodDisruptionBudget{}
+		err := c.Get(ctx, client.ObjectKey{Namespace: "nodewright", Name: "nodewright"}, pdb)
+		switch {
+		case want.pdb == 0 && !apierrors.IsNotFound(err):
+			return fmt.Errorf("PodDisruptionBudget still there with pdb_max_unavailable = 0 (err=%v)", err)
+		case want.pdb > 0 && err != nil:
+			return fmt.Errorf("PodDisruptionBudget: %w", err)
+		case want.pdb > 0 && pdb.Spec.MaxUnavailable.IntValue() != want.pdb:
+			return fmt.Errorf("PodDisruptionBudget maxUnavailable %v, want %d", pdb.Spec.MaxUnavailable, want.pdb)
+		}
+		if want.pdbUID != nil && want.pdb > 0 {
+			if *want.pdbUID != "" && *want.pdbUID != pdb.UID {
+				return fmt.Errorf("PodDisruptionBudget was replaced (uid %s, was %s), not updated in place", pdb.UID, *want.pdbUID)
+			}
+			*want.pdbUID = pdb.UID
+		}
+		svc := &corev1.Service{}
+		err = c.Get(ctx, client.ObjectKey{Namespace: "nodewright", Name: metricsServiceName}, svc)
+		switch {
+		case want.metricsPort == 0 && !apierrors.IsNotFound(err):
+			return fmt.Errorf("metrics Service exists without a metrics port (err=%v)", err)
+		case want.metricsPort > 0 && err != nil:
+			return fmt.Errorf("metrics Service: %w", err)
+		case want.metricsPort > 0 && (len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != want.metricsPort || svc.Spec.Ports[0].TargetPort.String() != "metrics"):
+			return fmt.Errorf("metrics Service ports %+v, want %d to the port named metrics", svc.Spec.Ports, want.metricsPort)
+		}
+		return nil
+	}
 }
 
 // TestAccControllerDestroyRemovesNodes launches real nodes through the

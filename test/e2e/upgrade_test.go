@@ -1,0 +1,333 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gruntwork-io/terratest/modules/terraform"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/crds"
+	"github.com/nodewright/nodewright/controller/operator"
+	"github.com/nodewright/nodewright/test/localcloud"
+)
+
+// upgradeConfig is the bundle with two controller replicas and a default
+// NodePool whose nodes stay put (no consolidation during the test). On the
+// local cloud the system node's pods share one network, so the two
+// replicas, and the surge pod of a rollout, run without listening ports.
+const upgradeConfig = `terraform {
+  required_providers {
+    nodewright = {
+      source = "nodewright/nodewright"
+    }
+  }
+}
+
+variable "kubeconfig" {
+  type = string
+}
+
+variable "cluster_name" {
+  type = string
+}
+
+variable "controller_image" {
+  type = string
+}
+
+provider "nodewright" {
+  kubernetes {
+    config_path = var.kubeconfig
+  }
+}
+
+module "nodewright" {
+  source = "../modules/nodewright"
+
+  cluster_name                 = var.cluster_name
+  controller_image             = var.controller_image
+  controller_replicas          = 2
+  controller_metrics_port      = 0
+  controller_health_probe_port = 0
+}
+
+module "default_pool" {
+  source = "../modules/node-pool"
+
+  name              = "default"
+  cluster_name      = var.cluster_name
+  node_role_name    = module.nodewright.node_role_name
+  consolidate_after = "Never"
+
+  depends_on = [module.nodewright]
+}
+`
+
+// upgradeImages returns the controller image the test installs and the one
+// it upgrades to. The local cloud runs bin/nodewright for every tag of the
+// controller's repository, so two tags make two Deployment revisions of
+// one build.
+func upgradeImages(t *testing.T, cloud *localcloud.Cloud) (old, new string) {
+	t.Helper()
+	_ = cloud // where the images come from once the local cloud has a registry
+	return localcloud.ControllerImage + ":0.1.0", localcloud.ControllerImage + ":0.1.0-upgrade"
+}
+
+// TestUpgradeRollsController installs the bundle with one controller image,
+// lets it launch nodes for a workload, then applies a new image: the
+// rollout keeps a ready controller throughout, no NodeClaim is replaced or
+// deleted, and the CRDs are served afterwards.
+func TestUpgradeRollsController(t *testing.T) {
+	if testing.Short() {
+		t.Skip("applies the bundle to a local cloud twice")
+	}
+	root, err := localcloud.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := filepath.Join(root, "bin", "terraform.rc")
+	if _, err := os.Stat(rc); err != nil {
+		t.Fatalf("%s is missing: run `make provider` (make test does)", rc)
+	}
+	tfBin := tfBinary(t)
+	cloud := localcloud.Start(t)
+	ctx := context.Background()
+	oldImage, newImage := upgradeImages(t, cloud)
+
+	dir := t.TempDir()
+	copyTree(t, filepath.Join(root, "modules"), filepath.Join(dir, "modules"))
+	if err := os.MkdirAll(filepath.Join(dir, "upgrade"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "upgrade", "main.tf"), []byte(upgradeConfig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"TF_CLI_CONFIG_FILE": rc, "TF_IN_AUTOMATION": "1"}
+	for _, kv := range cloud.AWSEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	opts := &terraform.Options{
+		TerraformDir: filepath.Join(dir, "upgrade"), TerraformBinary: tfBin, NoColor: true, EnvVars: env,
+		Vars: map[string]any{"kubeconfig": cloud.Kubeconfig, "cluster_name": cloud.ClusterName(), "controller_image": oldImage},
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			logControllerTail(t, cloud)
+		}
+		terraform.Destroy(t, opts)
+	})
+
+	// 1. Install the old image: both replicas schedule on the one system
+	// node, hardened.
+	start := time.Now()
+	terraform.InitAndApply(t, opts)
+	t.Logf("install took %s", time.Since(start).Round(100*time.Millisecond))
+	cs := kubernetes.NewForConfigOrDie(cloud.RESTConfig)
+	assertHardenedController(t, cs, hardening{replicas: 2})
+
+	// 2. A workload the controller launches nodes for.
+	scheme, _ := operator.Scheme()
+	kube, err := client.New(cloud.RESTConfig, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployPause(t, cs, "inflate", 3)
+	poll(t, "3 inflate pods Running", 60*time.Second, func() bool {
+		pods, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=inflate"})
+		if err != nil {
+			return false
+		}
+		running := 0
+		for _, p := range pods.Items {
+			if p.Status.Phase == corev1.PodRunning {
+				running++
+			}
+		}
+		return running == 3
+	})
+	var before v1.NodeClaimList
+	if err := kube.List(ctx, &before); err != nil || len(before.Items) == 0 {
+		t.Fatalf("no NodeClaims for the workload (err=%v)", err)
+	}
+	claims := map[string]types.UID{}
+	for _, c := range before.Items {
+		claims[c.Name] = c.UID
+	}
+
+	// 3. Upgrade, watching the Deployment's ready replicas throughout.
+	watch := watchReadyReplicas(t, cs)
+	opts.Vars["controller_image"] = newImage
+	start = time.Now()
+	terraform.Apply(t, opts)
+	t.Logf("upgrade apply took %s", time.Since(start).Round(100*time.Millisecond))
+	minReady, events, images := watch(newImage)
+	t.Logf("rollout: %d Deployment updates seen, fewest ready replicas %d", events, minReady)
+	if minReady < 1 {
+		t.Errorf("the rollout left %d ready controller replicas at one point, want at least 1", minReady)
+	}
+	if !images[oldImage] || !images[newImage] {
+		t.Errorf("the watch did not see the rollout from %s to %s: images %v", oldImage, newImage, images)
+	}
+	dep, err := cs.AppsV1().Deployments(controllerNamespace).Get(ctx, controllerDeployment, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img := dep.Spec.Template.Spec.Containers[0].Image; img != newImage || dep.Status.UpdatedReplicas != 2 || dep.Status.ReadyReplicas != 2 {
+		t.Errorf("after the upgrade: image %s, %d updated and %d ready replicas", img, dep.Status.UpdatedReplicas, dep.Status.ReadyReplicas)
+	}
+	assertHardenedController(t, cs, hardening{replicas: 2})
+	if code := terraform.PlanExitCode(t, opts); code != 0 {
+		t.Errorf("plan after the upgrade is not empty (exit code %d)", code)
+	}
+
+	// 4. Every NodeClaim is kept: the new controller adopts them. Give it
+	// time to act on them, as it would on a wrong idea of their state.
+	time.Sleep(10 * time.Second)
+	var after v1.NodeClaimList
+	if err := kube.List(ctx, &after); err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for _, c := range after.Items {
+		uid, existed := claims[c.Name]
+		switch {
+		case !existed:
+			t.Errorf("NodeClaim %s appeared after the upgrade", c.Name)
+		case uid != c.UID:
+			t.Errorf("NodeClaim %s was replaced (uid %s, was %s)", c.Name, c.UID, uid)
+		case c.DeletionTimestamp != nil:
+			t.Errorf("NodeClaim %s is being deleted after the upgrade", c.Name)
+		default:
+			kept++
+		}
+	}
+	if kept != len(claims) {
+		t.Errorf("%d of %d NodeClaims kept across the upgrade", kept, len(claims))
+	}
+
+	// 5. The CRDs are established and served after the upgrade.
+	assertCRDsServed(t, kube)
+
+	// 6. Destroy (in Cleanup) takes the nodes with it.
+	if err := cs.AppsV1().Deployments("default").Delete(ctx, "inflate", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// watchReadyReplicas follows the controller Deployment until the returned
+// function is called and has seen the rollout of image complete (or 10
+// seconds passed); it reports the fewest ready replicas any version of the
+// Deployment had, how many versions it saw, and the images of versions
+// whose replicas were all updated and ready. Every version the apiserver
+// writes reaches a watch, so a dip cannot fall between two polls.
+func watchReadyReplicas(t *testing.T, cs kubernetes.Interface) func(image string) (minReady int32, events int, images map[string]bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	dep, err := cs.AppsV1().Deployments(controllerNamespace).Get(ctx, controllerDeployment, metav1.GetOptions{})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	var mu sync.Mutex // guards minReady, events, images and ended
+	minReady, events, images := dep.Status.ReadyReplicas, 0, map[string]bool{}
+	ended := false // the apiserver closed the watch: versions may be missing
+	observe := func(d *appsv1.Deployment) {
+		mu.Lock()
+		defer mu.Unlock()
+		events++
+		minReady = min(minReady, d.Status.ReadyReplicas)
+		if d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas == *d.Spec.Replicas && d.Status.ReadyReplicas == *d.Spec.Replicas {
+			images[d.Spec.Template.Spec.Containers[0].Image] = true
+		}
+	}
+	observe(dep)
+	w, err := cs.AppsV1().Deployments(controllerNamespace).Watch(ctx, metav1.ListOptions{
+		FieldSelector: fields.OneTermEqualSelector("metadata.name", controllerDeployment).String(), ResourceVersion: dep.ResourceVersion})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.ResultChan() {
+			if d, ok := ev.Object.(*appsv1.Deployment); ok {
+				observe(d)
+			}
+		}
+		mu.Lock()
+		ended = true
+		mu.Unlock()
+	}()
+	return func(image string) (int32, int, map[string]bool) {
+		// terraform apply returned once it read the finished rollout; the
+		// watch may deliver that version a moment later.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			mu.Lock()
+			seen := images[image]
+			mu.Unlock()
+			if seen {
+				break
+			}
+		}
+		mu.Lock()
+		if ended {
+			t.Error("the Deployment watch ended before the rollout finished: ready replicas may have dipped unseen")
+		}
+		mu.Unlock()
+		w.Stop()
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return minReady, events, images
+	}
+}
+
+// assertCRDsServed checks each CRD the provider installs is Established
+// and its resources can be listed.
+func assertCRDsServed(t *testing.T, kube client.Client) {
+	t.Helper()
+	ctx := context.Background()
+	objs, err := crds.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		crd := &unstructured.Unstructured{}
+		crd.SetGroupVersionKind(o.GroupVersionKind())
+		if err := kube.Get(ctx, client.ObjectKey{Name: o.GetName()}, crd); err != nil {
+			t.Errorf("CRD %s: %v", o.GetName(), err)
+			continue
+		}
+		established := false
+		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+		for _, c := range conds {
+			m, _ := c.(map[string]any)
+			established = established || (m["type"] == "Established" && m["status"] == "True")
+		}
+		if !established {
+			t.Errorf("CRD %s is not Established: %v", o.GetName(), conds)
+		}
+	}
+	for _, l := range []client.ObjectList{&v1.NodePoolList{}, &v1.NodeClaimList{}, &v1.EC2NodeClassList{}} {
+		if err := kube.List(ctx, l); err != nil {
+			t.Errorf("listing %T after the upgrade: %v", l, err)
+		}
+	}
+}
