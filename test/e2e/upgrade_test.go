@@ -3,12 +3,15 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	ggcrv1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/gruntwork-io/terratest/modules/terraform"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -22,6 +25,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/crds"
 	"github.com/nodewright/nodewright/controller/operator"
+	"github.com/nodewright/nodewright/test/image"
 	"github.com/nodewright/nodewright/test/localcloud"
 )
 
@@ -77,14 +81,43 @@ module "default_pool" {
 }
 `
 
-// upgradeImages returns the controller image the test installs and the one
-// it upgrades to. The local cloud runs bin/nodewright for every tag of the
-// controller's repository, so two tags make two Deployment revisions of
-// one build.
-func upgradeImages(t *testing.T, cloud *localcloud.Cloud) (old, new string) {
+// upgradeVersion stamps the second controller build the test upgrades to.
+const upgradeVersion = "0.1.0-upgrade"
+
+// upgradeImages returns the controller image the test installs (the one
+// the local cloud pushed from bin/image) and the one it upgrades to: a
+// second build of the controller, stamped with another version, made into
+// an image for this machine's platform and pushed to the local registry.
+func upgradeImages(t *testing.T, root string, cloud *localcloud.Cloud) (old, new string) {
 	t.Helper()
-	_ = cloud // where the images come from once the local cloud has a registry
-	return localcloud.ControllerImage + ":0.1.0", localcloud.ControllerImage + ":0.1.0-upgrade"
+	old = cloud.ControllerImage()
+	if old == "" {
+		t.Fatal("the local cloud pushed no controller image: run `make image` (make test does)")
+	}
+	work := t.TempDir()
+	bin := filepath.Join(work, "nodewright")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+upgradeVersion, "-o", bin, "./controller/cmd/nodewright")
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the upgrade controller: %v\n%s", err, out)
+	}
+	idx, err := image.Build(image.Options{Version: upgradeVersion, Revision: "upgrade-test", Created: time.Unix(0, 0),
+		Binaries: []image.Binary{{Platform: ggcrv1.Platform{OS: "linux", Architecture: runtime.GOARCH}, Path: bin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := filepath.Join(work, "image")
+	if _, err := image.WriteLayout(layout, idx, upgradeVersion); err != nil {
+		t.Fatal(err)
+	}
+	if new, err = cloud.PushLayout(context.Background(), layout, "nodewright/nodewright", upgradeVersion); err != nil {
+		t.Fatal(err)
+	}
+	if new == old {
+		t.Fatalf("the upgrade image %s is the installed one", new)
+	}
+	return old, new
 }
 
 // TestUpgradeRollsController installs the bundle with one controller image,
@@ -106,7 +139,7 @@ func TestUpgradeRollsController(t *testing.T) {
 	tfBin := tfBinary(t)
 	cloud := localcloud.Start(t)
 	ctx := context.Background()
-	oldImage, newImage := upgradeImages(t, cloud)
+	oldImage, newImage := upgradeImages(t, root, cloud)
 
 	dir := t.TempDir()
 	copyTree(t, filepath.Join(root, "modules"), filepath.Join(dir, "modules"))
@@ -169,7 +202,10 @@ func TestUpgradeRollsController(t *testing.T) {
 		claims[c.Name] = c.UID
 	}
 
-	// 3. Upgrade, watching the Deployment's ready replicas throughout.
+	// 3. Upgrade, watching the Deployment's ready replicas throughout. The
+	// CRDs on the cluster first get a schema this provider does not ship,
+	// as an older provider's would be, so the apply must update them too.
+	markCRDsStale(t, kube)
 	watch := watchReadyReplicas(t, cs)
 	opts.Vars["controller_image"] = newImage
 	start = time.Now()
@@ -191,6 +227,7 @@ func TestUpgradeRollsController(t *testing.T) {
 		t.Errorf("after the upgrade: image %s, %d updated and %d ready replicas", img, dep.Status.UpdatedReplicas, dep.Status.ReadyReplicas)
 	}
 	assertHardenedController(t, cs, hardening{replicas: 2})
+	assertControllersRun(t, cs, newImage)
 	if code := terraform.PlanExitCode(t, opts); code != 0 {
 		t.Errorf("plan after the upgrade is not empty (exit code %d)", code)
 	}
@@ -301,6 +338,65 @@ func watchReadyReplicas(t *testing.T, cs kubernetes.Interface) func(image string
 
 // assertCRDsServed checks each CRD the provider installs is Established
 // and its resources can be listed.
+// staleDescription marks a CRD schema as not this provider's.
+const staleDescription = "schema of an older provider (upgrade test)"
+
+// markCRDsStale rewrites the top-level description of each CRD's served
+// schema, a change the apiserver accepts without touching stored objects.
+func markCRDsStale(t *testing.T, kube client.Client) {
+	t.Helper()
+	ctx := context.Background()
+	objs, err := crds.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		crd := &unstructured.Unstructured{}
+		crd.SetGroupVersionKind(o.GroupVersionKind())
+		if err := kube.Get(ctx, client.ObjectKey{Name: o.GetName()}, crd); err != nil {
+			t.Fatal(err)
+		}
+		versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+		for _, v := range versions {
+			if err := unstructured.SetNestedField(v.(map[string]any), staleDescription, "schema", "openAPIV3Schema", "description"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"); err != nil {
+			t.Fatal(err)
+		}
+		if err := kube.Update(ctx, crd); err != nil {
+			t.Fatalf("marking CRD %s stale: %v", o.GetName(), err)
+		}
+	}
+}
+
+// assertControllersRun checks that every controller pod runs image, as
+// the system node reports it: the pod's image and the pulled digest.
+func assertControllersRun(t *testing.T, cs kubernetes.Interface, image string) {
+	t.Helper()
+	_, digest, _ := strings.Cut(image, "@")
+	pods, err := cs.CoreV1().Pods(controllerNamespace).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running := 0
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
+			continue
+		}
+		running++
+		for _, st := range p.Status.ContainerStatuses {
+			if !strings.HasSuffix(st.ImageID, digest) || st.State.Running == nil {
+				t.Errorf("controller pod %s: container %s runs %s (image id %s, running %v), want %s", p.Name, st.Name, st.Image, st.ImageID, st.State.Running != nil, image)
+			}
+		}
+	}
+	if running == 0 {
+		t.Error("no controller pod is running after the upgrade")
+	}
+}
+
 func assertCRDsServed(t *testing.T, kube client.Client) {
 	t.Helper()
 	ctx := context.Background()
@@ -323,6 +419,16 @@ func assertCRDsServed(t *testing.T, kube client.Client) {
 		}
 		if !established {
 			t.Errorf("CRD %s is not Established: %v", o.GetName(), conds)
+		}
+		// The served schema is the one this provider ships.
+		want, _, _ := unstructured.NestedSlice(o.Object, "spec", "versions")
+		got, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+		for i := range min(len(want), len(got)) {
+			w, _, _ := unstructured.NestedString(want[i].(map[string]any), "schema", "openAPIV3Schema", "description")
+			g, _, _ := unstructured.NestedString(got[i].(map[string]any), "schema", "openAPIV3Schema", "description")
+			if g != w {
+				t.Errorf("CRD %s version %d serves the schema described %q, want this provider's %q", o.GetName(), i, g, w)
+			}
 		}
 	}
 	for _, l := range []client.ObjectList{&v1.NodePoolList{}, &v1.NodeClaimList{}, &v1.EC2NodeClassList{}} {
