@@ -35,7 +35,9 @@ var errNotMirrored = errors.New("not in the local registry")
 
 // pulledImage is an image unpacked on disk.
 type pulledImage struct {
-	// id is the platform manifest by digest, as kubelet reports imageID.
+	// id is the image by the digest its reference resolved to (an index
+	// for a multi-platform image), as containerd's CRI reports imageRef and
+	// kubelet passes it on as imageID.
 	id     string
 	root   string
 	config v1.Config
@@ -159,7 +161,7 @@ func (s *imageStore) pull(ctx context.Context, image string) (*pulledImage, erro
 			return nil, fmt.Errorf("unpacking %s: %w", ref, err)
 		}
 	}
-	return &pulledImage{id: ref.Context().Digest(digest.String()).String(), root: root, config: cf.Config}, nil
+	return &pulledImage{id: ref.Context().Digest(desc.Digest.String()).String(), root: root, config: cf.Config}, nil
 }
 
 func isNotFound(err error) bool {

@@ -25,7 +25,7 @@ import (
 
 // testStore serves an in-process registry holding tests/tool:v1, an
 // image for this machine's platform whose entrypoint is /tool.
-func testStore(t *testing.T) (*imageStore, string) {
+func testStore(t *testing.T) (*imageStore, string, v1.ImageIndex) {
 	t.Helper()
 	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(reg.Close)
@@ -53,17 +53,22 @@ func testStore(t *testing.T) (*imageStore, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, host
+	return s, host, idx
 }
 
 func TestPullUnpacksThisPlatform(t *testing.T) {
-	s, host := testStore(t)
+	s, host, idx := testStore(t)
 	img, err := s.ensure(context.Background(), host+"/tests/tool:v1", corev1.PullIfNotPresent)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(img.id, host+"/tests/tool@sha256:") {
-		t.Errorf("image id %q", img.id)
+	// The id names what the tag resolved to, the index, as containerd does.
+	digest, err := idx.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := host + "/tests/tool@" + digest.String(); img.id != want {
+		t.Errorf("image id %q, want %q", img.id, want)
 	}
 	fi, err := os.Stat(filepath.Join(img.root, "tool"))
 	if err != nil || fi.Mode()&0o111 == 0 {
@@ -80,7 +85,7 @@ func TestPullUnpacksThisPlatform(t *testing.T) {
 }
 
 func TestPullFailures(t *testing.T) {
-	s, host := testStore(t)
+	s, host, _ := testStore(t)
 	ctx := context.Background()
 	var perr *pullError
 	if _, err := s.ensure(ctx, host+"/tests/absent:v1", corev1.PullIfNotPresent); !errors.As(err, &perr) || perr.reason != "ErrImagePull" {
@@ -96,7 +101,7 @@ func TestPullFailures(t *testing.T) {
 }
 
 func TestCommand(t *testing.T) {
-	s, host := testStore(t)
+	s, host, _ := testStore(t)
 	img, err := s.ensure(context.Background(), host+"/tests/tool:v1", corev1.PullIfNotPresent)
 	if err != nil {
 		t.Fatal(err)

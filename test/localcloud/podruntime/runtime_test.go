@@ -650,7 +650,7 @@ func (h *harness) pod(name string, policy corev1.RestartPolicy, env []corev1.Env
 			RestartPolicy:                 policy,
 			NodeSelector:                  map[string]string{"kubernetes.io/hostname": testNode},
 			Tolerations:                   []corev1.Toleration{{Key: "CriticalAddonsOnly", Operator: corev1.TolerationOpExists}},
-			Containers:                    []corev1.Container{{Name: "main", Image: sleeperImage + ":v1", Env: env}},
+			Containers:                    []corev1.Container{{Name: "main", Image: sleeperImage, Env: env}},
 			TerminationGracePeriodSeconds: ptr.To[int64](10),
 		},
 	}
