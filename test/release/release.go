@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -114,6 +115,12 @@ type Options struct {
 	ImageDir string
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// DevBuild builds as `go build` and `make provider` do (no -trimpath,
+	// cgo as the host has it), so that tests reuse the development build
+	// cache instead of compiling every dependency again. The zips are still
+	// the same from run to run on one machine, but the binaries embed the
+	// checkout's paths: releases never set it.
+	DevBuild bool
 }
 
 // Result lists what Build wrote, as paths in OutDir.
@@ -218,9 +225,15 @@ func buildProvider(ctx context.Context, opts Options, p Platform, digest, tmp st
 	if digest != "" {
 		ldflags += " -X " + digestLdflag + "=" + digest
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags, "-o", out, providerPkg)
+	args := []string{"build", "-trimpath", "-ldflags", ldflags, "-o", out, providerPkg}
+	env := append(os.Environ(), "GOOS="+p.OS, "GOARCH="+p.Arch, "CGO_ENABLED=0")
+	if opts.DevBuild {
+		args = slices.DeleteFunc(args, func(a string) bool { return a == "-trimpath" })
+		env = env[:len(env)-1]
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = opts.Root
-	cmd.Env = append(os.Environ(), "GOOS="+p.OS, "GOARCH="+p.Arch, "CGO_ENABLED=0")
+	cmd.Env = env
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the provider for %s: %w\n%s", p, err, b)
 	}

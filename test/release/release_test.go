@@ -194,7 +194,7 @@ func TestReleaseLayout(t *testing.T) {
 	// 5. A second build gives the same bytes.
 	again := t.TempDir()
 	root, _ := RepoRoot()
-	if _, err := Build(context.Background(), Options{Version: TestVersion, Platforms: []Platform{host}, Root: root, OutDir: again, ImageDir: dist.ImageDir}); err != nil {
+	if _, err := Build(context.Background(), Options{Version: TestVersion, Platforms: []Platform{host}, Root: root, OutDir: again, ImageDir: dist.ImageDir, DevBuild: true}); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range want {
@@ -239,7 +239,7 @@ func TestMirrorInstall(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s init: %v\n%s", filepath.Base(tf), err, out)
 	}
-	hashes := CheckLock(t, dir, m, TestVersion)
+	hashes := CheckLock(t, dir, m.Archives, TestVersion)
 	t.Logf("lock file records %v", hashes)
 	var zip bool
 	for _, p := range m.Requests() {

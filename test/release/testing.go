@@ -42,7 +42,7 @@ func (d *TestDist) Dir(t testing.TB) string {
 			d.err = err
 			return
 		}
-		_, d.err = Build(context.Background(), Options{Version: TestVersion, Platforms: []Platform{HostPlatform()}, Root: root, OutDir: d.dir, ImageDir: d.ImageDir})
+		_, d.err = Build(context.Background(), Options{Version: TestVersion, Platforms: []Platform{HostPlatform()}, Root: root, OutDir: d.dir, ImageDir: d.ImageDir, DevBuild: true})
 	})
 	if d.err != nil {
 		t.Fatalf("building the provider release for %s: %v", HostPlatform(), d.err)
@@ -61,9 +61,10 @@ var lockBlockRE = regexp.MustCompile(`(?s)provider "([^"]+/nodewright/nodewright
 
 // CheckLock asserts that terraform init in dir recorded nodewright's
 // provider in .terraform.lock.hcl at version with the h1: hash the mirror
-// served for the host platform: terraform checked the package it installed
-// against that hash. It returns the hashes recorded.
-func CheckLock(t testing.TB, dir string, m *Mirror, version string) []string {
+// served for the host platform (archives as in Mirror.Archives): terraform
+// checked the package it installed against that hash. It returns the hashes
+// recorded.
+func CheckLock(t testing.TB, dir string, archives map[string]map[string]Archive, version string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, ".terraform.lock.hcl"))
 	if err != nil {
@@ -77,7 +78,7 @@ func CheckLock(t testing.TB, dir string, m *Mirror, version string) []string {
 	if !strings.Contains(body, `version     = "`+version+`"`) && !strings.Contains(body, `version = "`+version+`"`) {
 		t.Errorf("the lock file records %s at another version than %s:\n%s", match[1], version, body)
 	}
-	archive, ok := m.Archives[version][HostPlatform().String()]
+	archive, ok := archives[version][HostPlatform().String()]
 	if !ok {
 		t.Fatalf("the mirror serves no %s archive for %s", version, HostPlatform())
 	}
