@@ -31,8 +31,11 @@ import (
 var Hosts = []string{"registry.terraform.io", "registry.opentofu.org"}
 
 // Archive is one provider zip of a release and the hashes terraform checks
-// it against: h1: (dirhash of the zip's contents, what lock files record
-// for every platform) and zh: (the SHA-256 of the zip file, from SHA256SUMS).
+// it against: h1: (the dirhash of the zip's contents, which lock files
+// record) and zh: (the SHA-256 of the zip file, from SHA256SUMS). From a
+// mirror, whose hashes are not signed, terraform 1.11 records only the h1:
+// of the package it installed; zh: hashes enter lock files from the
+// registry's signed SHA256SUMS.
 type Archive struct {
 	File   string   `json:"url"`
 	Hashes []string `json:"hashes"`
