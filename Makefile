@@ -218,6 +218,20 @@ provider: ## Build the Terraform provider into a filesystem mirror and write bin
 	@printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/nodewright/*", "registry.opentofu.org/nodewright/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/nodewright/*", "registry.opentofu.org/nodewright/*"]\n  }\n}\n' "$(MIRROR)" > $(TF_CLI_CONFIG)
 	@echo "provider $(PROVIDER_VERSION) in $(MIRROR); use TF_CLI_CONFIG_FILE=$(TF_CLI_CONFIG) with $(TF_PATH)"
 
+# Release artifacts in dist/: the provider zips for RELEASE_PLATFORMS with
+# their SHA256SUMS and registry manifest, and the controller image (bin/image,
+# from `make image`) as an OCI archive with its digest, which the released
+# provider defaults to. Reproducible: a rerun gives the same SHA256SUMS.
+# test/release/cmd/release says why this is not GoReleaser.
+VERSION ?= $(PROVIDER_VERSION)
+RELEASE_PLATFORMS ?= all
+DIST := $(ROOT)/dist
+.PHONY: release
+release: ## Write dist/: provider zips for six platforms, SHA256SUMS, manifest, and the controller image archive and digest.
+	rm -rf $(DIST)
+	go run ./test/release/cmd/release -version $(VERSION) -platforms $(RELEASE_PLATFORMS) -out $(DIST) -image-dir $(BIN)/image
+	@cd $(DIST) && ls -l
+
 .PHONY: docs
 docs: $(STAMP)/tfplugindocs-$(TFPLUGINDOCS_VERSION) $(TF_STAMP) ## Regenerate the module READMEs' tables and the provider docs (terraform-provider/docs).
 	go run ./test/moduledocs/cmd

@@ -41,10 +41,6 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := filepath.Join(root, "bin", "terraform.rc")
-	if _, err := os.Stat(rc); err != nil {
-		t.Fatalf("%s is missing: run `make provider` (make test does)", rc)
-	}
 	tfBin := tfBinary(t)
 	cloud := localcloud.Start(t)
 	ctx := context.Background()
@@ -61,6 +57,7 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 	start := time.Now()
 	terraform.InitAndApply(t, opts)
 	t.Logf("apply took %s", time.Since(start).Round(100*time.Millisecond))
+	checkProviderLock(t, opts.TerraformDir)
 	if code := terraform.PlanExitCode(t, opts); code != 0 {
 		t.Errorf("plan after apply is not empty (exit code %d)", code)
 	}
@@ -151,7 +148,7 @@ func localExample(t *testing.T, root string, cloud *localcloud.Cloud, tfBin stri
 	t.Helper()
 	dir := t.TempDir()
 	copyExample(t, filepath.Join(root, "examples", "local"), dir, filepath.Join(root, "modules"))
-	env := map[string]string{"TF_CLI_CONFIG_FILE": filepath.Join(root, "bin", "terraform.rc"), "TF_IN_AUTOMATION": "1"}
+	env := providerEnv(t)
 	for _, kv := range cloud.AWSEnv() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
@@ -264,7 +261,7 @@ func TestEKSExamplePlans(t *testing.T) {
 	cloud := localcloud.Start(t)
 	dir := t.TempDir()
 	copyExample(t, filepath.Join(root, "examples", "eks"), dir, filepath.Join(root, "modules"))
-	env := map[string]string{"TF_CLI_CONFIG_FILE": filepath.Join(root, "bin", "terraform.rc"), "TF_IN_AUTOMATION": "1"}
+	env := providerEnv(t)
 	for _, kv := range cloud.AWSEnv() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v

@@ -27,7 +27,7 @@ func TestModuleTests(t *testing.T) {
 			dir := t.TempDir()
 			copyTree(t, mod, dir)
 			opts := &terraform.Options{TerraformDir: dir, TerraformBinary: tfBin, NoColor: true,
-				EnvVars: map[string]string{"TF_CLI_CONFIG_FILE": filepath.Join(root, "bin", "terraform.rc")}}
+				EnvVars: providerEnv(t)}
 			terraform.Init(t, opts)
 			out := terraform.RunTerraformCommand(t, opts, "test", "-no-color")
 			if !strings.Contains(out, " 0 failed") {
@@ -51,10 +51,6 @@ func TestModuleLocalTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := filepath.Join(root, "bin", "terraform.rc")
-	if _, err := os.Stat(rc); err != nil {
-		t.Fatalf("%s is missing: run `make provider` (make test does)", rc)
-	}
 	tfBin := tfBinary(t)
 	cloud := localcloud.Start(t)
 
@@ -67,9 +63,11 @@ func TestModuleLocalTests(t *testing.T) {
 	if err := os.WriteFile(vars, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"TF_CLI_CONFIG_FILE": rc, "TF_IN_AUTOMATION": "1",
-		"AWS_ENDPOINT_URL": "", "AWS_REGION": "", "AWS_DEFAULT_REGION": "",
-		"AWS_ACCESS_KEY_ID": localcloud.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localcloud.SecretAccessKey}
+	env := providerEnv(t)
+	for k, v := range map[string]string{"AWS_ENDPOINT_URL": "", "AWS_REGION": "", "AWS_DEFAULT_REGION": "",
+		"AWS_ACCESS_KEY_ID": localcloud.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localcloud.SecretAccessKey} {
+		env[k] = v
+	}
 
 	// One module at a time: both install the CRDs and run the controller.
 	for _, name := range []string{"nodewright", "node-pool"} {

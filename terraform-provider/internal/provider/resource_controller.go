@@ -369,6 +369,9 @@ func crdsDigest() (string, error) {
 }
 
 func (r *controllerResource) defaultImage() string {
+	if ReleaseImageDigest != "" {
+		return ControllerImageRepository + "@" + ReleaseImageDigest
+	}
 	tag := "latest"
 	if r.data != nil && r.data.Version != "" {
 		tag = r.data.Version
