@@ -223,11 +223,10 @@ provider: ## Build the Terraform provider into a filesystem mirror and write bin
 # from `make image`) as an OCI archive with its digest, which the released
 # provider defaults to. Reproducible: a rerun gives the same SHA256SUMS.
 # test/release/cmd/release says why this is not GoReleaser.
-VERSION ?= $(PROVIDER_VERSION)
 RELEASE_PLATFORMS ?= all
 DIST := $(ROOT)/dist
 .PHONY: release
-release: ## Write dist/: provider zips for six platforms, SHA256SUMS, manifest, and the controller image archive and digest.
+release: image ## Write dist/: provider zips for six platforms, SHA256SUMS, manifest, and the controller image archive and digest.
 	rm -rf $(DIST)
 	go run ./test/release/cmd/release -version $(VERSION) -platforms $(RELEASE_PLATFORMS) -out $(DIST) -image-dir $(BIN)/image
 	@cd $(DIST) && ls -l

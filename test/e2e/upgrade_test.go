@@ -132,10 +132,6 @@ func TestUpgradeRollsController(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := filepath.Join(root, "bin", "terraform.rc")
-	if _, err := os.Stat(rc); err != nil {
-		t.Fatalf("%s is missing: run `make provider` (make test does)", rc)
-	}
 	tfBin := tfBinary(t)
 	cloud := localcloud.Start(t)
 	ctx := context.Background()
@@ -149,7 +145,7 @@ func TestUpgradeRollsController(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "upgrade", "main.tf"), []byte(upgradeConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"TF_CLI_CONFIG_FILE": rc, "TF_IN_AUTOMATION": "1"}
+	env := providerEnv(t)
 	for _, kv := range cloud.AWSEnv() {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
