@@ -79,7 +79,7 @@ variable "namespace" {
 }
 
 variable "controller_image" {
-  description = "Controller image. Empty uses the provider's matching release."
+  description = "Controller image. Empty uses the image released with the provider, by digest; set it to your registry's mirror of that image (repo@sha256:...)."
   type        = string
   default     = ""
 }
