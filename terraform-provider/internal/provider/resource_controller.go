@@ -128,8 +128,8 @@ func controllerSchema() schema.Schema {
 				},
 			},
 			"image": schema.StringAttribute{
-				Optional:            true,
-				Computed:            true,
+				Optional: true,
+				Computed: true,
 				MarkdownDescription: "Controller image. Defaults to the image released with this provider, by digest (`" + ControllerImageRepository + "@sha256:...`); " +
 					"a development build of the provider defaults to `" + ControllerImageRepository + ":<provider version>`. To run from a private registry, mirror that image there and set its reference here.",
 			},
