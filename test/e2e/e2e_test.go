@@ -6,6 +6,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,6 +32,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/operator"
 	"github.com/nodewright/nodewright/test/localcloud"
+	"github.com/nodewright/nodewright/test/release"
 )
 
 func TestLocalExampleEndToEnd(t *testing.T) {
@@ -41,7 +43,7 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tfBin := tfBinary(t)
+	tfBin := release.TerraformBinary(t)
 	cloud := localcloud.Start(t)
 	ctx := context.Background()
 
@@ -78,19 +80,7 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 
 	// 3. Inflate 0 -> 10: pods Running within the demo's promise.
 	deployPause(t, cs, "inflate", 10)
-	poll(t, "10 pods Running", 45*time.Second, func() bool {
-		pods, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=inflate"})
-		if err != nil {
-			return false
-		}
-		running := 0
-		for _, p := range pods.Items {
-			if p.Status.Phase == corev1.PodRunning {
-				running++
-			}
-		}
-		return running == 10
-	})
+	waitInflateRunning(t, cs, 10, 45*time.Second)
 	var claims v1.NodeClaimList
 	if err := kube.List(ctx, &claims); err != nil || len(claims.Items) == 0 {
 		t.Fatalf("no NodeClaims for the inflate pods: %v", err)
@@ -257,7 +247,7 @@ func TestEKSExamplePlans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tfBin := tfBinary(t)
+	tfBin := release.TerraformBinary(t)
 	cloud := localcloud.Start(t)
 	dir := t.TempDir()
 	copyExample(t, filepath.Join(root, "examples", "eks"), dir, filepath.Join(root, "modules"))
@@ -338,7 +328,7 @@ func TestLocalExampleIRSA(t *testing.T) {
 	cloud := localcloud.Start(t)
 	ctx := context.Background()
 	issuer := strings.TrimPrefix(localcloud.ServiceAccountIssuer, "https://")
-	_, opts := localExample(t, root, cloud, tfBinary(t))
+	_, opts := localExample(t, root, cloud, release.TerraformBinary(t))
 	opts.Vars["controller_trust"] = "irsa"
 	t.Cleanup(func() { terraform.Destroy(t, opts) })
 	terraform.InitAndApply(t, opts)
@@ -385,6 +375,24 @@ func logControllerTail(t *testing.T, cloud *localcloud.Cloud) {
 		}
 		t.Logf("%s:\n%s", filepath.Base(f), b)
 	}
+}
+
+// waitInflateRunning waits until n pods of the inflate Deployment run.
+func waitInflateRunning(t *testing.T, cs kubernetes.Interface, n int, timeout time.Duration) {
+	t.Helper()
+	poll(t, fmt.Sprintf("%d inflate pods Running", n), timeout, func() bool {
+		pods, err := cs.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{LabelSelector: "app=inflate"})
+		if err != nil {
+			return false
+		}
+		running := 0
+		for _, p := range pods.Items {
+			if p.Status.Phase == corev1.PodRunning {
+				running++
+			}
+		}
+		return running == n
+	})
 }
 
 // deployPause creates a Deployment app=name of pause pods asking 1 CPU

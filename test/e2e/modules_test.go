@@ -11,6 +11,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/terraform"
 
 	"github.com/nodewright/nodewright/test/localcloud"
+	"github.com/nodewright/nodewright/test/release"
 )
 
 // TestModuleTests runs each module's .tftest.hcl files (`terraform test`,
@@ -20,7 +21,7 @@ func TestModuleTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tfBin := tfBinary(t)
+	tfBin := release.TerraformBinary(t)
 	modules, _ := filepath.Glob(filepath.Join(root, "modules", "*"))
 	for _, mod := range modules {
 		t.Run(filepath.Base(mod), func(t *testing.T) {
@@ -51,7 +52,7 @@ func TestModuleLocalTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tfBin := tfBinary(t)
+	tfBin := release.TerraformBinary(t)
 	cloud := localcloud.Start(t)
 
 	// The node-pool tests apply ../nodewright first: copy all the modules.

@@ -12,6 +12,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/terraform"
 
 	"github.com/nodewright/nodewright/test/localcloud"
+	"github.com/nodewright/nodewright/test/release"
 )
 
 // TestTerraformUserPolicy applies and destroys examples/local as an IAM
@@ -48,7 +49,7 @@ func TestTerraformUserPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, adminOpts := localExample(t, root, cloud, tfBinary(t))
+	_, adminOpts := localExample(t, root, cloud, release.TerraformBinary(t))
 	opts := *adminOpts
 	opts.EnvVars = maps.Clone(adminOpts.EnvVars)
 	opts.EnvVars["AWS_ACCESS_KEY_ID"], opts.EnvVars["AWS_SECRET_ACCESS_KEY"] = aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)

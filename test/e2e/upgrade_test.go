@@ -27,6 +27,7 @@ import (
 	"github.com/nodewright/nodewright/controller/operator"
 	"github.com/nodewright/nodewright/test/image"
 	"github.com/nodewright/nodewright/test/localcloud"
+	"github.com/nodewright/nodewright/test/release"
 )
 
 // upgradeConfig is the bundle with two controller replicas and a default
@@ -132,7 +133,7 @@ func TestUpgradeRollsController(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tfBin := tfBinary(t)
+	tfBin := release.TerraformBinary(t)
 	cloud := localcloud.Start(t)
 	ctx := context.Background()
 	oldImage, newImage := upgradeImages(t, root, cloud)
@@ -176,19 +177,7 @@ func TestUpgradeRollsController(t *testing.T) {
 		t.Fatal(err)
 	}
 	deployPause(t, cs, "inflate", 3)
-	poll(t, "3 inflate pods Running", 60*time.Second, func() bool {
-		pods, err := cs.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=inflate"})
-		if err != nil {
-			return false
-		}
-		running := 0
-		for _, p := range pods.Items {
-			if p.Status.Phase == corev1.PodRunning {
-				running++
-			}
-		}
-		return running == 3
-	})
+	waitInflateRunning(t, cs, 3, 60*time.Second)
 	var before v1.NodeClaimList
 	if err := kube.List(ctx, &before); err != nil || len(before.Items) == 0 {
 		t.Fatalf("no NodeClaims for the workload (err=%v)", err)

@@ -104,7 +104,7 @@ func contains(list []string, s string) bool {
 
 // TerraformBinary is the terraform or tofu tests drive: TF_BINARY, then
 // TF_ACC_TERRAFORM_PATH (what `make test` and `make test-tofu` set), then
-// terraform or tofu on PATH.
+// terraform or tofu on PATH. `make test-tofu` sets both to bin/tofu.
 func TerraformBinary(t testing.TB) string {
 	t.Helper()
 	for _, env := range []string{"TF_BINARY", "TF_ACC_TERRAFORM_PATH"} {
@@ -117,6 +117,6 @@ func TerraformBinary(t testing.TB) string {
 			return p
 		}
 	}
-	t.Skip("no terraform or tofu: set TF_BINARY or put one on PATH")
+	t.Fatal("no terraform or tofu: set TF_BINARY or put one on PATH")
 	return ""
 }
