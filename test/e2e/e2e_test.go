@@ -138,19 +138,27 @@ func localExample(t *testing.T, root string, cloud *localcloud.Cloud, tfBin stri
 	t.Helper()
 	dir := t.TempDir()
 	copyExample(t, filepath.Join(root, "examples", "local"), dir, filepath.Join(root, "modules"))
-	env := providerEnv(t)
-	for _, kv := range cloud.AWSEnv() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
 	// The controller runs from the image `make image` built, which the
 	// cloud pushed to its registry: the system node pulls it by digest.
 	if cloud.ControllerImage() == "" {
 		t.Fatal("the local cloud pushed no controller image: run `make image` (make test does)")
 	}
-	return dir, &terraform.Options{
-		TerraformDir: filepath.Join(dir, "examples", "local"), TerraformBinary: tfBin, NoColor: true, EnvVars: env,
-		Vars: map[string]any{"kubeconfig": cloud.Kubeconfig, "cluster_name": cloud.ClusterName(), "controller_image": cloud.ControllerImage()},
+	return dir, cloudOptions(t, cloud, filepath.Join(dir, "examples", "local"), tfBin, cloud.ControllerImage())
+}
+
+// cloudOptions runs the configuration in tfDir against the cloud with the
+// provider from the release mirror; the configuration takes the cluster's
+// kubeconfig and name and the controller image as variables.
+func cloudOptions(t *testing.T, cloud *localcloud.Cloud, tfDir, tfBin, controllerImage string) *terraform.Options {
+	t.Helper()
+	env := providerEnv(t)
+	for _, kv := range cloud.AWSEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return &terraform.Options{
+		TerraformDir: tfDir, TerraformBinary: tfBin, NoColor: true, EnvVars: env,
+		Vars: map[string]any{"kubeconfig": cloud.Kubeconfig, "cluster_name": cloud.ClusterName(), "controller_image": controllerImage},
 	}
 }
 

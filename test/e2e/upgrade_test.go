@@ -146,15 +146,7 @@ func TestUpgradeRollsController(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "upgrade", "main.tf"), []byte(upgradeConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := providerEnv(t)
-	for _, kv := range cloud.AWSEnv() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	opts := &terraform.Options{
-		TerraformDir: filepath.Join(dir, "upgrade"), TerraformBinary: tfBin, NoColor: true, EnvVars: env,
-		Vars: map[string]any{"kubeconfig": cloud.Kubeconfig, "cluster_name": cloud.ClusterName(), "controller_image": oldImage},
-	}
+	opts := cloudOptions(t, cloud, filepath.Join(dir, "upgrade"), tfBin, oldImage)
 	t.Cleanup(func() {
 		if t.Failed() {
 			logControllerTail(t, cloud)
@@ -330,30 +322,41 @@ const staleDescription = "schema of an older provider (upgrade test)"
 // schema, a change the apiserver accepts without touching stored objects.
 func markCRDsStale(t *testing.T, kube client.Client) {
 	t.Helper()
-	ctx := context.Background()
-	objs, err := crds.Objects()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range objs {
-		crd := &unstructured.Unstructured{}
-		crd.SetGroupVersionKind(o.GroupVersionKind())
-		if err := kube.Get(ctx, client.ObjectKey{Name: o.GetName()}, crd); err != nil {
-			t.Fatal(err)
-		}
-		versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	for _, c := range liveCRDs(t, kube) {
+		versions, _, _ := unstructured.NestedSlice(c.live.Object, "spec", "versions")
 		for _, v := range versions {
 			if err := unstructured.SetNestedField(v.(map[string]any), staleDescription, "schema", "openAPIV3Schema", "description"); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"); err != nil {
+		if err := unstructured.SetNestedSlice(c.live.Object, versions, "spec", "versions"); err != nil {
 			t.Fatal(err)
 		}
-		if err := kube.Update(ctx, crd); err != nil {
-			t.Fatalf("marking CRD %s stale: %v", o.GetName(), err)
+		if err := kube.Update(context.Background(), c.live); err != nil {
+			t.Fatalf("marking CRD %s stale: %v", c.live.GetName(), err)
 		}
 	}
+}
+
+// crdPair is a CRD this provider ships and the cluster's copy of it.
+type crdPair struct{ shipped, live *unstructured.Unstructured }
+
+func liveCRDs(t *testing.T, kube client.Client) []crdPair {
+	t.Helper()
+	objs, err := crds.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := make([]crdPair, 0, len(objs))
+	for _, o := range objs {
+		crd := &unstructured.Unstructured{}
+		crd.SetGroupVersionKind(o.GroupVersionKind())
+		if err := kube.Get(context.Background(), client.ObjectKey{Name: o.GetName()}, crd); err != nil {
+			t.Fatalf("CRD %s: %v", o.GetName(), err)
+		}
+		pairs = append(pairs, crdPair{shipped: o, live: crd})
+	}
+	return pairs
 }
 
 // assertControllersRun checks that every controller pod runs image, as
@@ -385,34 +388,25 @@ func assertControllersRun(t *testing.T, cs kubernetes.Interface, image string) {
 func assertCRDsServed(t *testing.T, kube client.Client) {
 	t.Helper()
 	ctx := context.Background()
-	objs, err := crds.Objects()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range objs {
-		crd := &unstructured.Unstructured{}
-		crd.SetGroupVersionKind(o.GroupVersionKind())
-		if err := kube.Get(ctx, client.ObjectKey{Name: o.GetName()}, crd); err != nil {
-			t.Errorf("CRD %s: %v", o.GetName(), err)
-			continue
-		}
+	for _, c := range liveCRDs(t, kube) {
+		name := c.live.GetName()
 		established := false
-		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-		for _, c := range conds {
-			m, _ := c.(map[string]any)
+		conds, _, _ := unstructured.NestedSlice(c.live.Object, "status", "conditions")
+		for _, cond := range conds {
+			m, _ := cond.(map[string]any)
 			established = established || (m["type"] == "Established" && m["status"] == "True")
 		}
 		if !established {
-			t.Errorf("CRD %s is not Established: %v", o.GetName(), conds)
+			t.Errorf("CRD %s is not Established: %v", name, conds)
 		}
 		// The served schema is the one this provider ships.
-		want, _, _ := unstructured.NestedSlice(o.Object, "spec", "versions")
-		got, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+		want, _, _ := unstructured.NestedSlice(c.shipped.Object, "spec", "versions")
+		got, _, _ := unstructured.NestedSlice(c.live.Object, "spec", "versions")
 		for i := range min(len(want), len(got)) {
 			w, _, _ := unstructured.NestedString(want[i].(map[string]any), "schema", "openAPIV3Schema", "description")
 			g, _, _ := unstructured.NestedString(got[i].(map[string]any), "schema", "openAPIV3Schema", "description")
 			if g != w {
-				t.Errorf("CRD %s version %d serves the schema described %q, want this provider's %q", o.GetName(), i, g, w)
+				t.Errorf("CRD %s version %d serves the schema described %q, want this provider's %q", name, i, g, w)
 			}
 		}
 	}
