@@ -87,7 +87,7 @@ func main() {
 	}
 	switch fs.Arg(0) {
 	case "up":
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := untilStopped()
 		defer stop()
 		c, err := localcloud.Up(ctx, localcloud.Options{Dir: *dir, BinDir: *bin, Detach: true, Progress: os.Stdout, Profile: *profile, NoAuth: *noAuth})
 		if err != nil {
@@ -150,4 +150,10 @@ func indent(s string) string {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "localcloud:", err)
 	os.Exit(1)
+}
+
+// untilStopped is cancelled by SIGINT, or by the SIGTERM with which `down`
+// stops every component.
+func untilStopped() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
