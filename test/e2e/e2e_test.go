@@ -138,12 +138,17 @@ func localExample(t *testing.T, root string, cloud *localcloud.Cloud, tfBin stri
 	t.Helper()
 	dir := t.TempDir()
 	copyExample(t, filepath.Join(root, "examples", "local"), dir, filepath.Join(root, "modules"))
-	// The controller runs from the image `make image` built, which the
-	// cloud pushed to its registry: the system node pulls it by digest.
+	return dir, cloudOptions(t, cloud, filepath.Join(dir, "examples", "local"), tfBin, pushedControllerImage(t, cloud))
+}
+
+// pushedControllerImage is the image `make image` built, which the cloud
+// pushed to its registry: the system node pulls it by digest.
+func pushedControllerImage(t *testing.T, cloud *localcloud.Cloud) string {
+	t.Helper()
 	if cloud.ControllerImage() == "" {
 		t.Fatal("the local cloud pushed no controller image: run `make image` (make test does)")
 	}
-	return dir, cloudOptions(t, cloud, filepath.Join(dir, "examples", "local"), tfBin, cloud.ControllerImage())
+	return cloud.ControllerImage()
 }
 
 // cloudOptions runs the configuration in tfDir against the cloud with the

@@ -91,10 +91,7 @@ const upgradeVersion = "0.1.0-upgrade"
 // an image for this machine's platform and pushed to the local registry.
 func upgradeImages(t *testing.T, root string, cloud *localcloud.Cloud) (old, new string) {
 	t.Helper()
-	old = cloud.ControllerImage()
-	if old == "" {
-		t.Fatal("the local cloud pushed no controller image: run `make image` (make test does)")
-	}
+	old = pushedControllerImage(t, cloud)
 	work := t.TempDir()
 	bin := filepath.Join(work, "nodewright")
 	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+upgradeVersion, "-o", bin, "./controller/cmd/nodewright")

@@ -6,9 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/nodewright/nodewright/terraform-provider/tools/providerdocs"
 )
 
 // TestVersion is the version test releases are built as: the one `make
@@ -87,36 +90,19 @@ func CheckLock(t testing.TB, dir string, archives map[string]map[string]Archive,
 	for _, r := range recorded {
 		hashes = append(hashes, r[1])
 	}
-	if !contains(hashes, archive.Hashes[0]) {
+	if !slices.Contains(hashes, archive.Hashes[0]) {
 		t.Errorf("the lock file records %v for %s, not the served %s:\n%s", hashes, match[1], archive.Hashes[0], body)
 	}
 	return hashes
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// TerraformBinary is the terraform or tofu tests drive: TF_BINARY, then
-// TF_ACC_TERRAFORM_PATH (what `make test` and `make test-tofu` set), then
-// terraform or tofu on PATH. `make test-tofu` sets both to bin/tofu.
+// TerraformBinary is the terraform or tofu tests drive, chosen as the docs
+// choose it (providerdocs.TerraformBinary); it must exist.
 func TerraformBinary(t testing.TB) string {
 	t.Helper()
-	for _, env := range []string{"TF_BINARY", "TF_ACC_TERRAFORM_PATH"} {
-		if v := os.Getenv(env); v != "" {
-			return v
-		}
+	p := providerdocs.TerraformBinary()
+	if _, err := exec.LookPath(p); err != nil {
+		t.Fatalf("no terraform or tofu (%v): set TF_BINARY or put one on PATH", err)
 	}
-	for _, name := range []string{"terraform", "tofu"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("no terraform or tofu: set TF_BINARY or put one on PATH")
-	return ""
+	return p
 }
