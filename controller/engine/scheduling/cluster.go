@@ -95,7 +95,9 @@ func NewCluster(in Input) (*Cluster, error) {
 		}
 		c.byName[n.Name] = i
 	}
-	s := &solver{costAware: true, space: newResourceSpace(), topo: newTopology(), reqIDs: map[string]int{}, tolIDs: map[string]int{}}
+	s := &solver{costAware: true, space: newResourceSpace(), topo: newTopology(), reqIDs: map[string]int{}, tolIDs: map[string]int{},
+		preferNoScheduleTaints: hasPreferNoSchedule(in)}
+	s.topo.nsLabels = in.NamespaceLabels
 	c.s = s
 	// Any pod may become pending, so vectors span every resource any pod
 	// requests.
@@ -230,7 +232,7 @@ func (c *Cluster) seed(podDims map[*corev1.Pod]corev1.ResourceList) {
 			links.link(cp.proto)
 			s.topo.record(cp.proto, cn.sim.domain)
 			cp.recorded = append([]*topoGroup(nil), cp.proto.counts...)
-			cp.proto.tolID = s.tolerationID(cp.proto)
+			s.internTolerations(cp.proto)
 			s.internReqs(cp.proto)
 		}
 	}
@@ -262,6 +264,7 @@ func (c *Cluster) seed(podDims map[*corev1.Pod]corev1.ResourceList) {
 			}
 		}
 	}
+	s.topo.discoverDomains(s.pools)
 	c.open = append([]*simNode(nil), s.open...)
 }
 
@@ -362,11 +365,7 @@ func (c *Cluster) Without(names []string, opts Options) (*Result, error) {
 
 	s.open = append(s.open[:0], c.open...)
 	res := &Result{}
-	for _, pi := range pods {
-		if reason := s.place(pi); reason != "" {
-			res.Unschedulable = append(res.Unschedulable, &Unschedulable{Pod: pi.pod, Reason: reason})
-		}
-	}
+	s.placeAll(pods, res)
 	s.finish(res)
 	return res, nil
 }

@@ -52,7 +52,7 @@ func (c *Cluster) takeOut(cn *clusterNode) {
 // dropDomain forgets d for g once nothing keeps it known: no pod counted
 // there and, for zones, no pool or node offering it.
 func (c *Cluster) dropDomain(g *topoGroup, d string) {
-	if g.counts[d] > 0 || !g.domains.Has(d) {
+	if g.counts[d] > 0 || !g.domains.Has(d) || g.fixed.Has(d) {
 		return
 	}
 	if g.key == corev1.LabelTopologyZone && c.zoneRefs[d] > 0 {

@@ -306,6 +306,14 @@ func (s *solver) narrowOptions(n *simNode, pi *podInfo, pl placement) (placement
 	// The pool's options are already those its requirements allow, so the
 	// pod's own label requirements come down to the pool's cached answer
 	// for this requirement set.
+	// A pin on an instance-type label (arch, say, for pod affinity keyed on
+	// it) rules out the types with another value or none.
+	var labelPins []string
+	for k := range pl.pins {
+		if k != corev1.LabelTopologyZone && k != v1.CapacityTypeLabelKey && k != corev1.LabelHostname {
+			labelPins = append(labelPins, k)
+		}
+	}
 	var compat []bool
 	if len(pi.reqs) > 0 {
 		c := n.pool.compatibleOptions(pi)
@@ -315,7 +323,7 @@ func (s *solver) narrowOptions(n *simNode, pi *podInfo, pl placement) (placement
 		compat = c.has
 	}
 	matches := func(o *optionInfo) bool {
-		if !fitsWith(n.used, pi.req, o.alloc) {
+		if !fitsWith(n.used, pi.req, o.alloc) || !o.portsFree(pi) {
 			return false
 		}
 		if !delta {
@@ -323,6 +331,11 @@ func (s *solver) narrowOptions(n *simNode, pi *podInfo, pl placement) (placement
 		}
 		if compat != nil && !compat[o.idx] {
 			return false
+		}
+		for _, k := range labelPins {
+			if v, ok := o.it.Labels[k]; ok && v != pl.pins[k] || !ok && n.pool.typeKey(k) {
+				return false
+			}
 		}
 		if !offerings {
 			return true
@@ -374,18 +387,6 @@ func (s *solver) narrowOptions(n *simNode, pi *podInfo, pl placement) (placement
 		pl.cap = maxAlloc(keep, len(n.used))
 	}
 	return pl, ""
-}
-
-func optionMatches(o *optionInfo, reqs Requirements) bool {
-	if ok, _ := labelsCompatible(reqs, o.it.Labels); !ok {
-		return false
-	}
-	for _, off := range o.offerings {
-		if offeringCompatible(reqs, off) {
-			return true
-		}
-	}
-	return false
 }
 
 func maxAlloc(options []*optionInfo, n int) vec {

@@ -98,11 +98,11 @@ func (s *solver) classify(pods []*podInfo) {
 		// others' constraints) and its host ports decide where it may go.
 		for _, c := range pi.constraints {
 			b.WriteString("|c")
-			b.WriteString(c.group.desc)
+			b.WriteString(strconv.Itoa(c.group.id))
 		}
 		for _, g := range pi.counts {
 			b.WriteString("|g")
-			b.WriteString(g.desc)
+			b.WriteString(strconv.Itoa(g.id))
 		}
 		for _, hp := range pi.hostPorts {
 			fmt.Fprintf(&b, "|p%s/%s/%d", hp.protocol, hp.ip, hp.port)

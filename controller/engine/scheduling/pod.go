@@ -27,11 +27,20 @@ type podInfo struct {
 	termIdx int
 	// volumeReqs come from bound volumes and always apply.
 	volumeReqs Requirements
-	// preferred node affinity terms still treated as required, by weight.
+	// preferred node affinity terms not yet given up, heaviest first; the
+	// first is treated as required.
 	preferred []weightedTerm
+	// required is the in-use required term alone (with the node selector and
+	// volumes): what kube-scheduler counts as a spread's eligible domains.
+	required Requirements
 
 	tolerations []corev1.Toleration
 	tolID       int
+	// preferNoSchedule, while set, is the pod's tolerations once it gives
+	// up avoiding PreferNoSchedule taints: kube-scheduler scores such nodes
+	// last, and Karpenter tries untainted pools first
+	// (preferences.go toleratePreferNoScheduleTaints).
+	preferNoSchedule *relaxedTolerations
 
 	hostPorts []hostPort
 	// class is the pod's packing class (cost-aware solves).
@@ -44,6 +53,15 @@ type podInfo struct {
 	// the order they are dropped.
 	soft []*constraint
 }
+
+type relaxedTolerations struct {
+	tolerations []corev1.Toleration
+	tolID       int
+}
+
+// tolerateAllPreferNoSchedule is the toleration a pod gains when it stops
+// avoiding PreferNoSchedule taints.
+var tolerateAllPreferNoSchedule = corev1.Toleration{Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectPreferNoSchedule}
 
 type weightedTerm struct {
 	weight int32
@@ -62,9 +80,52 @@ func podKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
 // init containers (sidecars), the largest init container, and pod overhead,
 // as kubelet admission does; plus one pod slot.
 func podRequests(p *corev1.Pod) corev1.ResourceList {
-	reqs := resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{})
+	reqs := resourcehelper.PodRequests(requestsDefaulted(p), resourcehelper.PodResourcesOptions{})
 	reqs[corev1.ResourcePods] = *resourceOne()
 	return reqs
+}
+
+// requestsDefaulted is the pod as the API server stores it: a container
+// that sets a limit but no request for a resource requests its limit
+// (SetDefaults_Pod, pkg/apis/core/v1/defaults.go). Pods read from the API
+// server already are; DaemonSet templates and simulate's input are not.
+// The pod itself is returned when nothing needs defaulting.
+func requestsDefaulted(p *corev1.Pod) *corev1.Pod {
+	needs := func(cs []corev1.Container) bool {
+		for i := range cs {
+			for n := range cs[i].Resources.Limits {
+				if _, ok := cs[i].Resources.Requests[n]; !ok {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !needs(p.Spec.Containers) && !needs(p.Spec.InitContainers) {
+		return p
+	}
+	fill := func(cs []corev1.Container) []corev1.Container {
+		out := make([]corev1.Container, len(cs))
+		for i, c := range cs {
+			out[i] = c
+			if len(c.Resources.Limits) == 0 {
+				continue
+			}
+			reqs := make(corev1.ResourceList, len(c.Resources.Limits))
+			for n, q := range c.Resources.Limits {
+				reqs[n] = q
+			}
+			for n, q := range c.Resources.Requests {
+				reqs[n] = q
+			}
+			out[i].Resources.Requests = reqs
+		}
+		return out
+	}
+	cp := *p
+	cp.Spec.Containers = fill(p.Spec.Containers)
+	cp.Spec.InitContainers = fill(p.Spec.InitContainers)
+	return &cp
 }
 
 func newPodInfo(p *corev1.Pod, space *resourceSpace, volumes map[string][]corev1.NodeSelectorRequirement) (*podInfo, error) {
@@ -107,7 +168,9 @@ func newPodInfoWith(p *corev1.Pod, requests corev1.ResourceList, space *resource
 			}
 			pi.preferred = append(pi.preferred, weightedTerm{weight: pref.Weight, reqs: r})
 		}
-		// Heaviest preferences are kept longest: drop from the end.
+		// The heaviest term is tried alone first, then the next, as
+		// Karpenter relaxes them (preferences.go removePreferredNodeAffinityTerm):
+		// two terms together may be unsatisfiable where each alone is not.
 		sort.SliceStable(pi.preferred, func(i, j int) bool { return pi.preferred[i].weight > pi.preferred[j].weight })
 	}
 	if len(pi.terms) == 0 {
@@ -130,21 +193,23 @@ func newPodInfoWith(p *corev1.Pod, requests corev1.ResourceList, space *resource
 
 // rebuildReqs recomputes the effective requirements after a relaxation.
 func (pi *podInfo) rebuildReqs() {
-	r := pi.terms[pi.termIdx]
-	for _, pref := range pi.preferred {
-		r = r.Merge(pref.reqs)
+	pi.required = pi.terms[pi.termIdx]
+	pi.reqs = pi.required
+	if len(pi.preferred) > 0 {
+		pi.reqs = pi.reqs.Merge(pi.preferred[0].reqs)
 	}
-	pi.reqs = r
 	pi.reqsID = -1
 }
 
-// relax drops the weakest preference still in force: a preferred node
-// affinity term first, then soft topology constraints, then it moves to the
-// next required node affinity term. It reports false when nothing is left.
+// relax gives up one preference: the heaviest preferred node affinity term
+// still tried, then soft topology constraints, then it moves to the next
+// required node affinity term; last, PreferNoSchedule taints stop keeping
+// it off (from the first required term again). It reports false when
+// nothing is left.
 func (pi *podInfo) relax() bool {
 	switch {
 	case len(pi.preferred) > 0:
-		pi.preferred = pi.preferred[:len(pi.preferred)-1]
+		pi.preferred = pi.preferred[1:]
 	case len(pi.soft) > 0:
 		drop := pi.soft[len(pi.soft)-1]
 		pi.soft = pi.soft[:len(pi.soft)-1]
@@ -157,6 +222,10 @@ func (pi *podInfo) relax() bool {
 		return true
 	case pi.termIdx+1 < len(pi.terms):
 		pi.termIdx++
+	case pi.preferNoSchedule != nil:
+		pi.tolerations, pi.tolID = pi.preferNoSchedule.tolerations, pi.preferNoSchedule.tolID
+		pi.preferNoSchedule = nil
+		pi.termIdx = 0
 	default:
 		return false
 	}
@@ -164,12 +233,20 @@ func (pi *podInfo) relax() bool {
 	return true
 }
 
-// tolerates reports the first taint the pod doesn't tolerate, if any.
-// PreferNoSchedule taints never block.
+// tolerates reports the first taint the pod doesn't tolerate, if any. A
+// PreferNoSchedule taint counts like any other: pods avoid it until they
+// relax (podInfo.preferNoSchedule).
 func tolerates(tolerations []corev1.Toleration, taints []corev1.Taint) (bool, *corev1.Taint) {
+	return toleratesEffects(tolerations, taints, true)
+}
+
+// toleratesEffects is tolerates, with PreferNoSchedule taints ignored
+// unless preferNoSchedule: the DaemonSet controller places its pods on
+// nodes with such taints.
+func toleratesEffects(tolerations []corev1.Toleration, taints []corev1.Taint, preferNoSchedule bool) (bool, *corev1.Taint) {
 	for i := range taints {
 		t := &taints[i]
-		if t.Effect == corev1.TaintEffectPreferNoSchedule {
+		if !preferNoSchedule && t.Effect == corev1.TaintEffectPreferNoSchedule {
 			continue
 		}
 		ok := false

@@ -27,6 +27,15 @@ type optionInfo struct {
 	daemonCPU int64
 	// zmask: per capacity type, the zones it is offered in (offermask.go).
 	zmask [2]uint64
+	// daemonPorts are the host ports the daemonsets that land on it take:
+	// a pod wanting one of them needs another instance type or node.
+	daemonPorts []hostPort
+}
+
+// portsFree reports whether pi's host ports are free on a new node of this
+// option once its daemonsets run.
+func (o *optionInfo) portsFree(pi *podInfo) bool {
+	return len(pi.hostPorts) == 0 || !portsConflict(o.daemonPorts, pi.hostPorts)
 }
 
 // cost is the option's true $/h on its cheapest offering in pool p, with
@@ -44,6 +53,8 @@ type poolInfo struct {
 	labelKeys sets.Set[string]
 	// typeKeys caches hasLabelKey's scans of the instance types.
 	typeKeys map[string]bool
+	// typeKeySet: the keys instance types set (typeKey).
+	typeKeySet sets.Set[string]
 	options  []*optionInfo
 
 	hasLimits  bool
@@ -91,7 +102,7 @@ func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolI
 	p.labelKeys.Insert(corev1.LabelTopologyZone, v1.CapacityTypeLabelKey, corev1.LabelTopologyRegion, corev1.LabelHostname)
 
 	for _, it := range np.InstanceTypes {
-		if ok, _ := labelsCompatible(reqs, it.Labels); !ok {
+		if ok, _ := labelsCompatible(reqs, it.Labels, p.typeKey); !ok {
 			continue
 		}
 		o := &optionInfo{it: it, alloc: space.vector(it.Allocatable), offerings: make([]Offering, 0, len(it.Offerings))}
@@ -111,6 +122,7 @@ func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolI
 			for _, d := range daemons {
 				if daemonLands(d, np, reqs, labels) {
 					o.alloc = o.alloc.sub(d.req)
+					o.daemonPorts = append(o.daemonPorts, d.hostPorts...)
 				}
 			}
 		}
@@ -210,16 +222,68 @@ func (p *poolInfo) hasLabelKey(k string) bool {
 	return has
 }
 
-// labelsCompatible checks the instance type's own labels against reqs;
-// keys the type doesn't define are left to the rest of the node's labels.
-func labelsCompatible(reqs Requirements, labels map[string]string) (bool, string) {
+// labelsCompatible checks the instance type's own labels against reqs. A
+// key that instance types set (typeKeys) and this one lacks is absent on
+// its nodes, as a GPU count is on a type with no GPU; other keys are left
+// to the rest of the node's labels (zone, capacity type, the template's).
+func labelsCompatible(reqs Requirements, labels map[string]string, typeKey func(string) bool) (bool, string) {
 	// reqs is the shorter map: a pool constrains a handful of keys.
 	for k, r := range reqs {
-		if v, ok := labels[k]; ok && !r.Has(v) {
+		v, ok := labels[k]
+		if ok && !r.Has(v) || !ok && r.mustExist && typeKey(k) {
 			return false, k
 		}
 	}
 	return true, ""
+}
+
+// domains lists the values of key the pool's nodes can take: the zones and
+// capacity types of its offerings, an instance-type label's values among
+// its options, or the values its requirements and template allow.
+func (p *poolInfo) domains(key string) []string {
+	vals := sets.New[string]()
+	switch {
+	case key == corev1.LabelTopologyZone || key == v1.CapacityTypeLabelKey:
+		for _, o := range p.options {
+			for _, off := range o.offerings {
+				if key == corev1.LabelTopologyZone {
+					vals.Insert(off.Zone)
+				} else {
+					vals.Insert(off.CapacityType)
+				}
+			}
+		}
+	case p.typeKey(key):
+		for _, o := range p.options {
+			if v, ok := o.it.Labels[key]; ok {
+				vals.Insert(v)
+			}
+		}
+	default:
+		if r, ok := p.reqs[key]; ok && r.Finite() {
+			vals.Insert(r.Values()...)
+		}
+	}
+	return sets.List(vals)
+}
+
+// typeKey reports whether k is a label key some of the pool's instance
+// types set and its template does not: on a type without it, the node
+// lacks it. The types are scanned on the first ask, as only requirements
+// that a label exist ever ask.
+func (p *poolInfo) typeKey(k string) bool {
+	if p.typeKeySet == nil {
+		p.typeKeySet = sets.New[string]()
+		for _, it := range p.np.InstanceTypes {
+			for k := range it.Labels {
+				p.typeKeySet.Insert(k)
+			}
+		}
+		for k := range p.np.Labels {
+			p.typeKeySet.Delete(normalizedKey(k))
+		}
+	}
+	return p.typeKeySet.Has(k)
 }
 
 func offeringCompatible(reqs Requirements, off Offering) bool {
@@ -235,7 +299,7 @@ func offeringCompatible(reqs Requirements, off Offering) bool {
 // daemonLands: would this daemonset's pod run on a node of the pool with
 // these labels? Startup taints don't keep daemonsets off, as on a real node.
 func daemonLands(d *podInfo, np *NodePool, poolReqs Requirements, labels map[string]string) bool {
-	if ok, _ := tolerates(d.tolerations, np.Taints); !ok {
+	if ok, _ := toleratesEffects(d.tolerations, np.Taints, false); !ok {
 		return false
 	}
 	for k, r := range d.reqs {
@@ -281,7 +345,7 @@ func (p *poolInfo) compatibleOptions(pi *podInfo) poolCompat {
 		return c
 	}
 	for _, o := range p.options {
-		if ok, _ := labelsCompatible(c.merged, o.it.Labels); !ok {
+		if ok, _ := labelsCompatible(c.merged, o.it.Labels, p.typeKey); !ok {
 			continue
 		}
 		for _, off := range o.offerings {
@@ -329,7 +393,8 @@ func Compatible(pod *corev1.Pod, np *NodePool) (bool, string, error) {
 	if err != nil {
 		return false, "", fmt.Errorf("pod %s: %w", podKey(pod), err)
 	}
-	if ok, t := tolerates(pi.tolerations, np.Taints); !ok {
+	// A PreferNoSchedule taint only makes a pool a last resort.
+	if ok, t := toleratesEffects(pi.tolerations, np.Taints, false); !ok {
 		return false, fmt.Sprintf("incompatible with nodepool %s: taint %s not tolerated", np.Name, taintString(t)), nil
 	}
 	withoutTypes := *np

@@ -28,8 +28,32 @@ type Requirement struct {
 	MinValues int
 }
 
-// NewRequirement builds a requirement from a node selector operator.
+// NormalizedLabels are deprecated label keys and the stable keys that
+// replace them. Old charts still select on the deprecated keys; nodes carry
+// both (kubelet sets the beta os and arch labels, the cloud node controller
+// the beta instance-type, zone and region ones), so a requirement on either
+// key means the same, and is kept on the stable one. Karpenter does the
+// same (sigs.k8s.io/karpenter pkg/apis/v1/labels.go NormalizedLabels).
+var NormalizedLabels = map[string]string{
+	corev1.LabelFailureDomainBetaZone:   corev1.LabelTopologyZone,
+	corev1.LabelFailureDomainBetaRegion: corev1.LabelTopologyRegion,
+	"beta.kubernetes.io/arch":           corev1.LabelArchStable,
+	"beta.kubernetes.io/os":             corev1.LabelOSStable,
+	corev1.LabelInstanceType:            corev1.LabelInstanceTypeStable,
+}
+
+// normalizedKey is key, or the stable key a deprecated one stands for.
+func normalizedKey(key string) string {
+	if k, ok := NormalizedLabels[key]; ok {
+		return k
+	}
+	return key
+}
+
+// NewRequirement builds a requirement from a node selector operator. A
+// deprecated key becomes its stable one (NormalizedLabels).
 func NewRequirement(key string, op corev1.NodeSelectorOperator, values ...string) (*Requirement, error) {
+	key = normalizedKey(key)
 	r := &Requirement{Key: key}
 	switch op {
 	case corev1.NodeSelectorOpIn:
@@ -246,11 +270,12 @@ func NewRequirements(reqs ...corev1.NodeSelectorRequirement) (Requirements, erro
 	return out, nil
 }
 
-// LabelRequirements requires each label to have exactly its value.
+// LabelRequirements requires each label to have exactly its value, on the
+// stable key where the label is a deprecated one.
 func LabelRequirements(labels map[string]string) Requirements {
 	out := Requirements{}
 	for k, v := range labels {
-		out[k] = &Requirement{Key: k, values: []string{v}, mustExist: true}
+		out.Add(&Requirement{Key: normalizedKey(k), values: []string{v}, mustExist: true})
 	}
 	return out
 }

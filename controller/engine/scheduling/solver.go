@@ -2,9 +2,11 @@ package scheduling
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 )
@@ -34,6 +36,9 @@ type solver struct {
 	offers *offerIndex
 	// closedSince counts nodes closed since the open list was compacted.
 	closedSince int
+	// preferNoScheduleTaints: some pool or node has a PreferNoSchedule
+	// taint, so pods avoid them before they relax.
+	preferNoScheduleTaints bool
 
 	// A Cluster's what-if solves share one solver: journal (when set)
 	// records what placement changes so it can be rolled back; removed
@@ -107,19 +112,80 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{}
-	for _, pi := range pods {
-		if reason := s.place(pi); reason != "" {
-			res.Unschedulable = append(res.Unschedulable, &Unschedulable{Pod: pi.pod, Reason: reason})
-		}
-	}
+	s.placeAll(pods, res)
 	s.finish(res)
 	return res, nil
+}
+
+// placeAll places the pods in order, then retries those that failed and
+// whose required pod affinity or spread depends on where other pods go:
+// pods placed after them may have made room, as for a pod requiring
+// affinity to one placed later. Like Karpenter's queue, it goes round until
+// a pass places none. A retry starts from the pod as it was before its
+// first try, preferences whole. The pods left are res.Unschedulable.
+func (s *solver) placeAll(pods []*podInfo, res *Result) {
+	pristine := map[*podInfo]*podInfo{}
+	for _, pi := range pods {
+		if dependsOnOthers(pi.pod) {
+			fresh := pi.clone()
+			fresh.counts = pi.counts
+			pristine[pi] = fresh
+		}
+	}
+	var failed []*podInfo
+	reasons := map[*podInfo]string{}
+	for _, pi := range pods {
+		if reason := s.place(pi); reason != "" {
+			failed = append(failed, pi)
+			reasons[pi] = reason
+		}
+	}
+	for len(failed) > 0 {
+		var still []*podInfo
+		for _, pi := range failed {
+			fresh, ok := pristine[pi]
+			if !ok {
+				still = append(still, pi)
+				continue
+			}
+			again := fresh.clone()
+			again.counts = fresh.counts
+			pristine[again] = fresh
+			if reason := s.place(again); reason != "" {
+				still = append(still, again)
+				reasons[again] = reason
+			}
+		}
+		if len(still) == len(failed) {
+			failed = still
+			break
+		}
+		failed = still
+	}
+	for _, pi := range failed {
+		res.Unschedulable = append(res.Unschedulable, &Unschedulable{Pod: pi.pod, Reason: reasons[pi]})
+	}
+}
+
+// dependsOnOthers: the pod has required pod (anti-)affinity or a
+// DoNotSchedule spread, which other pods' placements can satisfy.
+func dependsOnOthers(p *corev1.Pod) bool {
+	for _, c := range p.Spec.TopologySpreadConstraints {
+		if c.WhenUnsatisfiable == corev1.DoNotSchedule {
+			return true
+		}
+	}
+	a := p.Spec.Affinity
+	return a != nil && (a.PodAffinity != nil && len(a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0 ||
+		a.PodAntiAffinity != nil && len(a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0)
 }
 
 // newSolver compiles the input: pods in placement order and classified,
 // pools heaviest first, existing nodes seeded.
 func newSolver(in Input, opts Options) (*solver, []*podInfo, error) {
-	s := &solver{costAware: !opts.PlainFirstFitDecreasing, space: newResourceSpace(), topo: newTopology(), reqIDs: map[string]int{}, tolIDs: map[string]int{}}
+	s := &solver{costAware: !opts.PlainFirstFitDecreasing, space: newResourceSpace(), topo: newTopology(), reqIDs: map[string]int{}, tolIDs: map[string]int{},
+		preferNoScheduleTaints: hasPreferNoSchedule(in)}
+	s.topo.nsLabels = in.NamespaceLabels
 	requests := make([]corev1.ResourceList, len(in.Pods))
 	for i, p := range in.Pods {
 		requests[i] = podRequests(p)
@@ -173,7 +239,7 @@ func newSolver(in Input, opts Options) (*solver, []*podInfo, error) {
 	s.seedExisting(in)
 	for _, pi := range pods {
 		s.topo.link(pi)
-		pi.tolID = s.tolerationID(pi)
+		s.internTolerations(pi)
 	}
 	s.order(pods)
 	s.classify(pods)
@@ -264,6 +330,7 @@ func (s *solver) seedExisting(in Input) {
 			g.domains = g.domains.Union(zones)
 		}
 	}
+	s.topo.discoverDomains(s.pools)
 }
 
 // place finds a home for one pod, relaxing its preferences as needed, and
@@ -363,12 +430,12 @@ func (s *solver) openNode(pi *podInfo) []string {
 		fitting := make([]*optionInfo, 0, len(c.options))
 		zero := make(vec, len(s.space.names))
 		for _, o := range c.options {
-			if fitsWith(zero, pi.req, o.alloc) {
+			if fitsWith(zero, pi.req, o.alloc) && o.portsFree(pi) {
 				fitting = append(fitting, o)
 			}
 		}
 		if len(fitting) == 0 {
-			reasons = append(reasons, s.noInstanceTypeReason(p, pi))
+			reasons = append(reasons, s.noInstanceTypeReason(p, pi, c.options))
 			continue
 		}
 		n := &simNode{name: fmt.Sprintf("nodeclaim-%d", len(s.nodes)-s.removed), pool: p, reqs: c.merged, taints: p.np.Taints,
@@ -409,13 +476,35 @@ func (s *solver) openNode(pi *podInfo) []string {
 }
 
 // noInstanceTypeReason says which requests and requirements no type meets,
-// e.g. "no instance type satisfies nvidia.com/gpu=2 and arch In [arm64] in nodepool default".
-func (s *solver) noInstanceTypeReason(p *poolInfo, pi *podInfo) string {
-	what := s.space.describe(pi.req)
-	if r := requirementSummary(pi.reqs); r != "" {
-		what += " and " + r
+// e.g. "no instance type satisfies nvidia.com/gpu=2 and arch In [arm64] in
+// nodepool default", or that the pool has no type to offer any pod.
+func (s *solver) noInstanceTypeReason(p *poolInfo, pi *podInfo, compatible []*optionInfo) string {
+	if len(p.options) == 0 {
+		if len(p.np.InstanceTypes) == 0 {
+			return fmt.Sprintf("nodepool %s has no instance types to launch (is its node class ready?)", p.np.Name)
+		}
+		own := p.reqs.Clone()
+		delete(own, v1.NodePoolLabelKey)
+		return fmt.Sprintf("nodepool %s has no instance type to launch: none of its %d instance types meets its requirements (%s) with an available offering and room for its daemonsets",
+			p.np.Name, len(p.np.InstanceTypes), requirementSummary(own))
 	}
-	return fmt.Sprintf("no instance type satisfies %s in nodepool %s", what, p.np.Name)
+	zero := make(vec, len(s.space.names))
+	for _, o := range compatible {
+		if fitsWith(zero, pi.req, o.alloc) && !o.portsFree(pi) {
+			return fmt.Sprintf("nodepool %s: the pod's host ports are taken by daemonsets on every instance type that fits it", p.np.Name)
+		}
+	}
+	var what []string
+	if r := s.space.describe(pi.req); r != "" {
+		what = append(what, r)
+	}
+	if r := requirementSummary(pi.reqs); r != "" {
+		what = append(what, r)
+	}
+	if len(what) == 0 {
+		what = append(what, "one pod slot")
+	}
+	return fmt.Sprintf("no instance type satisfies %s in nodepool %s", strings.Join(what, " and "), p.np.Name)
 }
 
 func (s *solver) internReqs(pi *podInfo) {
@@ -444,9 +533,25 @@ func (s *solver) explain(n *simNode, pi *podInfo) string {
 	return "does not fit"
 }
 
-func (s *solver) tolerationID(pi *podInfo) int {
+// internTolerations numbers the pod's tolerations, so that taint checks are
+// cached per distinct set, and prepares the set it relaxes to when some
+// taint of the input is PreferNoSchedule and the pod does not already
+// tolerate them all.
+func (s *solver) internTolerations(pi *podInfo) {
+	pi.tolID = s.tolerationID(pi.tolerations)
+	pi.preferNoSchedule = nil
+	if !s.preferNoScheduleTaints || slices.ContainsFunc(pi.tolerations, func(t corev1.Toleration) bool {
+		return t.Key == "" && t.Operator == corev1.TolerationOpExists && (t.Effect == "" || t.Effect == corev1.TaintEffectPreferNoSchedule)
+	}) {
+		return
+	}
+	relaxed := append(slices.Clip(pi.tolerations), tolerateAllPreferNoSchedule)
+	pi.preferNoSchedule = &relaxedTolerations{tolerations: relaxed, tolID: s.tolerationID(relaxed)}
+}
+
+func (s *solver) tolerationID(tolerations []corev1.Toleration) int {
 	var b strings.Builder
-	for _, t := range pi.tolerations {
+	for _, t := range tolerations {
 		fmt.Fprintf(&b, "%s|%s|%s|%s;", t.Key, t.Operator, t.Value, t.Effect)
 	}
 	key := b.String()
@@ -456,4 +561,21 @@ func (s *solver) tolerationID(pi *podInfo) int {
 		s.tolIDs[key] = id
 	}
 	return id
+}
+
+// hasPreferNoSchedule reports whether a pool or node of the input has a
+// PreferNoSchedule taint, which pods avoid until they relax.
+func hasPreferNoSchedule(in Input) bool {
+	isPNS := func(t corev1.Taint) bool { return t.Effect == corev1.TaintEffectPreferNoSchedule }
+	for _, np := range in.NodePools {
+		if slices.ContainsFunc(np.Taints, isPNS) {
+			return true
+		}
+	}
+	for _, n := range in.Nodes {
+		if slices.ContainsFunc(n.Taints, isPNS) {
+			return true
+		}
+	}
+	return false
 }

@@ -27,9 +27,15 @@ func (k topoKind) String() string {
 // topoGroup counts, per topology domain, the pods a label selector matches.
 // Pods with equal terms share one group, so counts are kept once.
 type topoGroup struct {
+	// id is the group's place in topology.list.
+	id         int
 	kind       topoKind
 	key        string // topology key
 	namespaces sets.Set[string]
+	// nsSelector, when set, also admits pods of namespaces whose labels it
+	// matches (nsLabels); everything matches an empty one.
+	nsSelector labels.Selector
+	nsLabels   map[string]map[string]string
 	selector   labels.Selector
 	// counts: pods matching the selector per domain (zone value or node id).
 	counts map[string]int
@@ -39,7 +45,43 @@ type topoGroup struct {
 	owners map[string]int
 	// domains known to exist for this key (zones offered, existing values).
 	domains sets.Set[string]
-	desc    string
+	// fixed are the domains the pools offer (discoverDomains): they stay
+	// known when no pod is counted there.
+	fixed sets.Set[string]
+	// taints, per domain a pool offers, are the taint sets of the pools
+	// offering it; a nil set means some pool offers it untainted. A spread
+	// with nodeTaintsPolicy Honor counts only domains the pod tolerates.
+	taints map[string][][]corev1.Taint
+	desc   string
+}
+
+// offer records that a pool with these taints offers domain d.
+func (g *topoGroup) offer(d string, taints []corev1.Taint) {
+	g.domains.Insert(d)
+	g.fixed.Insert(d)
+	sets, known := g.taints[d]
+	switch {
+	case !known || len(taints) == 0:
+		g.taints[d] = [][]corev1.Taint{taints}
+	case len(sets[0]) > 0:
+		g.taints[d] = append(sets, taints)
+	}
+}
+
+// tolerable reports whether some pool offers d with taints the pod
+// tolerates (NoSchedule and NoExecute ones, as kube-scheduler's
+// nodeTaintsPolicy reads them). Domains no pool offers count as untainted.
+func (g *topoGroup) tolerable(d string, pi *podInfo) bool {
+	sets, known := g.taints[d]
+	if !known {
+		return true
+	}
+	for _, ts := range sets {
+		if ok, _ := toleratesEffects(pi.tolerations, ts, false); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // constraint binds one pod to a group.
@@ -50,6 +92,9 @@ type constraint struct {
 	// honorAffinity: only domains the pod's node affinity allows count
 	// toward the skew (nodeAffinityPolicy Honor, the default).
 	honorAffinity bool
+	// honorTaints: only domains offered with taints the pod tolerates count
+	// (nodeTaintsPolicy Honor; the default is Ignore).
+	honorTaints bool
 	// soft: preferred term or ScheduleAnyway spread. A soft anti-affinity
 	// term binds only its own pod: kube-scheduler's symmetric check covers
 	// required terms alone.
@@ -62,27 +107,47 @@ type constraint struct {
 type topology struct {
 	groups map[string]*topoGroup
 	list   []*topoGroup
+	// nsLabels are the namespaces' labels, for pod affinity terms that
+	// select namespaces by label.
+	nsLabels map[string]map[string]string
 	// journal, when set, records count changes for a Cluster to undo.
 	journal *journal
 }
 
 func newTopology() *topology { return &topology{groups: map[string]*topoGroup{}} }
 
-func (t *topology) group(kind topoKind, key, namespace string, nsList []string, sel *metav1.LabelSelector) (*topoGroup, error) {
+// group returns the group counting, per domain of key, the pods sel
+// matches in the namespaces given: nsList and those nsSel matches, or the
+// pod's own namespace when neither is given (the PodAffinityTerm rules).
+func (t *topology) group(kind topoKind, key, namespace string, nsList []string, nsSel, sel *metav1.LabelSelector) (*topoGroup, error) {
 	selector, err := metav1.LabelSelectorAsSelector(sel)
 	if err != nil {
 		return nil, err
 	}
+	var nsSelector labels.Selector
+	if nsSel != nil {
+		if nsSelector, err = metav1.LabelSelectorAsSelector(nsSel); err != nil {
+			return nil, fmt.Errorf("namespace selector: %w", err)
+		}
+	}
+	// Nodes carry a deprecated topology label with the same value as its
+	// stable one, so both name the same domains.
+	key = normalizedKey(key)
 	ns := sets.New(nsList...)
-	if ns.Len() == 0 {
+	if ns.Len() == 0 && nsSelector == nil {
 		ns.Insert(namespace)
 	}
-	id := fmt.Sprintf("%d|%s|%s|%s", kind, key, strings.Join(sets.List(ns), ","), selector.String())
+	nsID := strings.Join(sets.List(ns), ",")
+	if nsSelector != nil {
+		nsID += "|" + nsSelector.String()
+	}
+	id := fmt.Sprintf("%d|%s|%s|%s", kind, key, nsID, selector.String())
 	if g, ok := t.groups[id]; ok {
 		return g, nil
 	}
-	g := &topoGroup{kind: kind, key: key, namespaces: ns, selector: selector,
+	g := &topoGroup{id: len(t.list), kind: kind, key: key, namespaces: ns, nsSelector: nsSelector, nsLabels: t.nsLabels, selector: selector,
 		counts: map[string]int{}, owners: map[string]int{}, domains: sets.New[string](),
+		fixed: sets.New[string](), taints: map[string][][]corev1.Taint{},
 		desc: fmt.Sprintf("%s on %s for %s", kind, key, selector.String())}
 	t.groups[id] = g
 	t.list = append(t.list, g)
@@ -90,7 +155,19 @@ func (t *topology) group(kind topoKind, key, namespace string, nsList []string, 
 }
 
 func (g *topoGroup) matches(p *corev1.Pod) bool {
-	return g.namespaces.Has(p.Namespace) && g.selector.Matches(labels.Set(p.Labels))
+	if !g.namespaces.Has(p.Namespace) && (g.nsSelector == nil || !g.nsSelector.Matches(namespaceLabels(g.nsLabels, p.Namespace))) {
+		return false
+	}
+	return g.selector.Matches(labels.Set(p.Labels))
+}
+
+// namespaceLabels are a namespace's labels; the API server gives every
+// namespace kubernetes.io/metadata.name, so that one is known for any.
+func namespaceLabels(all map[string]map[string]string, ns string) labels.Set {
+	if l, ok := all[ns]; ok {
+		return l
+	}
+	return labels.Set{corev1.LabelMetadataName: ns}
 }
 
 // compile attaches the pod's topology spread and pod (anti-)affinity terms.
@@ -99,11 +176,13 @@ func (g *topoGroup) matches(p *corev1.Pod) bool {
 func (t *topology) compile(pi *podInfo) error {
 	p := pi.pod
 	for _, tsc := range p.Spec.TopologySpreadConstraints {
-		g, err := t.group(kindSpread, tsc.TopologyKey, p.Namespace, nil, tsc.LabelSelector)
+		g, err := t.group(kindSpread, tsc.TopologyKey, p.Namespace, nil, nil, withMatchLabelKeys(tsc.LabelSelector, tsc.MatchLabelKeys, p.Labels))
 		if err != nil {
 			return fmt.Errorf("topology spread: %w", err)
 		}
-		c := &constraint{group: g, maxSkew: int(tsc.MaxSkew), honorAffinity: tsc.NodeAffinityPolicy == nil || *tsc.NodeAffinityPolicy == corev1.NodeInclusionPolicyHonor}
+		c := &constraint{group: g, maxSkew: int(tsc.MaxSkew),
+			honorAffinity: tsc.NodeAffinityPolicy == nil || *tsc.NodeAffinityPolicy == corev1.NodeInclusionPolicyHonor,
+			honorTaints:   tsc.NodeTaintsPolicy != nil && *tsc.NodeTaintsPolicy == corev1.NodeInclusionPolicyHonor}
 		if tsc.MinDomains != nil {
 			c.minDomains = int(*tsc.MinDomains)
 		}
@@ -118,12 +197,7 @@ func (t *topology) compile(pi *podInfo) error {
 		return nil
 	}
 	add := func(kind topoKind, term corev1.PodAffinityTerm, soft bool) error {
-		if term.NamespaceSelector != nil && len(term.NamespaceSelector.MatchLabels)+len(term.NamespaceSelector.MatchExpressions) == 0 {
-			// An empty namespace selector means every namespace; we only see
-			// the namespaces of the pods at hand, which is what counts.
-			term.Namespaces = nil
-		}
-		g, err := t.group(kind, term.TopologyKey, p.Namespace, term.Namespaces, term.LabelSelector)
+		g, err := t.group(kind, term.TopologyKey, p.Namespace, term.Namespaces, term.NamespaceSelector, term.LabelSelector)
 		if err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
@@ -159,6 +233,43 @@ func (t *topology) compile(pi *podInfo) error {
 		}
 	}
 	return nil
+}
+
+// discoverDomains makes the domains the pools offer known to the spreads
+// keyed on them before any pod lands there, with the taints they come with,
+// as kube-scheduler knows every node's labels and Karpenter reads NodePools
+// (topology.go buildDomainGroups). Without it a spread on capacity type or
+// a custom label learns a domain only once a pod is counted in it, and
+// piles every pod into the first.
+func (t *topology) discoverDomains(pools []*poolInfo) {
+	for _, g := range t.list {
+		if g.kind != kindSpread || g.key == corev1.LabelHostname {
+			continue
+		}
+		for _, p := range pools {
+			for _, d := range p.domains(g.key) {
+				g.offer(d, p.np.Taints)
+			}
+		}
+	}
+}
+
+// withMatchLabelKeys adds to a spread's selector the pod's own value of
+// each of its matchLabelKeys (a key the pod lacks is ignored), so that each
+// revision of a Deployment spreads on its own. The API server merges them
+// at admission in recent releases; doing it here again changes nothing for
+// those pods and covers the rest (simulate's input, older clusters).
+func withMatchLabelKeys(sel *metav1.LabelSelector, keys []string, podLabels map[string]string) *metav1.LabelSelector {
+	if len(keys) == 0 || sel == nil {
+		return sel
+	}
+	out := sel.DeepCopy()
+	for _, k := range keys {
+		if v, ok := podLabels[k]; ok {
+			out.MatchExpressions = append(out.MatchExpressions, metav1.LabelSelectorRequirement{Key: k, Operator: metav1.LabelSelectorOpIn, Values: []string{v}})
+		}
+	}
+	return out
 }
 
 // link records which groups count the pod (its labels match their selector).
@@ -267,13 +378,16 @@ func (c *constraint) allowsFast(pi *podInfo, domain string) bool {
 // when fewer than minDomains exist).
 func (c *constraint) minCount(pi *podInfo) int {
 	g := c.group
+	// Eligible domains follow the node selector and required node
+	// affinity only, as kube-scheduler counts them: preferred terms do not
+	// narrow a spread.
 	var r *Requirement
 	if c.honorAffinity {
-		r = pi.reqs[g.key]
+		r = pi.required[g.key]
 	}
 	eligible, lowest := 0, -1
 	for d := range g.domains {
-		if r != nil && !r.Has(d) {
+		if r != nil && !r.Has(d) || c.honorTaints && !g.tolerable(d, pi) {
 			continue
 		}
 		eligible++

@@ -81,6 +81,10 @@ type Input struct {
 	// PodsElsewhere are running pods on nodes that can't take new pods; they
 	// still count for topology spread and (anti-)affinity.
 	PodsElsewhere []PodOnDomain
+	// NamespaceLabels are the labels of the pods' namespaces, by name, for
+	// pod affinity terms with a namespaceSelector. A namespace left out is
+	// known by its kubernetes.io/metadata.name label only.
+	NamespaceLabels map[string]map[string]string
 }
 
 // PodOnDomain is a pod with the labels of the node it runs on.

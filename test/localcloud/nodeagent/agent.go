@@ -330,18 +330,26 @@ func (a *Agent) desiredNode(in instance, view worldView) (*corev1.Node, string) 
 		arch = map[string]string{"x86_64": "amd64", "arm64": "arm64"}[in.Architecture]
 	}
 
-	labels := make(map[string]string, len(boot.Labels)+7)
+	labels := make(map[string]string, len(boot.Labels)+11)
 	for k, v := range boot.Labels {
 		labels[k] = v
 	}
 	// Kubelet and the cloud provider own these; userData cannot override them.
+	// Both set the deprecated beta keys beside the stable ones (kubelet's
+	// initialNode in pkg/kubelet/kubelet_node_status.go; k8s.io/cloud-provider's
+	// node controller), which old charts still select on.
 	for k, v := range map[string]string{
-		corev1.LabelHostname:           name,
-		corev1.LabelOSStable:           "linux",
-		corev1.LabelArchStable:         arch,
-		corev1.LabelInstanceTypeStable: in.Type,
-		corev1.LabelTopologyZone:       in.Zone,
-		corev1.LabelTopologyRegion:     view.region,
+		corev1.LabelHostname:                name,
+		corev1.LabelOSStable:                "linux",
+		"beta.kubernetes.io/os":             "linux",
+		corev1.LabelArchStable:              arch,
+		"beta.kubernetes.io/arch":           arch,
+		corev1.LabelInstanceTypeStable:      in.Type,
+		corev1.LabelInstanceType:            in.Type,
+		corev1.LabelTopologyZone:            in.Zone,
+		corev1.LabelFailureDomainBetaZone:   in.Zone,
+		corev1.LabelTopologyRegion:          view.region,
+		corev1.LabelFailureDomainBetaRegion: view.region,
 	} {
 		labels[k] = v
 	}
