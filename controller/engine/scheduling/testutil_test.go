@@ -385,6 +385,11 @@ func runSolveCases(t *testing.T, cases []solveCase) {
 			if err != nil {
 				t.Fatalf("Solve: %v", err)
 			}
+			if tc.want == nil && tc.check != nil {
+				// The check says what matters; the exact plan does not.
+				tc.check(t, res)
+				return
+			}
 			got := summarize(res)
 			want := append([]string(nil), tc.want...)
 			sort.Strings(want)

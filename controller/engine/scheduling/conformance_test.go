@@ -1,0 +1,322 @@
+package scheduling
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Cases where the engine must decide as kube-scheduler and Karpenter do.
+// Each names the test of Karpenter's scheduling suite it follows
+// (kubernetes-sigs/karpenter pkg/controllers/provisioning/scheduling,
+// suite_test.go or topology_test.go), with Karpenter's label keys
+// translated to ours.
+
+// spotAndOnDemand offers each size both ways in zone-a, spot at half price.
+func spotAndOnDemand() []*InstanceType {
+	var out []*InstanceType
+	for _, it := range catalog() {
+		p := it.Offerings[0].Price
+		it.Offerings = []Offering{off(zoneA, spot, p/2), off(zoneA, od, p)}
+		out = append(out, it)
+	}
+	return out
+}
+
+// podsPer counts each claim's pods by a value of its chosen offering or
+// its requirements: how a spread over key came out.
+func podsPer(res *Result, key string) map[string]int {
+	out := map[string]int{}
+	for _, n := range res.NodeClaims {
+		var d string
+		switch key {
+		case zoneKey:
+			d = n.Chosen().Offering.Zone
+		case ctKey:
+			d = n.Chosen().Offering.CapacityType
+		default:
+			d, _ = n.Requirements.Single(key)
+		}
+		out[d] += len(n.Pods)
+	}
+	return out
+}
+
+func wantCounts(t *testing.T, res *Result, key string, want map[string]int) {
+	t.Helper()
+	got := podsPer(res, key)
+	if len(got) != len(want) {
+		t.Fatalf("pods per %s = %v, want %v (plan %v)", key, got, want, summarize(res))
+	}
+	for d, n := range want {
+		if got[d] != n {
+			t.Fatalf("pods per %s = %v, want %v (plan %v)", key, got, want, summarize(res))
+		}
+	}
+}
+
+func withSpreadPolicy(honorTaints bool, matchLabelKeys ...string) spreadOpt {
+	return func(c *corev1.TopologySpreadConstraint) {
+		if honorTaints {
+			h := corev1.NodeInclusionPolicyHonor
+			c.NodeTaintsPolicy = &h
+		}
+		c.MatchLabelKeys = matchLabelKeys
+	}
+}
+
+// 1. Spread domains come from the pools, not only from where pods landed.
+func TestConformanceSpreadDomainsFromPools(t *testing.T) {
+	custom := func(name string, value string, opts ...poolOpt) *NodePool {
+		return pool(name, catalog(), append([]poolOpt{poolReqs(nsr("spread-label", corev1.NodeSelectorOpIn, value))}, opts...)...)
+	}
+	runSolveCases(t, []solveCase{
+		// topology_test.go "should balance pods across capacity types"
+		{name: "capacity type spread splits 2:2",
+			in: Input{Pods: replicas(4, "p", "1", "1Gi", podLabels("app", "a"), spread(ctKey, 1, "app", "a")),
+				NodePools: []*NodePool{pool("default", spotAndOnDemand())}},
+			check: func(t *testing.T, res *Result) { wantCounts(t, res, ctKey, map[string]int{spot: 2, od: 2}) }},
+		// topology_test.go "should balance pods across a label when
+		// discovered from the nodepool (NodeTaintsPolicy=ignore)": the
+		// tainted pool's domain counts, so only one pod fits the skew.
+		{name: "custom label spread counts an untolerated pool's domain by default",
+			in: Input{Pods: replicas(2, "p", "1", "1Gi", podLabels("app", "a"), spread("spread-label", 1, "app", "a")),
+				NodePools: []*NodePool{custom("foo", "foo"), custom("bar", "bar", poolTaints(taint("taint-key", "v", corev1.TaintEffectNoSchedule)))}},
+			check: func(t *testing.T, res *Result) {
+				wantCounts(t, res, "spread-label", map[string]int{"foo": 1})
+				if len(res.Unschedulable) != 1 {
+					t.Fatalf("want one pod left out by the skew, got %v", summarize(res))
+				}
+			}},
+	})
+}
+
+// 2. nodeTaintsPolicy and matchLabelKeys.
+func TestConformanceSpreadPolicies(t *testing.T) {
+	custom := func(name string, value string, opts ...poolOpt) *NodePool {
+		return pool(name, catalog(), append([]poolOpt{poolReqs(nsr("spread-label", corev1.NodeSelectorOpIn, value))}, opts...)...)
+	}
+	revision := func(rev string) podOpt { return podLabels("pod-template-hash", rev) }
+	runSolveCases(t, []solveCase{
+		// topology_test.go "should balance pods across a label when
+		// discovered from the nodepool (NodeTaintsPolicy=honor)"
+		{name: "nodeTaintsPolicy Honor ignores a domain only untolerated pools offer",
+			in: Input{Pods: replicas(2, "p", "1", "1Gi", podLabels("app", "a"), spread("spread-label", 1, "app", "a", withSpreadPolicy(true))),
+				NodePools: []*NodePool{custom("foo", "foo"), custom("bar", "bar", poolTaints(taint("taint-key", "v", corev1.TaintEffectNoSchedule)))}},
+			want: []string{"claim foo small zone-a on-demand: p-0 p-1"}},
+		// topology_test.go "should support matchLabelKeys": each revision
+		// spreads on its own, so two nodes hold one pod of each.
+		{name: "matchLabelKeys spreads each revision on its own",
+			in: Input{Pods: append(
+				replicas(2, "a", "1", "1Gi", podLabels("app", "a"), revision("1"), spread(hostKey, 1, "app", "a", withSpreadPolicy(false, "pod-template-hash"))),
+				replicas(2, "b", "1", "1Gi", podLabels("app", "a"), revision("2"), spread(hostKey, 1, "app", "a", withSpreadPolicy(false, "pod-template-hash")))...),
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-a on-demand: a-0 b-0", "claim default small zone-a on-demand: a-1 b-1"}},
+		// topology_test.go "should ignore unknown labels specified in matchLabelKeys"
+		{name: "matchLabelKeys ignores a key the pod lacks",
+			in: Input{Pods: replicas(3, "p", "1", "1Gi", podLabels("app", "a"), spread(hostKey, 1, "app", "a", withSpreadPolicy(false, "absent"))),
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-a on-demand: p-0", "claim default small zone-a on-demand: p-1", "claim default small zone-a on-demand: p-2"}},
+	})
+}
+
+// 3. Preferred node affinity does not narrow a spread's eligible domains.
+func TestConformanceSpreadIgnoresPreferredAffinity(t *testing.T) {
+	// topology_test.go "should not limit spread options by preferred node
+	// affinity": with zone-a preferred, the spread still counts b and c, so
+	// after one pod in a the next go to b and c.
+	runSolveCases(t, []solveCase{{name: "preferred zone does not narrow the spread",
+		in: Input{Pods: replicas(3, "p", "1", "1Gi", podLabels("app", "a"), spread(zoneKey, 1, "app", "a"),
+			preferred(10, nsr(zoneKey, corev1.NodeSelectorOpIn, zoneA))),
+			NodePools: []*NodePool{defaultPool()}},
+		check: func(t *testing.T, res *Result) {
+			wantCounts(t, res, zoneKey, map[string]int{zoneA: 1, zoneB: 1, zoneC: 1})
+		}}})
+}
+
+// 4. Preferred terms are tried one at a time, heaviest first.
+func TestConformancePreferredTermsOneAtATime(t *testing.T) {
+	// suite_test.go "should relax to use lighter weights": the heaviest
+	// term is unsatisfiable, the next one is used, the lightest never.
+	runSolveCases(t, []solveCase{{name: "heaviest unsatisfiable term gives way to the next",
+		in: Input{Pods: pods(pod("x", "1", "1Gi",
+			preferred(100, nsr(itKey, corev1.NodeSelectorOpIn, "no-such-type")),
+			preferred(50, nsr(zoneKey, corev1.NodeSelectorOpIn, zoneB)),
+			preferred(1, nsr(zoneKey, corev1.NodeSelectorOpIn, zoneA)))),
+			NodePools: []*NodePool{defaultPool(poolReqs(nsr(zoneKey, corev1.NodeSelectorOpIn, zoneA, zoneB)))}},
+		want: []string{"claim default small zone-b on-demand: x"}}})
+}
+
+// 5. and 6. Daemonsets: host ports, and requests defaulted from limits.
+func TestConformanceDaemonSets(t *testing.T) {
+	daemon := func(opts ...podOpt) *corev1.Pod { return pod("ds", "", "", opts...) }
+	limitsOnly := func(cpu string) podOpt {
+		return func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources = corev1.ResourceRequirements{Limits: rl("cpu", cpu, "memory", "1Gi")}
+		}
+	}
+	runSolveCases(t, []solveCase{
+		// suite_test.go "should schedule pods with the same host port to
+		// different nodes", with the port taken by a daemonset.
+		{name: "a daemonset's host port is taken on new nodes",
+			in: Input{Pods: pods(pod("x", "1", "1Gi", hostPortOpt(8080))), DaemonSets: pods(daemon(hostPortOpt(8080))),
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"unschedulable x: nodepool default: the pod's host ports are taken by daemonsets on every instance type that fits it"}},
+		{name: "a daemonset that lands only on some types leaves the others free",
+			in: Input{Pods: pods(pod("x", "1", "1Gi", hostPortOpt(8080))),
+				DaemonSets: pods(daemon(hostPortOpt(8080), nodeSelector(itKey, "small"))), NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default medium zone-a on-demand: x"}},
+		// The API server defaults a pod's requests to its limits; a
+		// daemonset template is not defaulted until its pods are made.
+		{name: "a daemonset giving only limits requests them",
+			in: Input{Pods: pods(pod("x", "1", "1Gi")), DaemonSets: pods(daemon(limitsOnly("1500m"))),
+				NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default medium zone-a on-demand: x"}},
+	})
+}
+
+// 7. and 8. Instance-type labels: pins narrow the options, and a type
+// without a label does not satisfy a requirement that it exist.
+func TestConformanceInstanceTypeLabels(t *testing.T) {
+	mixed := func() []*InstanceType {
+		return []*InstanceType{
+			itype("amd-small", "2", "4Gi", 10, 0.10),
+			itype("arm-small", "2", "4Gi", 10, 0.12, arch("arm64")),
+			itype("gpu", "4", "16Gi", 20, 1.00, itLabel("gpu-count", "1")),
+		}
+	}
+	armNode := existing("arm-node", zoneA, "1", "1Gi", nodeLabel(archKey, "arm64"),
+		running(pod("db", "500m", "512Mi", podLabels("app", "db"))))
+	runSolveCases(t, []solveCase{
+		// topology_test.go "should respect pod affinity (arch)"
+		{name: "pod affinity on arch pins the new node's types to arm64",
+			in: Input{Pods: pods(pod("x", "1", "1Gi", podAffinity(false, true, archKey, "app", "db"))), Nodes: []*ExistingNode{armNode},
+				NodePools: []*NodePool{pool("default", mixed())}},
+			want: []string{"claim default arm-small zone-a on-demand: x"},
+			check: func(t *testing.T, res *Result) {
+				if got := optionTypes(res.NodeClaims[0]); strings.Join(got, ",") != "arm-small" {
+					t.Errorf("options %v, want arm-small only", got)
+				}
+			}},
+		// suite_test.go "should not schedule pods that have node selectors
+		// with Exists operator and undefined key", for a key some types set.
+		{name: "Exists on a label only some types set picks those types",
+			in: Input{Pods: pods(pod("x", "1", "1Gi", requiredTerms(term(nsr("gpu-count", corev1.NodeSelectorOpExists))))),
+				NodePools: []*NodePool{pool("default", mixed())}},
+			want: []string{"claim default gpu zone-a on-demand: x"}},
+		{name: "In on a label only some types set picks those types",
+			in: Input{Pods: pods(pod("x", "1", "1Gi", nodeSelector("gpu-count", "1"))), NodePools: []*NodePool{pool("default", mixed())}},
+			want: []string{"claim default gpu zone-a on-demand: x"}},
+	})
+}
+
+// 9. A pod whose affinity target comes later in the batch is placed.
+func TestConformanceAffinityToALaterPod(t *testing.T) {
+	// The large pod is tried first and finds no "db" pod yet; once the
+	// small one is placed, the retry puts it beside it.
+	runSolveCases(t, []solveCase{{name: "affinity target placed after the pod",
+		in: Input{Pods: pods(
+			pod("web", "3", "1Gi", podAffinity(false, true, zoneKey, "app", "db")),
+			pod("db", "500m", "512Mi", podLabels("app", "db"))),
+			NodePools: []*NodePool{defaultPool()}},
+		check: func(t *testing.T, res *Result) {
+			if len(res.Unschedulable) > 0 {
+				t.Fatalf("want both placed: %v", summarize(res))
+			}
+			wantCounts(t, res, zoneKey, map[string]int{zoneA: 2})
+		}}})
+}
+
+// 10. Namespaces of pod affinity terms.
+func TestConformanceAffinityNamespaces(t *testing.T) {
+	other := existing("other", zoneB, "4", "8Gi", running(pod("db", "500m", "512Mi", podLabels("app", "db"), namespace("data"))))
+	affinityIn := func(nsList []string, nsSel *metav1.LabelSelector) podOpt {
+		return func(p *corev1.Pod) {
+			term := affinityTerm(zoneKey, "app", "db")
+			term.Namespaces, term.NamespaceSelector = nsList, nsSel
+			a := ensureAffinity(p)
+			a.PodAffinity = &corev1.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term}}
+		}
+	}
+	// The existing node is full of pod slots, so placements are new claims
+	// whose zone shows which domain the term matched.
+	other.Allocatable[corev1.ResourcePods] = q("1")
+	in := func(opt podOpt) Input {
+		return Input{Pods: pods(pod("x", "1", "1Gi", opt)), Nodes: []*ExistingNode{other}, NodePools: []*NodePool{defaultPool()},
+			NamespaceLabels: map[string]map[string]string{"data": {"team": "storage"}}}
+	}
+	runSolveCases(t, []solveCase{
+		// topology_test.go "should filter pod affinity topologies by
+		// namespace, empty namespace selector"
+		{name: "empty namespace selector matches every namespace", in: in(affinityIn(nil, &metav1.LabelSelector{})),
+			want: []string{"claim default small zone-b on-demand: x"}},
+		// topology_test.go "should filter pod affinity topologies by
+		// namespace, matching pods namespace list"
+		{name: "namespace list", in: in(affinityIn([]string{"data"}, nil)),
+			want: []string{"claim default small zone-b on-demand: x"}},
+		{name: "namespace selector by label", in: in(affinityIn(nil, &metav1.LabelSelector{MatchLabels: map[string]string{"team": "storage"}})),
+			want: []string{"claim default small zone-b on-demand: x"}},
+		// topology_test.go "should filter pod affinity topologies by
+		// namespace, no matching pods": the pod's own namespace has no db.
+		{name: "no namespaces given means the pod's own", in: in(affinityIn(nil, nil)),
+			check: func(t *testing.T, res *Result) {
+				if len(res.Unschedulable) != 1 {
+					t.Fatalf("want x unschedulable: %v", summarize(res))
+				}
+			}},
+	})
+}
+
+// 11. Deprecated label keys are aliases of the stable ones.
+func TestConformanceDeprecatedLabels(t *testing.T) {
+	runSolveCases(t, []solveCase{
+		{name: "beta zone and arch", in: Input{Pods: pods(pod("x", "1", "1Gi",
+			nodeSelector(corev1.LabelFailureDomainBetaZone, zoneC, "beta.kubernetes.io/arch", "amd64"))), NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-c on-demand: x"}},
+		{name: "beta instance type", in: Input{Pods: pods(pod("x", "1", "1Gi",
+			requiredTerms(term(nsr(corev1.LabelInstanceType, corev1.NodeSelectorOpIn, "large"))))), NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default large zone-a on-demand: x"}},
+		{name: "spread over the beta zone key", in: Input{Pods: replicas(3, "p", "1", "1Gi", podLabels("app", "a"),
+			spread(corev1.LabelFailureDomainBetaZone, 1, "app", "a")), NodePools: []*NodePool{defaultPool()}},
+			check: func(t *testing.T, res *Result) {
+				wantCounts(t, res, zoneKey, map[string]int{zoneA: 1, zoneB: 1, zoneC: 1})
+			}},
+	})
+}
+
+// 12. A pool with a PreferNoSchedule taint is a last resort.
+func TestConformancePreferNoSchedule(t *testing.T) {
+	tainted := pool("tainted", catalog(), weight(10), poolTaints(taint("spot-only", "", corev1.TaintEffectPreferNoSchedule)))
+	runSolveCases(t, []solveCase{
+		// The tainted pool weighs more, yet the untainted one is used.
+		{name: "untainted pool first", in: Input{Pods: pods(pod("x", "1", "1Gi")), NodePools: []*NodePool{tainted, defaultPool()}},
+			want: []string{"claim default small zone-a on-demand: x"}},
+		{name: "tainted pool when it is the only one", in: Input{Pods: pods(pod("x", "1", "1Gi")), NodePools: []*NodePool{tainted}},
+			want: []string{"claim tainted small zone-a on-demand: x"}},
+		{name: "tolerating pod uses the heavier pool", in: Input{Pods: pods(pod("x", "1", "1Gi", tolerate("spot-only", "", corev1.TaintEffectPreferNoSchedule))),
+			NodePools: []*NodePool{tainted, defaultPool()}},
+			want: []string{"claim tainted small zone-a on-demand: x"}},
+		{name: "existing node with the taint is avoided", in: Input{Pods: pods(pod("x", "1", "1Gi")),
+			Nodes:     []*ExistingNode{existing("n1", zoneA, "4", "8Gi", nodeTaints(taint("spot-only", "", corev1.TaintEffectPreferNoSchedule)))},
+			NodePools: []*NodePool{defaultPool()}},
+			want: []string{"claim default small zone-a on-demand: x"}},
+	})
+	ok, reason, err := Compatible(pod("x", "1", "1Gi"), tainted)
+	if err != nil || !ok {
+		t.Errorf("Compatible with a PreferNoSchedule pool = %v %q %v, want compatible", ok, reason, err)
+	}
+}
+
+// 13. A pool that can launch nothing says so.
+func TestConformancePoolWithoutTypesReason(t *testing.T) {
+	runSolveCases(t, []solveCase{
+		{name: "requirements rule out every type",
+			in: Input{Pods: pods(pod("x", "", "")), NodePools: []*NodePool{defaultPool(poolReqs(nsr(archKey, corev1.NodeSelectorOpIn, "arm64")))}},
+			want: []string{"unschedulable x: nodepool default has no instance type to launch: none of its 3 instance types meets its requirements (arch In [arm64]) with an available offering and room for its daemonsets"}},
+		{name: "no types at all",
+			in:   Input{Pods: pods(pod("x", "1", "1Gi")), NodePools: []*NodePool{pool("default", nil)}},
+			want: []string{"unschedulable x: nodepool default has no instance types to launch (is its node class ready?)"}},
+	})
+}
