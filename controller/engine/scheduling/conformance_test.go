@@ -207,7 +207,7 @@ func TestConformanceInstanceTypeLabels(t *testing.T) {
 				NodePools: []*NodePool{pool("default", mixed())}},
 			want: []string{"claim default gpu zone-a on-demand: x"}},
 		{name: "In on a label only some types set picks those types",
-			in: Input{Pods: pods(pod("x", "1", "1Gi", nodeSelector("gpu-count", "1"))), NodePools: []*NodePool{pool("default", mixed())}},
+			in:   Input{Pods: pods(pod("x", "1", "1Gi", nodeSelector("gpu-count", "1"))), NodePools: []*NodePool{pool("default", mixed())}},
 			want: []string{"claim default gpu zone-a on-demand: x"}},
 	})
 }
@@ -313,7 +313,7 @@ func TestConformancePreferNoSchedule(t *testing.T) {
 func TestConformancePoolWithoutTypesReason(t *testing.T) {
 	runSolveCases(t, []solveCase{
 		{name: "requirements rule out every type",
-			in: Input{Pods: pods(pod("x", "", "")), NodePools: []*NodePool{defaultPool(poolReqs(nsr(archKey, corev1.NodeSelectorOpIn, "arm64")))}},
+			in:   Input{Pods: pods(pod("x", "", "")), NodePools: []*NodePool{defaultPool(poolReqs(nsr(archKey, corev1.NodeSelectorOpIn, "arm64")))}},
 			want: []string{"unschedulable x: nodepool default has no instance type to launch: none of its 3 instance types meets its requirements (arch In [arm64]) with an available offering and room for its daemonsets"}},
 		{name: "no types at all",
 			in:   Input{Pods: pods(pod("x", "1", "1Gi")), NodePools: []*NodePool{pool("default", nil)}},

@@ -55,7 +55,7 @@ type poolInfo struct {
 	typeKeys map[string]bool
 	// typeKeySet: the keys instance types set (typeKey).
 	typeKeySet sets.Set[string]
-	options  []*optionInfo
+	options    []*optionInfo
 
 	hasLimits  bool
 	limits     vec // -1: unlimited
