@@ -12,6 +12,8 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/volumetopology"
+	"github.com/nodewright/nodewright/controller/utils/volumes"
 )
 
 // ReasonBudgetsInvalid is the event reason on a NodePool that disruption
@@ -133,8 +135,13 @@ func (c *Controller) snapshot(ctx context.Context) (*view, error) {
 	if err := c.kube.List(ctx, &pods); err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
+	o.VolumeRequirements = map[string][]corev1.NodeSelectorRequirement{}
+	vols := volumes.NewLookup(ctx, c.kube)
 	for i := range pods.Items {
 		o.Pods = append(o.Pods, &pods.Items[i])
+		// A claim that cannot be read leaves its pod unconstrained by it,
+		// as the provisioner treats a running pod's.
+		_ = volumetopology.Requirements(vols, &pods.Items[i], o.VolumeRequirements)
 	}
 	var daemonsets appsv1.DaemonSetList
 	if err := c.kube.List(ctx, &daemonsets); err != nil {

@@ -167,8 +167,12 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 	for _, pd := range snap.Deleting {
 		pending = append(pending, pd.Pod)
 	}
-	logger.V(1).Info("took cluster snapshot", "duration", p.clock.Since(began).String(), "pending", len(pending), "onDeletingNodes", len(snap.Deleting))
-	if len(pending) == 0 {
+	if pending, err = p.volumeRequirements(ctx, snap, pending); err != nil {
+		return nil, err
+	}
+	logger.V(1).Info("took cluster snapshot", "duration", p.clock.Since(began).String(), "pending", len(pending), "onDeletingNodes", len(snap.Deleting),
+		"waitingForVolumes", len(snap.Waiting))
+	if len(pending)+len(snap.Waiting) == 0 {
 		return &scheduling.Result{}, nil
 	}
 	logger.Info("found provisionable pods", "count", len(pending), "onDeletingNodes", len(snap.Deleting))
@@ -305,7 +309,8 @@ func (p *Provisioner) pendingPods(ctx context.Context, snap *Snapshot) ([]*corev
 }
 
 func (p *Provisioner) input(snap *Snapshot, pending []*corev1.Pod) scheduling.Input {
-	in := scheduling.Input{Pods: pending, Nodes: snap.Nodes, DaemonSets: snap.DaemonSets, PodsElsewhere: snap.PodsElsewhere}
+	in := scheduling.Input{Pods: pending, Nodes: snap.Nodes, DaemonSets: snap.DaemonSets, PodsElsewhere: snap.PodsElsewhere,
+		VolumeRequirements: snap.VolumeRequirements, Waiting: snap.Waiting}
 	for _, np := range snap.NodePools {
 		sp := nodepool.ForScheduling(np, snap.InstanceTypes[np.Name])
 		sp.NodeCost.Volumes = snap.NodeVolumes[np.Name]

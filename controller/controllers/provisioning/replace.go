@@ -74,6 +74,9 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 			snap.PodsElsewhere = append(snap.PodsElsewhere, pd)
 		}
 	}
+	if pending, err = p.volumeRequirements(ctx, snap, pending); err != nil {
+		return nil, err
+	}
 	if len(pending) == 0 {
 		logger.Info("no pods to replace", "nodes", nodes)
 		return nil, nil

@@ -48,6 +48,11 @@ type Snapshot struct {
 	// LeftOut are the pools not in NodePools: not being deleted, but
 	// unable to launch.
 	LeftOut []LeftOut
+	// VolumeRequirements are the node requirements of the claims the
+	// solve's pods use, by "namespace/claim" (volumeRequirements).
+	VolumeRequirements map[string][]corev1.NodeSelectorRequirement
+	// Waiting are pods that wait for their volumes, with why.
+	Waiting []*scheduling.Unschedulable
 }
 
 // LeftOut is a NodePool a batch cannot launch for, and why. One broken

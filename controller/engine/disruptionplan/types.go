@@ -76,6 +76,10 @@ type Snapshot struct {
 	// PodsElsewhere are pods on nodes outside the snapshot's nodes that
 	// count for topology spread and affinity.
 	PodsElsewhere []scheduling.PodOnDomain
+	// VolumeRequirements are the node requirements of the pods' claims
+	// (scheduling.Input.VolumeRequirements): a pod moves only where its
+	// volumes can follow.
+	VolumeRequirements map[string][]corev1.NodeSelectorRequirement
 }
 
 // Options tune a pass.
@@ -164,6 +168,8 @@ type Objects struct {
 	Pods       []*corev1.Pod
 	DaemonSets []*appsv1.DaemonSet
 	PDBs       []*policyv1.PodDisruptionBudget
+	// VolumeRequirements: as Snapshot's.
+	VolumeRequirements map[string][]corev1.NodeSelectorRequirement
 	// AdoptLabelledNodes treats a node without a NodeClaim but labelled
 	// with a NodePool as the pool's own (offline simulation of a cluster
 	// dumped with `kubectl get nodes`): its claim is named after the node,

@@ -113,6 +113,7 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 	}
 	res := &Result{}
 	s.placeAll(pods, res)
+	res.Unschedulable = append(res.Unschedulable, in.Waiting...)
 	s.finish(res)
 	return res, nil
 }

@@ -81,6 +81,10 @@ type Input struct {
 	// PodsElsewhere are running pods on nodes that can't take new pods; they
 	// still count for topology spread and (anti-)affinity.
 	PodsElsewhere []PodOnDomain
+	// Waiting are pods kept out of the solve for a reason outside it (their
+	// volumes cannot be read or bound yet); the plan reports them as
+	// unschedulable with that reason.
+	Waiting []*Unschedulable
 	// NamespaceLabels are the labels of the pods' namespaces, by name, for
 	// pod affinity terms with a namespaceSelector. A namespace left out is
 	// known by its kubernetes.io/metadata.name label only.
