@@ -9,17 +9,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/volumetopology"
 )
 
 // Objects are what the input files hold, by kind.
@@ -33,6 +37,12 @@ type Objects struct {
 	Nodes      []*corev1.Node
 	NodeClaims []*v1.NodeClaim
 	PDBs       []*policyv1.PodDisruptionBudget
+	// Volumes are the PersistentVolumeClaims, PersistentVolumes and
+	// StorageClasses, which say where pods with claims may go.
+	Volumes volumetopology.Objects
+	// templateClaims are made from StatefulSets' claim templates; a claim
+	// of the same name in the input wins.
+	templateClaims []*corev1.PersistentVolumeClaim
 }
 
 // ReadFile decodes every object in a YAML (multi-document) or JSON file,
@@ -83,7 +93,8 @@ func (o *Objects) add(u *unstructured.Unstructured) error {
 		return nil
 	}
 	switch kind {
-	case "List", "PodList", "DeploymentList", "NodePoolList", "NodeList", "NodeClaimList", "PodDisruptionBudgetList":
+	case "List", "PodList", "DeploymentList", "NodePoolList", "NodeList", "NodeClaimList", "PodDisruptionBudgetList",
+		"PersistentVolumeClaimList", "PersistentVolumeList", "StorageClassList":
 		items, _, err := unstructured.NestedSlice(u.Object, "items")
 		if err != nil {
 			return err
@@ -108,8 +119,9 @@ func (o *Objects) add(u *unstructured.Unstructured) error {
 		var d struct {
 			metav1.ObjectMeta `json:"metadata"`
 			Spec              struct {
-				Replicas *int32                 `json:"replicas"`
-				Template corev1.PodTemplateSpec `json:"template"`
+				Replicas             *int32                         `json:"replicas"`
+				Template             corev1.PodTemplateSpec         `json:"template"`
+				VolumeClaimTemplates []corev1.PersistentVolumeClaim `json:"volumeClaimTemplates"`
 			} `json:"spec"`
 		}
 		data, _ := json.Marshal(u.Object)
@@ -120,7 +132,18 @@ func (o *Objects) add(u *unstructured.Unstructured) error {
 		if d.Spec.Replicas != nil {
 			replicas = *d.Spec.Replicas
 		}
-		o.Pods = append(o.Pods, expand(d.ObjectMeta, d.Spec.Template, int(replicas))...)
+		pods := expand(d.ObjectMeta, d.Spec.Template, int(replicas))
+		for _, p := range pods {
+			o.claimTemplates(p, d.Spec.VolumeClaimTemplates)
+		}
+		o.Pods = append(o.Pods, pods...)
+	case "PersistentVolumeClaim", "PersistentVolume", "StorageClass":
+		obj := map[string]any{"PersistentVolumeClaim": &corev1.PersistentVolumeClaim{},
+			"PersistentVolume": &corev1.PersistentVolume{}, "StorageClass": &storagev1.StorageClass{}}[kind]
+		if err := conv(obj); err != nil {
+			return err
+		}
+		o.Volumes.Add(obj)
 	case "Job":
 		var j batchv1.Job
 		if err := conv(&j); err != nil {
@@ -170,9 +193,27 @@ func (o *Objects) add(u *unstructured.Unstructured) error {
 		}
 		o.NodeClasses[nc.Name] = &nc
 	default:
-		return fmt.Errorf("unsupported kind %q (%s): simulate reads Pods, Deployments, ReplicaSets, StatefulSets, Jobs, DaemonSets, NodePools, EC2NodeClasses, Nodes, NodeClaims, PodDisruptionBudgets and Lists of them", kind, u.GetAPIVersion())
+		return fmt.Errorf("unsupported kind %q (%s): simulate reads Pods, Deployments, ReplicaSets, StatefulSets, Jobs, DaemonSets, NodePools, EC2NodeClasses, Nodes, NodeClaims, PodDisruptionBudgets, PersistentVolumeClaims, PersistentVolumes, StorageClasses and Lists of them", kind, u.GetAPIVersion())
 	}
 	return nil
+}
+
+// claimTemplates gives a StatefulSet's pod a volume for each claim
+// template, naming the claim <template>-<pod> as the StatefulSet
+// controller does. A claim the input lacks is made from its template, as
+// the controller would, unbound; the claims read later replace it.
+func (o *Objects) claimTemplates(p *corev1.Pod, templates []corev1.PersistentVolumeClaim) {
+	for _, t := range templates {
+		claim := t.Name + "-" + p.Name
+		p.Spec.Volumes = slices.DeleteFunc(p.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == t.Name })
+		p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: t.Name,
+			VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
+		if c, _ := o.Volumes.Claim(p.Namespace, claim); c == nil {
+			made := t.DeepCopy()
+			made.Name, made.Namespace = claim, p.Namespace
+			o.templateClaims = append(o.templateClaims, made)
+		}
+	}
 }
 
 func defaultNamespace(m *metav1.ObjectMeta) {
@@ -192,4 +233,44 @@ func expand(owner metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, n int) []*core
 		out = append(out, p)
 	}
 	return out
+}
+
+// volumeRequirements works out where the pods' claims let them go, as the
+// controller does (volumetopology), after completing the claims as the API
+// server would: StatefulSets' template claims the input lacks are made,
+// and a claim naming no class gets the default StorageClass (the
+// DefaultStorageClass admission plugin). It returns the pods that can be
+// placed, and those that wait, with why.
+func (o *Objects) volumeRequirements() ([]*corev1.Pod, map[string][]corev1.NodeSelectorRequirement, []*scheduling.Unschedulable, error) {
+	for _, c := range o.templateClaims {
+		if found, _ := o.Volumes.Claim(c.Namespace, c.Name); found == nil {
+			o.Volumes.Add(c)
+		}
+	}
+	var defaultClass string
+	for name, sc := range o.Volumes.Classes {
+		if sc.Annotations["storageclass.kubernetes.io/is-default-class"] == "true" && (defaultClass == "" || name < defaultClass) {
+			defaultClass = name
+		}
+	}
+	for _, c := range o.Volumes.Claims {
+		if c.Spec.StorageClassName == nil && c.Spec.VolumeName == "" && defaultClass != "" {
+			c.Spec.StorageClassName = &defaultClass
+		}
+	}
+	reqs := map[string][]corev1.NodeSelectorRequirement{}
+	var pods []*corev1.Pod
+	var waiting []*scheduling.Unschedulable
+	for _, p := range o.Pods {
+		err := volumetopology.Requirements(&o.Volumes, p, reqs)
+		switch {
+		case errors.Is(err, volumetopology.ErrWaiting):
+			waiting = append(waiting, &scheduling.Unschedulable{Pod: p, Reason: err.Error()})
+		case err != nil:
+			return nil, nil, nil, fmt.Errorf("pod %s/%s: %w", p.Namespace, p.Name, err)
+		default:
+			pods = append(pods, p)
+		}
+	}
+	return pods, reqs, waiting, nil
 }

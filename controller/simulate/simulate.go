@@ -59,7 +59,10 @@ func Load(opts Options) (scheduling.Input, error) {
 	if len(objs.Pods) == 0 {
 		return in, fmt.Errorf("%s holds no pods", opts.PodsFile)
 	}
-	in.Pods, in.DaemonSets = objs.Pods, objs.DaemonSets
+	in.DaemonSets = objs.DaemonSets
+	if in.Pods, in.VolumeRequirements, in.Waiting, err = objs.volumeRequirements(); err != nil {
+		return in, err
+	}
 
 	typesOf := instanceTypeSource(opts, objs)
 	if len(objs.NodePools) == 0 {

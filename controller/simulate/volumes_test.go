@@ -87,3 +87,32 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestVolumeTopology: the shipped volumes example puts each StatefulSet's
+// pods in the zone of its volumes and holds the pod whose Immediate claim
+// is unbound, saying why.
+func TestVolumeTopology(t *testing.T) {
+	in, err := Load(Options{PodsFile: examples(t, "volumes.yaml"), At: testAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zoneOf := map[string]string{}
+	for _, nc := range rep.NodeClaims {
+		for _, p := range nc.Pods {
+			zoneOf[p] = nc.Zone
+		}
+	}
+	for pod, zone := range map[string]string{"default/db-0": "us-east-1b", "default/db-1": "us-east-1b", "default/cache-0": "us-east-1c"} {
+		if zoneOf[pod] != zone {
+			t.Errorf("%s in zone %q, want %s (claims %+v)", pod, zoneOf[pod], zone, rep.NodeClaims)
+		}
+	}
+	if len(rep.Unschedulable) != 1 || rep.Unschedulable[0].Pod != "default/legacy" ||
+		!strings.Contains(rep.Unschedulable[0].Reason, "persistentvolumeclaim default/legacy-data is not bound yet (storageclass io2-immediate binds Immediate)") {
+		t.Errorf("unschedulable = %+v, want default/legacy waiting for its Immediate claim", rep.Unschedulable)
+	}
+}
