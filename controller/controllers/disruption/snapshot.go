@@ -13,6 +13,7 @@ import (
 	"github.com/nodewright/nodewright/controller/engine/disruptionplan"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/engine/volumetopology"
+	"github.com/nodewright/nodewright/controller/utils/namespaces"
 	"github.com/nodewright/nodewright/controller/utils/volumes"
 )
 
@@ -134,6 +135,10 @@ func (c *Controller) snapshot(ctx context.Context) (*view, error) {
 	var pods corev1.PodList
 	if err := c.kube.List(ctx, &pods); err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
+	}
+	var err error
+	if o.NamespaceLabels, err = namespaces.Labels(ctx, c.kube); err != nil {
+		return nil, err
 	}
 	o.VolumeRequirements = map[string][]corev1.NodeSelectorRequirement{}
 	vols := volumes.NewLookup(ctx, c.kube)

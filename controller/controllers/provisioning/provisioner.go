@@ -310,7 +310,7 @@ func (p *Provisioner) pendingPods(ctx context.Context, snap *Snapshot) ([]*corev
 
 func (p *Provisioner) input(snap *Snapshot, pending []*corev1.Pod) scheduling.Input {
 	in := scheduling.Input{Pods: pending, Nodes: snap.Nodes, DaemonSets: snap.DaemonSets, PodsElsewhere: snap.PodsElsewhere,
-		VolumeRequirements: snap.VolumeRequirements, Waiting: snap.Waiting}
+		VolumeRequirements: snap.VolumeRequirements, Waiting: snap.Waiting, NamespaceLabels: snap.NamespaceLabels}
 	for _, np := range snap.NodePools {
 		sp := nodepool.ForScheduling(np, snap.InstanceTypes[np.Name])
 		sp.NodeCost.Volumes = snap.NodeVolumes[np.Name]

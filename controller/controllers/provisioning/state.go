@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/utils/namespaces"
 	"github.com/nodewright/nodewright/controller/utils/resources"
 )
 
@@ -53,6 +54,8 @@ type Snapshot struct {
 	VolumeRequirements map[string][]corev1.NodeSelectorRequirement
 	// Waiting are pods that wait for their volumes, with why.
 	Waiting []*scheduling.Unschedulable
+	// NamespaceLabels are the namespaces' labels, by name.
+	NamespaceLabels map[string]map[string]string
 }
 
 // LeftOut is a NodePool a batch cannot launch for, and why. One broken
@@ -153,6 +156,10 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 	var daemonsets appsv1.DaemonSetList
 	if err := p.reader.List(ctx, &daemonsets); err != nil {
 		return nil, fmt.Errorf("listing daemonsets: %w", err)
+	}
+	var err error
+	if s.NamespaceLabels, err = namespaces.Labels(ctx, p.reader); err != nil {
+		return nil, err
 	}
 	for i := range daemonsets.Items {
 		ds := &daemonsets.Items[i]

@@ -23,7 +23,7 @@ const NominatedAnnotationKey = v1.Group + "/nominated-nodeclaim"
 // pods may move to, never candidates. Deleting nodes and pools are kept:
 // they count against budgets.
 func NewSnapshot(o Objects) (*Snapshot, error) {
-	s := &Snapshot{Now: o.Now, PDBs: o.PDBs, VolumeRequirements: o.VolumeRequirements}
+	s := &Snapshot{Now: o.Now, PDBs: o.PDBs, VolumeRequirements: o.VolumeRequirements, NamespaceLabels: o.NamespaceLabels}
 	pools := map[string]*Pool{}
 	for _, np := range o.NodePools {
 		if np == nil {
@@ -190,7 +190,8 @@ func hasTaint(taints []corev1.Taint, t corev1.Taint) bool {
 // offerings; each pool gets a v1.NodePool from newPool (nil: consolidate
 // when empty or underutilized, at once, within the default budget).
 func FromInput(in scheduling.Input, now time.Time, age time.Duration, newPool func(*scheduling.NodePool) *v1.NodePool) *Snapshot {
-	s := &Snapshot{Now: now, DaemonSets: in.DaemonSets, PodsElsewhere: in.PodsElsewhere, VolumeRequirements: in.VolumeRequirements}
+	s := &Snapshot{Now: now, DaemonSets: in.DaemonSets, PodsElsewhere: in.PodsElsewhere, VolumeRequirements: in.VolumeRequirements,
+		NamespaceLabels: in.NamespaceLabels}
 	pools := map[string]*scheduling.NodePool{}
 	for _, sp := range in.NodePools {
 		var np *v1.NodePool

@@ -80,6 +80,9 @@ type Snapshot struct {
 	// (scheduling.Input.VolumeRequirements): a pod moves only where its
 	// volumes can follow.
 	VolumeRequirements map[string][]corev1.NodeSelectorRequirement
+	// NamespaceLabels are the namespaces' labels, by name
+	// (scheduling.Input.NamespaceLabels).
+	NamespaceLabels map[string]map[string]string
 }
 
 // Options tune a pass.
@@ -168,8 +171,9 @@ type Objects struct {
 	Pods       []*corev1.Pod
 	DaemonSets []*appsv1.DaemonSet
 	PDBs       []*policyv1.PodDisruptionBudget
-	// VolumeRequirements: as Snapshot's.
+	// VolumeRequirements and NamespaceLabels: as Snapshot's.
 	VolumeRequirements map[string][]corev1.NodeSelectorRequirement
+	NamespaceLabels    map[string]map[string]string
 	// AdoptLabelledNodes treats a node without a NodeClaim but labelled
 	// with a NodePool as the pool's own (offline simulation of a cluster
 	// dumped with `kubectl get nodes`): its claim is named after the node,
