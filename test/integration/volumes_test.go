@@ -73,22 +73,15 @@ func TestStatefulSetFollowsItsVolumes(t *testing.T) {
 		return true, nil
 	})
 
-	labels := map[string]string{"app": "db"}
+	db := inflate("db", replicas, "1", "1Gi")
+	labels := db.Spec.Selector.MatchLabels
 	create(&appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "default"},
 		Spec: appsv1.StatefulSetSpec{
-			Replicas:            ptr.To[int32](replicas),
-			Selector:            &metav1.LabelSelector{MatchLabels: labels},
+			Replicas:            db.Spec.Replicas,
+			Selector:            db.Spec.Selector,
 			PodManagementPolicy: appsv1.ParallelPodManagement,
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					TerminationGracePeriodSeconds: ptr.To[int64](0),
-					Containers: []corev1.Container{{Name: "db", Image: "registry.k8s.io/pause:3.10",
-						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
-							corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")}}}},
-				},
-			},
+			Template:            db.Spec.Template,
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
 				ObjectMeta: metav1.ObjectMeta{Name: "data"},
 				Spec: corev1.PersistentVolumeClaimSpec{
