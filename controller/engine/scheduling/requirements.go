@@ -28,13 +28,13 @@ type Requirement struct {
 	MinValues int
 }
 
-// NormalizedLabels are deprecated label keys and the stable keys that
+// normalizedLabels are deprecated label keys and the stable keys that
 // replace them. Old charts still select on the deprecated keys; nodes carry
 // both (kubelet sets the beta os and arch labels, the cloud node controller
 // the beta instance-type, zone and region ones), so a requirement on either
 // key means the same, and is kept on the stable one. Karpenter does the
 // same (sigs.k8s.io/karpenter pkg/apis/v1/labels.go NormalizedLabels).
-var NormalizedLabels = map[string]string{
+var normalizedLabels = map[string]string{
 	corev1.LabelFailureDomainBetaZone:   corev1.LabelTopologyZone,
 	corev1.LabelFailureDomainBetaRegion: corev1.LabelTopologyRegion,
 	"beta.kubernetes.io/arch":           corev1.LabelArchStable,
@@ -44,14 +44,14 @@ var NormalizedLabels = map[string]string{
 
 // normalizedKey is key, or the stable key a deprecated one stands for.
 func normalizedKey(key string) string {
-	if k, ok := NormalizedLabels[key]; ok {
+	if k, ok := normalizedLabels[key]; ok {
 		return k
 	}
 	return key
 }
 
 // NewRequirement builds a requirement from a node selector operator. A
-// deprecated key becomes its stable one (NormalizedLabels).
+// deprecated key becomes its stable one (normalizedLabels).
 func NewRequirement(key string, op corev1.NodeSelectorOperator, values ...string) (*Requirement, error) {
 	key = normalizedKey(key)
 	r := &Requirement{Key: key}
