@@ -241,7 +241,7 @@ func expand(owner metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, n int) []*core
 // and a claim naming no class gets the default StorageClass (the
 // DefaultStorageClass admission plugin). It returns the pods that can be
 // placed, and those that wait, with why.
-func (o *Objects) volumeRequirements() ([]*corev1.Pod, map[string][]corev1.NodeSelectorRequirement, []*scheduling.Unschedulable, error) {
+func (o *Objects) volumeRequirements(pending, bound []*corev1.Pod) ([]*corev1.Pod, map[string][]corev1.NodeSelectorRequirement, []*scheduling.Unschedulable, error) {
 	for _, c := range o.templateClaims {
 		if found, _ := o.Volumes.Claim(c.Namespace, c.Name); found == nil {
 			o.Volumes.Add(c)
@@ -261,7 +261,12 @@ func (o *Objects) volumeRequirements() ([]*corev1.Pod, map[string][]corev1.NodeS
 	reqs := map[string][]corev1.NodeSelectorRequirement{}
 	var pods []*corev1.Pod
 	var waiting []*scheduling.Unschedulable
-	for _, p := range o.Pods {
+	for _, p := range bound {
+		// A running pod's claims are bound; one missing from the input
+		// leaves the pod unconstrained by it.
+		_ = volumetopology.Requirements(&o.Volumes, p, reqs)
+	}
+	for _, p := range pending {
 		err := volumetopology.Requirements(&o.Volumes, p, reqs)
 		switch {
 		case errors.Is(err, volumetopology.ErrWaiting):
@@ -273,4 +278,39 @@ func (o *Objects) volumeRequirements() ([]*corev1.Pod, map[string][]corev1.NodeS
 		}
 	}
 	return pods, reqs, waiting, nil
+}
+
+// existing turns the Nodes read with --nodes into capacity a plan fills
+// before it opens claims: each node's allocatable, labels and taints, with
+// the pods bound to it (they use room and count for spread and affinity).
+// Pods of a cordoned or deleting node only count; pods without a node are
+// the ones to place. Pods bound to a node not in the input, and finished
+// pods, are left out.
+func (o *Objects) existing() (nodes []*scheduling.ExistingNode, pending, bound []*corev1.Pod, elsewhere []scheduling.PodOnDomain) {
+	byName := map[string]*corev1.Node{}
+	for _, n := range o.Nodes {
+		byName[n.Name] = n
+	}
+	podsOn := map[string][]*corev1.Pod{}
+	for _, p := range o.Pods {
+		switch {
+		case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
+		case p.Spec.NodeName == "":
+			pending = append(pending, p)
+		case byName[p.Spec.NodeName] != nil:
+			podsOn[p.Spec.NodeName] = append(podsOn[p.Spec.NodeName], p)
+			bound = append(bound, p)
+		}
+	}
+	for _, n := range o.Nodes {
+		if n.Spec.Unschedulable || n.DeletionTimestamp != nil {
+			for _, p := range podsOn[n.Name] {
+				elsewhere = append(elsewhere, scheduling.PodOnDomain{Pod: p, NodeLabels: n.Labels})
+			}
+			continue
+		}
+		nodes = append(nodes, &scheduling.ExistingNode{Name: n.Name, Labels: n.Labels, Taints: n.Spec.Taints,
+			Allocatable: n.Status.Allocatable, Pods: podsOn[n.Name], NodePool: n.Labels[v1.NodePoolLabelKey]})
+	}
+	return nodes, pending, bound, elsewhere
 }

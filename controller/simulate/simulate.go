@@ -48,11 +48,11 @@ func Load(opts Options) (scheduling.Input, error) {
 	if opts.PodsFile == "" {
 		return in, fmt.Errorf("--pods is required")
 	}
-	if err := ReadFile(opts.PodsFile, &objs); err != nil {
-		return in, err
-	}
-	if opts.NodePoolsFile != "" {
-		if err := ReadFile(opts.NodePoolsFile, &objs); err != nil {
+	for _, f := range []string{opts.PodsFile, opts.NodePoolsFile, opts.NodesFile} {
+		if f == "" {
+			continue
+		}
+		if err := ReadFile(f, &objs); err != nil {
 			return in, err
 		}
 	}
@@ -60,7 +60,14 @@ func Load(opts Options) (scheduling.Input, error) {
 		return in, fmt.Errorf("%s holds no pods", opts.PodsFile)
 	}
 	in.DaemonSets = objs.DaemonSets
-	if in.Pods, in.VolumeRequirements, in.Waiting, err = objs.volumeRequirements(); err != nil {
+	pending, bound := objs.Pods, []*corev1.Pod(nil)
+	if opts.NodesFile != "" {
+		if len(objs.Nodes) == 0 {
+			return in, fmt.Errorf("%s holds no nodes", opts.NodesFile)
+		}
+		in.Nodes, pending, bound, in.PodsElsewhere = objs.existing()
+	}
+	if in.Pods, in.VolumeRequirements, in.Waiting, err = objs.volumeRequirements(pending, bound); err != nil {
 		return in, err
 	}
 
@@ -194,6 +201,12 @@ type NodeClaimReport struct {
 	CPUUtilization      float64         `json:"cpuUtilization"`
 	MemoryUtilization   float64         `json:"memoryUtilization"`
 	Pods                []string        `json:"pods"`
+	// Requirements are what the NodeClaim carries: the pool's narrowed by
+	// its pods' (a zone a spread pinned, say). Labels are those pinned to
+	// one value, which the node will have; Taints are the pool's.
+	Requirements []corev1.NodeSelectorRequirement `json:"requirements"`
+	Labels       map[string]string                `json:"labels"`
+	Taints       []corev1.Taint                   `json:"taints,omitempty"`
 }
 
 // ExistingNodeReport lists pods placed on a node that exists.
@@ -230,8 +243,14 @@ func NewReport(res *scheduling.Result, solveTime time.Duration) *Report {
 			Name: fmt.Sprintf("%s-%d", nc.NodePool, i+1), NodePool: nc.NodePool, InstanceType: c.InstanceType.Name,
 			Zone: c.Offering.Zone, CapacityType: c.Offering.CapacityType, PricePerHour: c.Cost.Total(), Cost: c.Cost,
 			InstanceTypeOptions: nc.InstanceTypes, Pods: podNames(nc.Pods),
+			Requirements: nc.Requirements.NodeSelectorRequirements(), Labels: map[string]string{}, Taints: nc.Taints,
 			CPUUtilization:    utilization(nc.Requests, c.InstanceType.Allocatable, corev1.ResourceCPU),
 			MemoryUtilization: utilization(nc.Requests, c.InstanceType.Allocatable, corev1.ResourceMemory),
+		}
+		for _, k := range nc.Requirements.Keys() {
+			if v, ok := nc.Requirements.Single(k); ok {
+				rep.Labels[k] = v
+			}
 		}
 		r.NodeClaims = append(r.NodeClaims, rep)
 	}

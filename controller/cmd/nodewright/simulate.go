@@ -18,7 +18,7 @@ func simulateCmd(args []string, out io.Writer) error {
 	fs.StringVar(&opts.CatalogFile, "catalog", "", "instance-type catalog JSON (default: the embedded EC2 catalog with EKS overheads)")
 	fs.StringVar(&opts.Region, "region", "us-east-1", "region of the embedded catalog's prices")
 	zones := fs.String("zones", "", "comma-separated zones of the embedded catalog (default: <region>a,b,c)")
-	fs.StringVar(&opts.NodesFile, "nodes", "", "a running cluster's Nodes (kubectl get nodes -o yaml) and optionally NodeClaims; their pods come from --pods by spec.nodeName")
+	fs.StringVar(&opts.NodesFile, "nodes", "", "a running cluster's Nodes (kubectl get nodes -o yaml) and optionally NodeClaims; their pods come from --pods by spec.nodeName. Pods without a node go to these nodes' room first, then to new NodeClaims")
 	consolidate := fs.Bool("consolidate", false, "with --nodes: print what consolidation would do to that cluster and the $/h it saves")
 	at := fs.String("at", "", "RFC 3339 time to simulate, e.g. 2026-11-01T15:04:05Z (default: now): spot prices are those the controller reads from the local cloud in that hour, and --consolidate counts consolidateAfter up to it")
 	output := fs.String("output", "table", "table or json")
@@ -52,9 +52,6 @@ func simulateCmd(args []string, out io.Writer) error {
 		}
 		_, err = fmt.Fprintln(out, opts.PriceSources())
 		return err
-	}
-	if opts.NodesFile != "" {
-		return fmt.Errorf("--nodes is only used with --consolidate")
 	}
 	in, err := simulate.Load(opts)
 	if err != nil {

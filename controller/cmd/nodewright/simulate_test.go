@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nodewright/nodewright/controller/simulate"
 )
 
 const consolidateNodes = `apiVersion: v1
@@ -68,8 +70,64 @@ func TestSimulateConsolidate(t *testing.T) {
 		}
 	}
 	t.Logf("output:\n%s", got)
-	if err := simulateCmd([]string{"--nodes", nodes, "--pods", pods}, &out); err == nil || !strings.Contains(err.Error(), "--consolidate") {
-		t.Errorf("--nodes without --consolidate: %v", err)
+}
+
+// TestSimulateOnExistingNodes: with --nodes and no --consolidate, pending
+// pods fill the nodes' room first (b has 1930m free, a 3420m beside
+// web-1); what fits nowhere gets a NodeClaim, whose requirements the JSON
+// gives: the spread pinned its zone away from the nodes' us-east-1a.
+func TestSimulateOnExistingNodes(t *testing.T) {
+	dir := t.TempDir()
+	nodes, pods := filepath.Join(dir, "nodes.yaml"), filepath.Join(dir, "pods.yaml")
+	if err := os.WriteFile(nodes, []byte(consolidateNodes), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pending := consolidatePods + `---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: api}}}
+      containers: [{name: app, image: x, resources: {requests: {cpu: "1", memory: 1Gi}}}]
+`
+	if err := os.WriteFile(pods, []byte(pending), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := simulateCmd([]string{"--nodes", nodes, "--pods", pods, "--at", "2026-11-01T00:00:00Z", "--output", "json"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var rep simulate.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	onNodes := 0
+	for _, e := range rep.ExistingNodes {
+		onNodes += len(e.Pods)
+		for _, p := range e.Pods {
+			if strings.HasPrefix(p, "shop/web") {
+				t.Errorf("bound pod %s placed again on %s", p, e.Name)
+			}
+		}
+	}
+	// One api pod per zone: one on the nodes (us-east-1a), two on claims
+	// in the other zones.
+	if onNodes != 1 || len(rep.NodeClaims) != 2 {
+		t.Fatalf("want 1 pod on the nodes and 2 claims, got %s", out.String())
+	}
+	for _, nc := range rep.NodeClaims {
+		zone := nc.Labels["topology.kubernetes.io/zone"]
+		if zone == "" || zone == "us-east-1a" || zone != nc.Zone {
+			t.Errorf("claim %s: zone label %q, offering zone %s; want a pinned zone other than us-east-1a", nc.Name, zone, nc.Zone)
+		}
+		if len(nc.Requirements) == 0 {
+			t.Errorf("claim %s has no requirements in the JSON", nc.Name)
+		}
 	}
 }
 

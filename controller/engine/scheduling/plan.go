@@ -30,7 +30,7 @@ func (s *solver) finish(res *Result) {
 
 // claimPlan lists a new node's offerings by true cost, cheapest first.
 func (s *solver) claimPlan(n *simNode, pods []*corev1.Pod) *NodeClaimPlan {
-	plan := &NodeClaimPlan{NodePool: n.pool.np.Name, Pods: pods, InstanceTypes: len(n.options)}
+	plan := &NodeClaimPlan{NodePool: n.pool.np.Name, Pods: pods, InstanceTypes: len(n.options), Taints: n.pool.np.Taints}
 	var all []Option
 	var types []string
 	sawFixed := false

@@ -120,6 +120,8 @@ type NodeClaimPlan struct {
 	Pods     []*corev1.Pod
 	// Requirements are the pool's requirements narrowed by the pods'.
 	Requirements Requirements
+	// Taints are the pool's, which the node registers with.
+	Taints []corev1.Taint
 	// Requests sums the pods' and daemonsets' requests.
 	Requests corev1.ResourceList
 	// Options are the compatible offerings that fit, cheapest first; the
