@@ -59,6 +59,10 @@ type Kubelet struct {
 	KubeReserved corev1.ResourceList
 	// SystemReserved is subtracted as given; there is no default.
 	SystemReserved corev1.ResourceList
+	// RootVolumeBytes is the size of the volume kubelet's filesystem, and
+	// so the node's ephemeral storage, lives on; <= 0 means the default
+	// 20 GiB root volume.
+	RootVolumeBytes int64
 	// EvictionHard thresholds by signal; memory.available (default 100Mi)
 	// and nodefs.available are subtracted, as quantities or percentages of
 	// capacity. Soft thresholds never reduce allocatable: kubelet subtracts
@@ -77,6 +81,13 @@ func (k Kubelet) Pods(it InstanceType) int {
 		pods = min(pods, k.PodsPerCore*it.VCPU)
 	}
 	return pods
+}
+
+func (k Kubelet) rootVolume() int64 {
+	if k.RootVolumeBytes > 0 {
+		return k.RootVolumeBytes
+	}
+	return rootVolumeBytes
 }
 
 // Eviction signals that reduce allocatable.
@@ -98,7 +109,7 @@ func Resources(it InstanceType, k Kubelet) (capacity, allocatable corev1.Resourc
 		corev1.ResourceCPU:              *resource.NewQuantity(int64(it.VCPU), resource.DecimalSI),
 		corev1.ResourceMemory:           *resource.NewQuantity(memMiB*mib, resource.BinarySI),
 		corev1.ResourcePods:             *resource.NewQuantity(int64(pods), resource.DecimalSI),
-		corev1.ResourceEphemeralStorage: *resource.NewQuantity(rootVolumeBytes, resource.BinarySI),
+		corev1.ResourceEphemeralStorage: *resource.NewQuantity(k.rootVolume(), resource.BinarySI),
 	}
 	if it.GPUCount > 0 && strings.EqualFold(it.GPUManufacturer, "nvidia") {
 		capacity[ResourceNvidiaGPU] = *resource.NewQuantity(int64(it.GPUCount), resource.DecimalSI)

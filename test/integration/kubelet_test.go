@@ -133,3 +133,38 @@ func TestKubeletSettingsReachTheNode(t *testing.T) {
 		t.Log(describeClaims(replacements))
 	}
 }
+
+// TestEphemeralStorageFollowsTheRootVolume: a node class with a 100 GiB
+// root volume gives its nodes 100 GiB of ephemeral storage, so a pod asking
+// for 60 GiB (more than the default 20 GiB root volume holds) gets a node,
+// and the Node reports what its claim planned.
+func TestEphemeralStorageFollowsTheRootVolume(t *testing.T) {
+	e := newEnv(t, disruptionPool("WhenEmpty", "720h", onlyM5Large, ""))
+	ctx := context.Background()
+	var nc v1.EC2NodeClass
+	if err := e.kube.Get(ctx, client.ObjectKey{Name: "default"}, &nc); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(nc.DeepCopy())
+	size := resource.MustParse("100Gi")
+	nc.Spec.BlockDeviceMappings = []v1.BlockDeviceMapping{{DeviceName: ptr.To("/dev/xvda"), EBS: &v1.BlockDevice{VolumeSize: &size}}}
+	if err := e.kube.Patch(ctx, &nc, patch); err != nil {
+		t.Fatal(err)
+	}
+	d := inflate("scratch", 1, "500m", "1Gi")
+	d.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceEphemeralStorage] = resource.MustParse("60Gi")
+	if err := e.kube.Create(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	e.waitReady("scratch", 1, 45*time.Second)
+	for _, claim := range e.settledClaims(-1) {
+		var node corev1.Node
+		if err := e.kube.Get(ctx, client.ObjectKey{Name: claim.Status.NodeName}, &node); err != nil {
+			t.Fatal(err)
+		}
+		got, want := node.Status.Capacity[corev1.ResourceEphemeralStorage], claim.Status.Capacity[corev1.ResourceEphemeralStorage]
+		if got.Cmp(size) != 0 || want.Cmp(size) != 0 {
+			t.Errorf("node %s ephemeral-storage capacity %s, its claim planned %s; want %s", node.Name, got.String(), want.String(), size.String())
+		}
+	}
+}

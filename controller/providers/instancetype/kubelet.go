@@ -6,21 +6,22 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
+	"github.com/nodewright/nodewright/controller/providers/nodeclass"
 )
 
 // Kubelet is the node class's kubelet settings as the catalog counts them
 // in capacity and allocatable. A nil node class or kubelet block is the
 // AMI's defaults.
 func Kubelet(nc *v1.EC2NodeClass) catalog.Kubelet {
-	if nc == nil || nc.Spec.Kubelet == nil {
+	if nc == nil {
 		return catalog.Kubelet{}
 	}
+	out := catalog.Kubelet{RootVolumeBytes: ephemeralVolumeBytes(nc)}
 	k := nc.Spec.Kubelet
-	out := catalog.Kubelet{
-		KubeReserved:   quantities(k.KubeReserved),
-		SystemReserved: quantities(k.SystemReserved),
-		EvictionHard:   k.EvictionHard,
+	if k == nil {
+		return out
 	}
+	out.KubeReserved, out.SystemReserved, out.EvictionHard = quantities(k.KubeReserved), quantities(k.SystemReserved), k.EvictionHard
 	if k.MaxPods != nil {
 		out.MaxPods = int(*k.MaxPods)
 	}
@@ -43,4 +44,34 @@ func quantities(m map[string]string) corev1.ResourceList {
 		}
 	}
 	return out
+}
+
+// ephemeralVolumeBytes is the size of the volume the node's ephemeral
+// storage lives on, as the launch template sizes it (whole GiB, rounded
+// up): the mapping marked rootVolume, else the AMI family's device for it
+// (the root volume; Bottlerocket's data volume, /dev/xvdb), as Karpenter's
+// amifamily EphemeralBlockDevice. Zero leaves the 20 GiB default.
+func ephemeralVolumeBytes(nc *v1.EC2NodeClass) int64 {
+	device := "/dev/xvda"
+	if nodeclass.AMIFamily(nc) == v1.AMIFamilyBottlerocket {
+		device = "/dev/xvdb"
+	}
+	var size *resource.Quantity
+	for _, b := range nc.Spec.BlockDeviceMappings {
+		if b.EBS == nil || b.EBS.VolumeSize == nil {
+			continue
+		}
+		if b.RootVolume {
+			size = b.EBS.VolumeSize
+			break
+		}
+		if b.DeviceName != nil && *b.DeviceName == device {
+			size = b.EBS.VolumeSize
+		}
+	}
+	if size == nil {
+		return 0
+	}
+	const gib = 1 << 30
+	return (size.Value() + gib - 1) / gib * gib
 }

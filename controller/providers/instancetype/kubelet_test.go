@@ -32,3 +32,31 @@ func TestKubelet(t *testing.T) {
 		t.Errorf("Kubelet\n got %+v\nwant %+v", got, want)
 	}
 }
+
+// The node's ephemeral storage is the volume kubelet's filesystem is on,
+// as the launch template sizes it.
+func TestEphemeralVolume(t *testing.T) {
+	gib := int64(1 << 30)
+	vol := func(device string, size string, root bool) v1.BlockDeviceMapping {
+		q := resource.MustParse(size)
+		return v1.BlockDeviceMapping{DeviceName: &device, RootVolume: root, EBS: &v1.BlockDevice{VolumeSize: &q}}
+	}
+	class := func(alias string, bdm ...v1.BlockDeviceMapping) *v1.EC2NodeClass {
+		return &v1.EC2NodeClass{Spec: v1.EC2NodeClassSpec{AMISelectorTerms: []v1.AMISelectorTerm{{Alias: alias}}, BlockDeviceMappings: bdm}}
+	}
+	for name, tc := range map[string]struct {
+		nc   *v1.EC2NodeClass
+		want int64
+	}{
+		"no mappings: the default":         {class("al2023@latest"), 0},
+		"AL2023 root volume":               {class("al2023@latest", vol("/dev/xvda", "100Gi", false)), 100 * gib},
+		"rounded up to whole GiB":          {class("al2023@latest", vol("/dev/xvda", "100G", false)), 94 * gib},
+		"Bottlerocket data volume, not OS": {class("bottlerocket@latest", vol("/dev/xvda", "4Gi", false), vol("/dev/xvdb", "60Gi", false)), 60 * gib},
+		"rootVolume marks another device":  {class("al2023@latest", vol("/dev/xvda", "20Gi", false), vol("/dev/xvdc", "200Gi", true)), 200 * gib},
+		"another device alone is not it":   {class("al2023@latest", vol("/dev/xvdc", "200Gi", false)), 0},
+	} {
+		if got := Kubelet(tc.nc).RootVolumeBytes; got != tc.want {
+			t.Errorf("%s: RootVolumeBytes %d, want %d", name, got, tc.want)
+		}
+	}
+}

@@ -58,6 +58,9 @@ type LaunchDetails struct {
 type LaunchDevice struct {
 	Name                string `json:"name"`
 	DeleteOnTermination bool   `json:"deleteOnTermination"`
+	// SizeGiB is the volume's size; 0 when the mapping left it to the
+	// image's snapshot.
+	SizeGiB int `json:"sizeGiB,omitempty"`
 }
 
 // ScheduledEvent is an EC2 scheduled event of an instance.

@@ -46,7 +46,8 @@ func (s *Server) specFromLT(lt *LaunchTemplate, version string) launchSpec {
 	sp.details = LaunchDetails{KeyName: d.KeyName, Metadata: d.MetadataOptions, ENITags: tagsFromSpecs(d.TagSpecifications, "network-interface")}
 	for _, m := range d.BlockDeviceMappings {
 		if m.DeviceName != "" {
-			sp.details.Devices = append(sp.details.Devices, LaunchDevice{Name: m.DeviceName, DeleteOnTermination: m.Ebs.DeleteOnTermination != "false"})
+			sp.details.Devices = append(sp.details.Devices, LaunchDevice{Name: m.DeviceName, DeleteOnTermination: m.Ebs.DeleteOnTermination != "false",
+				SizeGiB: m.Ebs.VolumeSize})
 		}
 	}
 	sp.tags["aws:ec2launchtemplate:id"] = lt.ID

@@ -139,6 +139,20 @@ type instance struct {
 	PrivateIP, PrivateDNS, UserData     string
 	LaunchTime                          time.Time
 	NeverJoin                           bool
+	// VolumeGiB are the sizes of the EBS volumes it was launched with, by
+	// device name.
+	VolumeGiB map[string]int
+}
+
+// ephemeralBytes is the size of the volume kubelet's filesystem lives on
+// for the bootstrap's OS (the root volume; Bottlerocket's data volume),
+// or 0 when the launch left its size to the image.
+func (in instance) ephemeralBytes(format string) int64 {
+	device := "/dev/xvda"
+	if format == FormatBottlerocket {
+		device = "/dev/xvdb"
+	}
+	return int64(in.VolumeGiB[device]) << 30
 }
 
 type worldView struct {
@@ -158,11 +172,17 @@ func (a *Agent) snapshot() worldView {
 		v.pendingToRunning = w.Options.Timing.PendingToRunning
 		v.instances = make(map[string]instance, len(w.EC2.Instances))
 		for id, in := range w.EC2.Instances {
-			v.instances[id] = instance{
+			view := instance{
 				ID: id, Type: in.Type, Zone: in.Zone, State: in.State, Architecture: in.Architecture,
 				PrivateIP: in.PrivateIP, PrivateDNS: in.PrivateDNS, UserData: in.UserData,
-				LaunchTime: in.LaunchTime, NeverJoin: in.NeverJoin,
+				LaunchTime: in.LaunchTime, NeverJoin: in.NeverJoin, VolumeGiB: map[string]int{},
 			}
+			if d := w.EC2.Launches[id]; d != nil {
+				for _, dev := range d.Devices {
+					view.VolumeGiB[dev.Name] = dev.SizeGiB
+				}
+			}
+			v.instances[id] = view
 		}
 	})
 	if a.cfg.Region != "" {
@@ -353,7 +373,9 @@ func (a *Agent) desiredNode(in instance, view worldView) (*corev1.Node, string) 
 	} {
 		labels[k] = v
 	}
-	capacity, allocatable := catalog.Resources(it, boot.Kubelet())
+	kubelet := boot.Kubelet()
+	kubelet.RootVolumeBytes = in.ephemeralBytes(boot.Format)
+	capacity, allocatable := catalog.Resources(it, kubelet)
 	addresses := []corev1.NodeAddress{}
 	if in.PrivateIP != "" {
 		addresses = append(addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: in.PrivateIP})

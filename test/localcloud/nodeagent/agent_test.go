@@ -191,6 +191,9 @@ func TestAgentRegistersAndDeletesNodes(t *testing.T) {
 			"kubernetes.io/hostname": node.Name, "kubernetes.io/os": "linux", "kubernetes.io/arch": c.arch,
 			"node.kubernetes.io/instance-type": c.in.Type, "topology.kubernetes.io/zone": c.in.Zone,
 			"topology.kubernetes.io/region": "us-east-1",
+			// The deprecated keys kubelet and the cloud node controller set too.
+			"beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": c.arch, "beta.kubernetes.io/instance-type": c.in.Type,
+			"failure-domain.beta.kubernetes.io/zone": c.in.Zone, "failure-domain.beta.kubernetes.io/region": "us-east-1",
 		}
 		for k, v := range c.labels {
 			wantLabels[k] = v
