@@ -51,11 +51,9 @@ type poolInfo struct {
 	reqs      Requirements
 	minValues map[string]int
 	labelKeys sets.Set[string]
-	// typeKeys caches hasLabelKey's scans of the instance types.
+	// typeKeys caches typeHas's scans of the instance types.
 	typeKeys map[string]bool
-	// typeKeySet: the keys instance types set (typeKey).
-	typeKeySet sets.Set[string]
-	options    []*optionInfo
+	options  []*optionInfo
 
 	hasLimits  bool
 	limits     vec // -1: unlimited
@@ -202,18 +200,31 @@ func offeringCompare(a, b Offering) int {
 
 // hasLabelKey reports whether some node of the pool could carry label k:
 // the template's, the well-known keys every node has, or an instance
-// type's. Instance types are scanned on the first ask for a key, not at
-// compile time, as only pods requiring a label to exist ever ask.
-func (p *poolInfo) hasLabelKey(k string) bool {
+// type's.
+func (p *poolInfo) hasLabelKey(k string) bool { return p.labelKeys.Has(k) || p.typeHas(k) }
+
+// typeKey reports whether k is a label key some of the pool's instance
+// types set and its template does not: on a type without it, the node
+// lacks it.
+func (p *poolInfo) typeKey(k string) bool {
+	if _, template := p.np.Labels[k]; template {
+		return false
+	}
+	return p.typeHas(k)
+}
+
+// typeHas reports whether some of the pool's instance types set label k.
+// The types are scanned for a key on its first ask, not at compile time:
+// only requirements that a label exist ask, on a handful of keys.
+func (p *poolInfo) typeHas(k string) bool {
 	if has, ok := p.typeKeys[k]; ok {
 		return has
 	}
-	has := p.labelKeys.Has(k)
+	has := false
 	for _, it := range p.np.InstanceTypes {
-		if has {
+		if _, has = it.Labels[k]; has {
 			break
 		}
-		_, has = it.Labels[k]
 	}
 	if p.typeKeys == nil {
 		p.typeKeys = map[string]bool{}
@@ -265,25 +276,6 @@ func (p *poolInfo) domains(key string) []string {
 		}
 	}
 	return sets.List(vals)
-}
-
-// typeKey reports whether k is a label key some of the pool's instance
-// types set and its template does not: on a type without it, the node
-// lacks it. The types are scanned on the first ask, as only requirements
-// that a label exist ever ask.
-func (p *poolInfo) typeKey(k string) bool {
-	if p.typeKeySet == nil {
-		p.typeKeySet = sets.New[string]()
-		for _, it := range p.np.InstanceTypes {
-			for k := range it.Labels {
-				p.typeKeySet.Insert(k)
-			}
-		}
-		for k := range p.np.Labels {
-			p.typeKeySet.Delete(normalizedKey(k))
-		}
-	}
-	return p.typeKeySet.Has(k)
 }
 
 func offeringCompatible(reqs Requirements, off Offering) bool {
