@@ -320,3 +320,132 @@ func TestConformancePoolWithoutTypesReason(t *testing.T) {
 			want: []string{"unschedulable x: nodepool default has no instance types to launch (is its node class ready?)"}},
 	})
 }
+
+// karpenterCase is one case of Karpenter's "Custom Constraints" and "Well
+// Known Labels" contexts (suite_test.go), named as there: the pods, the
+// pool's options, and whether every pod is placed, with a label value
+// the first pod's node must then carry ("" for none to check, "!" for the
+// key to be absent or another value).
+type karpenterCase struct {
+	name      string
+	pool      []poolOpt
+	pods      []*corev1.Pod
+	scheduled bool
+	key, want string
+}
+
+func runKarpenterCases(t *testing.T, cases []karpenterCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Solve(Input{Pods: tc.pods, NodePools: []*NodePool{defaultPool(tc.pool...)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if placed := len(res.Unschedulable) == 0; placed != tc.scheduled {
+				t.Fatalf("scheduled = %v, want %v: %v", placed, tc.scheduled, summarize(res))
+			}
+			if !tc.scheduled || tc.key == "" {
+				return
+			}
+			got, pinned := claimWith(t, res, tc.pods[0].Name).Requirements.Single(tc.key)
+			switch {
+			case tc.want == "!" && pinned && got == "test-value":
+				t.Errorf("node label %s = %s, want it absent or another value", tc.key, got)
+			case tc.want != "!" && got != tc.want:
+				t.Errorf("node label %s = %q, want %q", tc.key, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConformanceKarpenterCustomConstraints(t *testing.T) {
+	const key = "test-key"
+	labels := poolLabels(key, "test-value")
+	reqIn := func(values ...string) poolOpt { return poolReqs(nsr(key, corev1.NodeSelectorOpIn, values...)) }
+	podWith := func(reqs ...corev1.NodeSelectorRequirement) *corev1.Pod {
+		return pod("p", "1", "1Gi", requiredTerms(term(reqs...)))
+	}
+	runKarpenterCases(t, []karpenterCase{
+		// Context "NodePool with Labels"
+		{name: "should schedule unconstrained pods that don't have matching node selectors", pool: []poolOpt{labels},
+			pods: pods(pod("p", "1", "1Gi")), scheduled: true, key: key, want: "test-value"},
+		{name: "should not schedule pods that have conflicting node selectors", pool: []poolOpt{labels},
+			pods: pods(pod("p", "1", "1Gi", nodeSelector(key, "different-value")))},
+		{name: "should not schedule pods that have node selectors with undefined key",
+			pods: pods(pod("p", "1", "1Gi", nodeSelector(key, "test-value")))},
+		{name: "should schedule pods that have matching requirements", pool: []poolOpt{labels},
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpIn, "test-value", "another-value"))), scheduled: true, key: key, want: "test-value"},
+		{name: "should not schedule pods that have conflicting requirements", pool: []poolOpt{labels},
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpIn, "another-value")))},
+		// Context "Scheduling Logic"
+		{name: "should not schedule pods that have node selectors with In operator and undefined key",
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpIn, "test-value")))},
+		{name: "should schedule pods that have node selectors with NotIn operator and undefined key",
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpNotIn, "test-value"))), scheduled: true, key: key, want: "!"},
+		{name: "should not schedule pods that have node selectors with Exists operator and undefined key",
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpExists)))},
+		{name: "should schedule pods that with DoesNotExists operator and undefined key",
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpDoesNotExist))), scheduled: true, key: key, want: "!"},
+		{name: "should schedule unconstrained pods that don't have matching node selectors (requirement)", pool: []poolOpt{reqIn("test-value")},
+			pods: pods(pod("p", "1", "1Gi")), scheduled: true, key: key, want: "test-value"},
+		{name: "should schedule pods that have node selectors with matching value and In operator", pool: []poolOpt{reqIn("test-value")},
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpIn, "test-value"))), scheduled: true, key: key, want: "test-value"},
+		{name: "should not schedule pods that have node selectors with matching value and NotIn operator", pool: []poolOpt{reqIn("test-value")},
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpNotIn, "test-value")))},
+		{name: "should schedule the pod with Exists operator and defined key", pool: []poolOpt{reqIn("test-value")},
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpExists))), scheduled: true},
+		{name: "should not schedule the pod with DoesNotExists operator and defined key", pool: []poolOpt{reqIn("test-value")},
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpDoesNotExist)))},
+		{name: "should not schedule pods that have node selectors with different value and In operator", pool: []poolOpt{reqIn("test-value")},
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpIn, "another-value")))},
+		{name: "should schedule pods that have node selectors with different value and NotIn operator", pool: []poolOpt{reqIn("test-value")},
+			pods: pods(podWith(nsr(key, corev1.NodeSelectorOpNotIn, "another-value"))), scheduled: true, key: key, want: "test-value"},
+		{name: "Exists operator should not overwrite the existing value",
+			pods: pods(podWith(nsr(zoneKey, corev1.NodeSelectorOpIn, "non-existent-zone"), nsr(zoneKey, corev1.NodeSelectorOpExists)))},
+		// Context "Well Known Labels"
+		{name: "should use NodePool constraints", pool: []poolOpt{poolReqs(nsr(zoneKey, corev1.NodeSelectorOpIn, zoneB))},
+			pods: pods(pod("p", "1", "1Gi")), scheduled: true, key: zoneKey, want: zoneB},
+		{name: "should use node selectors", pool: []poolOpt{poolReqs(nsr(zoneKey, corev1.NodeSelectorOpIn, zoneA, zoneB))},
+			pods: pods(pod("p", "1", "1Gi", nodeSelector(zoneKey, zoneB))), scheduled: true, key: zoneKey, want: zoneB},
+		{name: "should not schedule nodes with a hostname selector",
+			pods: pods(pod("p", "1", "1Gi", nodeSelector(corev1.LabelHostname, "red-node")))},
+		{name: "should not schedule the pod if nodeselector unknown", pool: []poolOpt{poolReqs(nsr(zoneKey, corev1.NodeSelectorOpIn, zoneA))},
+			pods: pods(pod("p", "1", "1Gi", nodeSelector(zoneKey, "unknown")))},
+		{name: "should not schedule if node selector outside of NodePool constraints", pool: []poolOpt{poolReqs(nsr(zoneKey, corev1.NodeSelectorOpIn, zoneA))},
+			pods: pods(pod("p", "1", "1Gi", nodeSelector(zoneKey, zoneB)))},
+		{name: "should schedule compatible requirements with Operator=In",
+			pods: pods(podWith(nsr(zoneKey, corev1.NodeSelectorOpIn, zoneC))), scheduled: true, key: zoneKey, want: zoneC},
+	})
+}
+
+// suite_test.go "should schedule compatible pods to the same node" and
+// "should schedule incompatible pods to the different node".
+func TestConformanceKarpenterCompatiblePodsShareANode(t *testing.T) {
+	const key = "test-key"
+	np := func() *NodePool {
+		return defaultPool(poolReqs(nsr(key, corev1.NodeSelectorOpIn, "test-value", "another-value")))
+	}
+	a := pod("a", "500m", "512Mi", requiredTerms(term(nsr(key, corev1.NodeSelectorOpIn, "test-value"))))
+	b := pod("b", "500m", "512Mi", requiredTerms(term(nsr(key, corev1.NodeSelectorOpNotIn, "another-value"))))
+	c := pod("c", "500m", "512Mi", requiredTerms(term(nsr(key, corev1.NodeSelectorOpIn, "another-value"))))
+	res, err := Solve(Input{Pods: pods(a, b), NodePools: []*NodePool{np()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.NodeClaims) != 1 || len(res.Unschedulable) > 0 {
+		t.Errorf("compatible pods: want one node, got %v", summarize(res))
+	}
+	res, err = Solve(Input{Pods: pods(a, c), NodePools: []*NodePool{np()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.NodeClaims) != 2 || len(res.Unschedulable) > 0 {
+		t.Fatalf("incompatible pods: want two nodes, got %v", summarize(res))
+	}
+	for p, want := range map[string]string{"a": "test-value", "c": "another-value"} {
+		if got, _ := claimWith(t, res, p).Requirements.Single(key); got != want {
+			t.Errorf("node of %s has %s=%q, want %q", p, key, got, want)
+		}
+	}
+}

@@ -363,6 +363,12 @@ func (p *poolInfo) templateConflict(pi *podInfo) string {
 	if key := p.reqs.Conflict(pi.reqs); key != "" {
 		return fmt.Sprintf("incompatible with nodepool %s: requirement %s conflicts with %s", p.np.Name, pi.reqs[key], p.reqs[key])
 	}
+	// A new node's hostname is its instance's, not known when it is
+	// planned, so no new node is one of a list of hostnames (Karpenter
+	// gives each planned node a placeholder hostname to the same end).
+	if r := pi.reqs[corev1.LabelHostname]; r != nil && r.Finite() && r.mustExist {
+		return fmt.Sprintf("incompatible with nodepool %s: a new node's hostname is not known in advance, so it cannot be %s", p.np.Name, r)
+	}
 	for _, k := range pi.reqs.Keys() {
 		if pi.reqs[k].mustExist && !p.hasLabelKey(k) {
 			return fmt.Sprintf("incompatible with nodepool %s: label %s is not set on its nodes", p.np.Name, k)
