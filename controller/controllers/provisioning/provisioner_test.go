@@ -68,25 +68,34 @@ func (e *env) nodePool(name string, limits corev1.ResourceList) *v1.NodePool {
 func (e *env) pendingPods(prefix string, n int, cpu string) []*corev1.Pod {
 	var out []*corev1.Pod
 	for i := 0; i < n; i++ {
-		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: prefix + "-" + string(rune('a'+i)), Namespace: "default"},
-			Spec: corev1.PodSpec{
-				Tolerations: []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpExists}},
-				// An unknown scheduler leaves the condition to us.
-				SchedulerName: "nobody",
-				Containers: []corev1.Container{{Name: "c", Image: "pause", Resources: corev1.ResourceRequirements{
-					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("256Mi")}}}}}}
-		if err := e.kube.Create(e.ctx, pod); err != nil {
-			e.t.Fatalf("creating pod: %v", err)
-		}
-		err := kubetest.UpdateStatus(e.ctx, e.kube, pod, func(pod *corev1.Pod) {
-			pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, LastTransitionTime: metav1.Now()}}
-		})
-		if err != nil {
-			e.t.Fatalf("marking pod unschedulable: %v", err)
-		}
-		out = append(out, pod)
+		out = append(out, e.pendingPod(prefix+"-"+string(rune('a'+i)), cpu, nil))
 	}
 	return out
+}
+
+// pendingPod creates one pod, changed by mutate (when set) first, and
+// marks it unschedulable.
+func (e *env) pendingPod(name, cpu string, mutate func(*corev1.Pod)) *corev1.Pod {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: corev1.PodSpec{
+			Tolerations: []corev1.Toleration{{Key: "dedicated", Operator: corev1.TolerationOpExists}},
+			// An unknown scheduler leaves the condition to us.
+			SchedulerName: "nobody",
+			Containers: []corev1.Container{{Name: "c", Image: "pause", Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("256Mi")}}}}}}
+	if mutate != nil {
+		mutate(pod)
+	}
+	if err := e.kube.Create(e.ctx, pod); err != nil {
+		e.t.Fatalf("creating pod: %v", err)
+	}
+	err := kubetest.UpdateStatus(e.ctx, e.kube, pod, func(pod *corev1.Pod) {
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, LastTransitionTime: metav1.Now()}}
+	})
+	if err != nil {
+		e.t.Fatalf("marking pod unschedulable: %v", err)
+	}
+	return pod
 }
 
 func (e *env) claims() []v1.NodeClaim {
