@@ -449,3 +449,61 @@ func TestConformanceKarpenterCompatiblePodsShareANode(t *testing.T) {
 		}
 	}
 }
+
+// suite_test.go, Describe "Instance Type Compatibility". Karpenter's fake
+// catalog offers one arm64 type with 16 vCPUs and more operating systems
+// than ours can label on one type, so the arm64 type here runs "ios" and
+// a separate type runs windows.
+func TestConformanceKarpenterInstanceTypeCompatibility(t *testing.T) {
+	types := func() []*InstanceType {
+		return append(catalog(),
+			itype("arm-instance-type", "16", "128Gi", 110, 1.60, arch("arm64"), itLabel(corev1.LabelOSStable, "ios")),
+			itype("windows-instance-type", "4", "16Gi", 20, 0.50, itLabel(corev1.LabelOSStable, "windows")))
+	}
+	amd64Only := poolReqs(nsr(archKey, corev1.NodeSelectorOpIn, "amd64"))
+	bothArchs := poolReqs(nsr(archKey, corev1.NodeSelectorOpIn, "amd64", "arm64"))
+	limitsOnly := func(cpu string) podOpt {
+		return func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources = corev1.ResourceRequirements{Limits: rl("cpu", cpu)}
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		pool  poolOpt
+		pods  []*corev1.Pod
+		nodes int // new nodes wanted; -1: the pods are unschedulable
+	}{
+		{"should not schedule if requesting more resources than any instance type has", bothArchs,
+			pods(pod("p", "512", "")), -1},
+		{"should launch pods with different archs on different instances", bothArchs,
+			pods(pod("a", "1", "", nodeSelector(archKey, "amd64")), pod("b", "1", "", nodeSelector(archKey, "arm64"))), 2},
+		{"should exclude instance types that are not supported by the pod constraints (node affinity/instance type)", amd64Only,
+			pods(pod("p", "1", "", requiredTerms(term(nsr(itKey, corev1.NodeSelectorOpIn, "arm-instance-type"))))), -1},
+		{"should exclude instance types that are not supported by the pod constraints (node affinity/operating system)", amd64Only,
+			pods(pod("p", "1", "", requiredTerms(term(nsr(corev1.LabelOSStable, corev1.NodeSelectorOpIn, "ios"))))), -1},
+		{"should exclude instance types that are not supported by the provider constraints (arch)", amd64Only,
+			pods(pod("p", "", "", limitsOnly("14"))), -1},
+		{"should launch pods with different operating systems on different instances", bothArchs,
+			pods(pod("a", "1", "", nodeSelector(corev1.LabelOSStable, "linux")), pod("b", "1", "", nodeSelector(corev1.LabelOSStable, "windows"))), 2},
+		{"should launch pods with different instance type node selectors on different instances", bothArchs,
+			pods(pod("a", "1", "", nodeSelector(corev1.LabelInstanceType, "small")), pod("b", "1", "", nodeSelector(itKey, "medium"))), 2},
+		{"should launch pods with different zone selectors on different instances", bothArchs,
+			pods(pod("a", "1", "", nodeSelector(zoneKey, zoneA)), pod("b", "1", "", nodeSelector(zoneKey, zoneB))), 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Solve(Input{Pods: tc.pods, NodePools: []*NodePool{pool("default", types(), tc.pool)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.nodes < 0 {
+				if len(res.Unschedulable) != len(tc.pods) || len(res.NodeClaims) != 0 {
+					t.Errorf("want every pod unschedulable, got %v", summarize(res))
+				}
+				return
+			}
+			if len(res.Unschedulable) != 0 || len(res.NodeClaims) != tc.nodes {
+				t.Errorf("want %d nodes and every pod placed, got %v", tc.nodes, summarize(res))
+			}
+		})
+	}
+}
