@@ -200,19 +200,18 @@ func (o *Objects) add(u *unstructured.Unstructured) error {
 
 // claimTemplates gives a StatefulSet's pod a volume for each claim
 // template, naming the claim <template>-<pod> as the StatefulSet
-// controller does. A claim the input lacks is made from its template, as
-// the controller would, unbound; the claims read later replace it.
+// controller does, and keeps the claim the template makes (unbound, as
+// the controller makes it) for volumeRequirements, where a claim of that
+// name in the input wins.
 func (o *Objects) claimTemplates(p *corev1.Pod, templates []corev1.PersistentVolumeClaim) {
 	for _, t := range templates {
 		claim := t.Name + "-" + p.Name
 		p.Spec.Volumes = slices.DeleteFunc(p.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == t.Name })
 		p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: t.Name,
 			VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
-		if c, _ := o.Volumes.Claim(p.Namespace, claim); c == nil {
-			made := t.DeepCopy()
-			made.Name, made.Namespace = claim, p.Namespace
-			o.templateClaims = append(o.templateClaims, made)
-		}
+		made := t.DeepCopy()
+		made.Name, made.Namespace = claim, p.Namespace
+		o.templateClaims = append(o.templateClaims, made)
 	}
 }
 
@@ -258,26 +257,7 @@ func (o *Objects) volumeRequirements(pending, bound []*corev1.Pod) ([]*corev1.Po
 			c.Spec.StorageClassName = &defaultClass
 		}
 	}
-	reqs := map[string][]corev1.NodeSelectorRequirement{}
-	var pods []*corev1.Pod
-	var waiting []*scheduling.Unschedulable
-	for _, p := range bound {
-		// A running pod's claims are bound; one missing from the input
-		// leaves the pod unconstrained by it.
-		_ = volumetopology.Requirements(&o.Volumes, p, reqs)
-	}
-	for _, p := range pending {
-		err := volumetopology.Requirements(&o.Volumes, p, reqs)
-		switch {
-		case errors.Is(err, volumetopology.ErrWaiting):
-			waiting = append(waiting, &scheduling.Unschedulable{Pod: p, Reason: err.Error()})
-		case err != nil:
-			return nil, nil, nil, fmt.Errorf("pod %s/%s: %w", p.Namespace, p.Name, err)
-		default:
-			pods = append(pods, p)
-		}
-	}
-	return pods, reqs, waiting, nil
+	return volumetopology.Split(&o.Volumes, pending, bound)
 }
 
 // existing turns the Nodes read with --nodes into capacity a plan fills

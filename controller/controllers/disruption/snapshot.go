@@ -140,14 +140,12 @@ func (c *Controller) snapshot(ctx context.Context) (*view, error) {
 	if o.NamespaceLabels, err = namespaces.Labels(ctx, c.kube); err != nil {
 		return nil, err
 	}
-	o.VolumeRequirements = map[string][]corev1.NodeSelectorRequirement{}
-	vols := volumes.NewLookup(ctx, c.kube)
 	for i := range pods.Items {
 		o.Pods = append(o.Pods, &pods.Items[i])
-		// A claim that cannot be read leaves its pod unconstrained by it,
-		// as the provisioner treats a running pod's.
-		_ = volumetopology.Requirements(vols, &pods.Items[i], o.VolumeRequirements)
 	}
+	// Every pod counts as placed: a what-if moves it only where its volumes
+	// can follow, and none is held back here.
+	_, o.VolumeRequirements, _, _ = volumetopology.Split(volumes.NewLookup(ctx, c.kube), nil, o.Pods)
 	var daemonsets appsv1.DaemonSetList
 	if err := c.kube.List(ctx, &daemonsets); err != nil {
 		return nil, fmt.Errorf("listing daemonsets: %w", err)

@@ -2,12 +2,9 @@ package provisioning
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/engine/volumetopology"
 	"github.com/nodewright/nodewright/controller/utils/volumes"
 )
@@ -18,26 +15,14 @@ import (
 // must wait for their volumes: the snapshot lists those as Waiting, with
 // why.
 func (p *Provisioner) volumeRequirements(ctx context.Context, snap *Snapshot, pending []*corev1.Pod) ([]*corev1.Pod, error) {
-	l := volumes.NewLookup(ctx, p.reader)
-	snap.VolumeRequirements = map[string][]corev1.NodeSelectorRequirement{}
-	kept := pending[:0:0]
-	for _, pod := range pending {
-		err := volumetopology.Requirements(l, pod, snap.VolumeRequirements)
-		switch {
-		case errors.Is(err, volumetopology.ErrWaiting):
-			snap.Waiting = append(snap.Waiting, &scheduling.Unschedulable{Pod: pod, Reason: err.Error()})
-		case err != nil:
-			return nil, fmt.Errorf("volumes of pod %s/%s: %w", pod.Namespace, pod.Name, err)
-		default:
-			kept = append(kept, pod)
-		}
-	}
+	var bound []*corev1.Pod
 	for _, n := range snap.Nodes {
-		for _, pod := range n.Pods {
-			// A running pod's claims are bound; one that cannot be read
-			// leaves the pod unconstrained by it, as before it was bound.
-			_ = volumetopology.Requirements(l, pod, snap.VolumeRequirements)
-		}
+		bound = append(bound, n.Pods...)
 	}
+	kept, reqs, waiting, err := volumetopology.Split(volumes.NewLookup(ctx, p.reader), pending, bound)
+	if err != nil {
+		return nil, err
+	}
+	snap.VolumeRequirements, snap.Waiting = reqs, waiting
 	return kept, nil
 }

@@ -14,8 +14,8 @@ type Objects struct {
 	Classes map[string]*storagev1.StorageClass
 }
 
-// Add files an object by kind; it reports false for other kinds.
-func (o *Objects) Add(obj any) bool {
+// Add files a claim, volume or storage class; other objects are ignored.
+func (o *Objects) Add(obj any) {
 	switch x := obj.(type) {
 	case *corev1.PersistentVolumeClaim:
 		if o.Claims == nil {
@@ -36,10 +36,7 @@ func (o *Objects) Add(obj any) bool {
 			o.Classes = map[string]*storagev1.StorageClass{}
 		}
 		o.Classes[x.Name] = x
-	default:
-		return false
 	}
-	return true
 }
 
 func (o *Objects) Claim(namespace, name string) (*corev1.PersistentVolumeClaim, error) {

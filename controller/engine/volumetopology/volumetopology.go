@@ -13,6 +13,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
+
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 )
 
 // Lookup finds the objects a pod's volumes name; each returns nil and no
@@ -48,6 +50,31 @@ func Requirements(l Lookup, p *corev1.Pod, reqs map[string][]corev1.NodeSelector
 		reqs[key] = r
 	}
 	return nil
+}
+
+// Split works out the node requirements of the claims of the pods to
+// place and of the pods already bound (which a what-if may move), keyed as
+// Requirements keys them. It returns the pods to place without those that
+// must wait for their volumes, which come back as unschedulable with why.
+// A bound pod's claim that cannot be read leaves the pod unconstrained by
+// it, as it was placed before; a failed read for a pod to place is an error.
+func Split(l Lookup, pending, bound []*corev1.Pod) (placeable []*corev1.Pod, reqs map[string][]corev1.NodeSelectorRequirement, waiting []*scheduling.Unschedulable, err error) {
+	reqs = map[string][]corev1.NodeSelectorRequirement{}
+	for _, p := range bound {
+		_ = Requirements(l, p, reqs)
+	}
+	for _, p := range pending {
+		err := Requirements(l, p, reqs)
+		switch {
+		case errors.Is(err, ErrWaiting):
+			waiting = append(waiting, &scheduling.Unschedulable{Pod: p, Reason: err.Error()})
+		case err != nil:
+			return nil, nil, nil, fmt.Errorf("volumes of pod %s/%s: %w", p.Namespace, p.Name, err)
+		default:
+			placeable = append(placeable, p)
+		}
+	}
+	return placeable, reqs, waiting, nil
 }
 
 // claimName is the claim a volume uses: a persistentVolumeClaim's, or the
