@@ -122,6 +122,11 @@ $(KARPENTER_CONTROLLER): $(TOOLS)/karpenter/go.mod $(TOOLS)/karpenter/go.sum
 test-karpenter: tools build $(KARPENTER_CONTROLLER) ## Real Karpenter, unmodified, on a fresh local cloud: NodeClass Ready, 10 pods, a spot interruption, scale to zero, only AWS-real errors.
 	NODEWRIGHT_KARPENTER=1 NODEWRIGHT_BIN_DIR=$(BIN) go test -count=1 -timeout 20m -v -run TestKarpenter ./test/karpenter/
 
+.PHONY: test-kube-scheduler
+WORLDS ?= 300
+test-kube-scheduler: ## kube-scheduler's own filter plugins (k8s.io/kubernetes $(KUBE_VERSION)) on the engine's plans for WORLDS random clusters (default 300; the note's run used 20000).
+	cd test/kubescheduler && NODEWRIGHT_WORLDS=$(WORLDS) go test -count=1 -timeout 30m -run TestPlacementsPassKubeSchedulerFilters .
+
 .PHONY: generate
 generate: $(STAMP)/controller-gen-$(CONTROLLER_TOOLS_VERSION) ## Regenerate deepcopy code and the CRDs (controller/crds) from controller/api.
 	$(CONTROLLER_GEN) object paths=./controller/api/...
@@ -172,6 +177,7 @@ test: tools build provider image $(KARPENTER_CONTROLLER) ## Run unit, integratio
 	@# End-to-end tests have time targets (pods Running within 20 s): run them one package at a time.
 	NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test $(TEST_FLAGS) -p 1 ./test/integration/ ./test/e2e/
 	$(MAKE) --no-print-directory test-karpenter
+	$(MAKE) --no-print-directory test-kube-scheduler
 
 .PHONY: test-iam
 test-iam: ## Least-privilege sweep: each controller-policy statement and action removed in turn, the controller's AWS flows run with IAM enforced (a few minutes).
@@ -245,6 +251,18 @@ bench: ## Benchmarks: scheduling (pods/s, nodes, $/h), consolidation passes (ms,
 .PHONY: bench-vs-karpenter
 bench-vs-karpenter: karpenterbench ## nodewright against Karpenter's own scheduler: solve time, nodes, true $/h and lower bound per workload, and a 48-hour price-stability sweep.
 	go run ./test/benchvs/cmd/vskarpenter -karpenter $(KARPENTERBENCH)
+
+.PHONY: bench-scale
+SCALE_PODS ?= 1000
+SCALE_STEP ?= $(SCALE_PODS)
+bench-scale: tools build provider ## The controller as a process on the local cloud: SCALE_PODS pending pods (default 1000, mixed shapes, some zonal spread) in steps of SCALE_STEP; idle for SCALE_STEADY (60s); SCALE_INTERRUPTIONS spot interruptions at once (default a fifth of the spot nodes, at most 200; none skips); every Deployment scaled to SCALE_DOWN_TO of its pods (default 0.2; 0 skips) until consolidation stops. Pod latency, nodes, $/h, CreateFleet and apiserver requests per step; RSS, Go heap, CPU, apiserver and AWS rates idle; interruption and scale-down times. Writes bench-scale.json.
+	NODEWRIGHT_BENCH_SCALE=1 NODEWRIGHT_BIN_DIR=$(BIN) SCALE_PODS=$(SCALE_PODS) SCALE_STEP=$(SCALE_STEP) SCALE_COMMIT=$$(git rev-parse --short HEAD) SCALE_OUT=$(CURDIR)/bench-scale.json \
+	  go test -count=1 -timeout 90m -v -run TestBenchScale ./test/scale/
+
+.PHONY: soak
+DURATION ?= 30m
+soak: tools build provider image ## Chaos soak for DURATION (default 30m): two controller replicas under leader election, a changing workload, faults at random (spot interruptions, rebalance, scheduled changes, ICE, API throttling and 5xx, leader SIGKILL, AWS endpoint restart, instances that never join, NotReady nodes); invariants checked throughout; prints a report. make test runs 3 minutes of it.
+	SOAK_DURATION=$(DURATION) NODEWRIGHT_BIN_DIR=$(BIN) TF_ACC_TERRAFORM_PATH=$(TF_PATH) go test -count=1 -timeout 4h -v -run TestSoak ./test/integration/
 
 .PHONY: bench-vs-karpenter-e2e
 bench-vs-karpenter-e2e: tools build $(KARPENTER_CONTROLLER) ## Real Karpenter and nodewright side by side on two local clouds started together: pod latency, NodeClaims, instances, $/h, scale-to-zero time and AWS calls per workload (~5 min).

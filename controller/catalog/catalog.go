@@ -55,6 +55,12 @@ type InstanceType struct {
 	// SurplusPerVCPUHour is the unlimited-mode surplus credit price of a
 	// burstable type; 0 when not burstable or no source gives it.
 	SurplusPerVCPUHour float64
+	// MaxEBSAttachments is the most EBS volumes the type attaches, root
+	// included (DescribeInstanceTypes MaximumEbsAttachments);
+	// EBSAttachmentsShared says network interfaces and NVMe instance store
+	// share that limit (AttachmentLimitType shared).
+	MaxEBSAttachments    int
+	EBSAttachmentsShared bool
 }
 
 var (
@@ -124,6 +130,9 @@ func Parse(r io.Reader) ([]InstanceType, error) {
 			if err := it.fillBurst(); err != nil {
 				return nil, fmt.Errorf("catalog line %d: %w", line, err)
 			}
+		}
+		if err := it.FillEBSAttachments(); err != nil {
+			return nil, fmt.Errorf("catalog line %d: %w", line, err)
 		}
 		out = append(out, it)
 	}

@@ -63,6 +63,9 @@ type Kubelet struct {
 	// so the node's ephemeral storage, lives on; <= 0 means the default
 	// 20 GiB root volume.
 	RootVolumeBytes int64
+	// DataVolumes counts the EBS volumes mapped besides the root one; each
+	// takes an attachment pods' volumes can't use.
+	DataVolumes int
 	// EvictionHard thresholds by signal; memory.available (default 100Mi)
 	// and nodefs.available are subtracted, as quantities or percentages of
 	// capacity. Soft thresholds never reduce allocatable: kubelet subtracts

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -82,6 +84,9 @@ func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator
 		LeaderElectionID:              "nodewright-leader-election",
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
+		// Nothing reads managed fields, and on a pod or node they are a large
+		// share of what the cache holds for it.
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating controller manager: %w", err)

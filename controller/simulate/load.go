@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 
@@ -24,6 +25,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/engine/volumetopology"
+	"github.com/nodewright/nodewright/controller/utils/volumes"
 )
 
 // Objects are what the input files hold, by kind.
@@ -37,6 +39,8 @@ type Objects struct {
 	Nodes      []*corev1.Node
 	NodeClaims []*v1.NodeClaim
 	PDBs       []*policyv1.PodDisruptionBudget
+	// CSINodes give existing nodes' attach limits, by node name.
+	CSINodes map[string]*storagev1.CSINode
 	// Volumes are the PersistentVolumeClaims, PersistentVolumes and
 	// StorageClasses, which say where pods with claims may go.
 	Volumes volumetopology.Objects
@@ -94,7 +98,7 @@ func (o *Objects) add(u *unstructured.Unstructured) error {
 	}
 	switch kind {
 	case "List", "PodList", "DeploymentList", "NodePoolList", "NodeList", "NodeClaimList", "PodDisruptionBudgetList",
-		"PersistentVolumeClaimList", "PersistentVolumeList", "StorageClassList":
+		"PersistentVolumeClaimList", "PersistentVolumeList", "StorageClassList", "CSINodeList":
 		items, _, err := unstructured.NestedSlice(u.Object, "items")
 		if err != nil {
 			return err
@@ -137,6 +141,15 @@ func (o *Objects) add(u *unstructured.Unstructured) error {
 			o.claimTemplates(p, d.Spec.VolumeClaimTemplates)
 		}
 		o.Pods = append(o.Pods, pods...)
+	case "CSINode":
+		var cn storagev1.CSINode
+		if err := conv(&cn); err != nil {
+			return err
+		}
+		if o.CSINodes == nil {
+			o.CSINodes = map[string]*storagev1.CSINode{}
+		}
+		o.CSINodes[cn.Name] = &cn
 	case "PersistentVolumeClaim", "PersistentVolume", "StorageClass":
 		obj := map[string]any{"PersistentVolumeClaim": &corev1.PersistentVolumeClaim{},
 			"PersistentVolume": &corev1.PersistentVolume{}, "StorageClass": &storagev1.StorageClass{}}[kind]
@@ -240,7 +253,7 @@ func expand(owner metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, n int) []*core
 // and a claim naming no class gets the default StorageClass (the
 // DefaultStorageClass admission plugin). It returns the pods that can be
 // placed, and those that wait, with why.
-func (o *Objects) volumeRequirements(pending, bound []*corev1.Pod) ([]*corev1.Pod, map[string][]corev1.NodeSelectorRequirement, []*scheduling.Unschedulable, error) {
+func (o *Objects) volumeRequirements(pending, bound []*corev1.Pod) ([]*corev1.Pod, volumetopology.Claims, []*scheduling.Unschedulable, error) {
 	for _, c := range o.templateClaims {
 		if found, _ := o.Volumes.Claim(c.Namespace, c.Name); found == nil {
 			o.Volumes.Add(c)
@@ -289,8 +302,13 @@ func (o *Objects) existing() (nodes []*scheduling.ExistingNode, pending, bound [
 			}
 			continue
 		}
+		alloc := n.Status.Allocatable
+		if cn := o.CSINodes[n.Name]; cn != nil {
+			alloc = alloc.DeepCopy()
+			maps.Copy(alloc, volumes.CSINodeLimits(cn))
+		}
 		nodes = append(nodes, &scheduling.ExistingNode{Name: n.Name, Labels: n.Labels, Taints: n.Spec.Taints,
-			Allocatable: n.Status.Allocatable, Pods: podsOn[n.Name], NodePool: n.Labels[v1.NodePoolLabelKey]})
+			Allocatable: alloc, Pods: podsOn[n.Name], NodePool: n.Labels[v1.NodePoolLabelKey]})
 	}
 	return nodes, pending, bound, elsewhere
 }

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/engine/volumetopology"
 	"github.com/nodewright/nodewright/controller/providers/instancetype"
 	"github.com/nodewright/nodewright/controller/providers/pricing"
 	"github.com/nodewright/nodewright/controller/utils/nodepool"
@@ -67,9 +68,11 @@ func Load(opts Options) (scheduling.Input, error) {
 		}
 		in.Nodes, pending, bound, in.PodsElsewhere = objs.existing()
 	}
-	if in.Pods, in.VolumeRequirements, in.Waiting, err = objs.volumeRequirements(pending, bound); err != nil {
+	var claims volumetopology.Claims
+	if in.Pods, claims, in.Waiting, err = objs.volumeRequirements(pending, bound); err != nil {
 		return in, err
 	}
+	in.VolumeRequirements, in.VolumeDrivers = claims.Requirements, claims.Drivers
 
 	typesOf := instanceTypeSource(opts, objs)
 	if len(objs.NodePools) == 0 {

@@ -5,5 +5,5 @@ output "node_pool_name" {
 
 output "node_class_name" {
   description = "Name of the EC2NodeClass."
-  value       = nodewright_node_class.this.name
+  value       = nodewright_node_pool.this.node_class
 }

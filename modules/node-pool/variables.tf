@@ -13,13 +13,21 @@ variable "name" {
 }
 
 variable "cluster_name" {
-  description = "EKS cluster name: subnets and security groups are discovered by the nodewright.dev/discovery=<cluster_name> tag."
+  description = "EKS cluster name: subnets and security groups are discovered by the nodewright.dev/discovery=<cluster_name> tag. Needed unless node_class is set or both subnet_tags and security_group_tags are."
   type        = string
+  default     = null
 }
 
 variable "node_role_name" {
-  description = "IAM role nodes run with (the nodewright module's node_role_name output)."
+  description = "IAM role nodes run with (the nodewright module's node_role_name output). Needed unless node_class is set."
   type        = string
+  default     = null
+}
+
+variable "node_class" {
+  description = "Name of an existing EC2NodeClass for the pool, such as a nodewright_node_class declared beside the module for what its variables cannot say (block devices, user data, AMI IDs). null: the module makes one named name from the node class variables below, which are then ignored."
+  type        = string
+  default     = null
 }
 
 ################################################################################
@@ -60,30 +68,30 @@ variable "tags" {
 ################################################################################
 
 variable "capacity_types" {
-  description = "Capacity types the pool may buy: spot, on-demand or both (spot is preferred when cheaper)."
+  description = "Capacity types the pool may buy: spot, on-demand or both (spot is preferred when cheaper). null puts no requirement on the capacity type."
   type        = list(string)
   default     = ["spot", "on-demand"]
 
   validation {
-    condition     = length(var.capacity_types) > 0 && alltrue([for c in var.capacity_types : contains(["spot", "on-demand"], c)])
-    error_message = "capacity_types must list spot and/or on-demand."
+    condition     = var.capacity_types == null ? true : length(var.capacity_types) > 0 && alltrue([for c in var.capacity_types : contains(["spot", "on-demand"], c)])
+    error_message = "capacity_types must list spot and/or on-demand, or be null."
   }
 }
 
 variable "instance_categories" {
-  description = "Instance categories (c, m, r, ...)."
+  description = "Instance categories (c, m, r, ...). null puts no requirement on the category."
   type        = list(string)
   default     = ["c", "m", "r"]
 }
 
 variable "min_generation" {
-  description = "Instance generations above this are allowed."
+  description = "Instance generations above this are allowed. null puts no requirement on the generation."
   type        = number
   default     = 2
 }
 
 variable "architectures" {
-  description = "CPU architectures."
+  description = "CPU architectures. null puts no requirement on the architecture."
   type        = list(string)
   default     = ["amd64", "arm64"]
 }
@@ -113,6 +121,28 @@ variable "taints" {
     effect = string
   }))
   default = []
+}
+
+variable "startup_taints" {
+  description = "Taints a node starts with that something on the node (a CNI or an agent) removes; pods need not tolerate them."
+  type = list(object({
+    key    = string
+    value  = optional(string)
+    effect = string
+  }))
+  default = []
+}
+
+variable "annotations" {
+  description = "Annotations on every node."
+  type        = map(string)
+  default     = {}
+}
+
+variable "termination_grace_period" {
+  description = "How long a draining node may wait for its pods before they are deleted regardless of PodDisruptionBudgets, e.g. 24h; null waits as long as they need."
+  type        = string
+  default     = null
 }
 
 variable "consolidation_policy" {
@@ -174,6 +204,13 @@ variable "weight" {
   description = "Pools with higher weights are tried first (1-100); null for none."
   type        = number
   default     = null
+}
+
+variable "karpenter_labels" {
+  description = "Put Karpenter's keys for nodewright's labels (karpenter.sh/nodepool, karpenter.sh/capacity-type, karpenter.k8s.aws/instance-family and the rest) on the pool's nodes beside nodewright's, so workloads written for Karpenter keep matching. With false, pods that require a Karpenter key do not go to the pool."
+  type        = bool
+  default     = true
+  nullable    = false
 }
 
 variable "cost_per_node_hour" {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -48,12 +49,7 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	dir, opts := localExample(t, root, cloud, tfBin)
-	destroyed := false
-	t.Cleanup(func() {
-		if !destroyed {
-			terraform.Destroy(t, opts)
-		}
-	})
+	destroy := destroyOnce(t, opts)
 
 	// 1. Apply the bundle and a default NodePool; a second plan is empty.
 	start := time.Now()
@@ -64,12 +60,7 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 		t.Errorf("plan after apply is not empty (exit code %d)", code)
 	}
 
-	scheme, _ := operator.Scheme()
-	kube, err := client.New(cloud.RESTConfig, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs := kubernetes.NewForConfigOrDie(cloud.RESTConfig)
+	kube, cs := clusterClients(t, cloud)
 
 	// 2. The controller Deployment is available.
 	poll(t, "controller available", 2*time.Minute, func() bool {
@@ -118,15 +109,11 @@ func TestLocalExampleEndToEnd(t *testing.T) {
 	if err := cs.AppsV1().Deployments("default").Delete(ctx, "inflate", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, "nodes removed", 90*time.Second, func() bool {
-		var list v1.NodeClaimList
-		return kube.List(ctx, &list) == nil && len(list.Items) == 0
-	})
+	waitNoNodeClaims(t, kube, 90*time.Second)
 
 	// 6. Destroy leaves nothing behind in AWS or the cluster.
 	start = time.Now()
-	terraform.Destroy(t, opts)
-	destroyed = true
+	destroy()
 	t.Logf("destroy took %s", time.Since(start).Round(100*time.Millisecond))
 	assertNothingLeft(t, cloud)
 }
@@ -139,6 +126,41 @@ func localExample(t *testing.T, root string, cloud *localcloud.Cloud, tfBin stri
 	dir := t.TempDir()
 	copyExample(t, filepath.Join(root, "examples", "local"), dir, filepath.Join(root, "modules"))
 	return dir, cloudOptions(t, cloud, filepath.Join(dir, "examples", "local"), tfBin, pushedControllerImage(t, cloud))
+}
+
+// destroyOnce returns destroy for the configuration in opts, which the
+// test calls to check what it leaves; if the test ends first, it runs then.
+func destroyOnce(t *testing.T, opts *terraform.Options) func() {
+	destroyed := false
+	destroy := func() {
+		if !destroyed {
+			destroyed = true
+			terraform.Destroy(t, opts)
+		}
+	}
+	t.Cleanup(destroy)
+	return destroy
+}
+
+// withoutDefaultPool rewrites the main.tf of the local example in opts
+// without its default pool, then hcl; it returns that configuration
+// without hcl, for later rewrites.
+func withoutDefaultPool(t *testing.T, opts *terraform.Options, hcl string) string {
+	t.Helper()
+	mainTF := filepath.Join(opts.TerraformDir, "main.tf")
+	src, err := os.ReadFile(mainTF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := regexp.MustCompile(`(?s)module "default_pool" \{.*?\n\}\n`).ReplaceAllString(string(src), "")
+	if base == string(src) {
+		t.Fatal("examples/local has no default_pool module to replace")
+	}
+	if err := os.WriteFile(mainTF, []byte(base+"\n"+hcl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	delete(opts.Vars, "extra_requirements")
+	return base
 }
 
 // pushedControllerImage is the image `make image` built, which the cloud
@@ -420,11 +442,39 @@ func deployPause(t *testing.T, cs kubernetes.Interface, name string, replicas in
 				TerminationGracePeriodSeconds: ptr.To[int64](0),
 				Containers: []corev1.Container{{Name: name, Image: "registry.k8s.io/pause:3.10",
 					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}}}}}
-	poll(t, "default service account", time.Minute, func() bool {
-		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
-		return err == nil
-	})
+	waitDefaultServiceAccount(t, cs)
 	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// clusterClients are a controller-runtime client with nodewright's types
+// and a clientset, both on the cloud's control plane.
+func clusterClients(t *testing.T, cloud *localcloud.Cloud) (client.Client, kubernetes.Interface) {
+	t.Helper()
+	scheme, _ := operator.Scheme()
+	kube, err := client.New(cloud.RESTConfig, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kube, kubernetes.NewForConfigOrDie(cloud.RESTConfig)
+}
+
+// waitDefaultServiceAccount waits for default's service account, which
+// pods need before they can be created there.
+func waitDefaultServiceAccount(t *testing.T, cs kubernetes.Interface) {
+	t.Helper()
+	poll(t, "default service account", time.Minute, func() bool {
+		_, err := cs.CoreV1().ServiceAccounts("default").Get(context.Background(), "default", metav1.GetOptions{})
+		return err == nil
+	})
+}
+
+// waitNoNodeClaims waits for every NodeClaim, and so node, to be gone.
+func waitNoNodeClaims(t *testing.T, kube client.Client, timeout time.Duration) {
+	t.Helper()
+	poll(t, "nodes removed", timeout, func() bool {
+		var list v1.NodeClaimList
+		return kube.List(context.Background(), &list) == nil && len(list.Items) == 0
+	})
 }

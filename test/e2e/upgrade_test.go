@@ -24,7 +24,6 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/crds"
-	"github.com/nodewright/nodewright/controller/operator"
 	"github.com/nodewright/nodewright/test/image"
 	"github.com/nodewright/nodewright/test/localcloud"
 	"github.com/nodewright/nodewright/test/release"
@@ -156,15 +155,10 @@ func TestUpgradeRollsController(t *testing.T) {
 	start := time.Now()
 	terraform.InitAndApply(t, opts)
 	t.Logf("install took %s", time.Since(start).Round(100*time.Millisecond))
-	cs := kubernetes.NewForConfigOrDie(cloud.RESTConfig)
+	kube, cs := clusterClients(t, cloud)
 	assertHardenedController(t, cs, hardening{replicas: 2})
 
 	// 2. A workload the controller launches nodes for.
-	scheme, _ := operator.Scheme()
-	kube, err := client.New(cloud.RESTConfig, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
 	deployPause(t, cs, "inflate", 3)
 	waitInflateRunning(t, cs, 3, 60*time.Second)
 	var before v1.NodeClaimList

@@ -45,6 +45,8 @@ type Controller struct {
 	Cmd *exec.Cmd
 	// Log is the path of its JSON log (stdout and stderr).
 	Log string
+	// exited closes when the process ends, for whatever reason.
+	exited chan struct{}
 }
 
 // StartController starts the controller on cloud and stops it when the
@@ -74,6 +76,8 @@ func StartController(t testing.TB, cloud *localcloud.Cloud, extraEnv ...string) 
 		t.Fatalf("starting the controller: %v", err)
 	}
 	c.Cmd = cmd
+	c.exited = make(chan struct{})
+	go func() { _ = cmd.Wait(); close(c.exited) }()
 	t.Cleanup(func() {
 		c.Stop(syscall.SIGTERM)
 		logFile.Close()
@@ -135,15 +139,26 @@ func (c *Controller) Stop(sig syscall.Signal) {
 		return
 	}
 	_ = c.Cmd.Process.Signal(sig)
-	done := make(chan struct{})
-	go func() { _ = c.Cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-c.exited:
 	case <-time.After(15 * time.Second):
 		_ = c.Cmd.Process.Kill()
-		<-done
+		<-c.exited
 	}
 	c.Cmd = nil
+}
+
+// Exited reports whether the process has ended without Stop: a crash.
+func (c *Controller) Exited() bool {
+	if c.Cmd == nil {
+		return false
+	}
+	select {
+	case <-c.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 // Entries returns the controller's JSON log lines whose msg is msg.

@@ -155,7 +155,6 @@ func (e *env) nodeClaims(ctx context.Context) []v1.NodeClaim {
 	return list.Items
 }
 
-// liveInstances counts pending or running instances in the emulator.
 // calls formats the AWS endpoint's call counts since the last ResetCalls,
 // by action.
 func (e *env) calls(ctx context.Context) string {
@@ -166,17 +165,27 @@ func (e *env) calls(ctx context.Context) string {
 	return calls.String()
 }
 
+// liveInstances lists the pending or running instances in the emulator.
 func (e *env) liveInstances(ctx context.Context) []ec2types.Instance {
+	live, err := e.liveInstancesErr(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return live
+}
+
+// liveInstancesErr is liveInstances for a watcher goroutine.
+func (e *env) liveInstancesErr(ctx context.Context) ([]ec2types.Instance, error) {
 	out, err := e.ec2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
 		{Name: aws.String("instance-state-name"), Values: []string{"pending", "running"}}}})
 	if err != nil {
-		e.t.Fatal(err)
+		return nil, err
 	}
 	var live []ec2types.Instance
 	for _, r := range out.Reservations {
 		live = append(live, r.Instances...)
 	}
-	return live
+	return live, nil
 }
 
 func podReady(p *corev1.Pod) bool {

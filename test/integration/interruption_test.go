@@ -3,9 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -29,7 +26,6 @@ import (
 	"github.com/nodewright/nodewright/controller/utils/index"
 	"github.com/nodewright/nodewright/test/harness"
 	"github.com/nodewright/nodewright/test/kubetest"
-	"github.com/nodewright/nodewright/test/localcloud"
 )
 
 const spotNodePool = `
@@ -64,56 +60,11 @@ func newInterruptionEnv(t *testing.T, policy string) *interruptionEnv {
 	t.Setenv("REBALANCE_POLICY", policy)
 	e := newEnv(t, spotNodePool)
 	ie := &interruptionEnv{env: e, sqs: sqs.NewFromConfig(e.cloud.AWSConfig())}
-	ie.url = terraformQueue(t, e.cloud)
+	ie.url = harness.InterruptionQueue(t, e.cloud, queueName)
 	e.eventually("controller reads the queue", time.Minute, func(context.Context) (bool, error) {
 		return len(e.ctrl.Entries("reading interruption queue")) > 0, nil
 	})
 	return ie
-}
-
-// terraformQueue applies a one-resource configuration with the provider
-// from the mirror `make provider` builds, against the local cloud.
-func terraformQueue(t *testing.T, cloud *localcloud.Cloud) string {
-	t.Helper()
-	rc := "/work/main/bin/terraform.rc"
-	if root, err := localcloud.RepoRoot(); err == nil {
-		if _, err := os.Stat(filepath.Join(root, "bin", "terraform.rc")); err == nil {
-			rc = filepath.Join(root, "bin", "terraform.rc")
-		}
-	}
-	dir := t.TempDir()
-	cfg := fmt.Sprintf(`terraform {
-  required_providers {
-    nodewright = { source = "nodewright/nodewright" }
-  }
-}
-provider "nodewright" {}
-resource "nodewright_interruption_queue" "this" {
-  name         = %q
-  cluster_name = %q
-}
-output "url" { value = nodewright_interruption_queue.this.queue_url }
-`, queueName, cloud.ClusterName())
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run := func(args ...string) string {
-		cmd := exec.Command("terraform", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), cloud.AWSEnv()...)
-		cmd.Env = append(cmd.Env, "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("terraform %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	start := time.Now()
-	run("init", "-input=false", "-no-color")
-	run("apply", "-auto-approve", "-input=false", "-no-color")
-	url := strings.TrimSpace(run("output", "-raw", "url"))
-	t.Logf("terraform made the interruption queue %s in %s", url, time.Since(start).Round(100*time.Millisecond))
-	return url
 }
 
 func (e *env) deploy(name string, replicas int32, cpu string, maxUnavailable int) {
@@ -319,7 +270,7 @@ func TestInterruption(t *testing.T) {
 			}
 			return out.Attributes["ApproximateNumberOfMessages"] == "0" && out.Attributes["ApproximateNumberOfMessagesNotVisible"] == "0", nil
 		})
-		if e.ctrl.Cmd.ProcessState != nil {
+		if e.ctrl.Exited() {
 			t.Fatalf("controller exited: %s", e.ctrl.Tail(20))
 		}
 	})

@@ -20,6 +20,29 @@ import (
 // controller binds the claims, kube-scheduler's VolumeBinding plugin only
 // places the pods on nodes of that zone, and so nodewright must launch
 // them there; a node anywhere else would leave the pods Pending.
+// zonalVolumes creates the "zonal" StorageClass (WaitForFirstConsumer, no
+// provisioner) and n PersistentVolumes in zone, pv-db-i reserved for the
+// claim data-db-i: what a StatefulSet "db" with a "data" volume claim
+// template binds to.
+func zonalVolumes(create func(client.Object), zone string, n int) {
+	create(&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "zonal"}, Provisioner: "kubernetes.io/no-provisioner",
+		VolumeBindingMode: ptr.To(storagev1.VolumeBindingWaitForFirstConsumer)})
+	for i := range n {
+		create(&corev1.PersistentVolume{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("pv-db-%d", i)},
+			Spec: corev1.PersistentVolumeSpec{
+				Capacity:               corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+				AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				StorageClassName:       "zonal",
+				ClaimRef:               &corev1.ObjectReference{Namespace: "default", Name: fmt.Sprintf("data-db-%d", i)},
+				PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/lib/db"}},
+				NodeAffinity: &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+					MatchExpressions: []corev1.NodeSelectorRequirement{{Key: corev1.LabelTopologyZone, Operator: corev1.NodeSelectorOpIn, Values: []string{zone}}}}}}},
+			},
+		})
+	}
+}
+
 func TestStatefulSetFollowsItsVolumes(t *testing.T) {
 	e := newEnv(t, defaultNodePool)
 	ctx := context.Background()
@@ -33,23 +56,9 @@ func TestStatefulSetFollowsItsVolumes(t *testing.T) {
 			t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
 		}
 	}
-	create(&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "zonal"}, Provisioner: "kubernetes.io/no-provisioner",
-		VolumeBindingMode: ptr.To(storagev1.VolumeBindingWaitForFirstConsumer)})
+	zonalVolumes(create, zone, replicas)
 	for i := range replicas {
 		claim := fmt.Sprintf("data-db-%d", i)
-		create(&corev1.PersistentVolume{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("pv-db-%d", i)},
-			Spec: corev1.PersistentVolumeSpec{
-				Capacity:         corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
-				AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-				StorageClassName: "zonal",
-				ClaimRef:         &corev1.ObjectReference{Namespace: "default", Name: claim},
-				PersistentVolumeSource: corev1.PersistentVolumeSource{
-					HostPath: &corev1.HostPathVolumeSource{Path: "/var/lib/db"}},
-				NodeAffinity: &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
-					MatchExpressions: []corev1.NodeSelectorRequirement{{Key: corev1.LabelTopologyZone, Operator: corev1.NodeSelectorOpIn, Values: []string{zone}}}}}}},
-			},
-		})
 		create(&corev1.PersistentVolumeClaim{
 			ObjectMeta: metav1.ObjectMeta{Name: claim, Namespace: "default"},
 			Spec: corev1.PersistentVolumeClaimSpec{

@@ -24,12 +24,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
@@ -192,7 +189,7 @@ type benchSide struct {
 	nodeClaims schema.GroupVersionResource
 	nodeClass  schema.GroupVersionResource
 	poolLabel  string // the node label naming the node's NodePool
-	pods       *podClock
+	pods       *harness.PodClock
 	logTail    func(n int) string
 }
 
@@ -250,7 +247,7 @@ func newBenchSide(t *testing.T, name string, cloud *localcloud.Cloud, nodeClaims
 	awsCfg.APIOptions = append(slices.Clone(awsCfg.APIOptions), own.middleware)
 	s := &benchSide{t: t, name: name, cloud: cloud, kube: kube, dyn: dyn, ec2: ec2.NewFromConfig(awsCfg), own: own,
 		nodeClaims: nodeClaims, nodeClass: nodeClass, poolLabel: poolLabel, logTail: func(int) string { return "" }}
-	s.pods = watchPods(t, kube)
+	s.pods = harness.WatchPods(t, kube, "default", "bench")
 	return s
 }
 
@@ -367,7 +364,7 @@ func (s *benchSide) run(w benchWorkload, await func(point string)) *benchResult 
 		claims[c.GetName()] = true
 	}
 	r.nodeClaims = len(claims)
-	r.latency, r.serverLatency = s.pods.latencies(w.id)
+	r.latency, r.serverLatency = s.pods.Latencies(w.id)
 	for _, in := range s.instances(ctx, false) {
 		if !before[aws.ToString(in.InstanceId)] {
 			r.instances = append(r.instances, s.describe(ctx, in))
@@ -453,7 +450,7 @@ func (s *benchSide) runningOnPool(ctx context.Context, workload string) int {
 	n := 0
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if p.Status.Phase == corev1.PodRunning && podReady(p) && p.DeletionTimestamp == nil && nodes[p.Spec.NodeName] {
+		if p.Status.Phase == corev1.PodRunning && harness.PodReady(p) && p.DeletionTimestamp == nil && nodes[p.Spec.NodeName] {
 			n++
 		}
 	}
@@ -584,100 +581,6 @@ func (c *callCounter) take() map[string]int {
 	return n
 }
 
-// podClock records, per pod, when this process's watch first saw it and
-// first saw it Running and Ready. A watch event arrives within milliseconds
-// on loopback, where the pod's own timestamps have whole seconds.
-type podClock struct {
-	mu   sync.Mutex // guards seen
-	seen map[types.UID]*podTimes
-}
-
-type podTimes struct {
-	workload                   string
-	created, running           time.Time // this process's clock, at the watch events
-	serverCreated, serverReady time.Time // creationTimestamp and the Ready condition's lastTransitionTime
-}
-
-// watchPods starts an informer on the default namespace's bench pods,
-// stopped when the test ends.
-func watchPods(t *testing.T, kube kubernetes.Interface) *podClock {
-	c := &podClock{seen: map[types.UID]*podTimes{}}
-	f := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithNamespace("default"),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = "bench" }))
-	inf := f.Core().V1().Pods().Informer()
-	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.observe,
-		UpdateFunc: func(_, obj any) { c.observe(obj) },
-	}); err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
-	f.Start(stop)
-	t.Cleanup(func() { close(stop); f.Shutdown() })
-	if !cache.WaitForCacheSync(stop, inf.HasSynced) {
-		t.Fatal("the pod watch did not sync")
-	}
-	return c
-}
-
-func (c *podClock) observe(obj any) {
-	now := time.Now()
-	p, ok := obj.(*corev1.Pod)
-	if !ok {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	pt := c.seen[p.UID]
-	if pt == nil {
-		pt = &podTimes{workload: p.Labels["bench"], created: now, serverCreated: p.CreationTimestamp.Time}
-		c.seen[p.UID] = pt
-	}
-	if pt.running.IsZero() && p.Status.Phase == corev1.PodRunning && podReady(p) {
-		pt.running = now
-		for _, cond := range p.Status.Conditions {
-			if cond.Type == corev1.PodReady {
-				pt.serverReady = cond.LastTransitionTime.Time
-			}
-		}
-	}
-}
-
-// latencies are the workload's pods' pending-to-Running times, sorted: by
-// the watch, and by the pods' own timestamps.
-func (c *podClock) latencies(workload string) (watched, server []time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, pt := range c.seen {
-		if pt.workload != workload || pt.running.IsZero() {
-			continue
-		}
-		watched = append(watched, pt.running.Sub(pt.created))
-		server = append(server, pt.serverReady.Sub(pt.serverCreated))
-	}
-	slices.Sort(watched)
-	slices.Sort(server)
-	return watched, server
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
-// percentile is the nearest-rank percentile of sorted durations.
-func percentile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(float64(len(sorted))*q+0.999999) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
-}
-
 // lockstep lets the sides pass named points together, so that the clouds
 // start, and each workload scales up and down, at the same moment on both.
 // A side that stops (its test failed) releases the others, whose await
@@ -748,7 +651,7 @@ func (b *benchResults) report(sides ...string) string {
 				}
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d (%d+%d)\t%.4f\t%s\t%d\t%d\t\n", w.id, side, podCount(r),
-				secs(percentile(r.latency, 0.5)), secs(percentile(r.latency, 0.95)), secs(r.allRunning), r.nodeClaims,
+				secs(harness.Percentile(r.latency, 0.5)), secs(harness.Percentile(r.latency, 0.95)), secs(r.allRunning), r.nodeClaims,
 				len(r.instances), spot, len(r.instances)-spot, r.perHour(), secs(r.scaleDown), total(r.upCalls), total(r.downCalls))
 		}
 	}
@@ -774,8 +677,8 @@ AWS calls: the controller's requests the cloud counted in each phase, less the
 				continue
 			}
 			fmt.Fprintf(&out, "\n%s, %s (%s):\n", side, w.id, w.title)
-			fmt.Fprintf(&out, "  pending -> Running: watched max %s; server p50 %s p95 %s\n", secs(percentile(r.latency, 1)),
-				secs(percentile(r.serverLatency, 0.5)), secs(percentile(r.serverLatency, 0.95)))
+			fmt.Fprintf(&out, "  pending -> Running: watched max %s; server p50 %s p95 %s\n", secs(harness.Percentile(r.latency, 1)),
+				secs(harness.Percentile(r.serverLatency, 0.5)), secs(harness.Percentile(r.serverLatency, 0.95)))
 			var ins []string
 			for _, in := range r.instances {
 				ct := "od"

@@ -98,6 +98,12 @@ func (c *Cloud) componentSpecs(keys pki, kwokStages string) map[string]component
 			"--cluster-signing-key-file=" + keys.path("ca.key"),
 			"--service-cluster-ip-range=" + ServiceCIDR,
 			"--profiling=false",
+			// Upstream's client defaults (20 QPS) suit a small cluster: at a
+			// thousand pods the ReplicaSet and node lifecycle controllers
+			// queue behind each other. Kubernetes' own scalability jobs run
+			// with these values.
+			"--kube-api-qps=100",
+			"--kube-api-burst=100",
 		}, healthy: httpOK(insecure, "https://127.0.0.1:"+port(ControllerManager)+"/healthz", "ok")},
 
 		Scheduler: {name: Scheduler, args: []string{
@@ -109,6 +115,9 @@ func (c *Cloud) componentSpecs(keys pki, kwokStages string) map[string]component
 			"--cert-dir=" + filepath.Join(dir, "certs", Scheduler),
 			"--leader-elect=false",
 			"--profiling=false",
+			// As the scalability jobs run it: at 50 QPS, binding and status
+			// updates of a thousand pods alone take 40 s.
+			"--kube-api-qps=100",
 		}, healthy: httpOK(insecure, "https://127.0.0.1:"+port(Scheduler)+"/healthz", "ok")},
 
 		Kwok: {name: Kwok, args: []string{
@@ -125,8 +134,16 @@ func (c *Cloud) componentSpecs(keys pki, kwokStages string) map[string]component
 			"--dir=" + filepath.Join(dir, "registry"),
 		}, healthy: httpOK(plain, "http://127.0.0.1:"+port(Registry)+"/v2/", "")},
 
-		AWS: {name: AWS, args: c.awsArgs(), healthy: httpOK(plain, "http://127.0.0.1:"+port(AWS)+"/_localcloud/health", "ok")},
+		AWS: c.awsSpec(),
 	}
+}
+
+// awsSpec is the AWS endpoint daemon, which also runs the node agent and
+// the pod runtime.
+func (c *Cloud) awsSpec() componentSpec {
+	plain := &http.Client{Timeout: 2 * time.Second}
+	return componentSpec{name: AWS, args: c.awsArgs(),
+		healthy: httpOK(plain, "http://127.0.0.1:"+strconv.Itoa(c.state.Ports[AWS])+"/_localcloud/health", "ok")}
 }
 
 // awsArgs are the flags of `localcloud serve`, the AWS endpoint daemon.

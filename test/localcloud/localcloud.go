@@ -6,15 +6,12 @@ package localcloud
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -87,49 +84,6 @@ type Cloud struct {
 	RESTConfig *rest.Config
 	// controllerImage is the pushed controller image by digest, if any.
 	controllerImage string
-}
-
-// state is persisted as state.json, so `down` and `status` from another
-// process find the components, and `up` reuses the ports of the last run so
-// that kubeconfigs and Terraform state handed out earlier keep working.
-type state struct {
-	Ports     map[string]int      `json:"ports"`
-	Processes map[string]*Process `json:"processes"`
-}
-
-func statePath(dir string) string { return filepath.Join(dir, "state.json") }
-
-func loadState(dir string) (*state, error) {
-	s := &state{Ports: map[string]int{}, Processes: map[string]*Process{}}
-	data, err := os.ReadFile(statePath(dir))
-	if errors.Is(err, os.ErrNotExist) {
-		return s, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading local cloud state: %w", err)
-	}
-	if err := json.Unmarshal(data, s); err != nil {
-		return nil, fmt.Errorf("parsing %s: %w (remove the state directory to start afresh)", statePath(dir), err)
-	}
-	if s.Ports == nil {
-		s.Ports = map[string]int{}
-	}
-	if s.Processes == nil {
-		s.Processes = map[string]*Process{}
-	}
-	return s, nil
-}
-
-func (s *state) save(dir string) error {
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := statePath(dir) + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("writing local cloud state: %w", err)
-	}
-	return os.Rename(tmp, statePath(dir))
 }
 
 // Up starts every component and waits until the cluster is ready. On any
@@ -213,28 +167,6 @@ func Up(ctx context.Context, opts Options) (*Cloud, error) {
 	}
 }
 
-// portTakenError says a component exited at start-up because its port was
-// already in use.
-type portTakenError struct {
-	component string
-	err       error
-}
-
-func (e *portTakenError) Error() string { return e.err.Error() }
-func (e *portTakenError) Unwrap() error { return e.err }
-
-// releasePorts forgets a component's ports so the next start picks new
-// ones. (etcd fails to bind before it writes any data, so its directory
-// needs no reset.)
-func (c *Cloud) releasePorts(component string) {
-	if component == Etcd {
-		delete(c.state.Ports, "etcd-client")
-		delete(c.state.Ports, "etcd-peer")
-		return
-	}
-	delete(c.state.Ports, component)
-}
-
 func (c *Cloud) start(ctx context.Context) error {
 	began := time.Now()
 	if err := c.allocatePorts(); err != nil {
@@ -288,6 +220,23 @@ func (c *Cloud) start(ctx context.Context) error {
 	return nil
 }
 
+// RestartAWS stops the AWS endpoint daemon (it saves its world on the way
+// out) and starts it again on the same port, as an outage of the AWS API
+// looks to its clients: refused connections, then the same state. Injected
+// faults do not survive it.
+func (c *Cloud) RestartAWS(ctx context.Context) error {
+	if p := c.state.Processes[AWS]; p != nil {
+		if err := p.Stop(10 * time.Second); err != nil {
+			return err
+		}
+	}
+	s := c.awsSpec()
+	if err := c.launch(s); err != nil {
+		return err
+	}
+	return c.awaitHealthy(ctx, s)
+}
+
 func (c *Cloud) launch(s componentSpec) error {
 	p, err := startProcess(s.name, filepath.Join(c.opts.BinDir, binary(s.name)), s.args,
 		filepath.Join(c.opts.Dir, "logs", s.name+".log"), nil, c.opts.Detach)
@@ -323,41 +272,6 @@ func (c *Cloud) awaitHealthy(ctx context.Context, s componentSpec) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-// allocatePorts reuses last run's ports where they are still free.
-func (c *Cloud) allocatePorts() error {
-	for _, name := range []string{"etcd-client", "etcd-peer", APIServer, ControllerManager, Scheduler, Kwok, Registry, AWS} {
-		if port, ok := c.state.Ports[name]; ok && portFree(port) {
-			continue
-		}
-		port, err := freePort()
-		if err != nil {
-			return fmt.Errorf("finding a free port for %s: %w", name, err)
-		}
-		c.state.Ports[name] = port
-	}
-	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// portFree is a variable so a test can make a taken port look free, which
-// is what a port stolen between the check and the bind looks like.
-var portFree = func(port int) bool {
-	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-	if err != nil {
-		return false
-	}
-	l.Close()
-	return true
 }
 
 // APIServerURL is the apiserver's https URL on loopback.

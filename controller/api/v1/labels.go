@@ -37,6 +37,48 @@ const (
 	NodeRegisteredLabelKey = Group + "/registered"
 )
 
+// KarpenterNodePoolLabelKey is Karpenter's key for a node's pool. Every
+// node with Karpenter's labels carries it: a Karpenter node, or one of a
+// nodewright pool with KarpenterLabels on.
+const KarpenterNodePoolLabelKey = "karpenter.sh/nodepool"
+
+// KarpenterLabelAliases maps Karpenter's label keys to the nodewright keys
+// that mean the same. nodewright's nodes carry both (KarpenterLabels), so
+// workloads that select on Karpenter's keys keep matching after a
+// migration, and the scheduler reads a requirement on either key as one.
+// Karpenter's instance labels that nodewright does not set are absent.
+var KarpenterLabelAliases = map[string]string{
+	"karpenter.sh/capacity-type":                          CapacityTypeLabelKey,
+	KarpenterNodePoolLabelKey:                             NodePoolLabelKey,
+	"karpenter.sh/provisioner-name":                       NodePoolLabelKey,
+	"karpenter.k8s.aws/ec2nodeclass":                      NodeClassLabelKey,
+	"karpenter.k8s.aws/instance-category":                 InstanceCategoryLabel,
+	"karpenter.k8s.aws/instance-family":                   InstanceFamilyLabel,
+	"karpenter.k8s.aws/instance-generation":               InstanceGenerationLabel,
+	"karpenter.k8s.aws/instance-size":                     InstanceSizeLabel,
+	"karpenter.k8s.aws/instance-cpu":                      InstanceCPULabel,
+	"karpenter.k8s.aws/instance-memory":                   InstanceMemoryLabel,
+	"karpenter.k8s.aws/instance-gpu-count":                InstanceGPUCountLabel,
+	"karpenter.k8s.aws/instance-gpu-name":                 InstanceGPUNameLabel,
+	"karpenter.k8s.aws/instance-gpu-manufacturer":         InstanceGPUMfrLabel,
+	"karpenter.k8s.aws/instance-hypervisor":               InstanceHypervisorLabel,
+	"karpenter.k8s.aws/instance-local-nvme":               InstanceLocalNVMeLabel,
+	"karpenter.k8s.aws/instance-accelerator-count":        InstanceAcceleratorCountLabel,
+	"karpenter.k8s.aws/instance-accelerator-name":         InstanceAcceleratorNameLabel,
+	"karpenter.k8s.aws/instance-accelerator-manufacturer": InstanceAcceleratorMfrLabel,
+}
+
+// KarpenterLabels are labels' values under Karpenter's keys for them.
+func KarpenterLabels(labels map[string]string) map[string]string {
+	out := map[string]string{}
+	for karpenter, ours := range KarpenterLabelAliases {
+		if v, ok := labels[ours]; ok {
+			out[karpenter] = v
+		}
+	}
+	return out
+}
+
 // Capacity types.
 const (
 	CapacityTypeSpot     = "spot"
@@ -64,10 +106,63 @@ const (
 	// termination already terminated the instance, so the claim's own
 	// finalizer does not call TerminateInstances a second time.
 	InstanceTerminatedAnnotationKey = Group + "/instance-terminated"
+	// AdoptProviderIDAnnotationKey on a NodeClaim names an instance that
+	// already runs (one Karpenter launched, adopted by nodewright migrate
+	// --adopt): the claim takes it instead of launching one.
+	AdoptProviderIDAnnotationKey = Group + "/adopt-provider-id"
+	// AdoptedFromAnnotationKey on an adopted node names the Karpenter
+	// NodeClaim it had.
+	AdoptedFromAnnotationKey = Group + "/adopted-from"
 )
+
+// KarpenterDoNotDisruptAnnotationKeys are Karpenter's annotations that
+// block voluntary disruption, which workloads and nodes that came from
+// Karpenter still carry: do-not-disrupt (v1beta1 on), and before it
+// do-not-evict on pods and do-not-consolidate on nodes (v1alpha5).
+var KarpenterDoNotDisruptAnnotationKeys = []string{"karpenter.sh/do-not-disrupt", "karpenter.sh/do-not-evict", "karpenter.sh/do-not-consolidate"}
+
+// DoNotDisrupt returns the do-not-disrupt annotation among annotations,
+// nodewright's or one of Karpenter's, with its value; ok is false when
+// there is none.
+func DoNotDisrupt(annotations map[string]string) (key, value string, ok bool) {
+	if v, ok := annotations[DoNotDisruptAnnotationKey]; ok {
+		return DoNotDisruptAnnotationKey, v, true
+	}
+	for _, k := range KarpenterDoNotDisruptAnnotationKeys {
+		if v, ok := annotations[k]; ok {
+			return k, v, true
+		}
+	}
+	return "", "", false
+}
 
 // UnregisteredNoExecuteTaint keeps pods off a node until it is registered.
 var UnregisteredNoExecuteTaint = corev1.Taint{Key: UnregisteredTaintKey, Effect: corev1.TaintEffectNoExecute}
+
+// EphemeralTaints are put on every new node by the cluster while it starts
+// (kube-controller-manager's node lifecycle, the cloud controller manager,
+// nodewright's own registration) and taken off once it is up: a node that
+// has one cannot yet take the pods it was launched for, and a pending pod's
+// plan should not count it against that node. Karpenter keeps the same list
+// (KnownEphemeralTaints).
+var EphemeralTaints = []corev1.Taint{
+	{Key: corev1.TaintNodeNotReady, Effect: corev1.TaintEffectNoSchedule},
+	{Key: corev1.TaintNodeNotReady, Effect: corev1.TaintEffectNoExecute},
+	{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoSchedule},
+	{Key: "node.cloudprovider.kubernetes.io/uninitialized", Value: "true", Effect: corev1.TaintEffectNoSchedule},
+	UnregisteredNoExecuteTaint,
+}
+
+// IsEphemeralTaint reports whether t is one of EphemeralTaints (key, value
+// and effect).
+func IsEphemeralTaint(t corev1.Taint) bool {
+	for _, e := range EphemeralTaints {
+		if e.Key == t.Key && e.Value == t.Value && e.Effect == t.Effect {
+			return true
+		}
+	}
+	return false
+}
 
 // DisruptedNoScheduleTaint is the taint of a node being drained.
 var DisruptedNoScheduleTaint = corev1.Taint{Key: DisruptedTaintKey, Effect: corev1.TaintEffectNoSchedule}

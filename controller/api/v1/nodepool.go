@@ -81,6 +81,21 @@ type NodePoolSpec struct {
 	// +kubebuilder:validation:XValidation:rule=`self.matches('^[0-9]+([.][0-9]+)?$')`,message="costPerNodeHour must be a non-negative decimal number of US dollars per node per hour, such as \"0.012\": no sign, exponent or unit"
 	// +optional
 	CostPerNodeHour string `json:"costPerNodeHour,omitempty"`
+	// KarpenterLabels puts Karpenter's keys for nodewright's labels
+	// (karpenter.sh/nodepool, karpenter.sh/capacity-type,
+	// karpenter.k8s.aws/instance-family and the rest) on the pool's nodes
+	// beside nodewright's, so that workloads written for Karpenter keep
+	// matching. With it off, pods that require a Karpenter key do not go
+	// to the pool's nodes. It applies to nodes registered after a change.
+	// +kubebuilder:default=true
+	// +optional
+	KarpenterLabels *bool `json:"karpenterLabels,omitempty"`
+}
+
+// KarpenterLabelsEnabled says whether the pool's nodes carry Karpenter's
+// label keys: unless KarpenterLabels is false.
+func (s *NodePoolSpec) KarpenterLabelsEnabled() bool {
+	return s.KarpenterLabels == nil || *s.KarpenterLabels
 }
 
 // NodeClaimTemplate is the part of a NodeClaim a NodePool decides.

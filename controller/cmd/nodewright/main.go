@@ -22,6 +22,8 @@ const usage = `usage: nodewright <command> [flags]
 commands:
   controller      run the controller (leader-elected; see 'nodewright controller --help')
   simulate        show what nodewright would launch for a workload, offline
+  convert         turn Karpenter's NodePools, Provisioners and node classes into nodewright's
+  migrate         the same, read from a cluster that runs Karpenter, with its nodes and the cut-over steps
   bench-workload  write a benchmark workload (synthetic or realistic) as simulate input
   version         print the version this binary was built as
 
@@ -39,6 +41,10 @@ func main() {
 		err = controllerCmd(os.Args[2:])
 	case "simulate":
 		err = simulateCmd(os.Args[2:], os.Stdout)
+	case "convert":
+		err = convertCmd(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+	case "migrate":
+		err = migrateCmd(os.Args[2:], os.Stdout, os.Stderr)
 	case "bench-workload":
 		err = benchWorkloadCmd(os.Args[2:], os.Stdout)
 	case "version":

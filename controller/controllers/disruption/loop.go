@@ -47,6 +47,7 @@ func (c *Controller) Start(ctx context.Context) error {
 		case <-timer.C():
 			last = c.clock.Now()
 			r, err := c.Pass(ctx)
+			passDuration.Observe(c.clock.Since(last).Seconds())
 			if err != nil {
 				log.FromContext(ctx).Error(err, "disruption pass failed")
 			}

@@ -30,8 +30,13 @@ var (
 		Help:    "Duration of one disruption evaluation over a snapshot (all methods).",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 	})
+	passDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "nodewright_disruption_pass_duration_seconds",
+		Help:    "Duration of one disruption pass: commands carried forward, snapshot, evaluation and validation.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+	})
 )
 
 func init() {
-	metrics.Registry.MustRegister(decisionsTotal, nodesDisruptedTotal, estimatedSavings, evaluationDuration)
+	metrics.Registry.MustRegister(decisionsTotal, nodesDisruptedTotal, estimatedSavings, evaluationDuration, passDuration)
 }

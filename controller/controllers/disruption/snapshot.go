@@ -128,6 +128,9 @@ func (c *Controller) snapshot(ctx context.Context) (*view, error) {
 	if err := c.kube.List(ctx, &nodes); err != nil {
 		return nil, fmt.Errorf("listing nodes: %w", err)
 	}
+	if err := volumes.AttachLimits(ctx, c.kube, nodes.Items); err != nil {
+		return nil, err
+	}
 	for i := range nodes.Items {
 		o.Nodes = append(o.Nodes, &nodes.Items[i])
 		v.nodes[nodes.Items[i].Name] = &nodes.Items[i]
@@ -145,7 +148,8 @@ func (c *Controller) snapshot(ctx context.Context) (*view, error) {
 	}
 	// Every pod counts as placed: a what-if moves it only where its volumes
 	// can follow, and none is held back here.
-	_, o.VolumeRequirements, _, _ = volumetopology.Split(volumes.NewLookup(ctx, c.kube), nil, o.Pods)
+	_, volumeClaims, _, _ := volumetopology.Split(volumes.NewLookup(ctx, c.kube), nil, o.Pods)
+	o.VolumeRequirements, o.VolumeDrivers = volumeClaims.Requirements, volumeClaims.Drivers
 	var daemonsets appsv1.DaemonSetList
 	if err := c.kube.List(ctx, &daemonsets); err != nil {
 		return nil, fmt.Errorf("listing daemonsets: %w", err)

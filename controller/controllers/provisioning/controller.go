@@ -35,6 +35,10 @@ import (
 // pods that fit nowhere get another chance when capacity or pools change.
 const Retry = time.Minute
 
+// nominationRecheck is how often a pod that waits for its NodeClaim is
+// looked at again.
+const nominationRecheck = 15 * time.Second
+
 // Controller triggers the provisioner for provisionable pods.
 type Controller struct {
 	kube        client.Client
@@ -51,14 +55,21 @@ func (c *Controller) Name() string { return "provisioner.trigger.pod" }
 
 // Reconcile triggers a batch when the pod needs a node.
 func (c *Controller) Reconcile(ctx context.Context, pod *corev1.Pod) (reconcile.Result, error) {
+	nominated := false
 	live := func(name string) bool {
 		var nc v1.NodeClaim
 		if err := c.kube.Get(ctx, client.ObjectKey{Name: name}, &nc); err != nil {
 			return false
 		}
-		return nc.DeletionTimestamp.IsZero()
+		nominated = NominationHolds(&nc)
+		return nominated
 	}
 	if !Provisionable(pod, live) {
+		if nominated {
+			// Checked again once the claim's node may be up: a pod that
+			// does not fit it after all needs a batch then.
+			return reconcile.Result{RequeueAfter: nominationRecheck}, nil
+		}
 		return reconcile.Result{}, nil
 	}
 	c.provisioner.Trigger()
@@ -85,6 +96,12 @@ func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 			if e.ObjectOld.GetDeletionTimestamp() == nil && e.ObjectNew.GetDeletionTimestamp() != nil {
 				c.provisioner.Trigger()
 			}
+			// A claim whose node is up: its nominations end (NominationHolds),
+			// and pods the node has no room for need a batch now, not at
+			// their next recheck.
+			if initialized(e.ObjectNew) && !initialized(e.ObjectOld) {
+				c.provisioner.Trigger()
+			}
 		}}).
 		// A batch leaves out pools that cannot launch; pods only they can
 		// run should not wait for the next Retry once one can.
@@ -104,6 +121,12 @@ func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 				}
 			}}).
 		Complete(reconcile.AsReconciler(mgr.GetClient(), c))
+}
+
+// initialized: a NodeClaim's node is initialized.
+func initialized(o client.Object) bool {
+	nc, ok := o.(*v1.NodeClaim)
+	return ok && nc.IsTrue(v1.ConditionTypeInitialized)
 }
 
 // becameReady: an EC2NodeClass's Ready condition turned True.

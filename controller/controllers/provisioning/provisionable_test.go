@@ -3,6 +3,7 @@ package provisioning
 import (
 	"testing"
 
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -38,6 +39,39 @@ func TestProvisionable(t *testing.T) {
 	} {
 		if got := Provisionable(tc.pod, live); got != tc.want {
 			t.Errorf("%s: Provisionable = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestNominationHolds: a nomination holds while the claim's node is on its
+// way; once the node is initialized, a pod kube-scheduler still leaves
+// unschedulable does not fit it and needs a batch again.
+func TestNominationHolds(t *testing.T) {
+	claim := func(mut func(*v1.NodeClaim)) *v1.NodeClaim {
+		nc := &v1.NodeClaim{ObjectMeta: metav1.ObjectMeta{Name: "c"}}
+		if mut != nil {
+			mut(nc)
+		}
+		return nc
+	}
+	initialized := func(nc *v1.NodeClaim) {
+		nc.Status.Conditions = []metav1.Condition{{Type: v1.ConditionTypeInitialized, Status: metav1.ConditionTrue}}
+	}
+	for _, tc := range []struct {
+		name string
+		nc   *v1.NodeClaim
+		want bool
+	}{
+		{"launching", claim(nil), true},
+		{"registered, not initialized", claim(func(nc *v1.NodeClaim) {
+			nc.Status.Conditions = []metav1.Condition{{Type: v1.ConditionTypeRegistered, Status: metav1.ConditionTrue}}
+		}), true},
+		{"initialized", claim(initialized), false},
+		{"deleting", claim(func(nc *v1.NodeClaim) { now := metav1.Now(); nc.DeletionTimestamp = &now }), false},
+		{"gone", nil, false},
+	} {
+		if got := NominationHolds(tc.nc); got != tc.want {
+			t.Errorf("%s: NominationHolds = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -127,9 +127,21 @@ func Unschedulable(pod *corev1.Pod) bool {
 	return false
 }
 
+// NominationHolds reports whether a pod nominated to nc still waits for it:
+// the claim is live and its node not yet initialized. Once the node is up,
+// kube-scheduler has had it to place the pod on; a pod it still leaves
+// unschedulable does not fit there (other pods took the room the plan
+// meant for it), and waiting for the claim would leave it Pending for as
+// long as the node lives. Karpenter bounds a nomination in time for the
+// same reason.
+func NominationHolds(nc *v1.NodeClaim) bool {
+	return nc != nil && nc.DeletionTimestamp.IsZero() && !nc.IsTrue(v1.ConditionTypeInitialized)
+}
+
 // Provisionable reports whether a pod needs a node from nodewright:
 // kube-scheduler marked it unschedulable, and nothing is already on its way
-// for it. claimLive says whether a NodeClaim exists and is not being deleted.
+// for it. claimLive says whether the nomination to a NodeClaim holds
+// (NominationHolds).
 func Provisionable(pod *corev1.Pod, claimLive func(name string) bool) bool {
 	if !Unschedulable(pod) || pod.Spec.NodeName != "" || !pod.DeletionTimestamp.IsZero() || terminal(pod) {
 		return false
@@ -295,10 +307,7 @@ func (p *Provisioner) pendingPods(ctx context.Context, snap *Snapshot) ([]*corev
 	if err := p.reader.List(ctx, &pods); err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
-	live := func(name string) bool {
-		nc, ok := snap.Claims[name]
-		return ok && nc.DeletionTimestamp.IsZero()
-	}
+	live := func(name string) bool { return NominationHolds(snap.Claims[name]) }
 	var out []*corev1.Pod
 	for i := range pods.Items {
 		if Provisionable(&pods.Items[i], live) {
@@ -310,7 +319,7 @@ func (p *Provisioner) pendingPods(ctx context.Context, snap *Snapshot) ([]*corev
 
 func (p *Provisioner) input(snap *Snapshot, pending []*corev1.Pod) scheduling.Input {
 	in := scheduling.Input{Pods: pending, Nodes: snap.Nodes, DaemonSets: snap.DaemonSets, PodsElsewhere: snap.PodsElsewhere,
-		VolumeRequirements: snap.VolumeRequirements, Waiting: snap.Waiting, NamespaceLabels: snap.NamespaceLabels}
+		VolumeRequirements: snap.VolumeRequirements, VolumeDrivers: snap.VolumeDrivers, Waiting: snap.Waiting, NamespaceLabels: snap.NamespaceLabels}
 	for _, np := range snap.NodePools {
 		sp := nodepool.ForScheduling(np, snap.InstanceTypes[np.Name])
 		sp.NodeCost.Volumes = snap.NodeVolumes[np.Name]

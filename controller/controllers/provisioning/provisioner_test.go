@@ -234,6 +234,32 @@ func TestProvisioner(t *testing.T) {
 		e.events()
 	})
 
+	t.Run("a starting node's passing taints do not turn a pod away", func(t *testing.T) {
+		// The node of a launched, uninitialized claim, with the taints a
+		// starting node has: the cluster's and the claim's startup taint.
+		nc := e.claims()[0]
+		node := test.NodeFor(&nc, "starting-node")
+		node.Spec.Taints = append(node.Spec.Taints, corev1.Taint{Key: corev1.TaintNodeNotReady, Effect: corev1.TaintEffectNoSchedule})
+		node.Spec.Taints = append(node.Spec.Taints, nc.Spec.Taints...)
+		if err := e.kube.Create(e.ctx, node); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.kube.Delete(context.Background(), node) })
+		before := len(e.claims())
+		pod := e.pendingPod("pinned", "10m", func(p *corev1.Pod) {
+			p.Spec.NodeSelector = map[string]string{corev1.LabelHostname: node.Name}
+		})
+		t.Cleanup(func() { _ = e.kube.Delete(context.Background(), pod) })
+		res, err := e.p.Schedule(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.ExistingNodes) != 1 || res.ExistingNodes[0].Node != node.Name || len(e.claims()) != before {
+			t.Fatalf("plan %+v, claims %d (was %d), want the pod on %s", res, len(e.claims()), before, node.Name)
+		}
+		e.events()
+	})
+
 	t.Run("impossible pod gets the engine's reason", func(t *testing.T) {
 		before := len(e.claims())
 		e.pendingPods("huge", 1, "500")

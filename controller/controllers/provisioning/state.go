@@ -3,6 +3,7 @@ package provisioning
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -17,6 +18,7 @@ import (
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/utils/namespaces"
 	"github.com/nodewright/nodewright/controller/utils/resources"
+	"github.com/nodewright/nodewright/controller/utils/volumes"
 )
 
 // NominatedAnnotationKey marks a pending pod that a NodeClaim still in
@@ -52,6 +54,8 @@ type Snapshot struct {
 	// VolumeRequirements are the node requirements of the claims the
 	// solve's pods use, by "namespace/claim" (volumeRequirements).
 	VolumeRequirements map[string][]corev1.NodeSelectorRequirement
+	// VolumeDrivers name the CSI driver of each such claim's volume.
+	VolumeDrivers map[string]string
 	// Waiting are pods that wait for their volumes, with why.
 	Waiting []*scheduling.Unschedulable
 	// NamespaceLabels are the namespaces' labels, by name.
@@ -149,6 +153,9 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 	if err := p.reader.List(ctx, &nodes); err != nil {
 		return nil, fmt.Errorf("listing nodes: %w", err)
 	}
+	if err := volumes.AttachLimits(ctx, p.reader, nodes.Items); err != nil {
+		return nil, err
+	}
 	var pods corev1.PodList
 	if err := p.reader.List(ctx, &pods); err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
@@ -209,9 +216,11 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 		}
 		en := &scheduling.ExistingNode{Name: node.Name, Labels: node.Labels, Taints: node.Spec.Taints,
 			Allocatable: node.Status.Allocatable, Pods: byNode[node.Name], NodePool: node.Labels[v1.NodePoolLabelKey]}
-		if nc != nil {
-			// Pods nominated to the claim are on their way to this node.
+		if NominationHolds(nc) {
+			// Pods nominated to the claim are on their way to this node, and
+			// the taints it starts with are on their way off.
 			en.Pods = append(en.Pods, byClaim[nc.Name]...)
+			en.Taints = lastingTaints(node.Spec.Taints, nc.Spec.StartupTaints)
 		}
 		s.Nodes = append(s.Nodes, en)
 	}
@@ -235,9 +244,23 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 			continue
 		}
 		s.Nodes = append(s.Nodes, &scheduling.ExistingNode{Name: nc.Name, Labels: claimLabels(nc), Taints: nc.Spec.Taints,
-			Allocatable: alloc, Pods: byClaim[nc.Name], NodePool: pool})
+			Allocatable: withAttachLimits(alloc, nc, s.InstanceTypes[pool]), Pods: byClaim[nc.Name], NodePool: pool})
 	}
 	return s, nil
+}
+
+// lastingTaints leaves out of a starting node's taints those that go once it
+// is up: the cluster's (v1.EphemeralTaints) and the claim's startup taints.
+// Counting them would plan a second node for a pod the first will take.
+func lastingTaints(taints, startup []corev1.Taint) []corev1.Taint {
+	var out []corev1.Taint
+	for _, t := range taints {
+		if v1.IsEphemeralTaint(t) || slices.ContainsFunc(startup, func(s corev1.Taint) bool { return s.MatchTaint(&t) }) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // movesOff: a pod on a deleting node that will need a place elsewhere (not
@@ -292,6 +315,26 @@ func claimLabels(nc *v1.NodeClaim) map[string]string {
 
 // estimate is the allocatable of the cheapest available offering the
 // claim's requirements allow: what the cloud provider will most likely
+// withAttachLimits adds to a launched claim's allocatable the attach
+// limits of its instance type, which kubelet does not report: the node's
+// CSINode will publish them once it joins.
+func withAttachLimits(alloc corev1.ResourceList, nc *v1.NodeClaim, types []*scheduling.InstanceType) corev1.ResourceList {
+	name := nc.Labels[corev1.LabelInstanceTypeStable]
+	for _, it := range types {
+		if it.Name != name {
+			continue
+		}
+		out := alloc.DeepCopy()
+		for r, q := range it.Allocatable {
+			if _, ok := alloc[r]; !ok && resources.IsAttachLimit(r) {
+				out[r] = q
+			}
+		}
+		return out
+	}
+	return alloc
+}
+
 // launch.
 func (p *Provisioner) estimate(nc *v1.NodeClaim, types []*scheduling.InstanceType) corev1.ResourceList {
 	reqs, err := scheduling.NewRequirements(nodeSelector(nc.Spec.Requirements)...)

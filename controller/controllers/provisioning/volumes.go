@@ -19,10 +19,10 @@ func (p *Provisioner) volumeRequirements(ctx context.Context, snap *Snapshot, pe
 	for _, n := range snap.Nodes {
 		bound = append(bound, n.Pods...)
 	}
-	kept, reqs, waiting, err := volumetopology.Split(volumes.NewLookup(ctx, p.reader), pending, bound)
+	kept, claims, waiting, err := volumetopology.Split(volumes.NewLookup(ctx, p.reader), pending, bound)
 	if err != nil {
 		return nil, err
 	}
-	snap.VolumeRequirements, snap.Waiting = reqs, waiting
+	snap.VolumeRequirements, snap.VolumeDrivers, snap.Waiting = claims.Requirements, claims.Drivers, waiting
 	return kept, nil
 }

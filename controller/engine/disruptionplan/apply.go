@@ -2,6 +2,7 @@ package disruptionplan
 
 import (
 	"fmt"
+	"maps"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -76,6 +77,9 @@ func replacementNode(plan *scheduling.NodeClaimPlan, pool *Pool, name string) (*
 	labels[v1.CapacityTypeLabelKey] = o.Offering.CapacityType
 	labels[v1.NodePoolLabelKey] = plan.NodePool
 	labels[corev1.LabelHostname] = name
+	if pool == nil || pool.NodePool.Spec.KarpenterLabelsEnabled() {
+		maps.Copy(labels, v1.KarpenterLabels(labels))
+	}
 	return &Node{
 		ExistingNode: scheduling.ExistingNode{Name: name, Labels: labels, Taints: taints,
 			Allocatable: o.InstanceType.Allocatable, Pods: append([]*corev1.Pod(nil), plan.Pods...), NodePool: plan.NodePool},

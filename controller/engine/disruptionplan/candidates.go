@@ -134,12 +134,12 @@ func (e *evaluator) podsOf(c *candidate, pdbs []pdbSelector) string {
 		if !movable(p) {
 			continue
 		}
-		if v, ok := p.Annotations[v1.DoNotDisruptAnnotationKey]; ok {
+		if key, v, ok := v1.DoNotDisrupt(p.Annotations); ok {
 			d, err := time.ParseDuration(v)
 			switch {
 			case v == "false":
 			case err != nil:
-				return fmt.Sprintf("pod %s/%s has %s", p.Namespace, p.Name, v1.DoNotDisruptAnnotationKey)
+				return fmt.Sprintf("pod %s/%s has %s", p.Namespace, p.Name, key)
 			default:
 				start := p.CreationTimestamp.Time
 				if p.Status.StartTime != nil {
@@ -147,7 +147,7 @@ func (e *evaluator) podsOf(c *candidate, pdbs []pdbSelector) string {
 				}
 				if until := start.Add(d); until.After(now) {
 					e.next(until)
-					return fmt.Sprintf("pod %s/%s has %s for %s", p.Namespace, p.Name, v1.DoNotDisruptAnnotationKey, v)
+					return fmt.Sprintf("pod %s/%s has %s for %s", p.Namespace, p.Name, key, v)
 				}
 			}
 		}

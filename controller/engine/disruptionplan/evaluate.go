@@ -108,7 +108,7 @@ func Evaluate(s *Snapshot, opts Options) (*Result, error) {
 // and where they land is taken, so that no decision counts on room that
 // the drained pods (or a replacement launched for them) will fill.
 func (e *evaluator) prepare() error {
-	in := scheduling.Input{DaemonSets: e.s.DaemonSets, PodsElsewhere: slices.Clone(e.s.PodsElsewhere), VolumeRequirements: e.s.VolumeRequirements,
+	in := scheduling.Input{DaemonSets: e.s.DaemonSets, PodsElsewhere: slices.Clone(e.s.PodsElsewhere), VolumeRequirements: e.s.VolumeRequirements, VolumeDrivers: e.s.VolumeDrivers,
 		NamespaceLabels: e.s.NamespaceLabels}
 	for _, p := range e.s.Pools {
 		// A skipped pool gets no replacements either: no decision touches it.

@@ -150,6 +150,9 @@ func TestCandidateRules(t *testing.T) {
 		{name: "pod do-not-disrupt for 2h, started 1h ago", pod: annotate(v1.DoNotDisruptAnnotationKey, "2h"), blocked: "for 2h", wantNext: true, next: time.Hour},
 		{name: "pod do-not-disrupt for 30m, elapsed", pod: annotate(v1.DoNotDisruptAnnotationKey, "30m")},
 		{name: "pod do-not-disrupt false", pod: annotate(v1.DoNotDisruptAnnotationKey, "false")},
+		// Workloads that came from Karpenter keep its annotations.
+		{name: "pod karpenter.sh/do-not-disrupt", pod: annotate("karpenter.sh/do-not-disrupt", "true"), blocked: "karpenter.sh/do-not-disrupt"},
+		{name: "pod karpenter.sh/do-not-evict (v1alpha5)", pod: annotate("karpenter.sh/do-not-evict", "true"), blocked: "karpenter.sh/do-not-evict"},
 		{name: "pdb allows none", pdbs: []*policyv1.PodDisruptionBudget{pdb("default", 0)}, blocked: "PodDisruptionBudget web"},
 		{name: "pdb in another namespace", pdbs: []*policyv1.PodDisruptionBudget{pdb("other", 0)}},
 		{name: "pdb allows one", pdbs: []*policyv1.PodDisruptionBudget{pdb("default", 1)}},

@@ -23,7 +23,7 @@ const NominatedAnnotationKey = v1.Group + "/nominated-nodeclaim"
 // pods may move to, never candidates. Deleting nodes and pools are kept:
 // they count against budgets.
 func NewSnapshot(o Objects) (*Snapshot, error) {
-	s := &Snapshot{Now: o.Now, PDBs: o.PDBs, VolumeRequirements: o.VolumeRequirements, NamespaceLabels: o.NamespaceLabels}
+	s := &Snapshot{Now: o.Now, PDBs: o.PDBs, VolumeRequirements: o.VolumeRequirements, VolumeDrivers: o.VolumeDrivers, NamespaceLabels: o.NamespaceLabels}
 	pools := map[string]*Pool{}
 	for _, np := range o.NodePools {
 		if np == nil {
@@ -78,7 +78,8 @@ func NewSnapshot(o Objects) (*Snapshot, error) {
 		n.InstanceType = node.Labels[corev1.LabelInstanceTypeStable]
 		n.Zone = node.Labels[corev1.LabelTopologyZone]
 		n.CapacityType = node.Labels[v1.CapacityTypeLabelKey]
-		n.DoNotDisrupt = node.Annotations[v1.DoNotDisruptAnnotationKey] == "true"
+		_, dnd, _ := v1.DoNotDisrupt(node.Annotations)
+		n.DoNotDisrupt = dnd == "true"
 		n.Deleting = !node.DeletionTimestamp.IsZero() || hasTaint(node.Spec.Taints, v1.DisruptedNoScheduleTaint)
 		switch {
 		case nc != nil:
@@ -90,7 +91,8 @@ func NewSnapshot(o Objects) (*Snapshot, error) {
 			n.Initialized = meta.IsStatusConditionTrue(nc.Status.Conditions, v1.ConditionTypeInitialized)
 			n.Drifted = drifted(nc)
 			n.Deleting = n.Deleting || !nc.DeletionTimestamp.IsZero()
-			n.DoNotDisrupt = n.DoNotDisrupt || nc.Annotations[v1.DoNotDisruptAnnotationKey] == "true"
+			_, dnd, _ := v1.DoNotDisrupt(nc.Annotations)
+			n.DoNotDisrupt = n.DoNotDisrupt || dnd == "true"
 			fillFromClaim(n, nc)
 			// Pods nominated to the claim are on their way: their room is taken.
 			if nominated := byClaim[nc.Name]; len(nominated) > 0 {
@@ -190,7 +192,7 @@ func hasTaint(taints []corev1.Taint, t corev1.Taint) bool {
 // offerings; each pool gets a v1.NodePool from newPool (nil: consolidate
 // when empty or underutilized, at once, within the default budget).
 func FromInput(in scheduling.Input, now time.Time, age time.Duration, newPool func(*scheduling.NodePool) *v1.NodePool) *Snapshot {
-	s := &Snapshot{Now: now, DaemonSets: in.DaemonSets, PodsElsewhere: in.PodsElsewhere, VolumeRequirements: in.VolumeRequirements,
+	s := &Snapshot{Now: now, DaemonSets: in.DaemonSets, PodsElsewhere: in.PodsElsewhere, VolumeRequirements: in.VolumeRequirements, VolumeDrivers: in.VolumeDrivers,
 		NamespaceLabels: in.NamespaceLabels}
 	pools := map[string]*scheduling.NodePool{}
 	for _, sp := range in.NodePools {

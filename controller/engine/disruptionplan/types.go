@@ -80,6 +80,9 @@ type Snapshot struct {
 	// (scheduling.Input.VolumeRequirements): a pod moves only where its
 	// volumes can follow.
 	VolumeRequirements map[string][]corev1.NodeSelectorRequirement
+	// VolumeDrivers: scheduling.Input.VolumeDrivers, so a pod moves only
+	// onto a node that can attach its volumes.
+	VolumeDrivers map[string]string
 	// NamespaceLabels are the namespaces' labels, by name
 	// (scheduling.Input.NamespaceLabels).
 	NamespaceLabels map[string]map[string]string
@@ -171,8 +174,9 @@ type Objects struct {
 	Pods       []*corev1.Pod
 	DaemonSets []*appsv1.DaemonSet
 	PDBs       []*policyv1.PodDisruptionBudget
-	// VolumeRequirements and NamespaceLabels: as Snapshot's.
+	// VolumeRequirements, VolumeDrivers and NamespaceLabels: as Snapshot's.
 	VolumeRequirements map[string][]corev1.NodeSelectorRequirement
+	VolumeDrivers      map[string]string
 	NamespaceLabels    map[string]map[string]string
 	// AdoptLabelledNodes treats a node without a NodeClaim but labelled
 	// with a NodePool as the pool's own (offline simulation of a cluster

@@ -96,7 +96,7 @@ func NewCluster(in Input) (*Cluster, error) {
 		c.byName[n.Name] = i
 	}
 	s := &solver{costAware: true, space: newResourceSpace(), topo: newTopology(), reqIDs: map[string]int{}, tolIDs: map[string]int{},
-		preferNoScheduleTaints: hasPreferNoSchedule(in)}
+		preferNoScheduleTaints: hasPreferNoSchedule(in), volumeDrivers: in.VolumeDrivers}
 	s.topo.nsLabels = in.NamespaceLabels
 	c.s = s
 	// Any pod may become pending, so vectors span every resource any pod
@@ -104,7 +104,7 @@ func NewCluster(in Input) (*Cluster, error) {
 	podDims := make(map[*corev1.Pod]corev1.ResourceList)
 	for _, n := range in.Nodes {
 		for _, p := range n.Pods {
-			reqs := podRequests(p)
+			reqs := s.requests(p)
 			podDims[p] = reqs
 			for r := range reqs {
 				s.space.add(r)
@@ -188,8 +188,8 @@ func (c *Cluster) seed(podDims map[*corev1.Pod]corev1.ResourceList) {
 		}
 	}
 	for i, en := range in.Nodes {
-		n := &simNode{name: en.Name, existing: en, labels: en.Labels, taints: en.Taints,
-			cap: s.space.vector(en.Allocatable), used: make(vec, len(s.space.names)),
+		n := &simNode{name: en.Name, existing: en, labels: nodeLabels(en.Labels), taints: en.Taints,
+			cap: s.space.capacity(en.Allocatable), used: make(vec, len(s.space.names)),
 			compatible: map[int]bool{}, tolerated: map[int]bool{}}
 		cn := &clusterNode{sim: n, zone: en.Labels[corev1.LabelTopologyZone]}
 		if cn.zone != "" {
@@ -230,7 +230,7 @@ func (c *Cluster) seed(podDims map[*corev1.Pod]corev1.ResourceList) {
 				continue
 			}
 			links.link(cp.proto)
-			s.topo.record(cp.proto, cn.sim.domain)
+			s.topo.record(cp.proto, cn.sim, cn.sim.domain)
 			cp.recorded = append([]*topoGroup(nil), cp.proto.counts...)
 			s.internTolerations(cp.proto)
 			s.internReqs(cp.proto)
@@ -245,7 +245,7 @@ func (c *Cluster) seed(podDims map[*corev1.Pod]corev1.ResourceList) {
 		define(pi, -1)
 		s.topo.link(pi)
 		labels := pe.NodeLabels
-		s.topo.record(pi, func(key string) string { return labels[key] })
+		s.topo.record(pi, nil, func(key string) string { return labels[key] })
 	}
 	if len(in.PodsElsewhere) > 0 {
 		links := newLinkCache(s.topo)
@@ -264,6 +264,7 @@ func (c *Cluster) seed(podDims map[*corev1.Pod]corev1.ResourceList) {
 			}
 		}
 	}
+	s.topo.addNodes(s.nodes)
 	s.topo.discoverDomains(s.pools)
 	c.open = append([]*simNode(nil), s.open...)
 }
@@ -280,6 +281,7 @@ func (c *Cluster) Without(names []string, opts Options) (*Result, error) {
 		if !ok {
 			for _, j := range idx {
 				c.nodes[j].removed = false
+				c.nodes[j].sim.gone = false
 			}
 			return nil, fmt.Errorf("node %s is not in the cluster", name)
 		}
@@ -287,11 +289,13 @@ func (c *Cluster) Without(names []string, opts Options) (*Result, error) {
 			continue
 		}
 		c.nodes[i].removed = true
+		c.nodes[i].sim.gone = true
 		idx = append(idx, i)
 	}
 	defer func() {
 		for _, i := range idx {
 			c.nodes[i].removed = false
+			c.nodes[i].sim.gone = false
 		}
 	}()
 

@@ -1,6 +1,8 @@
 package scheduling
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -20,6 +22,10 @@ func (c *Cluster) takeOut(cn *clusterNode) {
 				g.counts[d]--
 				g.total--
 				j.add(undoEntry{kind: undoCount, g: g, d: d, delta: -1})
+				if g.onNode[n] > 0 {
+					g.onNode[n]--
+					j.add(undoEntry{kind: undoOnNode, g: g, n: n, delta: -1})
+				}
 				c.dropDomain(g, d)
 			}
 		}
@@ -50,9 +56,12 @@ func (c *Cluster) takeOut(cn *clusterNode) {
 }
 
 // dropDomain forgets d for g once nothing keeps it known: no pod counted
-// there and, for zones, no pool or node offering it.
+// there, no node left there, and, for zones, no pool offering it.
 func (c *Cluster) dropDomain(g *topoGroup, d string) {
 	if g.counts[d] > 0 || !g.domains.Has(d) || g.fixed.Has(d) {
+		return
+	}
+	if slices.ContainsFunc(g.nodes[d], func(n *simNode) bool { return !n.gone }) {
 		return
 	}
 	if g.key == corev1.LabelTopologyZone && c.zoneRefs[d] > 0 {

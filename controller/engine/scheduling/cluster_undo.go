@@ -21,12 +21,14 @@ const (
 	undoDomainRemoved                 // d left domains
 	undoZoneRef                       // zoneRefs[d] changed by delta
 	undoDefiner                       // definers[g] changed by delta
+	undoOnNode                        // onNode[n] changed by delta
 )
 
 type undoEntry struct {
 	kind  undoKind
 	g     *topoGroup
 	d     string
+	n     *simNode
 	delta int
 }
 
@@ -87,6 +89,8 @@ func (j *journal) rollback(c *Cluster) {
 			c.zoneRefs[e.d] -= e.delta
 		case undoDefiner:
 			c.definers[e.g] -= e.delta
+		case undoOnNode:
+			e.g.onNode[e.n] -= e.delta
 		}
 	}
 	j.entries = j.entries[:0]

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -506,4 +507,102 @@ func TestConformanceKarpenterInstanceTypeCompatibility(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRelaxationOrder: required node affinity terms are ORed, so the next
+// term is tried, preferences on, before any preference is given up, as in
+// Karpenter's preferences.go (removeRequiredNodeAffinityTerm first).
+func TestRelaxationOrder(t *testing.T) {
+	inA, inB := term(nsr(zoneKey, opIn, zoneA)), term(nsr(zoneKey, opIn, zoneB))
+	types := func(armZones ...Offering) []*InstanceType {
+		return []*InstanceType{
+			itype("amd", "4", "8Gi", 110, 0.10, offerings(off(zoneA, od, 0.10), off(zoneC, od, 0.10))),
+			itype("arm", "4", "8Gi", 110, 0.12, arch("arm64"), offerings(armZones...)),
+		}
+	}
+	prefersArm := preferred(10, nsr(corev1.LabelArchStable, opIn, "arm64"))
+	runSolveCases(t, []solveCase{
+		// Karpenter: "should relax to use lighter weights" family; the
+		// second term with the preference beats the first without it.
+		{name: "the next required term keeps the preference",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", requiredTerms(inA, inB), prefersArm)),
+				NodePools: []*NodePool{pool("default", types(off(zoneB, od, 0.12)))}},
+			want: []string{"claim default arm zone-b on-demand: p"}},
+		// Decided differently: Karpenter drops a failed required term for
+		// good, so once zone-a fails with the preference it never tries
+		// zone-a without it, and with nothing in zone-b the pod stays
+		// Pending. kube-scheduler would bind it to any zone-a node, so
+		// nodewright tries every term again at each level of relaxation.
+		{name: "a term that failed only with a preference is tried again without it",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", requiredTerms(inA, inB), prefersArm)),
+				NodePools: []*NodePool{pool("default", types(off(zoneC, od, 0.12)))}},
+			want: []string{"claim default amd zone-a on-demand: p"}},
+	})
+}
+
+// TestKarpenterLabelAliases: a workload that came from Karpenter selects on
+// its keys; they mean nodewright's (v1.KarpenterLabelAliases), on new
+// nodes and on nodes Karpenter launched, which carry only its keys.
+func TestKarpenterLabelAliases(t *testing.T) {
+	karpenterNode := existing("karpenter-node", zoneA, "4", "8Gi", nodeLabel("karpenter.sh/capacity-type", spot))
+	runSolveCases(t, []solveCase{
+		{name: "a Karpenter node matches its own key",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", nodeSelector("karpenter.sh/capacity-type", spot))),
+				Nodes: []*ExistingNode{karpenterNode}, NodePools: []*NodePool{pool("default", spotAndOnDemand())}},
+			want: []string{"node karpenter-node: p"}},
+		{name: "a new node is pinned under nodewright's key",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", nodeSelector("karpenter.sh/capacity-type", od))),
+				NodePools: []*NodePool{pool("default", spotAndOnDemand())}},
+			want: []string{"claim default small zone-a on-demand: p"}},
+		{name: "a v1alpha5 Karpenter node without karpenter.sh/nodepool matches",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", nodeSelector("karpenter.k8s.aws/instance-family", "m5"))),
+				Nodes: []*ExistingNode{existing("old", zoneA, "4", "8Gi", nodeLabel("karpenter.sh/provisioner-name", "default"),
+					nodeLabel("karpenter.k8s.aws/instance-family", "m5"))}, NodePools: []*NodePool{pool("default", spotAndOnDemand())}},
+			want: []string{"node old: p"}},
+	})
+}
+
+// TestKarpenterLabelsOff: a pool whose nodes do not carry Karpenter's keys
+// (KarpenterLabels off) takes no pod that kube-scheduler would only put
+// on a node with one, and neither does a node without them; pods that
+// select on nodewright's keys, or only exclude a Karpenter key, still go.
+func TestKarpenterLabelsOff(t *testing.T) {
+	off := func(np *NodePool) { np.NoKarpenterLabels = true }
+	ours := existing("ours", zoneA, "4", "8Gi", nodeLabel(v1.CapacityTypeLabelKey, spot), nodeLabel(v1.NodePoolLabelKey, "plain"))
+	runSolveCases(t, []solveCase{
+		{name: "a Karpenter key skips the pool without the labels",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", nodeSelector("karpenter.sh/capacity-type", spot))),
+				NodePools: []*NodePool{pool("plain", spotAndOnDemand(), off, weight(50)), pool("compat", spotAndOnDemand())}},
+			want: []string{"claim compat small zone-a spot: p"}},
+		{name: "a Karpenter key has no pool without the labels",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", nodeSelector("karpenter.sh/capacity-type", spot))),
+				NodePools: []*NodePool{pool("plain", spotAndOnDemand(), off)}},
+			want: []string{"unschedulable p: incompatible with nodepool plain: the pod selects on Karpenter's label keys (karpenter.sh/*, karpenter.k8s.aws/*), which the pool's nodes do not carry with karpenterLabels off"}},
+		{name: "nodewright's key goes to the pool without the labels",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", nodeSelector(v1.CapacityTypeLabelKey, spot))),
+				NodePools: []*NodePool{pool("plain", spotAndOnDemand(), off)}},
+			want: []string{"claim plain small zone-a spot: p"}},
+		{name: "NotIn on a Karpenter key holds without the labels",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", requiredTerms(term(nsr("karpenter.sh/capacity-type", corev1.NodeSelectorOpNotIn, od))))),
+				NodePools: []*NodePool{pool("plain", spotAndOnDemand(), off)}},
+			want: []string{"claim plain small zone-a spot: p"}},
+		{name: "an ORed term without a Karpenter key takes the pool",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", requiredTerms(
+				term(nsr("karpenter.sh/capacity-type", corev1.NodeSelectorOpIn, spot)),
+				term(nsr(v1.CapacityTypeLabelKey, corev1.NodeSelectorOpIn, od))))),
+				NodePools: []*NodePool{pool("plain", spotAndOnDemand(), off)}},
+			want: []string{"claim plain small zone-a on-demand: p"}},
+		{name: "a spread over a Karpenter key needs the labels",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", podLabels("app", "a"), spread("karpenter.sh/capacity-type", 1, "app", "a"))),
+				NodePools: []*NodePool{pool("plain", spotAndOnDemand(), off)}},
+			want: []string{"unschedulable p: incompatible with nodepool plain: the pod selects on Karpenter's label keys (karpenter.sh/*, karpenter.k8s.aws/*), which the pool's nodes do not carry with karpenterLabels off"}},
+		{name: "an existing node without the labels is passed over",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", nodeSelector("karpenter.sh/capacity-type", spot))),
+				Nodes: []*ExistingNode{ours}, NodePools: []*NodePool{pool("compat", spotAndOnDemand())}},
+			want: []string{"claim compat small zone-a spot: p"}},
+		{name: "nodewright's key uses the existing node without the labels",
+			in: Input{Pods: pods(pod("p", "1", "1Gi", nodeSelector(v1.CapacityTypeLabelKey, spot))),
+				Nodes: []*ExistingNode{ours}, NodePools: []*NodePool{pool("compat", spotAndOnDemand())}},
+			want: []string{"node ours: p"}},
+	})
 }

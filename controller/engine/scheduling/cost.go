@@ -142,7 +142,7 @@ func (p *Pricer) Cheapest(pool string, types []string, reqs []corev1.NodeSelecto
 	}
 	used := make(vec, len(p.s.space.names))
 	for _, pod := range pods {
-		used.addInPlace(p.s.space.vector(podRequests(pod)))
+		used.addInPlace(p.s.space.vector(p.s.requests(pod)))
 	}
 	zero := make(vec, len(used))
 	named := map[string]bool{}

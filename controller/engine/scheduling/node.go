@@ -44,6 +44,8 @@ type simNode struct {
 
 	// journaled: a Cluster what-if has saved this existing node's state.
 	journaled bool
+	// gone: a Cluster what-if has taken the existing node away.
+	gone bool
 }
 
 // domain is the node's value for a topology key, or "" if not yet pinned.
@@ -471,7 +473,7 @@ func (s *solver) commit(n *simNode, pi *podInfo, pl *placement) {
 	n.used.addInPlace(pi.req)
 	n.pods = append(n.pods, pi)
 	n.ports = append(n.ports, pi.hostPorts...)
-	s.topo.record(pi, n.domain)
+	s.topo.record(pi, n, n.domain)
 	if !n.closed && !fitsWith(n.used, s.minReq, n.cap) {
 		n.closed = true
 		s.closedSince++

@@ -21,6 +21,8 @@ func NodePoolFor(np *v1.NodePool, types []*InstanceType) *NodePool {
 		Taints:        np.Spec.Template.Spec.Taints,
 		InstanceTypes: types,
 		NodeCost:      NodeCost{Overhead: np.Spec.NodeOverheadPerHour()},
+
+		NoKarpenterLabels: !np.Spec.KarpenterLabelsEnabled(),
 	}
 	if np.Spec.Weight != nil {
 		out.Weight = *np.Spec.Weight

@@ -42,6 +42,9 @@ type podClass struct {
 	// front, known to refuse the class.
 	memo bool
 	skip int
+	// key is what makes pods one class; it outlives the class in
+	// solver.canOpenByClass across a Cluster's what-ifs.
+	key string
 }
 
 // share is how many of the class's pending pods one new node could take.
@@ -110,7 +113,7 @@ func (s *solver) classify(pods []*podInfo) {
 		key := b.String()
 		c, ok := byKey[key]
 		if !ok {
-			c = &podClass{rep: pi, req: pi.req}
+			c = &podClass{rep: pi, req: pi.req, key: key}
 			for _, con := range pi.constraints {
 				if con.soft || con.self == 0 {
 					continue

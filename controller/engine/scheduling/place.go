@@ -1,6 +1,7 @@
 package scheduling
 
 import (
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -27,7 +28,9 @@ func (s *solver) placeAll(pods []*podInfo, res *Result) {
 		if reason := s.place(pi); reason != "" {
 			failed = append(failed, pi)
 			reasons[pi] = reason
+			continue
 		}
+		res.Order = append(res.Order, pi.pod)
 	}
 	for len(failed) > 0 {
 		var still []*podInfo
@@ -43,7 +46,9 @@ func (s *solver) placeAll(pods []*podInfo, res *Result) {
 			if reason := s.place(again); reason != "" {
 				still = append(still, again)
 				reasons[again] = reason
+				continue
 			}
+			res.Order = append(res.Order, again.pod)
 		}
 		if len(still) == len(failed) {
 			failed = still
@@ -75,7 +80,14 @@ func (s *solver) place(pi *podInfo) string {
 	defer s.placed(pi)
 	c := pi.class
 	memo := c != nil && c.memo && s.look != nil
+	hostnameSpread := slices.ContainsFunc(pi.constraints, func(c *constraint) bool {
+		return c.group.kind == kindSpread && c.group.key == corev1.LabelHostname && !c.soft
+	})
+	relaxed := false
 	for {
+		if hostnameSpread {
+			pi.noNewNode = !s.canOpenFor(pi, relaxed)
+		}
 		start := 0
 		if memo {
 			start = c.skip
@@ -104,6 +116,9 @@ func (s *solver) place(pi *podInfo) string {
 		if !pi.relax() {
 			return strings.Join(reasons, "; ")
 		}
+		// The class's memo holds for the pod as it was: a node that refused
+		// it (for a PreferNoSchedule taint, say) may take it relaxed.
+		memo, relaxed = false, true
 	}
 }
 
@@ -143,4 +158,22 @@ func (s *solver) compact() {
 			c.skip = 0
 		}
 	}
+}
+
+// canOpenFor is canOpen, remembered per packing class for pods that have
+// not relaxed (the class's pods are alike until then).
+func (s *solver) canOpenFor(pi *podInfo, relaxed bool) bool {
+	c := pi.class
+	if c == nil || relaxed {
+		return s.canOpen(pi)
+	}
+	ok, known := s.canOpenByClass[c.key]
+	if !known {
+		ok = s.canOpen(pi)
+		if s.canOpenByClass == nil {
+			s.canOpenByClass = map[string]bool{}
+		}
+		s.canOpenByClass[c.key] = ok
+	}
+	return ok
 }

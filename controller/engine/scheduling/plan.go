@@ -72,7 +72,7 @@ func (s *solver) claimPlan(n *simNode, pods []*corev1.Pod) *NodeClaimPlan {
 	chosen := plan.Options[0]
 	for _, o := range n.options {
 		if o.it == chosen.InstanceType {
-			overhead := s.space.vector(o.it.Allocatable).sub(o.alloc)
+			overhead := s.space.capacity(o.it.Allocatable).sub(o.alloc)
 			plan.Requests = s.space.list(n.used.add(overhead))
 			break
 		}

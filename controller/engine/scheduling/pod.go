@@ -8,6 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	resourcehelper "k8s.io/component-helpers/resource"
 	"k8s.io/klog/v2"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/utils/resources"
 )
 
 // podInfo is a pod compiled for the hot path: its requests as a vector, its
@@ -52,6 +55,20 @@ type podInfo struct {
 	// relaxable constraints (preferred affinity, ScheduleAnyway spread), in
 	// the order they are dropped.
 	soft []*constraint
+	// noNewNode: no pool can launch a node for the pod as it stands, so a
+	// hostname spread has no empty node to count (solver.canOpen).
+	noNewNode bool
+	// reqKey is required as a string, for caches; reqKeyed says it is set.
+	reqKey   string
+	reqKeyed bool
+}
+
+// requiredKey names the in-use required term, for caches keyed by it.
+func (pi *podInfo) requiredKey() string {
+	if !pi.reqKeyed {
+		pi.reqKey, pi.reqKeyed = pi.required.String(), true
+	}
+	return pi.reqKey
 }
 
 type relaxedTolerations struct {
@@ -75,6 +92,47 @@ type hostPort struct {
 }
 
 func podKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
+
+// requests are podRequests plus, for each CSI driver, the distinct claims
+// the pod attaches through it, which count against the node's attach
+// limit as kube-scheduler's NodeVolumeLimits counts them. A claim two pods
+// share counts for each, which is never less than the node can take.
+func (s *solver) requests(p *corev1.Pod) corev1.ResourceList {
+	reqs := podRequests(p)
+	if len(s.volumeDrivers) == 0 || len(p.Spec.Volumes) == 0 {
+		return reqs
+	}
+	seen := map[string]bool{}
+	for _, v := range p.Spec.Volumes {
+		claim := ClaimName(p, v)
+		if claim == "" {
+			continue
+		}
+		key := p.Namespace + "/" + claim
+		driver, ok := s.volumeDrivers[key]
+		if !ok || seen[key] {
+			continue
+		}
+		seen[key] = true
+		name := resources.AttachLimit(driver)
+		q := reqs[name]
+		q.Add(*resourceOne())
+		reqs[name] = q
+	}
+	return reqs
+}
+
+// ClaimName is the claim a volume uses: a persistentVolumeClaim's, or the
+// one a generic ephemeral volume's template makes (<pod>-<volume>).
+func ClaimName(p *corev1.Pod, v corev1.Volume) string {
+	switch {
+	case v.PersistentVolumeClaim != nil:
+		return v.PersistentVolumeClaim.ClaimName
+	case v.Ephemeral != nil:
+		return p.Name + "-" + v.Name
+	}
+	return ""
+}
 
 // podRequests sums what the pod needs from a node: containers, restartable
 // init containers (sidecars), the largest init container, and pod overhead,
@@ -138,12 +196,16 @@ func newPodInfoWith(p *corev1.Pod, requests corev1.ResourceList, space *resource
 	pi.req = space.vector(requests)
 
 	base := LabelRequirements(p.Spec.NodeSelector)
+	if needsKarpenterLabels(p) {
+		base.Add(karpenterLabelsRequired())
+	}
 	pi.volumeReqs = Requirements{}
 	for _, v := range p.Spec.Volumes {
-		if v.PersistentVolumeClaim == nil {
+		claim := ClaimName(p, v)
+		if claim == "" {
 			continue
 		}
-		vr, err := NewRequirements(volumes[p.Namespace+"/"+v.PersistentVolumeClaim.ClaimName]...)
+		vr, err := NewRequirements(volumes[p.Namespace+"/"+claim]...)
 		if err != nil {
 			return nil, fmt.Errorf("volume %s: %w", v.Name, err)
 		}
@@ -158,6 +220,9 @@ func newPodInfoWith(p *corev1.Pod, requests corev1.ResourceList, space *resource
 				if err != nil {
 					return nil, fmt.Errorf("required node affinity: %w", err)
 				}
+				if requiresKarpenterKey(term.MatchExpressions) {
+					r.Add(karpenterLabelsRequired())
+				}
 				pi.terms = append(pi.terms, base.Merge(r))
 			}
 		}
@@ -165,6 +230,9 @@ func newPodInfoWith(p *corev1.Pod, requests corev1.ResourceList, space *resource
 			r, err := NewRequirements(pref.Preference.MatchExpressions...)
 			if err != nil {
 				return nil, fmt.Errorf("preferred node affinity: %w", err)
+			}
+			if requiresKarpenterKey(pref.Preference.MatchExpressions) {
+				r.Add(karpenterLabelsRequired())
 			}
 			pi.preferred = append(pi.preferred, weightedTerm{weight: pref.Weight, reqs: r})
 		}
@@ -191,25 +259,63 @@ func newPodInfoWith(p *corev1.Pod, requests corev1.ResourceList, space *resource
 	return pi, nil
 }
 
+// needsKarpenterLabels reports whether kube-scheduler puts p only on a
+// node that carries one of Karpenter's keys: its node selector names one,
+// or a DoNotSchedule spread or a required pod affinity term has one as
+// its topology key (a node without the key is in no domain). Required
+// node affinity terms are ORed, so each says so for itself.
+func needsKarpenterLabels(p *corev1.Pod) bool {
+	karpenter := func(key string) bool {
+		_, ok := v1.KarpenterLabelAliases[key]
+		return ok
+	}
+	for k := range p.Spec.NodeSelector {
+		if karpenter(k) {
+			return true
+		}
+	}
+	for _, tsc := range p.Spec.TopologySpreadConstraints {
+		if tsc.WhenUnsatisfiable == corev1.DoNotSchedule && karpenter(tsc.TopologyKey) {
+			return true
+		}
+	}
+	if a := p.Spec.Affinity; a != nil && a.PodAffinity != nil {
+		for _, term := range a.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution {
+			if karpenter(term.TopologyKey) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // rebuildReqs recomputes the effective requirements after a relaxation.
 func (pi *podInfo) rebuildReqs() {
 	pi.required = pi.terms[pi.termIdx]
 	pi.reqs = pi.required
+	pi.reqKeyed = false
 	if len(pi.preferred) > 0 {
 		pi.reqs = pi.reqs.Merge(pi.preferred[0].reqs)
 	}
 	pi.reqsID = -1
 }
 
-// relax gives up one preference: the heaviest preferred node affinity term
-// still tried, then soft topology constraints, then it moves to the next
-// required node affinity term; last, PreferNoSchedule taints stop keeping
-// it off (from the first required term again). It reports false when
-// nothing is left.
+// relax gives up one preference. Required node affinity terms are ORed,
+// so the next term is tried first, with every preference still on, as
+// Karpenter does (preferences.go removeRequiredNodeAffinityTerm comes
+// first); once all terms fail, it drops the heaviest preferred node
+// affinity term still tried, then soft topology constraints, then
+// PreferNoSchedule taints stop keeping it off, each time from the first
+// required term again. Unlike Karpenter, a term is never dropped for good:
+// a term that failed only with a preference on may take the pod once it is
+// gone. It reports false when nothing is left.
 func (pi *podInfo) relax() bool {
 	switch {
+	case pi.termIdx+1 < len(pi.terms):
+		pi.termIdx++
 	case len(pi.preferred) > 0:
 		pi.preferred = pi.preferred[1:]
+		pi.termIdx = 0
 	case len(pi.soft) > 0:
 		drop := pi.soft[len(pi.soft)-1]
 		pi.soft = pi.soft[:len(pi.soft)-1]
@@ -219,9 +325,10 @@ func (pi *podInfo) relax() bool {
 				break
 			}
 		}
-		return true
-	case pi.termIdx+1 < len(pi.terms):
-		pi.termIdx++
+		if pi.termIdx == 0 {
+			return true // the requirements are as they were
+		}
+		pi.termIdx = 0
 	case pi.preferNoSchedule != nil:
 		pi.tolerations, pi.tolID = pi.preferNoSchedule.tolerations, pi.preferNoSchedule.tolID
 		pi.preferNoSchedule = nil

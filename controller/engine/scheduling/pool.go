@@ -84,6 +84,9 @@ func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolI
 	}
 	reqs = reqs.Merge(LabelRequirements(np.Labels))
 	reqs.Add(&Requirement{Key: v1.NodePoolLabelKey, values: []string{np.Name}, mustExist: true})
+	if !np.NoKarpenterLabels {
+		reqs.Add(&Requirement{Key: v1.KarpenterNodePoolLabelKey, values: []string{np.Name}, mustExist: true})
+	}
 	for k, n := range np.MinValues {
 		if r, ok := reqs[k]; ok {
 			c := *r
@@ -103,7 +106,7 @@ func newPoolInfo(np *NodePool, space *resourceSpace, daemons []*podInfo) (*poolI
 		if ok, _ := labelsCompatible(reqs, it.Labels, p.typeKey); !ok {
 			continue
 		}
-		o := &optionInfo{it: it, alloc: space.vector(it.Allocatable), offerings: make([]Offering, 0, len(it.Offerings))}
+		o := &optionInfo{it: it, alloc: space.capacity(it.Allocatable), offerings: make([]Offering, 0, len(it.Offerings))}
 		o.capacity = o.alloc
 		for _, off := range it.Offerings {
 			if off.Available && offeringCompatible(reqs, off) {
@@ -371,6 +374,9 @@ func (p *poolInfo) templateConflict(pi *podInfo) string {
 	}
 	for _, k := range pi.reqs.Keys() {
 		if pi.reqs[k].mustExist && !p.hasLabelKey(k) {
+			if k == v1.KarpenterNodePoolLabelKey {
+				return fmt.Sprintf("incompatible with nodepool %s: the pod selects on Karpenter's label keys (karpenter.sh/*, karpenter.k8s.aws/*), which the pool's nodes do not carry with karpenterLabels off", p.np.Name)
+			}
 			return fmt.Sprintf("incompatible with nodepool %s: label %s is not set on its nodes", p.np.Name, k)
 		}
 	}

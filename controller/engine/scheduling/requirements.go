@@ -2,12 +2,15 @@ package scheduling
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	v1 "github.com/nodewright/nodewright/controller/api/v1"
 )
 
 // Requirement is the set of values a label key may take. It is either a
@@ -42,12 +45,67 @@ var normalizedLabels = map[string]string{
 	corev1.LabelInstanceType:            corev1.LabelInstanceTypeStable,
 }
 
-// normalizedKey is key, or the stable key a deprecated one stands for.
+// normalizedKey is key, or the stable key a deprecated one stands for, or
+// nodewright's key for one of Karpenter's (v1.KarpenterLabelAliases: its
+// nodes carry both).
 func normalizedKey(key string) string {
 	if k, ok := normalizedLabels[key]; ok {
 		return k
 	}
+	if k, ok := v1.KarpenterLabelAliases[key]; ok {
+		return k
+	}
 	return key
+}
+
+// karpenterLabelsRequired is the requirement of a pod that selects on one
+// of Karpenter's keys: the node must carry Karpenter's labels, which every
+// such node marks with karpenter.sh/nodepool. It is kept on Karpenter's
+// key, where NewRequirement would read nodewright's.
+func karpenterLabelsRequired() *Requirement {
+	return &Requirement{Key: v1.KarpenterNodePoolLabelKey, complement: true, mustExist: true}
+}
+
+// requiresKarpenterKey reports whether exprs hold only on a node that
+// carries one of Karpenter's keys: In, Exists, Gt or Lt on one (NotIn and
+// DoesNotExist also hold where the key is absent).
+func requiresKarpenterKey(exprs []corev1.NodeSelectorRequirement) bool {
+	return slices.ContainsFunc(exprs, func(e corev1.NodeSelectorRequirement) bool {
+		_, karpenter := v1.KarpenterLabelAliases[e.Key]
+		return karpenter && e.Operator != corev1.NodeSelectorOpNotIn && e.Operator != corev1.NodeSelectorOpDoesNotExist
+	})
+}
+
+// nodeLabels are an existing node's labels, with nodewright's key added
+// for each of Karpenter's that the node carries alone (a node Karpenter
+// launched), since a requirement on either key reads as nodewright's. A
+// node with any of Karpenter's keys also gets karpenter.sh/nodepool, the
+// mark karpenterLabelsRequired looks for, if it lacks it (a v1alpha5 node
+// has karpenter.sh/provisioner-name instead).
+func nodeLabels(labels map[string]string) map[string]string {
+	var out map[string]string
+	karpenter := false
+	for k, ours := range v1.KarpenterLabelAliases {
+		v, ok := labels[k]
+		karpenter = karpenter || ok
+		if _, has := labels[ours]; !ok || has {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(labels)
+		}
+		out[ours] = v
+	}
+	if _, marked := labels[v1.KarpenterNodePoolLabelKey]; karpenter && !marked {
+		if out == nil {
+			out = maps.Clone(labels)
+		}
+		out[v1.KarpenterNodePoolLabelKey] = labels["karpenter.sh/provisioner-name"]
+	}
+	if out == nil {
+		return labels
+	}
+	return out
 }
 
 // NewRequirement builds a requirement from a node selector operator. A

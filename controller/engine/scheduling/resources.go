@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/nodewright/nodewright/controller/utils/resources"
 )
 
 // resourceSpace interns resource names into vector indices, so that fit
@@ -36,6 +38,22 @@ func (s *resourceSpace) add(n corev1.ResourceName) {
 		s.index[n] = len(s.names)
 		s.names = append(s.names, n)
 	}
+}
+
+// unlimited stands for a limit a node does not publish; far below
+// overflow when summed.
+const unlimited = int64(1) << 50
+
+// capacity is vector for a node's allocatable, where an attach limit the
+// node does not list is no limit (resources.Fits says why).
+func (s *resourceSpace) capacity(list corev1.ResourceList) vec {
+	v := s.vector(list)
+	for i, n := range s.names {
+		if _, ok := list[n]; !ok && resources.IsAttachLimit(n) {
+			v[i] = unlimited
+		}
+	}
+	return v
 }
 
 // vec is a resource vector in a resourceSpace.

@@ -39,6 +39,12 @@ type solver struct {
 	// preferNoScheduleTaints: some pool or node has a PreferNoSchedule
 	// taint, so pods avoid them before they relax.
 	preferNoScheduleTaints bool
+	// volumeDrivers is Input.VolumeDrivers: the attach limits pods count
+	// against.
+	volumeDrivers map[string]string
+	// canOpenByClass remembers canOpen per packing class key: the pools
+	// do not change between a Cluster's what-ifs.
+	canOpenByClass map[string]bool
 
 	// A Cluster's what-if solves share one solver: journal (when set)
 	// records what placement changes so it can be rolled back; removed
@@ -122,11 +128,11 @@ func SolveWith(in Input, opts Options) (*Result, error) {
 // pools heaviest first, existing nodes seeded.
 func newSolver(in Input, opts Options) (*solver, []*podInfo, error) {
 	s := &solver{costAware: !opts.PlainFirstFitDecreasing, space: newResourceSpace(), topo: newTopology(), reqIDs: map[string]int{}, tolIDs: map[string]int{},
-		preferNoScheduleTaints: hasPreferNoSchedule(in)}
+		preferNoScheduleTaints: hasPreferNoSchedule(in), volumeDrivers: in.VolumeDrivers}
 	s.topo.nsLabels = in.NamespaceLabels
 	requests := make([]corev1.ResourceList, len(in.Pods))
 	for i, p := range in.Pods {
-		requests[i] = podRequests(p)
+		requests[i] = s.requests(p)
 		for n := range requests[i] {
 			s.space.add(n)
 		}
@@ -226,14 +232,14 @@ func (s *solver) seedExisting(in Input) {
 		}
 	}
 	for _, en := range in.Nodes {
-		n := &simNode{name: en.Name, existing: en, labels: en.Labels, taints: en.Taints,
-			cap: s.space.vector(en.Allocatable), used: make(vec, len(s.space.names)),
+		n := &simNode{name: en.Name, existing: en, labels: nodeLabels(en.Labels), taints: en.Taints,
+			cap: s.space.capacity(en.Allocatable), used: make(vec, len(s.space.names)),
 			compatible: map[int]bool{}, tolerated: map[int]bool{}}
 		if z := en.Labels[corev1.LabelTopologyZone]; z != "" {
 			zones.Insert(z)
 		}
 		for _, p := range en.Pods {
-			pi, err := newPodInfo(p, s.space, in.VolumeRequirements)
+			pi, err := newPodInfoWith(p, s.requests(p), s.space, in.VolumeRequirements)
 			if err != nil {
 				continue
 			}
@@ -249,7 +255,7 @@ func (s *solver) seedExisting(in Input) {
 	for _, n := range s.nodes {
 		for _, pi := range n.pods {
 			s.topo.link(pi)
-			s.topo.record(pi, n.domain)
+			s.topo.record(pi, n, n.domain)
 		}
 		n.pods = nil // the plan lists only new placements
 	}
@@ -261,14 +267,43 @@ func (s *solver) seedExisting(in Input) {
 		_ = s.topo.compile(pi)
 		s.topo.link(pi)
 		labels := pe.NodeLabels
-		s.topo.record(pi, func(key string) string { return labels[key] })
+		s.topo.record(pi, nil, func(key string) string { return labels[key] })
 	}
 	for _, g := range s.topo.list {
 		if g.key == corev1.LabelTopologyZone {
 			g.domains = g.domains.Union(zones)
 		}
 	}
+	s.topo.addNodes(s.nodes)
 	s.topo.discoverDomains(s.pools)
+}
+
+// canOpen reports whether some pool could launch a node for pi, its
+// limits aside.
+func (s *solver) canOpen(pi *podInfo) bool {
+	s.internReqs(pi)
+	zero := make(vec, len(s.space.names))
+	for _, p := range s.pools {
+		if !p.tolerates(pi) {
+			continue
+		}
+		if c := p.compatibleOptions(pi); c.reason == "" && len(fittingOptions(pi, c.options, zero)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// fittingOptions are the options an empty node of which takes pi (zero is
+// its empty usage).
+func fittingOptions(pi *podInfo, options []*optionInfo, zero vec) []*optionInfo {
+	fitting := make([]*optionInfo, 0, len(options))
+	for _, o := range options {
+		if fitsWith(zero, pi.req, o.alloc) && o.portsFree(pi) {
+			fitting = append(fitting, o)
+		}
+	}
+	return fitting
 }
 
 // openNode opens a NodeClaim for pi in the first pool that can host it; it
@@ -289,13 +324,8 @@ func (s *solver) openNode(pi *podInfo) []string {
 			reasons = append(reasons, c.reason)
 			continue
 		}
-		fitting := make([]*optionInfo, 0, len(c.options))
 		zero := make(vec, len(s.space.names))
-		for _, o := range c.options {
-			if fitsWith(zero, pi.req, o.alloc) && o.portsFree(pi) {
-				fitting = append(fitting, o)
-			}
-		}
+		fitting := fittingOptions(pi, c.options, zero)
 		if len(fitting) == 0 {
 			reasons = append(reasons, s.noInstanceTypeReason(p, pi, c.options))
 			continue
@@ -347,6 +377,7 @@ func (s *solver) noInstanceTypeReason(p *poolInfo, pi *podInfo, compatible []*op
 		}
 		own := p.reqs.Clone()
 		delete(own, v1.NodePoolLabelKey)
+		delete(own, v1.KarpenterNodePoolLabelKey)
 		return fmt.Sprintf("nodepool %s has no instance type to launch: none of its %d instance types meets its requirements (%s) with an available offering and room for its daemonsets",
 			p.np.Name, len(p.np.InstanceTypes), requirementSummary(own))
 	}

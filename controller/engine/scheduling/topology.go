@@ -52,7 +52,21 @@ type topoGroup struct {
 	// offering it; a nil set means some pool offers it untainted. A spread
 	// with nodeTaintsPolicy Honor counts only domains the pod tolerates.
 	taints map[string][][]corev1.Taint
-	desc   string
+	// nodes are the existing nodes in each domain (spread groups): a
+	// domain counts for a pod when one of them would take it, as
+	// kube-scheduler counts domains, though no pod matches there.
+	nodes map[string][]*simNode
+	// existing are the existing nodes, for a hostname spread, whose
+	// domains are the nodes themselves.
+	existing []*simNode
+	// onNode counts the pods counted in counts per existing node, so that
+	// a spread can leave out the nodes it does not count, as kube-scheduler
+	// counts only pods on the nodes its inclusion policies admit.
+	onNode map[*simNode]int
+	// views caches, per pod requirements and tolerations, which existing
+	// nodes a spread counts.
+	views map[viewKey]*nodeView
+	desc  string
 }
 
 // offer records that a pool with these taints offers domain d.
@@ -102,6 +116,10 @@ type constraint struct {
 	// self is 1 when the pod matches the group's selector, so placing it
 	// adds to its own domain's count (kube-scheduler's selfMatchNum).
 	self int
+	// cachedView is the group's view for the pod's required term viewTerm
+	// and tolerations viewTol: view runs for every node a pod is tried on.
+	cachedView        *nodeView
+	viewTerm, viewTol int
 }
 
 type topology struct {
@@ -288,12 +306,22 @@ func (t *topology) link(pi *podInfo) {
 	}
 }
 
-// record counts a placed (or pre-existing) pod in its domains.
-func (t *topology) record(pi *podInfo, domain func(key string) string) {
+// record counts a placed (or pre-existing) pod in its domains; n is the
+// node it is on, nil for a pod on a node outside the solve.
+func (t *topology) record(pi *podInfo, n *simNode, domain func(key string) string) {
 	for _, g := range pi.counts {
 		if d := domain(g.key); d != "" {
 			g.counts[d]++
 			g.total++
+			if n != nil && n.existing != nil && g.kind == kindSpread {
+				if g.onNode == nil {
+					g.onNode = map[*simNode]int{}
+				}
+				g.onNode[n]++
+				if t.journal != nil {
+					t.journal.add(undoEntry{kind: undoOnNode, g: g, n: n, delta: 1})
+				}
+			}
 			if t.journal != nil {
 				t.journal.add(undoEntry{kind: undoCount, g: g, d: d, delta: 1})
 				if !g.domains.Has(d) {
@@ -324,12 +352,12 @@ func (c *constraint) allowedDomains(pi *podInfo, candidates []string) []string {
 	case kindSpread:
 		minCount := c.minCount(pi)
 		for _, d := range candidates {
-			if g.counts[d]+c.self-minCount <= c.maxSkew {
+			if c.count(d, pi)+c.self-minCount <= c.maxSkew {
 				out = append(out, d)
 			}
 		}
 		// Fill the emptiest domains first, so spreads stay level.
-		sort.SliceStable(out, func(i, j int) bool { return g.counts[out[i]] < g.counts[out[j]] })
+		sort.SliceStable(out, func(i, j int) bool { return c.count(out[i], pi) < c.count(out[j], pi) })
 	case kindAffinity:
 		if g.total == 0 {
 			if g.matches(pi.pod) {
@@ -366,32 +394,29 @@ func (c *constraint) allowsFast(pi *podInfo, domain string) bool {
 	case kindAntiAffinity:
 		return g.counts[domain] == 0
 	}
-	// Spread on hostname: a new, empty node is always possible, so the
-	// emptiest domain holds zero.
-	if g.key == corev1.LabelHostname {
-		return g.counts[domain]+c.self <= c.maxSkew
+	// Spread on hostname: a new, empty node holds zero, as Karpenter
+	// counts it, when some pool can launch one for the pod; otherwise
+	// only the nodes there count, as kube-scheduler counts them.
+	if g.key == corev1.LabelHostname && !pi.noNewNode {
+		return c.count(domain, pi)+c.self <= c.maxSkew
 	}
-	return g.counts[domain]+c.self-c.minCount(pi) <= c.maxSkew
+	return c.count(domain, pi)+c.self-c.minCount(pi) <= c.maxSkew
 }
 
 // minCount is the smallest count among the domains eligible for pi (zero
 // when fewer than minDomains exist).
 func (c *constraint) minCount(pi *podInfo) int {
 	g := c.group
-	// Eligible domains follow the node selector and required node
-	// affinity only, as kube-scheduler counts them: preferred terms do not
-	// narrow a spread.
-	var r *Requirement
-	if c.honorAffinity {
-		r = pi.required[g.key]
+	if g.key == corev1.LabelHostname {
+		return c.minHostCount(pi)
 	}
 	eligible, lowest := 0, -1
 	for d := range g.domains {
-		if r != nil && !r.Has(d) || c.honorTaints && !g.tolerable(d, pi) {
+		if !c.eligible(d, pi) {
 			continue
 		}
 		eligible++
-		if n := g.counts[d]; lowest < 0 || n < lowest {
+		if n := c.count(d, pi); lowest < 0 || n < lowest {
 			lowest = n
 		}
 	}

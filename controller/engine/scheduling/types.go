@@ -54,6 +54,10 @@ type NodePool struct {
 	InstanceTypes []*InstanceType
 	// NodeCost is what each of the pool's nodes costs beyond its instance.
 	NodeCost NodeCost
+	// NoKarpenterLabels: the pool's nodes do not carry Karpenter's label
+	// keys (its KarpenterLabels is off), so pods that select on them do not
+	// go there.
+	NoKarpenterLabels bool
 }
 
 // ExistingNode is a node (or an in-flight NodeClaim) that pods may use.
@@ -78,6 +82,11 @@ type Input struct {
 	// VolumeRequirements maps "namespace/claim" to the node requirements of
 	// the claim's bound volume (typically a zone).
 	VolumeRequirements map[string][]corev1.NodeSelectorRequirement
+	// VolumeDrivers maps "namespace/claim" to the CSI driver that attaches
+	// the claim's volume. A pod counts each such claim against the node's
+	// attach limit for the driver (resources.AttachLimit in its
+	// allocatable); a node that gives none has no limit.
+	VolumeDrivers map[string]string
 	// PodsElsewhere are running pods on nodes that can't take new pods; they
 	// still count for topology spread and (anti-)affinity.
 	PodsElsewhere []PodOnDomain
@@ -102,6 +111,10 @@ type Result struct {
 	ExistingNodes []*ExistingPlacement
 	NodeClaims    []*NodeClaimPlan
 	Unschedulable []*Unschedulable
+	// Order lists the placed pods in the order the plan placed them: bound
+	// in that order, each lands where the plan put it, since every
+	// placement was checked against the ones before it.
+	Order []*corev1.Pod
 	// TotalPrice is the true $/hour of the new NodeClaims (Cost.Total()).
 	TotalPrice float64
 	// Cost is the new NodeClaims' true cost by part.

@@ -1,8 +1,9 @@
 // Package volumetopology works out where a pod's persistent volumes let it
 // run: the node requirements of its claims, as kube-scheduler's
 // VolumeBinding plugin reads them (a bound volume's node affinity, an
-// unbound claim's StorageClass allowedTopologies), or why the pod cannot be
-// placed yet. It reads the objects through Lookup and has no client of its
+// unbound claim's StorageClass allowedTopologies), the CSI driver each
+// claim attaches through (for nodes' attach limits), or why the pod cannot
+// be placed yet. It reads the objects through Lookup and has no client of its
 // own, so the controller and `nodewright simulate` share it.
 package volumetopology
 
@@ -15,6 +16,7 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/utils/resources"
 )
 
 // Lookup finds the objects a pod's volumes name; each returns nil and no
@@ -30,106 +32,114 @@ type Lookup interface {
 // Immediate binding. kube-scheduler leaves such pods pending too.
 var ErrWaiting = errors.New("waiting for its volumes")
 
-// Requirements adds to reqs, under "namespace/claim", the node requirements
-// of each persistent volume claim the pod uses. An error wrapping
+// Claims is what a solve learns from its pods' persistent volume claims,
+// keyed "namespace/claim".
+type Claims struct {
+	// Requirements are the node requirements of each claim's volume.
+	Requirements map[string][]corev1.NodeSelectorRequirement
+	// Drivers name the CSI driver each claim's volume attaches through,
+	// where it has one; the scheduler counts those against the node's
+	// attach limit (kube-scheduler's NodeVolumeLimits).
+	Drivers map[string]string
+}
+
+// NewClaims makes an empty Claims.
+func NewClaims() Claims {
+	return Claims{Requirements: map[string][]corev1.NodeSelectorRequirement{}, Drivers: map[string]string{}}
+}
+
+// Add learns each persistent volume claim the pod uses. An error wrapping
 // ErrWaiting says why the pod must wait; any other is a failed read.
-func Requirements(l Lookup, p *corev1.Pod, reqs map[string][]corev1.NodeSelectorRequirement) error {
+func (c Claims) Add(l Lookup, p *corev1.Pod) error {
 	for _, v := range p.Spec.Volumes {
-		name := claimName(p, v)
+		name := scheduling.ClaimName(p, v)
 		if name == "" {
 			continue
 		}
 		key := p.Namespace + "/" + name
-		if _, done := reqs[key]; done {
+		if _, done := c.Requirements[key]; done {
 			continue
 		}
-		r, err := claimRequirements(l, p.Namespace, name)
+		r, driver, err := claimVolume(l, p.Namespace, name)
 		if err != nil {
 			return fmt.Errorf("volume %s: %w", v.Name, err)
 		}
-		reqs[key] = r
+		c.Requirements[key] = r
+		if driver != "" {
+			c.Drivers[key] = driver
+		}
 	}
 	return nil
 }
 
-// Split works out the node requirements of the claims of the pods to
-// place and of the pods already bound (which a what-if may move), keyed as
-// Requirements keys them. It returns the pods to place without those that
-// must wait for their volumes, which come back as unschedulable with why.
-// A bound pod's claim that cannot be read leaves the pod unconstrained by
-// it, as it was placed before; a failed read for a pod to place is an error.
-func Split(l Lookup, pending, bound []*corev1.Pod) (placeable []*corev1.Pod, reqs map[string][]corev1.NodeSelectorRequirement, waiting []*scheduling.Unschedulable, err error) {
-	reqs = map[string][]corev1.NodeSelectorRequirement{}
+// Split learns the claims of the pods to place and of the pods already
+// bound (which a what-if may move). It returns the pods to place without
+// those that must wait for their volumes, which come back as unschedulable
+// with why. A bound pod's claim that cannot be read leaves the pod
+// unconstrained by it, as it was placed before; a failed read for a pod to
+// place is an error.
+func Split(l Lookup, pending, bound []*corev1.Pod) (placeable []*corev1.Pod, claims Claims, waiting []*scheduling.Unschedulable, err error) {
+	claims = NewClaims()
 	for _, p := range bound {
-		_ = Requirements(l, p, reqs)
+		_ = claims.Add(l, p)
 	}
 	for _, p := range pending {
-		err := Requirements(l, p, reqs)
+		err := claims.Add(l, p)
 		switch {
 		case errors.Is(err, ErrWaiting):
 			waiting = append(waiting, &scheduling.Unschedulable{Pod: p, Reason: err.Error()})
 		case err != nil:
-			return nil, nil, nil, fmt.Errorf("volumes of pod %s/%s: %w", p.Namespace, p.Name, err)
+			return nil, Claims{}, nil, fmt.Errorf("volumes of pod %s/%s: %w", p.Namespace, p.Name, err)
 		default:
 			placeable = append(placeable, p)
 		}
 	}
-	return placeable, reqs, waiting, nil
+	return placeable, claims, waiting, nil
 }
 
-// claimName is the claim a volume uses: a persistentVolumeClaim's, or the
-// one a generic ephemeral volume's template makes (<pod>-<volume>).
-func claimName(p *corev1.Pod, v corev1.Volume) string {
-	switch {
-	case v.PersistentVolumeClaim != nil:
-		return v.PersistentVolumeClaim.ClaimName
-	case v.Ephemeral != nil:
-		return p.Name + "-" + v.Name
-	}
-	return ""
-}
-
-func claimRequirements(l Lookup, namespace, name string) ([]corev1.NodeSelectorRequirement, error) {
+// claimVolume reads a claim's volume: its node requirements, and the CSI
+// driver that attaches it.
+func claimVolume(l Lookup, namespace, name string) ([]corev1.NodeSelectorRequirement, string, error) {
 	pvc, err := l.Claim(namespace, name)
 	if err != nil {
-		return nil, fmt.Errorf("reading persistentvolumeclaim %s/%s: %w", namespace, name, err)
+		return nil, "", fmt.Errorf("reading persistentvolumeclaim %s/%s: %w", namespace, name, err)
 	}
 	switch {
 	case pvc == nil:
-		return nil, fmt.Errorf("%w: persistentvolumeclaim %s/%s not found", ErrWaiting, namespace, name)
+		return nil, "", fmt.Errorf("%w: persistentvolumeclaim %s/%s not found", ErrWaiting, namespace, name)
 	case pvc.DeletionTimestamp != nil:
-		return nil, fmt.Errorf("%w: persistentvolumeclaim %s/%s is being deleted", ErrWaiting, namespace, name)
+		return nil, "", fmt.Errorf("%w: persistentvolumeclaim %s/%s is being deleted", ErrWaiting, namespace, name)
 	case pvc.Status.Phase == corev1.ClaimLost:
-		return nil, fmt.Errorf("%w: persistentvolumeclaim %s/%s lost its volume %s", ErrWaiting, namespace, name, pvc.Spec.VolumeName)
+		return nil, "", fmt.Errorf("%w: persistentvolumeclaim %s/%s lost its volume %s", ErrWaiting, namespace, name, pvc.Spec.VolumeName)
 	}
 	if pvc.Spec.VolumeName != "" {
 		pv, err := l.Volume(pvc.Spec.VolumeName)
 		if err != nil {
-			return nil, fmt.Errorf("reading persistentvolume %s: %w", pvc.Spec.VolumeName, err)
+			return nil, "", fmt.Errorf("reading persistentvolume %s: %w", pvc.Spec.VolumeName, err)
 		}
 		if pv == nil {
-			return nil, fmt.Errorf("%w: persistentvolume %s of claim %s/%s not found", ErrWaiting, pvc.Spec.VolumeName, namespace, name)
+			return nil, "", fmt.Errorf("%w: persistentvolume %s of claim %s/%s not found", ErrWaiting, pvc.Spec.VolumeName, namespace, name)
 		}
-		return volumeRequirements(pv), nil
+		return volumeRequirements(pv), volumeDriver(pv), nil
 	}
 	className := ""
 	if pvc.Spec.StorageClassName != nil {
 		className = *pvc.Spec.StorageClassName
 	}
 	if className == "" {
-		return nil, fmt.Errorf("%w: persistentvolumeclaim %s/%s is unbound and names no storage class", ErrWaiting, namespace, name)
+		return nil, "", fmt.Errorf("%w: persistentvolumeclaim %s/%s is unbound and names no storage class", ErrWaiting, namespace, name)
 	}
 	sc, err := l.Class(className)
 	if err != nil {
-		return nil, fmt.Errorf("reading storageclass %s: %w", className, err)
+		return nil, "", fmt.Errorf("reading storageclass %s: %w", className, err)
 	}
 	if sc == nil {
-		return nil, fmt.Errorf("%w: storageclass %s of claim %s/%s not found", ErrWaiting, className, namespace, name)
+		return nil, "", fmt.Errorf("%w: storageclass %s of claim %s/%s not found", ErrWaiting, className, namespace, name)
 	}
 	if sc.VolumeBindingMode == nil || *sc.VolumeBindingMode == storagev1.VolumeBindingImmediate {
 		// The volume is made, wherever its driver chooses, before any pod
 		// is placed; the pod then follows the volume.
-		return nil, fmt.Errorf("%w: persistentvolumeclaim %s/%s is not bound yet (storageclass %s binds Immediate)", ErrWaiting, namespace, name, className)
+		return nil, "", fmt.Errorf("%w: persistentvolumeclaim %s/%s is not bound yet (storageclass %s binds Immediate)", ErrWaiting, namespace, name, className)
 	}
 	// WaitForFirstConsumer: the volume is made where the pod goes, which
 	// must be a place the class allows (kube-scheduler's checkVolumeProvisions).
@@ -141,7 +151,28 @@ func claimRequirements(l Lookup, namespace, name string) ([]corev1.NodeSelectorR
 		}
 		terms = append(terms, term)
 	}
-	return oneTerm(terms), nil
+	return oneTerm(terms), csiDriver(sc.Provisioner), nil
+}
+
+// volumeDriver is the CSI driver of a bound volume; an in-tree EBS volume
+// is the EBS CSI driver's since CSI migration, as kube-scheduler counts it.
+func volumeDriver(pv *corev1.PersistentVolume) string {
+	switch {
+	case pv.Spec.CSI != nil:
+		return pv.Spec.CSI.Driver
+	case pv.Spec.AWSElasticBlockStore != nil:
+		return resources.EBSCSIDriver
+	}
+	return ""
+}
+
+// csiDriver is the driver that will attach a volume a class provisions,
+// with the in-tree EBS provisioner's name translated as CSI migration does.
+func csiDriver(provisioner string) string {
+	if provisioner == "kubernetes.io/aws-ebs" {
+		return resources.EBSCSIDriver
+	}
+	return provisioner
 }
 
 // volumeRequirements are a bound volume's node affinity. A local or

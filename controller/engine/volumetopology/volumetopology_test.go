@@ -96,8 +96,8 @@ func TestRequirements(t *testing.T) {
 		{claim: "deleting", waiting: "volume deleting: waiting for its volumes: persistentvolumeclaim default/deleting is being deleted"},
 	} {
 		t.Run(tc.claim, func(t *testing.T) {
-			reqs := map[string][]corev1.NodeSelectorRequirement{}
-			err := Requirements(objs, podWith(tc.claim), reqs)
+			claims := NewClaims()
+			err := claims.Add(objs, podWith(tc.claim))
 			if tc.waiting != "" {
 				if err == nil || !errors.Is(err, ErrWaiting) || err.Error() != tc.waiting {
 					t.Fatalf("err = %v, want %q wrapping ErrWaiting", err, tc.waiting)
@@ -107,9 +107,9 @@ func TestRequirements(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok := reqs["default/"+tc.claim]
+			got, ok := claims.Requirements["default/"+tc.claim]
 			if !ok {
-				t.Fatalf("no entry for the claim: %v", reqs)
+				t.Fatalf("no entry for the claim: %v", claims.Requirements)
 			}
 			if s := fmt.Sprint(requirementsString(got)); s != tc.want {
 				t.Errorf("requirements %s, want %s", s, tc.want)
@@ -133,5 +133,38 @@ func TestOneTermKeepsTheFirstOfMixedShapes(t *testing.T) {
 	got := oneTerm([][]corev1.NodeSelectorRequirement{in(zone, "zone-a"), in(corev1.LabelArchStable, "arm64")})
 	if requirementsString(got) != "[{topology.kubernetes.io/zone In [zone-a]}]" {
 		t.Errorf("got %s", requirementsString(got))
+	}
+}
+
+// TestDrivers: a claim's volume counts against the attach limit of the
+// driver kube-scheduler's NodeVolumeLimits would count it under, with the
+// in-tree EBS plugin read as the CSI driver it migrated to.
+func TestDrivers(t *testing.T) {
+	wffc := storagev1.VolumeBindingWaitForFirstConsumer
+	csi := volume("pv-csi")
+	csi.Spec.CSI = &corev1.CSIPersistentVolumeSource{Driver: "ebs.csi.aws.com", VolumeHandle: "vol-1"}
+	intree := volume("pv-intree")
+	intree.Spec.AWSElasticBlockStore = &corev1.AWSElasticBlockStoreVolumeSource{VolumeID: "vol-2"}
+	nfs := volume("pv-nfs")
+	nfs.Spec.NFS = &corev1.NFSVolumeSource{Server: "nfs", Path: "/"}
+	gp3, legacy, efs := class("gp3", wffc), class("legacy", wffc), class("efs", wffc)
+	gp3.Provisioner, legacy.Provisioner, efs.Provisioner = "ebs.csi.aws.com", "kubernetes.io/aws-ebs", "efs.csi.aws.com"
+	objs := &Objects{}
+	for _, o := range []any{
+		claim("csi", "pv-csi", ""), csi, claim("intree", "pv-intree", ""), intree, claim("nfs", "pv-nfs", ""), nfs,
+		claim("new-gp3", "", "gp3"), gp3, claim("new-legacy", "", "legacy"), legacy, claim("new-efs", "", "efs"), efs,
+	} {
+		objs.Add(o)
+	}
+	claims := NewClaims()
+	for _, name := range []string{"csi", "intree", "nfs", "new-gp3", "new-legacy", "new-efs"} {
+		if err := claims.Add(objs, podWith(name)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	want := map[string]string{"default/csi": "ebs.csi.aws.com", "default/intree": "ebs.csi.aws.com",
+		"default/new-gp3": "ebs.csi.aws.com", "default/new-legacy": "ebs.csi.aws.com", "default/new-efs": "efs.csi.aws.com"}
+	if fmt.Sprint(claims.Drivers) != fmt.Sprint(want) {
+		t.Errorf("Drivers = %v, want %v", claims.Drivers, want)
 	}
 }

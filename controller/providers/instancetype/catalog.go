@@ -136,6 +136,12 @@ func fromEC2(info ec2types.InstanceTypeInfo, embedded *catalog.InstanceType) (ca
 	if info.InstanceStorageInfo != nil {
 		it.LocalNVMeGB = int(aws.ToInt64(info.InstanceStorageInfo.TotalSizeInGB))
 	}
+	if info.EbsInfo != nil {
+		it.MaxEBSAttachments = int(aws.ToInt32(info.EbsInfo.MaximumEbsAttachments))
+		it.EBSAttachmentsShared = info.EbsInfo.AttachmentLimitType == ec2types.AttachmentLimitTypeShared
+	}
+	// A region or SDK that gives no limit gets the table's.
+	_ = it.FillEBSAttachments()
 	if info.GpuInfo != nil && len(info.GpuInfo.Gpus) > 0 {
 		g := info.GpuInfo.Gpus[0]
 		it.GPUCount = int(aws.ToInt32(g.Count))

@@ -16,7 +16,7 @@ func Kubelet(nc *v1.EC2NodeClass) catalog.Kubelet {
 	if nc == nil {
 		return catalog.Kubelet{}
 	}
-	out := catalog.Kubelet{RootVolumeBytes: ephemeralVolumeBytes(nc)}
+	out := catalog.Kubelet{RootVolumeBytes: ephemeralVolumeBytes(nc), DataVolumes: dataVolumes(nc)}
 	k := nc.Spec.Kubelet
 	if k == nil {
 		return out
@@ -74,4 +74,22 @@ func ephemeralVolumeBytes(nc *v1.EC2NodeClass) int64 {
 	}
 	const gib = 1 << 30
 	return (size.Value() + gib - 1) / gib * gib
+}
+
+// dataVolumes counts the EBS volumes mapped besides the root volume (the
+// mapping marked rootVolume, or /dev/xvda, every EKS AMI's root device),
+// which a node attaches on top of it. Bottlerocket keeps its data on a
+// second volume, /dev/xvdb, which its AMI maps when the class maps none.
+func dataVolumes(nc *v1.EC2NodeClass) int {
+	if len(nc.Spec.BlockDeviceMappings) == 0 && nodeclass.AMIFamily(nc) == v1.AMIFamilyBottlerocket {
+		return 1
+	}
+	n := 0
+	for _, b := range nc.Spec.BlockDeviceMappings {
+		if b.EBS == nil || b.RootVolume || b.DeviceName != nil && *b.DeviceName == "/dev/xvda" {
+			continue
+		}
+		n++
+	}
+	return n
 }

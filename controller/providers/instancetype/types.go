@@ -9,10 +9,12 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/catalog"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
+	"github.com/nodewright/nodewright/controller/utils/resources"
 )
 
 // Pricing prices an offering; ok is false when the pool has no price.
@@ -30,10 +32,13 @@ type Zone struct {
 
 // InstanceType converts a catalog entry into what the scheduler sees: the
 // well-known labels, allocatable as EKS computes it with the
-// node class's kubelet settings, and one offering per (zone, capacity type) with a price.
+// node class's kubelet settings (plus the EBS volumes a new node can
+// attach, which the EBS CSI driver publishes in its CSINode rather than in
+// allocatable), and one offering per (zone, capacity type) with a price.
 // Unavailable pools are still listed, marked so, for ICE caching.
 func InstanceType(it catalog.InstanceType, region string, zones []Zone, pricing Pricing, kubelet catalog.Kubelet, unavailable func(typ, zone, capacityType string) bool) *scheduling.InstanceType {
 	_, allocatable := catalog.Resources(it, kubelet)
+	allocatable[resources.AttachLimit(resources.EBSCSIDriver)] = *resource.NewQuantity(int64(kubelet.EBSVolumes(it)), resource.DecimalSI)
 	out := &scheduling.InstanceType{Name: it.Name, Labels: Labels(it, region), Allocatable: allocatable, Burst: burst(it)}
 	od, odOK := pricing.OnDemand(it)
 	for _, z := range zones {

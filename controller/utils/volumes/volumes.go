@@ -1,14 +1,19 @@
 // Package volumes reads the claims, volumes and storage classes a pod's
-// volumes name, through a controller-runtime reader, for volumetopology.
+// volumes name, through a controller-runtime reader, for volumetopology,
+// and the nodes' attach limits from their CSINodes.
 package volumes
 
 import (
 	"context"
+	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/nodewright/nodewright/controller/utils/resources"
 )
 
 // Lookup is volumetopology.Lookup over a reader (the controller's cache).
@@ -44,4 +49,46 @@ func get[T client.Object](l Lookup, key client.ObjectKey, obj T) (T, error) {
 		return zero, err
 	}
 	return obj, nil
+}
+
+// AttachLimits adds to each node's allocatable the attach limits its
+// CSINode publishes, one resources.AttachLimit per driver that gives a
+// count: that is where kube-scheduler's NodeVolumeLimits reads them, and a
+// node without one has no limit. The nodes must be the caller's own copies
+// (a List's items).
+func AttachLimits(ctx context.Context, reader client.Reader, nodes []corev1.Node) error {
+	var csiNodes storagev1.CSINodeList
+	if err := reader.List(ctx, &csiNodes); err != nil {
+		return fmt.Errorf("listing csinodes: %w", err)
+	}
+	byName := make(map[string]*storagev1.CSINode, len(csiNodes.Items))
+	for i := range csiNodes.Items {
+		byName[csiNodes.Items[i].Name] = &csiNodes.Items[i]
+	}
+	for i := range nodes {
+		cn := byName[nodes[i].Name]
+		if cn == nil {
+			continue
+		}
+		limits := CSINodeLimits(cn)
+		if len(limits) > 0 && nodes[i].Status.Allocatable == nil {
+			nodes[i].Status.Allocatable = corev1.ResourceList{}
+		}
+		for r, q := range limits {
+			nodes[i].Status.Allocatable[r] = q
+		}
+	}
+	return nil
+}
+
+// CSINodeLimits are the attach limits a CSINode publishes, as
+// resources.AttachLimit entries; a driver that gives no count has none.
+func CSINodeLimits(cn *storagev1.CSINode) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	for _, d := range cn.Spec.Drivers {
+		if d.Allocatable != nil && d.Allocatable.Count != nil {
+			out[resources.AttachLimit(d.Name)] = *resource.NewQuantity(int64(*d.Allocatable.Count), resource.DecimalSI)
+		}
+	}
+	return out
 }

@@ -28,7 +28,7 @@ run "good_defaults" {
     error_message = "no per-node cost unless one is given"
   }
   assert {
-    condition     = nodewright_node_class.this.subnet_selector_terms[0].tags["nodewright.dev/discovery"] == "prod"
+    condition     = nodewright_node_class.this[0].subnet_selector_terms[0].tags["nodewright.dev/discovery"] == "prod"
     error_message = "subnets must be discovered by the cluster's discovery tag"
   }
 }
@@ -124,4 +124,63 @@ run "rejects_unrounded_cost_per_node_hour" {
     cost_per_node_hour = 1 / 3
   }
   expect_failures = [var.cost_per_node_hour]
+}
+
+run "existing_node_class" {
+  command = plan
+
+  variables {
+    node_class     = "gpu"
+    cluster_name   = null
+    node_role_name = null
+  }
+
+  assert {
+    condition     = length(nodewright_node_class.this) == 0 && nodewright_node_pool.this.node_class == "gpu"
+    error_message = "with node_class set, the module must make no class and the pool must use the one given"
+  }
+}
+
+run "needs_a_role_to_make_a_class" {
+  command = plan
+
+  variables {
+    node_role_name = null
+  }
+  expect_failures = [nodewright_node_class.this]
+}
+
+run "null_requirements_are_left_out" {
+  command = plan
+
+  variables {
+    capacity_types      = null
+    instance_categories = null
+    min_generation      = null
+    architectures       = ["arm64"]
+    extra_requirements  = [{ key = "nodewright.dev/instance-family", operator = "In", values = ["m7g"] }]
+  }
+
+  assert {
+    condition     = [for r in nodewright_node_pool.this.requirements : r.key] == ["kubernetes.io/arch", "nodewright.dev/instance-family"]
+    error_message = "a null requirement variable must put no requirement on the pool"
+  }
+}
+
+run "rejects_empty_capacity_types" {
+  command = plan
+
+  variables {
+    capacity_types = []
+  }
+  expect_failures = [var.capacity_types]
+}
+
+run "karpenter_labels_on_by_default" {
+  command = plan
+
+  assert {
+    condition     = nodewright_node_pool.this.karpenter_labels == true
+    error_message = "nodes must carry Karpenter's label keys unless karpenter_labels is false"
+  }
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -264,6 +265,14 @@ func nodePoolSchema() schema.Schema {
 					"of monitoring or security agents, say. nodewright counts it in every node's cost, so the pool favours fewer, larger nodes. A non-negative " +
 					"decimal such as `\"0.012\"` (a number such as `0.012` is converted); at most " + fmt.Sprint(costPerNodeHourMaxLen) + " characters, so round " +
 					"computed values, e.g. `format(\"%.6f\", var.licence_per_month / 730)`. Changing it does not replace or drift existing nodes.",
+			},
+			"karpenter_labels": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+				MarkdownDescription: "Put Karpenter's keys for nodewright's labels (`karpenter.sh/nodepool`, `karpenter.sh/capacity-type`, " +
+					"`karpenter.k8s.aws/instance-family` and the rest) on the pool's nodes beside nodewright's, so that workloads written for Karpenter keep " +
+					"matching. With `false`, pods that require a Karpenter key do not go to the pool. Applies to nodes registered after a change. Default `true`.",
 			},
 			"delete_timeout": schema.StringAttribute{
 				Optional:            true,

@@ -25,6 +25,7 @@ type nodePoolModel struct {
 	Limits                 types.Map          `tfsdk:"limits"`
 	Weight                 types.Int64        `tfsdk:"weight"`
 	CostPerNodeHour        types.String       `tfsdk:"cost_per_node_hour"`
+	KarpenterLabels        types.Bool         `tfsdk:"karpenter_labels"`
 	DeleteTimeout          types.String       `tfsdk:"delete_timeout"`
 	UID                    types.String       `tfsdk:"uid"`
 }
@@ -134,6 +135,9 @@ func nodePoolSpec(m *nodePoolModel) (v1.NodePoolSpec, error) {
 	}
 	spec.Weight = kubeOptInt32(m.Weight)
 	spec.CostPerNodeHour = m.CostPerNodeHour.ValueString()
+	if !m.KarpenterLabels.IsNull() && !m.KarpenterLabels.IsUnknown() {
+		spec.KarpenterLabels = ptr.To(m.KarpenterLabels.ValueBool())
+	}
 	return spec, nil
 }
 
@@ -205,6 +209,7 @@ func nodePoolFromAPI(np *v1.NodePool, m *nodePoolModel) {
 	m.Limits = kubeQuantityMapValue(prior.Limits, limits)
 	m.Weight = kubeOptInt32Value(spec.Weight)
 	m.CostPerNodeHour = kubeStrValue(spec.CostPerNodeHour)
+	m.KarpenterLabels = types.BoolValue(spec.KarpenterLabelsEnabled())
 	if prior.DeleteTimeout.IsNull() || prior.DeleteTimeout.IsUnknown() {
 		m.DeleteTimeout = types.StringValue(defaultDeleteTimeout)
 	}

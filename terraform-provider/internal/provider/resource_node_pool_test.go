@@ -112,6 +112,7 @@ resource "nodewright_node_pool" "test" {
   termination_grace_period = "90m"
   expire_after = "Never"
   weight = 10
+  karpenter_labels = false
   # A number: Terraform converts it to the string the CRD stores.
   cost_per_node_hour = 0.012
   disruption = {
@@ -141,6 +142,7 @@ func TestAccNodePool(t *testing.T) {
 					sameUID.AddStateValue("nodewright_node_pool.test", tfjsonpath.New("uid")),
 					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("expire_after"), knownvalue.StringExact("720h")),
 					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("cost_per_node_hour"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("karpenter_labels"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("disruption").AtMapKey("consolidation_policy"), knownvalue.StringExact("WhenEmptyOrUnderutilized")),
 					statecheck.ExpectKnownValue("nodewright_node_pool.test", tfjsonpath.New("disruption").AtMapKey("budgets"), knownvalue.ListExact([]knownvalue.Check{
 						knownvalue.ObjectPartial(map[string]knownvalue.Check{"nodes": knownvalue.StringExact("10%")}),
@@ -190,6 +192,9 @@ func TestAccNodePool(t *testing.T) {
 					}
 					if np.Spec.CostPerNodeHour != "0.012" || np.Spec.NodeOverheadPerHour() != 0.012 {
 						return fmt.Errorf("costPerNodeHour = %q", np.Spec.CostPerNodeHour)
+					}
+					if np.Spec.KarpenterLabels == nil || *np.Spec.KarpenterLabels {
+						return fmt.Errorf("karpenterLabels = %v, want false", np.Spec.KarpenterLabels)
 					}
 					if np.Spec.Template.Spec.ExpireAfter != v1.Never || np.Spec.Disruption.ConsolidationPolicy != v1.ConsolidationPolicyWhenEmpty {
 						return fmt.Errorf("expireAfter %q, consolidationPolicy %q", np.Spec.Template.Spec.ExpireAfter, np.Spec.Disruption.ConsolidationPolicy)

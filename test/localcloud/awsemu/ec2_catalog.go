@@ -68,6 +68,10 @@ type ebsInfoXML struct {
 	EncryptionSupport   string               `xml:"encryptionSupport"`
 	NvmeSupport         string               `xml:"nvmeSupport"`
 	EbsOptimizedInfo    *ebsOptimizedInfoXML `xml:"ebsOptimizedInfo,omitempty"`
+	// MaximumEbsAttachments and AttachmentLimitType are the catalog's
+	// attachment limit (data/ebs-attachments.csv).
+	MaximumEbsAttachments int    `xml:"maximumEbsAttachments,omitempty"`
+	AttachmentLimitType   string `xml:"attachmentLimitType,omitempty"`
 }
 
 // ebsOptimizedInfoXML has no IOPS: the catalog does not give them.
@@ -250,7 +254,11 @@ func typeInfo(it *catalog.InstanceType) instanceTypeInfoXML {
 		}{SizeInGB: it.LocalNVMeGB, Count: 1, Type: "ssd"})
 		x.InstanceStorageInfo = st
 	}
-	x.EbsInfo = ebsInfoXML{EbsOptimizedSupport: "default", EncryptionSupport: "supported", NvmeSupport: "unsupported"}
+	x.EbsInfo = ebsInfoXML{EbsOptimizedSupport: "default", EncryptionSupport: "supported", NvmeSupport: "unsupported",
+		MaximumEbsAttachments: it.MaxEBSAttachments, AttachmentLimitType: "dedicated"}
+	if it.EBSAttachmentsShared {
+		x.EbsInfo.AttachmentLimitType = "shared"
+	}
 	if nitro {
 		x.EbsInfo.NvmeSupport = "required"
 	}

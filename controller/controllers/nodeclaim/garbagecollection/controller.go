@@ -85,10 +85,17 @@ func (c *Controller) Reconcile(ctx context.Context) (reconcile.Result, error) {
 		log.FromContext(ctx).Info("terminated orphan instance", "instance", path.Base(inst.Status.ProviderID), "providerID", inst.Status.ProviderID)
 	}
 
-	// 2. Claims without an instance.
+	// 2. Claims without an instance. Those the list holds are alive; only
+	// the others are looked up one by one (an instance launched since the
+	// list, or one the list's tags miss), so a sweep costs one call, not
+	// one per node.
+	listed := sets.New[string]()
+	for _, inst := range instances {
+		listed.Insert(inst.Status.ProviderID)
+	}
 	for i := range claims.Items {
 		nc := &claims.Items[i]
-		if !nc.IsTrue(v1.ConditionTypeLaunched) || nc.Status.ProviderID == "" || !nc.DeletionTimestamp.IsZero() {
+		if !nc.IsTrue(v1.ConditionTypeLaunched) || nc.Status.ProviderID == "" || !nc.DeletionTimestamp.IsZero() || listed.Has(nc.Status.ProviderID) {
 			continue
 		}
 		_, err := c.cloud.Get(ctx, nc.Status.ProviderID)

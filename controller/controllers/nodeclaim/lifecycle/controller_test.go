@@ -1,6 +1,7 @@
 package lifecycle_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -113,12 +114,81 @@ func TestNodeClassNotReadyRequeues(t *testing.T) {
 	releaseClaim(t, nc)
 }
 
+// TestAdoptedClaimTakesItsInstance: a claim that names a running instance
+// (migrate --adopt) is launched by looking the instance up, not by
+// creating one, and registers its node as any claim does.
+func TestAdoptedClaimTakesItsInstance(t *testing.T) {
+	f := newFixture(t, lifecycle.Options{})
+	// The instance Karpenter launched.
+	running, err := f.cloud.Create(f.ctx, test.NodeClaim(test.NodeClaimOptions{NodePool: "karpenter"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creates := f.cloud.Calls["Create"]
+	nc := f.create(func(nc *v1.NodeClaim) {
+		nc.Annotations = map[string]string{v1.AdoptProviderIDAnnotationKey: running.Status.ProviderID}
+	})
+	f.mustReconcile(nc)
+	got := f.get(nc)
+	if c := got.GetCondition(v1.ConditionTypeLaunched); c == nil || c.Reason != "Adopted" || got.Status.ProviderID != running.Status.ProviderID {
+		t.Fatalf("Launched %+v, providerID %q, want Adopted and %q", c, got.Status.ProviderID, running.Status.ProviderID)
+	}
+	if f.cloud.Calls["Create"] != creates || got.Labels[corev1.LabelInstanceTypeStable] == "" {
+		t.Errorf("Create calls %d (want %d), labels %v", f.cloud.Calls["Create"], creates, got.Labels)
+	}
+	name := "adopted-" + got.Name
+	if err := env.Client.Create(f.ctx, test.NodeFor(got, name)); err != nil {
+		t.Fatal(err)
+	}
+	releaseNode(t, name)
+	f.mustReconcile(nc)
+	if got := f.get(nc); !got.IsTrue(v1.ConditionTypeRegistered) || got.Status.NodeName != name {
+		t.Errorf("Registered %v, node %q", condition(got, v1.ConditionTypeRegistered), got.Status.NodeName)
+	}
+	releaseClaim(t, nc)
+
+	// An instance that is gone is an error, retried until the launch timeout.
+	gone := f.create(func(nc *v1.NodeClaim) {
+		nc.Annotations = map[string]string{v1.AdoptProviderIDAnnotationKey: "aws:///us-east-1a/i-0000000000000dead"}
+	})
+	if _, err := f.reconcile(gone); err == nil || !strings.Contains(err.Error(), "adopted instance") {
+		t.Errorf("reconcile of a claim whose instance is gone: %v", err)
+	}
+	releaseClaim(t, gone)
+}
+
+// TestRegistrationWithoutKarpenterLabels: a claim of a pool with
+// karpenterLabels off gives its node nodewright's keys alone.
+func TestRegistrationWithoutKarpenterLabels(t *testing.T) {
+	f := newFixture(t, lifecycle.Options{})
+	nc := f.create(nil)
+	f.mustReconcile(nc)
+	name := "plain-" + f.get(nc).Name
+	if err := env.Client.Create(f.ctx, test.NodeFor(f.get(nc), name)); err != nil {
+		t.Fatal(err)
+	}
+	releaseNode(t, name)
+	f.mustReconcile(nc)
+	node := f.node(name)
+	if node.Labels[v1.NodePoolLabelKey] == "" || node.Labels[v1.CapacityTypeLabelKey] == "" {
+		t.Errorf("node labels %v lack nodewright's keys", node.Labels)
+	}
+	for k := range v1.KarpenterLabelAliases {
+		if v, ok := node.Labels[k]; ok {
+			t.Errorf("node has Karpenter's label %s=%s", k, v)
+		}
+	}
+	releaseClaim(t, nc)
+}
+
 func TestRegistrationSyncsNodeAndInitializationWaits(t *testing.T) {
 	f := newFixture(t, lifecycle.Options{})
 	startup := corev1.Taint{Key: "example.com/cni-not-ready", Effect: corev1.TaintEffectNoSchedule}
 	lasting := corev1.Taint{Key: "example.com/dedicated", Value: "batch", Effect: corev1.TaintEffectNoSchedule}
 	nc := f.create(func(nc *v1.NodeClaim) {
 		nc.Labels["team"] = "a"
+		// As FromPlan marks a claim of a pool with karpenterLabels on.
+		nc.Labels[v1.KarpenterNodePoolLabelKey] = nc.Labels[v1.NodePoolLabelKey]
 		nc.Spec.Taints = []corev1.Taint{lasting}
 		nc.Spec.StartupTaints = []corev1.Taint{startup}
 	})
@@ -140,7 +210,12 @@ func TestRegistrationSyncsNodeAndInitializationWaits(t *testing.T) {
 	if !got.IsTrue(v1.ConditionTypeRegistered) || got.Status.NodeName != name {
 		t.Errorf("Registered=%v nodeName=%q", condition(got, v1.ConditionTypeRegistered), got.Status.NodeName)
 	}
-	for k, want := range map[string]string{"team": "a", v1.NodeRegisteredLabelKey: "true", corev1.LabelInstanceTypeStable: "m5.large"} {
+	// Karpenter's keys too, for workloads that came from it.
+	for k, want := range map[string]string{"team": "a", v1.NodeRegisteredLabelKey: "true", corev1.LabelInstanceTypeStable: "m5.large",
+		"karpenter.sh/capacity-type": got.Labels[v1.CapacityTypeLabelKey], "karpenter.sh/nodepool": got.Labels[v1.NodePoolLabelKey]} {
+		if want == "" {
+			t.Errorf("the claim has no value for %s's nodewright key", k)
+		}
 		if node.Labels[k] != want {
 			t.Errorf("node label %s = %q, want %q", k, node.Labels[k], want)
 		}
@@ -177,6 +252,21 @@ func TestRegistrationSyncsNodeAndInitializationWaits(t *testing.T) {
 			kept = append(kept, tt)
 		}
 	}
+	// A taint the cluster puts on starting nodes (here the cloud controller
+	// manager's) holds initialization too: kube-scheduler places nothing
+	// while it is there. (kube-controller-manager would take a not-ready
+	// taint off this Ready node before the test could look.)
+	uninitialized := corev1.Taint{Key: "node.cloudprovider.kubernetes.io/uninitialized", Value: "true", Effect: corev1.TaintEffectNoSchedule}
+	node.Spec.Taints = append(kept, uninitialized)
+	if err := env.Client.Patch(f.ctx, node, client.MergeFrom(stored)); err != nil {
+		t.Fatal(err)
+	}
+	f.mustReconcile(nc)
+	if c := f.get(nc).GetCondition(v1.ConditionTypeInitialized); c == nil || c.Status != metav1.ConditionFalse || c.Reason != "EphemeralTaintsPresent" {
+		t.Fatalf("Initialized = %+v, want False/EphemeralTaintsPresent", c)
+	}
+	node = f.node(name)
+	stored = node.DeepCopy()
 	node.Spec.Taints = kept
 	if err := env.Client.Patch(f.ctx, node, client.MergeFrom(stored)); err != nil {
 		t.Fatal(err)
@@ -297,13 +387,15 @@ func nodeReady(n *corev1.Node) bool {
 // releaseClaim drops the finalizer so the shared cluster stays clean.
 func releaseClaim(t *testing.T, nc *v1.NodeClaim) {
 	t.Cleanup(func() {
+		// Not t.Context(): it is canceled before cleanups run.
+		ctx := context.Background()
 		got := &v1.NodeClaim{}
-		if err := env.Client.Get(t.Context(), client.ObjectKeyFromObject(nc), got); err != nil {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(nc), got); err != nil {
 			return
 		}
 		stored := got.DeepCopy()
 		got.Finalizers = nil
-		_ = env.Client.Patch(t.Context(), got, client.MergeFrom(stored))
-		_ = env.Client.Delete(t.Context(), got)
+		_ = env.Client.Patch(ctx, got, client.MergeFrom(stored))
+		_ = env.Client.Delete(ctx, got)
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/utils/resources"
 )
 
 // initialize marks the claim Initialized and Ready once its Node can take
@@ -59,7 +60,14 @@ func notInitialized(nc *v1.NodeClaim, node *corev1.Node) (reason, message string
 	if !ready {
 		return "NodeNotReady", fmt.Sprintf("node %s is not Ready", node.Name)
 	}
-	for _, t := range append([]corev1.Taint{v1.UnregisteredNoExecuteTaint}, nc.Spec.StartupTaints...) {
+	// Ready can turn True before kube-controller-manager takes its
+	// not-ready taint off: kube-scheduler places nothing there until it has.
+	for _, t := range node.Spec.Taints {
+		if v1.IsEphemeralTaint(t) {
+			return "EphemeralTaintsPresent", fmt.Sprintf("node %s still has taint %s:%s", node.Name, t.Key, t.Effect)
+		}
+	}
+	for _, t := range nc.Spec.StartupTaints {
 		if hasTaint(node.Spec.Taints, t) {
 			return "StartupTaintsPresent", fmt.Sprintf("node %s still has taint %s:%s", node.Name, t.Key, t.Effect)
 		}
@@ -77,9 +85,13 @@ func notInitialized(nc *v1.NodeClaim, node *corev1.Node) (reason, message string
 
 // extended reports whether the kubelet registers the resource on its own
 // schedule (device plugins), rather than at startup like cpu and memory.
+// Attach limits are never in a node's allocatable: CSINode holds them.
 func extended(name corev1.ResourceName) bool {
 	switch name {
 	case corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage, corev1.ResourcePods:
+		return false
+	}
+	if resources.IsAttachLimit(name) {
 		return false
 	}
 	return !strings.HasPrefix(string(name), corev1.ResourceHugePagesPrefix)

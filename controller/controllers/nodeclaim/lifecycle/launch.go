@@ -30,7 +30,7 @@ func (c *Controller) launch(ctx context.Context, nc *v1.NodeClaim) (res reconcil
 		return reconcile.Result{}, true, c.deleteClaim(ctx, nc, "LaunchTimeout",
 			fmt.Sprintf("instance not launched within %v", c.opts.LaunchTimeout))
 	}
-	created, err := c.cloud.Create(ctx, nc)
+	created, err := c.create(ctx, nc)
 	if err != nil {
 		stored := nc.DeepCopy()
 		var notReady *cloudprovider.NodeClassNotReadyError
@@ -76,7 +76,11 @@ func (c *Controller) launch(ctx context.Context, nc *v1.NodeClaim) (res reconcil
 	nc.Status.ImageID = created.Status.ImageID
 	nc.Status.Capacity = created.Status.Capacity
 	nc.Status.Allocatable = created.Status.Allocatable
-	c.setCondition(nc, v1.ConditionTypeLaunched, metav1.ConditionTrue, "Launched", "")
+	reason, msg := "Launched", "launched instance"
+	if nc.Annotations[v1.AdoptProviderIDAnnotationKey] != "" {
+		reason, msg = "Adopted", "adopted instance"
+	}
+	c.setCondition(nc, v1.ConditionTypeLaunched, metav1.ConditionTrue, reason, "")
 	if err := c.patchStatus(ctx, nc, stored); err != nil {
 		return reconcile.Result{}, true, err
 	}
@@ -86,8 +90,21 @@ func (c *Controller) launch(ctx context.Context, nc *v1.NodeClaim) (res reconcil
 	if price, ok := c.price(ctx, nc); ok {
 		kv = append(kv, "price", price)
 	}
-	log.FromContext(ctx).Info("launched instance", kv...)
+	log.FromContext(ctx).Info(msg, kv...)
 	return reconcile.Result{}, false, nil
+}
+
+// create launches the claim's instance, or looks up the running one an
+// adopted claim names: a node Karpenter launched keeps its instance.
+func (c *Controller) create(ctx context.Context, nc *v1.NodeClaim) (*v1.NodeClaim, error) {
+	if id := nc.Annotations[v1.AdoptProviderIDAnnotationKey]; id != "" {
+		created, err := c.cloud.Get(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("looking up adopted instance %s: %w", id, err)
+		}
+		return created, nil
+	}
+	return c.cloud.Create(ctx, nc)
 }
 
 // price looks the launched offering up in the pool's instance types; it is

@@ -60,6 +60,13 @@ func adopt(nc *v1.NodeClaim, node *corev1.Node) {
 	for k, v := range nc.Labels {
 		node.Labels[k] = v
 	}
+	// Workloads that came from Karpenter select on its keys; the claim
+	// says whether its pool puts them on (FromPlan).
+	if _, ok := nc.Labels[v1.KarpenterNodePoolLabelKey]; ok {
+		for k, v := range v1.KarpenterLabels(nc.Labels) {
+			node.Labels[k] = v
+		}
+	}
 	node.Labels[v1.NodeRegisteredLabelKey] = "true"
 	taints := node.Spec.Taints[:0:0]
 	for _, t := range node.Spec.Taints {

@@ -55,15 +55,15 @@ run "pool" {
     error_message = "pool ${output.node_pool_name}, class ${output.node_class_name}"
   }
   assert {
-    condition     = nodewright_node_class.this.uid != "" && nodewright_node_pool.this.uid != ""
+    condition     = nodewright_node_class.this[0].uid != "" && nodewright_node_pool.this.uid != ""
     error_message = "both objects must exist in the cluster (uid recorded)"
   }
   assert {
-    condition     = nodewright_node_class.this.role == var.node_role_name && startswith(var.node_role_name, "nodewright-")
+    condition     = nodewright_node_class.this[0].role == var.node_role_name && startswith(var.node_role_name, "nodewright-")
     error_message = "the class must launch nodes with the bundle's node role"
   }
   assert {
-    condition     = nodewright_node_class.this.subnet_selector_terms[0].tags["nodewright.dev/discovery"] == var.cluster_name
+    condition     = nodewright_node_class.this[0].subnet_selector_terms[0].tags["nodewright.dev/discovery"] == var.cluster_name
     error_message = "subnets are discovered by the cluster's tag"
   }
   assert {
