@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 )
 
@@ -90,7 +91,7 @@ func (r *Runtime) ensureNode(ctx context.Context) error {
 			}
 		}
 	}
-	if err := r.reportReady(ctx, node); err != nil {
+	if err := r.reportReady(ctx); err != nil {
 		return err
 	}
 	return r.renewLease(ctx, node)
@@ -116,12 +117,12 @@ func (r *Runtime) heartbeat(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		node, err := r.client.CoreV1().Nodes().Get(ctx, r.cfg.NodeName, metav1.GetOptions{})
+		err := r.reportReady(ctx)
 		if err == nil {
-			err = r.reportReady(ctx, node)
-		}
-		if err == nil {
-			err = r.renewLease(ctx, node)
+			var node *corev1.Node
+			if node, err = r.client.CoreV1().Nodes().Get(ctx, r.cfg.NodeName, metav1.GetOptions{}); err == nil {
+				err = r.renewLease(ctx, node)
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			r.log.Warn("node heartbeat", "err", err)
@@ -129,7 +130,27 @@ func (r *Runtime) heartbeat(ctx context.Context) {
 	}
 }
 
-func (r *Runtime) reportReady(ctx context.Context, node *corev1.Node) error {
+// reportReady writes the node's status on the node as it is now:
+// kube-controller-manager writes the same node (taints, conditions) as it
+// comes up, and a status written over a stale copy is refused with a
+// conflict, which must not stop the node's heartbeat.
+func (r *Runtime) reportReady(ctx context.Context) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		node, err := r.client.CoreV1().Nodes().Get(ctx, r.cfg.NodeName, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		_, err = r.client.CoreV1().Nodes().UpdateStatus(ctx, readyStatus(node), metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("podruntime: updating node status: %w", err)
+	}
+	return nil
+}
+
+// readyStatus is node with the status a healthy kubelet posts.
+func readyStatus(node *corev1.Node) *corev1.Node {
 	now := metav1.Now()
 	node = node.DeepCopy()
 	res := nodeResources()
@@ -138,12 +159,12 @@ func (r *Runtime) reportReady(ctx context.Context, node *corev1.Node) error {
 	node.Status.Phase = corev1.NodeRunning
 	node.Status.Addresses = []corev1.NodeAddress{
 		{Type: corev1.NodeInternalIP, Address: "127.0.0.1"},
-		{Type: corev1.NodeHostName, Address: r.cfg.NodeName},
+		{Type: corev1.NodeHostName, Address: node.Name},
 	}
 	node.Status.NodeInfo = corev1.NodeSystemInfo{
 		OperatingSystem: "linux", Architecture: "amd64", OSImage: "localcloud",
 		KernelVersion: "localcloud", ContainerRuntimeVersion: "localcloud://1",
-		KubeletVersion: "v1.33.0-localcloud", MachineID: r.cfg.NodeName, SystemUUID: r.cfg.NodeName,
+		KubeletVersion: "v1.33.0-localcloud", MachineID: node.Name, SystemUUID: node.Name,
 	}
 	want := []corev1.NodeCondition{
 		{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "localcloud pod runtime is posting ready status"},
@@ -170,10 +191,7 @@ func (r *Runtime) reportReady(ctx context.Context, node *corev1.Node) error {
 			node.Status.Conditions = append(node.Status.Conditions, c)
 		}
 	}
-	if _, err := r.client.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("podruntime: updating node status: %w", err)
-	}
-	return nil
+	return node
 }
 
 func (r *Runtime) renewLease(ctx context.Context, node *corev1.Node) error {
