@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -146,8 +147,15 @@ func TestSoak(t *testing.T) {
 	ctx := context.Background()
 	s.workload(ctx)
 	s.start = time.Now()
-	rng := rand.New(rand.NewPCG(uint64(s.start.UnixNano()), 7))
-	t.Logf("soak for %s (seed %d)", duration, s.start.UnixNano())
+	seed := uint64(s.start.UnixNano())
+	if v := os.Getenv("SOAK_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("SOAK_SEED=%q: %v", v, err)
+		}
+		seed = n
+	}
+	t.Logf("soak for %s (seed %d; SOAK_SEED=%d replays its choices)", duration, seed, seed)
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -169,11 +177,17 @@ func TestSoak(t *testing.T) {
 			}
 		}()
 	}
-	var rngMu sync.Mutex
-	pick := func(n int) int { rngMu.Lock(); defer rngMu.Unlock(); return rng.IntN(n) }
+	// One stream per loop, so a replay makes the same choices in the same
+	// order whatever the timing; what they hit (which node) depends on the
+	// cluster at the time.
+	picker := func(stream uint64) func(int) int {
+		rng := rand.New(rand.NewPCG(seed, stream))
+		return rng.IntN
+	}
 	loop(2*time.Second, s.check)
-	loop(15*time.Second, func(ctx context.Context) { s.changeWorkload(ctx, pick) })
-	loop(6*time.Second, func(ctx context.Context) { s.injectFault(ctx, pick) })
+	pickChange, pickFault := picker(1), picker(2)
+	loop(15*time.Second, func(ctx context.Context) { s.changeWorkload(ctx, pickChange) })
+	loop(6*time.Second, func(ctx context.Context) { s.injectFault(ctx, pickFault) })
 	loop(75*time.Second, s.killLeader)
 	restartAt := time.After(duration * 2 / 5)
 	wg.Add(1)
@@ -669,8 +683,8 @@ func (s *soak) finalChecks(ctx context.Context, settled bool, faultsEnded time.T
 		for _, a := range cons.Actions {
 			acts = append(acts, a.Message)
 		}
-		s.violation("", "consolidation stopped short: simulate --consolidate would still save $%.4f/h of $%.4f/h: %s",
-			cons.SavedPerHour, cons.PricePerHour, strings.Join(acts, "; "))
+		s.violation("", "consolidation stopped short: simulate --consolidate would still save $%.4f/h of $%.4f/h: %s\n  the replicas' disruption decisions since the faults ended:\n    %s",
+			cons.SavedPerHour, cons.PricePerHour, strings.Join(acts, "; "), strings.Join(s.decisions(faultsEnded), "\n    "))
 	}
 
 	var plan simulate.Report
@@ -708,6 +722,29 @@ func (s *soak) finalChecks(ctx context.Context, settled bool, faultsEnded time.T
 	s.mu.Lock()
 	s.costRatio = have / want
 	s.mu.Unlock()
+}
+
+// decisions are the live replicas' log lines about disruption decisions
+// since t, oldest first: what the controller made of the cluster that
+// simulate would still consolidate.
+func (s *soak) decisions(t time.Time) []string {
+	s.mu.Lock()
+	ctrls := slices.Clone(s.ctrls)
+	s.mu.Unlock()
+	var out []string
+	for _, c := range ctrls {
+		for _, msg := range []string{"found disruption decision, validating", "dropping disruption decision", "disrupting nodes"} {
+			for _, e := range c.Entries(msg) {
+				at, err := time.Parse("2006-01-02T15:04:05.000Z0700", fmt.Sprint(e["time"]))
+				if err != nil || at.Before(t) {
+					continue
+				}
+				out = append(out, fmt.Sprintf("%s %s: %s %v why=%v", at.Format("15:04:05.000"), msg, e["method"], e["candidates"], e["why"]))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // describeNodes lists each claim's pool, offering and the apps of the
