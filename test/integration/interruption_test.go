@@ -22,7 +22,6 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/interruption"
-	"github.com/nodewright/nodewright/controller/controllers/provisioning"
 	"github.com/nodewright/nodewright/controller/utils/index"
 	"github.com/nodewright/nodewright/test/harness"
 	"github.com/nodewright/nodewright/test/kubetest"
@@ -156,7 +155,7 @@ func (e *env) inject(route, instanceID string, extra map[string]any) {
 func (e *env) replacementsFor(ctx context.Context, node string) []string {
 	var out []string
 	for _, nc := range e.nodeClaims(ctx) {
-		for _, n := range strings.Split(nc.Annotations[provisioning.ReplacementForAnnotationKey], ",") {
+		for _, n := range strings.Split(nc.Annotations[v1.ReplacementForAnnotationKey], ",") {
 			if n == node {
 				out = append(out, nc.Name)
 			}

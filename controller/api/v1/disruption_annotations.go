@@ -23,4 +23,9 @@ const (
 	// ReplacesAnnotationKey, on a replacement, lists the NodeClaims it
 	// replaces, comma-separated.
 	ReplacesAnnotationKey = Group + "/replaces"
+	// ReplacementForAnnotationKey, on a NodeClaim launched for the pods of
+	// interrupted nodes, names those nodes, comma-separated: only the nodes
+	// whose pods the claim was planned to take, so each node waits for its
+	// own replacements and no others.
+	ReplacementForAnnotationKey = Group + "/replacement-for"
 )

@@ -15,7 +15,8 @@ import (
 type batcher struct {
 	clock  clock.Clock
 	window time.Duration
-	flush  func(ctx context.Context, nodes []string) ([]string, error)
+	// flush replaces nodes and returns, per node, the claims its pods go to.
+	flush func(ctx context.Context, nodes []string) (map[string][]string, error)
 	// base is the context batches run in: the consumer's, not the first
 	// message's, whose log fields would mislabel the whole batch.
 	base context.Context
@@ -25,12 +26,14 @@ type batcher struct {
 	order   []string
 }
 
-func newBatcher(clk clock.Clock, window time.Duration, flush func(context.Context, []string) ([]string, error)) *batcher {
+func newBatcher(clk clock.Clock, window time.Duration, flush func(context.Context, []string) (map[string][]string, error)) *batcher {
 	return &batcher{clock: clk, window: window, flush: flush}
 }
 
-// add queues node; done gets the batch's replacements (or error) once the
-// window after the batch's first node closes. A node added twice to one
+// add queues node; done gets the node's own replacements (or the batch's
+// error) once the window after the batch's first node closes. A node is
+// not held by the claims of the batch's other nodes: one replacement that
+// is slow to join (or never does) keeps only the nodes whose pods it takes. A node added twice to one
 // batch (two copies of a warning in flight at once) is replaced once; the
 // later callers are told they are duplicates.
 func (b *batcher) add(ctx context.Context, node string, done func(replacements []string, err error, duplicate bool)) {
@@ -57,10 +60,10 @@ func (b *batcher) run(ctx context.Context) {
 	b.waiting, b.order = nil, nil
 	b.mu.Unlock()
 	log.FromContext(ctx).Info("replacing interrupted nodes", "nodes", len(nodes))
-	names, err := b.flush(ctx, nodes)
+	byNode, err := b.flush(ctx, nodes)
 	for _, n := range nodes {
 		for i, done := range waiting[n] {
-			done(names, err, i > 0)
+			done(byNode[n], err, i > 0)
 		}
 	}
 }

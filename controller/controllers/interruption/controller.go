@@ -47,7 +47,8 @@ type SQSAPI interface {
 }
 
 // Replacer launches capacity for the pods of nodes about to go
-// (provisioning.Provisioner).
+// (provisioning.Provisioner). Each claim it returns names, in
+// v1.ReplacementForAnnotationKey, the nodes whose pods it takes.
 type Replacer interface {
 	Replace(ctx context.Context, nodes []string) ([]*v1.NodeClaim, error)
 }

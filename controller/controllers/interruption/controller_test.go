@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,6 +57,9 @@ type fakeReplacer struct {
 	mu    sync.Mutex
 	calls [][]string
 	err   error
+	// takes, when set, are the nodes whose pods the claim is for;
+	// otherwise it takes pods from every node replaced.
+	takes []string
 }
 
 func (r *fakeReplacer) Replace(_ context.Context, nodes []string) ([]*v1.NodeClaim, error) {
@@ -65,7 +69,12 @@ func (r *fakeReplacer) Replace(_ context.Context, nodes []string) ([]*v1.NodeCla
 	if r.err != nil {
 		return nil, r.err
 	}
-	return []*v1.NodeClaim{{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("repl-%d", len(r.calls))}}}, nil
+	takes := nodes
+	if r.takes != nil {
+		takes = r.takes
+	}
+	return []*v1.NodeClaim{{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("repl-%d", len(r.calls)),
+		Annotations: map[string]string{v1.ReplacementForAnnotationKey: strings.Join(takes, ",")}}}}, nil
 }
 
 func (r *fakeReplacer) Calls() [][]string {
@@ -172,6 +181,43 @@ func TestSpotInterruption(t *testing.T) {
 	}
 	if h.claim("b").Annotations[KindAnnotationKey] != "" {
 		t.Error("claim b touched")
+	}
+}
+
+// Two nodes interrupted in one batch, where the one replacement takes only
+// node-a's pods: node-b's claim waits for no replacement and is drained at
+// once, instead of until node-a's replacement joins or its delete-by time.
+func TestBatchedNodeWaitsOnlyForItsOwnReplacements(t *testing.T) {
+	h := newHarness(t, RebalanceReplace, "10%", "a", "b")
+	h.r.takes = []string{"node-a"}
+	h.c.opts.BatchWindow = 200 * time.Millisecond
+	h.c.batcher.window = h.c.opts.BatchWindow
+	h.send("m1", body("EC2 Spot Instance Interruption Warning", inst1, `,"instance-action":"terminate"`))
+	h.send("m2", body("EC2 Spot Instance Interruption Warning", "i-00000000000000002", `,"instance-action":"terminate"`))
+	h.waitDeleted("m1")
+	h.waitDeleted("m2")
+	if calls := h.r.Calls(); len(calls) != 1 || len(calls[0]) != 2 {
+		t.Fatalf("Replace calls = %v, want one for both nodes", calls)
+	}
+	if got := h.claim("a").Annotations[ReplacementsAnnotationKey]; got != "repl-1" {
+		t.Errorf("claim a's replacements = %q, want repl-1", got)
+	}
+	b := h.claim("b")
+	if b.Annotations[DeleteByAnnotationKey] == "" || b.Annotations[ReplacementsAnnotationKey] != "" {
+		t.Fatalf("claim b's annotations = %v, want a delete-by and no replacements", b.Annotations)
+	}
+	d := h.c.Drainer()
+	if _, err := d.Reconcile(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Reconcile(context.Background(), h.claim("a")); err != nil {
+		t.Fatal(err)
+	}
+	if h.claim("b").DeletionTimestamp.IsZero() {
+		t.Error("claim b not deleted, though none of the batch's replacements is for its pods")
+	}
+	if !h.claim("a").DeletionTimestamp.IsZero() {
+		t.Error("claim a deleted before its replacement is up")
 	}
 }
 

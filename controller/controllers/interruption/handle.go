@@ -3,6 +3,7 @@ package interruption
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -138,12 +139,15 @@ func (c *Controller) replace(ctx context.Context, msg *awsevents.Message, nc *v1
 	})
 }
 
-// replaceBatch is the batcher's flush: one Replace for every node.
-func (c *Controller) replaceBatch(ctx context.Context, nodes []string) ([]string, error) {
+// replaceBatch is the batcher's flush: one Replace for every node, whose
+// claims are shared out to the nodes they take pods from.
+func (c *Controller) replaceBatch(ctx context.Context, nodes []string) (map[string][]string, error) {
 	claims, err := c.replacer.Replace(ctx, nodes)
-	names := make([]string, 0, len(claims))
+	byNode := map[string][]string{}
 	for _, nc := range claims {
-		names = append(names, nc.Name)
+		for _, n := range strings.Split(nc.Annotations[v1.ReplacementForAnnotationKey], ",") {
+			byNode[n] = append(byNode[n], nc.Name)
+		}
 	}
-	return names, err
+	return byNode, err
 }

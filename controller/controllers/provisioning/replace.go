@@ -13,16 +13,15 @@ import (
 	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
 )
 
-// ReplacementForAnnotationKey is set on NodeClaims that Replace launched:
-// the comma-separated names of the nodes they stand in for.
-const ReplacementForAnnotationKey = v1.Group + "/replacement-for"
-
 // Replace launches capacity for the reschedulable pods of nodes, as if those
 // nodes were already gone: it solves the cluster without them, with their
 // pods pending, and creates the NodeClaims the plan asks for. Pods that fit
 // on the remaining nodes need no new claim. It returns the claims created,
 // annotated with ReplacementForAnnotationKey; the nodes themselves are left
-// alone, for the caller to drain once the replacements are up.
+// alone, for the caller to drain once the replacements are up. Each claim
+// names in v1.ReplacementForAnnotationKey the nodes whose pods it was
+// planned for, so a node whose pods fit elsewhere need not wait for a
+// claim that takes none of them.
 func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeClaim, error) {
 	if len(nodes) == 0 {
 		return nil, nil
@@ -103,13 +102,13 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 		if nc.Annotations == nil {
 			nc.Annotations = map[string]string{}
 		}
-		nc.Annotations[ReplacementForAnnotationKey] = strings.Join(nodes, ",")
+		nc.Annotations[v1.ReplacementForAnnotationKey] = strings.Join(sources(plan.Pods, gone), ",")
 		if err := p.kube.Create(ctx, nc); err != nil {
 			errs = append(errs, fmt.Sprintf("creating replacement nodeclaim for nodepool %s: %v", plan.NodePool, err))
 			continue
 		}
 		chosen := plan.Chosen()
-		logger.Info("created replacement nodeclaim", "nodeclaim", nc.Name, "nodepool", plan.NodePool, "replaces", nodes,
+		logger.Info("created replacement nodeclaim", "nodeclaim", nc.Name, "nodepool", plan.NodePool, "replaces", nc.Annotations[v1.ReplacementForAnnotationKey],
 			"instanceTypes", plan.InstanceTypes, "cheapest", chosen.InstanceType.Name, "zone", chosen.Offering.Zone,
 			"capacityType", chosen.Offering.CapacityType, "pods", len(plan.Pods))
 		out = append(out, nc)
@@ -124,4 +123,17 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 		return out, fmt.Errorf("replacing nodes %v: %s", nodes, strings.Join(errs, "; "))
 	}
 	return out, nil
+}
+
+// sources are the replaced nodes pods come from, in order of first pod.
+func sources(pods []*corev1.Pod, gone map[string]bool) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, pod := range pods {
+		if n := pod.Spec.NodeName; gone[n] && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -9,7 +9,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
-	"github.com/nodewright/nodewright/controller/controllers/provisioning"
 	"github.com/nodewright/nodewright/test/kubetest"
 )
 
@@ -64,8 +63,8 @@ func TestReplace(t *testing.T) {
 		t.Fatalf("want 1 replacement nodeclaim, got %d", len(claims))
 	}
 	nc := claims[0]
-	if nc.Annotations[provisioning.ReplacementForAnnotationKey] != "doomed" {
-		t.Errorf("annotation = %q", nc.Annotations[provisioning.ReplacementForAnnotationKey])
+	if nc.Annotations[v1.ReplacementForAnnotationKey] != "doomed" {
+		t.Errorf("annotation = %q", nc.Annotations[v1.ReplacementForAnnotationKey])
 	}
 	// Four 1-CPU workload pods move (one would fit on "small" but the solver
 	// packs); the daemonset pod does not count.
@@ -91,5 +90,31 @@ func TestReplace(t *testing.T) {
 	none, err := e.p.Replace(e.ctx, []string{"small"})
 	if err != nil || len(none) != 0 {
 		t.Errorf("Replace of an empty node = %d claims, %v", len(none), err)
+	}
+}
+
+// Two nodes replaced in one call: the pods of one fit on a node that
+// stays, those of the other need a new claim. The claim names only the
+// node whose pods it takes, so the first node need not wait for it.
+func TestReplaceNamesOnlyTheNodesAClaimTakesPodsFrom(t *testing.T) {
+	e := setup(t)
+	e.nodePool("default", nil)
+	e.node("big", "8")
+	e.node("roomy", "4")
+	e.node("tiny", "4")
+	e.boundPods("work", "big", 6, "1", false)
+	e.boundPods("small", "tiny", 1, "1", false)
+
+	claims, err := e.p.Replace(e.ctx, []string{"big", "tiny"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claims) == 0 {
+		t.Fatal("no replacement nodeclaim for six 1-CPU pods that fit nowhere else")
+	}
+	for _, nc := range claims {
+		if got := nc.Annotations[v1.ReplacementForAnnotationKey]; got != "big" {
+			t.Errorf("claim %s replaces %q, want only \"big\": tiny's pod fits on roomy", nc.Name, got)
+		}
 	}
 }
