@@ -66,6 +66,7 @@ func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator
 	if err != nil {
 		return nil, fmt.Errorf("loading Kubernetes config (KUBECONFIG, or in-cluster): %w", err)
 	}
+	restCfg.QPS, restCfg.Burst = float32(opts.KubeClientQPS), opts.KubeClientBurst
 	scheme, err := Scheme()
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -213,6 +214,10 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 			inFlight[name] = true
 		}
 	}
+	// Claims first, nominations after: a claim launches as soon as it
+	// exists, and a thousand pods' annotations must not hold back the
+	// instances they wait for.
+	var nominations []nomination
 	for _, placed := range res.ExistingNodes {
 		for _, pod := range placed.Pods {
 			if pod.Spec.NodeName != "" {
@@ -220,7 +225,7 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 				continue
 			}
 			if inFlight[placed.Node] {
-				p.nominate(ctx, pod, placed.Node)
+				nominations = append(nominations, nomination{pod, placed.Node})
 			} else {
 				p.recorder.Eventf(pod, nil, corev1.EventTypeNormal, ReasonNominated, "Nominate", "Nominated for node %s", placed.Node)
 			}
@@ -243,9 +248,10 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 		nodeClaimsCreated.WithLabelValues(plan.NodePool).Inc()
 		decisions.WithLabelValues(DecisionNew).Add(float64(len(plan.Pods)))
 		for _, pod := range plan.Pods {
-			p.nominate(ctx, pod, nc.Name)
+			nominations = append(nominations, nomination{pod, nc.Name})
 		}
 	}
+	p.nominateAll(ctx, nominations)
 	limited := map[string]bool{}
 	for _, u := range res.Unschedulable {
 		p.recorder.Eventf(u.Pod, nil, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "Provision", "%s", u.Reason)
@@ -347,6 +353,30 @@ func (p *Provisioner) create(ctx context.Context, np *v1.NodePool, plan *schedul
 		"capacityType", chosen.Offering.CapacityType, "price", chosen.Offering.Price, "cost", chosen.Cost.Total(),
 		"costParts", chosen.Cost, "pods", len(plan.Pods))
 	return nc, nil
+}
+
+// nomination is a pending pod and the in-flight claim it waits for.
+type nomination struct {
+	pod   *corev1.Pod
+	claim string
+}
+
+// nominationWorkers bounds the patches in flight at once; the client's own
+// rate limit (KUBE_CLIENT_QPS) still paces them.
+const nominationWorkers = 16
+
+// nominateAll nominates each pod, several at a time: one patch per pod, in
+// sequence, took 40 s for a batch of 850 pods.
+func (p *Provisioner) nominateAll(ctx context.Context, ns []nomination) {
+	var g errgroup.Group
+	g.SetLimit(nominationWorkers)
+	for _, n := range ns {
+		g.Go(func() error {
+			p.nominate(ctx, n.pod, n.claim)
+			return nil
+		})
+	}
+	_ = g.Wait()
 }
 
 // nominate marks a pod as waiting for a NodeClaim and says so in an event.

@@ -28,7 +28,7 @@ func TestDefaultsEnvAndFlags(t *testing.T) {
 	}
 	if o.ClusterName != "prod" || o.BatchIdleDuration != 2*time.Second || o.BatchMaxDuration != 20*time.Second ||
 		o.InterruptionQueue != "q" || o.LaunchTimeout != 5*time.Minute || o.RegistrationTimeout != 15*time.Minute ||
-		!o.LeaderElection || o.MetricsPort != 8080 || o.LogLevel != "info" {
+		!o.LeaderElection || o.MetricsPort != 8080 || o.LogLevel != "info" || o.KubeClientQPS != 200 || o.KubeClientBurst != 300 {
 		t.Fatalf("unexpected options %+v", o)
 	}
 	o, err = parse(t, map[string]string{"CLUSTER_NAME": "prod"}, "--cluster-name=flag-wins")
@@ -50,6 +50,8 @@ func TestValidationErrorsSayWhatToDo(t *testing.T) {
 		"bad log level":       {map[string]string{"CLUSTER_NAME": "c", "LOG_LEVEL": "loud"}, nil, "must be debug, info, warn or error"},
 		"negative timeout":    {map[string]string{"CLUSTER_NAME": "c"}, []string{"--launch-timeout=-1s"}, "--launch-timeout must be positive"},
 		"bad port":            {map[string]string{"CLUSTER_NAME": "c"}, []string{"--metrics-port=70000"}, "is not a port"},
+		"burst below qps":     {map[string]string{"CLUSTER_NAME": "c", "KUBE_CLIENT_QPS": "500"}, nil, "--kube-client-burst (KUBE_CLIENT_BURST) 300 at least as large"},
+		"zero qps":            {map[string]string{"CLUSTER_NAME": "c"}, []string{"--kube-client-qps=0"}, "--kube-client-qps (KUBE_CLIENT_QPS) 0 must be positive"},
 		"bad leader election": {map[string]string{"CLUSTER_NAME": "c", "LEADER_ELECT": "maybe"}, nil, `LEADER_ELECT="maybe" is not a boolean`},
 	} {
 		t.Run(name, func(t *testing.T) {
