@@ -26,6 +26,7 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -242,5 +243,8 @@ func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 			}
 			return nil
 		})).
+		// Drains wait on evictions and PDBs; nodes drain side by side, as
+		// Karpenter's node termination controller (100) lets them.
+		WithOptions(controller.Options{MaxConcurrentReconciles: 100}).
 		Complete(reconcile.AsReconciler(mgr.GetClient(), c))
 }
