@@ -92,6 +92,20 @@ func (c *PodClock) Latencies(workload string) (watched, server []time.Duration) 
 	return watched, server
 }
 
+// LastCreated is when the watch first saw the workload's newest pod: a
+// Deployment's pods appear over seconds, as its ReplicaSet makes them.
+func (c *PodClock) LastCreated(workload string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var last time.Time
+	for _, pt := range c.seen {
+		if pt.workload == workload && pt.created.After(last) {
+			last = pt.created
+		}
+	}
+	return last
+}
+
 // RunningAfter are, sorted, the times from t0 to Running of the pods the
 // watch first saw after t0 (replacements, say, for pods displaced at t0),
 // and how many such pods are not Running yet.

@@ -236,6 +236,7 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 		pools[np.Name] = np
 	}
 	var errs []string
+	createStart := p.clock.Now()
 	for _, plan := range res.NodeClaims {
 		nc, err := p.create(ctx, pools[plan.NodePool], plan)
 		if err != nil {
@@ -251,7 +252,12 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 			nominations = append(nominations, nomination{pod, nc.Name})
 		}
 	}
+	nominateStart := p.clock.Now()
 	p.nominateAll(ctx, nominations)
+	// Where a batch's time goes, for a user asking why pods waited.
+	logger.Info("provisioned batch", "pods", len(pending), "nodeclaims", len(res.NodeClaims)-len(errs), "nominated", len(nominations),
+		"solve", createStart.Sub(solveStart).String(), "create", nominateStart.Sub(createStart).String(),
+		"nominate", p.clock.Since(nominateStart).String(), "total", p.clock.Since(began).String())
 	limited := map[string]bool{}
 	for _, u := range res.Unschedulable {
 		p.recorder.Eventf(u.Pod, nil, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "Provision", "%s", u.Reason)
