@@ -162,7 +162,7 @@ type Report struct {
 	Date          time.Time      `json:"date"`
 	Commit        string         `json:"commit,omitempty"`
 	Steps         []Step         `json:"steps"`
-	Steady        Steady         `json:"steady"`
+	Steady        *Steady        `json:"steady,omitempty"`
 	Interruptions *Interruptions `json:"interruptions,omitempty"`
 	ScaleDown     *ScaleDown     `json:"scaleDown,omitempty"`
 }
@@ -242,6 +242,7 @@ func TestBenchScale(t *testing.T) {
 	ec2c := ec2.NewFromConfig(cloud.AWSConfig())
 
 	rep := &Report{Date: time.Now().UTC(), Commit: os.Getenv("SCALE_COMMIT")}
+	defer rep.write(t)
 	for done, i := 0, 0; done < total; i++ {
 		n := min(step, total-done)
 		workload := fmt.Sprintf("step-%d", i)
@@ -299,7 +300,7 @@ func TestBenchScale(t *testing.T) {
 		awsCalls += n
 	}
 	rss, peakRSS, heap, peakHeap := m.memory()
-	rep.Steady = Steady{Window: secs(window), RSSMiB: rss, PeakRSSMiB: peakRSS, HeapMiB: heap, PeakHeapMiB: peakHeap,
+	rep.Steady = &Steady{Window: secs(window), RSSMiB: rss, PeakRSSMiB: peakRSS, HeapMiB: heap, PeakHeapMiB: peakHeap,
 		CPUSecondsPerMin:  (m.cpuSeconds(t) - cpuBefore) / window.Minutes(),
 		APIRequestsPerSec: float64(m.apiRequests(t)-requestsBefore) / window.Seconds(),
 		AWSCallsPerMin:    float64(awsCalls) / window.Minutes(), AWSCalls: calls.String()}
@@ -319,18 +320,25 @@ func TestBenchScale(t *testing.T) {
 		}
 		rep.ScaleDown = b.scaleDown(ctx, frac)
 	}
+}
 
-	fmt.Print(rep.table())
+// write prints the figures and writes them to SCALE_OUT
+// (bench-scale.json): whatever phases ran, so a phase that fails does not
+// lose the figures of those before it.
+func (r *Report) write(t *testing.T) {
+	fmt.Print(r.table())
 	out := os.Getenv("SCALE_OUT")
 	if out == "" {
 		out = "bench-scale.json"
 	}
-	data, err := json.MarshalIndent(rep, "", "  ")
+	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return
 	}
 	if err := os.WriteFile(out, append(data, '\n'), 0o644); err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return
 	}
 	abs, _ := filepath.Abs(out)
 	fmt.Printf("figures written to %s\n", abs)
@@ -344,9 +352,10 @@ func (r *Report) table() string {
 		fmt.Fprintf(w, "%d\t%d\t%d\t%.1fs\t%.1fs\t%.1fs\t%.1fs\t%.1fs\t%d\t%.2f\t%d\t%d\n", i, s.Pods, s.TotalPods, s.PodsCreated, s.P50, s.P95, s.Max, s.AllRunning, s.Nodes, s.DollarsPerHour, s.CreateFleet, s.APIRequests)
 	}
 	w.Flush()
-	st := r.Steady
-	fmt.Fprintf(&b, "idle for %.0fs at %d pods: RSS %.0f MiB (peak %.0f), Go heap in use %.0f MiB (peak %.0f), CPU %.2f s/min, apiserver %.2f requests/s, AWS %.1f calls/min (%s)\n",
-		st.Window, r.Steps[len(r.Steps)-1].TotalPods, st.RSSMiB, st.PeakRSSMiB, st.HeapMiB, st.PeakHeapMiB, st.CPUSecondsPerMin, st.APIRequestsPerSec, st.AWSCallsPerMin, st.AWSCalls)
+	if st := r.Steady; st != nil && len(r.Steps) > 0 {
+		fmt.Fprintf(&b, "idle for %.0fs at %d pods: RSS %.0f MiB (peak %.0f), Go heap in use %.0f MiB (peak %.0f), CPU %.2f s/min, apiserver %.2f requests/s, AWS %.1f calls/min (%s)\n",
+			st.Window, r.Steps[len(r.Steps)-1].TotalPods, st.RSSMiB, st.PeakRSSMiB, st.HeapMiB, st.PeakHeapMiB, st.CPUSecondsPerMin, st.APIRequestsPerSec, st.AWSCallsPerMin, st.AWSCalls)
+	}
 	if i := r.Interruptions; i != nil {
 		fmt.Fprintf(&b, "%d spot interruptions sent in %.1fs, %d pods displaced: replacement Running p50 %.1fs, p95 %.1fs, max %.1fs after the warning; all Running %.1fs after it (before the instances terminate: %t); %d replacement nodes, %d CreateFleet calls\n",
 			i.Nodes, i.Within, i.Displaced, i.P50, i.P95, i.Max, i.AllRunning, i.BeforeTermination, i.Replacements, i.CreateFleet)

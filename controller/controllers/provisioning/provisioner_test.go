@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,6 +31,7 @@ type env struct {
 	t        *testing.T
 	ctx      context.Context
 	kube     client.Client
+	cfg      *rest.Config
 	cloud    *fake.CloudProvider
 	recorder *events.FakeRecorder
 	p        *provisioning.Provisioner
@@ -38,8 +40,9 @@ type env struct {
 func setup(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	kube := test.Start(t).Client
-	e := &env{t: t, ctx: ctx, kube: kube, cloud: fake.New(workloads.SyntheticInstanceTypes(16)), recorder: events.NewFakeRecorder(1000)}
+	lc := test.Start(t)
+	kube := lc.Client
+	e := &env{t: t, ctx: ctx, kube: kube, cfg: lc.RESTConfig, cloud: fake.New(workloads.SyntheticInstanceTypes(16)), recorder: events.NewFakeRecorder(1000)}
 	e.p = provisioning.New(kube, e.cloud, clocktesting.NewFakeClock(time.Now()), e.recorder, provisioning.Options{})
 	if err := kube.Create(ctx, test.EC2NodeClass(test.EC2NodeClassOptions{Name: "default"})); err != nil {
 		t.Fatalf("creating nodeclass: %v", err)
@@ -226,6 +229,7 @@ func TestProvisioner(t *testing.T) {
 		if len(res.NodeClaims) != 0 || len(res.ExistingNodes) != 1 || len(e.claims()) != before {
 			t.Fatalf("plan %+v, claims %d (was %d)", res, len(e.claims()), before)
 		}
+		e.p.WaitNominations()
 		var pod corev1.Pod
 		_ = e.kube.Get(e.ctx, client.ObjectKey{Namespace: "default", Name: "tiny-a"}, &pod)
 		if pod.Annotations[provisioning.NominatedAnnotationKey] != res.ExistingNodes[0].Node {

@@ -156,15 +156,14 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 	if err := volumes.AttachLimits(ctx, p.reader, nodes.Items); err != nil {
 		return nil, err
 	}
-	var pods corev1.PodList
-	if err := p.reader.List(ctx, &pods); err != nil {
-		return nil, fmt.Errorf("listing pods: %w", err)
+	pods, err := p.listPods(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var daemonsets appsv1.DaemonSetList
 	if err := p.reader.List(ctx, &daemonsets); err != nil {
 		return nil, fmt.Errorf("listing daemonsets: %w", err)
 	}
-	var err error
 	if s.NamespaceLabels, err = namespaces.Labels(ctx, p.reader); err != nil {
 		return nil, err
 	}
