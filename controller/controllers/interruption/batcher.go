@@ -33,9 +33,10 @@ func newBatcher(clk clock.Clock, window time.Duration, flush func(context.Contex
 // add queues node; done gets the node's own replacements (or the batch's
 // error) once the window after the batch's first node closes. A node is
 // not held by the claims of the batch's other nodes: one replacement that
-// is slow to join (or never does) keeps only the nodes whose pods it takes. A node added twice to one
-// batch (two copies of a warning in flight at once) is replaced once; the
-// later callers are told they are duplicates.
+// is slow to join (or never does) keeps only the nodes whose pods it
+// takes. A node added twice to one batch (two copies of a warning in
+// flight at once) is replaced once; the later callers are told they are
+// duplicates.
 func (b *batcher) add(ctx context.Context, node string, done func(replacements []string, err error, duplicate bool)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

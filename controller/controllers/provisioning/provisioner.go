@@ -262,12 +262,11 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 			nominations = append(nominations, nomination{pod, nc.Name})
 		}
 	}
-	nominateStart := p.clock.Now()
+	created := p.clock.Now()
 	p.nominateAll(ctx, nominations)
 	// Where a batch's time goes, for a user asking why pods waited.
 	logger.Info("provisioned batch", "pods", len(pending), "nodeclaims", len(res.NodeClaims)-len(errs), "nominated", len(nominations),
-		"solve", createStart.Sub(solveStart).String(), "create", nominateStart.Sub(createStart).String(),
-		"nominate", p.clock.Since(nominateStart).String(), "total", p.clock.Since(began).String())
+		"solve", createStart.Sub(solveStart).String(), "create", created.Sub(createStart).String(), "total", p.clock.Since(began).String())
 	limited := map[string]bool{}
 	for _, u := range res.Unschedulable {
 		p.recorder.Eventf(u.Pod, nil, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "Provision", "%s", u.Reason)
