@@ -60,12 +60,17 @@ type fakeReplacer struct {
 	// takes, when set, are the nodes whose pods the claim is for;
 	// otherwise it takes pods from every node replaced.
 	takes []string
+	// during, when set, runs inside Replace, as if while it planned.
+	during func()
 }
 
 func (r *fakeReplacer) Replace(_ context.Context, nodes []string) ([]*v1.NodeClaim, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, nodes)
+	if r.during != nil {
+		r.during()
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -219,6 +224,25 @@ func TestBatchedNodeWaitsOnlyForItsOwnReplacements(t *testing.T) {
 	if !h.claim("a").DeletionTimestamp.IsZero() {
 		t.Error("claim a deleted before its replacement is up")
 	}
+}
+
+// The interrupted claim goes while its replacement is planned (its instance
+// ended and garbage collection removed it): the message is done, not
+// redelivered to find the claim gone again.
+func TestClaimGoneDuringReplaceIsDone(t *testing.T) {
+	h := newHarness(t, RebalanceReplace, "10%", "a")
+	h.r.during = func() {
+		nc := h.claim("a")
+		nc.Finalizers = nil
+		if err := h.kube.Update(context.Background(), nc); err != nil {
+			t.Error(err)
+		}
+		if err := h.kube.Delete(context.Background(), nc); err != nil {
+			t.Error(err)
+		}
+	}
+	h.send("m1", body("EC2 Spot Instance Interruption Warning", inst1, `,"instance-action":"terminate"`))
+	h.waitDeleted("m1")
 }
 
 func TestReplaceErrorLeavesMessage(t *testing.T) {

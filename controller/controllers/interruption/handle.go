@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -110,7 +111,7 @@ func (c *Controller) replace(ctx context.Context, msg *awsevents.Message, nc *v1
 	}
 	if node == nil {
 		// No node yet: no pods to move.
-		done(annotate(ctx, c.kube, nc, msg, deleteBy, nil))
+		done(ignoreGone(ctx, annotate(ctx, c.kube, nc, msg, deleteBy, nil)))
 		return
 	}
 	if err := taint(ctx, c.kube, node); err != nil {
@@ -128,7 +129,7 @@ func (c *Controller) replace(ctx context.Context, msg *awsevents.Message, nc *v1
 			return
 		}
 		if err := annotate(ctx, c.kube, nc, msg, deleteBy, replacements); err != nil {
-			done(err)
+			done(ignoreGone(ctx, err))
 			return
 		}
 		actions.WithLabelValues(ActionReplace).Inc()
@@ -137,6 +138,20 @@ func (c *Controller) replace(ctx context.Context, msg *awsevents.Message, nc *v1
 		recordEvent(c.recorder, nc, node, corev1.EventTypeWarning, reasons[msg.Kind], what)
 		done(nil)
 	})
+}
+
+// ignoreGone treats an interrupted claim that is already gone as handled:
+// its instance ended and garbage collection removed it while the
+// replacement was planned, so nothing is left to drain, and a redelivered
+// message would only find it gone again (a 10 000-pod run redelivered 99).
+func ignoreGone(ctx context.Context, err error) error {
+	if apierrors.IsNotFound(err) {
+		// As for an instance with no claim at all.
+		actions.WithLabelValues(ActionIgnore).Inc()
+		log.FromContext(ctx).Info("interrupted nodeclaim is already gone")
+		return nil
+	}
+	return err
 }
 
 // replaceBatch is the batcher's flush: one Replace for every node, whose
