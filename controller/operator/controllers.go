@@ -114,7 +114,7 @@ func (o *Operator) RegisterControllers(ctx context.Context) error {
 func (o *Operator) provisioner(kube client.Client, cloud cloudprovider.CloudProvider, pricesReadAt func() time.Time,
 	clk clock.Clock, recorder events.EventRecorder) (*provisioning.Provisioner, error) {
 	opts := provisioning.Options{
-		BatchIdleDuration: o.Options.BatchIdleDuration, BatchMaxDuration: o.Options.BatchMaxDuration, Reader: o.GetAPIReader(),
+		BatchIdleDuration: o.Options.BatchIdleDuration, BatchMaxDuration: o.Options.BatchMaxDuration, APIReader: o.GetAPIReader(),
 	}
 	if dir := o.Options.RecordSolves; dir != "" {
 		rec, err := recording.New(dir, o.AWS.Region, pricesReadAt, o.GetAPIReader())

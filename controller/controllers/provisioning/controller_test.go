@@ -98,7 +98,7 @@ func startManager(ctx context.Context, t *testing.T) (*localcloud.Cloud, manager
 	}
 	cloud := fake.New(workloads.SyntheticInstanceTypes(8))
 	p := provisioning.New(mgr.GetClient(), cloud, clock.RealClock{}, mgr.GetEventRecorder("nodewright"),
-		provisioning.Options{BatchIdleDuration: 200 * time.Millisecond, BatchMaxDuration: 2 * time.Second, Reader: mgr.GetAPIReader()})
+		provisioning.Options{BatchIdleDuration: 200 * time.Millisecond, BatchMaxDuration: 2 * time.Second, APIReader: mgr.GetAPIReader()})
 	if err := provisioning.NewController(mgr.GetClient(), p).Register(ctx, mgr); err != nil {
 		t.Fatal(err)
 	}

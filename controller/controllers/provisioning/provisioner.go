@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,10 +33,15 @@ type Options struct {
 	// BatchMaxDuration closes a batch this long after its first pod,
 	// however busy. Default 10 s.
 	BatchMaxDuration time.Duration
-	// Reader, when set, serves the batch's reads instead of the client. A
-	// manager's cached client may not yet show the NodeClaims and pod
-	// nominations of the previous batch; mgr.GetAPIReader() always does.
+	// Reader, when set, serves the batch's reads instead of the client (a
+	// manager's cache). A cache may not show the NodeClaims and the pod
+	// nominations of the previous batch yet: the provisioner keeps both in
+	// memory until it does.
 	Reader client.Reader
+	// APIReader reads past the cache: whether a NodeClaim this provisioner
+	// created, which the cache has not shown for a while, still exists.
+	// Default Reader.
+	APIReader client.Reader
 	// RecordSolve, when set, is given every batch's solve before any
 	// NodeClaim is created (`controller --record-solves`). It runs in the
 	// batch loop: an error is logged and the batch goes on.
@@ -89,6 +95,10 @@ type Provisioner struct {
 	// annotations are being written.
 	nominations sync.Map
 	nominating  sync.WaitGroup
+	// apiReader is Options.APIReader; created are the NodeClaims this
+	// provisioner created that the reader has not shown yet (listClaims).
+	apiReader client.Reader
+	created   sync.Map
 }
 
 // New returns a Provisioner. Start runs its batching loop; Trigger feeds it.
@@ -98,7 +108,11 @@ func New(kube client.Client, cloud cloudprovider.CloudProvider, clk clock.Clock,
 	if reader == nil {
 		reader = kube
 	}
-	return &Provisioner{kube: kube, reader: reader, cloud: cloud, clock: clk, recorder: recorder,
+	apiReader := opts.APIReader
+	if apiReader == nil {
+		apiReader = reader
+	}
+	return &Provisioner{kube: kube, reader: reader, apiReader: apiReader, cloud: cloud, clock: clk, recorder: recorder,
 		batcher: NewBatcher(clk, opts.BatchIdleDuration, opts.BatchMaxDuration), recordSolve: opts.RecordSolve}
 }
 
@@ -180,10 +194,7 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	pending, err := p.pendingPods(ctx, snap)
-	if err != nil {
-		return nil, err
-	}
+	pending := slices.Clone(snap.Pending)
 	// Pods of deleting nodes too, after the pending ones, so that a pod
 	// caught between eviction and its replacement is undercounted rather
 	// than counted twice.
@@ -323,21 +334,6 @@ func (p *Provisioner) explainLeftOut(ctx context.Context, snap *Snapshot, unsche
 	}
 }
 
-func (p *Provisioner) pendingPods(ctx context.Context, snap *Snapshot) ([]*corev1.Pod, error) {
-	pods, err := p.listPods(ctx)
-	if err != nil {
-		return nil, err
-	}
-	live := func(name string) bool { return NominationHolds(snap.Claims[name]) }
-	var out []*corev1.Pod
-	for i := range pods.Items {
-		if Provisionable(&pods.Items[i], live) {
-			out = append(out, &pods.Items[i])
-		}
-	}
-	return out, nil
-}
-
 func (p *Provisioner) input(snap *Snapshot, pending []*corev1.Pod) scheduling.Input {
 	in := scheduling.Input{Pods: pending, Nodes: snap.Nodes, DaemonSets: snap.DaemonSets, PodsElsewhere: snap.PodsElsewhere,
 		VolumeRequirements: snap.VolumeRequirements, VolumeDrivers: snap.VolumeDrivers, Waiting: snap.Waiting, NamespaceLabels: snap.NamespaceLabels}
@@ -362,6 +358,7 @@ func (p *Provisioner) create(ctx context.Context, np *v1.NodePool, plan *schedul
 	if err := p.kube.Create(ctx, nc); err != nil {
 		return nil, fmt.Errorf("creating nodeclaim for nodepool %s: %w", np.Name, err)
 	}
+	p.remember(nc)
 	chosen := plan.Chosen()
 	log.FromContext(ctx).Info("created nodeclaim", "nodeclaim", nc.Name, "nodepool", np.Name,
 		"instanceTypes", plan.InstanceTypes, "cheapest", chosen.InstanceType.Name, "zone", chosen.Offering.Zone,
@@ -423,38 +420,4 @@ func (p *Provisioner) nominate(ctx context.Context, n nomination) {
 	if err := p.kube.Patch(ctx, target, client.RawPatch(types.MergePatchType, patch)); client.IgnoreNotFound(err) != nil {
 		log.FromContext(ctx).Error(err, "annotating nominated pod", "pod", client.ObjectKeyFromObject(n.pod), "nodeclaim", n.claim)
 	}
-}
-
-// listPods lists every pod, with the nominations whose annotations are not
-// yet written (or not yet read back) filled in. A nomination is forgotten
-// once the pod shows it, or the pod is gone.
-func (p *Provisioner) listPods(ctx context.Context) (*corev1.PodList, error) {
-	var pods corev1.PodList
-	if err := p.reader.List(ctx, &pods); err != nil {
-		return nil, fmt.Errorf("listing pods: %w", err)
-	}
-	seen := make(map[types.UID]bool, len(pods.Items))
-	for i := range pods.Items {
-		pod := &pods.Items[i]
-		seen[pod.UID] = true
-		v, ok := p.nominations.Load(pod.UID)
-		if !ok {
-			continue
-		}
-		if claim := v.(string); pod.Annotations[NominatedAnnotationKey] == claim {
-			p.nominations.CompareAndDelete(pod.UID, claim)
-		} else {
-			if pod.Annotations == nil {
-				pod.Annotations = map[string]string{}
-			}
-			pod.Annotations[NominatedAnnotationKey] = claim
-		}
-	}
-	p.nominations.Range(func(uid, _ any) bool {
-		if !seen[uid.(types.UID)] {
-			p.nominations.Delete(uid)
-		}
-		return true
-	})
-	return &pods, nil
 }

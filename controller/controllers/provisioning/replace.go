@@ -107,6 +107,7 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 			errs = append(errs, fmt.Sprintf("creating replacement nodeclaim for nodepool %s: %v", plan.NodePool, err))
 			continue
 		}
+		p.remember(nc)
 		chosen := plan.Chosen()
 		logger.Info("created replacement nodeclaim", "nodeclaim", nc.Name, "nodepool", plan.NodePool, "replaces", nc.Annotations[v1.ReplacementForAnnotationKey],
 			"instanceTypes", plan.InstanceTypes, "cheapest", chosen.InstanceType.Name, "zone", chosen.Offering.Zone,

@@ -27,9 +27,13 @@ import (
 // holds while the named NodeClaim exists and is not being deleted.
 const NominatedAnnotationKey = v1.Group + "/nominated-nodeclaim"
 
-// Snapshot is the cluster as one batch sees it, read before the pending
-// pods so capacity that appears meanwhile is not counted twice.
+// Snapshot is the cluster as one batch sees it. Nodes and claims are read
+// before pods, so capacity that appears meanwhile is not counted twice.
 type Snapshot struct {
+	// Pending are the pods that need a node from nodewright (Provisionable),
+	// from the same pod list as the rest: a pod bound meanwhile counts on
+	// its node or as pending, never both.
+	Pending       []*corev1.Pod
 	Nodes         []*scheduling.ExistingNode
 	PodsElsewhere []scheduling.PodOnDomain
 	// Deleting are the reschedulable pods of Nodes being deleted (the Node
@@ -145,9 +149,9 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 		s.InstanceTypes[np.Name] = types
 		s.NodeVolumes[np.Name] = p.nodeVolumeCost(ctx, np)
 	}
-	var claims v1.NodeClaimList
-	if err := p.reader.List(ctx, &claims); err != nil {
-		return nil, fmt.Errorf("listing nodeclaims: %w", err)
+	claims, err := p.listClaims(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var nodes corev1.NodeList
 	if err := p.reader.List(ctx, &nodes); err != nil {
@@ -244,6 +248,12 @@ func (p *Provisioner) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 		}
 		s.Nodes = append(s.Nodes, &scheduling.ExistingNode{Name: nc.Name, Labels: claimLabels(nc), Taints: nc.Spec.Taints,
 			Allocatable: withAttachLimits(alloc, nc, s.InstanceTypes[pool]), Pods: byClaim[nc.Name], NodePool: pool})
+	}
+	live := func(name string) bool { return NominationHolds(s.Claims[name]) }
+	for i := range pods.Items {
+		if Provisionable(&pods.Items[i], live) {
+			s.Pending = append(s.Pending, &pods.Items[i])
+		}
 	}
 	return s, nil
 }
