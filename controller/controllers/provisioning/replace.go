@@ -95,19 +95,24 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 	if len(res.Unschedulable) > 0 {
 		logger.Info("replaced pods fit nowhere", "count", len(res.Unschedulable), "first", res.Unschedulable[0].Reason)
 	}
-	var out []*v1.NodeClaim
-	var errs []string
-	for _, plan := range res.NodeClaims {
+	ncs := make([]*v1.NodeClaim, len(res.NodeClaims))
+	for i, plan := range res.NodeClaims {
 		nc := nodeclaim.FromPlan(pools[plan.NodePool], plan)
 		if nc.Annotations == nil {
 			nc.Annotations = map[string]string{}
 		}
 		nc.Annotations[v1.ReplacementForAnnotationKey] = strings.Join(sources(plan.Pods, gone), ",")
-		if err := p.kube.Create(ctx, nc); err != nil {
+		ncs[i] = nc
+	}
+	createErrs := p.createAll(ctx, ncs)
+	var out []*v1.NodeClaim
+	var errs []string
+	for i, plan := range res.NodeClaims {
+		nc := ncs[i]
+		if err := createErrs[i]; err != nil {
 			errs = append(errs, fmt.Sprintf("creating replacement nodeclaim for nodepool %s: %v", plan.NodePool, err))
 			continue
 		}
-		p.remember(nc)
 		chosen := plan.Chosen()
 		logger.Info("created replacement nodeclaim", "nodeclaim", nc.Name, "nodepool", plan.NodePool, "replaces", nc.Annotations[v1.ReplacementForAnnotationKey],
 			"instanceTypes", plan.InstanceTypes, "cheapest", chosen.InstanceType.Name, "zone", chosen.Offering.Zone,
