@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"strconv"
 	"strings"
@@ -79,7 +81,7 @@ func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator
 	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                        scheme,
-		Metrics:                       metricsserver.Options{BindAddress: bind(opts.MetricsPort)},
+		Metrics:                       metricsserver.Options{BindAddress: bind(opts.MetricsPort), ExtraHandlers: profiling(opts.EnableProfiling)},
 		HealthProbeBindAddress:        bind(opts.HealthProbePort),
 		LeaderElection:                opts.LeaderElection,
 		LeaderElectionID:              "nodewright-leader-election",
@@ -148,4 +150,19 @@ func webIdentityOnEndpoint(cfg *aws.Config) {
 	}
 	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewWebIdentityRoleProvider(sts.NewFromConfig(*cfg), role,
 		stscreds.IdentityTokenFile(token), func(o *stscreds.WebIdentityRoleOptions) { o.RoleSessionName = os.Getenv("AWS_ROLE_SESSION_NAME") }))
+}
+
+// profiling is Go's pprof handlers, served on the metrics port when asked
+// for (ENABLE_PROFILING, Karpenter's name for the same switch).
+func profiling(enabled bool) map[string]http.Handler {
+	if !enabled {
+		return nil
+	}
+	return map[string]http.Handler{
+		"/debug/pprof/":        http.HandlerFunc(pprof.Index),
+		"/debug/pprof/cmdline": http.HandlerFunc(pprof.Cmdline),
+		"/debug/pprof/profile": http.HandlerFunc(pprof.Profile),
+		"/debug/pprof/symbol":  http.HandlerFunc(pprof.Symbol),
+		"/debug/pprof/trace":   http.HandlerFunc(pprof.Trace),
+	}
 }

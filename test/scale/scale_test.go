@@ -223,9 +223,11 @@ func TestBenchScale(t *testing.T) {
 		harness.InterruptionQueue(t, cloud, queue)
 	}
 	port := freePort(t)
-	// The controller's production timings, but for the log level.
-	ctrl := harness.StartController(t, cloud, "LOG_LEVEL=info", fmt.Sprintf("METRICS_PORT=%d", port),
+	// The controller's production timings, but for the log level; pprof
+	// is served for a look at where a run's CPU and memory go.
+	ctrl := harness.StartController(t, cloud, "LOG_LEVEL=info", fmt.Sprintf("METRICS_PORT=%d", port), "ENABLE_PROFILING=true",
 		"BATCH_IDLE_DURATION=1s", "BATCH_MAX_DURATION=10s", "DISRUPTION_VALIDATION_DELAY=15s", "INTERRUPTION_QUEUE="+queue)
+	t.Logf("controller: log %s, pprof http://127.0.0.1:%d/debug/pprof/", ctrl.Log, port)
 	m := &monitor{pid: ctrl.Cmd.Process.Pid, metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", port)}
 	stopSampling := m.sample(2 * time.Second)
 	defer stopSampling()

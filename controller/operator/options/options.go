@@ -50,8 +50,12 @@ type Options struct {
 	KubeClientQPS   int
 	KubeClientBurst int
 
-	LogLevel        string
-	MetricsPort     int
+	LogLevel    string
+	MetricsPort int
+	// EnableProfiling serves Go's pprof handlers under /debug/pprof/ on the
+	// metrics port, for a user asking where the controller's CPU or memory
+	// goes.
+	EnableProfiling bool
 	HealthProbePort int
 
 	LeaderElection          bool
@@ -136,6 +140,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	num(&o.KubeClientBurst, "kube-client-burst", "KUBE_CLIENT_BURST", 300, "the most requests to the kube-apiserver allowed in a burst")
 	str(&o.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	num(&o.MetricsPort, "metrics-port", "METRICS_PORT", 8080, "Prometheus metrics port (0 turns it off)")
+	boolean(&o.EnableProfiling, "enable-profiling", "ENABLE_PROFILING", false, "serve pprof under /debug/pprof/ on the metrics port")
 	num(&o.HealthProbePort, "health-probe-port", "HEALTH_PROBE_PORT", 8081, "liveness (/healthz) and readiness (/readyz) port")
 	boolean(&o.LeaderElection, "leader-elect", "LEADER_ELECT", true, "elect a leader, so that several replicas are safe")
 	str(&o.RecordSolves, "record-solves", "RECORD_SOLVES", "", "directory to write each provisioning batch's solve into, as simulate input and plan, for replay with nodewright simulate (debugging aid; nothing is pruned)")
