@@ -19,6 +19,8 @@ type UnavailableOfferings struct {
 	clock clock.Clock
 	ttl   time.Duration
 	until map[poolKey]time.Time
+	// seq changes with the set of marked pools (Seq).
+	seq uint64
 }
 
 type poolKey struct{ typ, zone, capacityType string }
@@ -33,6 +35,7 @@ func (c *UnavailableOfferings) Mark(typ, zone, capacityType string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.until[poolKey{typ, zone, capacityType}] = c.clock.Now().Add(c.ttl)
+	c.seq++
 }
 
 // MarkFor marks a pool for ttl, keeping a later expiry already recorded.
@@ -42,6 +45,7 @@ func (c *UnavailableOfferings) MarkFor(typ, zone, capacityType string, ttl time.
 	k := poolKey{typ, zone, capacityType}
 	if until := c.clock.Now().Add(ttl); until.After(c.until[k]) {
 		c.until[k] = until
+		c.seq++
 	}
 }
 
@@ -57,7 +61,24 @@ func (c *UnavailableOfferings) Unavailable(typ, zone, capacityType string) bool 
 	}
 	if !c.clock.Now().Before(t) {
 		delete(c.until, k)
+		c.seq++
 		return false
 	}
 	return true
+}
+
+// Seq changes whenever the set of unavailable pools does: a pool marked, or
+// a mark expired. What was built from Unavailable holds while it is the
+// same.
+func (c *UnavailableOfferings) Seq() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock.Now()
+	for k, t := range c.until {
+		if !now.Before(t) {
+			delete(c.until, k)
+			c.seq++
+		}
+	}
+	return c.seq
 }

@@ -11,6 +11,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/providers/cache"
 	"github.com/nodewright/nodewright/controller/providers/pricing"
 )
@@ -71,5 +72,50 @@ func TestListOffersWhereTheClassHasSubnets(t *testing.T) {
 	}
 	if f.describes != 1 {
 		t.Errorf("%d DescribeInstanceTypes calls, want 1", f.describes)
+	}
+}
+
+// fixedPrices returns the same prices every call, as the pricing provider
+// does between two refreshes.
+type fixedPrices struct {
+	catalogPrices
+	prices *pricing.Prices
+}
+
+func (f fixedPrices) Prices(context.Context) (*pricing.Prices, error) { return f.prices, nil }
+
+// A List is reused while nothing it was built from changes, and rebuilt
+// when a pool is marked unavailable, when the mark expires, and when the
+// class's zones change.
+func TestListIsRebuiltWhenWhatItReadsChanges(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Now())
+	ice := cache.NewUnavailableOfferings(clk, time.Minute)
+	p := NewDefaultProvider(Options{Region: "us-east-1", Clock: clk, TTL: time.Hour}, &fakeEC2{},
+		fixedPrices{prices: pricing.NewPrices("us-east-1", nil, nil)}, ice)
+	nc := &v1.EC2NodeClass{Status: v1.EC2NodeClassStatus{Subnets: []v1.Subnet{{ID: "subnet-b", Zone: "us-east-1b"}}}}
+	list := func() []*scheduling.InstanceType {
+		t.Helper()
+		types, err := p.List(context.Background(), nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return types
+	}
+	first, second := list(), list()
+	if len(first) != 1 || first[0] != second[0] {
+		t.Fatalf("List built %v then %v, want the same m5.large reused", first, second)
+	}
+	available := func() bool { return list()[0].Offerings[0].Available }
+	ice.Mark("m5.large", "us-east-1b", v1.CapacityTypeOnDemand)
+	if available() {
+		t.Error("the pool marked unavailable is still offered")
+	}
+	clk.Step(2 * time.Minute)
+	if !available() {
+		t.Error("the pool is still unavailable after its mark expired")
+	}
+	nc.Status.Subnets = append(nc.Status.Subnets, v1.Subnet{ID: "subnet-a", Zone: "us-east-1a"})
+	if types := list(); len(types) != 2 {
+		t.Errorf("after a subnet in us-east-1a was added: %d types, want m5.large and c5.large", len(types))
 	}
 }
