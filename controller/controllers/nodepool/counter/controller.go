@@ -42,7 +42,8 @@ func (c *Controller) Name() string { return "nodepool.counter" }
 // counts toward a nodes limit from the moment it is created).
 func (c *Controller) Reconcile(ctx context.Context, np *v1.NodePool) (reconcile.Result, error) {
 	var claims v1.NodeClaimList
-	if err := c.kube.List(ctx, &claims, client.MatchingLabels{v1.NodePoolLabelKey: np.Name}); err != nil {
+	// Read-only (Sum, observePrice), and run on every claim change.
+	if err := c.kube.List(ctx, &claims, client.MatchingLabels{v1.NodePoolLabelKey: np.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return reconcile.Result{}, fmt.Errorf("listing nodeclaims of nodepool %s: %w", np.Name, err)
 	}
 	resources, nodes := Sum(claims.Items)
