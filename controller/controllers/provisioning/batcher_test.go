@@ -2,6 +2,7 @@ package provisioning
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestBatcherWindows(t *testing.T) {
 	const closes = 30 * time.Second
 
 	// Idle: a lone trigger closes after one idle second.
-	b.Trigger()
+	b.Trigger("pod")
 	start()
 	waitTimers(2)
 	// Step fires every due timer before it returns, and a fired timer
@@ -57,12 +58,12 @@ func TestBatcherWindows(t *testing.T) {
 	}
 
 	// Max: triggers every 0.5 s keep it open until 10 s.
-	b.Trigger()
+	b.Trigger("pod")
 	start()
 	waitTimers(2)
 	for i := 0; i < 19; i++ {
 		clk.Step(500 * time.Millisecond)
-		b.Trigger()
+		b.Trigger(fmt.Sprintf("pod-%d", i))
 		// waitTimers returns only with both timers armed or the batch
 		// closed, so a timer the Step fired shows as a result here.
 		waitTimers(2)
@@ -73,5 +74,20 @@ func TestBatcherWindows(t *testing.T) {
 	clk.Step(500 * time.Millisecond)
 	if !closedWithin(closes) {
 		t.Fatal("max window did not close the batch")
+	}
+
+	// The same pod again is no news: the window closes one idle second
+	// after the pod's first trigger. The next window takes it again.
+	for range 2 {
+		b.Trigger("pod")
+		start()
+		waitTimers(2)
+		clk.Step(600 * time.Millisecond)
+		b.Trigger("pod")
+		waitTimers(2)
+		clk.Step(500 * time.Millisecond)
+		if !closedWithin(closes) {
+			t.Fatal("a pod triggering again extended the idle window")
+		}
 	}
 }

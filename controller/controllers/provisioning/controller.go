@@ -72,7 +72,7 @@ func (c *Controller) Reconcile(ctx context.Context, pod *corev1.Pod) (reconcile.
 		}
 		return reconcile.Result{}, nil
 	}
-	c.provisioner.Trigger()
+	c.provisioner.Trigger(string(pod.UID))
 	return reconcile.Result{RequeueAfter: Retry}, nil
 }
 
@@ -89,35 +89,35 @@ func (c *Controller) Register(_ context.Context, mgr manager.Manager) error {
 			pod, ok := o.(*corev1.Pod)
 			return ok && pod.Spec.NodeName == "" && Unschedulable(pod)
 		}))).
-		Watches(&v1.NodeClaim{}, handler.Funcs{DeleteFunc: func(context.Context, event.TypedDeleteEvent[client.Object], workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			c.provisioner.Trigger()
+		Watches(&v1.NodeClaim{}, handler.Funcs{DeleteFunc: func(_ context.Context, e event.TypedDeleteEvent[client.Object], _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			c.provisioner.Trigger(string(e.Object.GetUID()))
 		}, UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[client.Object], _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			// A claim that starts deleting: its node's pods need capacity.
 			if e.ObjectOld.GetDeletionTimestamp() == nil && e.ObjectNew.GetDeletionTimestamp() != nil {
-				c.provisioner.Trigger()
+				c.provisioner.Trigger(string(e.ObjectNew.GetUID()))
 			}
 			// A claim whose node is up: its nominations end (NominationHolds),
 			// and pods the node has no room for need a batch now, not at
 			// their next recheck.
 			if initialized(e.ObjectNew) && !initialized(e.ObjectOld) {
-				c.provisioner.Trigger()
+				c.provisioner.Trigger(string(e.ObjectNew.GetUID()))
 			}
 		}}).
 		// A batch leaves out pools that cannot launch; pods only they can
 		// run should not wait for the next Retry once one can.
 		Watches(&v1.NodePool{}, handler.Funcs{
-			CreateFunc: func(context.Context, event.TypedCreateEvent[client.Object], workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-				c.provisioner.Trigger()
+			CreateFunc: func(_ context.Context, e event.TypedCreateEvent[client.Object], _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+				c.provisioner.Trigger(string(e.Object.GetUID()))
 			},
 			UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[client.Object], _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 				if e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() {
-					c.provisioner.Trigger()
+					c.provisioner.Trigger(string(e.ObjectNew.GetUID()))
 				}
 			}}).
 		Watches(&v1.EC2NodeClass{}, handler.Funcs{
 			UpdateFunc: func(_ context.Context, e event.TypedUpdateEvent[client.Object], _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 				if becameReady(e.ObjectOld, e.ObjectNew) {
-					c.provisioner.Trigger()
+					c.provisioner.Trigger(string(e.ObjectNew.GetUID()))
 				}
 			}}).
 		Complete(reconcile.AsReconciler(mgr.GetClient(), c))

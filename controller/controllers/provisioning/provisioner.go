@@ -116,8 +116,9 @@ func New(kube client.Client, cloud cloudprovider.CloudProvider, clk clock.Clock,
 		batcher: NewBatcher(clk, opts.BatchIdleDuration, opts.BatchMaxDuration), recordSolve: opts.RecordSolve}
 }
 
-// Trigger says a pod became provisionable; the next batch will include it.
-func (p *Provisioner) Trigger() { p.batcher.Trigger() }
+// Trigger says something (a pod, by UID, or a claim or pool that changed)
+// may need a batch; the next batch will look at it.
+func (p *Provisioner) Trigger(what string) { p.batcher.Trigger(what) }
 
 // Start runs batches until ctx ends. It is a manager.Runnable.
 func (p *Provisioner) Start(ctx context.Context) error {
@@ -131,7 +132,7 @@ func (p *Provisioner) Start(ctx context.Context) error {
 				select {
 				case <-ctx.Done():
 				case <-p.clock.After(5 * time.Second):
-					p.Trigger()
+					p.Trigger("retry")
 				}
 			}()
 		}
