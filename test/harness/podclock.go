@@ -27,6 +27,7 @@ type podTimes struct {
 	workload                   string
 	created, running           time.Time // this process's clock, at the watch events
 	serverCreated, serverReady time.Time // creationTimestamp and the Ready condition's lastTransitionTime
+	gone                       bool      // deleted
 }
 
 // WatchPods starts an informer on the namespace's pods that carry the
@@ -40,6 +41,7 @@ func WatchPods(t testing.TB, kube kubernetes.Interface, namespace, label string)
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.observe,
 		UpdateFunc: func(_, obj any) { c.observe(obj) },
+		DeleteFunc: c.forget,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +75,37 @@ func (c *PodClock) observe(obj any) {
 			}
 		}
 	}
+}
+
+// forget marks a deleted pod gone; its times stay.
+func (c *PodClock) forget(obj any) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pt := c.seen[p.UID]; pt != nil {
+		pt.gone = true
+	}
+}
+
+// Running counts the workload's pods that are Running now: those seen
+// Running and not deleted since. A pod that consolidation moves meanwhile
+// counts once its replacement runs.
+func (c *PodClock) Running(workload string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, pt := range c.seen {
+		if pt.workload == workload && !pt.running.IsZero() && !pt.gone {
+			n++
+		}
+	}
+	return n
 }
 
 // Latencies are the workload's pods' pending-to-Running times, sorted: by
