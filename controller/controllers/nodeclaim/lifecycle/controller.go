@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilcache "k8s.io/apimachinery/pkg/util/cache"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -46,6 +47,12 @@ type Controller struct {
 	clock    clock.Clock
 	recorder events.EventRecorder
 	opts     Options
+	// launched are the instances created, by claim UID, for a minute:
+	// the cache may not show a claim's launch yet when the claim is
+	// reconciled again (its own label patch triggers that), and without
+	// this every second launch called CreateFleet again. Karpenter's
+	// launch keeps the same record.
+	launched *utilcache.Expiring
 }
 
 // NewController fills in default timeouts.
@@ -56,7 +63,7 @@ func NewController(kube client.Client, cloud cloudprovider.CloudProvider, clk cl
 	if opts.RegistrationTimeout == 0 {
 		opts.RegistrationTimeout = 15 * time.Minute
 	}
-	return &Controller{kube: kube, cloud: cloud, clock: clk, recorder: recorder, opts: opts}
+	return &Controller{kube: kube, cloud: cloud, clock: clk, recorder: recorder, opts: opts, launched: utilcache.NewExpiringWithClock(clk)}
 }
 
 // Name is the controller's name in logs and metrics.

@@ -62,6 +62,27 @@ func TestLaunchSetsStatusLabelsAndFinalizer(t *testing.T) {
 	}
 }
 
+// A reconcile on a copy of the claim that shows its label patch but not its
+// status patch yet (a cache lagging the claim's own writes) launches
+// nothing more: the launch is remembered.
+func TestStaleClaimIsNotLaunchedAgain(t *testing.T) {
+	f := newFixture(t, lifecycle.Options{})
+	nc := f.create(nil)
+	releaseClaim(t, nc)
+	f.mustReconcile(nc)
+	stale := f.get(nc)
+	stale.Status = v1.NodeClaimStatus{}
+	if _, err := f.ctrl.Reconcile(f.ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	if f.cloud.Calls["Create"] != 1 {
+		t.Errorf("Create called %d times, want 1: the stale copy launched again", f.cloud.Calls["Create"])
+	}
+	if got := f.get(nc); got.Status.ProviderID == "" || condition(got, v1.ConditionTypeLaunched) != metav1.ConditionTrue {
+		t.Errorf("after the stale reconcile: providerID %q, conditions %+v", got.Status.ProviderID, got.Status.Conditions)
+	}
+}
+
 func TestInsufficientCapacityDeletesClaimWithEvent(t *testing.T) {
 	f := newFixture(t, lifecycle.Options{})
 	nc := f.create(nil)

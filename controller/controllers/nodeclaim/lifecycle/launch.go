@@ -104,8 +104,20 @@ func (c *Controller) create(ctx context.Context, nc *v1.NodeClaim) (*v1.NodeClai
 		}
 		return created, nil
 	}
-	return c.cloud.Create(ctx, nc)
+	if v, ok := c.launched.Get(nc.UID); ok {
+		return v.(*v1.NodeClaim).DeepCopy(), nil
+	}
+	created, err := c.cloud.Create(ctx, nc)
+	if err != nil {
+		return nil, err
+	}
+	c.launched.Set(nc.UID, created.DeepCopy(), launchedFor)
+	return created, nil
 }
+
+// launchedFor is how long a launch is remembered (Controller.launched):
+// long past any cache lag, short enough to hold few entries.
+const launchedFor = time.Minute
 
 // price looks the launched offering up in the pool's instance types; it is
 // only for the log line, so any failure just leaves the price out.
