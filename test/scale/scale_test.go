@@ -165,6 +165,9 @@ type Report struct {
 	Steady        *Steady        `json:"steady,omitempty"`
 	Interruptions *Interruptions `json:"interruptions,omitempty"`
 	ScaleDown     *ScaleDown     `json:"scaleDown,omitempty"`
+	// controllerLog is copied beside the figures: the test's own copy goes
+	// with its temporary directory, and a failed phase is read from it.
+	controllerLog string
 }
 
 // Seconds marshals as a number of seconds.
@@ -243,7 +246,7 @@ func TestBenchScale(t *testing.T) {
 	pods := harness.WatchPods(t, kube, "default", "scale")
 	ec2c := ec2.NewFromConfig(cloud.AWSConfig())
 
-	rep := &Report{Date: time.Now().UTC(), Commit: os.Getenv("SCALE_COMMIT")}
+	rep := &Report{Date: time.Now().UTC(), Commit: os.Getenv("SCALE_COMMIT"), controllerLog: ctrl.Log}
 	defer rep.write(t)
 	for done, i := 0, 0; done < total; i++ {
 		n := min(step, total-done)
@@ -345,6 +348,17 @@ func (r *Report) write(t *testing.T) {
 	}
 	abs, _ := filepath.Abs(out)
 	fmt.Printf("figures written to %s\n", abs)
+	if r.controllerLog == "" {
+		return
+	}
+	logCopy := strings.TrimSuffix(abs, ".json") + "-controller.log"
+	if data, err := os.ReadFile(r.controllerLog); err != nil {
+		t.Error(err)
+	} else if err := os.WriteFile(logCopy, data, 0o644); err != nil {
+		t.Error(err)
+	} else {
+		fmt.Printf("controller log copied to %s\n", logCopy)
+	}
 }
 
 func (r *Report) table() string {
