@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/controllers/provisioning"
+	"github.com/nodewright/nodewright/controller/engine/scheduling"
 	"github.com/nodewright/nodewright/controller/test"
 )
 
@@ -38,15 +39,7 @@ func TestNominationsHoldBeforeTheirAnnotationsAreWritten(t *testing.T) {
 		return c.Patch(ctx, obj, patch, opts...)
 	}})
 	p := provisioning.New(slow, e.cloud, clocktesting.NewFakeClock(time.Now()), events.NewFakeRecorder(1000), provisioning.Options{})
-	e.pendingPods("web", 3, "1")
-
-	first, err := p.Schedule(e.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(first.NodeClaims) == 0 {
-		t.Fatal("the first batch planned no nodeclaim for three pending pods")
-	}
+	e.firstBatch(p)
 	select {
 	case <-held:
 	case <-time.After(30 * time.Second):
@@ -103,14 +96,7 @@ func TestCreatedClaimsHoldBeforeTheCacheShowsThem(t *testing.T) {
 	}})
 	clk := clocktesting.NewFakeClock(time.Now())
 	p := provisioning.New(base, e.cloud, clk, events.NewFakeRecorder(1000), provisioning.Options{Reader: lagging, APIReader: base})
-	e.pendingPods("web", 3, "1")
-	first, err := p.Schedule(e.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(first.NodeClaims) == 0 {
-		t.Fatal("the first batch planned no nodeclaim for three pending pods")
-	}
+	first := e.firstBatch(p)
 	p.WaitNominations()
 	second, err := p.Schedule(e.ctx)
 	if err != nil {
@@ -160,6 +146,21 @@ func TestCreatedClaimsHoldBeforeTheCacheShowsThem(t *testing.T) {
 	if len(snap.Claims) != 0 || len(snap.Pending) != 3 {
 		t.Fatalf("after the claims were deleted: claims %v, %d pods pending; want none and 3", keys(snap.Claims), len(snap.Pending))
 	}
+}
+
+// firstBatch makes three pending web pods and plans them, which must take
+// a new claim.
+func (e *env) firstBatch(p *provisioning.Provisioner) *scheduling.Result {
+	e.t.Helper()
+	e.pendingPods("web", 3, "1")
+	first, err := p.Schedule(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(first.NodeClaims) == 0 {
+		e.t.Fatal("the first batch planned no nodeclaim for three pending pods")
+	}
+	return first
 }
 
 func keys[V any](m map[string]V) []string {
