@@ -8,8 +8,9 @@
 //
 // Files: controller.go (pod events → batch), batcher.go (idle and max
 // windows), provisioner.go (batch → plan → NodeClaims), state.go (the
-// snapshot the engine plans on), replace.go (capacity for nodes about to be
-// interrupted).
+// snapshot the engine plans on), inflight.go (the claims and nominations
+// written but not yet in the cache), replace.go (capacity for nodes about
+// to be interrupted).
 package provisioning
 
 import (
