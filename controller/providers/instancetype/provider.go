@@ -57,7 +57,7 @@ type DefaultProvider struct {
 
 // listing is one List and what it was built from. Building it converts the
 // whole catalog (about 900 types, each checked against the class's images);
-// at 1 000 NodeClaims the launches, the pool counter and every batch asked
+// in a 2 000-pod run the launches, the pool counter and every batch asked
 // for it often enough to take 40% of the controller's CPU. It is rebuilt
 // when the catalog, the prices, the unavailable pools or the class's
 // zones, images or kubelet change.
