@@ -253,17 +253,10 @@ func (p *Provisioner) Schedule(ctx context.Context) (*scheduling.Result, error) 
 			}
 		}
 	}
-	pools := map[string]*v1.NodePool{}
-	for _, np := range snap.NodePools {
-		pools[np.Name] = np
-	}
+	pools := snap.poolsByName()
 	var errs []string
 	createStart := p.clock.Now()
-	ncs := make([]*v1.NodeClaim, len(res.NodeClaims))
-	for i, plan := range res.NodeClaims {
-		ncs[i] = nodeclaim.FromPlan(pools[plan.NodePool], plan)
-	}
-	createErrs := p.createAll(ctx, ncs)
+	ncs, createErrs := p.createPlans(ctx, pools, res.NodeClaims, nil)
 	for i, plan := range res.NodeClaims {
 		nc := ncs[i]
 		if err := createErrs[i]; err != nil {
@@ -364,11 +357,20 @@ func (p *Provisioner) input(snap *Snapshot, pending []*corev1.Pod) scheduling.In
 	return in
 }
 
-// createAll creates the claims, writeWorkers at a time, and remembers
-// those created for the next batch (listClaims): one after another, 37
-// claims took 12 s on a busy apiserver. errs[i] is claim i's.
-func (p *Provisioner) createAll(ctx context.Context, ncs []*v1.NodeClaim) []error {
-	errs := make([]error, len(ncs))
+// createPlans builds each plan's NodeClaim from its pool (then annotate,
+// when set) and creates them writeWorkers at a time, remembering those
+// created for the next batch (listClaims): one after another, 37 claims
+// took 12 s on a busy apiserver. ncs[i] and errs[i] are plan i's.
+func (p *Provisioner) createPlans(ctx context.Context, pools map[string]*v1.NodePool, plans []*scheduling.NodeClaimPlan,
+	annotate func(*v1.NodeClaim, *scheduling.NodeClaimPlan)) (ncs []*v1.NodeClaim, errs []error) {
+	ncs = make([]*v1.NodeClaim, len(plans))
+	for i, plan := range plans {
+		ncs[i] = nodeclaim.FromPlan(pools[plan.NodePool], plan)
+		if annotate != nil {
+			annotate(ncs[i], plan)
+		}
+	}
+	errs = make([]error, len(ncs))
 	var g errgroup.Group
 	g.SetLimit(writeWorkers)
 	for i, nc := range ncs {
@@ -380,7 +382,7 @@ func (p *Provisioner) createAll(ctx context.Context, ncs []*v1.NodeClaim) []erro
 		})
 	}
 	_ = g.Wait()
-	return errs
+	return ncs, errs
 }
 
 // nomination is a pending pod and the in-flight claim it waits for.

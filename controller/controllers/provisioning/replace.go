@@ -10,7 +10,6 @@ import (
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
 	"github.com/nodewright/nodewright/controller/engine/scheduling"
-	"github.com/nodewright/nodewright/controller/utils/nodeclaim"
 )
 
 // Replace launches capacity for the reschedulable pods of nodes, as if those
@@ -84,10 +83,6 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 	if err != nil {
 		return nil, fmt.Errorf("solving replacement of %d pods from %d nodes: %w", len(pending), len(nodes), err)
 	}
-	pools := map[string]*v1.NodePool{}
-	for _, np := range snap.NodePools {
-		pools[np.Name] = np
-	}
 	for _, u := range res.Unschedulable {
 		p.recorder.Eventf(u.Pod, nil, corev1.EventTypeWarning, ReasonNodeClaimNotCreated, "Replace", "No replacement capacity: %s", u.Reason)
 	}
@@ -95,16 +90,12 @@ func (p *Provisioner) Replace(ctx context.Context, nodes []string) ([]*v1.NodeCl
 	if len(res.Unschedulable) > 0 {
 		logger.Info("replaced pods fit nowhere", "count", len(res.Unschedulable), "first", res.Unschedulable[0].Reason)
 	}
-	ncs := make([]*v1.NodeClaim, len(res.NodeClaims))
-	for i, plan := range res.NodeClaims {
-		nc := nodeclaim.FromPlan(pools[plan.NodePool], plan)
+	ncs, createErrs := p.createPlans(ctx, snap.poolsByName(), res.NodeClaims, func(nc *v1.NodeClaim, plan *scheduling.NodeClaimPlan) {
 		if nc.Annotations == nil {
 			nc.Annotations = map[string]string{}
 		}
 		nc.Annotations[v1.ReplacementForAnnotationKey] = strings.Join(sources(plan.Pods, gone), ",")
-		ncs[i] = nc
-	}
-	createErrs := p.createAll(ctx, ncs)
+	})
 	var out []*v1.NodeClaim
 	var errs []string
 	for i, plan := range res.NodeClaims {

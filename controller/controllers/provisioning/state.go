@@ -295,6 +295,15 @@ func (s *Snapshot) addUsage(pool string, capacity corev1.ResourceList) {
 	u["nodes"] = nodes
 }
 
+// poolsByName are the batch's NodePools by name.
+func (s *Snapshot) poolsByName() map[string]*v1.NodePool {
+	out := make(map[string]*v1.NodePool, len(s.NodePools))
+	for _, np := range s.NodePools {
+		out[np.Name] = np
+	}
+	return out
+}
+
 func sortedClaims(m map[string]*v1.NodeClaim) []*v1.NodeClaim {
 	out := make([]*v1.NodeClaim, 0, len(m))
 	for _, nc := range m {
