@@ -167,6 +167,9 @@ func (s *solver) demand(p *poolInfo, pi *podInfo) vec {
 			if ext && !s.needsExtended(c.req) {
 				continue
 			}
+			if s.byShape && shapeOf(c.req) != shapeOf(pi.req) {
+				continue
+			}
 			s.internReqs(c.rep)
 			if p.compatibleOptions(c.rep).reason != "" || merged.Conflict(c.rep.reqs) != "" {
 				continue
