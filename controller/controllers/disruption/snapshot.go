@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/nodewright/nodewright/controller/api/v1"
@@ -135,8 +136,10 @@ func (c *Controller) snapshot(ctx context.Context) (*view, error) {
 		o.Nodes = append(o.Nodes, &nodes.Items[i])
 		v.nodes[nodes.Items[i].Name] = &nodes.Items[i]
 	}
+	// The cache's own pods, not copies (a pass would otherwise copy every
+	// pod in the cluster); the engines only read them.
 	var pods corev1.PodList
-	if err := c.kube.List(ctx, &pods); err != nil {
+	if err := c.kube.List(ctx, &pods, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
 	var err error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -81,9 +82,14 @@ func (p *Provisioner) listClaims(ctx context.Context) (*v1.NodeClaimList, error)
 // listPods lists every pod, with the nominations whose annotations are not
 // yet written (or not yet read back) filled in. A nomination is forgotten
 // once the pod shows it, or the pod is gone.
+//
+// The pods are the cache's own objects, not copies: copying every pod for
+// each batch was a twentieth of the controller's CPU at 4 000 pods, and
+// nothing downstream writes to them. A pod given a nomination gets its own
+// annotations map.
 func (p *Provisioner) listPods(ctx context.Context) (*corev1.PodList, error) {
 	var pods corev1.PodList
-	if err := p.reader.List(ctx, &pods); err != nil {
+	if err := p.reader.List(ctx, &pods, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
 	seen := make(map[types.UID]bool, len(pods.Items))
@@ -97,6 +103,7 @@ func (p *Provisioner) listPods(ctx context.Context) (*corev1.PodList, error) {
 		if claim := v.(string); pod.Annotations[NominatedAnnotationKey] == claim {
 			p.nominations.CompareAndDelete(pod.UID, claim)
 		} else {
+			pod.Annotations = maps.Clone(pod.Annotations)
 			if pod.Annotations == nil {
 				pod.Annotations = map[string]string{}
 			}
