@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -65,6 +66,10 @@ func Scheme() (*runtime.Scheme, error) {
 // options or, when empty, from eks:DescribeCluster.
 func New(ctx context.Context, opts *options.Options, log logr.Logger) (*Operator, error) {
 	ctrl.SetLogger(log)
+	if limit, ok := softMemoryLimit(opts.MemoryLimit); ok {
+		debug.SetMemoryLimit(limit)
+		log.Info("set the Go soft memory limit", "limitBytes", limit, "containerLimitBytes", opts.MemoryLimit)
+	}
 	restCfg, err := ctrl.GetConfig()
 	if err != nil {
 		return nil, fmt.Errorf("loading Kubernetes config (KUBECONFIG, or in-cluster): %w", err)
@@ -152,6 +157,17 @@ func webIdentityOnEndpoint(cfg *aws.Config) {
 	}
 	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewWebIdentityRoleProvider(sts.NewFromConfig(*cfg), role,
 		stscreds.IdentityTokenFile(token), func(o *stscreds.WebIdentityRoleOptions) { o.RoleSessionName = os.Getenv("AWS_ROLE_SESSION_NAME") }))
+}
+
+// softMemoryLimit is 90% of the container's memory limit, as Karpenter
+// sets it: the rest is room for what the runtime does not count (stacks
+// in flight, fragmentation). An explicit GOMEMLIMIT is the user's choice
+// and wins.
+func softMemoryLimit(containerLimit int) (int64, bool) {
+	if containerLimit <= 0 || os.Getenv("GOMEMLIMIT") != "" {
+		return 0, false
+	}
+	return int64(float64(containerLimit) * 0.9), true
 }
 
 // profiling is Go's pprof handlers, served on the metrics port when asked

@@ -56,6 +56,11 @@ type Options struct {
 	// metrics port, for a user asking where the controller's CPU or memory
 	// goes.
 	EnableProfiling bool
+	// MemoryLimit is the container's memory limit in bytes (the Deployment
+	// passes limits.memory through the downward API); the Go runtime's soft
+	// limit is set to 90% of it, so the heap is collected harder before the
+	// kernel kills the process. Zero or less leaves the runtime alone.
+	MemoryLimit     int
 	HealthProbePort int
 
 	LeaderElection          bool
@@ -141,6 +146,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	str(&o.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	num(&o.MetricsPort, "metrics-port", "METRICS_PORT", 8080, "Prometheus metrics port (0 turns it off)")
 	boolean(&o.EnableProfiling, "enable-profiling", "ENABLE_PROFILING", false, "serve pprof under /debug/pprof/ on the metrics port")
+	num(&o.MemoryLimit, "memory-limit", "MEMORY_LIMIT", -1, "the container's memory limit in bytes; the Go runtime's soft memory limit is set to 90% of it (GOMEMLIMIT, when set, wins)")
 	num(&o.HealthProbePort, "health-probe-port", "HEALTH_PROBE_PORT", 8081, "liveness (/healthz) and readiness (/readyz) port")
 	boolean(&o.LeaderElection, "leader-elect", "LEADER_ELECT", true, "elect a leader, so that several replicas are safe")
 	str(&o.RecordSolves, "record-solves", "RECORD_SOLVES", "", "directory to write each provisioning batch's solve into, as simulate input and plan, for replay with nodewright simulate (debugging aid; nothing is pruned)")

@@ -327,6 +327,7 @@ var managedEnv = map[string]bool{
 	"CLUSTER_NAME": true, "CLUSTER_ENDPOINT": true, "INTERRUPTION_QUEUE": true, "LEADER_ELECTION_NAMESPACE": true,
 	"LOG_LEVEL": true, "METRICS_PORT": true, "HEALTH_PROBE_PORT": true, "POD_NAMESPACE": true,
 	"AWS_REGION": true, "AWS_ENDPOINT_URL": true, "AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true,
+	"MEMORY_LIMIT": true,
 }
 
 func controllerDeployment(s controllerSpec) *appsv1.Deployment {
@@ -338,6 +339,12 @@ func controllerDeployment(s controllerSpec) *appsv1.Deployment {
 		{Name: "LOG_LEVEL", Value: s.LogLevel},
 		{Name: "METRICS_PORT", Value: strconv.Itoa(int(s.MetricsPort))},
 		{Name: "HEALTH_PROBE_PORT", Value: strconv.Itoa(int(s.HealthPort))},
+	}
+	if s.MemoryLimit != "" {
+		// The controller sets Go's soft memory limit to 90% of this, as
+		// Karpenter's chart and operator do.
+		env = append(env, corev1.EnvVar{Name: "MEMORY_LIMIT", ValueFrom: &corev1.EnvVarSource{
+			ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: "controller", Resource: "limits.memory"}}})
 	}
 	env = append(env, sortedEnv(s.AWS)...)
 	// The user's env comes last, so it can override anything above.

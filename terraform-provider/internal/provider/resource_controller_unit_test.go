@@ -46,6 +46,15 @@ func TestControllerObjects(t *testing.T) {
 	if dep.Spec.Template.Spec.Affinity == nil {
 		t.Fatal("affinity_avoid_managed must add a node affinity")
 	}
+	// The controller sizes Go's soft memory limit from its container's limit.
+	if ref := memoryLimitRef(ctr); ref == nil || ref.ContainerName != ctr.Name || ref.Resource != "limits.memory" {
+		t.Fatalf("MEMORY_LIMIT must come from the container's limits.memory: %+v", ref)
+	}
+	unlimited := base
+	unlimited.MemoryLimit = ""
+	if ref := memoryLimitRef(controllerDeployment(unlimited).Spec.Template.Spec.Containers[0]); ref != nil {
+		t.Fatalf("no memory limit, yet MEMORY_LIMIT is set from %+v", ref)
+	}
 
 	off := base
 	off.AvoidManaged, off.HealthPort, off.MetricsPort = false, 0, 0
@@ -63,6 +72,15 @@ func TestControllerObjects(t *testing.T) {
 	if cr := objs[2].(*rbacv1.ClusterRole); cr.Name != "nodewright-nw" {
 		t.Fatalf("cluster role %s", cr.Name)
 	}
+}
+
+func memoryLimitRef(ctr corev1.Container) *corev1.ResourceFieldSelector {
+	for _, e := range ctr.Env {
+		if e.Name == "MEMORY_LIMIT" && e.ValueFrom != nil {
+			return e.ValueFrom.ResourceFieldRef
+		}
+	}
+	return nil
 }
 
 func TestControllerRBACCoversWhatTheControllerDoes(t *testing.T) {
