@@ -76,12 +76,13 @@ type solver struct {
 // memory-rich types and CPU-heavy ones on compute types, which on the real
 // catalog's realistic workload costs a tenth to a sixth less. When every
 // type has one shape (Karpenter's benchmark: 2 GiB per vCPU), there is no
-// better-shaped type to steer to, and that packing is skipped. Running the
+// better-shaped type to steer to, and when every pod has one shape there is
+// nothing to pack apart: then that packing is skipped. Running the
 // textbook algorithm beside them makes "never worse than first-fit
 // decreasing" hold for every input, not just the ones measured.
 func Solve(in Input) (*Result, error) {
 	variants := []Options{{}, {PlainFirstFitDecreasing: true}}
-	if manyShapes(in.NodePools) {
+	if manyShapes(in.NodePools) && podsOfManyShapes(in.Pods) {
 		variants = append(variants, Options{ByShape: true})
 	}
 	results := make([]*Result, len(variants))
@@ -510,6 +511,22 @@ func shape(milliCPU, memory int64) int {
 	}
 	ratio := float64(memory) / float64(1<<30) / (float64(milliCPU) / 1000)
 	return int(math.Round(math.Log2(max(ratio, 1.0/64))))
+}
+
+// podsOfManyShapes reports whether the pods come in more than one shape:
+// packed shape by shape, pods of one shape are packed as the sized packing
+// packs them.
+func podsOfManyShapes(pods []*corev1.Pod) bool {
+	seen := -1
+	for _, p := range pods {
+		r := podRequests(p)
+		sh := shape(r.Cpu().MilliValue(), r.Memory().Value())
+		if seen >= 0 && sh != seen {
+			return true
+		}
+		seen = sh
+	}
+	return false
 }
 
 // manyShapes reports whether the pools offer instance types of more than
