@@ -52,7 +52,39 @@ func LowerBound(in Input) (float64, error) {
 	if len(w) > 0 {
 		walk(0, steps)
 	}
+	if len(b.classes) == 1 {
+		best = max(best, b.wholeNodes())
+	}
 	return best, nil
+}
+
+// wholeNodes is the least a plan can pay when every pod that needs new
+// capacity is alike: the cheapest mix of whole nodes, each holding as many
+// of the pods as fit it (coverCosts, as wholeNodeTarget plans). Shares of
+// a node are not whole nodes: ten pods that fit three to a node need four,
+// which the weighted bound above prices at 3⅓.
+func (b *boundData) wholeNodes() float64 {
+	c := b.classes[0]
+	var fits []wholeFit
+	for _, bo := range b.options {
+		for _, u := range bo.uses {
+			most := 0.0
+			for _, x := range u.share {
+				most = max(most, x)
+			}
+			if most <= 0 {
+				continue
+			}
+			// Pods per node; the epsilon keeps an exact fit whole.
+			if k := int(math.Floor(1/most + 1e-9)); k >= 1 {
+				fits = append(fits, wholeFit{k: k, cost: u.fixed})
+			}
+		}
+	}
+	if least := coverCosts(c.n, fits)[c.n]; !math.IsInf(least, 1) {
+		return least
+	}
+	return 0
 }
 
 // boundOption is an instance type of a pool as the bound sees it: its

@@ -144,3 +144,22 @@ func TestLowerBoundCountsGPUs(t *testing.T) {
 		t.Errorf("bound $%.4f above the plan's $%.4f", lb, res.TotalPrice)
 	}
 }
+
+// When every pod is alike, the bound counts whole nodes: ten pods that fit
+// three to a $0.05 node and seven to a $0.118 one cannot be hosted for less
+// than one of each, $0.168, though the cheaper rate per pod prices ten at
+// $0.167.
+func TestLowerBoundCountsWholeNodesForAlikePods(t *testing.T) {
+	types := []*InstanceType{
+		itype("small", "3", "6Gi", 110, 0.05),
+		itype("big", "7", "14Gi", 110, 0.118),
+		itype("huge", "16", "32Gi", 110, 0.25),
+	}
+	b, err := LowerBound(Input{Pods: replicas(10, "web", "1", "1Gi"), NodePools: []*NodePool{pool("default", types)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(b-0.168) > 1e-9 {
+		t.Fatalf("bound $%.4f/h, want $0.168", b)
+	}
+}

@@ -252,6 +252,9 @@ func (s *solver) needsOtherResource(req, opener vec) bool {
 // a fluid share of what is left for the rest, which is smaller and fills
 // gaps. Ties go to the larger share: fewer nodes for the same money.
 func (s *solver) chooseTarget(p *poolInfo, pl *placement, pi *podInfo, d vec) *optionInfo {
+	if c := pi.class; c != nil && len(s.look.classes) == 1 && c.perNode == 0 && c.zones <= 1 && !c.together && !p.hasLimits {
+		return s.wholeNodeTarget(p, pl, pi, c.left)
+	}
 	n0 := 1
 	if c := pi.class; c != nil {
 		n0 = max(1, c.share())
@@ -304,6 +307,78 @@ func (s *solver) chooseTarget(p *poolInfo, pl *placement, pi *podInfo, d vec) *o
 		}
 	}
 	return best
+}
+
+// wholeNodes is, for pods that are all alike, what each option costs with
+// as many of them as fit it, and least[m]: the cheapest mix of whole nodes
+// for m of them.
+type wholeNodes struct {
+	fits  []wholeFit
+	least []float64
+}
+
+type wholeFit struct {
+	o    *optionInfo
+	k    int // pods per node
+	cost float64
+}
+
+// wholeNodeTarget sizes a node when every pending pod is alike and free to
+// share nodes (one Deployment scaled up, the commonest batch): it picks the
+// option that starts the cheapest mix of whole nodes for all n pods, a
+// covering knapsack solved exactly over the pod count. Sizing by the
+// cheapest rate per pod instead filled three c6g.xlarge with nine of ten
+// pods and paid a fourth node for the tenth, where one 2xlarge and one
+// xlarge cost 8% less. Ties go to the option holding more pods.
+func (s *solver) wholeNodeTarget(p *poolInfo, pl *placement, pi *podInfo, n int) *optionInfo {
+	key := lookKey{pool: p, reqsID: pi.reqsID}
+	w := s.whole[key]
+	if w == nil || len(w.least) <= n {
+		w = &wholeNodes{}
+		for _, o := range pl.options {
+			price, ok := priceIn(o, pl.reqs)
+			if !ok {
+				continue
+			}
+			k := n
+			for r, x := range pi.req {
+				if x > 0 {
+					k = min(k, int(o.alloc[r]/x))
+				}
+			}
+			if k >= 1 {
+				w.fits = append(w.fits, wholeFit{o: o, k: k, cost: price + p.nodeCost + o.it.Burst.Surplus(int64(k)*pi.req[resCPU]+o.daemonCPU)})
+			}
+		}
+		w.least = coverCosts(n, w.fits)
+		if s.whole == nil {
+			s.whole = map[lookKey]*wholeNodes{}
+		}
+		s.whole[key] = w
+	}
+	var best *optionInfo
+	bestTotal, bestK := math.Inf(1), 0
+	for _, f := range w.fits {
+		total := f.cost + w.least[max(0, n-f.k)]
+		if total < bestTotal*(1-1e-9) || (total <= bestTotal*(1+1e-9) && f.k > bestK) {
+			best, bestTotal, bestK = f.o, total, f.k
+		}
+	}
+	return best
+}
+
+// coverCosts is least[m] for m up to n: the cheapest mix of whole nodes,
+// each of a kind holding k alike pods at its cost, that hosts m of them (a
+// covering knapsack, solved over the pod count); +Inf when none can.
+func coverCosts(n int, fits []wholeFit) []float64 {
+	least := make([]float64, n+1)
+	for m := 1; m <= n; m++ {
+		least[m] = math.Inf(1)
+		for _, f := range fits {
+			least[m] = min(least[m], f.cost+least[max(0, m-f.k)])
+		}
+	}
+	return least
 }
 
 // priceIn is the option's cheapest offering that the node's requirements

@@ -2,6 +2,7 @@ package scheduling
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"testing"
 
@@ -450,4 +451,25 @@ func podNamesOrdered(ps []*corev1.Pod) string {
 		s += p.Name + " "
 	}
 	return s
+}
+
+// Ten alike pods: a small node holds 3 for $0.05 and a big one 7 for
+// $0.118, so the cheapest rate per pod is the small node's, yet three of
+// them leave a tenth pod for a fourth node ($0.20). One big and one small
+// node host all ten for $0.168, and the plan must find it. (First-fit
+// decreasing fills the huge node with all ten: $0.25.)
+func TestAlikePodsGetTheCheapestMixOfWholeNodes(t *testing.T) {
+	types := []*InstanceType{
+		itype("small", "3", "6Gi", 110, 0.05),
+		itype("big", "7", "14Gi", 110, 0.118),
+		itype("huge", "16", "32Gi", 110, 0.25),
+	}
+	res, err := Solve(Input{Pods: replicas(10, "web", "1", "1Gi"), NodePools: []*NodePool{pool("default", types)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := summarize(res)
+	if len(res.NodeClaims) != 2 || math.Abs(res.TotalPrice-0.168) > 1e-9 {
+		t.Fatalf("planned $%.3f/h on %d nodes, want $0.168 on big+small: %v", res.TotalPrice, len(res.NodeClaims), got)
+	}
 }

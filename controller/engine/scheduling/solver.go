@@ -51,6 +51,8 @@ type solver struct {
 	// canOpenByClass remembers canOpen per packing class key: the pools
 	// do not change between a Cluster's what-ifs.
 	canOpenByClass map[string]bool
+	// whole memoises wholeNodeTarget's table per pool and requirements.
+	whole map[lookKey]*wholeNodes
 
 	// A Cluster's what-if solves share one solver: journal (when set)
 	// records what placement changes so it can be rolled back; removed
