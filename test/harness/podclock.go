@@ -125,18 +125,24 @@ func (c *PodClock) Latencies(workload string) (watched, server []time.Duration) 
 	return watched, server
 }
 
-// LastCreated is when the watch first saw the workload's newest pod: a
-// Deployment's pods appear over seconds, as its ReplicaSet makes them.
-func (c *PodClock) LastCreated(workload string) time.Time {
+// Created is when the watch first saw the workload's n-th pod, counting
+// in order of creation and deleted pods too: a Deployment's pods appear
+// over seconds, as its ReplicaSet makes them, and pods made later to
+// replace moved ones are not the step's. Zero if fewer were seen.
+func (c *PodClock) Created(workload string, n int) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var last time.Time
+	var times []time.Time
 	for _, pt := range c.seen {
-		if pt.workload == workload && pt.created.After(last) {
-			last = pt.created
+		if pt.workload == workload {
+			times = append(times, pt.created)
 		}
 	}
-	return last
+	if n < 1 || len(times) < n {
+		return time.Time{}
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	return times[n-1]
 }
 
 // RunningAfter are, sorted, the times from t0 to Running of the pods the

@@ -271,7 +271,7 @@ func TestBenchScale(t *testing.T) {
 			return pods.Running(workload) >= n
 		})
 		lastRunning := time.Now()
-		lastCreated := pods.LastCreated(workload)
+		lastCreated := pods.Created(workload, n)
 		allRunning := lastRunning.Sub(lastCreated)
 		done += n
 		watched, _ := pods.Latencies(workload)
