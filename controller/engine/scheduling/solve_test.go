@@ -473,3 +473,23 @@ func TestAlikePodsGetTheCheapestMixOfWholeNodes(t *testing.T) {
 		t.Fatalf("planned $%.3f/h on %d nodes, want $0.168 on big+small: %v", res.TotalPrice, len(res.NodeClaims), got)
 	}
 }
+
+// Shapes are memory per vCPU in powers of two, below one GiB too.
+func TestShapes(t *testing.T) {
+	cpuHeavy := pod("a", "2", "1Gi")  // 0.5 GiB per vCPU
+	memHeavy := pod("b", "1", "8Gi")  // 8
+	cpuHeavy2 := pod("c", "4", "2Gi") // 0.5
+	if podsOfManyShapes(pods(cpuHeavy, cpuHeavy2)) {
+		t.Error("two pods of 0.5 GiB per vCPU are one shape")
+	}
+	if !podsOfManyShapes(pods(cpuHeavy, memHeavy)) {
+		t.Error("0.5 and 8 GiB per vCPU are two shapes")
+	}
+	c, r := itype("c", "4", "8Gi", 110, 0.2), itype("r", "4", "32Gi", 110, 0.3)
+	if manyShapes([]*NodePool{pool("p", []*InstanceType{c, itype("c2", "8", "16Gi", 110, 0.4)})}) {
+		t.Error("types of 2 GiB per vCPU are one shape")
+	}
+	if !manyShapes([]*NodePool{pool("p", []*InstanceType{c}), pool("q", []*InstanceType{r})}) {
+		t.Error("2 and 8 GiB per vCPU are two shapes, across pools too")
+	}
+}

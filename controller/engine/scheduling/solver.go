@@ -519,14 +519,15 @@ func shape(milliCPU, memory int64) int {
 // packed shape by shape, pods of one shape are packed as the sized packing
 // packs them.
 func podsOfManyShapes(pods []*corev1.Pod) bool {
-	seen := -1
-	for _, p := range pods {
+	var first int
+	for i, p := range pods {
 		r := podRequests(p)
 		sh := shape(r.Cpu().MilliValue(), r.Memory().Value())
-		if seen >= 0 && sh != seen {
+		if i == 0 {
+			first = sh
+		} else if sh != first {
 			return true
 		}
-		seen = sh
 	}
 	return false
 }
@@ -535,14 +536,15 @@ func podsOfManyShapes(pods []*corev1.Pod) bool {
 // one shape: only then can packing by shape steer pods to a better-shaped
 // type.
 func manyShapes(pools []*NodePool) bool {
-	seen := -1
+	var first *int
 	for _, np := range pools {
 		for _, it := range np.InstanceTypes {
 			sh := shape(it.Allocatable.Cpu().MilliValue(), it.Allocatable.Memory().Value())
-			if seen >= 0 && sh != seen {
+			if first == nil {
+				first = &sh
+			} else if sh != *first {
 				return true
 			}
-			seen = sh
 		}
 	}
 	return false
