@@ -30,7 +30,10 @@ func trimPod(obj any) (any, error) {
 	trimContainers(pod.Spec.Containers)
 	trimContainers(pod.Spec.InitContainers)
 	pod.Spec.EphemeralContainers = nil
-	volumes := pod.Spec.Volumes[:0]
+	// A new slice: filtering in place would keep the dropped volumes
+	// reachable past the slice's end. Every pod's service-account token
+	// volume was 6% of the live heap at 10 000 pods, though trimmed.
+	var volumes []corev1.Volume
 	for _, v := range pod.Spec.Volumes {
 		if v.Projected != nil || v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil {
 			continue
@@ -38,6 +41,8 @@ func trimPod(obj any) (any, error) {
 		volumes = append(volumes, v)
 	}
 	pod.Spec.Volumes = volumes
+	// kubectl apply's copy of the whole object, on pods created by apply.
+	delete(pod.Annotations, corev1.LastAppliedConfigAnnotation)
 	pod.Status.ContainerStatuses = nil
 	pod.Status.InitContainerStatuses = nil
 	pod.Status.EphemeralContainerStatuses = nil

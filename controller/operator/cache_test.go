@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,17 +24,18 @@ func TestTrimPodKeepsWhatControllersRead(t *testing.T) {
 	sidecar := container("sidecar")
 	sidecar.RestartPolicy = &always
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: "p", Annotations: map[string]string{"a": "b"},
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Annotations: map[string]string{"a": "b", corev1.LastAppliedConfigAnnotation: `{"kind":"Pod"}`},
 			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{container("app")}, InitContainers: []corev1.Container{sidecar},
 			NodeSelector: map[string]string{"zone": "a"}, Tolerations: []corev1.Toleration{{Key: "t", Operator: corev1.TolerationOpExists}},
 			TerminationGracePeriodSeconds: ptr.To[int64](30),
 			Volumes: []corev1.Volume{
-				{Name: "token", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}},
-				{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{}}},
 				{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"}}},
 				{Name: "inline", VolumeSource: corev1.VolumeSource{CSI: &corev1.CSIVolumeSource{Driver: "ebs.csi.aws.com"}}},
 				{Name: "scratch", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+				{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{}}},
+				// The service-account token volume comes last, as admission adds it.
+				{Name: "token", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{}}},
 			}},
 		Status: corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse}},
 			ContainerStatuses: []corev1.ContainerStatus{{Name: "app"}}},
@@ -44,7 +46,8 @@ func TestTrimPodKeepsWhatControllersRead(t *testing.T) {
 	}
 	got := out.(*corev1.Pod)
 	app, side := got.Spec.Containers[0], got.Spec.InitContainers[0]
-	if app.Env != nil || app.Command != nil || app.VolumeMounts != nil || app.ReadinessProbe != nil || got.ManagedFields != nil || got.Status.ContainerStatuses != nil {
+	if app.Env != nil || app.Command != nil || app.VolumeMounts != nil || app.ReadinessProbe != nil || got.ManagedFields != nil || got.Status.ContainerStatuses != nil ||
+		got.Annotations[corev1.LastAppliedConfigAnnotation] != "" {
 		t.Errorf("left in the cache: %+v", got)
 	}
 	if app.Resources.Requests.Cpu().String() != "250m" || app.Ports[0].HostPort != 8080 || side.RestartPolicy == nil ||
@@ -58,6 +61,10 @@ func TestTrimPodKeepsWhatControllersRead(t *testing.T) {
 	}
 	if len(volumes) != 3 || volumes[0] != "data" || volumes[1] != "inline" || volumes[2] != "scratch" {
 		t.Errorf("volumes %v, want data, inline and scratch", volumes)
+	}
+	// What was dropped must not stay reachable past the slice's end.
+	if all := got.Spec.Volumes[:cap(got.Spec.Volumes)]; slices.ContainsFunc(all, func(v corev1.Volume) bool { return v.Projected != nil || v.ConfigMap != nil }) {
+		t.Errorf("dropped volumes still held by the slice: %+v", all)
 	}
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n"}}
 	if out, err := trimPod(node); err != nil || out.(*corev1.Node).Name != "n" {
