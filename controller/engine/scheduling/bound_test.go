@@ -150,12 +150,7 @@ func TestLowerBoundCountsGPUs(t *testing.T) {
 // than one of each, $0.168, though the cheaper rate per pod prices ten at
 // $0.167.
 func TestLowerBoundCountsWholeNodesForAlikePods(t *testing.T) {
-	types := []*InstanceType{
-		itype("small", "3", "6Gi", 110, 0.05),
-		itype("big", "7", "14Gi", 110, 0.118),
-		itype("huge", "16", "32Gi", 110, 0.25),
-	}
-	b, err := LowerBound(Input{Pods: replicas(10, "web", "1", "1Gi"), NodePools: []*NodePool{pool("default", types)}})
+	b, err := LowerBound(tenAlikePods())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -459,12 +459,7 @@ func podNamesOrdered(ps []*corev1.Pod) string {
 // node host all ten for $0.168, and the plan must find it. (First-fit
 // decreasing fills the huge node with all ten: $0.25.)
 func TestAlikePodsGetTheCheapestMixOfWholeNodes(t *testing.T) {
-	types := []*InstanceType{
-		itype("small", "3", "6Gi", 110, 0.05),
-		itype("big", "7", "14Gi", 110, 0.118),
-		itype("huge", "16", "32Gi", 110, 0.25),
-	}
-	res, err := Solve(Input{Pods: replicas(10, "web", "1", "1Gi"), NodePools: []*NodePool{pool("default", types)}})
+	res, err := Solve(tenAlikePods())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,6 +467,17 @@ func TestAlikePodsGetTheCheapestMixOfWholeNodes(t *testing.T) {
 	if len(res.NodeClaims) != 2 || math.Abs(res.TotalPrice-0.168) > 1e-9 {
 		t.Fatalf("planned $%.3f/h on %d nodes, want $0.168 on big+small: %v", res.TotalPrice, len(res.NodeClaims), got)
 	}
+}
+
+// tenAlikePods are ten 1-CPU pods over types that hold 3 ($0.05), 7
+// ($0.118) and 16 ($0.25) of them.
+func tenAlikePods() Input {
+	types := []*InstanceType{
+		itype("small", "3", "6Gi", 110, 0.05),
+		itype("big", "7", "14Gi", 110, 0.118),
+		itype("huge", "16", "32Gi", 110, 0.25),
+	}
+	return Input{Pods: replicas(10, "web", "1", "1Gi"), NodePools: []*NodePool{pool("default", types)}}
 }
 
 // Shapes are memory per vCPU in powers of two, below one GiB too.
