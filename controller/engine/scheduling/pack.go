@@ -278,12 +278,7 @@ func (s *solver) chooseTarget(p *poolInfo, pl *placement, pi *podInfo, d vec) *o
 			}
 			continue
 		}
-		k := n0
-		for r, x := range pi.req {
-			if x > 0 {
-				k = min(k, int(o.alloc[r]/x))
-			}
-		}
+		k := podsPerNode(o, pi.req, n0)
 		if pi.class != nil && pi.class.together && k < n0 {
 			continue
 		}
@@ -340,13 +335,7 @@ func (s *solver) wholeNodeTarget(p *poolInfo, pl *placement, pi *podInfo, n int)
 			if !ok {
 				continue
 			}
-			k := n
-			for r, x := range pi.req {
-				if x > 0 {
-					k = min(k, int(o.alloc[r]/x))
-				}
-			}
-			if k >= 1 {
+			if k := podsPerNode(o, pi.req, n); k >= 1 {
 				w.fits = append(w.fits, wholeFit{o: o, k: k, cost: price + p.nodeCost + o.it.Burst.Surplus(int64(k)*pi.req[resCPU]+o.daemonCPU)})
 			}
 		}
@@ -365,6 +354,18 @@ func (s *solver) wholeNodeTarget(p *poolInfo, pl *placement, pi *podInfo, n int)
 		}
 	}
 	return best
+}
+
+// podsPerNode is how many pods requesting req an empty node of o holds, at
+// most most.
+func podsPerNode(o *optionInfo, req vec, most int) int {
+	k := most
+	for r, x := range req {
+		if x > 0 {
+			k = min(k, int(o.alloc[r]/x))
+		}
+	}
+	return k
 }
 
 // coverCosts is least[m] for m up to n: the cheapest mix of whole nodes,
